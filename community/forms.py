@@ -1,0 +1,47 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from .models import Building, Community, Grid, ManagementState, Street
+
+
+class EstateFilterForm(forms.Form):
+    """The directory's filters; choices are limited to what the user may see."""
+
+    q = forms.CharField(label=_("搜索"), required=False, max_length=50, strip=True)
+    street = forms.ModelChoiceField(label=_("街道"), queryset=Street.objects.none(), required=False)
+    community = forms.ModelChoiceField(label=_("社区"), queryset=Community.objects.none(), required=False)
+    grid = forms.ModelChoiceField(label=_("网格"), queryset=Grid.objects.none(), required=False)
+    state = forms.ChoiceField(
+        label=_("管理状态"), choices=[("", _("全部"))] + list(ManagementState.choices), required=False
+    )
+
+    def __init__(self, *args, choices, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["street"].queryset = choices["streets"]
+        communities = choices["communities"]
+        grids = choices["grids"]
+        street = self.data.get("street")
+        community = self.data.get("community")
+        if street and str(street).isdigit():
+            communities = communities.filter(street_id=street)
+        if community and str(community).isdigit():
+            grids = grids.filter(community_id=community)
+        else:
+            grids = grids.none()
+        self.fields["community"].queryset = communities
+        self.fields["grid"].queryset = grids
+        for name in ("street", "community", "grid"):
+            self.fields[name].error_messages["invalid_choice"] = _("所选%(field)s不存在或不在您的管辖范围内。") % {
+                "field": self.fields[name].label
+            }
+            self.fields[name].empty_label = _("全部")
+
+
+class UnitFilterForm(forms.Form):
+    building = forms.ModelChoiceField(label=_("楼栋"), queryset=Building.objects.none(), required=False)
+
+    def __init__(self, *args, estate, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["building"].queryset = Building.objects.filter(estate=estate).order_by("id")
+        self.fields["building"].empty_label = _("全部楼栋")
+        self.fields["building"].error_messages["invalid_choice"] = _("所选楼栋不属于本小区。")

@@ -1,0 +1,125 @@
+"""Reads, already scoped to what the user may see, with a fixed number of queries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import Count, OuterRef, Prefetch, Q, Subquery, Sum
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from . import access
+from .management_history import COMPANY, SELF, Period, Segment, timeline
+from .models import (
+    AREA_SOURCES,
+    Building,
+    Community,
+    Estate,
+    Grid,
+    Owner,
+    Ownership,
+    SelfManagementPeriod,
+    ServiceContract,
+    Street,
+    Unit,
+)
+from .privacy import mask_mobile, mask_name
+
+
+def estate_directory(user, *, street=None, community=None, grid=None, state=None, query=""):
+    """Estates the user may view, filtered, with their management state and unit count."""
+    unit_count = (
+        Unit.objects.filter(building__estate=OuterRef("pk"))
+        .order_by()
+        .values("building__estate")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    qs = access.visible(user, access.VIEW, Estate.objects.with_management_state())
+    qs = qs.select_related("grid__community__street").annotate(unit_count=Coalesce(Subquery(unit_count), 0))
+    if street:
+        qs = qs.filter(grid__community__street=street)
+    if community:
+        qs = qs.filter(grid__community=community)
+    if grid:
+        qs = qs.filter(grid=grid)
+    if state:
+        qs = qs.filter(management_state=state)
+    if query:
+        qs = qs.filter(Q(name__icontains=query) | Q(address__icontains=query) | Q(code__iexact=query))
+    return qs.order_by("code")
+
+
+def territory_choices(user):
+    """The streets, communities and grids the user may name in the directory filters."""
+    return {
+        "streets": access.visible(user, access.VIEW, Street.objects.all()),
+        "communities": access.visible(user, access.VIEW, Community.objects.select_related("street")),
+        "grids": access.visible(user, access.VIEW, Grid.objects.select_related("community")),
+    }
+
+
+def visible_estate(user, pk):
+    """One estate the user may view, or None (absent and forbidden look the same)."""
+    qs = access.visible(user, access.VIEW, Estate.objects.with_management_state())
+    return qs.select_related("grid__community__street__district").filter(pk=pk).first()
+
+
+@dataclass
+class OwnerView:
+    name: str
+    mobile: str
+    is_developer: bool
+
+
+def _owner_view(owner: Owner, full: bool) -> OwnerView:
+    if full or owner.kind == "org":
+        return OwnerView(owner.name, owner.mobile if full else mask_mobile(owner.mobile), owner.is_developer)
+    return OwnerView(mask_name(owner.name), mask_mobile(owner.mobile), owner.is_developer)
+
+
+def estate_units(estate: Estate, *, full_personal_data: bool, building=None):
+    """The estate's units with their current owners, masked unless ``full_personal_data``."""
+    current = Ownership.objects.in_force().select_related("owner").order_by("id")
+    units = (
+        Unit.objects.filter(building__estate=estate)
+        .select_related("building")
+        .prefetch_related(Prefetch("ownerships", queryset=current, to_attr="current_ownerships"))
+        .order_by("building_id", "room")
+    )
+    if building:
+        units = units.filter(building=building)
+    return units, (lambda owner: _owner_view(owner, full_personal_data))
+
+
+def estate_summary(estate: Estate) -> dict:
+    row = Unit.objects.filter(building__estate=estate).aggregate(
+        units=Count("pk"), effective=Sum(Coalesce(*AREA_SOURCES))
+    )
+    return {
+        "buildings": Building.objects.filter(estate=estate).order_by("id"),
+        "unit_count": row["units"],
+        "total_area": row["effective"],
+    }
+
+
+def management_history(estate: Estate, *, today=None) -> list[Segment]:
+    today = today or timezone.localdate()
+    periods = [
+        Period(c.starts_on, c.last_day, COMPANY, f"{c.company.name}（{c.get_mode_display()}）")
+        for c in ServiceContract.objects.filter(estate=estate).select_related("company")
+    ]
+    periods += [
+        Period(p.started_on, p.ended_on, SELF, "") for p in SelfManagementPeriod.objects.filter(estate=estate)
+    ]
+    return timeline(periods, since=estate.delivered_on, today=today)
+
+
+def units_of_owner_user(user):
+    """The units the logged-in owner holds today, for their own page."""
+    return (
+        Ownership.objects.in_force()
+        .filter(owner__user=user)
+        .select_related("unit__building__estate", "owner")
+        .order_by("unit__building__estate__name", "unit__building_id", "unit__room")
+    )

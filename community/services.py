@@ -1,0 +1,317 @@
+"""Every change to the registry goes through one of these functions.
+
+Each is keyword-only and atomic, checks the actor's access, validates, then
+writes. The admin, the views, ``seed_demo`` and the tests all call them, so a
+rule holds on every path. ``actor=None`` means the system itself (migrations,
+``seed_demo``): it is never reachable from a request.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from guardian.shortcuts import assign_perm, remove_perm
+
+from . import access
+from .models import (
+    Building,
+    Estate,
+    Grid,
+    Owner,
+    Ownership,
+    PropertyCompany,
+    Role,
+    RoleAssignment,
+    SelfManagementPeriod,
+    ServiceContract,
+    Unit,
+)
+
+NOT_ALLOWED = _("您没有权限进行此操作。")
+WRONG_SCOPE = _("“%(role)s”只能分配在%(scope)s上。")
+ALREADY_ASSIGNED = _("该用户已在此范围担任此角色。")
+NO_NEW_OWNERS = _("过户至少要有一位新业主。")
+TRANSFER_BEFORE_START = _("过户日期不能早于现业主的起始日期（%(date)s）。")
+CONTRACT_OVERLAP = _("该小区在此期间已有物业服务合同（%(contract)s），合同期不能重叠。")
+TERMINATION_OUTSIDE = _("提前终止日期须在合同期内（%(start)s 至 %(end)s）。")
+SELF_WHILE_CONTRACT = _("该小区在 %(date)s 有物业服务合同，不能同时登记为自行管理。")
+SELF_ALREADY_OPEN = _("该小区已处于自行管理状态。")
+SELF_NOT_OPEN = _("该小区当前没有进行中的自行管理期间。")
+DUPLICATE_ROOM = _("房号重复：%(room)s。")
+DUPLICATE_BUILDING = _("楼栋名称重复：%(name)s。")
+OWNERSHIP_ENDS_BEFORE_START = _("产权终止日期不能早于起始日期。")
+NO_AREA = _("房屋 %(room)s 没有面积：产权登记、实测、合同面积至少填一项。")
+UNIT_NOT_IN_ESTATE = _("房屋 %(unit)s 不属于小区 %(estate)s。")
+
+
+def _require(actor, perm: str, obj) -> None:
+    if actor is not None and not access.can(actor, perm, obj):
+        raise PermissionDenied(NOT_ALLOWED)
+
+
+# --------------------------------------------------------------------------- roles
+
+
+def check_role(*, user, role: str, scope) -> None:
+    """Raise ValidationError unless ``role`` may be held by ``user`` on ``scope``."""
+    expected = access.ROLE_SCOPES[role]
+    if not isinstance(scope, expected):
+        raise ValidationError(
+            WRONG_SCOPE, params={"role": Role(role).label, "scope": expected._meta.verbose_name}
+        )
+    scope_type = ContentType.objects.get_for_model(scope)
+    if RoleAssignment.objects.filter(user=user, role=role, scope_type=scope_type, scope_id=scope.pk).exists():
+        raise ValidationError(ALREADY_ASSIGNED)
+
+
+@transaction.atomic
+def assign_role(*, actor, user, role: str, scope) -> RoleAssignment:
+    """Give ``user`` a role on ``scope`` and grant its object permissions there."""
+    if actor is not None and not actor.is_superuser:
+        raise PermissionDenied(NOT_ALLOWED)
+    check_role(user=user, role=role, scope=scope)
+    scope_type = ContentType.objects.get_for_model(scope)
+    assignment = RoleAssignment.objects.create(
+        user=user, role=role, scope_type=scope_type, scope_id=scope.pk, granted_by=actor
+    )
+    for perm in access.ROLE_PERMS[role]:
+        assign_perm(perm, user, scope)
+    if role in access.ADMIN_ROLES and not user.is_staff:
+        user.is_staff = True
+        user.save(update_fields=["is_staff"])
+    access.forget(user)
+    return assignment
+
+
+@transaction.atomic
+def revoke_role(*, actor, assignment: RoleAssignment) -> None:
+    """Remove a role; permissions another of the user's roles grants on the same scope stay."""
+    if actor is not None and not actor.is_superuser:
+        raise PermissionDenied(NOT_ALLOWED)
+    user, scope = assignment.user, assignment.scope
+    assignment.delete()
+    siblings = RoleAssignment.objects.filter(user=user, scope_type=assignment.scope_type, scope_id=assignment.scope_id)
+    still = {perm for other in siblings for perm in access.ROLE_PERMS[other.role]}
+    for perm in set(access.ROLE_PERMS[assignment.role]) - still:
+        remove_perm(perm, user, scope)
+    if user.is_staff and not user.is_superuser:
+        if not RoleAssignment.objects.filter(user=user, role__in=access.ADMIN_ROLES).exists():
+            user.is_staff = False
+            user.save(update_fields=["is_staff"])
+    access.forget(user)
+
+
+# --------------------------------------------------------------------------- registry
+
+
+@dataclass
+class UnitSpec:
+    room: str
+    registered_area: Decimal | None = None
+    surveyed_area: Decimal | None = None
+    contract_area: Decimal | None = None
+    floor: int | None = None
+    delivered: bool = True
+
+
+@dataclass
+class BuildingSpec:
+    name: str
+    units: list[UnitSpec] = field(default_factory=list)
+
+
+@transaction.atomic
+def register_estate(
+    *, actor, grid: Grid, name: str, code: str, delivered_on: date, address: str = "", buildings=()
+) -> Estate:
+    """Register an estate with its buildings and units in one transaction (bulk inserts)."""
+    _require(actor, access.CHANGE, grid)
+    estate = Estate(grid=grid, name=name, code=code, address=address, delivered_on=delivered_on)
+    estate.full_clean()
+    estate.save()
+    add_buildings(actor=None, estate=estate, buildings=buildings)
+    return estate
+
+
+@transaction.atomic
+def add_buildings(*, actor, estate: Estate, buildings) -> list[Building]:
+    _require(actor, access.CHANGE, estate)
+    names = Counter(b.name for b in buildings)
+    dup = {n for n, k in names.items() if k > 1} | set(
+        Building.objects.filter(estate=estate, name__in=names).values_list("name", flat=True)
+    )
+    if dup:
+        raise ValidationError(DUPLICATE_BUILDING, params={"name": "、".join(sorted(dup))})
+    created = Building.objects.bulk_create([Building(estate=estate, name=b.name) for b in buildings])
+    units = []
+    for building, spec in zip(created, buildings):
+        dup_rooms = {r for r, k in Counter(u.room for u in spec.units).items() if k > 1}
+        if dup_rooms:
+            raise ValidationError(DUPLICATE_ROOM, params={"room": "、".join(sorted(dup_rooms))})
+        for u in spec.units:
+            if u.registered_area is None and u.surveyed_area is None and u.contract_area is None:
+                raise ValidationError(NO_AREA, params={"room": f"{spec.name}-{u.room}"})
+            unit = Unit(
+                building=building,
+                room=u.room,
+                floor=u.floor,
+                registered_area=u.registered_area,
+                surveyed_area=u.surveyed_area,
+                contract_area=u.contract_area,
+                delivered=u.delivered,
+            )
+            # Constraints are the database's job here: checking them row by row
+            # would cost a query per unit per constraint.
+            unit.full_clean(exclude=["building"], validate_unique=False, validate_constraints=False)
+            units.append(unit)
+    Unit.objects.bulk_create(units, batch_size=2000)
+    return created
+
+
+@transaction.atomic
+def save_registry_object(*, actor, obj, perm: str = access.CHANGE):
+    """Validate and save one registry row edited by hand (the admin's path).
+
+    The actor needs ``perm`` on the row as it was and on the parent it now
+    hangs under, so nothing can be moved out of, or into, someone else's scope.
+    Territory roots (districts) are the superuser's; owners and companies are
+    not tied to one scope and need ``perm`` somewhere.
+    """
+    if actor is not None and not actor.is_superuser:
+        model = type(obj)
+        if obj.pk is not None:
+            _require(actor, perm, model._default_manager.get(pk=obj.pk))
+        if model in access.PARENT:
+            _require(actor, perm, getattr(obj, access.PARENT[model]))
+        elif model not in (Owner, PropertyCompany) or not access.holds_anywhere(actor, perm):
+            raise PermissionDenied(NOT_ALLOWED)
+    obj.full_clean()
+    obj.save()
+    return obj
+
+
+@transaction.atomic
+def register_owners(*, actor, owners: list[Owner]) -> list[Owner]:
+    """Create owners in bulk; uniqueness (ID number, credit code) is the database's to enforce."""
+    if actor is not None and not access.holds_anywhere(actor, access.CHANGE):
+        raise PermissionDenied(NOT_ALLOWED)
+    for owner in owners:
+        owner.full_clean(validate_unique=False, validate_constraints=False)
+    return Owner.objects.bulk_create(owners, batch_size=1000)
+
+
+@transaction.atomic
+def record_ownerships(*, actor, estate: Estate, ownerships: list[Ownership]) -> list[Ownership]:
+    """Record holdings of units in one estate (first registration or history brought in)."""
+    _require(actor, access.CHANGE, estate)
+    unit_ids = {o.unit_id for o in ownerships}
+    inside = set(Unit.objects.filter(pk__in=unit_ids, building__estate=estate).values_list("pk", flat=True))
+    stray = unit_ids - inside
+    if stray:
+        raise ValidationError(UNIT_NOT_IN_ESTATE, params={"unit": min(stray), "estate": estate})
+    for ownership in ownerships:
+        ownership.full_clean(exclude=["unit", "owner"], validate_unique=False, validate_constraints=False)
+        if ownership.ended_on is not None and ownership.ended_on < ownership.started_on:
+            raise ValidationError(OWNERSHIP_ENDS_BEFORE_START)
+    return Ownership.objects.bulk_create(ownerships, batch_size=2000)
+
+
+@transaction.atomic
+def transfer_unit(*, actor, unit: Unit, new_owners: list[Owner], on: date) -> list[Ownership]:
+    """A sale: the current ownership ends the day before ``on``, the new owners hold from ``on``."""
+    _require(actor, access.CHANGE, unit)
+    if not new_owners:
+        raise ValidationError(NO_NEW_OWNERS)
+    current = list(Ownership.objects.select_for_update().filter(unit=unit, ended_on__isnull=True))
+    for ownership in current:
+        if ownership.started_on >= on:
+            raise ValidationError(TRANSFER_BEFORE_START, params={"date": ownership.started_on})
+        ownership.ended_on = on - timedelta(days=1)
+        ownership.save(update_fields=["ended_on"])
+    return Ownership.objects.bulk_create(
+        [Ownership(unit=unit, owner=owner, started_on=on) for owner in dict.fromkeys(new_owners)]
+    )
+
+
+# --------------------------------------------------------------------------- management
+
+
+def _overlapping_contracts(estate: Estate, start: date, last: date):
+    qs = ServiceContract.objects.filter(estate=estate)
+    return [c for c in qs if c.starts_on <= last and c.last_day >= start]
+
+
+def check_new_contract(*, estate: Estate, company: PropertyCompany, mode: str, starts_on: date, ends_on: date):
+    """The unsaved contract, or ValidationError: it is invalid, overlaps another contract,
+    or starts on or before a self-management period that began inside it."""
+    contract = ServiceContract(estate=estate, company=company, mode=mode, starts_on=starts_on, ends_on=ends_on)
+    contract.full_clean()
+    clash = _overlapping_contracts(estate, starts_on, ends_on)
+    if clash:
+        raise ValidationError(CONTRACT_OVERLAP, params={"contract": clash[0]})
+    later_self = SelfManagementPeriod.objects.filter(estate=estate, started_on__gte=starts_on).first()
+    if later_self is not None:
+        raise ValidationError(SELF_WHILE_CONTRACT, params={"date": later_self.started_on})
+    return contract
+
+
+@transaction.atomic
+def sign_contract(
+    *, actor, estate: Estate, company: PropertyCompany, mode: str, starts_on: date, ends_on: date
+) -> ServiceContract:
+    """A company takes on the estate. Contracts of one estate never overlap, and a
+    self-management period still running ends the day before the contract starts."""
+    _require(actor, access.CHANGE, estate)
+    Estate.objects.select_for_update().filter(pk=estate.pk).first()
+    contract = check_new_contract(estate=estate, company=company, mode=mode, starts_on=starts_on, ends_on=ends_on)
+    contract.created_by = actor
+    SelfManagementPeriod.objects.filter(estate=estate).filter(
+        Q(ended_on__isnull=True) | Q(ended_on__gte=starts_on)
+    ).update(ended_on=starts_on - timedelta(days=1))
+    contract.save()
+    return contract
+
+
+@transaction.atomic
+def terminate_contract(*, actor, contract: ServiceContract, last_day: date) -> ServiceContract:
+    _require(actor, access.CHANGE, contract.estate)
+    if not contract.starts_on <= last_day <= contract.ends_on:
+        raise ValidationError(TERMINATION_OUTSIDE, params={"start": contract.starts_on, "end": contract.ends_on})
+    contract.terminated_on = last_day
+    contract.full_clean()
+    contract.save(update_fields=["terminated_on"])
+    return contract
+
+
+@transaction.atomic
+def start_self_management(*, actor, estate: Estate, on: date, note: str = "") -> SelfManagementPeriod:
+    _require(actor, access.CHANGE, estate)
+    Estate.objects.select_for_update().filter(pk=estate.pk).first()
+    if SelfManagementPeriod.objects.filter(estate=estate, ended_on__isnull=True).exists():
+        raise ValidationError(SELF_ALREADY_OPEN)
+    if ServiceContract.objects.in_force(on).filter(estate=estate).exists():
+        raise ValidationError(SELF_WHILE_CONTRACT, params={"date": on})
+    period = SelfManagementPeriod(estate=estate, started_on=on, note=note, created_by=actor)
+    period.full_clean()
+    period.save()
+    return period
+
+
+@transaction.atomic
+def end_self_management(*, actor, estate: Estate, last_day: date) -> SelfManagementPeriod:
+    _require(actor, access.CHANGE, estate)
+    period = SelfManagementPeriod.objects.select_for_update().filter(estate=estate, ended_on__isnull=True).first()
+    if period is None:
+        raise ValidationError(SELF_NOT_OPEN)
+    period.ended_on = last_day
+    period.full_clean()
+    period.save(update_fields=["ended_on"])
+    return period
