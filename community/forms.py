@@ -43,5 +43,6 @@ class UnitFilterForm(forms.Form):
     def __init__(self, *args, estate, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["building"].queryset = Building.objects.filter(estate=estate).order_by("id")
+        self.fields["building"].label_from_instance = lambda building: building.name
         self.fields["building"].empty_label = _("全部楼栋")
         self.fields["building"].error_messages["invalid_choice"] = _("所选楼栋不属于本小区。")

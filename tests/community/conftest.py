@@ -1,0 +1,77 @@
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import pytest
+from django.utils import timezone
+
+from community.models import Role
+from tests.factories import (
+    CommunityFactory,
+    CompanyFactory,
+    EstateFactory,
+    GridFactory,
+    OwnerFactory,
+    OwnershipFactory,
+    StreetFactory,
+    UnitFactory,
+    UserFactory,
+    contract,
+    user_with_role,
+)
+
+
+@dataclass
+class World:
+    """Two districts. E1 is everyone's own estate; ``other[role]`` is an estate just outside that role's scope."""
+
+    e1: object
+    e2: object
+    e3: object
+    e4: object
+    e5: object
+    users: dict
+    other: dict
+    resident: object
+    owner_user: object
+
+
+@pytest.fixture
+def world(db):
+    street1 = StreetFactory()
+    c1 = CommunityFactory(street=street1)
+    g1 = GridFactory(community=c1)
+    e1 = EstateFactory(grid=g1, name="江滨豪园")
+    e2 = EstateFactory(grid=GridFactory(community=c1), name="同社区另一网格")
+    e3 = EstateFactory(grid=GridFactory(community=CommunityFactory(street=street1)), name="同街道另一社区")
+    e4 = EstateFactory(grid=GridFactory(community=CommunityFactory(street=StreetFactory(district=street1.district))), name="同区另一街道")
+    e5 = EstateFactory(name="另一区")
+    today = timezone.localdate()
+    company_a, company_b = CompanyFactory(), CompanyFactory()
+    contract(e1, company_a, starts_on=date(2020, 1, 1), ends_on=today + timedelta(days=365))
+    contract(e3, company_b, starts_on=date(2020, 1, 1), ends_on=today + timedelta(days=365))
+    resident = OwnerFactory(name="张三丰", mobile="13912345678")
+    unit = UnitFactory(building__estate=e1, room="101")
+    OwnershipFactory(unit=unit, owner=resident)
+    OwnershipFactory(unit=UnitFactory(building__estate=e2), owner=OwnerFactory(name="李四光"))
+    owner_user = UserFactory(username="owner")
+    resident.user = owner_user
+    resident.save()
+    users = {
+        Role.DISTRICT_ADMIN: user_with_role(Role.DISTRICT_ADMIN, street1.district, "district"),
+        Role.STREET_STAFF: user_with_role(Role.STREET_STAFF, street1, "street"),
+        Role.COMMUNITY_STAFF: user_with_role(Role.COMMUNITY_STAFF, c1, "community"),
+        Role.GRID_WORKER: user_with_role(Role.GRID_WORKER, g1, "grid"),
+        Role.COMMITTEE_MEMBER: user_with_role(Role.COMMITTEE_MEMBER, e1, "committee"),
+        Role.COMPANY_STAFF: user_with_role(Role.COMPANY_STAFF, company_a, "company"),
+        Role.MEDIATOR: user_with_role(Role.MEDIATOR, c1, "mediator"),
+    }
+    other = {
+        Role.DISTRICT_ADMIN: e5,
+        Role.STREET_STAFF: e4,
+        Role.COMMUNITY_STAFF: e3,
+        Role.GRID_WORKER: e2,
+        Role.COMMITTEE_MEMBER: e2,
+        Role.COMPANY_STAFF: e2,
+        Role.MEDIATOR: e3,
+    }
+    return World(e1, e2, e3, e4, e5, users, other, resident, owner_user)

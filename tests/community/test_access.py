@@ -1,0 +1,94 @@
+from datetime import date, timedelta
+
+import pytest
+from django.utils import timezone
+from guardian.shortcuts import get_perms
+
+from community import access, services
+from community.models import Estate, Owner, Role, RoleAssignment, Unit
+from tests.factories import CommunityFactory, UserFactory, user_with_role
+
+pytestmark = pytest.mark.django_db
+ALL_ROLES = list(access.ROLE_SCOPES)
+
+
+@pytest.mark.parametrize("role", ALL_ROLES)
+def test_each_role_sees_its_own_estate_and_not_the_one_next_door(world, role):
+    user = world.users[role]
+    assert access.can(user, access.VIEW, world.e1)
+    assert not access.can(user, access.VIEW, world.other[role])
+    visible = set(access.visible(user, access.VIEW, Estate.objects.all()))
+    assert world.e1 in visible and world.other[role] not in visible
+
+
+@pytest.mark.parametrize("role", ALL_ROLES)
+def test_units_and_owners_inherit_from_their_estate(world, role):
+    user = world.users[role]
+    own_unit = Unit.objects.get(building__estate=world.e1)
+    assert access.can(user, access.VIEW, own_unit)
+    assert access.can(user, access.VIEW, world.resident)
+    other_units = Unit.objects.filter(building__estate=world.other[role])
+    assert not access.visible(user, access.VIEW, other_units).exists()
+    other_owners = Owner.objects.filter(ownerships__unit__building__estate=world.other[role])
+    assert not access.visible(user, access.VIEW, other_owners).exists()
+
+
+def test_personal_data_and_changes_are_for_staff_roles_only(world):
+    full = {Role.DISTRICT_ADMIN, Role.STREET_STAFF, Role.COMMUNITY_STAFF, Role.GRID_WORKER}
+    change = {Role.DISTRICT_ADMIN, Role.COMMUNITY_STAFF, Role.GRID_WORKER}
+    for role, user in world.users.items():
+        assert access.can(user, access.PERSONAL, world.e1) is (role in full), role
+        assert access.can(user, access.CHANGE, world.e1) is (role in change), role
+
+
+def test_an_owner_and_a_stranger_hold_nothing(world):
+    for user in (world.owner_user, UserFactory()):
+        assert not access.holds_anywhere(user, access.VIEW)
+        assert not access.can(user, access.VIEW, world.e1)
+
+
+def test_company_staff_lose_the_estate_when_the_contract_ends(world):
+    user = world.users[Role.COMPANY_STAFF]
+    signed = world.e1.contracts.get()
+    services.terminate_contract(actor=None, contract=signed, last_day=timezone.localdate() - timedelta(days=1))
+    access.forget(user)
+    assert not access.can(user, access.VIEW, world.e1)
+
+
+def test_assigning_grants_guardian_permissions_and_revoking_removes_them(world):
+    community = CommunityFactory()
+    user = user_with_role(Role.COMMUNITY_STAFF, community)
+    assert set(get_perms(user, community)) == {"view_registry", "change_registry", "view_personal_data"}
+    assert user.is_staff
+    services.revoke_role(actor=None, assignment=RoleAssignment.objects.get(user=user))
+    user.refresh_from_db()
+    assert get_perms(user, community) == [] and not user.is_staff
+
+
+def test_revoking_one_role_keeps_what_another_role_on_the_same_scope_grants(world):
+    community = CommunityFactory()
+    user = user_with_role(Role.COMMUNITY_STAFF, community)
+    services.assign_role(actor=None, user=user, role=Role.MEDIATOR, scope=community)
+    services.revoke_role(actor=None, assignment=RoleAssignment.objects.get(user=user, role=Role.COMMUNITY_STAFF))
+    assert get_perms(user, community) == ["view_registry"]
+
+
+def test_a_role_on_the_wrong_kind_of_scope_is_refused(world):
+    with pytest.raises(Exception) as exc:
+        services.assign_role(actor=None, user=UserFactory(), role=Role.GRID_WORKER, scope=world.e1)
+    assert "网格" in str(exc.value)
+    assert not RoleAssignment.objects.filter(role=Role.GRID_WORKER, user__username__startswith="user").exists()
+
+
+def test_only_a_superuser_assigns_roles(world):
+    from django.core.exceptions import PermissionDenied
+
+    with pytest.raises(PermissionDenied):
+        services.assign_role(actor=world.users[Role.DISTRICT_ADMIN], user=UserFactory(), role=Role.MEDIATOR, scope=CommunityFactory())
+
+
+def test_can_and_visible_agree_for_every_estate(world):
+    for user in world.users.values():
+        visible = set(access.visible(user, access.VIEW, Estate.objects.all()))
+        for estate in Estate.objects.all():
+            assert access.can(user, access.VIEW, estate) is (estate in visible)

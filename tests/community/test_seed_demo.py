@@ -1,0 +1,93 @@
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+
+from community import demo
+from community.management_history import COMPANY, NONE
+from django.contrib.auth import get_user_model
+from guardian.models import UserObjectPermission
+
+from community.models import (
+    Building,
+    Community,
+    District,
+    Estate,
+    Grid,
+    Owner,
+    Ownership,
+    PropertyCompany,
+    RoleAssignment,
+    RuleSet,
+    SelfManagementPeriod,
+    ServiceContract,
+    Street,
+    Unit,
+)
+from community.rules import rules_for
+from community.selectors import management_history
+from community.identifiers import is_valid_mobile, is_valid_resident_id, is_valid_uscc
+
+COUNTED = (District, Street, Community, Grid, Estate, Unit, Owner, Ownership, ServiceContract, RoleAssignment)
+
+
+@pytest.fixture(scope="module")
+def seeded(django_db_setup, django_db_blocker):
+    with django_db_blocker.unblock():
+        out = StringIO()
+        call_command("seed_demo", "--quiet-progress", stdout=out)
+        yield out.getvalue()
+        # Leave the database as empty as the other tests expect (flush would also
+        # renumber content types behind ContentType's cache).
+        for model in (UserObjectPermission, RoleAssignment, Ownership, Owner, ServiceContract, SelfManagementPeriod,
+                      Unit, Building, Estate, Grid, Community, Street, District, RuleSet, PropertyCompany, get_user_model()):
+            model.objects.all().delete()
+
+
+@pytest.mark.django_db
+def test_the_demo_district_has_the_seed_reports_structure(seeded):
+    assert (District.objects.count(), Street.objects.count(), Community.objects.count(), Grid.objects.count()) == (1, 7, 66, 349)
+    assert Estate.objects.count() >= 150
+    assert Unit.objects.count() >= 30_000
+    assert Estate.objects.filter(name__in=["江滨豪园", "水榭新城"]).count() == 2
+    assert rules_for(Estate.objects.get(name="江滨豪园")).filing_requires_exam is True
+
+
+@pytest.mark.django_db
+def test_owners_cover_every_case_the_rules_name(seeded):
+    assert Owner.objects.filter(is_developer=True).exists()
+    assert Ownership.objects.filter(owner__is_developer=True, ended_on__isnull=True).exists()
+    from django.db.models import Count
+
+    assert Owner.objects.annotate(n=Count("ownerships")).filter(n__gte=2, is_developer=False).exists()
+    assert Ownership.objects.in_force().values("unit").annotate(n=Count("pk")).filter(n__gte=2).exists()
+    assert Ownership.objects.filter(ended_on__isnull=False).exists()
+    assert Unit.objects.filter(delivered=False).exists()
+    sample = list(Owner.objects.exclude(mobile="")[:500])
+    assert all(is_valid_mobile(o.mobile) for o in sample)
+    assert all(is_valid_resident_id(o.id_number) for o in Owner.objects.exclude(id_number="")[:500])
+    assert all(is_valid_uscc(o.uscc) for o in Owner.objects.exclude(uscc=""))
+
+
+@pytest.mark.django_db
+def test_sixteen_estates_went_from_no_manager_to_a_company(seeded):
+    moved = 0
+    for estate in Estate.objects.all():
+        states = [s.state for s in management_history(estate)]
+        if states[:1] == [NONE] and states[-1:] == [COMPANY]:
+            moved += 1
+    assert moved == demo.NO_MANAGER_TO_COMPANY == 16
+
+
+@pytest.mark.django_db
+def test_every_role_has_a_demo_login(seeded):
+    for username in ("admin", "district", "street", "community", "grid", "committee", "company", "mediator", "owner"):
+        assert username in seeded
+    assert demo.DEMO_PASSWORD in seeded
+
+
+@pytest.mark.django_db
+def test_a_second_run_adds_nothing(seeded):
+    before = [m.objects.count() for m in COUNTED]
+    call_command("seed_demo", "--quiet-progress", stdout=StringIO())
+    assert [m.objects.count() for m in COUNTED] == before

@@ -1,0 +1,10 @@
+"""Loaded with ``-p`` before pytest-django imports the settings.
+
+The suite runs with the development settings (no HTTPS redirect, a throwaway
+secret key); pytest-django still turns DEBUG off for the tests themselves.
+"""
+
+import os
+
+os.environ.setdefault("DEBUG", "1")
+os.environ.setdefault("SECRET_KEY", "tests-only-secret-key-not-for-production-0123456789")
