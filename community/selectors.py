@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.db.models import Count, OuterRef, Prefetch, Q, Subquery, Sum
 from django.db.models.functions import Coalesce
@@ -24,6 +25,8 @@ from .models import (
     Unit,
 )
 from .privacy import mask_mobile, mask_name
+
+CENT = Decimal("0.01")
 
 
 def estate_directory(user, *, street=None, community=None, grid=None, state=None, query=""):
@@ -99,7 +102,8 @@ def estate_summary(estate: Estate) -> dict:
     return {
         "buildings": Building.objects.filter(estate=estate).order_by("id"),
         "unit_count": row["units"],
-        "total_area": row["effective"],
+        # SQLite sums decimals without their scale; areas are shown to two places.
+        "total_area": Decimal(row["effective"] or 0).quantize(CENT),
     }
 
 

@@ -52,6 +52,12 @@ NO_AREA = _("房屋 %(room)s 没有面积：产权登记、实测、合同面积
 UNIT_NOT_IN_ESTATE = _("房屋 %(unit)s 不属于小区 %(estate)s。")
 
 
+def _lock(estate: Estate) -> None:
+    """Serialise changes to one estate's management records (a row lock on PostgreSQL;
+    SQLite already serialises writers)."""
+    Estate.objects.select_for_update().filter(pk=estate.pk).first()
+
+
 def _require(actor, perm: str, obj) -> None:
     if actor is not None and not access.can(actor, perm, obj):
         raise PermissionDenied(NOT_ALLOWED)
@@ -270,7 +276,7 @@ def sign_contract(
     """A company takes on the estate. Contracts of one estate never overlap, and a
     self-management period still running ends the day before the contract starts."""
     _require(actor, access.CHANGE, estate)
-    Estate.objects.select_for_update().filter(pk=estate.pk).first()
+    _lock(estate)
     contract = check_new_contract(estate=estate, company=company, mode=mode, starts_on=starts_on, ends_on=ends_on)
     contract.created_by = actor
     SelfManagementPeriod.objects.filter(estate=estate).filter(
@@ -294,7 +300,7 @@ def terminate_contract(*, actor, contract: ServiceContract, last_day: date) -> S
 @transaction.atomic
 def start_self_management(*, actor, estate: Estate, on: date, note: str = "") -> SelfManagementPeriod:
     _require(actor, access.CHANGE, estate)
-    Estate.objects.select_for_update().filter(pk=estate.pk).first()
+    _lock(estate)
     if SelfManagementPeriod.objects.filter(estate=estate, ended_on__isnull=True).exists():
         raise ValidationError(SELF_ALREADY_OPEN)
     if ServiceContract.objects.in_force(on).filter(estate=estate).exists():

@@ -112,3 +112,15 @@ def test_the_interface_switches_to_english(client, world):
 def test_login_with_a_wrong_password_shows_a_clear_error(client, world):
     response = client.post(reverse("login"), {"username": "community", "password": "wrong"})
     assert response.status_code == 200 and "用户名或密码不正确" in response.content.decode()
+
+
+def test_chinese_is_shown_whatever_the_browser_asks_for(client, world):
+    login(client, world.users[Role.COMMUNITY_STAFF])
+    page = client.get(reverse("community:directory"), HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").content.decode()
+    assert "小区名录" in page and "Estate directory" not in page
+
+
+def test_estate_totals_are_shown_to_the_cent(client, world):
+    login(client, world.users[Role.COMMUNITY_STAFF])
+    response = client.get(reverse("community:estate_detail", args=[world.e1.pk]))
+    assert str(response.context["summary"]["total_area"]) == "89.50"
