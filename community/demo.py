@@ -17,7 +17,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from . import services
-from .identifiers import USCC_CHARSET, resident_id_check_digit, uscc_check_char
+from .identifiers import resident_id_check_digit, uscc_check_char
 from .legaltime import last_day_after_months
 from .models import (
     Community,
@@ -244,7 +244,7 @@ class DemoBuilder:
         i = 0
         unsold = set(rng.sample(range(len(units)), max(1, len(units) // 20)))
         multi_holder = None
-        for u_index, unit in enumerate(units):
+        for u_index in range(len(units)):
             if u_index in unsold:
                 continue
             since = delivered_on + timedelta(days=rng.randrange(0, 900))

@@ -46,7 +46,7 @@ def timeline(periods: list[Period], *, since: date, today: date) -> list[Segment
             cuts.add(p.last + timedelta(days=1))
     bounds = sorted(cuts)
     segments: list[Segment] = []
-    for start, nxt in zip(bounds, bounds[1:]):
+    for start, nxt in zip(bounds, bounds[1:], strict=False):
         live = [p for p in periods if p.start <= start and (p.last is None or p.last >= start)]
         best = max(live, key=lambda p: (_RANK[p.state], p.start), default=None)
         state, label = (best.state, best.label) if best else (NONE, "")

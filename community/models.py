@@ -150,49 +150,43 @@ class District(models.Model):
         return self
 
 
-class Street(models.Model):
-    district = models.ForeignKey(District, verbose_name=_("区"), on_delete=models.PROTECT, related_name="streets")
+class TerritoryNode(models.Model):
+    """A street, community or grid: a named, coded cell of the district on which roles are held."""
+
     name = models.CharField(_("名称"), max_length=100)
     code = models.CharField(_("编码"), max_length=32, unique=True)
 
     class Meta:
+        abstract = True
+        ordering = ["code"]
+        permissions = REGISTRY_PERMS
+
+    def __str__(self):
+        return self.name
+
+
+class Street(TerritoryNode):
+    district = models.ForeignKey(District, verbose_name=_("区"), on_delete=models.PROTECT, related_name="streets")
+
+    class Meta(TerritoryNode.Meta):
         verbose_name = _("街道")
         verbose_name_plural = _("街道")
-        ordering = ["code"]
-        permissions = REGISTRY_PERMS
-
-    def __str__(self):
-        return self.name
 
 
-class Community(models.Model):
+class Community(TerritoryNode):
     street = models.ForeignKey(Street, verbose_name=_("街道"), on_delete=models.PROTECT, related_name="communities")
-    name = models.CharField(_("名称"), max_length=100)
-    code = models.CharField(_("编码"), max_length=32, unique=True)
 
-    class Meta:
+    class Meta(TerritoryNode.Meta):
         verbose_name = _("社区")
         verbose_name_plural = _("社区")
-        ordering = ["code"]
-        permissions = REGISTRY_PERMS
-
-    def __str__(self):
-        return self.name
 
 
-class Grid(models.Model):
+class Grid(TerritoryNode):
     community = models.ForeignKey(Community, verbose_name=_("社区"), on_delete=models.PROTECT, related_name="grids")
-    name = models.CharField(_("名称"), max_length=100)
-    code = models.CharField(_("编码"), max_length=32, unique=True)
 
-    class Meta:
+    class Meta(TerritoryNode.Meta):
         verbose_name = _("网格")
         verbose_name_plural = _("网格")
-        ordering = ["code"]
-        permissions = REGISTRY_PERMS
-
-    def __str__(self):
-        return self.name
 
 
 class ManagementState(models.TextChoices):

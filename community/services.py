@@ -158,13 +158,11 @@ def add_buildings(*, actor, estate: Estate, buildings) -> list[Building]:
         raise ValidationError(DUPLICATE_BUILDING, params={"name": "、".join(sorted(dup))})
     created = Building.objects.bulk_create([Building(estate=estate, name=b.name) for b in buildings])
     units = []
-    for building, spec in zip(created, buildings):
+    for building, spec in zip(created, buildings, strict=False):
         dup_rooms = {r for r, k in Counter(u.room for u in spec.units).items() if k > 1}
         if dup_rooms:
             raise ValidationError(DUPLICATE_ROOM, params={"room": "、".join(sorted(dup_rooms))})
         for u in spec.units:
-            if u.registered_area is None and u.surveyed_area is None and u.contract_area is None:
-                raise ValidationError(NO_AREA, params={"room": f"{spec.name}-{u.room}"})
             unit = Unit(
                 building=building,
                 room=u.room,
@@ -174,6 +172,8 @@ def add_buildings(*, actor, estate: Estate, buildings) -> list[Building]:
                 contract_area=u.contract_area,
                 delivered=u.delivered,
             )
+            if unit.effective_area is None:
+                raise ValidationError(NO_AREA, params={"room": f"{spec.name}-{u.room}"})
             # Constraints are the database's job here: checking them row by row
             # would cost a query per unit per constraint.
             unit.full_clean(exclude=["building"], validate_unique=False, validate_constraints=False)

@@ -107,7 +107,7 @@ def main() -> int:
             block = re.sub(r'msgstr\[0\] ".*"', f'msgstr[0] "{quote(english[0])}"', block)
             block = re.sub(r'msgstr\[1\] ".*"', f'msgstr[1] "{quote(english[1])}"', block)
         else:
-            block = re.sub(r'^msgstr ".*"$', lambda m: f'msgstr "{quote(english)}"', block, flags=re.M)
+            block = re.sub(r'^msgstr ".*"$', lambda m, english=english: f'msgstr "{quote(english)}"', block, flags=re.M)
         out.append(block)
     path.write_text("\n\n".join(out), encoding="utf-8")
     for msgid in missing:

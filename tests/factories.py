@@ -126,6 +126,10 @@ def contract(estate, company=None, *, starts_on=date(2020, 1, 1), ends_on=date(2
     )
 
 
+def login(client, user):
+    assert client.login(username=user.username, password=PASSWORD)
+
+
 def user_with_role(role, scope, username=None):
     user = UserFactory(username=username) if username else UserFactory()
     services.assign_role(actor=None, user=user, role=role, scope=scope)

@@ -1,18 +1,13 @@
-from datetime import date
 
 import pytest
 from django.urls import reverse
 
 from community.models import Estate, Owner, Role, RoleAssignment, RuleSet
-from tests.factories import PASSWORD, UserFactory, valid_resident_id
+from tests.factories import login, UserFactory, valid_resident_id
 
 pytestmark = pytest.mark.django_db
 ADMIN_ROLES = [Role.DISTRICT_ADMIN, Role.STREET_STAFF, Role.COMMUNITY_STAFF, Role.GRID_WORKER]
 NON_ADMIN_ROLES = [Role.COMMITTEE_MEMBER, Role.COMPANY_STAFF, Role.MEDIATOR]
-
-
-def login(client, user):
-    assert client.login(username=user.username, password=PASSWORD)
 
 
 @pytest.mark.parametrize("role", ADMIN_ROLES)

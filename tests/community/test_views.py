@@ -2,17 +2,10 @@ import pytest
 from django.urls import reverse
 
 from community.models import Role
-from tests.factories import PASSWORD, EstateFactory, OwnershipFactory, UnitFactory
+from tests.factories import login, EstateFactory, OwnershipFactory, UnitFactory
 
 pytestmark = pytest.mark.django_db
-ALL_ROLES = [
-    Role.DISTRICT_ADMIN, Role.STREET_STAFF, Role.COMMUNITY_STAFF, Role.GRID_WORKER,
-    Role.COMMITTEE_MEMBER, Role.COMPANY_STAFF, Role.MEDIATOR,
-]
-
-
-def login(client, user):
-    assert client.login(username=user.username, password=PASSWORD)
+ALL_ROLES = list(Role)
 
 
 @pytest.mark.parametrize("role", ALL_ROLES)
@@ -96,7 +89,7 @@ def test_estate_page_query_count_does_not_grow_with_units(client, world, django_
     url = reverse("community:estate_detail", args=[world.e1.pk])
     with django_assert_max_num_queries(20) as small:
         client.get(url)
-    for i in range(30):
+    for _i in range(30):
         OwnershipFactory(unit=UnitFactory(building__estate=world.e1))
     with django_assert_max_num_queries(len(small.captured_queries)):
         client.get(url)
