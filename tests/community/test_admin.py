@@ -146,3 +146,26 @@ def test_district_admin_edits_their_rule_set_and_a_bad_value_is_refused(client, 
     assert rule_set.filing_requires_exam is True
     login(client, world.users[Role.COMMUNITY_STAFF])
     assert client.get(url).status_code in (302, 403)
+
+
+def test_an_overlapping_contract_in_the_admin_shows_the_services_reason_and_writes_nothing(client, world):
+    login(client, world.users[Role.COMMUNITY_STAFF])
+    company = world.e1.contracts.get().company
+    response = client.post(
+        reverse("admin:community_servicecontract_add"),
+        {"estate": world.e1.pk, "company": company.pk, "mode": "lump_sum", "starts_on": "2021-01-01", "ends_on": "2023-12-31"},
+    )
+    assert response.status_code == 200 and "合同期不能重叠" in response.content.decode()
+    assert world.e1.contracts.count() == 1
+
+
+def test_a_contract_signed_in_the_admin_goes_through_the_service(client, world):
+    login(client, world.users[Role.COMMUNITY_STAFF])
+    company = world.e1.contracts.get().company
+    response = client.post(
+        reverse("admin:community_servicecontract_add"),
+        {"estate": world.e2.pk, "company": company.pk, "mode": "remuneration", "starts_on": "2024-01-01", "ends_on": "2026-12-31"},
+    )
+    assert response.status_code == 302
+    signed = world.e2.contracts.get()
+    assert signed.created_by == world.users[Role.COMMUNITY_STAFF] and signed.mode == "remuneration"

@@ -117,3 +117,11 @@ def test_estate_totals_are_shown_to_the_cent(client, world):
     login(client, world.users[Role.COMMUNITY_STAFF])
     response = client.get(reverse("community:estate_detail", args=[world.e1.pk]))
     assert str(response.context["summary"]["total_area"]) == "89.50"
+
+
+def test_a_building_of_another_estate_in_the_unit_filter_is_refused(client, world):
+    login(client, world.users[Role.DISTRICT_ADMIN])
+    foreign = UnitFactory(building__estate=world.e2).building
+    response = client.get(reverse("community:estate_detail", args=[world.e1.pk]), {"building": foreign.pk})
+    page = response.content.decode()
+    assert response.status_code == 200 and "所选楼栋不属于本小区" in page
