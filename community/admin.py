@@ -193,6 +193,7 @@ class OwnerAdminForm(forms.ModelForm):
 @admin.register(Owner)
 class OwnerAdmin(ScopedAdmin):
     form = OwnerAdminForm
+    raw_id_fields = ("user",)  # never a drop-down of every account name
     list_display = ("name", "kind", "mobile", "masked_id_number", "is_developer")
     search_fields = ("name", "mobile")
 
