@@ -45,6 +45,8 @@ VIEW = "view_registry"
 CHANGE = "change_registry"
 PERSONAL = "view_personal_data"
 CHANGE_RULES = "change_rules"
+DRAFT_NOTICES = "draft_notices"
+PUBLISH_NOTICES = "publish_notices"
 
 # The scope each role is held on, and what it grants there.
 ROLE_SCOPES = {
@@ -59,12 +61,12 @@ ROLE_SCOPES = {
     Role.MEDIATOR: Community,
 }
 ROLE_PERMS = {
-    Role.DISTRICT_ADMIN: (VIEW, CHANGE, PERSONAL, CHANGE_RULES),
+    Role.DISTRICT_ADMIN: (VIEW, CHANGE, PERSONAL, CHANGE_RULES, DRAFT_NOTICES, PUBLISH_NOTICES),
     Role.STREET_STAFF: (VIEW, PERSONAL),
-    Role.COMMUNITY_STAFF: (VIEW, CHANGE, PERSONAL),
+    Role.COMMUNITY_STAFF: (VIEW, CHANGE, PERSONAL, DRAFT_NOTICES, PUBLISH_NOTICES),
     Role.GRID_WORKER: (VIEW, CHANGE, PERSONAL),
-    Role.COMMITTEE_MEMBER: (VIEW,),
-    Role.COMPANY_STAFF: (VIEW,),
+    Role.COMMITTEE_MEMBER: (VIEW, DRAFT_NOTICES, PUBLISH_NOTICES),
+    Role.COMPANY_STAFF: (VIEW, DRAFT_NOTICES),
     Role.MEDIATOR: (VIEW,),
 }
 # Roles that work in the staff pages and the Django admin.
@@ -107,6 +109,19 @@ def _grants(user, perm: str) -> dict[type, set[int]]:
             grants[ContentType.objects.get_for_id(ctype_id).model_class()].add(int(pk))
         cache[perm] = dict(grants)
     return cache[perm]
+
+
+def granted_scopes(user, perm: str) -> dict[type, set[int]]:
+    """{scope model: {pk, ...}} where ``user`` holds ``perm`` directly (not inherited)."""
+    if not user.is_authenticated or not user.is_active:
+        return {}
+    return {model: set(pks) for model, pks in _grants(user, perm).items()}
+
+
+def estates_served_by(company_ids) -> QuerySet:
+    """Estates under a contract in force today with one of these companies."""
+    in_force = ServiceContract.objects.in_force(timezone.localdate()).filter(company__in=company_ids)
+    return Estate.objects.filter(pk__in=in_force.values("estate"))
 
 
 def forget(user) -> None:

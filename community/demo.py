@@ -366,6 +366,7 @@ class DemoBuilder:
 
 
 def build(*, today: date, progress=None, log=print) -> list[tuple[str, str, str]]:
+    """The registry part of the demo; returns the demo logins (username, role, scope)."""
     builder = DemoBuilder(today=today, progress=progress)
     grids = builder.territory()
     companies = builder.companies()

@@ -57,6 +57,8 @@ REGISTRY_PERMS = (
     ("view_registry", _("查看辖区登记信息")),
     ("change_registry", _("维护辖区登记信息")),
     ("view_personal_data", _("查看业主完整个人信息")),
+    ("draft_notices", _("起草公告")),
+    ("publish_notices", _("发布公告")),
 )
 
 
@@ -423,7 +425,8 @@ class PropertyCompany(models.Model):
         verbose_name = _("物业服务企业")
         verbose_name_plural = _("物业服务企业")
         ordering = ["name"]
-        permissions = (REGISTRY_PERMS[0],)
+        # Company staff see and draft for the estates their company serves.
+        permissions = (REGISTRY_PERMS[0], REGISTRY_PERMS[3])
 
     def __str__(self):
         return self.name
@@ -437,8 +440,8 @@ class ContractMode(models.TextChoices):
 class ContractQuerySet(models.QuerySet):
     def in_force(self, on: date):
         """Contracts whose term (cut short by an early termination) covers ``on``."""
-        return self.annotate(last_day=Coalesce("terminated_on", "ends_on")).filter(
-            starts_on__lte=on, last_day__gte=on
+        return self.annotate(effective_last_day=Coalesce("terminated_on", "ends_on")).filter(
+            starts_on__lte=on, effective_last_day__gte=on
         )
 
 

@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from guardian.shortcuts import assign_perm, remove_perm
 
 from . import access
+from .signals import management_changed, roles_changed
 from .models import (
     Building,
     Estate,
@@ -94,6 +95,7 @@ def assign_role(*, actor, user, role: str, scope) -> RoleAssignment:
         user.is_staff = True
         user.save(update_fields=["is_staff"])
     access.forget(user)
+    roles_changed.send(sender=RoleAssignment, user=user)
     return assignment
 
 
@@ -113,6 +115,7 @@ def revoke_role(*, actor, assignment: RoleAssignment) -> None:
             user.is_staff = False
             user.save(update_fields=["is_staff"])
     access.forget(user)
+    roles_changed.send(sender=RoleAssignment, user=user)
 
 
 # --------------------------------------------------------------------------- registry
@@ -283,6 +286,7 @@ def sign_contract(
         Q(ended_on__isnull=True) | Q(ended_on__gte=starts_on)
     ).update(ended_on=starts_on - timedelta(days=1))
     contract.save()
+    management_changed.send(sender=ServiceContract, estate=estate)
     return contract
 
 
@@ -294,6 +298,7 @@ def terminate_contract(*, actor, contract: ServiceContract, last_day: date) -> S
     contract.terminated_on = last_day
     contract.full_clean()
     contract.save(update_fields=["terminated_on"])
+    management_changed.send(sender=ServiceContract, estate=contract.estate)
     return contract
 
 

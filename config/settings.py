@@ -46,6 +46,16 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "guardian",
     "community",
+    "cms",
+    "wagtail.documents",
+    "wagtail.images",
+    "wagtail.search",
+    "wagtail.admin",
+    "wagtail.users",
+    "wagtail.sites",
+    "wagtail",
+    "modelcluster",
+    "taggit",
 ]
 
 MIDDLEWARE = [
@@ -157,3 +167,15 @@ LOGGING = {
 }
 
 ESTATE_SITE_TITLE = _("物业治理")
+
+# Wagtail: the public notice site and its editing interface (/cms/).
+WAGTAIL_SITE_NAME = "物业治理"
+WAGTAILADMIN_BASE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
+WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
+WAGTAILDOCS_EXTENSIONS = ["pdf"]
+WAGTAIL_ENABLE_UPDATE_CHECK = False
+WAGTAIL_ENABLE_WHATS_NEW_BANNER = False
+WAGTAIL_MODERATION_ENABLED = False
+WAGTAIL_WORKFLOW_ENABLED = False
+WAGTAILADMIN_PERMITTED_LANGUAGES = LANGUAGES
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_000

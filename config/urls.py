@@ -3,16 +3,26 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
+from wagtail import urls as wagtail_urls
+from wagtail.admin import urls as wagtailadmin_urls
+from wagtail.documents import urls as wagtaildocs_urls
+
+from cms import views as cms_views
 from community import views as community_views
 
 admin.site.site_header = admin.site.site_title = _("物业治理 · 管理后台")
 admin.site.index_title = _("登记与规则")
 
 urlpatterns = [
-    path("", community_views.home, name="home"),
+    path("workspace/", community_views.home, name="home"),
     path("login/", auth_views.LoginView.as_view(template_name="registration/login.html"), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
+    path("cms/", include(wagtailadmin_urls)),
+    path("documents/", include(wagtaildocs_urls)),
+    path("search/", cms_views.search, name="search"),
     path("", include("community.urls")),
+    # The public site (district, community, estate and notice pages) takes every other address.
+    path("", include(wagtail_urls)),
 ]

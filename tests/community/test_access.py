@@ -58,7 +58,9 @@ def test_company_staff_lose_the_estate_when_the_contract_ends(world):
 def test_assigning_grants_guardian_permissions_and_revoking_removes_them(world):
     community = CommunityFactory()
     user = user_with_role(Role.COMMUNITY_STAFF, community)
-    assert set(get_perms(user, community)) == {"view_registry", "change_registry", "view_personal_data"}
+    assert set(get_perms(user, community)) == {
+        "view_registry", "change_registry", "view_personal_data", "draft_notices", "publish_notices"
+    }
     assert user.is_staff
     services.revoke_role(actor=None, assignment=RoleAssignment.objects.get(user=user))
     user.refresh_from_db()

@@ -5,21 +5,16 @@ from django.core.management import call_command
 
 from community import demo
 from community.management_history import COMPANY, NONE
-from django.contrib.auth import get_user_model
-from guardian.models import UserObjectPermission
+from django.db import transaction
 
 from community.models import (
-    Building,
     Community,
     District,
     Estate,
     Grid,
     Owner,
     Ownership,
-    PropertyCompany,
     RoleAssignment,
-    RuleSet,
-    SelfManagementPeriod,
     ServiceContract,
     Street,
     Unit,
@@ -33,15 +28,12 @@ COUNTED = (District, Street, Community, Grid, Estate, Unit, Owner, Ownership, Se
 
 @pytest.fixture(scope="module")
 def seeded(django_db_setup, django_db_blocker):
-    with django_db_blocker.unblock():
+    """Seed once for the module inside a transaction that is rolled back afterwards."""
+    with django_db_blocker.unblock(), transaction.atomic():
         out = StringIO()
         call_command("seed_demo", "--quiet-progress", stdout=out)
         yield out.getvalue()
-        # Leave the database as empty as the other tests expect (flush would also
-        # renumber content types behind ContentType's cache).
-        for model in (UserObjectPermission, RoleAssignment, Ownership, Owner, ServiceContract, SelfManagementPeriod,
-                      Unit, Building, Estate, Grid, Community, Street, District, RuleSet, PropertyCompany, get_user_model()):
-            model.objects.all().delete()
+        transaction.set_rollback(True)
 
 
 @pytest.mark.django_db

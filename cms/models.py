@@ -1,0 +1,217 @@
+"""The public site: a page per district, community and estate, and the notices under them.
+
+District, community and estate pages are created and renamed by
+``cms.services.sync_site_tree`` from the registry, never by hand. Their slugs
+are the registry codes, so a renamed estate keeps its address and every share
+link to its notices keeps working.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db import models
+from django.db.models import BooleanField, Case, Q, Value, When
+from django.utils import timezone
+from django.utils.html import strip_tags
+from django.utils.translation import gettext_lazy as _
+from modelcluster.fields import ParentalKey
+from wagtail.admin.panels import FieldPanel, InlinePanel, MultiFieldPanel
+from wagtail.fields import RichTextField
+from wagtail.models import Orderable, Page
+from wagtail.search import index
+
+from community.models import Community, District, Estate
+from community.privacy import mask_text
+
+from .cjk import index_text
+
+NOTICES_PER_PAGE = 10
+BODY_FEATURES = ["h2", "h3", "bold", "italic", "ol", "ul", "link", "document-link", "hr"]
+
+
+class NoticeKind(models.TextChoices):
+    ANNOUNCEMENT = "announcement", _("公告")
+    PUBLICITY = "publicity", _("公示")
+
+
+class NoticeCategory(models.TextChoices):
+    VOTES = "votes", _("表决")
+    FINANCE = "finance", _("财务")
+    FUND = "fund", _("维修资金")
+    COMMITTEE = "committee", _("业委会")
+    MEDIATION = "mediation", _("调解")
+    GENERAL = "general", _("综合")
+
+
+def notices_under(page: Page, *, today: date | None = None):
+    """Live notices directly under ``page``: those under publicity (or without an end) first, then the archive."""
+    today = today or timezone.localdate()
+    return (
+        NoticePage.objects.live()
+        .child_of(page)
+        .annotate(
+            is_current=Case(
+                When(Q(publicity_end__isnull=True) | Q(publicity_end__gte=today), then=Value(True)),
+                default=Value(False),
+                output_field=BooleanField(),
+            )
+        )
+        .order_by("-is_current", "-first_published_at", "-pk")
+    )
+
+
+class ScopePage(Page):
+    """A page that stands for a registry object; only the site-tree sync creates one."""
+
+    is_creatable = False
+    intro = RichTextField(_("简介"), blank=True, features=BODY_FEATURES)
+    content_panels = Page.content_panels + [FieldPanel("intro")]
+    promote_panels = []
+
+    class Meta:
+        abstract = True
+
+    @property
+    def registry_object(self):
+        """The district, community or estate this page stands for."""
+        return getattr(self, self.registry_field)
+
+    def notice_page(self, request):
+        return Paginator(notices_under(self), NOTICES_PER_PAGE).get_page(request.GET.get("page"))
+
+    def get_context(self, request, *args, **kwargs):
+        context = super().get_context(request, *args, **kwargs)
+        context["notices"] = self.notice_page(request)
+        context["today"] = timezone.localdate()
+        return context
+
+
+class DistrictPage(ScopePage):
+    district = models.OneToOneField(District, verbose_name=_("区"), on_delete=models.PROTECT, related_name="page")
+    registry_field = "district"
+    parent_page_types = ["wagtailcore.Page"]
+    subpage_types = ["cms.CommunityPage", "cms.NoticePage"]
+
+    class Meta:
+        verbose_name = _("区首页")
+
+    def get_context(self, request, *args, **kwargs):
+        context = super().get_context(request, *args, **kwargs)
+        context["communities"] = (
+            CommunityPage.objects.live().child_of(self).select_related("community__street").order_by("community__code")
+        )
+        return context
+
+
+class CommunityPage(ScopePage):
+    community = models.OneToOneField(
+        Community, verbose_name=_("社区"), on_delete=models.PROTECT, related_name="page"
+    )
+    registry_field = "community"
+    parent_page_types = ["cms.DistrictPage"]
+    subpage_types = ["cms.EstatePage", "cms.NoticePage"]
+
+    class Meta:
+        verbose_name = _("社区页面")
+
+    def get_context(self, request, *args, **kwargs):
+        context = super().get_context(request, *args, **kwargs)
+        context["estates"] = EstatePage.objects.live().child_of(self).order_by("title")
+        return context
+
+
+class EstatePage(ScopePage):
+    estate = models.OneToOneField(Estate, verbose_name=_("小区"), on_delete=models.PROTECT, related_name="page")
+    registry_field = "estate"
+    parent_page_types = ["cms.CommunityPage"]
+    subpage_types = ["cms.NoticePage"]
+
+    class Meta:
+        verbose_name = _("小区页面")
+
+
+class NoticePage(Page):
+    kind = models.CharField(_("类型"), max_length=20, choices=NoticeKind.choices, default=NoticeKind.ANNOUNCEMENT)
+    category = models.CharField(
+        _("类别"), max_length=20, choices=NoticeCategory.choices, default=NoticeCategory.GENERAL
+    )
+    body = RichTextField(_("正文"), features=BODY_FEATURES)
+    publicity_start = models.DateField(_("公示开始"), null=True, blank=True)
+    publicity_end = models.DateField(_("公示结束"), null=True, blank=True, help_text=_("含当日。公示须填写起止日期。"))
+    issuer = models.CharField(_("发布单位"), max_length=100)
+    source = models.CharField(
+        _("来源"), max_length=100, blank=True, editable=False, help_text=_("自动起草时记录产生它的记录，如 fees.Disclosure:12。")
+    )
+
+    parent_page_types = ["cms.DistrictPage", "cms.CommunityPage", "cms.EstatePage"]
+    subpage_types = []
+    content_panels = Page.content_panels + [
+        MultiFieldPanel([FieldPanel("kind"), FieldPanel("category"), FieldPanel("issuer")], heading=_("公告信息")),
+        MultiFieldPanel([FieldPanel("publicity_start"), FieldPanel("publicity_end")], heading=_("公示期")),
+        FieldPanel("body"),
+        InlinePanel("attachments", label=_("附件（PDF）")),
+    ]
+    search_fields = Page.search_fields + [index.SearchField("search_text")]
+
+    class Meta:
+        verbose_name = _("公告")
+        verbose_name_plural = _("公告")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(publicity_end__isnull=True)
+                | Q(publicity_start__isnull=False, publicity_end__gte=models.F("publicity_start")),
+                name="notice_publicity_period_in_order",
+            )
+        ]
+
+    def clean(self):
+        super().clean()
+        if self.kind == NoticeKind.PUBLICITY and not (self.publicity_start and self.publicity_end):
+            raise ValidationError({"publicity_end": _("公示须填写公示开始和结束日期。")})
+        if self.publicity_end and not self.publicity_start:
+            raise ValidationError({"publicity_start": _("填写了结束日期时须填写开始日期。")})
+        if self.publicity_start and self.publicity_end and self.publicity_end < self.publicity_start:
+            raise ValidationError({"publicity_end": _("公示结束日期不能早于开始日期。")})
+        # Whoever writes a notice, mobile and ID numbers never reach the public page.
+        self.title = mask_text(self.title)
+        self.body = mask_text(self.body)
+
+    def search_text(self) -> str:
+        return index_text(f"{self.title} {strip_tags(self.body)} {self.issuer}")
+
+    @property
+    def publicity_days(self) -> int | None:
+        if self.publicity_start and self.publicity_end:
+            return (self.publicity_end - self.publicity_start).days + 1
+        return None
+
+    def remaining_days(self, today: date | None = None) -> int | None:
+        """Days left in the period, today included; None outside it."""
+        today = today or timezone.localdate()
+        if self.publicity_start and self.publicity_end and self.publicity_start <= today <= self.publicity_end:
+            return (self.publicity_end - today).days + 1
+        return None
+
+    def is_archived(self, today: date | None = None) -> bool:
+        return bool(self.publicity_end and self.publicity_end < (today or timezone.localdate()))
+
+    def get_context(self, request, *args, **kwargs):
+        context = super().get_context(request, *args, **kwargs)
+        context["today"] = timezone.localdate()
+        context["share_url"] = request.build_absolute_uri(self.url)
+        context["attachment_list"] = self.attachments.select_related("document")
+        return context
+
+
+class NoticeAttachment(Orderable):
+    notice = ParentalKey(NoticePage, on_delete=models.CASCADE, related_name="attachments")
+    document = models.ForeignKey(
+        "wagtaildocs.Document", verbose_name=_("文件"), on_delete=models.PROTECT, related_name="+"
+    )
+    panels = [FieldPanel("document")]
+
+    class Meta(Orderable.Meta):
+        verbose_name = _("附件")
