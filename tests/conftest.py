@@ -15,3 +15,6 @@ def pytest_collection_modifyitems(config, items):
 def _fast_password_hashing(settings):
     # PBKDF2's deliberate slowness is worth nothing in tests.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+from tests.world import World, world  # noqa: E402,F401  (the shared two-district fixture)
