@@ -49,7 +49,13 @@ def test_every_interface_string_has_an_english_translation():
 
     with open(ROOT / "locale" / "en" / "LC_MESSAGES" / "django.mo", "rb") as mo:
         catalog = gettext.GNUTranslations(mo)
-    pairs = re.findall(r'^msgid "(.+)"\nmsgstr "(.+)"$', po, re.M)
-    assert pairs
-    stale = [(msgid, english) for msgid, english in pairs if catalog.gettext(msgid) != english.replace('\\"', '"')]
+    def field(entry, keyword):
+        # A field is its keyword's quoted string plus any quoted continuation lines.
+        match = re.search(rf'^{keyword} ((?:".*"\n?)+)', entry, re.M)
+        return "".join(re.findall(r'"(.*)"', match.group(1))).replace('\\"', '"') if match else None
+
+    pairs = [(field(e, "msgid"), field(e, "msgstr")) for e in entries if "msgid_plural" not in e]
+    pairs = [(msgid, english) for msgid, english in pairs if msgid]
+    assert len(pairs) > 100
+    stale = [(msgid, english) for msgid, english in pairs if catalog.gettext(msgid) != english]
     assert stale == []

@@ -8,3 +8,6 @@ import os
 
 os.environ.setdefault("DEBUG", "1")
 os.environ.setdefault("SECRET_KEY", "tests-only-secret-key-not-for-production-0123456789")
+# Persistent connections would outlive the live server's request threads and
+# keep the PostgreSQL test database busy when the run tries to drop it.
+os.environ.setdefault("DB_CONN_MAX_AGE", "0")

@@ -15,7 +15,7 @@ ATTEMPTS = 8
 
 
 @pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_concurrent_overlapping_contracts_leave_exactly_one():
     estate = EstateFactory()
     companies = [CompanyFactory() for _ in range(ATTEMPTS)]
