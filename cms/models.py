@@ -68,7 +68,8 @@ class ScopePage(Page):
 
     is_creatable = False
     intro = RichTextField(_("简介"), blank=True, features=BODY_FEATURES)
-    content_panels = Page.content_panels + [FieldPanel("intro")]
+    # The title is the registry's name (renamed there, followed here), so it is shown read-only.
+    content_panels = [FieldPanel("title", read_only=True), FieldPanel("intro")]
     promote_panels = []
 
     class Meta:

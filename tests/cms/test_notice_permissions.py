@@ -148,3 +148,14 @@ def test_publish_notice_service_refuses_an_actor_without_the_right(world):
     assert not notice.live
     services.publish_notice(actor=world.users[Role.COMMITTEE_MEMBER], notice=notice)
     assert NoticePage.objects.get(pk=notice.pk).live
+
+
+def test_an_estate_pages_title_cannot_be_changed_in_the_editor(client, world):
+    page = _page(world.e1)
+    login(client, world.users[Role.COMMITTEE_MEMBER])
+    edit = reverse("wagtailadmin_pages:edit", args=(page.pk,))
+    assert client.get(edit).status_code == 200
+    client.post(edit, nested_form_data({"title": "改名", "slug": page.slug, "intro": rich_text("<p>欢迎</p>"),
+                                        "action-publish": "1"}))
+    page.refresh_from_db()
+    assert page.title == world.e1.name
