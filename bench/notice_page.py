@@ -90,12 +90,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    if "--profile" in sys.argv:
-        import cProfile
-        import pstats
-
-        sys.argv.remove("--profile")
-        cProfile.run("main()", "/tmp/notice_page.prof")
-        pstats.Stats("/tmp/notice_page.prof").sort_stats("cumulative").print_stats(25)
-    else:
-        main()
+    main()

@@ -31,8 +31,12 @@ def manage(db: Path, *args: str) -> None:
 
 
 def seeded_tables(db: Path) -> list[str]:
+    """Tables seed_demo wrote rows to. A full-text (FTS5) index is copied through its
+    virtual table, which rebuilds it; its shadow tables are never written directly."""
     with sqlite3.connect(db) as conn:
-        names = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%'")]
+        rows = conn.execute("SELECT name, sql FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%'").fetchall()
+        virtual = [name for name, sql in rows if sql.upper().startswith("CREATE VIRTUAL TABLE")]
+        names = [name for name, _sql in rows if not any(name.startswith(f"{v}_") for v in virtual)]
         return [n for n in names if n != "django_migrations" and conn.execute(f'SELECT count(*) FROM "{n}"').fetchone()[0]]
 
 
