@@ -553,3 +553,26 @@ class RoleAssignment(models.Model):
 
     def __str__(self):
         return f"{self.user} · {self.get_role_display()} · {self.scope}"
+
+
+# --------------------------------------------------------------------------- numbering
+
+
+class NumberSequence(models.Model):
+    """The last number issued for one series (a ledger, receipts, certificates) in one year.
+
+    Taken with SELECT ... FOR UPDATE inside the transaction that uses the number
+    (community.sequences.next_number), so a rolled-back use leaves no gap.
+    """
+
+    series = models.CharField(_("编号系列"), max_length=100)
+    year = models.PositiveSmallIntegerField(_("年度"))
+    last = models.PositiveIntegerField(_("已用到"), default=0)
+
+    class Meta:
+        verbose_name = _("编号序列")
+        verbose_name_plural = _("编号序列")
+        constraints = [models.UniqueConstraint(fields=["series", "year"], name="number_sequence_unique")]
+
+    def __str__(self):
+        return f"{self.series} {self.year}: {self.last}"

@@ -134,6 +134,7 @@ RULE_SPECS: tuple[RuleSpec, ...] = (
     RuleSpec("exam_pass_score", "int", 80, "备案前考试及格分（百分制）", "三元区做法 [inferred]"),
     RuleSpec("exam_retake_limit", "int", 2, "补考次数上限", "三元区做法 [inferred]"),
     RuleSpec("exam_retake_wait_days", "int", 7, "补考等待期（日）", "三元区做法 [inferred]"),
+    RuleSpec("exam_certificate_valid_years", "int", 5, "考试合格证书有效期（年）", "与任期上限一致 [inferred]"),
     # §3 Maintenance fund, order 165
     RuleSpec("fund_deposit_rate_min_pct", "int", 5, "首期交存：建安造价下限（%）", "维修资金办法 [quoted]"),
     RuleSpec("fund_deposit_rate_max_pct", "int", 8, "首期交存：建安造价上限（%）", "维修资金办法 [quoted]"),

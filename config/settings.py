@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "guardian",
     "community",
     "cms",
+    "committees",
     "wagtail.documents",
     "wagtail.images",
     "wagtail.search",

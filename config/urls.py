@@ -23,6 +23,7 @@ urlpatterns = [
     path("documents/", include(wagtaildocs_urls)),
     path("search/", cms_views.search, name="search"),
     path("", include("community.urls")),
+    path("", include("committees.urls")),
     # The public site (district, community, estate and notice pages) takes every other address.
     path("", include(wagtail_urls)),
 ]

@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class CommitteesConfig(AppConfig):
+    name = "committees"
+    verbose_name = _("业委会与考试")
+    default_auto_field = "django.db.models.BigAutoField"

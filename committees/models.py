@@ -1,0 +1,156 @@
+"""The pre-filing training exam: question bank, sessions, attempts, certificates."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from community.models import Community, Owner
+
+
+class Topic(models.TextChoices):
+    VOTES = "votes", _("业主共同决定与表决")
+    COMMITTEE = "committee", _("业主大会与业主委员会")
+    FUND = "fund", _("专项维修资金")
+    FEES = "fees", _("物业服务收费")
+    MEDIATION = "mediation", _("人民调解")
+    PRIVACY = "privacy", _("个人信息保护")
+
+
+class QuestionKind(models.TextChoices):
+    SINGLE = "single", _("单选题")
+    MULTIPLE = "multiple", _("多选题")
+    TRUE_FALSE = "true_false", _("判断题")
+
+
+class Question(models.Model):
+    kind = models.CharField(_("题型"), max_length=20, choices=QuestionKind.choices)
+    topic = models.CharField(_("主题"), max_length=20, choices=Topic.choices)
+    text = models.TextField(_("题干"))
+    source = models.CharField(_("法律依据"), max_length=100, help_text=_("例如：民法典第278条"))
+    explanation = models.TextField(_("解析"))
+    active = models.BooleanField(_("启用"), default=True)
+
+    class Meta:
+        verbose_name = _("试题")
+        verbose_name_plural = _("试题")
+        ordering = ["topic", "id"]
+        constraints = [models.UniqueConstraint(fields=["text"], name="question_text_unique")]
+
+    def __str__(self):
+        return self.text[:40]
+
+
+class Option(models.Model):
+    question = models.ForeignKey(Question, verbose_name=_("试题"), on_delete=models.CASCADE, related_name="options")
+    text = models.CharField(_("选项"), max_length=300)
+    correct = models.BooleanField(_("正确"), default=False)
+
+    class Meta:
+        verbose_name = _("选项")
+        verbose_name_plural = _("选项")
+        ordering = ["question", "id"]
+
+    def __str__(self):
+        return self.text
+
+
+class ExamSession(models.Model):
+    """A sitting organised by a community (or its street's staff) with enrolled candidates.
+
+    Duration, pass mark and retake rules are copied from the rule set when the
+    session is scheduled, so a later change to the rules never alters a sitting.
+    """
+
+    community = models.ForeignKey(Community, verbose_name=_("组织社区"), on_delete=models.PROTECT, related_name="exam_sessions")
+    title = models.CharField(_("名称"), max_length=100)
+    opens_at = models.DateTimeField(_("开考时间"))
+    closes_at = models.DateTimeField(_("截止时间"))
+    place = models.CharField(_("地点"), max_length=100, blank=True, help_text=_("线上考试留空。"))
+    blueprint = models.JSONField(_("组卷方案"), help_text=_("每个主题的题数，如 {\"votes\": 5}。"))
+    partial_credit = models.BooleanField(_("多选题部分得分"), default=False)
+    duration_minutes = models.PositiveIntegerField(_("时长（分钟）"))
+    pass_percent = models.PositiveSmallIntegerField(_("及格分（百分制）"))
+    retake_limit = models.PositiveSmallIntegerField(_("补考次数"))
+    retake_wait_days = models.PositiveSmallIntegerField(_("补考等待（日）"))
+    candidates = models.ManyToManyField(Owner, verbose_name=_("考生"), related_name="exam_sessions", blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        verbose_name = _("考试场次")
+        verbose_name_plural = _("考试场次")
+        ordering = ["-opens_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(closes_at__gt=models.F("opens_at")), name="exam_session_closes_after_opening"),
+            models.CheckConstraint(condition=Q(pass_percent__lte=100), name="exam_pass_percent_at_most_100"),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    @property
+    def question_count(self) -> int:
+        return sum(self.blueprint.values())
+
+
+class Attempt(models.Model):
+    session = models.ForeignKey(ExamSession, verbose_name=_("场次"), on_delete=models.PROTECT, related_name="attempts")
+    candidate = models.ForeignKey(Owner, verbose_name=_("考生"), on_delete=models.PROTECT, related_name="exam_attempts")
+    number = models.PositiveSmallIntegerField(_("第几次"))
+    seed = models.BigIntegerField(_("组卷种子"))
+    paper = models.JSONField(_("试卷"))
+    started_at = models.DateTimeField(_("开始时间"))
+    deadline = models.DateTimeField(_("截止时间"))
+    submitted_at = models.DateTimeField(_("交卷时间"), null=True, blank=True)
+    auto_submitted = models.BooleanField(_("到时自动交卷"), default=False)
+    points = models.DecimalField(_("得分"), max_digits=6, decimal_places=2, null=True, blank=True)
+    percent = models.DecimalField(_("百分制得分"), max_digits=5, decimal_places=2, null=True, blank=True)
+    passed = models.BooleanField(_("合格"), null=True)
+
+    class Meta:
+        verbose_name = _("答卷")
+        verbose_name_plural = _("答卷")
+        ordering = ["-started_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["session", "candidate", "number"], name="attempt_number_unique"),
+            models.UniqueConstraint(
+                fields=["candidate"], condition=Q(submitted_at__isnull=True), name="one_open_attempt_per_candidate"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.candidate} · {self.session} · {self.number}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.submitted_at is None
+
+
+class Answer(models.Model):
+    attempt = models.ForeignKey(Attempt, verbose_name=_("答卷"), on_delete=models.CASCADE, related_name="answers")
+    question = models.ForeignKey(Question, verbose_name=_("试题"), on_delete=models.PROTECT, related_name="+")
+    chosen = models.JSONField(_("所选选项"), default=list)
+    answered_at = models.DateTimeField(_("作答时间"))
+
+    class Meta:
+        verbose_name = _("作答")
+        verbose_name_plural = _("作答")
+        constraints = [models.UniqueConstraint(fields=["attempt", "question"], name="one_answer_per_question")]
+
+
+class Certificate(models.Model):
+    """Issued once per passing attempt. Its fingerprint is recomputed from these rows on verification."""
+
+    attempt = models.OneToOneField(Attempt, verbose_name=_("答卷"), on_delete=models.PROTECT, related_name="certificate")
+    number = models.CharField(_("证书编号"), max_length=30, unique=True)
+    issued_on = models.DateField(_("发证日期"))
+
+    class Meta:
+        verbose_name = _("合格证书")
+        verbose_name_plural = _("合格证书")
+        ordering = ["-issued_on", "-number"]
+
+    def __str__(self):
+        return self.number

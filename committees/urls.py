@@ -1,0 +1,16 @@
+from django.urls import path
+
+from . import views
+
+app_name = "committees"
+
+urlpatterns = [
+    path("exam/", views.my_exams, name="my_exams"),
+    path("exam/sessions/<int:session_id>/start/", views.start, name="start"),
+    path("exam/attempts/<int:attempt_id>/q/<int:index>/", views.question, name="question"),
+    path("exam/attempts/<int:attempt_id>/submit/", views.confirm, name="confirm"),
+    path("exam/attempts/<int:attempt_id>/", views.result, name="result"),
+    path("exam/certificates/<str:number>.pdf", views.certificate_pdf, name="certificate_pdf"),
+    path("verify/certificate/<str:number>/", views.verify, name="verify_form"),
+    path("verify/certificate/<str:number>/<str:fp>/", views.verify, name="verify"),
+]

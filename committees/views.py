@@ -1,0 +1,143 @@
+"""Candidates take the exam on a phone: one question a page, each answer saved as it is given."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from community.privacy import mask_name
+
+from . import pdf, services
+from .models import ExamSession, Option, Question
+
+
+def _candidate(request):
+    owner = getattr(request.user, "owner", None)
+    if owner is None:
+        raise PermissionDenied
+    return owner
+
+
+@login_required
+def my_exams(request):
+    candidate = _candidate(request)
+    services.close_expired_attempts(candidate=candidate)
+    sessions = ExamSession.objects.filter(candidates=candidate).order_by("-opens_at")
+    attempts = candidate.exam_attempts.select_related("session", "certificate").order_by("-started_at")
+    return render(request, "committees/my_exams.html", {"sessions": sessions, "attempts": attempts, "now": timezone.now()})
+
+
+@login_required
+@require_POST
+def start(request, session_id):
+    candidate = _candidate(request)
+    session = ExamSession.objects.filter(pk=session_id, candidates=candidate).first()
+    if session is None:
+        raise Http404
+    try:
+        attempt = services.start_attempt(candidate=candidate, session=session)
+    except (ValidationError, PermissionDenied) as exc:
+        messages.error(request, "；".join(getattr(exc, "messages", [str(exc)])))
+        return redirect("committees:my_exams")
+    return redirect("committees:question", attempt.pk, 1)
+
+
+@login_required
+def question(request, attempt_id, index):
+    attempt = services.attempt_for(user=request.user, pk=attempt_id)
+    if not attempt.is_open:
+        return redirect("committees:result", attempt.pk)
+    if not 1 <= index <= len(attempt.paper):
+        raise Http404
+    item = attempt.paper[index - 1]
+    q = Question.objects.get(pk=item["q"])
+    options = {o.pk: o for o in Option.objects.filter(question=q)}
+    answer = attempt.answers.filter(question=q).first()
+    if request.method == "POST":
+        chosen = [int(c) for c in request.POST.getlist("choice") if c.isdigit()]
+        try:
+            services.save_answer(attempt=attempt, question_id=q.pk, chosen=chosen)
+        except ValidationError as exc:
+            messages.error(request, "；".join(exc.messages))
+            return redirect("committees:question", attempt.pk, index)
+        target = request.POST.get("go")
+        if target == "submit":
+            return redirect("committees:confirm", attempt.pk)
+        step = -1 if target == "prev" else 1
+        return redirect("committees:question", attempt.pk, min(max(index + step, 1), len(attempt.paper)))
+    answered = set(attempt.answers.values_list("question_id", flat=True))
+    return render(request, "committees/question.html", {
+        "attempt": attempt, "index": index, "total": len(attempt.paper), "question": q,
+        "options": [options[i] for i in item["options"]], "chosen": set(answer.chosen if answer else []),
+        "seconds_left": max(0, int((attempt.deadline - timezone.now()).total_seconds())),
+        "answered_count": len(answered),
+        "progress": [(n, entry["q"] in answered) for n, entry in enumerate(attempt.paper, 1)],
+    })
+
+
+@login_required
+def confirm(request, attempt_id):
+    attempt = services.attempt_for(user=request.user, pk=attempt_id)
+    if not attempt.is_open:
+        return redirect("committees:result", attempt.pk)
+    if request.method == "POST":
+        services.submit_attempt(attempt=attempt)
+        return redirect("committees:result", attempt.pk)
+    answered = attempt.answers.count()
+    return render(request, "committees/confirm.html", {"attempt": attempt, "answered": answered, "total": len(attempt.paper),
+                                                       "seconds_left": max(0, int((attempt.deadline - timezone.now()).total_seconds()))})
+
+
+@login_required
+def result(request, attempt_id):
+    attempt = services.attempt_for(user=request.user, pk=attempt_id)
+    if attempt.is_open:
+        return redirect("committees:question", attempt.pk, 1)
+    ids = [item["q"] for item in attempt.paper]
+    questions = Question.objects.in_bulk(ids)
+    options = {}
+    for option in Option.objects.filter(question_id__in=ids):
+        options.setdefault(option.question_id, []).append(option)
+    chosen = dict(attempt.answers.values_list("question_id", "chosen"))
+    wrong = []
+    for n, qid in enumerate(ids, 1):
+        correct = {o.pk for o in options[qid] if o.correct}
+        picked = set(chosen.get(qid, []))
+        if picked != correct:
+            wrong.append({"n": n, "question": questions[qid], "options": options[qid], "picked": picked})
+    certificate = getattr(attempt, "certificate", None)
+    return render(request, "committees/result.html", {"attempt": attempt, "wrong": wrong, "certificate": certificate})
+
+
+@login_required
+def certificate_pdf(request, number):
+    certificate, _ok = services.verify_certificate(number, "")
+    if certificate is None or certificate.attempt.candidate.user_id != request.user.pk:
+        raise Http404
+    fp = services.certificate_fingerprint(certificate)
+    url = request.build_absolute_uri(reverse("committees:verify", args=[certificate.number, fp]))
+    content = pdf.certificate_pdf(
+        payload=services.certificate_payload(certificate), fingerprint=fp, verify_url=url,
+        valid_until=services.valid_until(certificate), community=certificate.attempt.session.community.name,
+    )
+    response = HttpResponse(content, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="certificate-{certificate.number}.pdf"'
+    return response
+
+
+def verify(request, number, fp=""):
+    """Public: anyone holding the paper checks it against the live record. Names are masked."""
+    claimed = fp or request.GET.get("fp", "")
+    certificate, ok = services.verify_certificate(number, claimed)
+    context = {"number": number, "claimed": claimed, "ok": ok, "certificate": certificate}
+    if certificate is not None:
+        context.update(
+            holder=mask_name(certificate.attempt.candidate.name),
+            valid_until=services.valid_until(certificate),
+            valid_now=services.valid_until(certificate) >= timezone.localdate(),
+        )
+    return render(request, "committees/verify.html", context, status=200 if ok else 404)

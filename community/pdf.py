@@ -1,0 +1,57 @@
+"""Shared PDF plumbing: an embedded CJK font, fingerprints, and the verify footer.
+
+reportlab embeds TrueType outlines only. WenQuanYi Micro Hei (Debian package
+fonts-wqy-microhei, installed by `make`) embeds and renders on a machine with
+no CJK font; Noto CJK (CFF) raises TTFError and the built-in STSong-Light is
+not embedded. The font is looked up in one place and its absence is an error,
+never a silent fallback to empty boxes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+
+from django.core.exceptions import ImproperlyConfigured
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+
+FONT_NAME = "WQYMicroHei"
+FONT_CANDIDATES = [
+    os.environ.get("CJK_FONT_PATH", ""),
+    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
+    "/usr/share/fonts/wqy-microhei/wqy-microhei.ttc",
+]
+
+
+def font_path() -> Path | None:
+    for candidate in FONT_CANDIDATES:
+        if candidate and Path(candidate).is_file():
+            return Path(candidate)
+    return None
+
+
+def cjk_font() -> str:
+    """Register (once) and return the name of the embedded CJK font."""
+    if FONT_NAME not in pdfmetrics.getRegisteredFontNames():
+        path = font_path()
+        if path is None:
+            raise ImproperlyConfigured(
+                "未找到中文字体 WenQuanYi Micro Hei：请安装 fonts-wqy-microhei（make 会自动安装），"
+                "或设置 CJK_FONT_PATH 指向 wqy-microhei.ttc。"
+            )
+        pdfmetrics.registerFont(TTFont(FONT_NAME, str(path), subfontIndex=0))
+    return FONT_NAME
+
+
+def fingerprint(payload) -> str:
+    """SHA-256 of the canonical JSON of what a document shows: same rows, same fingerprint."""
+    canonical = json.dumps(payload, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def grouped(fp: str, size: int = 8) -> str:
+    """A fingerprint as it is printed, in groups a person can read out."""
+    return " ".join(fp[i : i + size] for i in range(0, len(fp), size))

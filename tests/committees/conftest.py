@@ -1,0 +1,42 @@
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from committees import services
+from committees.question_bank import QUESTIONS
+from tests.factories import OwnerFactory, OwnershipFactory, UnitFactory, UserFactory
+
+BLUEPRINT = {"votes": 3, "committee": 3, "fund": 2, "fees": 2}
+
+
+@pytest.fixture
+def bank(db):
+    services.load_question_bank(QUESTIONS)
+
+
+@pytest.fixture
+def candidate(world):
+    owner = OwnerFactory(name="陈委员", user=UserFactory(username="candidate"))
+    OwnershipFactory(unit=UnitFactory(building__estate=world.e1), owner=owner)
+    return owner
+
+
+@pytest.fixture
+def exam(world, bank, candidate):
+    now = timezone.now()
+    return services.schedule_session(
+        actor=None, community=world.e1.grid.community, title="2026年第9期备案前考试",
+        opens_at=now - timedelta(hours=1), closes_at=now + timedelta(days=30), blueprint=BLUEPRINT,
+        candidates=[candidate],
+    )
+
+
+def answer_all(attempt, *, right: int, now=None):
+    """Answer the first ``right`` questions correctly and the rest wrongly."""
+    from committees.models import Option
+
+    for n, item in enumerate(attempt.paper):
+        correct = list(Option.objects.filter(question_id=item["q"], correct=True).values_list("pk", flat=True))
+        wrong = [o for o in item["options"] if o not in correct][:1]
+        services.save_answer(attempt=attempt, question_id=item["q"], chosen=correct if n < right else wrong, now=now)
