@@ -28,14 +28,15 @@ demo: $(STAMP)
 
 test: test-sqlite test-postgres
 
-# The browser tests use Debian's Chromium and a CJK font that embeds anywhere.
+# Browser tests use Debian's Chromium; PDFs embed a CJK font (wqy-microhei) and are read
+# back with poppler-utils.
 # Installed here when missing and this is a Debian machine we are root on;
 # otherwise those tests skip (and fail under CI=true).
 browser:
-	@if [ ! -x /usr/bin/chromium ] || [ ! -f /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ]; then \
+	@if [ ! -x /usr/bin/chromium ] || [ ! -f /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] || ! command -v pdftotext >/dev/null; then \
 		if command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
-			echo "installing chromium and fonts-wqy-microhei (Debian packages)"; \
-			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null; \
+			echo "installing chromium, fonts-wqy-microhei and poppler-utils (Debian packages)"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei poppler-utils >/dev/null; \
 		else \
 			echo "!! /usr/bin/chromium is missing and cannot be installed here: browser tests will skip" >&2; \
 		fi; \

@@ -44,7 +44,7 @@ def certificate_pdf(*, payload: dict, fingerprint: str, verify_url: str, valid_u
     size = 38 * mm
     drawing = Drawing(size, size, transform=[size / (x1 - x0), 0, 0, size / (y1 - y0), 0, 0])
     drawing.add(qr)
-    renderPDF.draw(drawing, pdf, width - 35 * mm - size, 22 * mm)
+    renderPDF.draw(drawing, pdf, width - 30 * mm - size, height - 75 * mm - size)
     pdf.showPage()
     pdf.save()
     return buffer.getvalue()
