@@ -6,3 +6,11 @@ class CommitteesConfig(AppConfig):
     name = "committees"
     verbose_name = _("业委会与考试")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from community import access
+
+        from .models import Attempt, ExamSession
+
+        access.register_child(ExamSession, "community")
+        access.register_child(Attempt, "session")

@@ -30,7 +30,7 @@ from community.rules import rules_for
 from community.sequences import next_number
 
 from . import marking, papers
-from .models import Answer, Attempt, Certificate, ExamSession, Option, Question
+from .models import Answer, Attempt, Certificate, ExamSession, Option, Question, Topic
 
 NOT_ENROLLED = _("您未报名本场考试。")
 NOT_OPEN_YET = _("本场考试尚未开始（%(at)s 开考）。")
@@ -46,6 +46,7 @@ BAD_CHOICE = _("所选选项不属于这道题。")
 ONE_CHOICE_ONLY = _("这道题只能选一个选项。")
 NOT_ALLOWED = _("您没有权限进行此操作。")
 BAD_BLUEPRINT = _("组卷方案无效：%(error)s")
+BLUEPRINT_SHAPE = _("应为“主题: 题数”，主题取 votes、committee、fund、fees、mediation、privacy，题数为非负整数且至少一题")
 
 CERTIFICATE_SERIES = "exam-certificate"
 
@@ -74,18 +75,23 @@ def load_question_bank(entries) -> int:
 # --------------------------------------------------------------------------- sessions
 
 
-@transaction.atomic
-def schedule_session(
-    *, actor, community, title: str, opens_at: datetime, closes_at: datetime, blueprint: dict,
-    place: str = "", partial_credit: bool = False, candidates=(),
+def check_session(
+    *, community, title: str, opens_at: datetime, closes_at: datetime, blueprint: dict,
+    place: str = "", partial_credit: bool = False, actor=None,
 ) -> ExamSession:
-    """Street or community staff schedule a sitting; timing and marks come from the rule set."""
-    if actor is not None and not access.can(actor, access.CHANGE, community):
-        raise PermissionDenied(NOT_ALLOWED)
+    """The unsaved sitting, with timing and marks from the rule set, or ValidationError
+    (bad fields, or a blueprint the question bank cannot fill)."""
     rules = rules_for(community.street.district)
+    if (
+        not isinstance(blueprint, dict)
+        or not set(blueprint) <= set(Topic.values)
+        or not all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in blueprint.values())
+        or not any(blueprint.values())
+    ):
+        raise ValidationError(BAD_BLUEPRINT, params={"error": BLUEPRINT_SHAPE})
     session = ExamSession(
         community=community, title=title, opens_at=opens_at, closes_at=closes_at, place=place,
-        blueprint={k: int(v) for k, v in blueprint.items() if int(v) > 0}, partial_credit=partial_credit,
+        blueprint={k: v for k, v in blueprint.items() if v > 0}, partial_credit=partial_credit,
         duration_minutes=rules.exam_duration_minutes, pass_percent=rules.exam_pass_score,
         retake_limit=rules.exam_retake_limit, retake_wait_days=rules.exam_retake_wait_days, created_by=actor,
     )
@@ -94,6 +100,21 @@ def schedule_session(
         papers.draw(0, _bank(), session.blueprint)
     except papers.BlueprintError as exc:
         raise ValidationError(BAD_BLUEPRINT, params={"error": exc}) from exc
+    return session
+
+
+@transaction.atomic
+def schedule_session(
+    *, actor, community, title: str, opens_at: datetime, closes_at: datetime, blueprint: dict,
+    place: str = "", partial_credit: bool = False, candidates=(),
+) -> ExamSession:
+    """Street or community staff schedule a sitting; timing and marks come from the rule set."""
+    if actor is not None and not access.can(actor, access.RUN_EXAMS, community):
+        raise PermissionDenied(NOT_ALLOWED)
+    session = check_session(
+        community=community, title=title, opens_at=opens_at, closes_at=closes_at, blueprint=blueprint,
+        place=place, partial_credit=partial_credit, actor=actor,
+    )
     session.save()
     session.candidates.set(candidates)
     return session

@@ -11,6 +11,8 @@ urlpatterns = [
     path("exam/attempts/<int:attempt_id>/submit/", views.confirm, name="confirm"),
     path("exam/attempts/<int:attempt_id>/", views.result, name="result"),
     path("exam/certificates/<str:number>.pdf", views.certificate_pdf, name="certificate_pdf"),
+    path("exam/staff/", views.staff_sessions, name="staff_sessions"),
+    path("exam/staff/<int:session_id>/", views.staff_results, name="staff_results"),
     path("verify/certificate/<str:number>/", views.verify, name="verify_form"),
     path("verify/certificate/<str:number>/<str:fp>/", views.verify, name="verify"),
 ]

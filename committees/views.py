@@ -11,7 +11,9 @@ from django.views.decorators.http import require_POST
 
 from community.privacy import mask_name
 
-from . import pdf, services
+from community import access
+
+from . import pdf, selectors, services
 from .models import ExamSession, Option, Question
 
 
@@ -141,3 +143,23 @@ def verify(request, number, fp=""):
             valid_now=services.valid_until(certificate) >= timezone.localdate(),
         )
     return render(request, "committees/verify.html", context, status=200 if ok else 404)
+
+
+@login_required
+def staff_sessions(request):
+    if not access.holds_anywhere(request.user, access.RUN_EXAMS):
+        raise PermissionDenied
+    return render(request, "committees/staff_sessions.html", {"sessions": selectors.staff_sessions(request.user)})
+
+
+@login_required
+def staff_results(request, session_id):
+    if not access.holds_anywhere(request.user, access.RUN_EXAMS):
+        raise PermissionDenied
+    session = selectors.staff_session(request.user, session_id)
+    if session is None:
+        raise Http404
+    full = access.can(request.user, access.PERSONAL, session.community)
+    results = selectors.session_results(session)
+    rows = [(a, a.candidate.name if full else mask_name(a.candidate.name)) for a in results["attempts"]]
+    return render(request, "committees/staff_results.html", {"session": session, "results": results, "rows": rows})

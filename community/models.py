@@ -59,6 +59,7 @@ REGISTRY_PERMS = (
     ("view_personal_data", _("查看业主完整个人信息")),
     ("draft_notices", _("起草公告")),
     ("publish_notices", _("发布公告")),
+    ("run_exams", _("组织培训考试、查看成绩")),
 )
 
 

@@ -1,0 +1,117 @@
+"""Exam administration: the question bank (district administrators) and sittings (exam staff).
+
+Sittings are created through committees.services.schedule_session, so the rule
+set's timing and marks and the access check apply here as everywhere.
+"""
+
+from django import forms
+from django.contrib import admin
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from community import access
+from community.models import Community
+
+from . import services
+from .models import ExamSession, Option, Question
+
+
+class OptionInline(admin.TabularInline):
+    model = Option
+    extra = 0
+    min_num = 2
+
+
+class BankAdminMixin:
+    """The bank serves the whole district: edited by holders of change_rules (district administrators)."""
+
+    def has_module_permission(self, request):
+        return access.holds_anywhere(request.user, access.CHANGE_RULES)
+
+    def has_view_permission(self, request, obj=None):
+        return access.holds_anywhere(request.user, access.CHANGE_RULES)
+
+    has_change_permission = has_add_permission = has_view_permission
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+
+@admin.register(Question)
+class QuestionAdmin(BankAdminMixin, admin.ModelAdmin):
+    list_display = ("text", "kind", "topic", "source", "active")
+    list_filter = ("topic", "kind", "active")
+    search_fields = ("text", "source")
+    inlines = [OptionInline]
+
+    def has_add_permission(self, request):
+        return access.holds_anywhere(request.user, access.CHANGE_RULES)
+
+
+class SessionForm(forms.ModelForm):
+    class Meta:
+        model = ExamSession
+        fields = ("community", "title", "opens_at", "closes_at", "place", "blueprint", "partial_credit", "candidates")
+
+    def clean(self):
+        data = super().clean()
+        if self.instance.pk is None and not self.errors:
+            try:
+                services.check_session(
+                    community=data["community"], title=data["title"], opens_at=data["opens_at"],
+                    closes_at=data["closes_at"], blueprint=data["blueprint"], place=data.get("place", ""),
+                    partial_credit=data.get("partial_credit", False),
+                )
+            except ValidationError as exc:
+                raise ValidationError(exc.messages) from exc
+        return data
+
+
+@admin.register(ExamSession)
+class ExamSessionAdmin(admin.ModelAdmin):
+    form = SessionForm
+    list_display = ("title", "community", "opens_at", "closes_at", "duration_minutes", "pass_percent")
+    autocomplete_fields = ("candidates",)
+    readonly_fields = ("duration_minutes", "pass_percent", "retake_limit", "retake_wait_days")
+
+    def get_queryset(self, request):
+        return access.visible(request.user, access.RUN_EXAMS, super().get_queryset(request))
+
+    def has_module_permission(self, request):
+        return access.holds_anywhere(request.user, access.RUN_EXAMS)
+
+    def has_view_permission(self, request, obj=None):
+        if obj is None:
+            return access.holds_anywhere(request.user, access.RUN_EXAMS)
+        return access.can(request.user, access.RUN_EXAMS, obj)
+
+    has_change_permission = has_view_permission
+
+    def has_add_permission(self, request):
+        return access.holds_anywhere(request.user, access.RUN_EXAMS)
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def get_readonly_fields(self, request, obj=None):
+        # Once scheduled, only the candidates and the place change.
+        if obj is not None:
+            return self.readonly_fields + ("community", "title", "opens_at", "closes_at", "blueprint", "partial_credit")
+        return self.readonly_fields
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.related_model is Community:
+            kwargs["queryset"] = access.visible(request.user, access.RUN_EXAMS, Community.objects.all())
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            obj.save(update_fields=["place"])
+            return
+        form.instance = services.schedule_session(
+            actor=request.user, community=obj.community, title=obj.title, opens_at=obj.opens_at, closes_at=obj.closes_at,
+            blueprint=obj.blueprint, place=obj.place, partial_credit=obj.partial_credit,
+        )
+
+    def save_related(self, request, form, formsets, change):
+        form.instance.candidates.set(form.cleaned_data["candidates"])
