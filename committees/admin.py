@@ -7,7 +7,6 @@ set's timing and marks and the access check apply here as everywhere.
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
-from django.utils.translation import gettext_lazy as _
 
 from community import access
 from community.models import Community
