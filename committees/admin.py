@@ -5,14 +5,16 @@ set's timing and marks and the access check apply here as everywhere.
 """
 
 from django import forms
-from django.contrib import admin
-from django.core.exceptions import ValidationError
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import redirect, render
+from django.urls import path
 
 from community import access
 from community.models import Community
 
-from . import services
-from .models import ExamSession, Option, Question
+from . import bank_import, services
+from .models import ExamSession, Option, Question, Training
 
 
 class OptionInline(admin.TabularInline):
@@ -45,6 +47,30 @@ class QuestionAdmin(BankAdminMixin, admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return access.holds_anywhere(request.user, access.CHANGE_RULES)
+
+    def get_urls(self):
+        return [path("import/", self.admin_site.admin_view(self.import_view), name="committees_question_import")] + super().get_urls()
+
+    def import_view(self, request):
+        """Upload a spreadsheet; any bad row is listed and nothing is imported."""
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        form = ImportForm(request.POST or None, request.FILES or None)
+        errors = []
+        if request.method == "POST" and form.is_valid():
+            upload = form.cleaned_data["file"]
+            entries, errors = bank_import.parse(upload.name, upload.read(bank_import.MAX_BYTES + 1))
+            if not errors:
+                added = services.load_question_bank(entries)
+                messages.success(request, f"导入完成：新增 {added} 道，跳过已存在的 {len(entries) - added} 道。")
+                return redirect("admin:committees_question_changelist")
+        context = {**self.admin_site.each_context(request), "form": form, "errors": errors,
+                   "headers": bank_import.HEADERS, "title": "导入试题", "opts": self.model._meta}
+        return render(request, "committees/import_questions.html", context)
+
+
+class ImportForm(forms.Form):
+    file = forms.FileField(label="试题表格（.xlsx 或 .csv）")
 
 
 class SessionForm(forms.ModelForm):
@@ -114,3 +140,33 @@ class ExamSessionAdmin(admin.ModelAdmin):
 
     def save_related(self, request, form, formsets, change):
         form.instance.candidates.set(form.cleaned_data["candidates"])
+
+
+class TrainingForm(forms.ModelForm):
+    class Meta:
+        model = Training
+        fields = ("community", "topic", "held_on", "trainer", "place", "hours", "attendees")
+
+
+@admin.register(Training)
+class TrainingAdmin(ExamSessionAdmin):
+    """Same scope as sittings (run_exams); recorded through committees.services.record_training."""
+
+    form = TrainingForm
+    list_display = ("held_on", "topic", "community", "trainer", "hours")
+    autocomplete_fields = ("attendees",)
+    readonly_fields = ()
+
+    def get_readonly_fields(self, request, obj=None):
+        return ("community", "topic", "held_on", "trainer", "place", "hours") if obj is not None else ()
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            return
+        form.instance = services.record_training(
+            actor=request.user, community=obj.community, topic=obj.topic, held_on=obj.held_on, trainer=obj.trainer,
+            place=obj.place, hours=obj.hours,
+        )
+
+    def save_related(self, request, form, formsets, change):
+        form.instance.attendees.set(form.cleaned_data["attendees"])

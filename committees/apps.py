@@ -10,7 +10,8 @@ class CommitteesConfig(AppConfig):
     def ready(self):
         from community import access
 
-        from .models import Attempt, ExamSession
+        from .models import Attempt, ExamSession, Training
 
         access.register_child(ExamSession, "community")
+        access.register_child(Training, "community")
         access.register_child(Attempt, "session")

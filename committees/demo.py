@@ -19,7 +19,7 @@ from community.demo import DEMO_PASSWORD, PILOT_ESTATES, SEED
 from community.models import Estate, Owner
 
 from . import services
-from .models import ExamSession, Option
+from .models import ExamSession, Option, Training
 from .question_bank import QUESTIONS
 
 BLUEPRINT = {"votes": 4, "committee": 4, "fund": 4, "fees": 3, "mediation": 2, "privacy": 3}
@@ -78,9 +78,31 @@ def build(*, today, progress=None, log=print):
     tz = timezone.get_current_timezone()
     for index in progress(range(1, SITTINGS + 1), desc="考试场次", unit="场"):
         _sitting(index, estates, rng, tz)
+    _trainings(estates, rng)
     logins = [_open_sitting(estates[0], tz)]
-    log(f"考试：题库 {len(QUESTIONS)} 道，{ExamSession.objects.count()} 个场次")
+    log(f"考试：题库 {len(QUESTIONS)} 道，{ExamSession.objects.count()} 个场次，培训 {Training.objects.count()} 场")
     return logins
+
+
+TRAININGS = [
+    ("2026-03-20", "业主大会与业主委员会：组建、备案与议事规则", "区住建局 物业科"),
+    ("2026-06-18", "专项维修资金的使用程序与分摊计算", "市维修资金管理中心"),
+    ("2026-09-24", "物业服务收费明码标价与收支分离试点", "区发改局 价格科"),
+]
+
+
+@transaction.atomic
+def _trainings(estates, rng):
+    from datetime import date
+
+    for day, topic, trainer in TRAININGS:
+        if Training.objects.filter(topic=topic).exists():
+            continue
+        community = estates[0].grid.community
+        services.record_training(
+            actor=None, community=community, topic=topic, held_on=date.fromisoformat(day), trainer=trainer,
+            place=f"{community.name}党群服务中心", attendees=_candidates(rng, estates, 12),
+        )
 
 
 @transaction.atomic

@@ -154,3 +154,25 @@ class Certificate(models.Model):
 
     def __str__(self):
         return self.number
+
+
+class Training(models.Model):
+    """A training session; each attendee's record of them is part of the committee's filing."""
+
+    community = models.ForeignKey(Community, verbose_name=_("组织社区"), on_delete=models.PROTECT, related_name="trainings")
+    topic = models.CharField(_("培训主题"), max_length=200)
+    held_on = models.DateField(_("培训日期"))
+    trainer = models.CharField(_("主讲人"), max_length=100)
+    place = models.CharField(_("地点"), max_length=100)
+    hours = models.DecimalField(_("学时"), max_digits=4, decimal_places=1, default=2)
+    attendees = models.ManyToManyField(Owner, verbose_name=_("参训人员"), related_name="trainings", blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        verbose_name = _("培训")
+        verbose_name_plural = _("培训")
+        ordering = ["-held_on"]
+        constraints = [models.CheckConstraint(condition=Q(hours__gt=0), name="training_hours_positive")]
+
+    def __str__(self):
+        return f"{self.held_on} {self.topic}"

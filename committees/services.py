@@ -30,7 +30,7 @@ from community.rules import rules_for
 from community.sequences import next_number
 
 from . import marking, papers
-from .models import Answer, Attempt, Certificate, ExamSession, Option, Question, Topic
+from .models import Answer, Attempt, Certificate, ExamSession, Option, Question, Topic, Training
 
 NOT_ENROLLED = _("您未报名本场考试。")
 NOT_OPEN_YET = _("本场考试尚未开始（%(at)s 开考）。")
@@ -254,6 +254,28 @@ def close_expired_attempts(*, now: datetime | None = None, candidate: Owner | No
         submit_attempt(attempt=attempt, auto=True, now=attempt.deadline)
         count += 1
     return count
+
+
+# --------------------------------------------------------------------------- trainings
+
+
+@transaction.atomic
+def record_training(*, actor, community, topic: str, held_on: date, trainer: str, place: str,
+                    hours: Decimal = Decimal("2"), attendees=()) -> Training:
+    if actor is not None and not access.can(actor, access.RUN_EXAMS, community):
+        raise PermissionDenied(NOT_ALLOWED)
+    training = Training(community=community, topic=topic, held_on=held_on, trainer=trainer, place=place,
+                        hours=hours, created_by=actor)
+    training.full_clean()
+    training.save()
+    training.attendees.set(attendees)
+    return training
+
+
+def training_record(person: Owner, *, until: date | None = None):
+    """The trainings ``person`` attended (up to ``until``): the record filed for each member."""
+    trainings = Training.objects.filter(attendees=person).select_related("community").order_by("held_on")
+    return trainings.filter(held_on__lte=until) if until else trainings
 
 
 # --------------------------------------------------------------------------- certificates

@@ -90,3 +90,21 @@ def test_only_district_administrators_edit_the_question_bank(client, world, bank
     assert client.get(reverse("admin:committees_question_changelist")).status_code == 403
     login(client, world.users[Role.DISTRICT_ADMIN])
     assert client.get(reverse("admin:committees_question_changelist")).status_code == 200
+
+
+def test_trainings_are_recorded_in_scope_and_form_each_persons_record(world, candidate):
+    from datetime import date
+
+    from django.core.exceptions import PermissionDenied
+
+    staff = world.users[Role.COMMUNITY_STAFF]
+    training = services.record_training(actor=staff, community=world.e1.grid.community, topic="备案流程", held_on=date(2026, 3, 1),
+                                        trainer="区住建局", place="社区", attendees=[candidate])
+    assert list(services.training_record(candidate)) == [training]
+    assert list(services.training_record(candidate, until=date(2026, 2, 28))) == []
+    with pytest.raises(PermissionDenied):
+        services.record_training(actor=staff, community=world.e3.grid.community, topic="越权", held_on=date(2026, 3, 1),
+                                 trainer="x", place="y")
+    with pytest.raises(PermissionDenied):
+        services.record_training(actor=world.users[Role.GRID_WORKER], community=world.e1.grid.community, topic="越权",
+                                 held_on=date(2026, 3, 1), trainer="x", place="y")
