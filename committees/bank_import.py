@@ -73,7 +73,7 @@ def parse(name: str, content: bytes) -> tuple[list[tuple], list[RowError]]:
         if not any(str(v).strip() for v in raw):
             continue
         cells = {}
-        for column, value in zip(HEADERS, list(raw) + [""] * len(HEADERS)):
+        for column, value in zip(HEADERS, list(raw) + [""] * len(HEADERS), strict=False):  # short rows pad
             if not isinstance(value, str):
                 value = str(value)
             if value.startswith("="):
