@@ -98,6 +98,59 @@ EN = {
     "公示期已满": "period over", "%(start)s 起公示": "from %(start)s", "搜索公告": "Search notices",
     "找到 %(n)s 条公告": ("%(n)s notice found", "%(n)s notices found"),
     "搜索公告，如：停水、维修资金": "Search notices, e.g. water, maintenance fund", "工作台": "Workspace",
+    "应为“主题: 题数”，主题取 votes、committee、fund、fees、mediation、privacy，题数为非负整数且至少一题": "write “topic: count” with topics from votes, committee, fund, fees, mediation, privacy, counts whole numbers, at least one question",
+    "判断题的正确答案填“对”或“错”；多选题填字母，如 ACD。有任何错误则一题都不导入。": "For true/false write 对 or 错; for multiple choice write letters such as ACD. If any row is wrong, nothing is imported.",
+    "每道题点“保存”后即记录在服务器上，断网或换手机都不会丢失。计时以服务器为准，到时自动交卷。": "Each answer is stored on the server when you press Save, so a lost connection or another phone loses nothing. The server keeps the time and submits the paper when it runs out.",
+    # committees: exam and trainings
+    "业委会与考试": "Committees and exams", "业主共同决定与表决": "Owners' decisions and votes",
+    "业主大会与业主委员会": "Assemblies and committees", "专项维修资金": "Maintenance fund", "物业服务收费": "Property fees",
+    "人民调解": "People's mediation", "个人信息保护": "Personal information", "单选题": "Single choice",
+    "多选题": "Multiple choice", "判断题": "True or false", "题型": "Question type", "主题": "Topic", "题干": "Question",
+    "法律依据": "Legal source", "例如：民法典第278条": "e.g. Civil Code art. 278", "解析": "Explanation", "启用": "Active",
+    "试题": "Question", "选项": "Option", "正确": "Correct", "组织社区": "Organising community", "开考时间": "Opens at",
+    "截止时间": "Closes at", "地点": "Place", "线上考试留空。": "Leave blank for an online sitting.", "组卷方案": "Blueprint",
+    "每个主题的题数，如 {\"votes\": 5}。": "Questions per topic, e.g. {\"votes\": 5}.",
+    "多选题部分得分": "Partial credit for multiple choice", "时长（分钟）": "Duration (minutes)",
+    "及格分（百分制）": "Pass mark (out of 100)", "补考次数": "Retakes allowed", "补考等待（日）": "Days before a retake",
+    "考生": "Candidate", "考试场次": "Exam sitting", "场次": "Sitting", "第几次": "Attempt no.", "组卷种子": "Paper seed",
+    "试卷": "Paper", "开始时间": "Started at", "交卷时间": "Submitted at", "到时自动交卷": "Submitted at the deadline",
+    "得分": "Points", "百分制得分": "Score (out of 100)", "合格": "Passed", "答卷": "Attempt", "所选选项": "Chosen options",
+    "作答时间": "Answered at", "作答": "Answer", "证书编号": "Certificate no.", "发证日期": "Issued on",
+    "合格证书": "Certificate", "培训主题": "Training topic", "培训日期": "Training date", "主讲人": "Trainer",
+    "学时": "Hours", "参训人员": "Attendees", "培训": "Training", "您未报名本场考试。": "You are not enrolled in this sitting.",
+    "本场考试尚未开始（%(at)s 开考）。": "This sitting has not opened yet (opens %(at)s).",
+    "本场考试已截止。": "This sitting has closed.", "您有一份未交的答卷，请先完成它。": "You have an unfinished attempt; finish it first.",
+    "本场考试的补考次数已用完（共可考 %(n)s 次）。": "No retakes left for this sitting (%(n)s attempts in all).",
+    "补考须等待至 %(day)s。": "A retake is possible from %(day)s.", "您已通过本场考试，无需再考。": "You have already passed this sitting.",
+    "考试时间已到，答卷已自动提交，此答案未被记录。": "Time is up: the attempt was submitted and this answer was not recorded.",
+    "答卷已提交，不能再修改。": "The attempt is submitted and cannot change.", "这道题不在您的试卷上。": "This question is not on your paper.",
+    "所选选项不属于这道题。": "That option does not belong to this question.", "这道题只能选一个选项。": "Choose one option only.",
+    "组卷方案无效：%(error)s": "Invalid blueprint: %(error)s", "组织培训考试、查看成绩": "Run exams and see results",
+    "编号系列": "Series", "年度": "Year", "已用到": "Last issued", "编号序列": "Number sequence", "我的考试": "My exams",
+    "交卷": "Submit", "确认交卷": "Submit the paper", "已答 %(answered)s / %(total)s 题。": "%(answered)s of %(total)s answered.",
+    "剩余时间": "Time left", "返回检查": "Back to check", "导入试题": "Import questions",
+    "表头（第一行）依次为：": "The header row must be: ", "未导入任何试题。请修改后重新上传。": "Nothing was imported. Correct the file and upload it again.",
+    "上传并导入": "Upload and import", "备案前培训考试": "Pre-filing exam", "我报名的场次": "My sittings", "线上": "online",
+    "%(n)s 道题，限时 %(m)s 分钟，%(p)s 分及格": "%(n)s questions, %(m)s minutes, pass mark %(p)s",
+    "开始答题": "Start", "尚未开考": "Not open yet", "已截止": "Closed",
+    "您还没有报名考试。请联系所在社区。": "You are not enrolled in any sitting. Ask your community office.",
+    "我的答卷": "My attempts", "次数": "Attempt", "成绩": "Score", "证书": "Certificate", "继续答题": "Continue",
+    "不合格": "Failed", "暂无答卷。": "No attempts yet.", "第 %(index)s 题": "Question %(index)s",
+    "第 %(index)s / %(total)s 题": "Question %(index)s of %(total)s", "已答 %(answered_count)s 题": "%(answered_count)s answered",
+    "保存，上一题": "Save, previous", "保存，下一题": "Save, next", "保存并交卷": "Save and submit", "考试结果": "Result",
+    "分": "points", "第 %(n)s 次": "attempt %(n)s", "下载合格证书（PDF）": "Download the certificate (PDF)",
+    "答错的题目与解析": "Wrong answers, explained", "正确答案": "correct answer", "您的选择": "your choice",
+    "返回我的考试": "Back to my exams", "考试场次与成绩": "Sittings and results", "参考人数": "Candidates who sat",
+    "合格人数": "Passed", "合格率": "Pass rate", "规则": "Rules",
+    "限时 %(m)s 分钟，%(p)s 分及格，可补考 %(r)s 次，间隔 %(w)s 日": "%(m)s minutes, pass mark %(p)s, %(r)s retakes, %(w)s days apart",
+    "最常答错的题目": "Most often missed", "%(missed)s / %(asked)s 人次答错": "missed %(missed)s of %(asked)s times",
+    "暂无数据。": "No data yet.", "结果": "Result", "答题中": "in progress", "自动交卷": "auto-submitted",
+    "在管理后台“考试场次”中安排场次、添加考生。": "Schedule sittings and enrol candidates under Exam sittings in the admin.",
+    "报名": "Enrolled", "参考": "Sat", "暂无场次。": "No sittings yet.", "证书核验": "Verify a certificate",
+    "真实有效的记录": "A genuine record", "持证人": "Holder", "有效期至": "Valid until", "已过期": "expired",
+    "核验未通过：没有与此编号和数字指纹相符的证书。证书可能被篡改，或编号、指纹输入有误。": "Not verified: no certificate matches this number and fingerprint. The paper may have been altered, or the number or fingerprint mistyped.",
+    "数字指纹": "Fingerprint", "核验": "Verify",
+
 }
 
 
@@ -111,22 +164,25 @@ def main() -> int:
     missing = []
     out = []
     for block in blocks:
-        match = re.search(r'^msgid "(.+)"$', block, re.M)
-        if not match:
+        match = re.search(r'^msgid ((?:".*"\n?)+)', block, re.M)
+        msgid = "".join(re.findall(r'"(.*)"', match.group(1))).replace('\\"', '"') if match else ""
+        if not msgid:
             out.append(block)
             continue
-        msgid = match.group(1)
         english = EN.get(msgid)
         if english is None:
             missing.append(msgid)
             out.append(block)
             continue
-        block = block.replace("#, fuzzy\n", "")
+        # makemessages guesses from similar strings and marks them fuzzy (msgfmt skips them).
+        block = block.replace("#, fuzzy\n", "").replace("#, fuzzy, ", "#, ")
+        block = re.sub(r'^#\| .*\n', "", block, flags=re.M)
         if isinstance(english, tuple):
             block = re.sub(r'msgstr\[0\] ".*"', f'msgstr[0] "{quote(english[0])}"', block)
             block = re.sub(r'msgstr\[1\] ".*"', f'msgstr[1] "{quote(english[1])}"', block)
         else:
-            block = re.sub(r'^msgstr ".*"$', lambda m, english=english: f'msgstr "{quote(english)}"', block, flags=re.M)
+            block = re.sub(r'^msgstr (?:".*"\n?)+', lambda m, english=english: f'msgstr "{quote(english)}"\n', block, flags=re.M)
+            block = block.rstrip("\n")
         out.append(block)
     path.write_text("\n\n".join(out), encoding="utf-8")
     for msgid in missing:
