@@ -11,7 +11,7 @@ from django.shortcuts import redirect, render
 from django.urls import path
 
 from community import access
-from community.models import Community
+from community.admin import ScopedAdmin
 
 from . import bank_import, services
 from .models import ExamSession, Option, Question, Training
@@ -93,41 +93,20 @@ class SessionForm(forms.ModelForm):
 
 
 @admin.register(ExamSession)
-class ExamSessionAdmin(admin.ModelAdmin):
+class ExamSessionAdmin(ScopedAdmin):
+    """Scoped by run_exams (district, street and community staff); scheduled through the service."""
+
+    view_perm = change_perm = access.RUN_EXAMS
     form = SessionForm
     list_display = ("title", "community", "opens_at", "closes_at", "duration_minutes", "pass_percent")
     autocomplete_fields = ("candidates",)
     readonly_fields = ("duration_minutes", "pass_percent", "retake_limit", "retake_wait_days")
-
-    def get_queryset(self, request):
-        return access.visible(request.user, access.RUN_EXAMS, super().get_queryset(request))
-
-    def has_module_permission(self, request):
-        return access.holds_anywhere(request.user, access.RUN_EXAMS)
-
-    def has_view_permission(self, request, obj=None):
-        if obj is None:
-            return access.holds_anywhere(request.user, access.RUN_EXAMS)
-        return access.can(request.user, access.RUN_EXAMS, obj)
-
-    has_change_permission = has_view_permission
-
-    def has_add_permission(self, request):
-        return access.holds_anywhere(request.user, access.RUN_EXAMS)
-
-    def has_delete_permission(self, request, obj=None):
-        return request.user.is_superuser
 
     def get_readonly_fields(self, request, obj=None):
         # Once scheduled, only the candidates and the place change.
         if obj is not None:
             return self.readonly_fields + ("community", "title", "opens_at", "closes_at", "blueprint", "partial_credit")
         return self.readonly_fields
-
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        if db_field.related_model is Community:
-            kwargs["queryset"] = access.visible(request.user, access.RUN_EXAMS, Community.objects.all())
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def save_model(self, request, obj, form, change):
         if change:

@@ -34,26 +34,33 @@ from .rules import RULE_SPECS
 
 
 class ScopedAdmin(admin.ModelAdmin):
-    """Rows and choices limited by ``access``; saves go through ``services``."""
+    """Rows and choices limited by ``access``; saves go through ``services``.
+
+    ``view_perm`` and ``change_perm`` name the access permissions this admin
+    asks for; other apps subclass it with their own (run_exams for sittings).
+    """
+
+    view_perm = access.VIEW
+    change_perm = access.CHANGE
 
     def get_queryset(self, request):
-        return access.visible(request.user, access.VIEW, super().get_queryset(request))
+        return access.visible(request.user, self.view_perm, super().get_queryset(request))
 
     def has_module_permission(self, request):
-        return access.holds_anywhere(request.user, access.VIEW)
+        return access.holds_anywhere(request.user, self.view_perm)
 
     def has_view_permission(self, request, obj=None):
         if obj is None:
-            return access.holds_anywhere(request.user, access.VIEW)
-        return access.can(request.user, access.VIEW, obj)
+            return access.holds_anywhere(request.user, self.view_perm)
+        return access.can(request.user, self.view_perm, obj)
 
     def has_change_permission(self, request, obj=None):
         if obj is None:
-            return access.holds_anywhere(request.user, access.CHANGE)
-        return access.can(request.user, access.CHANGE, obj)
+            return access.holds_anywhere(request.user, self.change_perm)
+        return access.can(request.user, self.change_perm, obj)
 
     def has_add_permission(self, request):
-        return access.holds_anywhere(request.user, access.CHANGE)
+        return access.holds_anywhere(request.user, self.change_perm)
 
     def has_delete_permission(self, request, obj=None):
         return request.user.is_superuser
@@ -61,7 +68,7 @@ class ScopedAdmin(admin.ModelAdmin):
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         related = db_field.related_model
         if related in access.PARENT or related in (Estate, District):
-            kwargs["queryset"] = access.visible(request.user, access.CHANGE, related._default_manager.all())
+            kwargs["queryset"] = access.visible(request.user, self.change_perm, related._default_manager.all())
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def save_model(self, request, obj, form, change):
