@@ -50,3 +50,40 @@ def session_results(session: ExamSession, *, most_missed: int = 10) -> dict:
         "pass_rate": (Fraction(len(passed), len(sat)) * 100) if sat else None,
         "most_missed": [(questions[q], n, asked[q]) for q, n in missed.most_common(most_missed)],
     }
+
+
+def scope_units(estate, *, buildings=None, on=None):
+    """The tally's input for an estate (or some of its buildings), in two queries.
+
+    A unit is developer-held when its current owner is the developer, or, under
+    the rule set's developer_one_head rule, when it is sold but not yet delivered.
+    """
+    from django.db.models.functions import Coalesce
+    from django.utils import timezone
+
+    from community.models import AREA_SOURCES, Ownership, Unit
+    from community.rules import rules_for
+
+    from .tally import UnitInput
+
+    rules = rules_for(estate)
+    units = Unit.objects.filter(building__estate=estate)
+    if buildings is not None:
+        units = units.filter(building__in=buildings)
+    rows = list(units.annotate(area=Coalesce(*AREA_SOURCES)).values_list("pk", "area", "delivered"))
+    owners: dict[int, set] = {}
+    developer: set[int] = set()
+    current = Ownership.objects.in_force(on or timezone.localdate()).filter(unit__in=units)
+    for unit_id, owner_id, is_developer in current.values_list("unit_id", "owner_id", "owner__is_developer"):
+        owners.setdefault(unit_id, set()).add(owner_id)
+        if is_developer:
+            developer.add(unit_id)
+    return [
+        UnitInput(
+            key=pk,
+            area=area,
+            owners=frozenset(owners.get(pk, ())),
+            developer_held=pk in developer or (not delivered and rules.developer_one_head),
+        )
+        for pk, area, delivered in rows
+    ]

@@ -1,0 +1,146 @@
+"""Counting an owners' vote by area and by headcount at once (Civil Code art. 278). Pure Python.
+
+Who is a head (SPC interpretation arts. 8-9, RULES.md §1):
+* every unit has a holder: its owner, or its co-owners together as one
+  co-ownership, which is a different holder from any of them alone;
+* all the units the developer holds, unsold or sold but not yet delivered,
+  have one holder: the developer;
+* a holder is one head however many units it holds, and carries the area of
+  all its units in the matter's scope.
+
+A ballot is cast per holder (co-owners vote through one representative). The
+quorum is taken over everyone eligible in the scope; the approval over those
+who took part. Every share is an exact Fraction and thresholds come from the
+rule set, already parsed (community.rules.Threshold), never written here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Iterable, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from fractions import Fraction
+from typing import Protocol
+
+YES, NO, ABSTAIN = "yes", "no", "abstain"
+CHOICES = (YES, NO, ABSTAIN)
+DEVELOPER = "developer"
+
+
+class ThresholdLike(Protocol):
+    def met(self, part, whole) -> bool: ...
+
+
+@dataclass(frozen=True)
+class UnitInput:
+    key: Hashable
+    area: Decimal
+    owners: frozenset
+    developer_held: bool = False
+
+
+def holder_of(unit: UnitInput, *, co_ownership_separate_head: bool = True) -> Hashable:
+    """The holder a unit's area and vote belong to.
+
+    With the (inferred, configurable) co-ownership rule switched off, a co-owned
+    unit counts under its first owner (the smallest key) instead of as a
+    co-ownership of its own.
+    """
+    if unit.developer_held:
+        return DEVELOPER
+    if not unit.owners:
+        raise ValueError(f"unit {unit.key!r} has no owner and is not held by the developer")
+    if len(unit.owners) == 1 or co_ownership_separate_head:
+        return frozenset(unit.owners)
+    return frozenset({min(unit.owners)})
+
+
+@dataclass(frozen=True)
+class Count:
+    area: Decimal = Decimal("0")
+    heads: int = 0
+
+
+@dataclass(frozen=True)
+class TallyResult:
+    eligible: Count
+    participating: Count
+    by_choice: Mapping[str, Count]
+    quorum_area: Fraction
+    quorum_heads: Fraction
+    quorum_met: bool
+    approval_area: Fraction
+    approval_heads: Fraction
+    approved: bool
+    holders: Mapping[Hashable, Decimal] = field(repr=False)
+
+    @property
+    def decided(self) -> bool:
+        """Quorum and approval both met: the matter is decided in favour."""
+        return self.quorum_met and self.approved
+
+
+def _share(part, whole) -> Fraction:
+    return Fraction(part) / Fraction(whole) if whole else Fraction(0)
+
+
+def holders_in_scope(units: Iterable[UnitInput], *, co_ownership_separate_head: bool = True) -> dict[Hashable, Decimal]:
+    """{holder: its total area in scope}. Areas are summed exactly as Decimals."""
+    holders: dict[Hashable, Decimal] = {}
+    seen = set()
+    for unit in units:
+        if unit.key in seen:
+            raise ValueError(f"unit {unit.key!r} appears twice in the scope")
+        seen.add(unit.key)
+        if not isinstance(unit.area, Decimal) or unit.area <= 0:
+            raise ValueError(f"unit {unit.key!r} needs a positive Decimal area")
+        holder = holder_of(unit, co_ownership_separate_head=co_ownership_separate_head)
+        holders[holder] = holders.get(holder, Decimal("0")) + unit.area
+    return holders
+
+
+def tally(
+    units: Iterable[UnitInput],
+    ballots: Mapping[Hashable, str],
+    *,
+    quorum: tuple[ThresholdLike, ThresholdLike],
+    approval: tuple[ThresholdLike, ThresholdLike],
+    co_ownership_separate_head: bool = True,
+) -> TallyResult:
+    """Count ``ballots`` ({holder: yes/no/abstain}) over the ``units`` of the matter's scope.
+
+    ``quorum`` and ``approval`` are (area threshold, heads threshold) pairs from the
+    rule set (``rules.vote_quorum_area``…, ``rules.approval_thresholds(matter)``).
+    A ballot from a holder outside the scope is an error, never silently counted.
+    """
+    holders = holders_in_scope(units, co_ownership_separate_head=co_ownership_separate_head)
+    strangers = [h for h in ballots if h not in holders]
+    if strangers:
+        raise ValueError(f"ballots from holders outside the scope: {strangers[:3]!r}")
+    bad = {c for c in ballots.values() if c not in CHOICES}
+    if bad:
+        raise ValueError(f"unknown choices: {sorted(bad)!r}")
+
+    by_choice = {}
+    for choice in CHOICES:
+        voters = [h for h, c in ballots.items() if c == choice]
+        by_choice[choice] = Count(sum((holders[h] for h in voters), Decimal("0")), len(voters))
+    eligible = Count(sum(holders.values(), Decimal("0")), len(holders))
+    participating = Count(sum((c.area for c in by_choice.values()), Decimal("0")), len(ballots))
+
+    quorum_area, quorum_heads = quorum
+    approval_area, approval_heads = approval
+    yes = by_choice[YES]
+    return TallyResult(
+        eligible=eligible,
+        participating=participating,
+        by_choice=by_choice,
+        quorum_area=_share(participating.area, eligible.area),
+        quorum_heads=_share(participating.heads, eligible.heads),
+        quorum_met=quorum_area.met(participating.area, eligible.area)
+        and quorum_heads.met(participating.heads, eligible.heads),
+        approval_area=_share(yes.area, participating.area),
+        approval_heads=_share(yes.heads, participating.heads),
+        approved=approval_area.met(yes.area, participating.area) and approval_heads.met(yes.heads, participating.heads),
+        holders=holders,
+    )

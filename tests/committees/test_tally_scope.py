@@ -1,0 +1,40 @@
+from decimal import Decimal
+from fractions import Fraction
+
+import pytest
+
+from committees.selectors import scope_units
+from committees.tally import DEVELOPER, YES, holders_in_scope, tally
+from community.models import Owner, OwnerKind, Unit
+from community.rules import rules_for
+from tests.factories import BuildingFactory, EstateFactory, OwnerFactory, OwnershipFactory, UnitFactory, valid_uscc
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_scope_is_read_in_two_queries_with_every_rule_applied(django_assert_num_queries):
+    estate = EstateFactory()
+    b1, b2 = BuildingFactory(estate=estate), BuildingFactory(estate=estate)
+    developer = Owner.objects.create(kind=OwnerKind.ORGANISATION, name="开发商", uscc=valid_uscc(77, "DW"), is_developer=True)
+    alone, spouse = OwnerFactory(), OwnerFactory()
+    OwnershipFactory(unit=UnitFactory(building=b1, room="101", registered_area=Decimal("80.00")), owner=alone)
+    shared = UnitFactory(building=b1, room="102", registered_area=None, surveyed_area=Decimal("90.50"))
+    OwnershipFactory(unit=shared, owner=alone)
+    OwnershipFactory(unit=shared, owner=spouse)
+    OwnershipFactory(unit=UnitFactory(building=b2, room="101", registered_area=Decimal("100.00")), owner=developer)
+    undelivered = UnitFactory(building=b2, room="102", registered_area=Decimal("70.00"), delivered=False)
+    OwnershipFactory(unit=undelivered, owner=OwnerFactory())
+    estate = type(estate).objects.select_related("grid__community__street__district__rule_set").get(pk=estate.pk)
+    with django_assert_num_queries(2):  # the units, and their current owners
+        units = scope_units(estate)
+    holders = holders_in_scope(units)
+    assert holders[DEVELOPER] == Decimal("170.00")  # unsold plus sold-but-undelivered
+    assert holders[frozenset({alone.pk})] == Decimal("80.00")
+    assert holders[frozenset({alone.pk, spouse.pk})] == Decimal("90.50")  # a co-ownership is its own head
+    assert len(holders) == 3
+    assert len(scope_units(estate, buildings=[b1])) == 2
+    rules = rules_for(estate)
+    result = tally(units, {frozenset({alone.pk}): YES, DEVELOPER: YES}, quorum=(rules.vote_quorum_area, rules.vote_quorum_heads),
+                   approval=rules.approval_thresholds(5))
+    assert result.quorum_heads == Fraction(2, 3) and result.participating.area == Decimal("250.00")
+    assert Unit.objects.filter(building__estate=estate).count() == 4
