@@ -176,3 +176,72 @@ class Training(models.Model):
 
     def __str__(self):
         return f"{self.held_on} {self.topic}"
+
+
+# --------------------------------------------------------------------------- owners' votes
+
+
+class Matter(models.IntegerChoices):
+    """The nine matters of Civil Code art. 278."""
+
+    PROCEDURE_RULES = 1, _("制定和修改业主大会议事规则")
+    COVENANT = 2, _("制定和修改管理规约")
+    COMMITTEE = 3, _("选举业主委员会或者更换业主委员会成员")
+    MANAGER = 4, _("选聘和解聘物业服务企业或者其他管理人")
+    FUND_USE = 5, _("使用建筑物及其附属设施的维修资金")
+    FUND_RAISE = 6, _("筹集建筑物及其附属设施的维修资金")
+    REBUILD = 7, _("改建、重建建筑物及其附属设施")
+    COMMON_USE = 8, _("改变共有部分的用途或者利用共有部分从事经营活动")
+    OTHER = 9, _("有关共有和共同管理权利的其他重大事项")
+
+
+class VoteStatus(models.TextChoices):
+    OPEN = "open", _("表决中")
+    CLOSED = "closed", _("已结束")
+
+
+class Vote(models.Model):
+    estate = models.ForeignKey("community.Estate", verbose_name=_("小区"), on_delete=models.PROTECT, related_name="votes")
+    matter = models.PositiveSmallIntegerField(_("表决事项"), choices=Matter.choices)
+    question = models.CharField(_("表决内容"), max_length=300)
+    buildings = models.ManyToManyField(
+        "community.Building", verbose_name=_("表决范围（楼栋）"), blank=True, help_text=_("不选则为全体业主。")
+    )
+    opens_at = models.DateTimeField(_("开始时间"))
+    closes_at = models.DateTimeField(_("结束时间"))
+    status = models.CharField(_("状态"), max_length=10, choices=VoteStatus.choices, default=VoteStatus.OPEN)
+    convened_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    convened_at = models.DateTimeField(_("召集时间"), auto_now_add=True)
+    notice = models.ForeignKey("cms.NoticePage", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    result = models.JSONField(_("表决结果"), null=True, blank=True, editable=False)
+    closed_at = models.DateTimeField(_("结束计票时间"), null=True, blank=True)
+    closed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    result_notice = models.ForeignKey("cms.NoticePage", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        verbose_name = _("业主表决")
+        verbose_name_plural = _("业主表决")
+        ordering = ["-opens_at"]
+        constraints = [models.CheckConstraint(condition=Q(closes_at__gt=models.F("opens_at")), name="vote_closes_after_opening")]
+
+    def __str__(self):
+        return self.question
+
+
+class Ballot(models.Model):
+    """One ballot per holder (an owner, a co-ownership, or the developer). The database refuses a second."""
+
+    vote = models.ForeignKey(Vote, verbose_name=_("表决"), on_delete=models.PROTECT, related_name="ballots")
+    holder = models.CharField(_("表决权人"), max_length=200, help_text=_("业主编号；共有人为逗号分隔的编号；开发建设单位为 developer。"))
+    choice = models.CharField(_("意见"), max_length=10, choices=[("yes", _("同意")), ("no", _("反对")), ("abstain", _("弃权"))])
+    cast_by = models.ForeignKey(Owner, verbose_name=_("投票人"), null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("录入人"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        help_text=_("纸质表决票由工作人员录入时记录录入人。"),
+    )
+    cast_at = models.DateTimeField(_("投票时间"))
+
+    class Meta:
+        verbose_name = _("表决票")
+        verbose_name_plural = _("表决票")
+        constraints = [models.UniqueConstraint(fields=["vote", "holder"], name="one_ballot_per_holder")]

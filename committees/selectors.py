@@ -1,11 +1,13 @@
 """Reads for exam staff, scoped through community.access, with a fixed number of queries."""
 
 from collections import Counter
+from decimal import Decimal
 from fractions import Fraction
 
 from django.db.models import Count, Q
 
 from community import access
+from community.selectors import CENT
 
 from .models import Answer, Attempt, ExamSession, Option, Question
 
@@ -81,7 +83,7 @@ def scope_units(estate, *, buildings=None, on=None):
     return [
         UnitInput(
             key=pk,
-            area=area,
+            area=Decimal(area).quantize(CENT),  # SQLite returns COALESCEd decimals without their scale
             owners=frozenset(owners.get(pk, ())),
             developer_held=pk in developer or (not delivered and rules.developer_one_head),
         )

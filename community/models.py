@@ -60,6 +60,7 @@ REGISTRY_PERMS = (
     ("draft_notices", _("起草公告")),
     ("publish_notices", _("发布公告")),
     ("run_exams", _("组织培训考试、查看成绩")),
+    ("convene_votes", _("召集业主表决、录入纸质表决票")),
 )
 
 

@@ -1,0 +1,211 @@
+"""Owners' votes (业主大会表决): convene, cast, enter paper ballots, watch turnout, close.
+
+Each function is one use case, keyword-only and atomic, checking access through
+community.access. The count itself is committees/tally.py; this module only
+feeds it from the database and freezes what it says when the vote closes.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from fractions import Fraction
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from cms import services as cms
+from community import access
+from community.legaltime import days_before
+from community.models import Owner
+from community.rules import rules_for
+
+from .models import Ballot, Matter, Vote, VoteStatus
+from .selectors import scope_units
+from .tally import ABSTAIN, DEVELOPER, NO, YES, TallyResult, holders_in_scope, tally
+
+NOT_ALLOWED = _("您没有权限进行此操作。")
+NOTICE_TOO_LATE = _("业主大会须提前 %(days)s 日通知：最早可于 %(day)s 开始表决。")
+NOT_OPEN = _("表决不在进行中。")
+NOT_A_HOLDER = _("您不是本次表决范围内这份表决权的持有人。")
+ALREADY_VOTED = _("这份表决权已经投过票，每份只计一次。")
+TOO_EARLY_TO_CLOSE = _("表决期尚未结束，不能计票。")
+ALREADY_CLOSED = _("表决已经结束。")
+BAD_CHOICE = _("意见只能是同意、反对或弃权。")
+
+
+def holder_key(holder) -> str:
+    return DEVELOPER if holder == DEVELOPER else ",".join(str(pk) for pk in sorted(holder))
+
+
+def _holder(key: str):
+    return DEVELOPER if key == DEVELOPER else frozenset(int(pk) for pk in key.split(","))
+
+
+def _units(vote: Vote):
+    buildings = list(vote.buildings.all()) or None
+    return scope_units(vote.estate, buildings=buildings)
+
+
+def holdings_of(owner: Owner, vote: Vote) -> list[str]:
+    """The holder keys ``owner`` may vote for: alone, as a co-owner, or as the developer."""
+    keys = set()
+    for holder in holders_in_scope(_units(vote)):
+        if holder == DEVELOPER:
+            if owner.is_developer:
+                keys.add(DEVELOPER)
+        elif owner.pk in holder:
+            keys.add(holder_key(holder))
+    return sorted(keys)
+
+
+@transaction.atomic
+def convene_vote(*, actor, estate, matter: int, question: str, opens_at: datetime, closes_at: datetime, buildings=()) -> Vote:
+    """Convene a vote; owners are told at least the rule set's notice period ahead, by a drafted notice."""
+    if actor is not None and not access.can(actor, access.CONVENE_VOTES, estate):
+        raise PermissionDenied(NOT_ALLOWED)
+    notice_days = rules_for(estate).assembly_notice_days
+    today = timezone.localdate()
+    if days_before(timezone.localdate(opens_at), notice_days) < today:
+        raise ValidationError(NOTICE_TOO_LATE, params={"days": notice_days, "day": today + timedelta(days=notice_days)})
+    vote = Vote(estate=estate, matter=matter, question=question, opens_at=opens_at, closes_at=closes_at, convened_by=actor)
+    vote.full_clean()
+    vote.save()
+    vote.buildings.set(buildings)
+    scope = "、".join(b.name for b in buildings) or "全体业主"
+    vote.notice = cms.draft_notice(
+        estate=estate, category="votes", title=f"{estate.name}业主大会表决公告：{question}",
+        body=(
+            f"表决事项：{Matter(matter).label}（民法典第二百七十八条第{matter}项）。\n"
+            f"表决内容：{question}\n表决范围：{scope}。\n"
+            f"表决时间：{timezone.localtime(opens_at):%Y年%m月%d日 %H:%M} 至 {timezone.localtime(closes_at):%Y年%m月%d日 %H:%M}。\n"
+            "业主可登录本系统在线表决，也可向业主委员会提交书面表决票。共有人通过一名代表表决。"
+        ),
+        publicity_days=(timezone.localdate(closes_at) - today).days + 1,
+        source=f"committees.Vote:{vote.pk}",
+    )
+    vote.save(update_fields=["notice"])
+    return vote
+
+
+def _require_open(vote: Vote, now: datetime) -> None:
+    if vote.status != VoteStatus.OPEN or not vote.opens_at <= now < vote.closes_at:
+        raise ValidationError(NOT_OPEN)
+
+
+def cast_ballot(*, voter: Owner, vote: Vote, holder: str, choice: str, now: datetime | None = None) -> Ballot:
+    """An owner votes online for a holding they hold. A ballot a member of staff entered on
+    their behalf may be corrected by them; any other second ballot is refused, even when two
+    arrive at once (the database's unique constraint decides)."""
+    now = now or timezone.now()
+    if choice not in (YES, NO, ABSTAIN):
+        raise ValidationError(BAD_CHOICE)
+    _require_open(vote, now)
+    if holder not in holdings_of(voter, vote):
+        raise PermissionDenied(NOT_A_HOLDER)
+    try:
+        with transaction.atomic():
+            return Ballot.objects.create(vote=vote, holder=holder, choice=choice, cast_by=voter, cast_at=now)
+    except IntegrityError:
+        with transaction.atomic():
+            existing = Ballot.objects.select_for_update().get(vote=vote, holder=holder)
+            if existing.entered_by_id is None:
+                raise ValidationError(ALREADY_VOTED) from None
+            existing.choice, existing.cast_by, existing.cast_at = choice, voter, now
+            existing.save(update_fields=["choice", "cast_by", "cast_at"])
+            return existing
+
+
+@transaction.atomic
+def enter_paper_ballot(*, actor, vote: Vote, holder: str, choice: str, now: datetime | None = None) -> Ballot:
+    """Staff (or a committee member) enter a paper ballot; who entered it is recorded."""
+    now = now or timezone.now()
+    if not access.can(actor, access.CONVENE_VOTES, vote.estate):
+        raise PermissionDenied(NOT_ALLOWED)
+    if choice not in (YES, NO, ABSTAIN):
+        raise ValidationError(BAD_CHOICE)
+    _require_open(vote, now)
+    if holder not in {holder_key(h) for h in holders_in_scope(_units(vote))}:
+        raise ValidationError(NOT_A_HOLDER)
+    try:
+        with transaction.atomic():
+            return Ballot.objects.create(vote=vote, holder=holder, choice=choice, entered_by=actor, cast_at=now)
+    except IntegrityError:
+        raise ValidationError(ALREADY_VOTED) from None
+
+
+def count(vote: Vote) -> TallyResult:
+    """The tally of the ballots so far: three queries (units, owners, ballots)."""
+    rules = rules_for(vote.estate)
+    ballots = {_holder(h): c for h, c in Ballot.objects.filter(vote=vote).values_list("holder", "choice")}
+    return tally(
+        _units(vote), ballots, quorum=(rules.vote_quorum_area, rules.vote_quorum_heads),
+        approval=rules.approval_thresholds(vote.matter), co_ownership_separate_head=rules.co_ownership_separate_head,
+    )
+
+
+def _fraction(value: Fraction) -> str:
+    return f"{value.numerator}/{value.denominator}"
+
+
+def figures(result: TallyResult) -> dict:
+    """The tally as frozen JSON: exact shares as fractions, areas as decimal strings."""
+    return {
+        "eligible": {"area": str(result.eligible.area), "heads": result.eligible.heads},
+        "participating": {"area": str(result.participating.area), "heads": result.participating.heads},
+        "by_choice": {c: {"area": str(n.area), "heads": n.heads} for c, n in result.by_choice.items()},
+        "quorum_area": _fraction(result.quorum_area), "quorum_heads": _fraction(result.quorum_heads),
+        "quorum_met": result.quorum_met,
+        "approval_area": _fraction(result.approval_area), "approval_heads": _fraction(result.approval_heads),
+        "approved": result.approved, "decided": result.decided,
+    }
+
+
+@transaction.atomic
+def close_vote(*, actor, vote: Vote, now: datetime | None = None) -> Vote:
+    """Freeze the result with the tally's full figures and draft a result notice without personal data."""
+    now = now or timezone.now()
+    vote = Vote.objects.select_for_update().select_related("estate").get(pk=vote.pk)
+    if actor is not None and not access.can(actor, access.CONVENE_VOTES, vote.estate):
+        raise PermissionDenied(NOT_ALLOWED)
+    if vote.status == VoteStatus.CLOSED:
+        raise ValidationError(ALREADY_CLOSED)
+    if now < vote.closes_at:
+        raise ValidationError(TOO_EARLY_TO_CLOSE)
+    result = count(vote)
+    vote.result = figures(result)
+    vote.status, vote.closed_at, vote.closed_by = VoteStatus.CLOSED, now, actor
+    outcome = "通过" if result.decided else ("未达到参与表决的法定比例" if not result.quorum_met else "未获通过")
+    yes, no, abstain = (result.by_choice[c] for c in (YES, NO, ABSTAIN))
+    vote.result_notice = cms.draft_notice(
+        estate=vote.estate, category="votes", title=f"{vote.estate.name}业主大会表决结果公告：{vote.question}",
+        body=(
+            f"表决事项：{Matter(vote.matter).label}。表决内容：{vote.question}\n"
+            f"表决范围内专有部分面积 {result.eligible.area} 平方米，业主 {result.eligible.heads} 人。\n"
+            f"参与表决：面积 {result.participating.area} 平方米，{result.participating.heads} 人。\n"
+            f"同意：面积 {yes.area} 平方米，{yes.heads} 人；反对：面积 {no.area} 平方米，{no.heads} 人；"
+            f"弃权：面积 {abstain.area} 平方米，{abstain.heads} 人。\n"
+            f"表决结果：{outcome}。"
+        ),
+        publicity_days=rules_for(vote.estate).decision_posting_days,
+        source=f"committees.Vote:{vote.pk}:result",
+    )
+    vote.save(update_fields=["result", "status", "closed_at", "closed_by", "result_notice"])
+    return vote
+
+
+def turnout(vote: Vote) -> dict:
+    """Live figures for the committee's screen: the count so far and which outcomes remain reachable."""
+    rules = rules_for(vote.estate)
+    units = _units(vote)
+    ballots = {_holder(h): c for h, c in Ballot.objects.filter(vote=vote).values_list("holder", "choice")}
+    kwargs = dict(quorum=(rules.vote_quorum_area, rules.vote_quorum_heads), approval=rules.approval_thresholds(vote.matter),
+                  co_ownership_separate_head=rules.co_ownership_separate_head)
+    now_result = tally(units, ballots, **kwargs)
+    missing = [h for h in now_result.holders if h not in ballots]
+    best = tally(units, {**ballots, **{h: YES for h in missing}}, **kwargs)
+    worst = tally(units, {**ballots, **{h: NO for h in missing}}, **kwargs)
+    # It can still fail if the rest vote against, or simply stay away.
+    can_fail = not (worst.decided and now_result.decided)
+    return {"result": now_result, "can_pass": best.decided, "can_fail": can_fail, "waiting": len(missing)}

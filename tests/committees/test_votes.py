@@ -1,0 +1,126 @@
+import threading
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection
+from django.utils import timezone
+
+from cms.models import NoticePage
+from committees import vote_services as votes
+from committees.models import Ballot, Vote
+from community.models import Role
+from tests.factories import BuildingFactory, OwnerFactory, OwnershipFactory, UnitFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def estate_votes(world):
+    """Four owners of 100 m² each in e1 (plus the world's own unit), and an open vote."""
+    building = BuildingFactory(estate=world.e1)
+    owners = []
+    for i in range(4):
+        owner = OwnerFactory(name=f"业主{i}", user=UserFactory(username=f"voter{i}"))
+        OwnershipFactory(unit=UnitFactory(building=building, room=f"{i}01", registered_area=Decimal("100.00")), owner=owner)
+        owners.append(owner)
+    opens = timezone.now() + timedelta(days=16)
+    vote = votes.convene_vote(actor=world.users[Role.COMMITTEE_MEMBER], estate=world.e1, matter=5,
+                              question="使用维修资金更换3号楼电梯", opens_at=opens, closes_at=opens + timedelta(days=10),
+                              buildings=[building])
+    return vote, owners, opens
+
+
+def test_convening_drafts_a_notice_and_keeps_the_notice_period(world, estate_votes):
+    vote, _owners, _opens = estate_votes
+    assert vote.notice is not None and not vote.notice.live and "电梯" in vote.notice.title
+    with pytest.raises(ValidationError) as exc:
+        votes.convene_vote(actor=world.users[Role.COMMITTEE_MEMBER], estate=world.e1, matter=5, question="太急",
+                           opens_at=timezone.now() + timedelta(days=14), closes_at=timezone.now() + timedelta(days=20))
+    assert "提前 15 日" in exc.value.messages[0]
+    with pytest.raises(PermissionDenied):
+        votes.convene_vote(actor=world.users[Role.COMMITTEE_MEMBER], estate=world.e2, matter=5, question="别人的小区",
+                           opens_at=timezone.now() + timedelta(days=20), closes_at=timezone.now() + timedelta(days=30))
+    assert Vote.objects.count() == 1
+
+
+def test_an_owner_votes_once_per_holding_and_only_while_open(estate_votes):
+    vote, owners, opens = estate_votes
+    holding = votes.holdings_of(owners[0], vote)
+    assert holding == [str(owners[0].pk)]
+    with pytest.raises(ValidationError):
+        votes.cast_ballot(voter=owners[0], vote=vote, holder=holding[0], choice="yes", now=opens - timedelta(seconds=1))
+    votes.cast_ballot(voter=owners[0], vote=vote, holder=holding[0], choice="yes", now=opens)
+    with pytest.raises(ValidationError):
+        votes.cast_ballot(voter=owners[0], vote=vote, holder=holding[0], choice="no", now=opens + timedelta(hours=1))
+    with pytest.raises(PermissionDenied):
+        votes.cast_ballot(voter=owners[1], vote=vote, holder=holding[0], choice="no", now=opens)
+    assert Ballot.objects.get().choice == "yes"
+
+
+def test_a_paper_ballot_is_logged_and_its_owner_may_correct_it(world, estate_votes):
+    vote, owners, opens = estate_votes
+    staff = world.users[Role.COMMUNITY_STAFF]
+    holder = str(owners[1].pk)
+    votes.enter_paper_ballot(actor=staff, vote=vote, holder=holder, choice="no", now=opens)
+    assert Ballot.objects.get(holder=holder).entered_by == staff
+    with pytest.raises(ValidationError):
+        votes.enter_paper_ballot(actor=staff, vote=vote, holder=holder, choice="yes", now=opens)
+    votes.cast_ballot(voter=owners[1], vote=vote, holder=holder, choice="yes", now=opens)
+    assert Ballot.objects.get(holder=holder).choice == "yes"
+    with pytest.raises(PermissionDenied):
+        votes.enter_paper_ballot(actor=world.users[Role.GRID_WORKER], vote=vote, holder=str(owners[2].pk), choice="no", now=opens)
+
+
+def test_closing_freezes_the_figures_and_drafts_a_result_notice_without_names(world, estate_votes):
+    vote, owners, opens = estate_votes
+    for owner, choice in zip(owners, ["yes", "yes", "yes", "no"], strict=True):
+        votes.cast_ballot(voter=owner, vote=vote, holder=str(owner.pk), choice=choice, now=opens)
+    live = votes.turnout(vote)
+    assert live["waiting"] == 0 and live["result"].quorum_met and not live["can_fail"]
+    with pytest.raises(ValidationError):
+        votes.close_vote(actor=world.users[Role.COMMITTEE_MEMBER], vote=vote, now=vote.closes_at - timedelta(seconds=1))
+    closed = votes.close_vote(actor=world.users[Role.COMMITTEE_MEMBER], vote=vote, now=vote.closes_at)
+    assert closed.result["decided"] and closed.result["approval_heads"] == "3/4"
+    assert closed.result["eligible"] == {"area": "400.00", "heads": 4}
+    notice = NoticePage.objects.get(pk=closed.result_notice_id)
+    assert "通过" in notice.body and not any(o.name in notice.body for o in owners)
+    with pytest.raises(ValidationError):
+        votes.close_vote(actor=world.users[Role.COMMITTEE_MEMBER], vote=closed, now=vote.closes_at)
+
+
+def test_exactly_half_in_favour_fails_and_turnout_shows_what_is_still_reachable(world, estate_votes):
+    vote, owners, opens = estate_votes
+    votes.cast_ballot(voter=owners[0], vote=vote, holder=str(owners[0].pk), choice="yes", now=opens)
+    live = votes.turnout(vote)
+    assert live["can_pass"] and live["can_fail"] and live["waiting"] == 3 and not live["result"].quorum_met
+    for owner, choice in zip(owners[1:], ["yes", "no", "no"], strict=True):
+        votes.cast_ballot(voter=owner, vote=vote, holder=str(owner.pk), choice=choice, now=opens)
+    closed = votes.close_vote(actor=None, vote=vote, now=vote.closes_at)
+    assert closed.result["quorum_met"] and closed.result["approval_area"] == "1/2" and not closed.result["decided"]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_the_same_holder_voting_twice_at_once_counts_once(estate_votes):
+    vote, owners, opens = estate_votes
+    barrier = threading.Barrier(8)
+    outcomes = []
+
+    def cast():
+        try:
+            barrier.wait()
+            votes.cast_ballot(voter=owners[0], vote=vote, holder=str(owners[0].pk), choice="yes", now=opens)
+            outcomes.append("counted")
+        except ValidationError:
+            outcomes.append("refused")
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=cast) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert outcomes.count("counted") == 1 and Ballot.objects.filter(vote=vote).count() == 1
