@@ -1,13 +1,11 @@
 """Reads for exam staff, scoped through community.access, with a fixed number of queries."""
 
 from collections import Counter
-from decimal import Decimal
 from fractions import Fraction
 
 from django.db.models import Count, Q
 
 from community import access
-from community.selectors import CENT
 
 from .models import Answer, Attempt, ExamSession, Option, Question
 
@@ -57,10 +55,12 @@ def session_results(session: ExamSession, *, most_missed: int = 10) -> dict:
 def scope_units(estate, *, buildings=None, on=None):
     """The tally's input for an estate (or some of its buildings), in two queries.
 
+    ``buildings`` is None for the whole estate, or a list or queryset of buildings.
     A unit is developer-held when its current owner is the developer, or, under
     the rule set's developer_one_head rule, when it is sold but not yet delivered.
+    Areas are read column by column (never through SQL COALESCE, which SQLite
+    returns as a float) and the effective one chosen by AREA_SOURCES.
     """
-    from django.db.models.functions import Coalesce
     from django.utils import timezone
 
     from community.models import AREA_SOURCES, Ownership, Unit
@@ -72,7 +72,7 @@ def scope_units(estate, *, buildings=None, on=None):
     units = Unit.objects.filter(building__estate=estate)
     if buildings is not None:
         units = units.filter(building__in=buildings)
-    rows = list(units.annotate(area=Coalesce(*AREA_SOURCES)).values_list("pk", "area", "delivered"))
+    rows = list(units.values_list("pk", "delivered", *AREA_SOURCES))
     owners: dict[int, set] = {}
     developer: set[int] = set()
     current = Ownership.objects.in_force(on or timezone.localdate()).filter(unit__in=units)
@@ -80,12 +80,13 @@ def scope_units(estate, *, buildings=None, on=None):
         owners.setdefault(unit_id, set()).add(owner_id)
         if is_developer:
             developer.add(unit_id)
+    undelivered_to_developer = rules.developer_one_head
     return [
         UnitInput(
             key=pk,
-            area=Decimal(area).quantize(CENT),  # SQLite returns COALESCEd decimals without their scale
+            area=next(a for a in areas if a is not None),
             owners=frozenset(owners.get(pk, ())),
-            developer_held=pk in developer or (not delivered and rules.developer_one_head),
+            developer_held=pk in developer or (not delivered and undelivered_to_developer),
         )
-        for pk, area, delivered in rows
+        for pk, delivered, *areas in rows
     ]

@@ -12,6 +12,7 @@ from fractions import Fraction
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -44,7 +45,9 @@ def _holder(key: str):
 
 
 def _units(vote: Vote):
-    buildings = list(vote.buildings.all()) or None
+    """The vote's scope: its buildings, or the whole estate when it names none (one query either way)."""
+    chosen = Vote.buildings.through.objects.filter(vote=vote)
+    buildings = vote.estate.buildings.filter(Q(~Exists(chosen)) | Q(pk__in=chosen.values("building")))
     return scope_units(vote.estate, buildings=buildings)
 
 
