@@ -64,12 +64,15 @@ def holdings_of(owner: Owner, vote: Vote) -> list[str]:
 
 
 @transaction.atomic
-def convene_vote(*, actor, estate, matter: int, question: str, opens_at: datetime, closes_at: datetime, buildings=()) -> Vote:
+def convene_vote(
+    *, actor, estate, matter: int, question: str, opens_at: datetime, closes_at: datetime, buildings=(),
+    now: datetime | None = None,
+) -> Vote:
     """Convene a vote; owners are told at least the rule set's notice period ahead, by a drafted notice."""
     if actor is not None and not access.can(actor, access.CONVENE_VOTES, estate):
         raise PermissionDenied(NOT_ALLOWED)
     notice_days = rules_for(estate).assembly_notice_days
-    today = timezone.localdate()
+    today = timezone.localdate(now or timezone.now())
     if days_before(timezone.localdate(opens_at), notice_days) < today:
         raise ValidationError(NOTICE_TOO_LATE, params={"days": notice_days, "day": today + timedelta(days=notice_days)})
     vote = Vote(estate=estate, matter=matter, question=question, opens_at=opens_at, closes_at=closes_at, convened_by=actor)

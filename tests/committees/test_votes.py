@@ -124,3 +124,37 @@ def test_the_same_holder_voting_twice_at_once_counts_once(estate_votes):
     for t in threads:
         t.join()
     assert outcomes.count("counted") == 1 and Ballot.objects.filter(vote=vote).count() == 1
+
+
+def test_an_owner_votes_on_the_page_and_sees_it_recorded(client, world, estate_votes):
+    from django.urls import reverse
+
+    from tests.factories import login
+
+    vote, owners, opens = estate_votes
+    Vote.objects.filter(pk=vote.pk).update(opens_at=timezone.now() - timedelta(hours=1))
+    login(client, owners[0].user)
+    assert vote.question in client.get(reverse("committees:my_votes")).content.decode()
+    url = reverse("committees:ballot", args=[vote.pk])
+    client.post(url, {"holder": str(owners[0].pk), "choice": "yes"})
+    assert Ballot.objects.get(vote=vote).choice == "yes"
+    assert "您已投票" in client.get(url).content.decode()
+    login(client, world.owner_user)  # holds a unit in e1, but not in the vote's building
+    assert client.get(url).status_code == 404
+
+
+def test_turnout_is_for_conveners_of_that_estate_only(client, world, estate_votes):
+    from django.urls import reverse
+
+    from tests.factories import login
+
+    vote, owners, opens = estate_votes
+    url = reverse("committees:turnout", args=[vote.pk])
+    login(client, world.users[Role.COMMITTEE_MEMBER])
+    assert client.get(url).status_code == 200
+    for role in (Role.COMPANY_STAFF, Role.GRID_WORKER, Role.STREET_STAFF):
+        login(client, world.users[role])
+        assert client.get(url).status_code == 404
+    login(client, world.users[Role.COMMITTEE_MEMBER])
+    other = Vote.objects.create(estate=world.e2, matter=5, question="别处", opens_at=opens, closes_at=opens + timedelta(days=1))
+    assert client.get(reverse("committees:turnout", args=[other.pk])).status_code == 404

@@ -1,0 +1,54 @@
+"""Demo votes in 江滨豪园: closed votes on several matters with every kind of outcome, and an open one."""
+
+from __future__ import annotations
+
+import random
+from datetime import timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from community.models import Estate, Owner
+
+from . import vote_services as votes
+from .models import Vote
+
+
+def _ballots(vote, rng, *, turnout: float, yes: float, at):
+    holders = sorted(votes.holder_key(h) for h in votes.holders_in_scope(votes._units(vote)))
+    voters = holders[: int(len(holders) * turnout)]
+    for n, holder in enumerate(voters):
+        owner = None if holder == "developer" else Owner.objects.get(pk=int(holder.split(",")[0]))
+        choice = "yes" if n < int(len(voters) * yes) else rng.choice(["no", "no", "abstain"])
+        if owner is None or owner.user_id:
+            continue  # the developer stays away; demo logins keep their own vote
+        votes.cast_ballot(voter=owner, vote=vote, holder=holder, choice=choice, now=at)
+
+
+def _convene(estate, matter, question, opens, days, buildings=()):
+    return votes.convene_vote(actor=None, estate=estate, matter=matter, question=question, opens_at=opens,
+                              closes_at=opens + timedelta(days=days), buildings=buildings, now=opens - timedelta(days=16))
+
+
+@transaction.atomic
+def build(*, today, progress=None, log=print):
+    estate = Estate.objects.get(code="E0001")
+    if Vote.objects.filter(estate=estate).exists():
+        return []
+    rng = random.Random(2021)
+    now = timezone.now()
+    closed = [
+        (5, "使用维修资金更换1号楼、2号楼电梯", 0.85, 0.80, list(estate.buildings.order_by("id")[:2])),
+        (4, "续聘三江物业服务有限公司", 0.50, 0.90, []),            # fails the quorum
+        (7, "拆除地面停车场改建为休闲广场", 0.80, 0.60, []),        # quorum met, 3/4 not reached
+        (9, "增设小区充电桩区域", 0.75, 0.50, list(estate.buildings.order_by("id")[2:3])),  # exactly half in favour
+    ]
+    for months, (matter, question, turnout, yes, buildings) in enumerate(closed, start=2):
+        opens = now - timedelta(days=30 * months)
+        vote = _convene(estate, matter, question, opens, 10, buildings)
+        _ballots(vote, rng, turnout=turnout, yes=yes, at=opens + timedelta(hours=2))
+        votes.close_vote(actor=None, vote=vote, now=vote.closes_at)
+    open_vote = _convene(estate, 5, "使用维修资金维修3号楼屋面防水", now - timedelta(days=1), 20)
+    _ballots(open_vote, rng, turnout=0.55, yes=0.75, at=now - timedelta(hours=20))
+    log(f"表决：{estate.name} 4 项已结束（通过、未达参与比例、未获特别多数、同意恰为一半），1 项进行中")
+    return []
