@@ -10,8 +10,9 @@ class CommitteesConfig(AppConfig):
     def ready(self):
         from community import access
 
-        from .models import Attempt, ExamSession, Training
+        from .models import Attempt, Committee, ExamSession, Training
 
         access.register_child(ExamSession, "community")
         access.register_child(Training, "community")
+        access.register_child(Committee, "estate")
         access.register_child(Attempt, "session")

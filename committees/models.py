@@ -245,3 +245,84 @@ class Ballot(models.Model):
         verbose_name = _("表决票")
         verbose_name_plural = _("表决票")
         constraints = [models.UniqueConstraint(fields=["vote", "holder"], name="one_ballot_per_holder")]
+
+
+# --------------------------------------------------------------------------- committees
+
+
+class CommitteeKind(models.TextChoices):
+    OWNERS = "owners", _("业主委员会")
+    SELF_MANAGEMENT = "self", _("业主自管会")
+
+
+class CommitteeStatus(models.TextChoices):
+    ELECTED = "elected", _("已选举，待备案")
+    FILING = "filing", _("备案审查中")
+    RETURNED = "returned", _("退回补正")
+    FILED = "filed", _("已备案")
+    DISSOLVED = "dissolved", _("已解散")
+
+
+class Committee(models.Model):
+    """An owners' committee or self-management committee. Its status moves only through
+    committees.committee_services, whose TRANSITIONS table is the only one there is."""
+
+    estate = models.ForeignKey("community.Estate", verbose_name=_("小区"), on_delete=models.PROTECT, related_name="committees")
+    kind = models.CharField(_("类型"), max_length=10, choices=CommitteeKind.choices, default=CommitteeKind.OWNERS)
+    status = models.CharField(_("状态"), max_length=10, choices=CommitteeStatus.choices, default=CommitteeStatus.ELECTED)
+    election_vote = models.ForeignKey(Vote, verbose_name=_("选举表决"), on_delete=models.PROTECT, related_name="+")
+    elected_on = models.DateField(_("选举日期"))
+    term_ends_on = models.DateField(_("任期届满"))
+    first_meeting_on = models.DateField(_("首次会议日期"), null=True, blank=True)
+    covenant = models.BooleanField(_("已提交管理规约"), default=False)
+    procedure_rules = models.BooleanField(_("已提交议事规则"), default=False)
+    review_note = models.TextField(_("审查意见"), blank=True)
+
+    class Meta:
+        verbose_name = _("业主委员会")
+        verbose_name_plural = _("业主委员会")
+        ordering = ["-elected_on"]
+        constraints = [
+            models.CheckConstraint(condition=Q(term_ends_on__gt=models.F("elected_on")), name="committee_term_after_election"),
+        ]
+
+    def __str__(self):
+        return f"{self.estate} {self.get_kind_display()}（{self.elected_on:%Y}）"
+
+
+class MemberRole(models.TextChoices):
+    CHAIR = "chair", _("主任")
+    VICE_CHAIR = "vice_chair", _("副主任")
+    MEMBER = "member", _("委员")
+
+
+class Member(models.Model):
+    committee = models.ForeignKey(Committee, verbose_name=_("委员会"), on_delete=models.CASCADE, related_name="members")
+    owner = models.ForeignKey(Owner, verbose_name=_("委员"), on_delete=models.PROTECT, related_name="committee_seats")
+    role = models.CharField(_("职务"), max_length=12, choices=MemberRole.choices, default=MemberRole.MEMBER)
+    undertaking_signed = models.BooleanField(_("已签书面承诺"), default=False)
+
+    class Meta:
+        verbose_name = _("委员")
+        verbose_name_plural = _("委员")
+        constraints = [
+            models.UniqueConstraint(fields=["committee", "owner"], name="one_seat_per_owner"),
+            models.UniqueConstraint(fields=["committee"], condition=Q(role="chair"), name="one_chair_per_committee"),
+        ]
+
+    def __str__(self):
+        return f"{self.owner} · {self.get_role_display()}"
+
+
+class CommitteeEvent(models.Model):
+    """Who moved a committee from one status to another, when, and why."""
+
+    committee = models.ForeignKey(Committee, on_delete=models.CASCADE, related_name="events")
+    from_status = models.CharField(max_length=10, blank=True)
+    to_status = models.CharField(max_length=10)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    at = models.DateTimeField()
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["at", "pk"]

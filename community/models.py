@@ -61,6 +61,7 @@ REGISTRY_PERMS = (
     ("publish_notices", _("发布公告")),
     ("run_exams", _("组织培训考试、查看成绩")),
     ("convene_votes", _("召集业主表决、录入纸质表决票")),
+    ("review_filings", _("审查业主委员会备案")),
 )
 
 

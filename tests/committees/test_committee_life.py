@@ -1,0 +1,135 @@
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import timezone
+
+from committees import committee_services as life
+from committees import services as exams
+from committees import vote_services as votes
+from committees.models import Committee, CommitteeEvent, MemberRole
+from community.models import RuleSet, Role
+from tests.committees.conftest import answer_all
+from tests.factories import BuildingFactory, OwnerFactory, OwnershipFactory, UnitFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def election(world):
+    """Seven owners of e1 and a closed, decided vote electing the committee (matter 3)."""
+    building = BuildingFactory(estate=world.e1)
+    owners = []
+    for i in range(7):
+        owner = OwnerFactory(name=f"候选{i}")
+        OwnershipFactory(unit=UnitFactory(building=building, room=f"{i}01", registered_area=Decimal("90.00")),
+                         owner=owner, started_on=date(2016, 1, 1))
+        owners.append(owner)
+    now = timezone.now()
+    vote = votes.convene_vote(actor=None, estate=world.e1, matter=3, question="选举第一届业主委员会",
+                              opens_at=now - timedelta(days=10), closes_at=now - timedelta(days=1), buildings=[building],
+                              now=now - timedelta(days=30))
+    for owner in owners:
+        votes.cast_ballot(voter=owner, vote=vote, holder=str(owner.pk), choice="yes", now=now - timedelta(days=5))
+    votes.close_vote(actor=None, vote=vote, now=now)
+    vote.refresh_from_db()
+    return vote, owners
+
+
+def _elect(world, vote, members, **kwargs):
+    return life.elect_committee(actor=None, estate=world.e1, vote=vote, elected_on=timezone.localdate(), members=members, **kwargs)
+
+
+@pytest.mark.parametrize("count,ok", [(4, False), (5, True), (6, False), (7, True)])
+def test_five_to_eleven_members_and_an_odd_number(world, election, count, ok):
+    vote, owners = election
+    if ok:
+        assert _elect(world, vote, owners[:count]).members.count() == count
+    else:
+        with pytest.raises(ValidationError):
+            _elect(world, vote, owners[:count])
+        assert not Committee.objects.exists()
+
+
+def test_members_must_own_in_the_estate_and_the_vote_must_be_an_election(world, election):
+    vote, owners = election
+    with pytest.raises(ValidationError) as exc:
+        _elect(world, vote, owners[:4] + [OwnerFactory(name="外人")])
+    assert "外人" in exc.value.messages[0]
+    vote.matter = 5
+    with pytest.raises(ValidationError):
+        _elect(world, vote, owners[:5])
+
+
+def test_the_first_meeting_within_seven_days_elects_the_chair(world, election):
+    vote, owners = election
+    committee = _elect(world, vote, owners[:5])
+    with pytest.raises(ValidationError):
+        life.record_first_meeting(actor=None, committee=committee, held_on=committee.elected_on + timedelta(days=8), chair=owners[0])
+    life.record_first_meeting(actor=None, committee=committee, held_on=committee.elected_on + timedelta(days=7), chair=owners[0],
+                              vice_chairs=[owners[1]])
+    roles = dict(committee.members.values_list("owner_id", "role"))
+    assert roles[owners[0].pk] == MemberRole.CHAIR and roles[owners[1].pk] == MemberRole.VICE_CHAIR
+
+
+def _ready(committee, owners):
+    life.record_first_meeting(actor=None, committee=committee, held_on=committee.elected_on, chair=owners[0])
+    committee.covenant = committee.procedure_rules = True
+    committee.save()
+    committee.members.update(undertaking_signed=True)
+
+
+def test_in_the_demo_district_a_member_without_a_certificate_blocks_filing(world, election, bank):
+    district = world.e1.district
+    district.rule_set = RuleSet.objects.create(name="演示区", filing_requires_exam=True)
+    district.save()
+    vote, owners = election
+    committee = _elect(world, vote, owners[:5])
+    _ready(committee, owners)
+    now = timezone.now()
+    sitting = exams.schedule_session(actor=None, community=world.e1.grid.community, title="考试", opens_at=now - timedelta(hours=1),
+                                     closes_at=now + timedelta(days=1), blueprint={"votes": 2, "fund": 2}, candidates=owners[:5])
+    for owner in owners[:4]:
+        attempt = exams.start_attempt(candidate=owner, session=sitting)
+        answer_all(attempt, right=4)
+        exams.submit_attempt(attempt=attempt)
+    with pytest.raises(ValidationError) as exc:
+        life.submit_filing(actor=None, committee=committee)
+    assert f"{owners[4].name}：备案前考试合格证书" in exc.value.messages[0]
+    committee.refresh_from_db()
+    assert committee.status == "elected"
+    attempt = exams.start_attempt(candidate=owners[4], session=sitting)
+    answer_all(attempt, right=4)
+    exams.submit_attempt(attempt=attempt)
+    assert life.submit_filing(actor=None, committee=committee).status == "filing"
+
+
+def test_street_staff_accept_or_return_with_reasons_and_each_step_is_recorded(world, election):
+    vote, owners = election
+    committee = _elect(world, vote, owners[:5])
+    _ready(committee, owners)
+    life.submit_filing(actor=None, committee=committee)
+    street = world.users[Role.STREET_STAFF]
+    with pytest.raises(ValidationError):
+        life.review_filing(actor=street, committee=committee, accept=False)
+    with pytest.raises(PermissionDenied):
+        life.review_filing(actor=world.users[Role.COMMUNITY_STAFF], committee=committee, accept=True)
+    life.review_filing(actor=street, committee=committee, accept=False, reasons="议事规则缺少表决程序")
+    life.submit_filing(actor=None, committee=committee)
+    committee = life.review_filing(actor=street, committee=committee, accept=True)
+    assert committee.status == "filed"
+    steps = list(CommitteeEvent.objects.filter(committee=committee).values_list("to_status", "actor"))
+    assert [s for s, _a in steps] == ["elected", "filing", "returned", "filing", "filed"]
+    assert steps[-1][1] == street.pk
+    with pytest.raises(life.IllegalTransition):
+        life.submit_filing(actor=None, committee=committee)
+
+
+def test_the_queue_shows_days_left_and_overdue_deadlines(world, election):
+    vote, owners = election
+    committee = life.elect_committee(actor=None, estate=world.e1, vote=vote, elected_on=date(2026, 1, 1), members=owners[:5])
+    due = dict((what, (day, left)) for what, day, left in life.deadlines(committee, on=date(2026, 1, 31)))
+    assert due["备案"] == (date(2026, 1, 31), 0)
+    assert due["首次会议"][1] < 0  # overdue: the 7 days ended on 8 January
+    assert due["任期届满"][0] == date(2031, 1, 1)
