@@ -318,8 +318,8 @@ class CommitteeEvent(models.Model):
     """Who moved a committee from one status to another, when, and why."""
 
     committee = models.ForeignKey(Committee, on_delete=models.CASCADE, related_name="events")
-    from_status = models.CharField(max_length=10, blank=True)
-    to_status = models.CharField(max_length=10)
+    from_status = models.CharField(max_length=10, blank=True, choices=CommitteeStatus.choices)
+    to_status = models.CharField(max_length=10, choices=CommitteeStatus.choices)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     at = models.DateTimeField()
     note = models.TextField(blank=True)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, vote_views
+from . import committee_views, views, vote_views
 
 app_name = "committees"
 
@@ -13,6 +13,9 @@ urlpatterns = [
     path("exam/certificates/<str:number>.pdf", views.certificate_pdf, name="certificate_pdf"),
     path("exam/staff/", views.staff_sessions, name="staff_sessions"),
     path("exam/staff/<int:session_id>/", views.staff_results, name="staff_results"),
+    path("committees/", committee_views.queue, name="queue"),
+    path("committees/<int:pk>/", committee_views.detail, name="committee"),
+    path("committees/<int:pk>/act/", committee_views.act, name="committee_act"),
     path("votes/", vote_views.my_votes, name="my_votes"),
     path("votes/<int:vote_id>/", vote_views.ballot, name="ballot"),
     path("votes/<int:vote_id>/turnout/", vote_views.turnout, name="turnout"),

@@ -133,3 +133,42 @@ def test_the_queue_shows_days_left_and_overdue_deadlines(world, election):
     assert due["备案"] == (date(2026, 1, 31), 0)
     assert due["首次会议"][1] < 0  # overdue: the 7 days ended on 8 January
     assert due["任期届满"][0] == date(2031, 1, 1)
+
+
+def test_the_queue_and_the_committee_page_follow_each_roles_scope(client, world, election):
+    from django.urls import reverse
+
+    from tests.factories import login
+
+    vote, owners = election
+    committee = _elect(world, vote, owners[:5])
+    _ready(committee, owners)
+    url = reverse("committees:committee", args=[committee.pk])
+    for role in (Role.DISTRICT_ADMIN, Role.STREET_STAFF, Role.COMMUNITY_STAFF):
+        login(client, world.users[role])
+        assert world.e1.name in client.get(reverse("committees:queue")).content.decode()
+    for role in (Role.COMMITTEE_MEMBER, Role.COMPANY_STAFF, Role.MEDIATOR, Role.GRID_WORKER):
+        login(client, world.users[role])
+        assert client.get(reverse("committees:queue")).status_code == 403
+    login(client, world.users[Role.COMMITTEE_MEMBER])
+    assert "备案清单" in client.get(url).content.decode()
+    client.post(reverse("committees:committee_act", args=[committee.pk]), {"action": "file"})
+    committee.refresh_from_db()
+    assert committee.status == "filing"
+    login(client, world.users[Role.COMMUNITY_STAFF])  # sees it, but street staff review
+    client.post(reverse("committees:committee_act", args=[committee.pk]), {"action": "accept"})
+    committee.refresh_from_db()
+    assert committee.status == "filing"
+    login(client, world.users[Role.STREET_STAFF])
+    client.post(reverse("committees:committee_act", args=[committee.pk]), {"action": "accept"})
+    committee.refresh_from_db()
+    assert committee.status == "filed"
+    login(client, world.users[Role.COMMITTEE_MEMBER])
+    other = Committee.objects.filter(estate=world.e2)
+    assert not other.exists()
+    login(client, world.users[Role.GRID_WORKER])
+    assert client.get(url).status_code == 200  # the grid's estate: its committee is visible, not reviewable
+    from tests.factories import UserFactory
+
+    login(client, UserFactory(username="stranger"))
+    assert client.get(url).status_code == 404
