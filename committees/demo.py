@@ -80,9 +80,10 @@ def build(*, today, progress=None, log=print):
         _sitting(index, estates, rng, tz)
     _trainings(estates, rng)
     logins = [_open_sitting(estates[0], tz)]
-    from . import vote_demo
+    from . import committee_demo, vote_demo
 
     vote_demo.build(today=today, log=log)
+    committee_demo.build(today=today, progress=progress, log=log)
     log(f"考试：题库 {len(QUESTIONS)} 道，{ExamSession.objects.count()} 个场次，培训 {Training.objects.count()} 场")
     return logins
 

@@ -141,6 +141,26 @@ def enter_paper_ballot(*, actor, vote: Vote, holder: str, choice: str, now: date
         raise ValidationError(ALREADY_VOTED) from None
 
 
+@transaction.atomic
+def enter_paper_ballots(*, actor, vote: Vote, ballots: dict[str, str], now: datetime | None = None) -> int:
+    """A batch of paper ballots ({holder: choice}), all or nothing: one bad or duplicate line refuses the batch."""
+    now = now or timezone.now()
+    if actor is not None and not access.can(actor, access.CONVENE_VOTES, vote.estate):
+        raise PermissionDenied(NOT_ALLOWED)
+    _require_open(vote, now)
+    in_scope = {holder_key(h) for h in holders_in_scope(_units(vote))}
+    if any(c not in (YES, NO, ABSTAIN) for c in ballots.values()):
+        raise ValidationError(BAD_CHOICE)
+    if not set(ballots) <= in_scope:
+        raise ValidationError(NOT_A_HOLDER)
+    if Ballot.objects.filter(vote=vote, holder__in=list(ballots)).exists():
+        raise ValidationError(ALREADY_VOTED)
+    Ballot.objects.bulk_create(
+        [Ballot(vote=vote, holder=h, choice=c, entered_by=actor, cast_at=now) for h, c in ballots.items()], batch_size=1000
+    )
+    return len(ballots)
+
+
 def count(vote: Vote) -> TallyResult:
     """The tally of the ballots so far: three queries (units, owners, ballots)."""
     rules = rules_for(vote.estate)

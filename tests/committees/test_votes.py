@@ -158,3 +158,15 @@ def test_turnout_is_for_conveners_of_that_estate_only(client, world, estate_vote
     login(client, world.users[Role.COMMITTEE_MEMBER])
     other = Vote.objects.create(estate=world.e2, matter=5, question="别处", opens_at=opens, closes_at=opens + timedelta(days=1))
     assert client.get(reverse("committees:turnout", args=[other.pk])).status_code == 404
+
+
+def test_a_batch_of_paper_ballots_is_all_or_nothing(world, estate_votes):
+    vote, owners, opens = estate_votes
+    staff = world.users[Role.COMMUNITY_STAFF]
+    with pytest.raises(ValidationError):
+        votes.enter_paper_ballots(actor=staff, vote=vote, ballots={str(owners[0].pk): "yes", "999999": "no"}, now=opens)
+    assert not Ballot.objects.exists()
+    assert votes.enter_paper_ballots(actor=staff, vote=vote, ballots={str(o.pk): "yes" for o in owners[:3]}, now=opens) == 3
+    with pytest.raises(ValidationError):
+        votes.enter_paper_ballots(actor=staff, vote=vote, ballots={str(owners[0].pk): "no"}, now=opens)
+    assert set(Ballot.objects.values_list("entered_by", flat=True)) == {staff.pk}

@@ -1,0 +1,102 @@
+"""The seed's 21 committees (some self-managed) at every stage: filed, in review, returned,
+just elected, overdue for filing, and with a term about to end.
+
+Everything goes through the services at the dates it would have happened, so
+the filed ones passed the exam and the training their district requires.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from community.demo import PILOT_ESTATES
+from community.models import Estate, Owner, SelfManagementPeriod
+
+from . import committee_services as life
+from . import services as exams
+from . import vote_services as votes
+from .models import Committee, CommitteeKind, Option
+
+COMMITTEES = 21
+STAGES = ["filed", "filed", "filing", "returned", "elected", "overdue", "expiring"]
+BLUEPRINT = {"votes": 3, "committee": 3, "fund": 2, "privacy": 2}
+
+
+def _at(day, hour=10):
+    return datetime.combine(day, time(hour, 0), timezone.get_current_timezone())
+
+
+def _elect(estate, elected_on, kind):
+    vote = votes.convene_vote(
+        actor=None, estate=estate, matter=3, question=f"选举{estate.name}第一届{'业主自管会' if kind == 'self' else '业主委员会'}",
+        opens_at=_at(elected_on - timedelta(days=10)), closes_at=_at(elected_on - timedelta(days=1)),
+        now=_at(elected_on - timedelta(days=30)),
+    )
+    holders = sorted(votes.holder_key(h) for h in votes.holders_in_scope(votes._units(vote)))
+    voting = holders[: len(holders) * 4 // 5]
+    votes.enter_paper_ballots(actor=None, vote=vote, now=_at(elected_on - timedelta(days=5)),
+                              ballots={h: ("yes" if i % 7 else "no") for i, h in enumerate(voting)})
+    votes.close_vote(actor=None, vote=vote, now=_at(elected_on))
+    vote.refresh_from_db()
+    members = list(
+        Owner.objects.filter(kind="person", user__isnull=True, ownerships__unit__building__estate=estate, ownerships__ended_on__isnull=True)
+        .order_by("pk").distinct()[:5]
+    )
+    return life.elect_committee(actor=None, estate=estate, vote=vote, elected_on=elected_on, members=members, kind=kind)
+
+
+def _prepare_filing(committee, members):
+    day = committee.elected_on
+    exams.record_training(actor=None, community=committee.estate.grid.community, topic=f"{committee.estate.name}委员备案前培训",
+                          held_on=day + timedelta(days=2), trainer="社区两委", place="社区党群服务中心", attendees=members)
+    sitting = exams.schedule_session(actor=None, community=committee.estate.grid.community,
+                                     title=f"{committee.estate.name}委员备案前考试", opens_at=_at(day + timedelta(days=3), 9),
+                                     closes_at=_at(day + timedelta(days=6), 17), blueprint=BLUEPRINT, candidates=members)
+    for member in members:
+        attempt = exams.start_attempt(candidate=member, session=sitting, now=_at(day + timedelta(days=3), 9))
+        for item in attempt.paper:
+            correct = list(Option.objects.filter(question_id=item["q"], correct=True).values_list("pk", flat=True))
+            exams.save_answer(attempt=attempt, question_id=item["q"], chosen=correct, now=_at(day + timedelta(days=3), 9))
+        exams.submit_attempt(attempt=attempt, now=_at(day + timedelta(days=3), 9) + timedelta(minutes=20))
+    life.record_first_meeting(actor=None, committee=committee, held_on=day + timedelta(days=4), chair=members[0], vice_chairs=[members[1]])
+    committee.covenant = committee.procedure_rules = True
+    committee.save(update_fields=["covenant", "procedure_rules"])
+    committee.members.update(undertaking_signed=True)
+    life.submit_filing(actor=None, committee=committee, on=day + timedelta(days=10))
+
+
+@transaction.atomic
+def _one(estate, stage, today):
+    kind = CommitteeKind.SELF_MANAGEMENT if SelfManagementPeriod.objects.in_force(today).filter(estate=estate).exists() else CommitteeKind.OWNERS
+    elected_on = {
+        "filed": today - timedelta(days=200), "filing": today - timedelta(days=20), "returned": today - timedelta(days=26),
+        "elected": today - timedelta(days=3), "overdue": today - timedelta(days=45),
+        "expiring": today.replace(year=today.year - 5) + timedelta(days=20),
+    }[stage]
+    committee = _elect(estate, elected_on, kind)
+    members = [m.owner for m in committee.members.select_related("owner").order_by("pk")]
+    if stage in ("filed", "filing", "returned", "expiring"):
+        _prepare_filing(committee, members)
+        if stage in ("filed", "expiring"):
+            life.review_filing(actor=None, committee=committee, accept=True)
+        elif stage == "returned":
+            life.review_filing(actor=None, committee=committee, accept=False, reasons="管理规约未载明专项维修资金的使用程序，请补正后重新备案。")
+
+
+def build(*, today, progress=None, log=print):
+    progress = progress or (lambda iterable, **kw: iterable)
+    if Committee.objects.exists():
+        return []
+    self_managed = list(SelfManagementPeriod.objects.in_force(today).values_list("estate", flat=True))
+    chosen = list(Estate.objects.filter(name__in=PILOT_ESTATES).exclude(code="E0001").order_by("code"))
+    chosen += list(Estate.objects.filter(pk__in=self_managed).order_by("code"))
+    chosen += list(Estate.objects.exclude(pk__in=[e.pk for e in chosen]).exclude(code="E0001").order_by("code"))
+    chosen = chosen[:COMMITTEES]
+    for n, estate in enumerate(progress(chosen, desc="业委会", unit="个")):
+        _one(estate, STAGES[n % len(STAGES)], today)
+    log(f"业委会：{Committee.objects.count()} 个（自管会 {Committee.objects.filter(kind='self').count()} 个），"
+        f"已备案 {Committee.objects.filter(status='filed').count()} 个")
+    return []
