@@ -14,12 +14,25 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from cms import services as cms
 from community import access
-from community.legaltime import last_day_after_days, last_day_after_months
+from community.legaltime import days_before, last_day_after_days, last_day_after_months
 from community.models import Ownership
 from community.rules import rules_for
 
-from .models import Committee, CommitteeEvent, CommitteeKind, CommitteeStatus, Matter, Member, MemberRole, Vote, VoteStatus
+from .models import (
+    Committee,
+    CommitteeEvent,
+    CommitteeKind,
+    CommitteeStatus,
+    Decision,
+    Matter,
+    Meeting,
+    Member,
+    MemberRole,
+    Vote,
+    VoteStatus,
+)
 from .services import has_valid_certificate, training_record
 
 S = CommitteeStatus
@@ -40,6 +53,12 @@ LATE_MEETING = _("首次会议应在选举后 %(days)s 日内召开（最迟 %(d
 ONE_CHAIR = _("首次会议须推选一名主任。")
 NOT_READY = _("备案材料不全：%(missing)s")
 NO_REASONS = _("退回须写明理由。")
+TOO_FEW_REQUESTERS = _("提议召开会议须有三分之一以上委员（现 %(n)s / %(total)s 人）。")
+AGENDA_TOO_LATE = _("会议议题须提前 %(days)s 日公告：%(day)s 开会，最迟 %(latest)s 公告。")
+NO_PROXIES = _("业主委员会会议不得委托他人出席或表决。")
+NOT_MEMBERS = _("出席和表决的须是本届委员。")
+NO_QUORUM = _("出席委员未过半数（%(n)s / %(total)s 人），会议不能作出决定。")
+FAVOUR_NOT_PRESENT = _("同意的委员须出席会议。")
 
 
 class IllegalTransition(ValidationError):
@@ -174,3 +193,75 @@ def deadlines(committee: Committee, *, on: date | None = None) -> list[tuple[str
     if committee.status != S.DISSOLVED:
         due.append(("任期届满", committee.term_ends_on))
     return [(what, day, (day - on).days) for what, day in due]
+
+
+# --------------------------------------------------------------------------- meetings
+
+
+def meeting_requested(*, committee: Committee, requesters, on: date) -> date:
+    """Members ask for a meeting: with at least the rule set's share (1/3) it must be held
+    within its days (7); returns the last day. Fewer requesters are refused."""
+    rules = rules_for(committee.estate)
+    seats = set(committee.members.values_list("pk", flat=True))
+    asking = {m.pk for m in requesters} & seats
+    if not rules.meeting_request_share.met(len(asking), len(seats)):
+        raise ValidationError(TOO_FEW_REQUESTERS, params={"n": len(asking), "total": len(seats)})
+    return last_day_after_days(on, rules.meeting_request_days)
+
+
+@transaction.atomic
+def schedule_meeting(*, actor, committee: Committee, held_on: date, agenda: str, posted_on: date) -> Meeting:
+    if actor is not None and not access.can(actor, access.CONVENE_VOTES, committee.estate):
+        raise PermissionDenied(NOT_ALLOWED)
+    days = rules_for(committee.estate).meeting_agenda_notice_days
+    latest = days_before(held_on, days)
+    if posted_on > latest:
+        raise ValidationError(AGENDA_TOO_LATE, params={"days": days, "day": held_on, "latest": latest})
+    meeting = Meeting(committee=committee, held_on=held_on, agenda=agenda, agenda_posted_on=posted_on)
+    meeting.full_clean()
+    meeting.save()
+    return meeting
+
+
+@transaction.atomic
+def record_attendance(*, actor, meeting: Meeting, present, proxies=()) -> Meeting:
+    """Who came. A proxy is refused outright; members only."""
+    if actor is not None and not access.can(actor, access.CONVENE_VOTES, meeting.committee.estate):
+        raise PermissionDenied(NOT_ALLOWED)
+    if list(proxies):
+        raise ValidationError(NO_PROXIES)
+    present = list(present)
+    if any(m.committee_id != meeting.committee_id for m in present):
+        raise ValidationError(NOT_MEMBERS)
+    meeting.present.set(present)
+    return meeting
+
+
+@transaction.atomic
+def record_decision(*, actor, meeting: Meeting, text: str, in_favour) -> Decision:
+    """A decision needs a quorum (more than half present) and the votes of at least half of
+    ALL members, not of those present. An adopted decision is drafted as a notice at once,
+    to be posted within the rule set's days (3)."""
+    committee = meeting.committee
+    if actor is not None and not access.can(actor, access.CONVENE_VOTES, committee.estate):
+        raise PermissionDenied(NOT_ALLOWED)
+    rules = rules_for(committee.estate)
+    total = committee.members.count()
+    present = set(meeting.present.values_list("pk", flat=True))
+    if not rules.meeting_quorum.met(len(present), total):
+        raise ValidationError(NO_QUORUM, params={"n": len(present), "total": total})
+    in_favour = list(in_favour)
+    if any(m.pk not in present for m in in_favour):
+        raise ValidationError(FAVOUR_NOT_PRESENT)
+    adopted = rules.meeting_decision.met(len(in_favour), total)
+    decision = Decision.objects.create(meeting=meeting, text=text, adopted=adopted)
+    decision.in_favour.set(in_favour)
+    if adopted:
+        decision.notice = cms.draft_notice(
+            estate=committee.estate, category="committee", title=f"{committee.estate.name}{committee.get_kind_display()}决定公告",
+            body=f"{meeting.held_on:%Y年%m月%d日}会议决定：{text}\n全体委员 {total} 人，同意 {len(in_favour)} 人。",
+            publicity_days=rules.decision_posting_days, source=f"committees.Decision:{decision.pk}",
+            issuer=f"{committee.estate.name}{committee.get_kind_display()}",
+        )
+        decision.save(update_fields=["notice"])
+    return decision

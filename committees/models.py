@@ -326,3 +326,30 @@ class CommitteeEvent(models.Model):
 
     class Meta:
         ordering = ["at", "pk"]
+
+
+class Meeting(models.Model):
+    committee = models.ForeignKey(Committee, verbose_name=_("委员会"), on_delete=models.PROTECT, related_name="meetings")
+    held_on = models.DateField(_("会议日期"))
+    agenda = models.TextField(_("议题"))
+    agenda_posted_on = models.DateField(_("议题公告日期"))
+    present = models.ManyToManyField(Member, verbose_name=_("出席委员"), related_name="meetings_attended", blank=True)
+    minutes = models.TextField(_("会议记录"), blank=True)
+    minutes_signed = models.BooleanField(_("记录已由出席委员签字"), default=False)
+
+    class Meta:
+        verbose_name = _("委员会会议")
+        verbose_name_plural = _("委员会会议")
+        ordering = ["-held_on"]
+
+
+class Decision(models.Model):
+    meeting = models.ForeignKey(Meeting, verbose_name=_("会议"), on_delete=models.PROTECT, related_name="decisions")
+    text = models.TextField(_("决定事项"))
+    in_favour = models.ManyToManyField(Member, verbose_name=_("同意的委员"), related_name="+", blank=True)
+    adopted = models.BooleanField(_("通过"))
+    notice = models.ForeignKey("cms.NoticePage", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        verbose_name = _("委员会决定")
+        verbose_name_plural = _("委员会决定")

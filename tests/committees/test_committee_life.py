@@ -172,3 +172,50 @@ def test_the_queue_and_the_committee_page_follow_each_roles_scope(client, world,
 
     login(client, UserFactory(username="stranger"))
     assert client.get(url).status_code == 404
+
+
+class TestMeetings:
+    @pytest.fixture
+    def seated(self, world, election):
+        vote, owners = election
+        committee = _elect(world, vote, owners[:7])
+        return committee, list(committee.members.order_by("pk"))
+
+    def test_a_third_of_members_can_require_a_meeting_within_seven_days(self, seated):
+        committee, members = seated
+        with pytest.raises(ValidationError):
+            life.meeting_requested(committee=committee, requesters=members[:2], on=date(2026, 5, 1))  # 2/7 < 1/3
+        assert life.meeting_requested(committee=committee, requesters=members[:3], on=date(2026, 5, 1)) == date(2026, 5, 8)
+
+    def test_the_agenda_goes_up_seven_days_before(self, seated):
+        committee, _members = seated
+        with pytest.raises(ValidationError):
+            life.schedule_meeting(actor=None, committee=committee, held_on=date(2026, 5, 16), agenda="议题", posted_on=date(2026, 5, 10))
+        assert life.schedule_meeting(actor=None, committee=committee, held_on=date(2026, 5, 16), agenda="议题", posted_on=date(2026, 5, 9))
+
+    def test_proxies_are_refused(self, seated):
+        committee, members = seated
+        meeting = life.schedule_meeting(actor=None, committee=committee, held_on=date(2026, 5, 16), agenda="议题", posted_on=date(2026, 5, 1))
+        with pytest.raises(ValidationError):
+            life.record_attendance(actor=None, meeting=meeting, present=members[:3], proxies=[members[3]])
+
+    def test_more_than_half_must_attend_and_half_of_all_members_decide(self, seated):
+        committee, members = seated
+        meeting = life.schedule_meeting(actor=None, committee=committee, held_on=date(2026, 5, 16), agenda="议题", posted_on=date(2026, 5, 1))
+        life.record_attendance(actor=None, meeting=meeting, present=members[:3])
+        with pytest.raises(ValidationError):
+            life.record_decision(actor=None, meeting=meeting, text="更换门禁", in_favour=members[:3])  # 3/7 present: no quorum
+        life.record_attendance(actor=None, meeting=meeting, present=members[:4])
+        assert not life.record_decision(actor=None, meeting=meeting, text="甲", in_favour=members[:3]).adopted  # 3 of 7 < 1/2
+        decision = life.record_decision(actor=None, meeting=meeting, text="更换门禁系统", in_favour=members[:4])
+        assert decision.adopted and decision.notice is not None and "同意 4 人" in decision.notice.body
+
+    def test_after_a_vacancy_leaves_six_members_three_suffice(self, seated):
+        committee, members = seated
+        members[6].delete()
+        meeting = life.schedule_meeting(actor=None, committee=committee, held_on=date(2026, 5, 16), agenda="议题", posted_on=date(2026, 5, 1))
+        life.record_attendance(actor=None, meeting=meeting, present=members[:3])
+        with pytest.raises(ValidationError):
+            life.record_decision(actor=None, meeting=meeting, text="x", in_favour=members[:3])  # exactly half present: no quorum
+        life.record_attendance(actor=None, meeting=meeting, present=members[:4])
+        assert life.record_decision(actor=None, meeting=meeting, text="补选委员", in_favour=members[:3]).adopted  # 3/6 = 1/2
