@@ -81,13 +81,13 @@ def _ensure_default_site(district_page: DistrictPage) -> None:
                             site_name=district_page.title)
         return
     if not isinstance(site.root_page.specific, DistrictPage):
-        # A new install points at Wagtail's placeholder welcome page: replace it.
-        placeholder = site.root_page
+        # A new install points at Wagtail's own welcome page: replace it.
+        welcome_page = site.root_page
         site.root_page = DistrictPage.objects.order_by("district__code").first()
         site.site_name = site.root_page.title
         site.save()
-        if type(placeholder.specific) is Page and not placeholder.get_children().exists():
-            placeholder.delete()
+        if type(welcome_page.specific) is Page and not welcome_page.get_children().exists():
+            welcome_page.delete()
 
 
 @transaction.atomic
