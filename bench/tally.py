@@ -68,8 +68,7 @@ def setup() -> Vote:
     Ownership.objects.bulk_create(rows, batch_size=5000)
     now = timezone.now()
     vote = Vote.objects.create(estate=estate, matter=5, question="基准", opens_at=now - timedelta(days=1), closes_at=now + timedelta(days=1))
-    holders = sorted(vote_services.holdings_of(developer, vote) + [
-        vote_services.holder_key(h) for h in vote_services.holders_in_scope(vote_services._units(vote)) if h != "developer"])
+    holders = sorted(vote_services.holder_keys(vote))
     Ballot.objects.bulk_create(
         [Ballot(vote=vote, holder=h, choice=rng.choice(["yes", "yes", "no", "abstain"]), cast_at=now) for h in holders[:BALLOTS]],
         batch_size=5000)

@@ -35,7 +35,7 @@ def _elect(estate, elected_on, kind):
         opens_at=_at(elected_on - timedelta(days=10)), closes_at=_at(elected_on - timedelta(days=1)),
         now=_at(elected_on - timedelta(days=30)),
     )
-    holders = sorted(votes.holder_key(h) for h in votes.holders_in_scope(votes._units(vote)))
+    holders = sorted(votes.holder_keys(vote))
     voting = holders[: len(holders) * 4 // 5]
     votes.enter_paper_ballots(actor=None, vote=vote, now=_at(elected_on - timedelta(days=5)),
                               ballots={h: ("yes" if i % 7 else "no") for i, h in enumerate(voting)})

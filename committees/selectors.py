@@ -52,10 +52,12 @@ def session_results(session: ExamSession, *, most_missed: int = 10) -> dict:
     }
 
 
-def scope_units(estate, *, buildings=None, on=None):
+def scope_units(estate, *, buildings=None, on=None, held_by=None):
     """The tally's input for an estate (or some of its buildings), in two queries.
 
     ``buildings`` is None for the whole estate, or a list or queryset of buildings.
+    ``held_by`` keeps only the units that owner holds now (a holder's key depends
+    on its own units alone, so one owner's holdings need no more than that).
     A unit is developer-held when its current owner is the developer, or, under
     the rule set's developer_one_head rule, when it is sold but not yet delivered.
     Areas are read column by column (never through SQL COALESCE, which SQLite
@@ -69,13 +71,16 @@ def scope_units(estate, *, buildings=None, on=None):
     from .tally import UnitInput
 
     rules = rules_for(estate)
+    on = on or timezone.localdate()
     units = Unit.objects.filter(building__estate=estate)
     if buildings is not None:
         units = units.filter(building__in=buildings)
+    if held_by is not None:
+        units = units.filter(pk__in=Ownership.objects.in_force(on).filter(owner=held_by).values("unit"))
     rows = list(units.values_list("pk", "delivered", *AREA_SOURCES))
     owners: dict[int, set] = {}
     developer: set[int] = set()
-    current = Ownership.objects.in_force(on or timezone.localdate()).filter(unit__in=units)
+    current = Ownership.objects.in_force(on).filter(unit__in=units)
     for unit_id, owner_id, is_developer in current.values_list("unit_id", "owner_id", "owner__is_developer"):
         owners.setdefault(unit_id, set()).add(owner_id)
         if is_developer:

@@ -15,7 +15,7 @@ from .models import Vote
 
 
 def _ballots(vote, rng, *, turnout: float, yes: float, at):
-    holders = sorted(votes.holder_key(h) for h in votes.holders_in_scope(votes._units(vote)))
+    holders = sorted(votes.holder_keys(vote))
     voters = holders[: int(len(holders) * turnout)]
     for n, holder in enumerate(voters):
         owner = None if holder == "developer" else Owner.objects.get(pk=int(holder.split(",")[0]))

@@ -44,23 +44,28 @@ def _holder(key: str):
     return DEVELOPER if key == DEVELOPER else frozenset(int(pk) for pk in key.split(","))
 
 
-def _units(vote: Vote):
-    """The vote's scope: its buildings, or the whole estate when it names none (one query either way)."""
+def scope_of(vote: Vote, *, held_by: Owner | None = None):
+    """The vote's units: its buildings, or the whole estate when it names none (one query either way)."""
     chosen = Vote.buildings.through.objects.filter(vote=vote)
     buildings = vote.estate.buildings.filter(Q(~Exists(chosen)) | Q(pk__in=chosen.values("building")))
-    return scope_units(vote.estate, buildings=buildings)
+    return scope_units(vote.estate, buildings=buildings, held_by=held_by)
+
+
+def holder_keys(vote: Vote) -> set[str]:
+    """Every holder key in the vote's scope."""
+    return {holder_key(h) for h in holders_in_scope(scope_of(vote))}
 
 
 def holdings_of(owner: Owner, vote: Vote) -> list[str]:
-    """The holder keys ``owner`` may vote for: alone, as a co-owner, or as the developer."""
-    keys = set()
-    for holder in holders_in_scope(_units(vote)):
-        if holder == DEVELOPER:
-            if owner.is_developer:
-                keys.add(DEVELOPER)
-        elif owner.pk in holder:
-            keys.add(holder_key(holder))
-    return sorted(keys)
+    """The holder keys ``owner`` may vote for: alone, as a co-owner, or as the developer.
+
+    A person's holdings are read from their own units only; the developer's
+    (which include undelivered units sold to others) from the whole scope.
+    """
+    if owner.is_developer:
+        return [DEVELOPER] if DEVELOPER in holder_keys(vote) else []
+    holders = holders_in_scope(scope_of(vote, held_by=owner))
+    return sorted(holder_key(h) for h in holders if h != DEVELOPER and owner.pk in h)
 
 
 @transaction.atomic
@@ -132,7 +137,7 @@ def enter_paper_ballot(*, actor, vote: Vote, holder: str, choice: str, now: date
     if choice not in (YES, NO, ABSTAIN):
         raise ValidationError(BAD_CHOICE)
     _require_open(vote, now)
-    if holder not in {holder_key(h) for h in holders_in_scope(_units(vote))}:
+    if holder not in holder_keys(vote):
         raise ValidationError(NOT_A_HOLDER)
     try:
         with transaction.atomic():
@@ -148,7 +153,7 @@ def enter_paper_ballots(*, actor, vote: Vote, ballots: dict[str, str], now: date
     if actor is not None and not access.can(actor, access.CONVENE_VOTES, vote.estate):
         raise PermissionDenied(NOT_ALLOWED)
     _require_open(vote, now)
-    in_scope = {holder_key(h) for h in holders_in_scope(_units(vote))}
+    in_scope = holder_keys(vote)
     if any(c not in (YES, NO, ABSTAIN) for c in ballots.values()):
         raise ValidationError(BAD_CHOICE)
     if not set(ballots) <= in_scope:
@@ -166,7 +171,7 @@ def count(vote: Vote) -> TallyResult:
     rules = rules_for(vote.estate)
     ballots = {_holder(h): c for h, c in Ballot.objects.filter(vote=vote).values_list("holder", "choice")}
     return tally(
-        _units(vote), ballots, quorum=(rules.vote_quorum_area, rules.vote_quorum_heads),
+        scope_of(vote), ballots, quorum=(rules.vote_quorum_area, rules.vote_quorum_heads),
         approval=rules.approval_thresholds(vote.matter), co_ownership_separate_head=rules.co_ownership_separate_head,
     )
 
@@ -224,7 +229,7 @@ def close_vote(*, actor, vote: Vote, now: datetime | None = None) -> Vote:
 def turnout(vote: Vote) -> dict:
     """Live figures for the committee's screen: the count so far and which outcomes remain reachable."""
     rules = rules_for(vote.estate)
-    units = _units(vote)
+    units = scope_of(vote)
     ballots = {_holder(h): c for h, c in Ballot.objects.filter(vote=vote).values_list("holder", "choice")}
     kwargs = dict(quorum=(rules.vote_quorum_area, rules.vote_quorum_heads), approval=rules.approval_thresholds(vote.matter),
                   co_ownership_separate_head=rules.co_ownership_separate_head)

@@ -170,3 +170,22 @@ def test_a_batch_of_paper_ballots_is_all_or_nothing(world, estate_votes):
     with pytest.raises(ValidationError):
         votes.enter_paper_ballots(actor=staff, vote=vote, ballots={str(owners[0].pk): "no"}, now=opens)
     assert set(Ballot.objects.values_list("entered_by", flat=True)) == {staff.pk}
+
+
+def test_holdings_are_read_from_the_owners_own_units(world, estate_votes):
+    from community.models import Owner, OwnerKind
+    from tests.factories import valid_uscc
+
+    vote, owners, opens = estate_votes
+    building = vote.buildings.get()
+    spouse = OwnerFactory()
+    OwnershipFactory(unit=owners[0].ownerships.get().unit, owner=spouse)  # 0's unit becomes co-owned
+    developer = Owner.objects.create(kind=OwnerKind.ORGANISATION, name="开发商", uscc=valid_uscc(9, "DW"), is_developer=True)
+    OwnershipFactory(unit=UnitFactory(building=building, room="901", registered_area=Decimal("80.00")), owner=developer)
+    buyer = OwnerFactory()
+    OwnershipFactory(unit=UnitFactory(building=building, room="902", registered_area=Decimal("80.00"), delivered=False), owner=buyer)
+    assert votes.holdings_of(spouse, vote) == [",".join(str(pk) for pk in sorted([owners[0].pk, spouse.pk]))]
+    assert votes.holdings_of(developer, vote) == ["developer"]
+    assert votes.holdings_of(buyer, vote) == []  # an undelivered unit counts with the developer
+    assert votes.holdings_of(owners[1], vote) == [str(owners[1].pk)]
+    assert len(votes.holder_keys(vote)) == 5  # co-ownership, owners 1-3, developer
