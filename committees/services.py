@@ -300,13 +300,17 @@ def certificate_fingerprint(certificate: Certificate) -> str:
     return fingerprint(certificate_payload(certificate))
 
 
-def verify_certificate(number: str, claimed: str) -> tuple[Certificate | None, bool]:
-    """(the certificate with that number, whether ``claimed`` is its fingerprint recomputed from the live rows)."""
-    certificate = (
+def certificate_by_number(number: str) -> Certificate | None:
+    return (
         Certificate.objects.select_related("attempt__candidate", "attempt__session__community__street__district__rule_set")
         .filter(number=number)
         .first()
     )
+
+
+def verify_certificate(number: str, claimed: str) -> tuple[Certificate | None, bool]:
+    """(the certificate with that number, whether ``claimed`` is its fingerprint recomputed from the live rows)."""
+    certificate = certificate_by_number(number)
     if certificate is None:
         return None, False
     claimed = "".join((claimed or "").split()).lower()
