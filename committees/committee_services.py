@@ -30,19 +30,27 @@ from .models import (
     Meeting,
     Member,
     MemberRole,
+    Motion,
+    MotionKind,
+    MotionStatus,
     Vote,
     VoteStatus,
 )
 from .services import has_valid_certificate, training_record
 
 S = CommitteeStatus
+SOON_DAYS = 7  # a filing or meeting deadline this close stands out on the queue
 TRANSITIONS = {
-    S.ELECTED: {S.FILING, S.DISSOLVED},
+    S.ELECTED: {S.FILING, S.ENDED, S.DISSOLVED},
     S.FILING: {S.FILED, S.RETURNED},
-    S.RETURNED: {S.FILING, S.DISSOLVED},
-    S.FILED: {S.DISSOLVED},
+    S.RETURNED: {S.FILING, S.ENDED, S.DISSOLVED},
+    S.FILED: {S.CHANGED, S.ENDED, S.DISSOLVED},
+    S.CHANGED: {S.FILING, S.ENDED, S.DISSOLVED},
+    S.ENDED: set(),
     S.DISSOLVED: set(),
 }
+ACTIVE = (S.ELECTED, S.FILING, S.RETURNED, S.FILED, S.CHANGED)
+FILABLE = (S.ELECTED, S.RETURNED, S.CHANGED)
 
 NOT_ALLOWED = _("您没有权限进行此操作。")
 ILLEGAL_MOVE = _("不能从“%(from)s”转为“%(to)s”。")
@@ -59,6 +67,16 @@ NO_PROXIES = _("业主委员会会议不得委托他人出席或表决。")
 NOT_MEMBERS = _("出席和表决的须是本届委员。")
 NO_QUORUM = _("出席委员未过半数（%(n)s / %(total)s 人），会议不能作出决定。")
 FAVOUR_NOT_PRESENT = _("同意的委员须出席会议。")
+NOT_ACTIVE = _("该委员会已换届或解散。")
+NO_CHANGE = _("请写明变更的备案事项。")
+NO_REASONS_GIVEN = _("请写明提议理由。")
+NOT_A_SEATED_MEMBER = _("被提议罢免的须是本届在任委员。")
+TOO_LITTLE_SUPPORT = _(
+    "提议人数不足：须有三分之一以上委员（现 %(members)s），或专有部分面积和人数均达到 %(share)s 的业主"
+    "（现面积 %(area)s、人数 %(heads)s）。"
+)
+MOTION_NOT_PENDING = _("该提议已处理。")
+MOTION_VOTE_NOT_CLOSED = _("该提议的业主表决尚未结束计票。")
 
 
 class IllegalTransition(ValidationError):
@@ -72,7 +90,12 @@ def _move(committee: Committee, to: str, *, actor, note: str = "") -> None:
         committee=committee, from_status=committee.status, to_status=to, actor=actor, at=timezone.now(), note=note
     )
     committee.status = to
-    committee.save(update_fields=["status", "review_note"])
+    committee.save(update_fields=["status", "review_note", "changed_on"])
+
+
+def seated(committee: Committee):
+    """The members now in office (a removed member keeps their row, with the day they left)."""
+    return committee.members.filter(left_on=None)
 
 
 @transaction.atomic
@@ -94,6 +117,8 @@ def elect_committee(*, actor, estate, vote: Vote, elected_on: date, members, kin
     strangers = [m.name for m in members if m.pk not in holding]
     if strangers:
         raise ValidationError(NOT_AN_OWNER, params={"names": "、".join(strangers)})
+    for predecessor in Committee.objects.select_for_update().filter(estate=estate, status__in=ACTIVE):
+        _move(predecessor, S.ENDED, actor=actor, note=f"换届：{vote}")
     committee = Committee.objects.create(
         estate=estate, kind=kind, election_vote=vote, elected_on=elected_on,
         term_ends_on=last_day_after_months(elected_on, 12 * rules.committee_term_max_years),
@@ -111,7 +136,7 @@ def record_first_meeting(*, actor, committee: Committee, held_on: date, chair, v
     last = last_day_after_days(committee.elected_on, days)
     if held_on > last:
         raise ValidationError(LATE_MEETING, params={"days": days, "day": last})
-    seats = {m.owner_id: m for m in committee.members.all()}
+    seats = {m.owner_id: m for m in seated(committee)}
     if chair is None or chair.pk not in seats:
         raise ValidationError(ONE_CHAIR)
     for member in seats.values():
@@ -136,14 +161,14 @@ def filing_checklist(committee: Committee, *, on: date | None = None) -> list[Ch
     """What filing needs (RULES.md §2), each item with whether it is there."""
     on = on or timezone.localdate()
     rules = rules_for(committee.estate)
-    members = list(committee.members.select_related("owner"))
-    deadline = last_day_after_days(committee.elected_on, rules.filing_deadline_days)
+    members = list(seated(committee).select_related("owner"))
+    what, deadline = filing_deadline(committee)
     items = [
         ChecklistItem(f"选举结果（表决：{committee.election_vote.question}）", True),
         ChecklistItem("首次会议已推选主任", committee.first_meeting_on is not None),
         ChecklistItem("管理规约", committee.covenant),
         ChecklistItem("业主大会议事规则", committee.procedure_rules),
-        ChecklistItem(f"在选举后 {rules.filing_deadline_days} 日内提交（最迟 {deadline}）", on <= deadline),
+        ChecklistItem(f"{what}（最迟 {deadline}）", on <= deadline),
     ]
     for member in members:
         name = member.owner.name
@@ -155,12 +180,46 @@ def filing_checklist(committee: Committee, *, on: date | None = None) -> list[Ch
     return items
 
 
+def filing_deadline(committee: Committee) -> tuple[str, date]:
+    """What the next filing is and its last day: 30 days from the election, or, once a filed
+    committee has changed, 30 days from the change (both per the rule set)."""
+    rules = rules_for(committee.estate)
+    if committee.changed_on is not None:
+        days = rules.refiling_deadline_days
+        return f"变更后 {days} 日内重新备案", last_day_after_days(committee.changed_on, days)
+    days = rules.filing_deadline_days
+    return f"选举后 {days} 日内备案", last_day_after_days(committee.elected_on, days)
+
+
+@transaction.atomic
+def record_change(*, actor, committee: Committee, on: date, what: str) -> Committee:
+    """A change to what was filed (a member leaves, the covenant is amended...). A filed
+    committee must then re-file within the rule set's days; an unfiled one simply files
+    the changed content by its first deadline."""
+    committee = Committee.objects.select_for_update().select_related("estate").get(pk=committee.pk)
+    if actor is not None and not access.can(actor, access.CONVENE_VOTES, committee.estate):
+        raise PermissionDenied(NOT_ALLOWED)
+    if committee.status not in ACTIVE:
+        raise ValidationError(NOT_ACTIVE)
+    if not what.strip():
+        raise ValidationError(NO_CHANGE)
+    if committee.status == S.FILED:
+        committee.changed_on = on
+        _move(committee, S.CHANGED, actor=actor, note=what.strip())
+    else:
+        CommitteeEvent.objects.create(committee=committee, from_status=committee.status, to_status=committee.status,
+                                      actor=actor, at=timezone.now(), note=what.strip())
+    return committee
+
+
 @transaction.atomic
 def submit_filing(*, actor, committee: Committee, on: date | None = None) -> Committee:
     """File with the street office; refused, listing what is missing, until the checklist is complete."""
     committee = Committee.objects.select_for_update().get(pk=committee.pk)
     if actor is not None and not access.can(actor, access.CONVENE_VOTES, committee.estate):
         raise PermissionDenied(NOT_ALLOWED)
+    if committee.status not in FILABLE:
+        raise IllegalTransition(ILLEGAL_MOVE, params={"from": S(committee.status).label, "to": S.FILING.label})
     missing = [item.label for item in filing_checklist(committee, on=on) if not item.ok]
     if missing:
         raise ValidationError(NOT_READY, params={"missing": "；".join(missing)})
@@ -181,18 +240,29 @@ def review_filing(*, actor, committee: Committee, accept: bool, reasons: str = "
     return committee
 
 
-def deadlines(committee: Committee, *, on: date | None = None) -> list[tuple[str, date, int]]:
-    """(what, last day, days left; negative when overdue) for the staff queue."""
+@dataclass(frozen=True)
+class Deadline:
+    what: str
+    day: date
+    left: int  # days; negative when overdue
+    warn: bool  # close enough to stand out
+
+
+def deadlines(committee: Committee, *, on: date | None = None) -> list[Deadline]:
+    """What a committee must do next and by when, for the staff queue. A term nearing its
+    end is flagged the rule set's warning days ahead, so the re-election can be organised."""
     on = on or timezone.localdate()
     rules = rules_for(committee.estate)
+    if committee.status not in ACTIVE:
+        return []
     due = []
-    if committee.first_meeting_on is None and committee.status != S.DISSOLVED:
-        due.append(("首次会议", last_day_after_days(committee.elected_on, rules.committee_first_meeting_days)))
-    if committee.status in (S.ELECTED, S.RETURNED):
-        due.append(("备案", last_day_after_days(committee.elected_on, rules.filing_deadline_days)))
-    if committee.status != S.DISSOLVED:
-        due.append(("任期届满", committee.term_ends_on))
-    return [(what, day, (day - on).days) for what, day in due]
+    if committee.first_meeting_on is None:
+        due.append(("首次会议", last_day_after_days(committee.elected_on, rules.committee_first_meeting_days), SOON_DAYS))
+    if committee.status in FILABLE:
+        what, day = filing_deadline(committee)
+        due.append(("重新备案" if committee.changed_on else "备案", day, SOON_DAYS))
+    due.append(("任期届满", committee.term_ends_on, rules.term_expiry_warning_days))
+    return [Deadline(what, day, (day - on).days, (day - on).days <= warn) for what, day, warn in due]
 
 
 # --------------------------------------------------------------------------- meetings
@@ -202,7 +272,7 @@ def meeting_requested(*, committee: Committee, requesters, on: date) -> date:
     """Members ask for a meeting: with at least the rule set's share (1/3) it must be held
     within its days (7); returns the last day. Fewer requesters are refused."""
     rules = rules_for(committee.estate)
-    seats = set(committee.members.values_list("pk", flat=True))
+    seats = set(seated(committee).values_list("pk", flat=True))
     asking = {m.pk for m in requesters} & seats
     if not rules.meeting_request_share.met(len(asking), len(seats)):
         raise ValidationError(TOO_FEW_REQUESTERS, params={"n": len(asking), "total": len(seats)})
@@ -231,7 +301,7 @@ def record_attendance(*, actor, meeting: Meeting, present, proxies=()) -> Meetin
     if list(proxies):
         raise ValidationError(NO_PROXIES)
     present = list(present)
-    if any(m.committee_id != meeting.committee_id for m in present):
+    if any(m.committee_id != meeting.committee_id or m.left_on is not None for m in present):
         raise ValidationError(NOT_MEMBERS)
     meeting.present.set(present)
     return meeting
@@ -246,7 +316,7 @@ def record_decision(*, actor, meeting: Meeting, text: str, in_favour) -> Decisio
     if actor is not None and not access.can(actor, access.CONVENE_VOTES, committee.estate):
         raise PermissionDenied(NOT_ALLOWED)
     rules = rules_for(committee.estate)
-    total = committee.members.count()
+    total = seated(committee).count()
     present = set(meeting.present.values_list("pk", flat=True))
     if not rules.meeting_quorum.met(len(present), total):
         raise ValidationError(NO_QUORUM, params={"n": len(present), "total": total})
@@ -265,3 +335,120 @@ def record_decision(*, actor, meeting: Meeting, text: str, in_favour) -> Decisio
         )
         decision.save(update_fields=["notice"])
     return decision
+
+
+# --------------------------------------------------------------------------- removal and dissolution
+
+
+def _share(value) -> str:
+    return f"{value.numerator}/{value.denominator}"
+
+
+def motion_support(committee: Committee, *, members=(), owners=(), on: date) -> dict:
+    """How much support a removal or dissolution proposal has, two ways (RULES.md §2):
+    the share of members now seated, and the owners' share of the estate's votes.
+
+    "Owners holding 20% of the votes" is read as the Civil Code counts votes: by area
+    and by headcount, both at least the rule set's share, with heads counted as in the
+    tally (a co-ownership is one head and one signature from a co-owner stands for it).
+    """
+    from .selectors import scope_units
+    from .tally import DEVELOPER, YES, holders_in_scope, tally
+
+    rules = rules_for(committee.estate)
+    seats = set(seated(committee).values_list("pk", flat=True))
+    asking = {m.pk for m in members} & seats
+    by_members = rules.member_removal_by_members.met(len(asking), len(seats))
+    signers = {o.pk for o in owners}
+    developer_signed = any(o.is_developer for o in owners)
+    units = scope_units(committee.estate, on=on)
+    holders = holders_in_scope(units, co_ownership_separate_head=rules.co_ownership_separate_head)
+    signed = {h: YES for h in holders if (h == DEVELOPER and developer_signed) or (h != DEVELOPER and h & signers)}
+    threshold = rules.member_removal_by_owners
+    result = tally(units, signed, quorum=(threshold, threshold), approval=rules.approval_thresholds(Matter.COMMITTEE),
+                   co_ownership_separate_head=rules.co_ownership_separate_head)
+    return {
+        "members": f"{len(asking)}/{len(seats)}", "members_met": by_members,
+        "owners_area": _share(result.quorum_area), "owners_heads": _share(result.quorum_heads),
+        "owners_met": bool(signers) and result.quorum_met,
+        "met": by_members or (bool(signers) and result.quorum_met),
+    }
+
+
+@transaction.atomic
+def propose_motion(*, actor, committee: Committee, kind: str, reasons: str, on: date, member: Member | None = None,
+                   by_members=(), by_owners=()) -> Motion:
+    """Record a proposal to remove a member or dissolve the committee. It stands only with
+    enough support (see motion_support); the owners then decide it by a vote on matter 3."""
+    committee = Committee.objects.select_for_update().select_related("estate").get(pk=committee.pk)
+    if actor is not None and not access.can(actor, access.CONVENE_VOTES, committee.estate):
+        raise PermissionDenied(NOT_ALLOWED)
+    if committee.status not in ACTIVE:
+        raise ValidationError(NOT_ACTIVE)
+    if not reasons.strip():
+        raise ValidationError(NO_REASONS_GIVEN)
+    if kind == MotionKind.REMOVE_MEMBER:
+        if member is None or member.committee_id != committee.pk or member.left_on is not None:
+            raise ValidationError(NOT_A_SEATED_MEMBER)
+    elif kind == MotionKind.DISSOLVE:
+        member = None
+    else:
+        raise ValidationError(_("提议事项只能是罢免委员或解散委员会。"))
+    by_members, by_owners = list(by_members), list(by_owners)
+    support = motion_support(committee, members=by_members, owners=by_owners, on=on)
+    if not support["met"]:
+        raise ValidationError(TOO_LITTLE_SUPPORT, params={
+            "members": support["members"], "share": str(rules_for(committee.estate).member_removal_by_owners),
+            "area": support["owners_area"], "heads": support["owners_heads"]})
+    motion = Motion.objects.create(committee=committee, kind=kind, member=member, reasons=reasons.strip(),
+                                   proposed_on=on, support=support, recorded_by=actor)
+    motion.proposing_members.set(by_members)
+    motion.proposing_owners.set(by_owners)
+    return motion
+
+
+def motion_question(motion: Motion) -> str:
+    committee = motion.committee
+    if motion.kind == MotionKind.REMOVE_MEMBER:
+        return f"罢免{committee.estate.name}{committee.get_kind_display()}委员{motion.member.owner.name}"
+    return f"解散{committee.estate.name}{committee.get_kind_display()}"
+
+
+@transaction.atomic
+def put_motion_to_vote(*, actor, motion: Motion, opens_at, closes_at, now=None) -> Motion:
+    """Convene the owners' vote (matter 3) that decides a proposal."""
+    from .vote_services import convene_vote
+
+    motion = Motion.objects.select_for_update().select_related("committee__estate", "member__owner").get(pk=motion.pk)
+    if motion.status != MotionStatus.PROPOSED or motion.vote_id is not None:
+        raise ValidationError(MOTION_NOT_PENDING)
+    motion.vote = convene_vote(actor=actor, estate=motion.committee.estate, matter=Matter.COMMITTEE,
+                               question=motion_question(motion), opens_at=opens_at, closes_at=closes_at, now=now)
+    motion.save(update_fields=["vote"])
+    return motion
+
+
+@transaction.atomic
+def carry_motion(*, actor, motion: Motion, on: date) -> Motion:
+    """Apply the owners' decision: a removed member leaves (and a filed committee must
+    re-file); a dissolved committee ends. A vote that did not pass leaves things as they were."""
+    motion = Motion.objects.select_for_update().select_related("committee__estate", "member__owner", "vote").get(pk=motion.pk)
+    committee = motion.committee
+    if actor is not None and not access.can(actor, access.CONVENE_VOTES, committee.estate):
+        raise PermissionDenied(NOT_ALLOWED)
+    if motion.status != MotionStatus.PROPOSED:
+        raise ValidationError(MOTION_NOT_PENDING)
+    if motion.vote is None or motion.vote.status != VoteStatus.CLOSED:
+        raise ValidationError(MOTION_VOTE_NOT_CLOSED)
+    if not (motion.vote.result or {}).get("decided"):
+        motion.status = MotionStatus.REJECTED
+    else:
+        motion.status = MotionStatus.CARRIED
+        if motion.kind == MotionKind.REMOVE_MEMBER:
+            Member.objects.filter(pk=motion.member_id).update(left_on=on, left_reason=f"业主表决罢免：{motion.vote}")
+            record_change(actor=actor, committee=committee, on=on, what=f"委员{motion.member.owner.name}被罢免")
+        else:
+            committee = Committee.objects.select_for_update().get(pk=committee.pk)
+            _move(committee, S.DISSOLVED, actor=actor, note=f"业主表决解散：{motion.vote}")
+    motion.save(update_fields=["status"])
+    return motion

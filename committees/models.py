@@ -260,6 +260,8 @@ class CommitteeStatus(models.TextChoices):
     FILING = "filing", _("备案审查中")
     RETURNED = "returned", _("退回补正")
     FILED = "filed", _("已备案")
+    CHANGED = "changed", _("已变更，待重新备案")
+    ENDED = "ended", _("已换届")
     DISSOLVED = "dissolved", _("已解散")
 
 
@@ -277,6 +279,7 @@ class Committee(models.Model):
     covenant = models.BooleanField(_("已提交管理规约"), default=False)
     procedure_rules = models.BooleanField(_("已提交议事规则"), default=False)
     review_note = models.TextField(_("审查意见"), blank=True)
+    changed_on = models.DateField(_("备案事项变更日期"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("业主委员会")
@@ -301,13 +304,15 @@ class Member(models.Model):
     owner = models.ForeignKey(Owner, verbose_name=_("委员"), on_delete=models.PROTECT, related_name="committee_seats")
     role = models.CharField(_("职务"), max_length=12, choices=MemberRole.choices, default=MemberRole.MEMBER)
     undertaking_signed = models.BooleanField(_("已签书面承诺"), default=False)
+    left_on = models.DateField(_("离任日期"), null=True, blank=True)
+    left_reason = models.CharField(_("离任原因"), max_length=200, blank=True)
 
     class Meta:
         verbose_name = _("委员")
         verbose_name_plural = _("委员")
         constraints = [
             models.UniqueConstraint(fields=["committee", "owner"], name="one_seat_per_owner"),
-            models.UniqueConstraint(fields=["committee"], condition=Q(role="chair"), name="one_chair_per_committee"),
+            models.UniqueConstraint(fields=["committee"], condition=Q(role="chair", left_on=None), name="one_chair_per_committee"),
         ]
 
     def __str__(self):
@@ -353,3 +358,110 @@ class Decision(models.Model):
     class Meta:
         verbose_name = _("委员会决定")
         verbose_name_plural = _("委员会决定")
+
+
+class MotionKind(models.TextChoices):
+    REMOVE_MEMBER = "remove", _("罢免委员")
+    DISSOLVE = "dissolve", _("解散委员会")
+
+
+class MotionStatus(models.TextChoices):
+    PROPOSED = "proposed", _("已提议，待业主表决")
+    CARRIED = "carried", _("业主表决通过，已执行")
+    REJECTED = "rejected", _("业主表决未通过")
+
+
+class Motion(models.Model):
+    """A proposal to remove a member or dissolve the committee, by enough members or owners
+    (RULES.md §2), which the owners then decide by a vote on matter 3."""
+
+    committee = models.ForeignKey(Committee, verbose_name=_("委员会"), on_delete=models.PROTECT, related_name="motions")
+    kind = models.CharField(_("提议事项"), max_length=10, choices=MotionKind.choices)
+    member = models.ForeignKey(Member, verbose_name=_("被提议罢免的委员"), null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    reasons = models.TextField(_("理由"))
+    proposed_on = models.DateField(_("提议日期"))
+    proposing_members = models.ManyToManyField(Member, verbose_name=_("提议委员"), blank=True, related_name="+")
+    proposing_owners = models.ManyToManyField(Owner, verbose_name=_("提议业主"), blank=True, related_name="+")
+    support = models.JSONField(_("提议人占比"), editable=False, default=dict)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    status = models.CharField(_("状态"), max_length=10, choices=MotionStatus.choices, default=MotionStatus.PROPOSED)
+    vote = models.OneToOneField(Vote, verbose_name=_("业主表决"), null=True, blank=True, on_delete=models.PROTECT, related_name="motion")
+
+    class Meta:
+        verbose_name = _("罢免或解散提议")
+        verbose_name_plural = _("罢免或解散提议")
+        ordering = ["-proposed_on", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind="remove", member__isnull=False) | Q(kind="dissolve", member__isnull=True),
+                name="motion_names_member_only_for_removal",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.committee} · {self.get_kind_display()}"
+
+
+# --------------------------------------------------------------------------- red steward (红色管家)
+
+
+class PartyBranch(models.Model):
+    """An estate's party branch. Its oversight is one recorded step: a review before the
+    committee puts a major matter (the rule set's branch_review_matters) to the owners."""
+
+    estate = models.OneToOneField("community.Estate", verbose_name=_("小区"), on_delete=models.PROTECT, related_name="party_branch")
+    name = models.CharField(_("党支部名称"), max_length=100)
+    founded_on = models.DateField(_("成立日期"))
+
+    class Meta:
+        verbose_name = _("小区党支部")
+        verbose_name_plural = _("小区党支部")
+
+    def __str__(self):
+        return self.name
+
+
+class BranchRole(models.TextChoices):
+    SECRETARY = "secretary", _("书记")
+    DEPUTY = "deputy", _("副书记")
+    MEMBER = "member", _("党员")
+
+
+class BranchMember(models.Model):
+    branch = models.ForeignKey(PartyBranch, verbose_name=_("党支部"), on_delete=models.CASCADE, related_name="members")
+    name = models.CharField(_("姓名"), max_length=50)
+    owner = models.ForeignKey(
+        Owner, verbose_name=_("对应业主"), null=True, blank=True, on_delete=models.PROTECT, related_name="branch_seats",
+        help_text=_("党员同时是本小区业主时关联，用于识别与业主委员会的交叉任职。"),
+    )
+    role = models.CharField(_("职务"), max_length=10, choices=BranchRole.choices, default=BranchRole.MEMBER)
+
+    class Meta:
+        verbose_name = _("党支部成员")
+        verbose_name_plural = _("党支部成员")
+        constraints = [
+            models.UniqueConstraint(fields=["branch"], condition=Q(role="secretary"), name="one_secretary_per_branch"),
+        ]
+
+    def __str__(self):
+        return f"{self.name} · {self.get_role_display()}"
+
+
+class BranchReview(models.Model):
+    """The branch's recorded opinion on a major matter before it goes to the owners' vote."""
+
+    branch = models.ForeignKey(PartyBranch, verbose_name=_("党支部"), on_delete=models.PROTECT, related_name="reviews")
+    matter = models.PositiveSmallIntegerField(_("表决事项"), choices=Matter.choices)
+    question = models.CharField(_("审议内容"), max_length=300)
+    reviewed_on = models.DateField(_("审议日期"))
+    opinion = models.TextField(_("审议意见"))
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    vote = models.OneToOneField(Vote, verbose_name=_("业主表决"), null=True, blank=True, on_delete=models.PROTECT, related_name="branch_review")
+
+    class Meta:
+        verbose_name = _("党支部事前审议")
+        verbose_name_plural = _("党支部事前审议")
+        ordering = ["-reviewed_on", "-pk"]
+
+    def __str__(self):
+        return f"{self.branch} · {self.question}"

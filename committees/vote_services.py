@@ -22,6 +22,7 @@ from community.legaltime import days_before
 from community.models import Owner
 from community.rules import rules_for
 
+from . import steward
 from .models import Ballot, Matter, Vote, VoteStatus
 from .selectors import scope_units
 from .tally import ABSTAIN, DEVELOPER, NO, YES, TallyResult, holders_in_scope, tally
@@ -71,11 +72,13 @@ def holdings_of(owner: Owner, vote: Vote) -> list[str]:
 @transaction.atomic
 def convene_vote(
     *, actor, estate, matter: int, question: str, opens_at: datetime, closes_at: datetime, buildings=(),
-    now: datetime | None = None,
+    now: datetime | None = None, branch_review=None,
 ) -> Vote:
-    """Convene a vote; owners are told at least the rule set's notice period ahead, by a drafted notice."""
+    """Convene a vote; owners are told at least the rule set's notice period ahead, by a drafted notice.
+    A major matter in an estate with a party branch needs the branch's review first (committees.steward)."""
     if actor is not None and not access.can(actor, access.CONVENE_VOTES, estate):
         raise PermissionDenied(NOT_ALLOWED)
+    steward.check_review(estate, matter, branch_review)
     notice_days = rules_for(estate).assembly_notice_days
     today = timezone.localdate(now or timezone.now())
     if days_before(timezone.localdate(opens_at), notice_days) < today:
@@ -84,6 +87,9 @@ def convene_vote(
     vote.full_clean()
     vote.save()
     vote.buildings.set(buildings)
+    if branch_review is not None:
+        branch_review.vote = vote
+        branch_review.save(update_fields=["vote"])
     scope = "、".join(b.name for b in buildings) or "全体业主"
     vote.notice = cms.draft_notice(
         estate=estate, category="votes", title=f"{estate.name}业主大会表决公告：{question}",

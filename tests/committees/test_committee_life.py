@@ -18,10 +18,10 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def election(world):
-    """Seven owners of e1 and a closed, decided vote electing the committee (matter 3)."""
+    """Nine owners of e1 and a closed, decided vote electing the committee (matter 3)."""
     building = BuildingFactory(estate=world.e1)
     owners = []
-    for i in range(7):
+    for i in range(9):
         owner = OwnerFactory(name=f"候选{i}")
         OwnershipFactory(unit=UnitFactory(building=building, room=f"{i}01", registered_area=Decimal("90.00")),
                          owner=owner, started_on=date(2016, 1, 1))
@@ -129,10 +129,13 @@ def test_street_staff_accept_or_return_with_reasons_and_each_step_is_recorded(wo
 def test_the_queue_shows_days_left_and_overdue_deadlines(world, election):
     vote, owners = election
     committee = life.elect_committee(actor=None, estate=world.e1, vote=vote, elected_on=date(2026, 1, 1), members=owners[:5])
-    due = dict((what, (day, left)) for what, day, left in life.deadlines(committee, on=date(2026, 1, 31)))
-    assert due["备案"] == (date(2026, 1, 31), 0)
-    assert due["首次会议"][1] < 0  # overdue: the 7 days ended on 8 January
-    assert due["任期届满"][0] == date(2031, 1, 1)
+    due = {d.what: d for d in life.deadlines(committee, on=date(2026, 1, 31))}
+    assert (due["备案"].day, due["备案"].left, due["备案"].warn) == (date(2026, 1, 31), 0, True)
+    assert due["首次会议"].left < 0  # overdue: the 7 days ended on 8 January
+    assert due["任期届满"].day == date(2031, 1, 1) and not due["任期届满"].warn
+    # the term's end is flagged 90 days ahead (the rule set's warning), not 91
+    assert life.deadlines(committee, on=date(2030, 10, 3))[-1].warn
+    assert not life.deadlines(committee, on=date(2030, 10, 2))[-1].warn
 
 
 def test_the_queue_and_the_committee_page_follow_each_roles_scope(client, world, election):
