@@ -67,6 +67,8 @@ NO_PROXIES = _("业主委员会会议不得委托他人出席或表决。")
 NOT_MEMBERS = _("出席和表决的须是本届委员。")
 NO_QUORUM = _("出席委员未过半数（%(n)s / %(total)s 人），会议不能作出决定。")
 FAVOUR_NOT_PRESENT = _("同意的委员须出席会议。")
+REQUESTED_MEETING_LATE = _("委员提议召开的会议最迟应于 %(day)s 召开。")
+NO_MINUTES = _("请填写会议记录。")
 NOT_ACTIVE = _("该委员会已换届或解散。")
 NO_CHANGE = _("请写明变更的备案事项。")
 NO_REASONS_GIVEN = _("请写明提议理由。")
@@ -280,9 +282,17 @@ def meeting_requested(*, committee: Committee, requesters, on: date) -> date:
 
 
 @transaction.atomic
-def schedule_meeting(*, actor, committee: Committee, held_on: date, agenda: str, posted_on: date) -> Meeting:
+def schedule_meeting(*, actor, committee: Committee, held_on: date, agenda: str, posted_on: date,
+                     requested_by=(), requested_on: date | None = None) -> Meeting:
+    """Schedule a meeting, its agenda posted the rule set's days ahead. When members asked for
+    it (``requested_by``), they must be enough, and the meeting must fall within the days allowed."""
     if actor is not None and not access.can(actor, access.CONVENE_VOTES, committee.estate):
         raise PermissionDenied(NOT_ALLOWED)
+    requested_by = list(requested_by)
+    if requested_by:
+        last = meeting_requested(committee=committee, requesters=requested_by, on=requested_on or posted_on)
+        if held_on > last:
+            raise ValidationError(REQUESTED_MEETING_LATE, params={"day": last})
     days = rules_for(committee.estate).meeting_agenda_notice_days
     latest = days_before(held_on, days)
     if posted_on > latest:
@@ -304,6 +314,17 @@ def record_attendance(*, actor, meeting: Meeting, present, proxies=()) -> Meetin
     if any(m.committee_id != meeting.committee_id or m.left_on is not None for m in present):
         raise ValidationError(NOT_MEMBERS)
     meeting.present.set(present)
+    return meeting
+
+
+@transaction.atomic
+def record_minutes(*, actor, meeting: Meeting, minutes: str, signed: bool) -> Meeting:
+    if actor is not None and not access.can(actor, access.CONVENE_VOTES, meeting.committee.estate):
+        raise PermissionDenied(NOT_ALLOWED)
+    if not minutes.strip():
+        raise ValidationError(NO_MINUTES)
+    meeting.minutes, meeting.minutes_signed = minutes.strip(), signed
+    meeting.save(update_fields=["minutes", "minutes_signed"])
     return meeting
 
 

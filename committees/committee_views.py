@@ -1,4 +1,7 @@
-"""Committee pages: the staff queue of committees and deadlines, and a committee's filing checklist."""
+"""Committee pages: the queue of committees and deadlines, a committee's page with its
+filing checklist, motions, party branch, votes and meetings, and a meeting's page.
+
+Every form posts to one action endpoint; the services decide and their messages are shown."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -6,12 +9,17 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from community import access
+from community.models import Ownership
 
 from . import committee_services as life
-from .models import Committee
+from . import steward
+from . import vote_services as votes
+from .forms import AttendanceForm, ChangeForm, DecisionForm, MeetingForm, MinutesForm, MotionForm, MotionVoteForm, ReviewForm
+from .models import Committee, Meeting, Motion, PartyBranch, Vote
 
 
 def _visible(user, perm):
@@ -19,13 +27,24 @@ def _visible(user, perm):
     return access.visible(user, perm, qs)
 
 
+def _errors(exc) -> str:
+    return "；".join(getattr(exc, "messages", [str(exc)]))
+
+
+def _form_errors(form) -> str:
+    return "；".join(f"{form.fields[f].label if f in form.fields else ''}{'：' if f in form.fields else ''}{e}"
+                    for f, errs in form.errors.items() for e in errs)
+
+
 @login_required
 def queue(request):
-    """Street, community and district staff: committees in scope, each deadline with the days left."""
-    if not (access.holds_anywhere(request.user, access.REVIEW_FILINGS) or access.holds_anywhere(request.user, access.RUN_EXAMS)):
+    """Staff see the committees in their scope with each deadline and the days left; a committee
+    member sees their own committee."""
+    perms = (access.REVIEW_FILINGS, access.RUN_EXAMS, access.CONVENE_VOTES)
+    if not any(access.holds_anywhere(request.user, p) for p in perms):
         raise PermissionDenied
     today = timezone.localdate()
-    committees = _visible(request.user, access.VIEW).exclude(status="dissolved").order_by("status", "elected_on")
+    committees = _visible(request.user, access.VIEW).filter(status__in=life.ACTIVE).order_by("status", "elected_on")
     rows = [(c, life.deadlines(c, on=today)) for c in committees]
     return render(request, "committees/queue.html", {
         "rows": rows, "can_review": access.holds_anywhere(request.user, access.REVIEW_FILINGS),
@@ -37,14 +56,37 @@ def detail(request, pk):
     committee = _visible(request.user, access.VIEW).filter(pk=pk).first()
     if committee is None:
         raise Http404
+    can_act = access.can(request.user, access.CONVENE_VOTES, committee.estate)
+    seats = life.seated(committee).select_related("owner")
+    branch = PartyBranch.objects.filter(estate=committee.estate).prefetch_related("members").first()
+    active = committee.status in life.ACTIVE
     return render(request, "committees/committee.html", {
         "committee": committee,
-        "members": committee.members.select_related("owner").order_by("role", "pk"),
+        "members": committee.members.select_related("owner").order_by("left_on", "role", "pk"),
         "checklist": life.filing_checklist(committee),
+        "deadlines": life.deadlines(committee),
         "events": committee.events.select_related("actor"),
-        "can_file": access.can(request.user, access.CONVENE_VOTES, committee.estate),
-        "can_review": access.can(request.user, access.REVIEW_FILINGS, committee.estate),
+        "motions": committee.motions.select_related("member__owner", "vote"),
+        "meetings": committee.meetings.all(),
+        "votes": Vote.objects.filter(estate=committee.estate).order_by("-opens_at")[:20],
+        "branch": branch,
+        "cross": steward.cross_appointments(committee),
+        "reviews": branch.reviews.select_related("vote") if branch else [],
+        "can_act": can_act and active,
+        "can_file": can_act and committee.status in life.FILABLE,
+        "can_review": access.can(request.user, access.REVIEW_FILINGS, committee.estate) and committee.status == "filing",
+        "forms": {
+            "motion": MotionForm(seats=seats), "motion_vote": MotionVoteForm(), "change": ChangeForm(),
+            "meeting": MeetingForm(seats=seats), "review": ReviewForm(),
+        } if can_act and active else {},
     })
+
+
+def _owners_of_lines(committee, text, on):
+    if not text.strip():
+        return []
+    units = [pk for _n, pk, *_rest in votes.read_unit_lines(committee.estate, text, with_choice=False)]
+    return list({o.owner for o in Ownership.objects.in_force(on).filter(unit__in=units).select_related("owner")})
 
 
 @login_required
@@ -54,15 +96,111 @@ def act(request, pk):
     if committee is None:
         raise Http404
     action = request.POST.get("action")
+    user, today = request.user, timezone.localdate()
+    seats = life.seated(committee).select_related("owner")
     try:
         if action == "file":
-            life.submit_filing(actor=request.user, committee=committee)
+            life.submit_filing(actor=user, committee=committee)
         elif action in ("accept", "return"):
-            life.review_filing(actor=request.user, committee=committee, accept=action == "accept",
-                               reasons=request.POST.get("reasons", ""))
+            life.review_filing(actor=user, committee=committee, accept=action == "accept", reasons=request.POST.get("reasons", ""))
+        elif action == "change":
+            form = ChangeForm(request.POST)
+            if not form.is_valid():
+                raise ValidationError(_form_errors(form))
+            life.record_change(actor=user, committee=committee, on=today, what=form.cleaned_data["what"])
+        elif action == "propose":
+            form = MotionForm(request.POST, seats=seats)
+            if not form.is_valid():
+                raise ValidationError(_form_errors(form))
+            data = form.cleaned_data
+            life.propose_motion(actor=user, committee=committee, kind=data["kind"], member=data["member"],
+                                reasons=data["reasons"], on=today, by_members=data["by_members"],
+                                by_owners=_owners_of_lines(committee, data["by_units"], today))
+        elif action in ("motion_vote", "carry"):
+            motion = Motion.objects.filter(committee=committee, pk=request.POST.get("motion") or 0).first()
+            if motion is None:
+                raise Http404
+            if action == "carry":
+                life.carry_motion(actor=user, motion=motion, on=today)
+            else:
+                form = MotionVoteForm(request.POST)
+                if not form.is_valid():
+                    raise ValidationError(_form_errors(form))
+                life.put_motion_to_vote(actor=user, motion=motion, **form.cleaned_data)
+        elif action == "meeting":
+            form = MeetingForm(request.POST, seats=seats)
+            if not form.is_valid():
+                raise ValidationError(_form_errors(form))
+            meeting = life.schedule_meeting(actor=user, committee=committee, held_on=form.cleaned_data["held_on"],
+                                            agenda=form.cleaned_data["agenda"], posted_on=today,
+                                            requested_by=form.cleaned_data["requested_by"], requested_on=today)
+            messages.success(request, _("会议已安排，议题请按期公告。"))
+            return redirect("committees:meeting", meeting.pk)
+        elif action == "review":
+            branch = PartyBranch.objects.filter(estate=committee.estate).first()
+            form = ReviewForm(request.POST)
+            if branch is None:
+                raise Http404
+            if not form.is_valid():
+                raise ValidationError(_form_errors(form))
+            steward.record_review(actor=user, branch=branch, **form.cleaned_data)
         else:
             raise Http404
-        messages.success(request, "已办理。")
+        messages.success(request, _("已办理。"))
     except (ValidationError, PermissionDenied) as exc:
-        messages.error(request, "；".join(getattr(exc, "messages", [str(exc)])))
+        messages.error(request, _errors(exc))
     return redirect("committees:committee", committee.pk)
+
+
+def _meeting(user, pk):
+    meeting = Meeting.objects.select_related("committee__estate").filter(pk=pk).first()
+    if meeting is None or not _visible(user, access.VIEW).filter(pk=meeting.committee_id).exists():
+        raise Http404
+    return meeting
+
+
+@login_required
+def meeting(request, pk):
+    meeting = _meeting(request.user, pk)
+    committee = meeting.committee
+    seats = life.seated(committee).select_related("owner")
+    present = meeting.present.select_related("owner")
+    can_act = access.can(request.user, access.CONVENE_VOTES, committee.estate) and committee.status in life.ACTIVE
+    if request.method == "POST":
+        if not can_act:
+            raise PermissionDenied
+        action = request.POST.get("action")
+        try:
+            if action == "attendance":
+                form = AttendanceForm(request.POST, seats=seats)
+                if not form.is_valid():
+                    raise ValidationError(_form_errors(form))
+                proxies = [p for p in request.POST.getlist("proxy") if p.strip()]
+                life.record_attendance(actor=request.user, meeting=meeting, present=form.cleaned_data["present"], proxies=proxies)
+            elif action == "decision":
+                form = DecisionForm(request.POST, present=present)
+                if not form.is_valid():
+                    raise ValidationError(_form_errors(form))
+                life.record_decision(actor=request.user, meeting=meeting, **form.cleaned_data)
+            elif action == "minutes":
+                form = MinutesForm(request.POST)
+                if not form.is_valid():
+                    raise ValidationError(_form_errors(form))
+                life.record_minutes(actor=request.user, meeting=meeting, minutes=form.cleaned_data["minutes"],
+                                    signed=form.cleaned_data["signed"])
+            else:
+                raise Http404
+            messages.success(request, _("已办理。"))
+        except (ValidationError, PermissionDenied) as exc:
+            messages.error(request, _errors(exc))
+        return redirect("committees:meeting", meeting.pk)
+    return render(request, "committees/meeting.html", {
+        "meeting": meeting, "committee": committee, "present": present, "total": seats.count(),
+        "decisions": meeting.decisions.prefetch_related("in_favour__owner").select_related("notice"),
+        "can_act": can_act,
+        "forms": {
+            "attendance": AttendanceForm(seats=seats, initial={"present": list(present)}),
+            "decision": DecisionForm(present=present),
+            "minutes": MinutesForm(initial={"minutes": meeting.minutes, "signed": meeting.minutes_signed}),
+        } if can_act else {},
+    })

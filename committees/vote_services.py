@@ -25,7 +25,7 @@ from community.rules import rules_for
 from . import steward
 from .models import Ballot, Matter, Vote, VoteStatus
 from .selectors import scope_units
-from .tally import ABSTAIN, DEVELOPER, NO, YES, TallyResult, holders_in_scope, tally
+from .tally import ABSTAIN, DEVELOPER, NO, YES, TallyResult, holder_of, holders_in_scope, tally
 
 NOT_ALLOWED = _("您没有权限进行此操作。")
 NOTICE_TOO_LATE = _("业主大会须提前 %(days)s 日通知：最早可于 %(day)s 开始表决。")
@@ -35,6 +35,12 @@ ALREADY_VOTED = _("这份表决权已经投过票，每份只计一次。")
 TOO_EARLY_TO_CLOSE = _("表决期尚未结束，不能计票。")
 ALREADY_CLOSED = _("表决已经结束。")
 BAD_CHOICE = _("意见只能是同意、反对或弃权。")
+BAD_LINE = _("第 %(n)s 行“%(line)s”：应为“楼栋 房号%(tail)s”。")
+UNKNOWN_UNIT = _("第 %(n)s 行：本小区没有“%(building)s %(room)s”。")
+OUT_OF_SCOPE = _("第 %(n)s 行：%(building)s %(room)s 不在本次表决范围内。")
+CONFLICT = _("第 %(n)s 行：%(building)s %(room)s 与第 %(first)s 行属同一表决权人，意见却不同。")
+NO_LINES = _("请至少填写一行。")
+CHOICE_WORDS = {"同意": YES, "反对": NO, "弃权": ABSTAIN, "yes": YES, "no": NO, "abstain": ABSTAIN}
 
 
 def holder_key(holder) -> str:
@@ -170,6 +176,62 @@ def enter_paper_ballots(*, actor, vote: Vote, ballots: dict[str, str], now: date
         [Ballot(vote=vote, holder=h, choice=c, entered_by=actor, cast_at=now) for h, c in ballots.items()], batch_size=1000
     )
     return len(ballots)
+
+
+def read_unit_lines(estate, text: str, *, with_choice: bool) -> list[tuple[int, int, str, str, str | None]]:
+    """Parse lines of "楼栋 房号[ 意见]" typed from paper into (line number, unit pk, building,
+    room, choice). Every bad line is reported at once, so a batch is fixed in one pass."""
+    from community.models import Unit
+
+    index = {(b, r): pk for pk, b, r in Unit.objects.filter(building__estate=estate).values_list("pk", "building__name", "room")}
+    rows, errors = [], []
+    tail = " 意见" if with_choice else ""
+    for n, raw in enumerate(text.splitlines(), start=1):
+        parts = raw.replace("，", " ").replace(",", " ").split()
+        if not parts:
+            continue
+        choice = None
+        if with_choice:
+            choice = CHOICE_WORDS.get(parts[-1].lower()) if len(parts) == 3 else None
+            parts = parts[:2]
+        if len(parts) != 2 or (with_choice and choice is None):
+            errors.append(ValidationError(BAD_LINE, params={"n": n, "line": raw.strip()[:40], "tail": tail}))
+            continue
+        building, room = parts
+        pk = index.get((building, room))
+        if pk is None:
+            errors.append(ValidationError(UNKNOWN_UNIT, params={"n": n, "building": building, "room": room}))
+            continue
+        rows.append((n, pk, building, room, choice))
+    if errors:
+        raise ValidationError(errors)
+    if not rows:
+        raise ValidationError(NO_LINES)
+    return rows
+
+
+def enter_paper_lines(*, actor, vote: Vote, text: str, now: datetime | None = None) -> int:
+    """Staff type in a stack of paper ballots by unit; each unit's holder gets one ballot.
+    Two lines for one holder must agree. All or nothing (enter_paper_ballots decides)."""
+    if actor is not None and not access.can(actor, access.CONVENE_VOTES, vote.estate):
+        raise PermissionDenied(NOT_ALLOWED)
+    rules = rules_for(vote.estate)
+    holder_of_unit = {u.key: holder_key(holder_of(u, co_ownership_separate_head=rules.co_ownership_separate_head))
+                      for u in scope_of(vote)}
+    ballots: dict[str, tuple[str, int]] = {}
+    errors = []
+    for n, pk, building, room, choice in read_unit_lines(vote.estate, text, with_choice=True):
+        if pk not in holder_of_unit:
+            errors.append(ValidationError(OUT_OF_SCOPE, params={"n": n, "building": building, "room": room}))
+            continue
+        key = holder_of_unit[pk]
+        if key in ballots and ballots[key][0] != choice:
+            errors.append(ValidationError(CONFLICT, params={"n": n, "building": building, "room": room, "first": ballots[key][1]}))
+            continue
+        ballots.setdefault(key, (choice, n))
+    if errors:
+        raise ValidationError(errors)
+    return enter_paper_ballots(actor=actor, vote=vote, ballots={k: c for k, (c, _n) in ballots.items()}, now=now)
 
 
 def count(vote: Vote) -> TallyResult:

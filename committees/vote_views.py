@@ -1,6 +1,7 @@
 """Vote pages: owners see their votes and cast ballots on a phone; conveners watch turnout."""
 
 from decimal import Decimal
+from fractions import Fraction
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -8,12 +9,20 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from community import access
-from community.models import Ownership
+from community.models import Owner, Ownership
 
+from community.models import Estate
+from community.privacy import mask_name
+from community.rules import rules_for
+
+from . import steward
 from . import vote_services as votes
+from .forms import PaperBallotsForm, VoteForm
 from .models import Ballot, Matter, Vote
+from .tally import DEVELOPER
 
 
 def _owner(request):
@@ -47,7 +56,7 @@ def ballot(request, vote_id):
     if request.method == "POST":
         try:
             votes.cast_ballot(voter=owner, vote=vote, holder=request.POST.get("holder", ""), choice=request.POST.get("choice", ""))
-            messages.success(request, "您的表决已记录。")
+            messages.success(request, _("您的表决已记录。"))
         except (ValidationError, PermissionDenied) as exc:
             messages.error(request, "；".join(getattr(exc, "messages", [str(exc)])))
         return redirect("committees:ballot", vote.pk)
@@ -58,14 +67,84 @@ def ballot(request, vote_id):
     })
 
 
-@login_required
-def turnout(request, vote_id):
+def _convened(request, vote_id) -> Vote:
+    """A vote the user may run (convene, watch, enter ballots for); anything else is not found."""
     vote = Vote.objects.select_related("estate").filter(pk=vote_id).first()
     if vote is None or not access.can(request.user, access.CONVENE_VOTES, vote.estate):
         raise Http404
-    live = votes.turnout(vote)
-    result = live["result"]
+    return vote
+
+
+@login_required
+def turnout(request, vote_id):
+    """Live figures while the vote runs (refreshing itself), the close button once it has
+    ended, and afterwards the result exactly as frozen at the close."""
+    vote = _convened(request, vote_id)
+    if request.method == "POST":
+        try:
+            votes.close_vote(actor=request.user, vote=vote)
+            messages.success(request, _("已结束计票，结果公告已起草，请在公告编辑中审核发布。"))
+        except (ValidationError, PermissionDenied) as exc:
+            messages.error(request, "；".join(getattr(exc, "messages", [str(exc)])))
+        return redirect("committees:turnout", vote.pk)
+    now = timezone.now()
+    if vote.status == "closed":
+        live, result = None, vote.result
+        shares = (Fraction(result["quorum_area"]), Fraction(result["quorum_heads"]))
+    else:
+        live = votes.turnout(vote)
+        result = live["result"]
+        shares = (result.quorum_area, result.quorum_heads)
     return render(request, "committees/turnout.html", {
         "vote": vote, "matter": Matter(vote.matter).label, "live": live, "result": result,
-        "quorum_area_pct": _percent(result.quorum_area), "quorum_heads_pct": _percent(result.quorum_heads),
+        "quorum_area_pct": _percent(shares[0]), "quorum_heads_pct": _percent(shares[1]),
+        "refresh": vote.status == "open" and vote.opens_at <= now < vote.closes_at,
+        "can_close": vote.status == "open" and now >= vote.closes_at,
+    })
+
+
+@login_required
+def convene(request, estate_id):
+    """A committee member (or community staff, for a first assembly) convenes a vote."""
+    estate = Estate.objects.filter(pk=estate_id).first()
+    if estate is None or not access.can(request.user, access.CONVENE_VOTES, estate):
+        raise Http404
+    reviews = steward.pending_reviews(estate)
+    form = VoteForm(request.POST or None, estate=estate, reviews=reviews)
+    if request.method == "POST" and form.is_valid():
+        try:
+            vote = votes.convene_vote(actor=request.user, estate=estate, **form.cleaned_data)
+        except (ValidationError, PermissionDenied) as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, _("表决已发起，表决公告已起草，请在公告编辑中审核发布。"))
+            return redirect("committees:turnout", vote.pk)
+    return render(request, "committees/convene.html", {
+        "estate": estate, "form": form, "review_needed": steward.needs_review(estate, int(form["matter"].value() or 0)),
+        "review_matters": [Matter(m).label for m in sorted(rules_for(estate).branch_review_matters)],
+    })
+
+
+@login_required
+def paper(request, vote_id):
+    """Staff enter paper ballots by unit, one or a stack at a time, and see every ballot with
+    who entered it. Owners' names are masked here: the figures are the point, not the people."""
+    vote = _convened(request, vote_id)
+    form = PaperBallotsForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            n = votes.enter_paper_lines(actor=request.user, vote=vote, text=form.cleaned_data["lines"])
+        except (ValidationError, PermissionDenied) as exc:
+            form.add_error("lines", exc)
+        else:
+            messages.success(request, _("已录入 %(n)s 张纸质表决票。") % {"n": n})
+            return redirect("committees:paper", vote.pk)
+    ballots = list(Ballot.objects.filter(vote=vote).select_related("entered_by", "cast_by").order_by("-cast_at")[:500])
+    owner_ids = {int(pk) for b in ballots if b.holder != DEVELOPER for pk in b.holder.split(",")}
+    names = dict(Owner.objects.filter(pk__in=owner_ids).values_list("pk", "name"))
+    rows = [(b, _("开发建设单位") if b.holder == DEVELOPER else "、".join(mask_name(names.get(int(pk), "?")) for pk in b.holder.split(",")))
+            for b in ballots]
+    return render(request, "committees/paper.html", {
+        "vote": vote, "form": form, "rows": rows, "total": Ballot.objects.filter(vote=vote).count(),
+        "open": vote.status == "open" and vote.opens_at <= timezone.now() < vote.closes_at,
     })
