@@ -10,9 +10,12 @@ class CommitteesConfig(AppConfig):
     def ready(self):
         from community import access
 
-        from .models import Attempt, Committee, ExamSession, Training
+        from .models import Attempt, Committee, ExamSession, Meeting, PartyBranch, Training, Vote
 
         access.register_child(ExamSession, "community")
         access.register_child(Training, "community")
         access.register_child(Committee, "estate")
         access.register_child(Attempt, "session")
+        access.register_child(Vote, "estate")
+        access.register_child(Meeting, "committee")
+        access.register_child(PartyBranch, "estate")

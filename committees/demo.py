@@ -117,7 +117,8 @@ def _open_sitting(estate, tz):
         user.set_password(DEMO_PASSWORD)
         user.save()
         owner = (
-            Owner.objects.filter(kind="person", user__isnull=True, ownerships__unit__building__estate=estate)
+            Owner.objects.filter(kind="person", user__isnull=True, ownerships__unit__building__estate=estate,
+                                 ownerships__ended_on__isnull=True)
             .order_by("-pk")
             .first()
         )

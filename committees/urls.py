@@ -20,6 +20,7 @@ urlpatterns = [
     path("estates/<int:estate_id>/votes/new/", vote_views.convene, name="convene"),
     path("votes/<int:vote_id>/paper/", vote_views.paper, name="paper"),
     path("votes/", vote_views.my_votes, name="my_votes"),
+    path("votes/manage/", vote_views.manage, name="manage_votes"),
     path("votes/<int:vote_id>/", vote_views.ballot, name="ballot"),
     path("votes/<int:vote_id>/turnout/", vote_views.turnout, name="turnout"),
     path("verify/certificate/<str:number>/", views.verify, name="verify_form"),

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import random
-from datetime import timedelta
+from datetime import date, timedelta
 
 from django.db import transaction
 from django.utils import timezone
 
 from community.models import Estate, Owner
 
+from . import steward
 from . import vote_services as votes
-from .models import Vote
+from .models import PartyBranch, Vote
 
 
 def _ballots(vote, rng, *, turnout: float, yes: float, at):
@@ -26,8 +27,15 @@ def _ballots(vote, rng, *, turnout: float, yes: float, at):
 
 
 def _convene(estate, matter, question, opens, days, buildings=()):
+    """Convene as the committee would: a major matter goes to the party branch first."""
+    review = None
+    if steward.needs_review(estate, matter):
+        review = steward.record_review(actor=None, branch=estate.party_branch, matter=matter, question=question,
+                                       reviewed_on=timezone.localdate(opens) - timedelta(days=20),
+                                       opinion="经支部委员会讨论，同意提交业主大会表决，并请委员会做好解释工作。")
     return votes.convene_vote(actor=None, estate=estate, matter=matter, question=question, opens_at=opens,
-                              closes_at=opens + timedelta(days=days), buildings=buildings, now=opens - timedelta(days=16))
+                              closes_at=opens + timedelta(days=days), buildings=buildings, now=opens - timedelta(days=16),
+                              branch_review=review)
 
 
 @transaction.atomic
@@ -35,6 +43,7 @@ def build(*, today, progress=None, log=print):
     estate = Estate.objects.get(code="E0001")
     if Vote.objects.filter(estate=estate).exists():
         return []
+    PartyBranch.objects.get_or_create(estate=estate, defaults={"name": f"{estate.name}党支部", "founded_on": date(2020, 7, 1)})
     rng = random.Random(2021)
     now = timezone.now()
     closed = [

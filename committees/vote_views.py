@@ -5,6 +5,7 @@ from fractions import Fraction
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -64,6 +65,25 @@ def ballot(request, vote_id):
     return render(request, "committees/ballot.html", {
         "vote": vote, "matter": Matter(vote.matter).label, "holdings": [(h, cast.get(h)) for h in holdings],
         "open": vote.status == "open" and vote.opens_at <= timezone.now() < vote.closes_at,
+    })
+
+
+VOTES_PAGE_SIZE = 30
+
+
+@login_required
+def manage(request):
+    """Conveners (committee members, community staff) see the votes of their estates and start new ones."""
+    if not access.holds_anywhere(request.user, access.CONVENE_VOTES):
+        raise PermissionDenied
+    vote_list = access.visible(request.user, access.CONVENE_VOTES, Vote.objects.select_related("estate")).order_by("-opens_at")
+    estates = access.visible(request.user, access.CONVENE_VOTES, Estate.objects.order_by("code"))
+    chosen = request.GET.get("estate")
+    if chosen and chosen.isdigit() and estates.filter(pk=chosen).exists():
+        return redirect("committees:convene", int(chosen))
+    return render(request, "committees/manage_votes.html", {
+        "page": Paginator(vote_list, VOTES_PAGE_SIZE).get_page(request.GET.get("page")),
+        "estates": estates.values_list("pk", "name")[:500], "now": timezone.now(),
     })
 
 

@@ -12,7 +12,10 @@ def nav(request):
     def committees():
         return any(access.holds_anywhere(user, p) for p in (access.REVIEW_FILINGS, access.CONVENE_VOTES))
 
+    def votes():
+        return access.holds_anywhere(user, access.CONVENE_VOTES)
+
     def exam_staff():
         return access.holds_anywhere(user, access.RUN_EXAMS)
 
-    return {"nav_committees": committees, "nav_exam_staff": exam_staff}
+    return {"nav_committees": committees, "nav_exam_staff": exam_staff, "nav_votes": votes}

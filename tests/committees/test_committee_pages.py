@@ -260,3 +260,20 @@ class TestMeetingPage:
         assert client.get(url).status_code == 404
         meeting.refresh_from_db()
         assert meeting.minutes == ""
+
+
+def test_conveners_list_their_votes_and_pick_an_estate_to_convene(client, world, open_vote, django_assert_max_num_queries):
+    vote, _owners = open_vote
+    Vote.objects.create(estate=world.e2, matter=5, question="别处的表决", opens_at=vote.opens_at, closes_at=vote.closes_at)
+    url = reverse("committees:manage_votes")
+    login(client, world.users[Role.COMMITTEE_MEMBER])
+    with django_assert_max_num_queries(12):
+        body = client.get(url).content.decode()
+    assert "更换电梯" in body and "别处的表决" not in body
+    assert client.get(url, {"estate": world.e1.pk})["Location"] == reverse("committees:convene", args=[world.e1.pk])
+    assert client.get(url, {"estate": world.e2.pk}).status_code == 200  # not theirs: no redirect
+    login(client, world.users[Role.COMMUNITY_STAFF])
+    assert "别处的表决" in client.get(url).content.decode()  # e2 is in the same community
+    for role in (Role.STREET_STAFF, Role.GRID_WORKER, Role.COMPANY_STAFF):
+        login(client, world.users[role])
+        assert client.get(url).status_code == 403
