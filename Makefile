@@ -60,3 +60,4 @@ test-postgres: $(STAMP) browser
 bench: $(STAMP)
 	$(PY) bench/seed_demo.py
 	$(PY) bench/notice_page.py
+	$(PY) bench/tally.py

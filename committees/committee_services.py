@@ -373,21 +373,20 @@ def motion_support(committee: Committee, *, members=(), owners=(), on: date) -> 
     and by headcount, both at least the rule set's share, with heads counted as in the
     tally (a co-ownership is one head and one signature from a co-owner stands for it).
     """
-    from .selectors import scope_units
-    from .tally import DEVELOPER, YES, holders_in_scope, tally
+    from .selectors import scope_holders
+    from .tally import DEVELOPER, YES, count_holders
 
     rules = rules_for(committee.estate)
     seats = set(seated(committee).values_list("pk", flat=True))
     asking = {m.pk for m in members} & seats
     by_members = rules.member_removal_by_members.met(len(asking), len(seats))
-    signers = {o.pk for o in owners}
+    signers = {str(o.pk) for o in owners}
     developer_signed = any(o.is_developer for o in owners)
-    units = scope_units(committee.estate, on=on)
-    holders = holders_in_scope(units, co_ownership_separate_head=rules.co_ownership_separate_head)
-    signed = {h: YES for h in holders if (h == DEVELOPER and developer_signed) or (h != DEVELOPER and h & signers)}
+    holders = scope_holders(committee.estate, on=on)
+    signed = {h: YES for h in holders
+              if (h == DEVELOPER and developer_signed) or (h != DEVELOPER and signers & set(h.split(",")))}
     threshold = rules.member_removal_by_owners
-    result = tally(units, signed, quorum=(threshold, threshold), approval=rules.approval_thresholds(Matter.COMMITTEE),
-                   co_ownership_separate_head=rules.co_ownership_separate_head)
+    result = count_holders(holders, signed, quorum=(threshold, threshold), approval=rules.approval_thresholds(Matter.COMMITTEE))
     return {
         "members": f"{len(asking)}/{len(seats)}", "members_met": by_members,
         "owners_area": _share(result.quorum_area), "owners_heads": _share(result.quorum_heads),
@@ -440,7 +439,7 @@ def put_motion_to_vote(*, actor, motion: Motion, opens_at, closes_at, now=None) 
     """Convene the owners' vote (matter 3) that decides a proposal."""
     from .vote_services import convene_vote
 
-    motion = Motion.objects.select_for_update().select_related("committee__estate", "member__owner").get(pk=motion.pk)
+    motion = Motion.objects.select_for_update(of=("self",)).select_related("committee__estate", "member__owner").get(pk=motion.pk)
     if motion.status != MotionStatus.PROPOSED or motion.vote_id is not None:
         raise ValidationError(MOTION_NOT_PENDING)
     motion.vote = convene_vote(actor=actor, estate=motion.committee.estate, matter=Matter.COMMITTEE,
@@ -453,7 +452,7 @@ def put_motion_to_vote(*, actor, motion: Motion, opens_at, closes_at, now=None) 
 def carry_motion(*, actor, motion: Motion, on: date) -> Motion:
     """Apply the owners' decision: a removed member leaves (and a filed committee must
     re-file); a dissolved committee ends. A vote that did not pass leaves things as they were."""
-    motion = Motion.objects.select_for_update().select_related("committee__estate", "member__owner", "vote").get(pk=motion.pk)
+    motion = Motion.objects.select_for_update(of=("self",)).select_related("committee__estate", "member__owner", "vote").get(pk=motion.pk)
     committee = motion.committee
     if actor is not None and not access.can(actor, access.CONVENE_VOTES, committee.estate):
         raise PermissionDenied(NOT_ALLOWED)

@@ -52,46 +52,93 @@ def session_results(session: ExamSession, *, most_missed: int = 10) -> dict:
     }
 
 
-def scope_units(estate, *, buildings=None, on=None, held_by=None):
-    """The tally's input for an estate (or some of its buildings), in two queries.
+def _scope_rows(estate, *, buildings=None, on=None, held_by=None) -> list[tuple]:
+    """Each unit of the scope once, as (unit id, effective area in cents, its owners now,
+    whether the developer holds it): one query, a unit joined to its ownerships in force.
 
     ``buildings`` is None for the whole estate, or a list or queryset of buildings.
-    ``held_by`` keeps only the units that owner holds now (a holder's key depends
-    on its own units alone, so one owner's holdings need no more than that).
-    A unit is developer-held when its current owner is the developer, or, under
-    the rule set's developer_one_head rule, when it is sold but not yet delivered.
-    Areas are read column by column (never through SQL COALESCE, which SQLite
-    returns as a float) and the effective one chosen by AREA_SOURCES.
+    ``held_by`` keeps only the units that owner holds now (a holder's key depends on
+    its own units alone, so one owner's holdings need no more than that).
+    A unit is developer-held when its current owner is the developer, or, under the
+    rule set's developer_one_head rule, when it is sold but not yet delivered.
+    The effective area (AREA_SOURCES, first present) is read as whole cents: SQLite
+    hands back COALESCE of decimals as a float, and rounding that to cents is exact.
     """
+    from django.db import connection
+    from django.db.models import BigIntegerField, F, FilteredRelation, Value
+    from django.db.models.functions import Cast, Coalesce, Round
     from django.utils import timezone
 
     from community.models import AREA_SOURCES, Ownership, Unit
     from community.rules import rules_for
 
-    from .tally import UnitInput
-
-    rules = rules_for(estate)
     on = on or timezone.localdate()
+    undelivered_to_developer = rules_for(estate).developer_one_head
     units = Unit.objects.filter(building__estate=estate)
     if buildings is not None:
         units = units.filter(building__in=buildings)
     if held_by is not None:
         units = units.filter(pk__in=Ownership.objects.in_force(on).filter(owner=held_by).values("unit"))
-    rows = list(units.values_list("pk", "delivered", *AREA_SOURCES))
-    owners: dict[int, set] = {}
-    developer: set[int] = set()
-    current = Ownership.objects.in_force(on).filter(unit__in=units)
-    for unit_id, owner_id, is_developer in current.values_list("unit_id", "owner_id", "owner__is_developer"):
-        owners.setdefault(unit_id, set()).add(owner_id)
-        if is_developer:
-            developer.add(unit_id)
-    undelivered_to_developer = rules.developer_one_head
-    return [
-        UnitInput(
-            key=pk,
-            area=next(a for a in areas if a is not None),
-            owners=frozenset(owners.get(pk, ())),
-            developer_held=pk in developer or (not delivered and undelivered_to_developer),
+    query = (
+        units.annotate(
+            held=FilteredRelation("ownerships", condition=Q(ownerships__started_on__lte=on)
+                                  & (Q(ownerships__ended_on__isnull=True) | Q(ownerships__ended_on__gte=on))),
+            cents=Cast(Round(Coalesce(*AREA_SOURCES) * Value(100)), BigIntegerField()),
         )
-        for pk, delivered, *areas in rows
-    ]
+        .order_by("pk")
+        .values_list("pk", "cents", "delivered", "held__owner_id", F("held__owner__is_developer"))
+    )
+    # Read straight from the cursor: ids, whole cents and flags (0/1 or booleans) need none of
+    # the ORM's per-value converters, which would cost more than the query itself here.
+    sql, params = query.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    return _group_units(rows, undelivered_to_developer)
+
+
+def _group_units(rows, undelivered_to_developer):
+    """Fold the joined rows (ordered by unit) into one tuple per unit."""
+    current, area, owners, developer = None, 0, set(), False
+    units = []
+    for pk, cents, delivered, owner_id, is_developer in rows:
+        if pk != current:
+            if current is not None:
+                units.append((current, area, frozenset(owners), developer))
+            current, area, owners = pk, cents, set()
+            developer = not delivered and undelivered_to_developer
+        if owner_id is not None:
+            owners.add(owner_id)
+            developer = developer or bool(is_developer)
+    if current is not None:
+        units.append((current, area, frozenset(owners), developer))
+    return units
+
+
+def scope_units(estate, *, buildings=None, on=None, held_by=None):
+    """The tally's input for an estate (or some of its buildings), one UnitInput per unit."""
+    from decimal import Decimal
+
+    from .tally import UnitInput
+
+    return [UnitInput(key=pk, area=Decimal(cents).scaleb(-2), owners=owners, developer_held=developer)
+            for pk, cents, owners, developer in _scope_rows(estate, buildings=buildings, on=on, held_by=held_by)]
+
+
+def scope_holders(estate, *, buildings=None, on=None, held_by=None) -> dict:
+    """{holder key as stored on ballots: its area in scope}, as tally.holders_in_scope would
+    give for scope_units, read in one query without building a UnitInput per unit."""
+    from decimal import Decimal
+
+    from community.rules import rules_for
+
+    from .tally import holder_from, holder_key
+
+    separate = rules_for(estate).co_ownership_separate_head
+    cents: dict[str, int] = {}
+    for pk, area, owners, developer in _scope_rows(estate, buildings=buildings, on=on, held_by=held_by):
+        if area is None or area <= 0:
+            raise ValueError(f"unit {pk!r} needs a positive area")
+        key = holder_key(holder_from(pk, owners, developer, co_ownership_separate_head=separate))
+        cents[key] = cents.get(key, 0) + area
+    return {key: Decimal(total).scaleb(-2) for key, total in cents.items()}

@@ -46,13 +46,27 @@ def holder_of(unit: UnitInput, *, co_ownership_separate_head: bool = True) -> Ha
     unit counts under its first owner (the smallest key) instead of as a
     co-ownership of its own.
     """
-    if unit.developer_held:
+    return holder_from(unit.key, unit.owners, unit.developer_held, co_ownership_separate_head=co_ownership_separate_head)
+
+
+def holder_from(key, owners, developer_held: bool, *, co_ownership_separate_head: bool = True) -> Hashable:
+    """holder_of for a unit given as plain values (the database reader's fast path)."""
+    if developer_held:
         return DEVELOPER
-    if not unit.owners:
-        raise ValueError(f"unit {unit.key!r} has no owner and is not held by the developer")
-    if len(unit.owners) == 1 or co_ownership_separate_head:
-        return frozenset(unit.owners)
-    return frozenset({min(unit.owners)})
+    if not owners:
+        raise ValueError(f"unit {key!r} has no owner and is not held by the developer")
+    if len(owners) == 1 or co_ownership_separate_head:
+        return frozenset(owners)
+    return frozenset({min(owners)})
+
+
+def holder_key(holder) -> str:
+    """A holder as stored on a ballot: "developer", or its owners' ids ascending, comma-joined."""
+    if holder == DEVELOPER:
+        return DEVELOPER
+    if len(holder) == 1:
+        return str(next(iter(holder)))
+    return ",".join(str(pk) for pk in sorted(holder))
 
 
 @dataclass(frozen=True)
@@ -114,6 +128,17 @@ def tally(
     A ballot from a holder outside the scope is an error, never silently counted.
     """
     holders = holders_in_scope(units, co_ownership_separate_head=co_ownership_separate_head)
+    return count_holders(holders, ballots, quorum=quorum, approval=approval)
+
+
+def count_holders(
+    holders: Mapping[Hashable, Decimal],
+    ballots: Mapping[Hashable, str],
+    *,
+    quorum: tuple[ThresholdLike, ThresholdLike],
+    approval: tuple[ThresholdLike, ThresholdLike],
+) -> TallyResult:
+    """The count itself, over holders already resolved ({holder: its area in scope})."""
     strangers = [h for h in ballots if h not in holders]
     if strangers:
         raise ValueError(f"ballots from holders outside the scope: {strangers[:3]!r}")

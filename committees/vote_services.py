@@ -8,6 +8,7 @@ feeds it from the database and freezes what it says when the vote closes.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from decimal import Decimal
 from fractions import Fraction
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -24,8 +25,8 @@ from community.rules import rules_for
 
 from . import steward
 from .models import Ballot, Matter, Vote, VoteStatus
-from .selectors import scope_units
-from .tally import ABSTAIN, DEVELOPER, NO, YES, TallyResult, holder_of, holders_in_scope, tally
+from .selectors import scope_holders, scope_units
+from .tally import ABSTAIN, DEVELOPER, NO, YES, TallyResult, count_holders, holder_key, holder_of
 
 NOT_ALLOWED = _("您没有权限进行此操作。")
 NOTICE_TOO_LATE = _("业主大会须提前 %(days)s 日通知：最早可于 %(day)s 开始表决。")
@@ -43,24 +44,25 @@ NO_LINES = _("请至少填写一行。")
 CHOICE_WORDS = {"同意": YES, "反对": NO, "弃权": ABSTAIN, "yes": YES, "no": NO, "abstain": ABSTAIN}
 
 
-def holder_key(holder) -> str:
-    return DEVELOPER if holder == DEVELOPER else ",".join(str(pk) for pk in sorted(holder))
-
-
-def _holder(key: str):
-    return DEVELOPER if key == DEVELOPER else frozenset(int(pk) for pk in key.split(","))
+def _buildings(vote: Vote):
+    """The vote's buildings, or the whole estate's when it names none (a subquery, not a query)."""
+    chosen = Vote.buildings.through.objects.filter(vote=vote)
+    return vote.estate.buildings.filter(Q(~Exists(chosen)) | Q(pk__in=chosen.values("building")))
 
 
 def scope_of(vote: Vote, *, held_by: Owner | None = None):
-    """The vote's units: its buildings, or the whole estate when it names none (one query either way)."""
-    chosen = Vote.buildings.through.objects.filter(vote=vote)
-    buildings = vote.estate.buildings.filter(Q(~Exists(chosen)) | Q(pk__in=chosen.values("building")))
-    return scope_units(vote.estate, buildings=buildings, held_by=held_by)
+    """The vote's units, one UnitInput each (one query)."""
+    return scope_units(vote.estate, buildings=_buildings(vote), held_by=held_by)
+
+
+def holders_of(vote: Vote, *, held_by: Owner | None = None) -> dict[str, Decimal]:
+    """{holder key: area} over the vote's scope (one query)."""
+    return scope_holders(vote.estate, buildings=_buildings(vote), held_by=held_by)
 
 
 def holder_keys(vote: Vote) -> set[str]:
     """Every holder key in the vote's scope."""
-    return {holder_key(h) for h in holders_in_scope(scope_of(vote))}
+    return set(holders_of(vote))
 
 
 def holdings_of(owner: Owner, vote: Vote) -> list[str]:
@@ -71,8 +73,8 @@ def holdings_of(owner: Owner, vote: Vote) -> list[str]:
     """
     if owner.is_developer:
         return [DEVELOPER] if DEVELOPER in holder_keys(vote) else []
-    holders = holders_in_scope(scope_of(vote, held_by=owner))
-    return sorted(holder_key(h) for h in holders if h != DEVELOPER and owner.pk in h)
+    mine = str(owner.pk)
+    return sorted(k for k in holders_of(vote, held_by=owner) if k != DEVELOPER and mine in k.split(","))
 
 
 @transaction.atomic
@@ -235,12 +237,11 @@ def enter_paper_lines(*, actor, vote: Vote, text: str, now: datetime | None = No
 
 
 def count(vote: Vote) -> TallyResult:
-    """The tally of the ballots so far: three queries (units, owners, ballots)."""
+    """The tally of the ballots so far: two queries (the scope's holders, the ballots)."""
     rules = rules_for(vote.estate)
-    ballots = {_holder(h): c for h, c in Ballot.objects.filter(vote=vote).values_list("holder", "choice")}
-    return tally(
-        scope_of(vote), ballots, quorum=(rules.vote_quorum_area, rules.vote_quorum_heads),
-        approval=rules.approval_thresholds(vote.matter), co_ownership_separate_head=rules.co_ownership_separate_head,
+    return count_holders(
+        holders_of(vote), dict(Ballot.objects.filter(vote=vote).values_list("holder", "choice")),
+        quorum=(rules.vote_quorum_area, rules.vote_quorum_heads), approval=rules.approval_thresholds(vote.matter),
     )
 
 
@@ -297,14 +298,13 @@ def close_vote(*, actor, vote: Vote, now: datetime | None = None) -> Vote:
 def turnout(vote: Vote) -> dict:
     """Live figures for the committee's screen: the count so far and which outcomes remain reachable."""
     rules = rules_for(vote.estate)
-    units = scope_of(vote)
-    ballots = {_holder(h): c for h, c in Ballot.objects.filter(vote=vote).values_list("holder", "choice")}
-    kwargs = dict(quorum=(rules.vote_quorum_area, rules.vote_quorum_heads), approval=rules.approval_thresholds(vote.matter),
-                  co_ownership_separate_head=rules.co_ownership_separate_head)
-    now_result = tally(units, ballots, **kwargs)
-    missing = [h for h in now_result.holders if h not in ballots]
-    best = tally(units, {**ballots, **{h: YES for h in missing}}, **kwargs)
-    worst = tally(units, {**ballots, **{h: NO for h in missing}}, **kwargs)
+    holders = holders_of(vote)
+    ballots = dict(Ballot.objects.filter(vote=vote).values_list("holder", "choice"))
+    kwargs = dict(quorum=(rules.vote_quorum_area, rules.vote_quorum_heads), approval=rules.approval_thresholds(vote.matter))
+    now_result = count_holders(holders, ballots, **kwargs)
+    missing = [h for h in holders if h not in ballots]
+    best = count_holders(holders, {**ballots, **{h: YES for h in missing}}, **kwargs)
+    worst = count_holders(holders, {**ballots, **{h: NO for h in missing}}, **kwargs)
     # It can still fail if the rest vote against, or simply stay away.
     can_fail = not (worst.decided and now_result.decided)
     return {"result": now_result, "can_pass": best.decided, "can_fail": can_fail, "waiting": len(missing)}

@@ -120,6 +120,7 @@ def turnout(request, vote_id):
         "quorum_area_pct": _percent(shares[0]), "quorum_heads_pct": _percent(shares[1]),
         "refresh": vote.status == "open" and vote.opens_at <= now < vote.closes_at,
         "can_close": vote.status == "open" and now >= vote.closes_at,
+        "quorum_rules": (rules_for(vote.estate).vote_quorum_area, rules_for(vote.estate).vote_quorum_heads),
     })
 
 
@@ -142,6 +143,7 @@ def convene(request, estate_id):
     return render(request, "committees/convene.html", {
         "estate": estate, "form": form, "review_needed": steward.needs_review(estate, int(form["matter"].value() or 0)),
         "review_matters": [Matter(m).label for m in sorted(rules_for(estate).branch_review_matters)],
+        "notice_days": rules_for(estate).assembly_notice_days,
     })
 
 

@@ -1,5 +1,4 @@
 from datetime import date, timedelta
-from decimal import Decimal
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -7,34 +6,12 @@ from django.utils import timezone
 
 from committees import committee_services as life
 from committees import services as exams
-from committees import vote_services as votes
 from committees.models import Committee, CommitteeEvent, MemberRole
 from community.models import RuleSet, Role
 from tests.committees.conftest import answer_all
-from tests.factories import BuildingFactory, OwnerFactory, OwnershipFactory, UnitFactory
+from tests.factories import OwnerFactory
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def election(world):
-    """Nine owners of e1 and a closed, decided vote electing the committee (matter 3)."""
-    building = BuildingFactory(estate=world.e1)
-    owners = []
-    for i in range(9):
-        owner = OwnerFactory(name=f"候选{i}")
-        OwnershipFactory(unit=UnitFactory(building=building, room=f"{i}01", registered_area=Decimal("90.00")),
-                         owner=owner, started_on=date(2016, 1, 1))
-        owners.append(owner)
-    now = timezone.now()
-    vote = votes.convene_vote(actor=None, estate=world.e1, matter=3, question="选举第一届业主委员会",
-                              opens_at=now - timedelta(days=10), closes_at=now - timedelta(days=1), buildings=[building],
-                              now=now - timedelta(days=30))
-    for owner in owners:
-        votes.cast_ballot(voter=owner, vote=vote, holder=str(owner.pk), choice="yes", now=now - timedelta(days=5))
-    votes.close_vote(actor=None, vote=vote, now=now)
-    vote.refresh_from_db()
-    return vote, owners
 
 
 def _elect(world, vote, members, **kwargs):

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from committees.models import Ballot, BranchReview, Decision, Meeting, Motion, PartyBranch, Vote
 from community.models import Role
-from tests.committees.test_committee_life import _elect, election  # noqa: F401  (fixture)
+from tests.committees.test_committee_life import _elect
 from tests.factories import BuildingFactory, OwnerFactory, OwnershipFactory, UnitFactory, UserFactory, login
 
 pytestmark = pytest.mark.django_db

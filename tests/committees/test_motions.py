@@ -11,7 +11,7 @@ from committees import committee_services as life
 from committees import vote_services as votes
 from committees.models import Committee, Member, Motion, Vote
 from community.models import Role
-from tests.committees.test_committee_life import _elect, _ready, election  # noqa: F401  (fixture)
+from tests.committees.test_committee_life import _elect, _ready
 from tests.factories import EstateFactory, OwnerFactory, OwnershipFactory, UnitFactory
 
 pytestmark = pytest.mark.django_db

@@ -10,7 +10,7 @@ from committees import steward
 from committees import vote_services as votes
 from committees.models import BranchMember, BranchReview, PartyBranch, Vote
 from community.models import Role
-from tests.committees.test_committee_life import _elect, election  # noqa: F401  (fixture)
+from tests.committees.test_committee_life import _elect
 
 pytestmark = pytest.mark.django_db
 
