@@ -31,9 +31,12 @@ def _errors(exc) -> str:
     return "；".join(getattr(exc, "messages", [str(exc)]))
 
 
-def _form_errors(form) -> str:
-    return "；".join(f"{form.fields[f].label if f in form.fields else ''}{'：' if f in form.fields else ''}{e}"
-                    for f, errs in form.errors.items() for e in errs)
+def _cleaned(form) -> dict:
+    """The form's data, or a ValidationError naming each bad field (shown as a message)."""
+    if not form.is_valid():
+        raise ValidationError("；".join(f"{form.fields[f].label if f in form.fields else ''}{'：' if f in form.fields else ''}{e}"
+                                       for f, errs in form.errors.items() for e in errs))
+    return form.cleaned_data
 
 
 @login_required
@@ -104,15 +107,10 @@ def act(request, pk):
         elif action in ("accept", "return"):
             life.review_filing(actor=user, committee=committee, accept=action == "accept", reasons=request.POST.get("reasons", ""))
         elif action == "change":
-            form = ChangeForm(request.POST)
-            if not form.is_valid():
-                raise ValidationError(_form_errors(form))
-            life.record_change(actor=user, committee=committee, on=today, what=form.cleaned_data["what"])
+            data = _cleaned(ChangeForm(request.POST))
+            life.record_change(actor=user, committee=committee, on=today, what=data["what"])
         elif action == "propose":
-            form = MotionForm(request.POST, seats=seats)
-            if not form.is_valid():
-                raise ValidationError(_form_errors(form))
-            data = form.cleaned_data
+            data = _cleaned(MotionForm(request.POST, seats=seats))
             life.propose_motion(actor=user, committee=committee, kind=data["kind"], member=data["member"],
                                 reasons=data["reasons"], on=today, by_members=data["by_members"],
                                 by_owners=_owners_of_lines(committee, data["by_units"], today))
@@ -123,27 +121,21 @@ def act(request, pk):
             if action == "carry":
                 life.carry_motion(actor=user, motion=motion, on=today)
             else:
-                form = MotionVoteForm(request.POST)
-                if not form.is_valid():
-                    raise ValidationError(_form_errors(form))
-                life.put_motion_to_vote(actor=user, motion=motion, **form.cleaned_data)
+                data = _cleaned(MotionVoteForm(request.POST))
+                life.put_motion_to_vote(actor=user, motion=motion, **data)
         elif action == "meeting":
-            form = MeetingForm(request.POST, seats=seats)
-            if not form.is_valid():
-                raise ValidationError(_form_errors(form))
-            meeting = life.schedule_meeting(actor=user, committee=committee, held_on=form.cleaned_data["held_on"],
-                                            agenda=form.cleaned_data["agenda"], posted_on=today,
-                                            requested_by=form.cleaned_data["requested_by"], requested_on=today)
+            data = _cleaned(MeetingForm(request.POST, seats=seats))
+            meeting = life.schedule_meeting(actor=user, committee=committee, held_on=data["held_on"],
+                                            agenda=data["agenda"], posted_on=today,
+                                            requested_by=data["requested_by"], requested_on=today)
             messages.success(request, _("会议已安排，议题请按期公告。"))
             return redirect("committees:meeting", meeting.pk)
         elif action == "review":
             branch = PartyBranch.objects.filter(estate=committee.estate).first()
-            form = ReviewForm(request.POST)
+            data = _cleaned(ReviewForm(request.POST))
             if branch is None:
                 raise Http404
-            if not form.is_valid():
-                raise ValidationError(_form_errors(form))
-            steward.record_review(actor=user, branch=branch, **form.cleaned_data)
+            steward.record_review(actor=user, branch=branch, **data)
         else:
             raise Http404
         messages.success(request, _("已办理。"))
@@ -172,22 +164,16 @@ def meeting(request, pk):
         action = request.POST.get("action")
         try:
             if action == "attendance":
-                form = AttendanceForm(request.POST, seats=seats)
-                if not form.is_valid():
-                    raise ValidationError(_form_errors(form))
+                data = _cleaned(AttendanceForm(request.POST, seats=seats))
                 proxies = [p for p in request.POST.getlist("proxy") if p.strip()]
-                life.record_attendance(actor=request.user, meeting=meeting, present=form.cleaned_data["present"], proxies=proxies)
+                life.record_attendance(actor=request.user, meeting=meeting, present=data["present"], proxies=proxies)
             elif action == "decision":
-                form = DecisionForm(request.POST, present=present)
-                if not form.is_valid():
-                    raise ValidationError(_form_errors(form))
-                life.record_decision(actor=request.user, meeting=meeting, **form.cleaned_data)
+                data = _cleaned(DecisionForm(request.POST, present=present))
+                life.record_decision(actor=request.user, meeting=meeting, **data)
             elif action == "minutes":
-                form = MinutesForm(request.POST)
-                if not form.is_valid():
-                    raise ValidationError(_form_errors(form))
-                life.record_minutes(actor=request.user, meeting=meeting, minutes=form.cleaned_data["minutes"],
-                                    signed=form.cleaned_data["signed"])
+                data = _cleaned(MinutesForm(request.POST))
+                life.record_minutes(actor=request.user, meeting=meeting, minutes=data["minutes"],
+                                    signed=data["signed"])
             else:
                 raise Http404
             messages.success(request, _("已办理。"))
