@@ -141,8 +141,7 @@ def convene(request, estate_id):
             messages.success(request, _("表决已发起，表决公告已起草，请在公告编辑中审核发布。"))
             return redirect("committees:turnout", vote.pk)
     return render(request, "committees/convene.html", {
-        "estate": estate, "form": form, "review_needed": steward.needs_review(estate, int(form["matter"].value() or 0)),
-        "review_matters": [Matter(m).label for m in sorted(rules_for(estate).branch_review_matters)],
+        "estate": estate, "form": form, "review_matters": [Matter(m).label for m in sorted(rules_for(estate).branch_review_matters)],
         "notice_days": rules_for(estate).assembly_notice_days,
     })
 

@@ -62,6 +62,7 @@ class TestConvene:
         ({"matter": 3, "question": "太急", "opens_at": _later(3), "closes_at": _later(30)}, "提前 15 日"),
         ({"matter": 3, "question": "倒序", "opens_at": _later(30), "closes_at": _later(16)}, "结束时间须晚于开始时间"),
         ({"matter": 12, "question": "无此事项", "opens_at": _later(16), "closes_at": _later(30)}, "matter"),
+        ({"matter": "x", "question": "乱填", "opens_at": "明天", "closes_at": _later(30)}, "matter"),
         ({"matter": 4, "question": "续聘物业", "opens_at": _later(16), "closes_at": _later(30)}, "党支部审议"),
     ])
     def test_bad_input_is_shown_and_nothing_is_written(self, client, world, data, message):
