@@ -361,10 +361,6 @@ def record_decision(*, actor, meeting: Meeting, text: str, in_favour) -> Decisio
 # --------------------------------------------------------------------------- removal and dissolution
 
 
-def _share(value) -> str:
-    return f"{value.numerator}/{value.denominator}"
-
-
 def motion_support(committee: Committee, *, members=(), owners=(), on: date) -> dict:
     """How much support a removal or dissolution proposal has, two ways (RULES.md §2):
     the share of members now seated, and the owners' share of the estate's votes.
@@ -374,7 +370,7 @@ def motion_support(committee: Committee, *, members=(), owners=(), on: date) -> 
     tally (a co-ownership is one head and one signature from a co-owner stands for it).
     """
     from .selectors import scope_holders
-    from .tally import DEVELOPER, YES, count_holders
+    from .tally import DEVELOPER, YES, count_holders, share_text
 
     rules = rules_for(committee.estate)
     seats = set(seated(committee).values_list("pk", flat=True))
@@ -389,7 +385,7 @@ def motion_support(committee: Committee, *, members=(), owners=(), on: date) -> 
     result = count_holders(holders, signed, quorum=(threshold, threshold), approval=rules.approval_thresholds(Matter.COMMITTEE))
     return {
         "members": f"{len(asking)}/{len(seats)}", "members_met": by_members,
-        "owners_area": _share(result.quorum_area), "owners_heads": _share(result.quorum_heads),
+        "owners_area": share_text(result.quorum_area), "owners_heads": share_text(result.quorum_heads),
         "owners_met": bool(signers) and result.quorum_met,
         "met": by_members or (bool(signers) and result.quorum_met),
     }

@@ -69,7 +69,7 @@ def _scope_rows(estate, *, buildings=None, on=None, held_by=None) -> list[tuple]
     from django.db.models.functions import Cast, Coalesce, Round
     from django.utils import timezone
 
-    from community.models import AREA_SOURCES, Ownership, Unit
+    from community.models import AREA_SOURCES, Ownership, Unit, in_force_q
     from community.rules import rules_for
 
     on = on or timezone.localdate()
@@ -81,8 +81,7 @@ def _scope_rows(estate, *, buildings=None, on=None, held_by=None) -> list[tuple]
         units = units.filter(pk__in=Ownership.objects.in_force(on).filter(owner=held_by).values("unit"))
     query = (
         units.annotate(
-            held=FilteredRelation("ownerships", condition=Q(ownerships__started_on__lte=on)
-                                  & (Q(ownerships__ended_on__isnull=True) | Q(ownerships__ended_on__gte=on))),
+            held=FilteredRelation("ownerships", condition=in_force_q(on, "ownerships__")),
             cents=Cast(Round(Coalesce(*AREA_SOURCES) * Value(100)), BigIntegerField()),
         )
         .order_by("pk")

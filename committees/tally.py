@@ -94,6 +94,11 @@ class TallyResult:
         return self.quorum_met and self.approved
 
 
+def share_text(value: Fraction) -> str:
+    """An exact share as stored and shown: "2/3"."""
+    return f"{value.numerator}/{value.denominator}"
+
+
 def _share(part, whole) -> Fraction:
     return Fraction(part) / Fraction(whole) if whole else Fraction(0)
 

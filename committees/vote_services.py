@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from decimal import Decimal
-from fractions import Fraction
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
@@ -26,7 +25,7 @@ from community.rules import rules_for
 from . import steward
 from .models import Ballot, Matter, Vote, VoteStatus
 from .selectors import scope_holders, scope_units
-from .tally import ABSTAIN, DEVELOPER, NO, YES, TallyResult, count_holders, holder_key, holder_of
+from .tally import ABSTAIN, DEVELOPER, NO, YES, TallyResult, count_holders, holder_key, holder_of, share_text
 
 NOT_ALLOWED = _("您没有权限进行此操作。")
 NOTICE_TOO_LATE = _("业主大会须提前 %(days)s 日通知：最早可于 %(day)s 开始表决。")
@@ -245,19 +244,15 @@ def count(vote: Vote) -> TallyResult:
     )
 
 
-def _fraction(value: Fraction) -> str:
-    return f"{value.numerator}/{value.denominator}"
-
-
 def figures(result: TallyResult) -> dict:
     """The tally as frozen JSON: exact shares as fractions, areas as decimal strings."""
     return {
         "eligible": {"area": str(result.eligible.area), "heads": result.eligible.heads},
         "participating": {"area": str(result.participating.area), "heads": result.participating.heads},
         "by_choice": {c: {"area": str(n.area), "heads": n.heads} for c, n in result.by_choice.items()},
-        "quorum_area": _fraction(result.quorum_area), "quorum_heads": _fraction(result.quorum_heads),
+        "quorum_area": share_text(result.quorum_area), "quorum_heads": share_text(result.quorum_heads),
         "quorum_met": result.quorum_met,
-        "approval_area": _fraction(result.approval_area), "approval_heads": _fraction(result.approval_heads),
+        "approval_area": share_text(result.approval_area), "approval_heads": share_text(result.approval_heads),
         "approved": result.approved, "decided": result.decided,
     }
 

@@ -107,7 +107,7 @@ def turnout(request, vote_id):
         except (ValidationError, PermissionDenied) as exc:
             messages.error(request, "；".join(getattr(exc, "messages", [str(exc)])))
         return redirect("committees:turnout", vote.pk)
-    now = timezone.now()
+    now, rules = timezone.now(), rules_for(vote.estate)
     if vote.status == "closed":
         live, result = None, vote.result
         shares = (Fraction(result["quorum_area"]), Fraction(result["quorum_heads"]))
@@ -120,7 +120,7 @@ def turnout(request, vote_id):
         "quorum_area_pct": _percent(shares[0]), "quorum_heads_pct": _percent(shares[1]),
         "refresh": vote.status == "open" and vote.opens_at <= now < vote.closes_at,
         "can_close": vote.status == "open" and now >= vote.closes_at,
-        "quorum_rules": (rules_for(vote.estate).vote_quorum_area, rules_for(vote.estate).vote_quorum_heads),
+        "quorum_rules": (rules.vote_quorum_area, rules.vote_quorum_heads),
     })
 
 
@@ -130,7 +130,7 @@ def convene(request, estate_id):
     estate = Estate.objects.filter(pk=estate_id).first()
     if estate is None or not access.can(request.user, access.CONVENE_VOTES, estate):
         raise Http404
-    reviews = steward.pending_reviews(estate)
+    reviews, rules = steward.pending_reviews(estate), rules_for(estate)
     form = VoteForm(request.POST or None, estate=estate, reviews=reviews)
     if request.method == "POST" and form.is_valid():
         try:
@@ -141,8 +141,8 @@ def convene(request, estate_id):
             messages.success(request, _("表决已发起，表决公告已起草，请在公告编辑中审核发布。"))
             return redirect("committees:turnout", vote.pk)
     return render(request, "committees/convene.html", {
-        "estate": estate, "form": form, "review_matters": [Matter(m).label for m in sorted(rules_for(estate).branch_review_matters)],
-        "notice_days": rules_for(estate).assembly_notice_days,
+        "estate": estate, "form": form, "review_matters": [Matter(m).label for m in sorted(rules.branch_review_matters)],
+        "notice_days": rules.assembly_notice_days,
     })
 
 

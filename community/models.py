@@ -378,12 +378,17 @@ class Owner(models.Model):
         return self.name
 
 
+def in_force_q(on: date, prefix: str = "") -> Q:
+    """In force on ``on``: from ``started_on`` to ``ended_on`` inclusive, a blank end open.
+    ``prefix`` reaches the dates through a relation (``"ownerships__"``)."""
+    return Q(**{f"{prefix}started_on__lte": on}) & (Q(**{f"{prefix}ended_on__isnull": True}) | Q(**{f"{prefix}ended_on__gte": on}))
+
+
 class InForceQuerySet(models.QuerySet):
     """Records in force from ``started_on`` to ``ended_on`` inclusive; a blank end is open."""
 
     def in_force(self, on: date | None = None):
-        on = on or timezone.localdate()
-        return self.filter(Q(started_on__lte=on), Q(ended_on__isnull=True) | Q(ended_on__gte=on))
+        return self.filter(in_force_q(on or timezone.localdate()))
 
 
 class Ownership(models.Model):
