@@ -6,6 +6,9 @@ or property company). A permission held on a node holds for everything below
 it: community staff who may ``view_registry`` on their community may view its
 grids, estates, buildings, units and the owners of those units. Property-company
 staff reach the estates their company serves under a contract in force today.
+Whoever manages an estate keeps its fee accounts (``keep_accounts``): company
+staff while the contract is in force, committee members only while their
+estate is self-managed (RULES.md §4).
 
 * ``can(user, perm, obj)``: may the user do ``perm`` on this object?
 * ``visible(user, perm, queryset)``: the rows of ``queryset`` the user may ``perm``.
@@ -50,6 +53,8 @@ PUBLISH_NOTICES = "publish_notices"
 RUN_EXAMS = "run_exams"
 CONVENE_VOTES = "convene_votes"
 REVIEW_FILINGS = "review_filings"
+KEEP_ACCOUNTS = "keep_accounts"
+APPROVE_SPENDING = "approve_spending"
 
 # The scope each role is held on, and what it grants there.
 ROLE_SCOPES = {
@@ -68,8 +73,8 @@ ROLE_PERMS = {
     Role.STREET_STAFF: (VIEW, PERSONAL, RUN_EXAMS, REVIEW_FILINGS),
     Role.COMMUNITY_STAFF: (VIEW, CHANGE, PERSONAL, DRAFT_NOTICES, PUBLISH_NOTICES, RUN_EXAMS, CONVENE_VOTES),
     Role.GRID_WORKER: (VIEW, CHANGE, PERSONAL),
-    Role.COMMITTEE_MEMBER: (VIEW, DRAFT_NOTICES, PUBLISH_NOTICES, CONVENE_VOTES),
-    Role.COMPANY_STAFF: (VIEW, DRAFT_NOTICES),
+    Role.COMMITTEE_MEMBER: (VIEW, DRAFT_NOTICES, PUBLISH_NOTICES, CONVENE_VOTES, KEEP_ACCOUNTS, APPROVE_SPENDING),
+    Role.COMPANY_STAFF: (VIEW, DRAFT_NOTICES, KEEP_ACCOUNTS),
     Role.MEDIATOR: (VIEW,),
 }
 # Roles that work in the staff pages and the Django admin.
@@ -145,13 +150,17 @@ def holds_anywhere(user, perm: str) -> bool:
     return user.is_superuser or bool(_grants(user, perm))
 
 
-def _scope_q(model, grants: dict[type, set[int]]) -> Q:
+def _scope_q(model, grants: dict[type, set[int]], perm: str = "") -> Q:
     q = Q(pk__in=[])
     for ancestor, path in _ancestor_paths(model):
+        estate_ref = "pk" if model is Estate else path.removesuffix("__pk").removesuffix("_id")
         if grants.get(ancestor):
-            q |= Q(**{f"{path}__in": grants[ancestor]})
+            held = Q(**{f"{path}__in": grants[ancestor]})
+            if ancestor is Estate and perm == KEEP_ACCOUNTS:
+                # A committee keeps the books only while its estate manages itself.
+                held &= Q(Exists(SelfManagementPeriod.objects.in_force().filter(estate=OuterRef(estate_ref))))
+            q |= held
         if ancestor is Estate and grants.get(PropertyCompany):
-            estate_ref = "pk" if model is Estate else path.removesuffix("__pk").removesuffix("_id")
             in_force = ServiceContract.objects.in_force(timezone.localdate()).filter(
                 estate=OuterRef(estate_ref), company__in=grants[PropertyCompany]
             )
@@ -182,11 +191,11 @@ def visible(user, perm: str, queryset: QuerySet) -> QuerySet:
         # and from below (a grant somewhere inside it), so filters can name it.
         down = _ancestor_paths(Estate)
         path_from_estate = next(p for m, p in down if m is model)
-        inside = Estate.objects.filter(_scope_q(Estate, grants)).values(path_from_estate)
-        return queryset.filter(_scope_q(model, grants) | Q(pk__in=inside))
+        inside = Estate.objects.filter(_scope_q(Estate, grants, perm)).values(path_from_estate)
+        return queryset.filter(_scope_q(model, grants, perm) | Q(pk__in=inside))
     if model not in PARENT and model is not Estate:
         raise TypeError(f"access rules do not cover {model.__name__}")
-    return queryset.filter(_scope_q(model, grants))
+    return queryset.filter(_scope_q(model, grants, perm))
 
 
 def can(user, perm: str, obj) -> bool:

@@ -29,6 +29,11 @@ def area_field(verbose_name, **kwargs):
     return models.DecimalField(verbose_name, max_digits=10, decimal_places=2, **kwargs)
 
 
+def money_field(verbose_name, **kwargs):
+    """Money in yuan: Decimal with two places, wide enough for a district's yearly totals."""
+    return models.DecimalField(verbose_name, max_digits=14, decimal_places=2, **kwargs)
+
+
 USCC_INVALID = _("统一社会信用代码无效：应为 18 位，且校验位正确（GB 32100-2015）。")
 RESIDENT_ID_INVALID = _("居民身份证号码无效：应为 18 位，出生日期真实，且校验位正确。")
 MOBILE_INVALID = _("手机号码无效：应为以 1 开头的 11 位数字。")
@@ -62,6 +67,8 @@ REGISTRY_PERMS = (
     ("run_exams", _("组织培训考试、查看成绩")),
     ("convene_votes", _("召集业主表决、录入纸质表决票")),
     ("review_filings", _("审查业主委员会备案")),
+    ("keep_accounts", _("收费记账、提出支出申请")),
+    ("approve_spending", _("审批支出、发布收支报表")),
 )
 
 
@@ -434,7 +441,7 @@ class PropertyCompany(models.Model):
         verbose_name_plural = _("物业服务企业")
         ordering = ["name"]
         # Company staff see and draft for the estates their company serves.
-        permissions = (REGISTRY_PERMS[0], REGISTRY_PERMS[3])
+        permissions = (REGISTRY_PERMS[0], REGISTRY_PERMS[3], REGISTRY_PERMS[8])
 
     def __str__(self):
         return self.name

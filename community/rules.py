@@ -146,6 +146,9 @@ RULE_SPECS: tuple[RuleSpec, ...] = (
     RuleSpec("price_change_notice_months", "int", 1, "调价提前公示（月）", "明码标价规定 [inferred]"),
     RuleSpec("price_hotline", "text", "12358", "价格举报电话", "明码标价规定 [quoted]"),
     RuleSpec("fee_disclosure_months", "int", 12, "酬金制收支公布间隔（月）", "物业服务收费管理办法 [quoted]"),
+    RuleSpec("expenditure_approval", "threshold", "≥1/2", "支出审批：全体委员同意占比", "指导规则（委员会决定） [inferred]"),
+    RuleSpec("expenditure_vote_above", "int", 100000, "单笔支出超过此金额（元）须经业主表决", "[inferred]"),
+    RuleSpec("arrears_demand_days", "int", 30, "书面催交后给予的合理期限（日）", "民法典第944条 [text]"),
     # §5 Mediation, People's Mediation Law
     RuleSpec("mediation_committee_min", "int", 3, "调解委员会最少人数", "人民调解法第8条 [text]"),
     RuleSpec("mediation_committee_max", "int", 9, "调解委员会最多人数", "人民调解法第8条 [text]"),

@@ -48,6 +48,8 @@ INSTALLED_APPS = [
     "community",
     "cms",
     "committees",
+    "fees",
+    "pgtrigger",
     "wagtail.documents",
     "wagtail.images",
     "wagtail.search",

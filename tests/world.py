@@ -47,7 +47,8 @@ def world(db):
     e5 = EstateFactory(name="另一区")
     today = timezone.localdate()
     company_a, company_b = CompanyFactory(), CompanyFactory()
-    contract(e1, company_a, starts_on=date(2020, 1, 1), ends_on=today + timedelta(days=365))
+    # 江滨豪园 is a pilot of 收支分离: a 酬金制 contract, so its income and expenditure ledgers are kept apart.
+    contract(e1, company_a, starts_on=date(2020, 1, 1), ends_on=today + timedelta(days=365), mode="remuneration")
     contract(e3, company_b, starts_on=date(2020, 1, 1), ends_on=today + timedelta(days=365))
     resident = OwnerFactory(name="张三丰", mobile="13912345678")
     unit = UnitFactory(building__estate=e1, room="101")

@@ -1,0 +1,104 @@
+"""Money arithmetic for fees: plain Python, integer cents, no Django.
+
+* ``cents`` / ``yuan`` convert between Decimal yuan and integer cents.
+* ``monthly_cents`` prices one fee item for a whole month (rate × quantity,
+  rounded half up to the cent, as a receipt would show it).
+* ``split`` divides an amount in proportion to weights by the largest remainder:
+  the parts always add up to the whole, and a leftover cent goes to the part
+  that lost the most to rounding (the earlier part on a tie).
+* ``spans`` cuts a month where the set of owners changes, so each owner is
+  billed for their own days.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+
+CENT = Decimal("0.01")
+
+
+def cents(amount: Decimal) -> int:
+    if not isinstance(amount, Decimal):
+        raise TypeError("money is Decimal, never float")
+    return int((amount * 100).to_integral_value(rounding=ROUND_HALF_UP))
+
+
+def yuan(value: int) -> Decimal:
+    return (Decimal(value) / 100).quantize(CENT)
+
+
+def monthly_cents(rate: Decimal, quantity: Decimal) -> int:
+    """A whole month of one item: rate (yuan per m², unit or space) × quantity, to the cent."""
+    return cents(rate * quantity)
+
+
+def split(total: int, weights: Sequence[int]) -> list[int]:
+    """``total`` cents in proportion to ``weights`` (non-negative integers), summing exactly to ``total``."""
+    if total < 0 or any(w < 0 for w in weights):
+        raise ValueError("split takes a non-negative total and weights")
+    whole = sum(weights)
+    if whole == 0:
+        raise ValueError("nothing to split by")
+    parts = [total * w // whole for w in weights]
+    remainders = [total * w % whole for w in weights]
+    left = total - sum(parts)
+    for index in sorted(range(len(weights)), key=lambda i: (-remainders[i], i))[:left]:
+        parts[index] += 1
+    return parts
+
+
+def month_bounds(period: date) -> tuple[date, date]:
+    first = period.replace(day=1)
+    following = (first.replace(day=28) + timedelta(days=4)).replace(day=1)
+    return first, following - timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class Span:
+    starts_on: date
+    ends_on: date
+    holders: tuple  # the ownership keys in force on every day of the span; () when nobody holds the unit
+
+    @property
+    def days(self) -> int:
+        return (self.ends_on - self.starts_on).days + 1
+
+
+def spans(period: date, holdings: Iterable[tuple[object, date, date | None]]) -> list[Span]:
+    """Cut the month of ``period`` into spans over which the same holdings are in force.
+
+    ``holdings`` are (key, started_on, ended_on or None), ended_on inclusive.
+    """
+    first, last = month_bounds(period)
+    holdings = [(key, start, end) for key, start, end in holdings if start <= last and (end is None or end >= first)]
+    cuts = {first, last + timedelta(days=1)}
+    for _key, start, end in holdings:
+        if first < start <= last:
+            cuts.add(start)
+        if end is not None and first <= end < last:
+            cuts.add(end + timedelta(days=1))
+    edges = sorted(cuts)
+    result = []
+    for begin, after in zip(edges, edges[1:]):
+        end = after - timedelta(days=1)
+        holders = tuple(sorted(
+            (key for key, start, stop in holdings if start <= begin and (stop is None or stop >= end)), key=str
+        ))
+        if result and result[-1].holders == holders:
+            result[-1] = Span(result[-1].starts_on, end, holders)
+        else:
+            result.append(Span(begin, end, holders))
+    return result
+
+
+def bill_parts(monthly: int, month_spans: Sequence[Span]) -> list[tuple[Span, int]]:
+    """The month's amount shared by days among the spans that have holders.
+
+    The month is split over all its days first, so the parts of the held spans
+    are exactly what those days are worth; days nobody held are not billed.
+    """
+    parts = split(monthly, [span.days for span in month_spans])
+    return [(span, part) for span, part in zip(month_spans, parts) if span.holders]

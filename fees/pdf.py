@@ -1,0 +1,177 @@
+"""The fee documents as PDFs: disclosure statements, receipts and written demands.
+
+Built on community/pdf.py (the embedded CJK font, fingerprints). A statement
+prints every row a selector gives it, its totals, "page x / y", the estate and
+period on every page, and the fingerprint with a QR code to the verify page.
+"""
+
+from __future__ import annotations
+
+from io import BytesIO
+
+from reportlab.graphics.barcode.qr import QrCodeWidget
+from reportlab.graphics.shapes import Drawing
+from reportlab.lib import colors
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.pdfgen import canvas as pdfcanvas
+from reportlab.platypus import LongTable, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+from community.pdf import cjk_font, grouped
+
+from .models import Ledger
+
+MARGIN = 15 * mm
+COLUMNS = [24 * mm, 20 * mm, 22 * mm, 58 * mm, 34 * mm, 22 * mm]
+SHORT = 22  # characters a description cell holds on one line; longer ones wrap
+
+
+def _numbered(header: str, footer: str):
+    """A canvas class that prints the header, footer and "第 x / y 页" once the page count is known."""
+    font = cjk_font()
+
+    class NumberedCanvas(pdfcanvas.Canvas):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self._pages = []
+
+        def showPage(self):  # noqa: N802 (reportlab's name)
+            self._pages.append(dict(self.__dict__))
+            self._startPage()
+
+        def save(self):
+            total = len(self._pages)
+            for state in self._pages:
+                self.__dict__.update(state)
+                width, height = self._pagesize
+                self.setFont(font, 8)
+                self.drawString(MARGIN, height - 10 * mm, header)
+                self.drawRightString(width - MARGIN, 8 * mm, f"第 {self._pageNumber} / {total} 页")
+                self.drawString(MARGIN, 8 * mm, footer)
+                super().showPage()
+            super().save()
+
+    return NumberedCanvas
+
+
+def _qr(url: str, size: float) -> Drawing:
+    widget = QrCodeWidget(url)
+    x0, y0, x1, y1 = widget.getBounds()
+    drawing = Drawing(size, size, transform=[size / (x1 - x0), 0, 0, size / (y1 - y0), 0, 0])
+    drawing.add(widget)
+    return drawing
+
+
+def _style(font: str, header_rows: int = 1) -> TableStyle:
+    return TableStyle([
+        ("FONT", (0, 0), (-1, -1), font, 8),
+        ("GRID", (0, 0), (-1, -1), 0.25, colors.grey),
+        ("BACKGROUND", (0, 0), (-1, header_rows - 1), colors.HexColor("#eeeeee")),
+        ("ALIGN", (-1, 0), (-1, -1), "RIGHT"),
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ("TOPPADDING", (0, 0), (-1, -1), 1.5),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), 1.5),
+    ])
+
+
+def statement_pdf(data, *, verify_url: str) -> bytes:
+    """``data`` is a ``fees.selectors.StatementData``."""
+    font = cjk_font()
+    body = ParagraphStyle("body", fontName=font, fontSize=9, leading=13)
+    title = ParagraphStyle("title", fontName=font, fontSize=15, leading=20)
+    cell = ParagraphStyle("cell", fontName=font, fontSize=8, leading=10)
+    buffer = BytesIO()
+    doc = SimpleDocTemplate(buffer, pagesize=A4, leftMargin=MARGIN, rightMargin=MARGIN, topMargin=16 * mm, bottomMargin=14 * mm,
+                            title=f"{data.estate} {data.label} 收支公开报表")
+    money = lambda value: "—" if value is None else f"{value:,.2f}"  # noqa: E731
+    summary = [
+        ["记账主体", data.keeper, "方式", data.mode_label],
+        ["期初结余", money(data.opening), "本期收入合计", money(data.income_total)],
+        ["本期支出合计", money(data.spending_total), "期末结余", money(data.closing)],
+    ]
+    summary_table = Table(summary, colWidths=[26 * mm, 58 * mm, 28 * mm, 38 * mm])
+    summary_table.setStyle(TableStyle([("FONT", (0, 0), (-1, -1), font, 9), ("GRID", (0, 0), (-1, -1), 0.25, colors.grey)]))
+    head = Table([[summary_table, _qr(verify_url, 30 * mm)]], colWidths=[152 * mm, 32 * mm])
+    story = [
+        Paragraph(f"{data.estate} {data.label} 物业费收支公开报表", title),
+        Paragraph(f"期间：{data.start.isoformat()} 至 {data.end.isoformat()}", body),
+        Spacer(1, 3 * mm), head, Spacer(1, 3 * mm),
+    ]
+    totals = [["账簿", "类别", "合计（元）"]] + [[t.ledger, t.label, money(t.amount)] for t in data.category_totals]
+    totals_table = Table(totals, colWidths=[40 * mm, 60 * mm, 40 * mm])
+    totals_table.setStyle(_style(font))
+    story += [Paragraph("分类合计", body), totals_table, Spacer(1, 4 * mm)]
+    ledgers = [Ledger.INCOME] if data.mode == "collection" else [Ledger.INCOME, Ledger.EXPENDITURE]
+    for ledger in ledgers:
+        rows = data.rows_of(ledger)
+        total = data.income_total if ledger == Ledger.INCOME else data.spending_total
+        table_rows = [["凭证号", "日期", "类别", "摘要", "对方单位", "金额（元）"]]
+        for row in rows:
+            description = row.description if len(row.description) <= SHORT else Paragraph(row.description, cell)
+            party = row.counterparty if len(row.counterparty) <= 12 else Paragraph(row.counterparty, cell)
+            table_rows.append([row.voucher, row.date.isoformat(), row.category, description, party, money(row.amount)])
+        table_rows.append([f"{Ledger(ledger).label}合计", "", "", f"共 {len(rows)} 笔", "", money(total)])
+        table = LongTable(table_rows, colWidths=COLUMNS, repeatRows=1)
+        style = _style(font)
+        style.add("SPAN", (0, -1), (2, -1))
+        table.setStyle(style)
+        story += [Paragraph(f"{Ledger(ledger).label}明细", body), table, Spacer(1, 4 * mm)]
+    story.append(Paragraph(f"数字指纹：{grouped(data.fingerprint)}<br/>扫描二维码或访问以下网址，核对本报表与系统中的账目是否一致：<br/>{verify_url}", body))
+    header = f"{data.estate} · {data.label} · {data.start.isoformat()} 至 {data.end.isoformat()}"
+    footer = f"指纹 {data.fingerprint[:16]}…"
+    doc.build(story, canvasmaker=_numbered(header, footer))
+    return buffer.getvalue()
+
+
+def _simple(title_text: str, lines: list[str], table_rows: list[list[str]] | None, closing: list[str], *, header: str) -> bytes:
+    font = cjk_font()
+    body = ParagraphStyle("body", fontName=font, fontSize=10, leading=16)
+    title = ParagraphStyle("title", fontName=font, fontSize=16, leading=22, alignment=1)
+    buffer = BytesIO()
+    doc = SimpleDocTemplate(buffer, pagesize=A4, leftMargin=MARGIN * 1.3, rightMargin=MARGIN * 1.3, title=title_text)
+    story = [Paragraph(title_text, title), Spacer(1, 5 * mm)] + [Paragraph(line, body) for line in lines]
+    if table_rows:
+        table = LongTable(table_rows, colWidths=[30 * mm, 40 * mm, 45 * mm, 35 * mm], repeatRows=1)
+        table.setStyle(_style(font))
+        story += [Spacer(1, 3 * mm), table, Spacer(1, 3 * mm)]
+    story += [Paragraph(line, body) for line in closing]
+    doc.build(story, canvasmaker=_numbered(header, ""))
+    return buffer.getvalue()
+
+
+def receipt_pdf(payment, allocations) -> bytes:
+    estate = payment.unit.building.estate
+    rows = [["账期", "收费项目", "计费日期", "本次核销（元）"]] + [
+        [f"{a.bill.period:%Y-%m}", a.bill.item.name, f"{a.bill.starts_on:%m-%d}—{a.bill.ends_on:%m-%d}", f"{a.amount:,.2f}"]
+        for a in allocations
+    ]
+    lines = [
+        f"收据编号：{estate.code}-{payment.receipt_no}",
+        f"小区：{estate.name}　房屋：{payment.unit}",
+        f"交款人：{payment.payer}",
+        f"金额：{payment.amount:,.2f} 元　方式：{payment.get_method_display()}　收款日期：{payment.paid_on.isoformat()}",
+    ]
+    if payment.backdated:
+        lines.append(f"补登：登记于 {payment.recorded_at:%Y-%m-%d}，原因：{payment.note}")
+    closing = [f"收款单位：{payment.ledger_entry.keeper if hasattr(payment, 'ledger_entry') else ''}",
+               f"入账凭证：{payment.ledger_entry.voucher if hasattr(payment, 'ledger_entry') else ''}"]
+    return _simple("物业服务费收据", lines, rows, closing, header=f"{estate.name} 收据 {payment.receipt_no}")
+
+
+def demand_letter_pdf(letter, bills, *, keeper: str) -> bytes:
+    estate = letter.estate
+    rows = [["账期", "收费项目", "应缴业主", "未缴（元）"]] + [
+        [f"{b.period:%Y-%m}", b.item.name, b.addressee, f"{b.owed:,.2f}"] for b in bills
+    ]
+    lines = [
+        f"致：{letter.addressee or '房屋业主'}（{estate.name} {letter.unit}）",
+        f"截至 {letter.issued_at:%Y年%m月%d日}，您名下的上述房屋尚有物业服务费 {letter.amount:,.2f} 元未缴纳，明细如下：",
+    ]
+    closing = [
+        f"请于 {letter.pay_by:%Y年%m月%d日} 前缴纳。如对账单有异议，请在此期限内与我们联系核对。",
+        "依照《中华人民共和国民法典》第九百四十四条，逾期仍不缴纳的，物业服务人可以依法提起诉讼或者申请仲裁；"
+        "物业服务人不得采取停止供电、供水、供热、供燃气等方式催交物业费。",
+        f"催交单位：{keeper}　　{letter.issued_at:%Y年%m月%d日}",
+    ]
+    return _simple("物业服务费书面催交通知书", lines, rows, closing, header=f"{estate.name} 催交通知书 {letter.pk}")

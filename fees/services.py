@@ -1,0 +1,613 @@
+"""Every change to fees, payments, ledgers and statements goes through here.
+
+Who keeps an estate's books follows who manages it (``books``):
+* a company under a 酬金制 contract keeps the income and expenditure ledgers apart
+  for the owners (收支分离);
+* a company under a 包干制 contract keeps its surplus and bears its losses, so
+  only the collection (the income ledger) is disclosed, and nothing is spent
+  through the expenditure ledger;
+* a self-managed estate keeps both ledgers under its committee.
+
+Ledger entries are appended with a voucher number taken from a counter row
+locked in the same transaction (community.sequences), so a rolled-back entry
+leaves no gap. A period covered by a published statement is closed: nothing
+more may be dated in it, so a published fingerprint stays true.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal, InvalidOperation
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.db.models import Max, Q, Sum
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from cms import services as cms
+from committees import vote_services
+from committees.committee_services import ACTIVE, ILLEGAL_MOVE, IllegalTransition, seated
+from committees.models import Committee, Matter, VoteStatus
+from community import access
+from community.legaltime import last_day_after_days, last_day_after_months
+from community.models import ContractMode, Estate, Ownership, SelfManagementPeriod, ServiceContract, Unit
+from community.rules import rules_for
+from community.sequences import next_number
+
+from . import apportion, pdf, selectors
+from .selectors import COLLECTION, SEPARATED, Books, books  # noqa: F401 (COLLECTION is part of this API)
+from .models import (
+    INCOME_CATEGORIES,
+    SPENDING_CATEGORIES,
+    Allocation,
+    Bill,
+    BillingRun,
+    Category,
+    DemandLetter,
+    Expenditure,
+    ExpenditureStatus,
+    FeeItem,
+    FeeSchedule,
+    ItemKind,
+    Ledger,
+    LedgerEntry,
+    ParkingSpace,
+    Payment,
+    PeriodKind,
+    PriceType,
+    Statement,
+    period_label,
+)
+
+NOT_ALLOWED = _("您没有权限进行此操作。")
+NOBODY_MANAGES = _("%(day)s 本小区既无物业服务合同，也未自行管理，没有记账主体。")
+NOT_FIRST_OF_MONTH = _("收费标准须自某月 1 日起执行。")
+PRICE_NOTICE_TOO_SHORT = _("调价须提前 %(months)s 个月公示：今天公示，最早自 %(day)s 起执行。")
+SCHEDULE_EXISTS = _("%(day)s 起执行的收费标准已经公示，不能修改；请另行公示新的收费标准。")
+NO_ITEMS = _("收费标准至少要有一个收费项目。")
+BAD_ITEM = _("收费项目“%(name)s”无效：%(error)s")
+DUPLICATE_ITEM = _("收费项目名称重复：%(name)s。")
+MISSING_FIELD = _("请填写“%(field)s”：明码标价须公示此项。")
+NO_SCHEDULE = _("%(period)s 没有执行中的收费标准，无法出账。")
+FUTURE_PERIOD = _("不能为尚未开始的月份出账（%(period)s）。")
+BAD_AMOUNT = _("金额须为大于 0 的数字，最多两位小数。")
+FUTURE_PAYMENT = _("收款日期不能晚于今天。")
+BACKDATED_NEEDS_NOTE = _("补登以前日期的收款须在备注中说明原因。")
+NO_BILLS = _("请选择要核销的账单。")
+FOREIGN_BILL = _("所选账单不属于房屋 %(unit)s。")
+OVERPAID = _("收款金额 %(amount)s 元超过所选账单未缴金额 %(open)s 元。")
+NO_PAYER = _("请填写交款人。")
+PERIOD_CLOSED = _("%(day)s 所在期间的收支报表已公布，不能再记入该期间；请按今天的日期入账并在摘要中说明。")
+WRONG_CATEGORY = _("类别“%(category)s”不属于%(ledger)s。")
+NO_DESCRIPTION = _("请填写摘要。")
+ALREADY_REVERSED = _("凭证 %(voucher)s 已经冲销过。")
+CANNOT_REVERSE_REVERSAL = _("冲销凭证不能再冲销；如需更正，请重新入账。")
+PAYMENT_ENTRY = _("收款分录随收款登记产生，不能单独冲销。")
+NO_REASON = _("请写明理由。")
+NOT_SEPARATED = _("包干制小区的支出由物业企业自负盈亏，不通过业主的支出账。")
+NO_PAYEE = _("请填写收款单位和用途。")
+NO_COMMITTEE = _("本小区没有在任的业主委员会，支出无法审批。")
+NOT_MEMBERS = _("同意的须是本届在任委员。")
+REFUSAL_NEEDS_REASON = _("同意的委员未达到全体委员的 %(share)s（%(n)s / %(total)s 人），不予批准须写明理由。")
+NOT_AWAITING_VOTE = _("该支出不需要或已经完成业主表决。")
+VOTE_NOT_CLOSED = _("业主表决尚未结束计票。")
+PERIOD_NOT_OVER = _("%(label)s 尚未结束，不能发布报表。")
+STATEMENT_EXISTS = _("%(label)s 的报表已经发布。")
+BAD_PERIOD = _("报表期间的起始日期无效。")
+NO_ARREARS = _("房屋 %(unit)s 没有欠费。")
+
+# --------------------------------------------------------------------------- who keeps the books
+
+def _require(actor, perm: str, obj) -> None:
+    if actor is not None and not access.can(actor, perm, obj):
+        raise PermissionDenied(NOT_ALLOWED)
+
+
+def _money(value) -> Decimal:
+    try:
+        amount = Decimal(str(value).strip())
+    except (InvalidOperation, ValueError):
+        raise ValidationError(BAD_AMOUNT) from None
+    if not amount.is_finite() or amount <= 0 or amount != amount.quantize(apportion.CENT):
+        raise ValidationError(BAD_AMOUNT)
+    return amount
+
+
+def _today(now: datetime | None) -> date:
+    return timezone.localdate(now or timezone.now())
+
+
+def _lock(queryset) -> list:
+    """Lock rows in primary-key order, so two transactions never wait on each other in a cycle."""
+    return list(queryset.select_for_update(of=("self",)).order_by("pk"))
+
+
+# --------------------------------------------------------------------------- schedules
+
+BOARD_FIELDS = ("provider", "service_content", "service_standard", "billing_method", "legal_basis")
+
+
+@transaction.atomic
+def publish_schedule(
+    *, actor, estate: Estate, effective_from: date, items, service_content: str, service_standard: str,
+    billing_method: str, billing_starts_on: date, price_type: str, legal_basis: str, now: datetime | None = None,
+) -> FeeSchedule:
+    """Publish a price list with every field of the price display (明码标价).
+
+    ``items`` are (name, kind, rate). The estate's first schedule may apply at once;
+    a change applies no earlier than the rule set's notice months after today.
+    """
+    _require(actor, access.KEEP_ACCOUNTS, estate)
+    now = now or timezone.now()
+    today = _today(now)
+    Estate.objects.select_for_update().filter(pk=estate.pk).first()
+    if effective_from.day != 1:
+        raise ValidationError(NOT_FIRST_OF_MONTH)
+    keeper = books(estate, effective_from)
+    if keeper is None:
+        raise ValidationError(NOBODY_MANAGES, params={"day": effective_from})
+    if FeeSchedule.objects.filter(estate=estate, effective_from=effective_from).exists():
+        raise ValidationError(SCHEDULE_EXISTS, params={"day": effective_from})
+    if FeeSchedule.objects.filter(estate=estate).exists():
+        months = rules_for(estate).price_change_notice_months
+        earliest = last_day_after_months(today, months)
+        if effective_from < earliest:
+            first = earliest if earliest.day == 1 else (earliest.replace(day=28) + timedelta(days=4)).replace(day=1)
+            raise ValidationError(PRICE_NOTICE_TOO_SHORT, params={"months": months, "day": first})
+    schedule = FeeSchedule(
+        estate=estate, contract=keeper.contract, provider=keeper.keeper, service_content=service_content.strip(),
+        service_standard=service_standard.strip(), billing_method=billing_method.strip(),
+        billing_starts_on=billing_starts_on, price_type=price_type, legal_basis=legal_basis.strip(),
+        hotline=rules_for(estate).price_hotline, effective_from=effective_from, published_at=now, published_by=actor,
+    )
+    for field in BOARD_FIELDS:
+        if not getattr(schedule, field):
+            raise ValidationError(MISSING_FIELD, params={"field": FeeSchedule._meta.get_field(field).verbose_name})
+    if price_type not in PriceType.values:
+        raise ValidationError(MISSING_FIELD, params={"field": FeeSchedule._meta.get_field("price_type").verbose_name})
+    items = list(items)
+    if not items:
+        raise ValidationError(NO_ITEMS)
+    built, names = [], set()
+    for name, kind, rate in items:
+        name = (name or "").strip()
+        if name in names:
+            raise ValidationError(DUPLICATE_ITEM, params={"name": name})
+        names.add(name)
+        try:
+            amount = _money(rate)
+        except ValidationError:
+            raise ValidationError(BAD_ITEM, params={"name": name, "error": BAD_AMOUNT}) from None
+        if not name or kind not in ItemKind.values:
+            raise ValidationError(BAD_ITEM, params={"name": name or "?", "error": _("名称和计费单位必填。")})
+        built.append(FeeItem(name=name, kind=kind, rate=amount))
+    schedule.save()
+    for item in built:
+        item.schedule = schedule
+    FeeItem.objects.bulk_create(built)
+    lines = "\n".join(f"{i.name}：{i.rate} {ItemKind(i.kind).label}" for i in built)
+    schedule.notice = cms.draft_notice(
+        estate=estate, category="finance", title=f"{estate.name}物业服务收费标准公示（{effective_from:%Y年%m月%d日}起执行）",
+        body=(
+            f"收费主体：{schedule.provider}\n服务内容：{schedule.service_content}\n服务标准：{schedule.service_standard}\n"
+            f"计费方式：{schedule.billing_method}，{schedule.billing_starts_on:%Y年%m月%d日}起计费\n"
+            f"价格管理形式：{PriceType(price_type).label}\n收费依据：{schedule.legal_basis}\n{lines}\n"
+            f"价格举报电话：{schedule.hotline}"
+        ),
+        publicity_days=max(1, (effective_from - today).days + 1) if effective_from > today else None,
+        source=f"fees.FeeSchedule:{schedule.pk}",
+    )
+    schedule.save(update_fields=["notice"])
+    return schedule
+
+
+def schedule_in_force(estate: Estate, on: date) -> FeeSchedule | None:
+    return FeeSchedule.objects.filter(estate=estate, effective_from__lte=on).order_by("-effective_from").first()
+
+
+# --------------------------------------------------------------------------- billing
+
+
+def _month(period: date) -> date:
+    return period.replace(day=1)
+
+
+@transaction.atomic
+def run_billing(*, actor, estate: Estate, period: date, progress=None, now: datetime | None = None) -> BillingRun | None:
+    """Bill every unit of the estate for the month of ``period`` from the schedule in force.
+
+    Idempotent: a bill that exists (same unit, item, month and first day) is never made
+    again, and a run that finds nothing new returns None and writes nothing.
+    A unit that changed hands in the month is billed to each owner for their days
+    (``apportion.bill_parts``); days with no registered owner are not billed.
+    ``progress`` wraps the iteration over units (tqdm in the command).
+    """
+    _require(actor, access.KEEP_ACCOUNTS, estate)
+    period = _month(period)
+    if period > _month(_today(now)):
+        raise ValidationError(FUTURE_PERIOD, params={"period": f"{period:%Y-%m}"})
+    Estate.objects.select_for_update().filter(pk=estate.pk).first()  # one run per estate at a time
+    schedule = schedule_in_force(estate, period)
+    if schedule is None:
+        raise ValidationError(NO_SCHEDULE, params={"period": f"{period:%Y年%m月}"})
+    items = list(schedule.items.all())
+    first, last = apportion.month_bounds(period)
+    units = list(
+        Unit.objects.filter(building__estate=estate).with_effective_area().order_by("building_id", "room").values_list("pk", "effective_area_db")
+    )
+    holdings: dict[int, list] = {}
+    for unit_id, owner_id, name, start, end in (
+        Ownership.objects.filter(unit__building__estate=estate, started_on__lte=last)
+        .filter(Q(ended_on__isnull=True) | Q(ended_on__gte=first))
+        .values_list("unit_id", "owner_id", "owner__name", "started_on", "ended_on")
+    ):
+        holdings.setdefault(unit_id, []).append(((owner_id, name), start, end))
+    spaces: dict[int, int] = {}
+    for unit_id in ParkingSpace.objects.filter(estate=estate, unit__isnull=False).values_list("unit_id", flat=True):
+        spaces[unit_id] = spaces.get(unit_id, 0) + 1
+    existing = set(Bill.objects.filter(estate=estate, period=period).values_list("unit_id", "item_id", "starts_on"))
+    run = BillingRun(estate=estate, period=period, started_by=actor, started_at=now or timezone.now())
+    bills: list[Bill] = []
+    for unit_id, area in (progress or (lambda rows, **kw: rows))(units, desc=f"{estate.name} {period:%Y-%m}", unit="户"):
+        held = holdings.get(unit_id)
+        if not held:
+            continue
+        parts_by_quantity = {}
+        month_spans = apportion.spans(period, held)
+        for item in items:
+            quantity = area if item.kind == ItemKind.PER_AREA else Decimal(spaces.get(unit_id, 0) if item.kind == ItemKind.PARKING else 1)
+            if not quantity:
+                continue
+            monthly = apportion.monthly_cents(item.rate, quantity)
+            if monthly not in parts_by_quantity:
+                parts_by_quantity[monthly] = apportion.bill_parts(monthly, month_spans)
+            for span, part in parts_by_quantity[monthly]:
+                if (unit_id, item.pk, span.starts_on) in existing:
+                    continue
+                bills.append(Bill(
+                    estate=estate, unit_id=unit_id, item=item, period=period, starts_on=span.starts_on,
+                    ends_on=span.ends_on, quantity=quantity, amount=apportion.yuan(part),
+                    addressee="、".join(name for _key, name in span.holders), run=run,
+                ))
+    if not bills:
+        return None
+    run.bills_created = len(bills)
+    run.amount = apportion.yuan(sum(apportion.cents(b.amount) for b in bills))
+    run.save()
+    Bill.objects.bulk_create(bills, batch_size=2000)
+    return run
+
+
+def outstanding(bill_ids) -> dict[int, Decimal]:
+    """{bill id: amount still owed}, from the bills and their allocations."""
+    rows = Bill.objects.filter(pk__in=bill_ids).annotate(paid=Sum("allocations__amount")).values_list("pk", "amount", "paid")
+    return {pk: amount - (paid or 0) for pk, amount, paid in rows}
+
+
+# --------------------------------------------------------------------------- ledgers
+
+
+def closed_until(estate: Estate) -> date | None:
+    """The last day of the latest published statement: nothing may be dated on or before it."""
+    return Statement.objects.filter(estate=estate).aggregate(last=Max("ends_on"))["last"]
+
+
+def _post(*, actor, estate: Estate, ledger: str, category: str, amount: Decimal, entry_date: date, description: str,
+          counterparty: str = "", keeper: Books, now: datetime | None = None, **links) -> LedgerEntry:
+    """Append one entry with the next voucher number of its ledger and year. Runs inside the caller's transaction."""
+    allowed = INCOME_CATEGORIES if ledger == Ledger.INCOME else SPENDING_CATEGORIES
+    if category not in allowed:
+        raise ValidationError(WRONG_CATEGORY, params={"category": category, "ledger": Ledger(ledger).label})
+    closed = closed_until(estate)
+    if closed is not None and entry_date <= closed:
+        raise ValidationError(PERIOD_CLOSED, params={"day": entry_date})
+    number = next_number(f"ledger:{estate.pk}:{ledger}", entry_date.year)
+    return LedgerEntry.objects.create(
+        estate=estate, ledger=ledger, year=entry_date.year, number=number, entry_date=entry_date, category=category,
+        description=description, counterparty=counterparty, amount=amount, keeper=keeper.keeper,
+        recorded_at=now or timezone.now(), recorded_by=actor, **links,
+    )
+
+
+def _books_or_refuse(estate: Estate, on: date) -> Books:
+    keeper = books(estate, on)
+    if keeper is None:
+        raise ValidationError(NOBODY_MANAGES, params={"day": on})
+    return keeper
+
+
+@transaction.atomic
+def record_payment(
+    *, actor, unit: Unit, amount, paid_on: date, method: str, payer: str, bills, note: str = "", now: datetime | None = None,
+) -> Payment:
+    """Receive money for some of a unit's bills, oldest first; issue the receipt; post the income.
+
+    Partial payment leaves the rest of the last bill open. A payment dated before today
+    is a back-dated entry: it is flagged and must say why.
+    """
+    estate = unit.building.estate
+    _require(actor, access.KEEP_ACCOUNTS, estate)
+    now = now or timezone.now()
+    today = _today(now)
+    amount = _money(amount)
+    if paid_on > today:
+        raise ValidationError(FUTURE_PAYMENT)
+    backdated = paid_on < today
+    if backdated and not note.strip():
+        raise ValidationError(BACKDATED_NEEDS_NOTE)
+    if not payer.strip():
+        raise ValidationError(NO_PAYER)
+    bill_ids = sorted({b.pk if hasattr(b, "pk") else int(b) for b in bills})
+    if not bill_ids:
+        raise ValidationError(NO_BILLS)
+    locked = _lock(Bill.objects.filter(pk__in=bill_ids))
+    if len(locked) != len(bill_ids) or any(b.unit_id != unit.pk for b in locked):
+        raise ValidationError(FOREIGN_BILL, params={"unit": unit})
+    owed = outstanding(bill_ids)
+    open_total = sum(owed.values(), Decimal("0"))
+    if amount > open_total:
+        raise ValidationError(OVERPAID, params={"amount": amount, "open": open_total})
+    keeper = _books_or_refuse(estate, paid_on)
+    payment = Payment.objects.create(
+        estate=estate, unit=unit, payer=payer.strip(), amount=amount, method=method, paid_on=paid_on, recorded_at=now,
+        recorded_by=actor, backdated=backdated, note=note.strip(), receipt_year=today.year,
+        receipt_number=next_number(f"receipt:{estate.pk}", today.year),
+    )
+    left = amount
+    allocations = []
+    for bill in sorted(locked, key=lambda b: (b.period, b.starts_on, b.pk)):
+        share = min(left, owed[bill.pk])
+        if share > 0:
+            allocations.append(Allocation(payment=payment, bill=bill, amount=share))
+            left -= share
+    Allocation.objects.bulk_create(allocations)
+    _post(
+        actor=actor, estate=estate, ledger=Ledger.INCOME, category=Category.FEES, amount=amount, entry_date=paid_on,
+        description=f"物业费 收据{payment.receipt_no}" + ("（补登）" if backdated else ""), keeper=keeper, now=now,
+        payment=payment,
+    )
+    return payment
+
+
+@transaction.atomic
+def record_income(
+    *, actor, estate: Estate, category: str, amount, entry_date: date, description: str, counterparty: str = "",
+    now: datetime | None = None,
+) -> LedgerEntry:
+    """Common-part income (advertising, rented space, parking) and other income: it belongs to the owners."""
+    _require(actor, access.KEEP_ACCOUNTS, estate)
+    amount = _money(amount)
+    if entry_date > _today(now):
+        raise ValidationError(FUTURE_PAYMENT)
+    if not description.strip():
+        raise ValidationError(NO_DESCRIPTION)
+    if category == Category.FEES:
+        raise ValidationError(WRONG_CATEGORY, params={"category": Category(category).label, "ledger": _("单独入账（物业费随收款登记入账）")})
+    return _post(
+        actor=actor, estate=estate, ledger=Ledger.INCOME, category=category, amount=amount, entry_date=entry_date,
+        description=description.strip(), counterparty=counterparty.strip(), keeper=_books_or_refuse(estate, entry_date), now=now,
+    )
+
+
+@transaction.atomic
+def reverse_entry(*, actor, entry: LedgerEntry, reason: str, now: datetime | None = None) -> LedgerEntry:
+    """Undo an entry with its negation, dated today, pointing at it. The original stays as it was."""
+    _require(actor, access.KEEP_ACCOUNTS, entry.estate)
+    entry = LedgerEntry.objects.select_for_update(of=("self",)).get(pk=entry.pk)
+    if not reason.strip():
+        raise ValidationError(NO_REASON)
+    if entry.reverses_id is not None:
+        raise ValidationError(CANNOT_REVERSE_REVERSAL)
+    if entry.payment_id is not None:
+        raise ValidationError(PAYMENT_ENTRY)
+    if LedgerEntry.objects.filter(reverses=entry).exists():
+        raise ValidationError(ALREADY_REVERSED, params={"voucher": entry.voucher})
+    today = _today(now)
+    return _post(
+        actor=actor, estate=entry.estate, ledger=entry.ledger, category=entry.category, amount=-entry.amount,
+        entry_date=today, description=f"冲销 {entry.voucher}：{reason.strip()}", counterparty=entry.counterparty,
+        keeper=_books_or_refuse(entry.estate, today), now=now, reverses=entry,
+    )
+
+
+# --------------------------------------------------------------------------- expenditure
+
+X = ExpenditureStatus
+TRANSITIONS = {
+    X.REQUESTED: {X.AWAITING_VOTE, X.POSTED, X.REFUSED},
+    X.AWAITING_VOTE: {X.POSTED, X.REFUSED},
+    X.POSTED: set(),
+    X.REFUSED: set(),
+}
+
+
+def _move(expenditure: Expenditure, to: str) -> None:
+    if to not in TRANSITIONS[expenditure.status]:
+        raise IllegalTransition(ILLEGAL_MOVE, params={"from": X(expenditure.status).label, "to": X(to).label})
+    expenditure.status = to
+
+
+@transaction.atomic
+def request_expenditure(
+    *, actor, estate: Estate, category: str, payee: str, amount, purpose: str, attachment=None, now: datetime | None = None,
+) -> Expenditure:
+    _require(actor, access.KEEP_ACCOUNTS, estate)
+    now = now or timezone.now()
+    amount = _money(amount)
+    if not payee.strip() or not purpose.strip():
+        raise ValidationError(NO_PAYEE)
+    if category not in SPENDING_CATEGORIES:
+        raise ValidationError(WRONG_CATEGORY, params={"category": category, "ledger": Ledger.EXPENDITURE.label})
+    if _books_or_refuse(estate, _today(now)).mode != SEPARATED:
+        raise ValidationError(NOT_SEPARATED)
+    expenditure = Expenditure(
+        estate=estate, category=category, payee=payee.strip(), amount=amount, purpose=purpose.strip(),
+        requested_by=actor, requested_at=now,
+    )
+    if attachment is not None:
+        expenditure.attachment.save(attachment.name, attachment, save=False)
+    expenditure.save()
+    return expenditure
+
+
+def committee_of(estate: Estate) -> Committee | None:
+    return Committee.objects.filter(estate=estate, status__in=ACTIVE).order_by("-elected_on", "-pk").first()
+
+
+def _post_expenditure(expenditure: Expenditure, *, actor, now: datetime) -> LedgerEntry:
+    _move(expenditure, X.POSTED)
+    today = _today(now)
+    return _post(
+        actor=actor, estate=expenditure.estate, ledger=Ledger.EXPENDITURE, category=expenditure.category,
+        amount=expenditure.amount, entry_date=today, description=expenditure.purpose[:200], counterparty=expenditure.payee,
+        keeper=_books_or_refuse(expenditure.estate, today), now=now, expenditure=expenditure,
+    )
+
+
+@transaction.atomic
+def decide_expenditure(*, actor, expenditure: Expenditure, in_favour, reason: str = "", now: datetime | None = None) -> Expenditure:
+    """The committee's decision: approved with the rule set's share of ALL seated members
+    (≥1/2 by default). An approved amount above the rule set's limit goes to an owners'
+    vote first; otherwise it is posted at once with the next voucher number. A refusal keeps its reasons."""
+    _require(actor, access.APPROVE_SPENDING, expenditure.estate)
+    now = now or timezone.now()
+    expenditure = Expenditure.objects.select_for_update(of=("self",)).select_related("estate").get(pk=expenditure.pk)
+    if expenditure.status != X.REQUESTED:
+        raise IllegalTransition(ILLEGAL_MOVE, params={"from": X(expenditure.status).label, "to": X.POSTED.label})
+    committee = committee_of(expenditure.estate)
+    if committee is None:
+        raise ValidationError(NO_COMMITTEE)
+    members = {m.pk: m for m in seated(committee)}
+    in_favour = list(in_favour)
+    if any(m.pk not in members for m in in_favour):
+        raise ValidationError(NOT_MEMBERS)
+    rules = rules_for(expenditure.estate)
+    approved = rules.expenditure_approval.met(len(in_favour), len(members))
+    if not approved and not reason.strip():
+        raise ValidationError(
+            REFUSAL_NEEDS_REASON, params={"share": rules.expenditure_approval, "n": len(in_favour), "total": len(members)}
+        )
+    expenditure.members_total, expenditure.decided_at, expenditure.decided_by = len(members), now, actor
+    expenditure.reason = "" if approved else reason.strip()
+    if not approved:
+        _move(expenditure, X.REFUSED)
+    elif expenditure.amount > rules.expenditure_vote_above:
+        _move(expenditure, X.AWAITING_VOTE)
+    else:
+        _post_expenditure(expenditure, actor=actor, now=now)
+    expenditure.save()
+    expenditure.in_favour.set(in_favour)
+    return expenditure
+
+
+@transaction.atomic
+def put_expenditure_to_vote(*, actor, expenditure: Expenditure, opens_at: datetime, closes_at: datetime, now=None) -> Expenditure:
+    """Convene the owners' vote that a large expenditure needs (art. 278 matter 9)."""
+    _require(actor, access.APPROVE_SPENDING, expenditure.estate)
+    expenditure = Expenditure.objects.select_for_update(of=("self",)).select_related("estate").get(pk=expenditure.pk)
+    if expenditure.status != X.AWAITING_VOTE or expenditure.vote_id is not None:
+        raise ValidationError(NOT_AWAITING_VOTE)
+    expenditure.vote = vote_services.convene_vote(
+        actor=actor, estate=expenditure.estate, matter=Matter.OTHER, opens_at=opens_at, closes_at=closes_at, now=now,
+        question=f"动用业主共有资金支出 {expenditure.amount} 元（收款单位：{expenditure.payee}）：{expenditure.purpose}"[:300],
+    )
+    expenditure.save(update_fields=["vote"])
+    return expenditure
+
+
+@transaction.atomic
+def settle_expenditure_vote(*, actor, expenditure: Expenditure, now: datetime | None = None) -> Expenditure:
+    """After the owners' vote is counted: post the expenditure if it passed, refuse it if not."""
+    _require(actor, access.APPROVE_SPENDING, expenditure.estate)
+    now = now or timezone.now()
+    expenditure = Expenditure.objects.select_for_update(of=("self",)).select_related("estate", "vote").get(pk=expenditure.pk)
+    if expenditure.status != X.AWAITING_VOTE or expenditure.vote is None:
+        raise ValidationError(NOT_AWAITING_VOTE)
+    if expenditure.vote.status != VoteStatus.CLOSED:
+        raise ValidationError(VOTE_NOT_CLOSED)
+    if (expenditure.vote.result or {}).get("decided"):
+        _post_expenditure(expenditure, actor=actor, now=now)
+    else:
+        _move(expenditure, X.REFUSED)
+        expenditure.reason = str(_("业主表决未获通过。"))
+    expenditure.save()
+    return expenditure
+
+
+# --------------------------------------------------------------------------- arrears
+
+
+@transaction.atomic
+def issue_demand_letter(*, actor, unit: Unit, now: datetime | None = None) -> DemandLetter:
+    """Record a written demand for the unit's open bills, giving the rule set's reasonable period
+    to pay (Civil Code art. 944). Nothing here, or anywhere, cuts water or power."""
+    estate = unit.building.estate
+    _require(actor, access.KEEP_ACCOUNTS, estate)
+    now = now or timezone.now()
+    owed = {pk: left for pk, left in outstanding(Bill.objects.filter(unit=unit).values("pk")).items() if left > 0}
+    if not owed:
+        raise ValidationError(NO_ARREARS, params={"unit": unit})
+    bills = list(Bill.objects.filter(pk__in=owed).order_by("period", "starts_on"))
+    names = list(dict.fromkeys(b.addressee for b in bills if b.addressee))
+    letter = DemandLetter.objects.create(
+        estate=estate, unit=unit, addressee="、".join(names), amount=sum(owed.values(), Decimal("0")), issued_at=now,
+        issued_by=actor, pay_by=last_day_after_days(_today(now), rules_for(estate).arrears_demand_days),
+    )
+    letter.bills.set(bills)
+    return letter
+
+
+# --------------------------------------------------------------------------- disclosure
+
+
+def period_bounds(kind: str, start: date) -> tuple[date, date]:
+    if kind == PeriodKind.MONTH and start.day == 1:
+        months = 1
+    elif kind == PeriodKind.QUARTER and start.day == 1 and start.month % 3 == 1:
+        months = 3
+    elif kind == PeriodKind.YEAR and (start.month, start.day) == (1, 1):
+        months = 12
+    else:
+        raise ValidationError(BAD_PERIOD)
+    return start, last_day_after_months(start, months) - timedelta(days=1)
+
+
+@transaction.atomic
+def publish_statement(*, actor, estate: Estate, kind: str, start: date, base_url: str, now: datetime | None = None) -> Statement:
+    """Freeze a period's statement: its PDF and fingerprint are stored, the period is closed to
+    new entries, and a notice is drafted with the PDF attached (no personal data on it)."""
+    if actor is not None and not (access.can(actor, access.APPROVE_SPENDING, estate) or access.can(actor, access.KEEP_ACCOUNTS, estate)):
+        raise PermissionDenied(NOT_ALLOWED)
+    now = now or timezone.now()
+    start, end = period_bounds(kind, start)
+    label = period_label(kind, start)
+    if end >= _today(now):
+        raise ValidationError(PERIOD_NOT_OVER, params={"label": label})
+    Estate.objects.select_for_update().filter(pk=estate.pk).first()
+    if Statement.objects.filter(estate=estate, kind=kind, starts_on=start).exists():
+        raise ValidationError(STATEMENT_EXISTS, params={"label": label})
+    statement = selectors.statement(estate, start, end, kind=kind)
+    document = pdf.statement_pdf(statement, verify_url=selectors.verify_url(base_url, statement))
+    record = Statement(
+        estate=estate, kind=kind, starts_on=start, ends_on=end, fingerprint=statement.fingerprint,
+        published_at=now, published_by=actor,
+    )
+    filename = f"{estate.code}-{start:%Y%m}-{kind}.pdf"
+    record.pdf.save(filename, ContentFile(document), save=False)
+    totals = "；".join(f"{line.label} {line.amount} 元" for line in statement.category_totals)
+    record.notice = cms.draft_notice(
+        estate=estate, category="finance", title=f"{estate.name}{label}物业费收支公开报表",
+        body=(
+            f"记账主体：{statement.keeper}（{statement.mode_label}）。\n"
+            f"期初结余 {statement.opening} 元，本期收入 {statement.income_total} 元，本期支出 {statement.spending_total} 元，"
+            f"期末结余 {statement.closing} 元。\n{totals}\n"
+            f"每一笔收支见附件。附件右下角的数字指纹可在 {selectors.verify_url(base_url, statement)} 核验。"
+        ),
+        attachments=[(filename, document)], source=f"fees.Statement:{estate.pk}:{kind}:{start}",
+        issuer=statement.keeper,
+    )
+    record.save()
+    return record

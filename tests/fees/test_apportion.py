@@ -1,0 +1,81 @@
+"""The pure arithmetic of fees: splits sum exactly, a leftover cent goes where rounding lost most."""
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from fees import apportion
+
+
+def test_split_gives_the_one_cent_of_remainder_to_the_largest_loss():
+    # 100 cents over 3 equal parts: 33.33... each; one cent is left and goes to the first (tie).
+    assert apportion.split(100, [1, 1, 1]) == [34, 33, 33]
+    # 10 cents for 30 days split 10/20: 3.33 and 6.67 -> 3 and 7 (the second lost more).
+    assert apportion.split(10, [10, 20]) == [3, 7]
+
+
+def test_split_with_no_remainder_is_exact():
+    assert apportion.split(9000, [10, 20]) == [3000, 6000]
+
+
+@given(st.integers(0, 10**9), st.lists(st.integers(0, 400), min_size=1, max_size=12).filter(lambda w: sum(w) > 0))
+def test_split_always_sums_to_the_total_and_stays_within_a_cent(total, weights):
+    parts = apportion.split(total, weights)
+    assert sum(parts) == total
+    for part, weight in zip(parts, weights):
+        exact = total * weight / sum(weights)
+        assert abs(part - exact) < 1
+
+
+def test_split_refuses_negative_and_empty():
+    with pytest.raises(ValueError):
+        apportion.split(-1, [1])
+    with pytest.raises(ValueError):
+        apportion.split(1, [0, 0])
+
+
+def test_money_is_never_a_float():
+    with pytest.raises(TypeError):
+        apportion.cents(1.5)
+
+
+def test_monthly_amount_rounds_half_up_to_the_cent():
+    assert apportion.monthly_cents(Decimal("1.85"), Decimal("89.50")) == 16558  # 165.575 -> 165.58
+    assert apportion.monthly_cents(Decimal("2.00"), Decimal("89.50")) == 17900
+
+
+def test_a_month_without_a_change_is_one_span():
+    spans = apportion.spans(date(2026, 2, 1), [("a", date(2020, 1, 1), None)])
+    assert [(s.starts_on, s.ends_on, s.holders) for s in spans] == [(date(2026, 2, 1), date(2026, 2, 28), ("a",))]
+
+
+def test_a_sale_on_the_tenth_cuts_the_month_at_the_tenth():
+    # The seller's last day is the 9th; the buyer holds from the 10th.
+    spans = apportion.spans(date(2026, 4, 1), [("seller", date(2020, 1, 1), date(2026, 4, 9)), ("buyer", date(2026, 4, 10), None)])
+    assert [(s.starts_on.day, s.ends_on.day, s.holders, s.days) for s in spans] == [(1, 9, ("seller",), 9), (10, 30, ("buyer",), 21)]
+
+
+def test_days_nobody_held_are_not_billed_and_the_parts_are_the_days_worth():
+    # Delivered on the 16th of a 30-day month: the first 15 days have no owner.
+    spans = apportion.spans(date(2026, 6, 1), [("first", date(2026, 6, 16), None)])
+    parts = apportion.bill_parts(17900, spans)
+    assert [(s.starts_on.day, p) for s, p in parts] == [(16, 8950)]
+
+
+def test_parts_of_a_split_month_add_up_to_the_whole_month():
+    spans = apportion.spans(date(2026, 1, 1), [("a", date(2020, 1, 1), date(2026, 1, 12)), ("b", date(2026, 1, 13), None)])
+    parts = apportion.bill_parts(17900, spans)
+    assert sum(p for _s, p in parts) == 17900
+    assert [p for _s, p in parts] == [6929, 10971]  # 12/31 and 19/31 of 179.00
+
+
+def test_co_owners_share_one_span():
+    spans = apportion.spans(date(2026, 3, 1), [("a", date(2020, 1, 1), None), ("b", date(2020, 1, 1), None)])
+    assert len(spans) == 1 and spans[0].holders == ("a", "b")
+
+
+def test_month_bounds_in_a_leap_year():
+    assert apportion.month_bounds(date(2028, 2, 14)) == (date(2028, 2, 1), date(2028, 2, 29))
