@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from community import access
+from community.forms import cleaned, error_text
 from community.models import Ownership
 
 from . import committee_services as life
@@ -25,18 +26,6 @@ from .models import Committee, Meeting, Motion, PartyBranch, Vote
 def _visible(user, perm):
     qs = Committee.objects.select_related("estate__grid__community__street__district__rule_set", "election_vote")
     return access.visible(user, perm, qs)
-
-
-def _errors(exc) -> str:
-    return "；".join(getattr(exc, "messages", [str(exc)]))
-
-
-def _cleaned(form) -> dict:
-    """The form's data, or a ValidationError naming each bad field (shown as a message)."""
-    if not form.is_valid():
-        raise ValidationError("；".join(f"{form.fields[f].label if f in form.fields else ''}{'：' if f in form.fields else ''}{e}"
-                                       for f, errs in form.errors.items() for e in errs))
-    return form.cleaned_data
 
 
 @login_required
@@ -107,10 +96,10 @@ def act(request, pk):
         elif action in ("accept", "return"):
             life.review_filing(actor=user, committee=committee, accept=action == "accept", reasons=request.POST.get("reasons", ""))
         elif action == "change":
-            data = _cleaned(ChangeForm(request.POST))
+            data = cleaned(ChangeForm(request.POST))
             life.record_change(actor=user, committee=committee, on=today, what=data["what"])
         elif action == "propose":
-            data = _cleaned(MotionForm(request.POST, seats=seats))
+            data = cleaned(MotionForm(request.POST, seats=seats))
             life.propose_motion(actor=user, committee=committee, kind=data["kind"], member=data["member"],
                                 reasons=data["reasons"], on=today, by_members=data["by_members"],
                                 by_owners=_owners_of_lines(committee, data["by_units"], today))
@@ -121,10 +110,10 @@ def act(request, pk):
             if action == "carry":
                 life.carry_motion(actor=user, motion=motion, on=today)
             else:
-                data = _cleaned(MotionVoteForm(request.POST))
+                data = cleaned(MotionVoteForm(request.POST))
                 life.put_motion_to_vote(actor=user, motion=motion, **data)
         elif action == "meeting":
-            data = _cleaned(MeetingForm(request.POST, seats=seats))
+            data = cleaned(MeetingForm(request.POST, seats=seats))
             meeting = life.schedule_meeting(actor=user, committee=committee, held_on=data["held_on"],
                                             agenda=data["agenda"], posted_on=today,
                                             requested_by=data["requested_by"], requested_on=today)
@@ -132,7 +121,7 @@ def act(request, pk):
             return redirect("committees:meeting", meeting.pk)
         elif action == "review":
             branch = PartyBranch.objects.filter(estate=committee.estate).first()
-            data = _cleaned(ReviewForm(request.POST))
+            data = cleaned(ReviewForm(request.POST))
             if branch is None:
                 raise Http404
             steward.record_review(actor=user, branch=branch, **data)
@@ -140,7 +129,7 @@ def act(request, pk):
             raise Http404
         messages.success(request, _("已办理。"))
     except (ValidationError, PermissionDenied) as exc:
-        messages.error(request, _errors(exc))
+        messages.error(request, error_text(exc))
     return redirect("committees:committee", committee.pk)
 
 
@@ -164,21 +153,21 @@ def meeting(request, pk):
         action = request.POST.get("action")
         try:
             if action == "attendance":
-                data = _cleaned(AttendanceForm(request.POST, seats=seats))
+                data = cleaned(AttendanceForm(request.POST, seats=seats))
                 proxies = [p for p in request.POST.getlist("proxy") if p.strip()]
                 life.record_attendance(actor=request.user, meeting=meeting, present=data["present"], proxies=proxies)
             elif action == "decision":
-                data = _cleaned(DecisionForm(request.POST, present=present))
+                data = cleaned(DecisionForm(request.POST, present=present))
                 life.record_decision(actor=request.user, meeting=meeting, **data)
             elif action == "minutes":
-                data = _cleaned(MinutesForm(request.POST))
+                data = cleaned(MinutesForm(request.POST))
                 life.record_minutes(actor=request.user, meeting=meeting, minutes=data["minutes"],
                                     signed=data["signed"])
             else:
                 raise Http404
             messages.success(request, _("已办理。"))
         except (ValidationError, PermissionDenied) as exc:
-            messages.error(request, _errors(exc))
+            messages.error(request, error_text(exc))
         return redirect("committees:meeting", meeting.pk)
     return render(request, "committees/meeting.html", {
         "meeting": meeting, "committee": committee, "present": present, "total": seats.count(),

@@ -18,4 +18,7 @@ def nav(request):
     def exam_staff():
         return access.holds_anywhere(user, access.RUN_EXAMS)
 
-    return {"nav_committees": committees, "nav_exam_staff": exam_staff, "nav_votes": votes}
+    def fees():
+        return any(access.holds_anywhere(user, p) for p in (access.KEEP_ACCOUNTS, access.APPROVE_SPENDING))
+
+    return {"nav_committees": committees, "nav_exam_staff": exam_staff, "nav_votes": votes, "nav_fees": fees}

@@ -24,6 +24,7 @@ urlpatterns = [
     path("search/", cms_views.search, name="search"),
     path("", include("community.urls")),
     path("", include("committees.urls")),
+    path("", include("fees.urls")),
     # The public site (district, community, estate and notice pages) takes every other address.
     path("", include(wagtail_urls)),
 ]
