@@ -358,3 +358,31 @@ def test_a_self_managed_estate_keeps_both_ledgers_under_its_committee(world):
     expenditure = request(estate, actor=committee_user)
     assert expenditure.status == "requested"
     assert services.books(estate, timezone.localdate()).keeper.endswith("业主自管会")
+
+
+# --------------------------------------------------------------------------- the command
+
+
+def test_the_billing_command_bills_once_and_says_so_the_second_time(pilot):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    call_command("bill_fees", "--period", "2026-02", "--quiet-progress", stdout=out)
+    created = Bill.objects.count()
+    assert created and f"新出账单 {created} 笔" in out.getvalue()
+    out = StringIO()
+    call_command("bill_fees", "--period", "2026-02", "--quiet-progress", stdout=out)
+    assert "没有新增" in out.getvalue() and Bill.objects.count() == created
+
+
+def test_the_billing_command_refuses_bad_input(pilot):
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match="2026-03"):
+        call_command("bill_fees", "--period", "2026/02", "--quiet-progress")
+    with pytest.raises(CommandError, match="NOPE"):
+        call_command("bill_fees", "--estate", "NOPE", "--quiet-progress")
+    assert not Bill.objects.exists()
