@@ -118,6 +118,12 @@ def plan_estates() -> list[EstatePlan]:
     rest = histories[1:]
     rng.shuffle(rest)
     histories = histories[:1] + rest
+    # A pilot of 收支分离 needs someone keeping its books: a pilot drawn as never managed
+    # trades places with a self-managed estate (the counts of each history stay the same).
+    for index in range(1, len(PILOT_ESTATES)):
+        if histories[index] == "none":
+            swap = next(k for k in range(len(PILOT_ESTATES), ESTATES) if histories[k] == "self")
+            histories[index], histories[swap] = histories[swap], histories[index]
     return [EstatePlan(i, names[i], grids[i], histories[i]) for i in range(ESTATES)]
 
 
@@ -292,11 +298,14 @@ class DemoBuilder:
                 end = last_day_after_months(start, 36) - timedelta(days=1)
                 if until is not None and end > until:
                     end = until
+                # The pilots of 收支分离 are 酬金制 (RULES.md §4); the draw is made either way
+                # so that every other estate keeps the same history.
+                remuneration = rng.random() < 0.3 or plan.name in PILOT_ESTATES
                 services.sign_contract(
                     actor=None,
                     estate=estate,
                     company=companies[company_index % len(companies)],
-                    mode=ContractMode.REMUNERATION if rng.random() < 0.3 else ContractMode.LUMP_SUM,
+                    mode=ContractMode.REMUNERATION if remuneration else ContractMode.LUMP_SUM,
                     starts_on=start,
                     ends_on=end,
                 )

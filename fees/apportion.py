@@ -2,7 +2,7 @@
 
 * ``cents`` / ``yuan`` convert between Decimal yuan and integer cents.
 * ``monthly_cents`` prices one fee item for a whole month (rate × quantity,
-  rounded half up to the cent, as a receipt would show it).
+  rounded half up to the cent, as a receipt would show it), in integers.
 * ``split`` divides an amount in proportion to weights by the largest remainder:
   the parts always add up to the whole, and a leftover cent goes to the part
   that lost the most to rounding (the earlier part on a tie).
@@ -30,9 +30,20 @@ def yuan(value: int) -> Decimal:
     return (Decimal(value) / 100).quantize(CENT)
 
 
-def monthly_cents(rate: Decimal, quantity: Decimal) -> int:
-    """A whole month of one item: rate (yuan per m², unit or space) × quantity, to the cent."""
-    return cents(rate * quantity)
+def yuan_text(value: int) -> str:
+    """Cents as the decimal text a database stores ("-0.05", "1234.50")."""
+    sign = "-" if value < 0 else ""
+    value = abs(value)
+    return f"{sign}{value // 100}.{value % 100:02d}"
+
+
+def monthly_cents(rate_cents: int, quantity_hundredths: int) -> int:
+    """A whole month of one item, to the cent, rounded half up: a rate in cents (per m², unit
+    or space) times a quantity in hundredths (m² to two places; 100 for one unit or space).
+    Integer arithmetic, so 100,000 units price fast and exactly."""
+    if rate_cents < 0 or quantity_hundredths < 0:
+        raise ValueError("rates and quantities are not negative")
+    return (rate_cents * quantity_hundredths + 50) // 100
 
 
 def split(total: int, weights: Sequence[int]) -> list[int]:

@@ -43,8 +43,23 @@ def test_money_is_never_a_float():
 
 
 def test_monthly_amount_rounds_half_up_to_the_cent():
-    assert apportion.monthly_cents(Decimal("1.85"), Decimal("89.50")) == 16558  # 165.575 -> 165.58
-    assert apportion.monthly_cents(Decimal("2.00"), Decimal("89.50")) == 17900
+    assert apportion.monthly_cents(185, 8950) == 16558  # 1.85 x 89.50 = 165.575 -> 165.58
+    assert apportion.monthly_cents(185, 8930) == 16521  # 165.205 -> 165.21
+    assert apportion.monthly_cents(185, 8910) == 16484  # 164.835 -> 164.84
+    assert apportion.monthly_cents(200, 8950) == 17900
+    assert apportion.monthly_cents(6000, 100) == 6000  # one parking space
+
+
+@given(st.integers(1, 10**6), st.integers(1, 10**7))
+def test_monthly_amount_is_the_decimal_product_rounded_half_up(rate, quantity):
+    from decimal import ROUND_HALF_UP
+
+    exact = (Decimal(rate) / 100) * (Decimal(quantity) / 100)
+    assert apportion.monthly_cents(rate, quantity) == int((exact * 100).to_integral_value(rounding=ROUND_HALF_UP))
+
+
+def test_yuan_text_is_what_the_database_stores():
+    assert [apportion.yuan_text(v) for v in (0, 5, 123450, -5)] == ["0.00", "0.05", "1234.50", "-0.05"]
 
 
 def test_a_month_without_a_change_is_one_span():
