@@ -9,16 +9,18 @@ def nav(request):
     if user is None or not user.is_authenticated:
         return {}
 
-    def committees():
-        return any(access.holds_anywhere(user, p) for p in (access.REVIEW_FILINGS, access.CONVENE_VOTES))
+    perms = (access.REVIEW_FILINGS, access.CONVENE_VOTES, access.RUN_EXAMS, access.KEEP_ACCOUNTS, access.APPROVE_SPENDING)
 
-    def votes():
-        return access.holds_anywhere(user, access.CONVENE_VOTES)
+    def held(*wanted):
+        def flag():
+            access.prefetch(user, perms)  # one query for every flag of the bar
+            return any(access.holds_anywhere(user, p) for p in wanted)
 
-    def exam_staff():
-        return access.holds_anywhere(user, access.RUN_EXAMS)
+        return flag
 
-    def fees():
-        return any(access.holds_anywhere(user, p) for p in (access.KEEP_ACCOUNTS, access.APPROVE_SPENDING))
-
-    return {"nav_committees": committees, "nav_exam_staff": exam_staff, "nav_votes": votes, "nav_fees": fees}
+    return {
+        "nav_committees": held(access.REVIEW_FILINGS, access.CONVENE_VOTES),
+        "nav_votes": held(access.CONVENE_VOTES),
+        "nav_exam_staff": held(access.RUN_EXAMS),
+        "nav_fees": held(access.KEEP_ACCOUNTS, access.APPROVE_SPENDING),
+    }
