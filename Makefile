@@ -61,3 +61,6 @@ bench: $(STAMP)
 	$(PY) bench/seed_demo.py
 	$(PY) bench/notice_page.py
 	$(PY) bench/tally.py
+	$(PY) bench/billing.py
+	$(PY) bench/disclosure_pdf.py
+	PG_URL=$(patsubst %/estate,%/postgres,$(PG_URL)) $(PY) bench/ledger.py

@@ -24,8 +24,10 @@ from __future__ import annotations
 from collections import defaultdict
 
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from guardian.models import UserObjectPermission
 
 from .models import (
@@ -53,6 +55,7 @@ PUBLISH_NOTICES = "publish_notices"
 RUN_EXAMS = "run_exams"
 CONVENE_VOTES = "convene_votes"
 REVIEW_FILINGS = "review_filings"
+NOT_ALLOWED = _("您没有权限进行此操作。")
 KEEP_ACCOUNTS = "keep_accounts"
 APPROVE_SPENDING = "approve_spending"
 
@@ -207,6 +210,13 @@ def visible(user, perm: str, queryset: QuerySet) -> QuerySet:
     if model not in PARENT and model is not Estate:
         raise TypeError(f"access rules do not cover {model.__name__}")
     return queryset.filter(_scope_q(model, grants, perm))
+
+
+def require(actor, perm: str, obj) -> None:
+    """For services: refuse (PermissionDenied) an actor without ``perm`` on ``obj``.
+    ``actor=None`` is the system itself (seed_demo, management commands)."""
+    if actor is not None and not can(actor, perm, obj):
+        raise PermissionDenied(NOT_ALLOWED)
 
 
 def can(user, perm: str, obj) -> bool:

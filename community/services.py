@@ -36,7 +36,7 @@ from .models import (
     Unit,
 )
 
-NOT_ALLOWED = _("您没有权限进行此操作。")
+NOT_ALLOWED = access.NOT_ALLOWED
 WRONG_SCOPE = _("“%(role)s”只能分配在%(scope)s上。")
 ALREADY_ASSIGNED = _("该用户已在此范围担任此角色。")
 NO_NEW_OWNERS = _("过户至少要有一位新业主。")
@@ -58,10 +58,6 @@ def _lock(estate: Estate) -> None:
     SQLite already serialises writers)."""
     Estate.objects.select_for_update().filter(pk=estate.pk).first()
 
-
-def _require(actor, perm: str, obj) -> None:
-    if actor is not None and not access.can(actor, perm, obj):
-        raise PermissionDenied(NOT_ALLOWED)
 
 
 # --------------------------------------------------------------------------- roles
@@ -142,7 +138,7 @@ def register_estate(
     *, actor, grid: Grid, name: str, code: str, delivered_on: date, address: str = "", buildings=()
 ) -> Estate:
     """Register an estate with its buildings and units in one transaction (bulk inserts)."""
-    _require(actor, access.CHANGE, grid)
+    access.require(actor, access.CHANGE, grid)
     estate = Estate(grid=grid, name=name, code=code, address=address, delivered_on=delivered_on)
     estate.full_clean()
     estate.save()
@@ -152,7 +148,7 @@ def register_estate(
 
 @transaction.atomic
 def add_buildings(*, actor, estate: Estate, buildings) -> list[Building]:
-    _require(actor, access.CHANGE, estate)
+    access.require(actor, access.CHANGE, estate)
     names = Counter(b.name for b in buildings)
     dup = {n for n, k in names.items() if k > 1} | set(
         Building.objects.filter(estate=estate, name__in=names).values_list("name", flat=True)
@@ -197,9 +193,9 @@ def save_registry_object(*, actor, obj, perm: str = access.CHANGE):
     if actor is not None and not actor.is_superuser:
         model = type(obj)
         if obj.pk is not None:
-            _require(actor, perm, model._default_manager.get(pk=obj.pk))
+            access.require(actor, perm, model._default_manager.get(pk=obj.pk))
         if model in access.PARENT:
-            _require(actor, perm, getattr(obj, access.PARENT[model]))
+            access.require(actor, perm, getattr(obj, access.PARENT[model]))
         elif model not in (Owner, PropertyCompany) or not access.holds_anywhere(actor, perm):
             raise PermissionDenied(NOT_ALLOWED)
     obj.full_clean()
@@ -220,7 +216,7 @@ def register_owners(*, actor, owners: list[Owner]) -> list[Owner]:
 @transaction.atomic
 def record_ownerships(*, actor, estate: Estate, ownerships: list[Ownership]) -> list[Ownership]:
     """Record holdings of units in one estate (first registration or history brought in)."""
-    _require(actor, access.CHANGE, estate)
+    access.require(actor, access.CHANGE, estate)
     unit_ids = {o.unit_id for o in ownerships}
     inside = set(Unit.objects.filter(pk__in=unit_ids, building__estate=estate).values_list("pk", flat=True))
     stray = unit_ids - inside
@@ -236,7 +232,7 @@ def record_ownerships(*, actor, estate: Estate, ownerships: list[Ownership]) -> 
 @transaction.atomic
 def transfer_unit(*, actor, unit: Unit, new_owners: list[Owner], on: date) -> list[Ownership]:
     """A sale: the current ownership ends the day before ``on``, the new owners hold from ``on``."""
-    _require(actor, access.CHANGE, unit)
+    access.require(actor, access.CHANGE, unit)
     if not new_owners:
         raise ValidationError(NO_NEW_OWNERS)
     current = list(Ownership.objects.select_for_update().filter(unit=unit, ended_on__isnull=True))
@@ -278,7 +274,7 @@ def sign_contract(
 ) -> ServiceContract:
     """A company takes on the estate. Contracts of one estate never overlap, and a
     self-management period still running ends the day before the contract starts."""
-    _require(actor, access.CHANGE, estate)
+    access.require(actor, access.CHANGE, estate)
     _lock(estate)
     contract = check_new_contract(estate=estate, company=company, mode=mode, starts_on=starts_on, ends_on=ends_on)
     contract.created_by = actor
@@ -292,7 +288,7 @@ def sign_contract(
 
 @transaction.atomic
 def terminate_contract(*, actor, contract: ServiceContract, last_day: date) -> ServiceContract:
-    _require(actor, access.CHANGE, contract.estate)
+    access.require(actor, access.CHANGE, contract.estate)
     if not contract.starts_on <= last_day <= contract.ends_on:
         raise ValidationError(TERMINATION_OUTSIDE, params={"start": contract.starts_on, "end": contract.ends_on})
     contract.terminated_on = last_day
@@ -304,7 +300,7 @@ def terminate_contract(*, actor, contract: ServiceContract, last_day: date) -> S
 
 @transaction.atomic
 def start_self_management(*, actor, estate: Estate, on: date, note: str = "") -> SelfManagementPeriod:
-    _require(actor, access.CHANGE, estate)
+    access.require(actor, access.CHANGE, estate)
     _lock(estate)
     if SelfManagementPeriod.objects.filter(estate=estate, ended_on__isnull=True).exists():
         raise ValidationError(SELF_ALREADY_OPEN)
@@ -318,7 +314,7 @@ def start_self_management(*, actor, estate: Estate, on: date, note: str = "") ->
 
 @transaction.atomic
 def end_self_management(*, actor, estate: Estate, last_day: date) -> SelfManagementPeriod:
-    _require(actor, access.CHANGE, estate)
+    access.require(actor, access.CHANGE, estate)
     period = SelfManagementPeriod.objects.select_for_update().filter(estate=estate, ended_on__isnull=True).first()
     if period is None:
         raise ValidationError(SELF_NOT_OPEN)

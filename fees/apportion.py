@@ -93,7 +93,7 @@ def spans(period: date, holdings: Iterable[tuple[object, date, date | None]]) ->
             cuts.add(end + timedelta(days=1))
     edges = sorted(cuts)
     result = []
-    for begin, after in zip(edges, edges[1:]):
+    for begin, after in zip(edges, edges[1:], strict=False):
         end = after - timedelta(days=1)
         holders = tuple(sorted(
             (key for key, start, stop in holdings if start <= begin and (stop is None or stop >= end)), key=str
@@ -112,4 +112,4 @@ def bill_parts(monthly: int, month_spans: Sequence[Span]) -> list[tuple[Span, in
     are exactly what those days are worth; days nobody held are not billed.
     """
     parts = split(monthly, [span.days for span in month_spans])
-    return [(span, part) for span, part in zip(month_spans, parts) if span.holders]
+    return [(span, part) for span, part in zip(month_spans, parts, strict=True) if span.holders]

@@ -18,6 +18,7 @@ State changes only through ``fees.services``.
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 
 import pgtrigger
 from django.conf import settings
@@ -27,6 +28,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from community.models import Estate, ServiceContract, Unit, money_field
+
+CENT = Decimal("0.01")
 
 # --------------------------------------------------------------------------- schedules
 
@@ -158,6 +161,15 @@ class Bill(models.Model):
 
     def __str__(self):
         return f"{self.unit} {self.period:%Y-%m} {self.item}"
+
+    # Read from ``fees.selectors.with_paid``'s annotations, to the cent.
+    @property
+    def paid(self) -> Decimal:
+        return Decimal(self.paid_total).quantize(CENT)
+
+    @property
+    def owed(self) -> Decimal:
+        return self.amount - self.paid
 
 
 class PaymentMethod(models.TextChoices):

@@ -12,7 +12,7 @@ from datetime import date
 from decimal import Decimal
 from urllib.parse import urlencode
 
-from django.db.models import Exists, F, OuterRef, Q, Subquery, Sum, Value
+from django.db.models import Exists, ExpressionWrapper, F, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
@@ -28,7 +28,6 @@ from .models import (
     Ledger,
     LedgerEntry,
     Payment,
-    PeriodKind,
     period_label,
     voucher,
 )
@@ -67,13 +66,15 @@ def books(estate: Estate, on: date) -> Books | None:
 
 
 def with_paid(bills):
-    """Annotate ``paid`` (allocated so far) and ``owed`` (still open) on a bill queryset, in the same query."""
+    """Annotate ``paid_total`` (allocated so far) and ``open_amount`` (still owed) on a bill
+    queryset, in the same query; ``Bill.paid`` and ``Bill.owed`` read them to the cent.
+    Filter on ``open_amount`` (SQLite returns computed decimals unrounded)."""
     paid = (
         Allocation.objects.filter(bill=OuterRef("pk")).values("bill").annotate(total=Sum("amount")).values("total")
     )
     return bills.annotate(
-        paid=Coalesce(Subquery(paid, output_field=money_field("")), Value(ZERO), output_field=money_field(""))
-    ).annotate(owed=F("amount") - F("paid"))
+        paid_total=Coalesce(Subquery(paid, output_field=money_field("")), Value(ZERO), output_field=money_field(""))
+    ).annotate(open_amount=ExpressionWrapper(F("amount") - F("paid_total"), output_field=money_field("")))
 
 
 def bills_of_owner(owner: Owner):
@@ -121,12 +122,13 @@ def arrears(estate: Estate) -> list[Arrears]:
     """Units with open bills, largest debt first: one query however many bills."""
     rows = (
         with_paid(Bill.objects.filter(estate=estate))
-        .filter(owed__gt=0)
-        .values_list("unit_id", "unit__building__name", "unit__room", "addressee", "owed", "period")
+        .filter(open_amount__gt=0)
+        .values_list("unit_id", "unit__building__name", "unit__room", "addressee", "open_amount", "period")
         .order_by("unit_id", "period")
     )
     found: dict[int, Arrears] = {}
     for unit_id, building, room, addressee, owed, period in rows:
+        owed = Decimal(owed).quantize(ZERO)
         entry = found.get(unit_id)
         if entry is None:
             found[unit_id] = Arrears(unit_id, f"{building}-{room}", addressee, owed, 1, period)
@@ -136,12 +138,6 @@ def arrears(estate: Estate) -> list[Arrears]:
             if addressee and addressee not in entry.addressee.split("、"):
                 entry.addressee += f"、{addressee}"
     return sorted(found.values(), key=lambda a: (-a.owed, a.unit))
-
-
-def collection(estate: Estate, period: date) -> dict:
-    """Billed and collected for one month's bills."""
-    billed = with_paid(Bill.objects.filter(estate=estate, period=period)).aggregate(billed=Sum("amount"), paid=Sum("paid"))
-    return {"billed": billed["billed"] or ZERO, "paid": billed["paid"] or ZERO}
 
 
 # --------------------------------------------------------------------------- statements
@@ -226,7 +222,7 @@ def statement(estate: Estate, start: date, end: date, *, kind: str | None = None
         before = LedgerEntry.objects.filter(estate=estate, entry_date__lt=start).aggregate(
             income=Sum("amount", filter=Q(ledger=Ledger.INCOME)), spending=Sum("amount", filter=Q(ledger=Ledger.EXPENDITURE))
         )
-        opening = (before["income"] or ZERO) - (before["spending"] or ZERO)
+        opening = ((before["income"] or ZERO) - (before["spending"] or ZERO)).quantize(ZERO)
     data = StatementData(
         estate=estate.name, code=estate.code, start=start, end=end,
         label=period_label(kind, start) if kind else f"{start.isoformat()} — {end.isoformat()}",
@@ -249,10 +245,6 @@ def verify_url(base_url: str, data: StatementData) -> str:
     return f"{base_url.rstrip('/')}{path}?{urlencode({'fp': data.fingerprint})}"
 
 
-def period_kinds():
-    return PeriodKind.choices
-
-
 def ledger_page(estate: Estate, ledger: str, *, limit: int = 200):
     """The latest entries of one ledger, with what each reverses; and the balance from all of them."""
     entries = (
@@ -262,4 +254,4 @@ def ledger_page(estate: Estate, ledger: str, *, limit: int = 200):
         .order_by("-year", "-number")[:limit]
     )
     total = LedgerEntry.objects.filter(estate=estate, ledger=ledger).aggregate(total=Sum("amount"))["total"] or ZERO
-    return entries, total
+    return entries, total.quantize(ZERO)

@@ -16,7 +16,6 @@ more may be dated in it, so a published fingerprint stays true.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
@@ -33,7 +32,7 @@ from committees.committee_services import ACTIVE, ILLEGAL_MOVE, IllegalTransitio
 from committees.models import Committee, Matter, VoteStatus
 from community import access
 from community.legaltime import last_day_after_days, last_day_after_months
-from community.models import ContractMode, Estate, Ownership, SelfManagementPeriod, ServiceContract, Unit
+from community.models import Estate, Ownership, Unit
 from community.rules import rules_for
 from community.sequences import next_number
 
@@ -62,7 +61,7 @@ from .models import (
     period_label,
 )
 
-NOT_ALLOWED = _("您没有权限进行此操作。")
+NOT_ALLOWED = access.NOT_ALLOWED
 NOBODY_MANAGES = _("%(day)s 本小区既无物业服务合同，也未自行管理，没有记账主体。")
 NOT_FIRST_OF_MONTH = _("收费标准须自某月 1 日起执行。")
 PRICE_NOTICE_TOO_SHORT = _("调价须提前 %(months)s 个月公示：今天公示，最早自 %(day)s 起执行。")
@@ -101,11 +100,6 @@ NO_ARREARS = _("房屋 %(unit)s 没有欠费。")
 
 # --------------------------------------------------------------------------- who keeps the books
 
-def _require(actor, perm: str, obj) -> None:
-    if actor is not None and not access.can(actor, perm, obj):
-        raise PermissionDenied(NOT_ALLOWED)
-
-
 def _money(value) -> Decimal:
     try:
         amount = Decimal(str(value).strip())
@@ -140,7 +134,7 @@ def publish_schedule(
     ``items`` are (name, kind, rate). The estate's first schedule may apply at once;
     a change applies no earlier than the rule set's notice months after today.
     """
-    _require(actor, access.KEEP_ACCOUNTS, estate)
+    access.require(actor, access.KEEP_ACCOUNTS, estate)
     now = now or timezone.now()
     today = _today(now)
     Estate.objects.select_for_update().filter(pk=estate.pk).first()
@@ -225,7 +219,7 @@ def run_billing(*, actor, estate: Estate, period: date, progress=None, now: date
     (``apportion.bill_parts``); days with no registered owner are not billed.
     ``progress`` wraps the iteration over units (tqdm in the command).
     """
-    _require(actor, access.KEEP_ACCOUNTS, estate)
+    access.require(actor, access.KEEP_ACCOUNTS, estate)
     period = _month(period)
     if period > _month(_today(now)):
         raise ValidationError(FUTURE_PERIOD, params={"period": f"{period:%Y-%m}"})
@@ -303,8 +297,9 @@ def _insert_bills(rows: list[tuple], run_id: int) -> None:
 
 def outstanding(bill_ids) -> dict[int, Decimal]:
     """{bill id: amount still owed}, from the bills and their allocations."""
-    rows = Bill.objects.filter(pk__in=bill_ids).annotate(paid=Sum("allocations__amount")).values_list("pk", "amount", "paid")
-    return {pk: amount - (paid or 0) for pk, amount, paid in rows}
+    rows = Bill.objects.filter(pk__in=bill_ids).annotate(allocated=Sum("allocations__amount")).values_list("pk", "amount", "allocated")
+    # SQLite hands computed sums back unrounded: bring them to the cent before comparing.
+    return {pk: amount - Decimal(allocated or 0).quantize(apportion.CENT) for pk, amount, allocated in rows}
 
 
 # --------------------------------------------------------------------------- ledgers
@@ -349,7 +344,7 @@ def record_payment(
     is a back-dated entry: it is flagged and must say why.
     """
     estate = unit.building.estate
-    _require(actor, access.KEEP_ACCOUNTS, estate)
+    access.require(actor, access.KEEP_ACCOUNTS, estate)
     now = now or timezone.now()
     today = _today(now)
     amount = _money(amount)
@@ -398,7 +393,7 @@ def record_income(
     now: datetime | None = None,
 ) -> LedgerEntry:
     """Common-part income (advertising, rented space, parking) and other income: it belongs to the owners."""
-    _require(actor, access.KEEP_ACCOUNTS, estate)
+    access.require(actor, access.KEEP_ACCOUNTS, estate)
     amount = _money(amount)
     if entry_date > _today(now):
         raise ValidationError(FUTURE_PAYMENT)
@@ -415,7 +410,7 @@ def record_income(
 @transaction.atomic
 def reverse_entry(*, actor, entry: LedgerEntry, reason: str, now: datetime | None = None) -> LedgerEntry:
     """Undo an entry with its negation, dated today, pointing at it. The original stays as it was."""
-    _require(actor, access.KEEP_ACCOUNTS, entry.estate)
+    access.require(actor, access.KEEP_ACCOUNTS, entry.estate)
     entry = LedgerEntry.objects.select_for_update(of=("self",)).get(pk=entry.pk)
     if not reason.strip():
         raise ValidationError(NO_REASON)
@@ -454,7 +449,7 @@ def _move(expenditure: Expenditure, to: str) -> None:
 def request_expenditure(
     *, actor, estate: Estate, category: str, payee: str, amount, purpose: str, attachment=None, now: datetime | None = None,
 ) -> Expenditure:
-    _require(actor, access.KEEP_ACCOUNTS, estate)
+    access.require(actor, access.KEEP_ACCOUNTS, estate)
     now = now or timezone.now()
     amount = _money(amount)
     if not payee.strip() or not purpose.strip():
@@ -492,7 +487,7 @@ def decide_expenditure(*, actor, expenditure: Expenditure, in_favour, reason: st
     """The committee's decision: approved with the rule set's share of ALL seated members
     (≥1/2 by default). An approved amount above the rule set's limit goes to an owners'
     vote first; otherwise it is posted at once with the next voucher number. A refusal keeps its reasons."""
-    _require(actor, access.APPROVE_SPENDING, expenditure.estate)
+    access.require(actor, access.APPROVE_SPENDING, expenditure.estate)
     now = now or timezone.now()
     expenditure = Expenditure.objects.select_for_update(of=("self",)).select_related("estate").get(pk=expenditure.pk)
     if expenditure.status != X.REQUESTED:
@@ -526,7 +521,7 @@ def decide_expenditure(*, actor, expenditure: Expenditure, in_favour, reason: st
 @transaction.atomic
 def put_expenditure_to_vote(*, actor, expenditure: Expenditure, opens_at: datetime, closes_at: datetime, now=None) -> Expenditure:
     """Convene the owners' vote that a large expenditure needs (art. 278 matter 9)."""
-    _require(actor, access.APPROVE_SPENDING, expenditure.estate)
+    access.require(actor, access.APPROVE_SPENDING, expenditure.estate)
     expenditure = Expenditure.objects.select_for_update(of=("self",)).select_related("estate").get(pk=expenditure.pk)
     if expenditure.status != X.AWAITING_VOTE or expenditure.vote_id is not None:
         raise ValidationError(NOT_AWAITING_VOTE)
@@ -541,7 +536,7 @@ def put_expenditure_to_vote(*, actor, expenditure: Expenditure, opens_at: dateti
 @transaction.atomic
 def settle_expenditure_vote(*, actor, expenditure: Expenditure, now: datetime | None = None) -> Expenditure:
     """After the owners' vote is counted: post the expenditure if it passed, refuse it if not."""
-    _require(actor, access.APPROVE_SPENDING, expenditure.estate)
+    access.require(actor, access.APPROVE_SPENDING, expenditure.estate)
     now = now or timezone.now()
     expenditure = Expenditure.objects.select_for_update(of=("self",)).select_related("estate", "vote").get(pk=expenditure.pk)
     if expenditure.status != X.AWAITING_VOTE or expenditure.vote is None:
@@ -565,7 +560,7 @@ def issue_demand_letter(*, actor, unit: Unit, now: datetime | None = None) -> De
     """Record a written demand for the unit's open bills, giving the rule set's reasonable period
     to pay (Civil Code art. 944). Nothing here, or anywhere, cuts water or power."""
     estate = unit.building.estate
-    _require(actor, access.KEEP_ACCOUNTS, estate)
+    access.require(actor, access.KEEP_ACCOUNTS, estate)
     now = now or timezone.now()
     owed = {pk: left for pk, left in outstanding(Bill.objects.filter(unit=unit).values("pk")).items() if left > 0}
     if not owed:

@@ -57,7 +57,11 @@ def statements(request, estate_id):
 
 def statement_pdf(request, pk):
     statement = get_object_or_404(Statement.objects.select_related("estate"), pk=pk)
-    return FileResponse(statement.pdf.open("rb"), content_type="application/pdf",
+    try:
+        handle = statement.pdf.open("rb")
+    except FileNotFoundError:
+        raise Http404(_("报表文件缺失，请联系发布单位。")) from None
+    return FileResponse(handle, content_type="application/pdf",
                         filename=f"{statement.estate.code}-{statement.starts_on:%Y%m}-{statement.kind}.pdf")
 
 
@@ -178,7 +182,7 @@ def unit_fees(request, estate_id, unit_id):
     unit = get_object_or_404(Unit.objects.select_related("building"), pk=unit_id, building__estate=estate)
     can = _abilities(request.user, estate)
     here = request.path
-    open_bills = selectors.with_paid(Bill.objects.filter(unit=unit).select_related("item")).filter(owed__gt=0).order_by("period", "starts_on")
+    open_bills = selectors.with_paid(Bill.objects.filter(unit=unit).select_related("item")).filter(open_amount__gt=0).order_by("period", "starts_on")
     if request.method == "POST":
         action = request.POST.get("action")
         if action == "pay":

@@ -11,3 +11,7 @@ os.environ.setdefault("SECRET_KEY", "tests-only-secret-key-not-for-production-01
 # Persistent connections would outlive the live server's request threads and
 # keep the PostgreSQL test database busy when the run tries to drop it.
 os.environ.setdefault("DB_CONN_MAX_AGE", "0")
+# Uploaded and published files (notice attachments, statement PDFs) go to a throwaway folder.
+import tempfile  # noqa: E402
+
+os.environ.setdefault("MEDIA_ROOT", tempfile.mkdtemp(prefix="estate-media-"))

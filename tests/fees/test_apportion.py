@@ -25,7 +25,7 @@ def test_split_with_no_remainder_is_exact():
 def test_split_always_sums_to_the_total_and_stays_within_a_cent(total, weights):
     parts = apportion.split(total, weights)
     assert sum(parts) == total
-    for part, weight in zip(parts, weights):
+    for part, weight in zip(parts, weights, strict=True):
         exact = total * weight / sum(weights)
         assert abs(part - exact) < 1
 
