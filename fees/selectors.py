@@ -96,10 +96,11 @@ def payments_of_owner(owner: Owner):
 
 
 def may_see_payment(user, payment: Payment) -> bool:
+    """The owner who paid (for the unit they held that day), or staff entitled to owners' names."""
     owner = getattr(user, "owner", None) if user.is_authenticated else None
     if owner is not None and payments_of_owner(owner).filter(pk=payment.pk).exists():
         return True
-    return access.can(user, access.VIEW, payment)
+    return access.can(user, access.KEEP_ACCOUNTS, payment) or access.can(user, access.PERSONAL, payment)
 
 
 def unit_bills(unit):

@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 from django.contrib import messages
@@ -26,6 +27,7 @@ from committees.models import Member
 from community import access
 from community.forms import cleaned, error_text
 from community.models import Estate, Unit
+from community.privacy import mask_name
 
 from . import pdf, selectors, services
 from .forms import BillingForm, DecisionForm, ExpenditureForm, IncomeForm, PaymentForm, PeriodForm, ReversalForm, ScheduleForm, VoteForm
@@ -121,7 +123,18 @@ def _estate(user, estate_id) -> Estate:
 
 
 def _abilities(user, estate) -> dict:
-    return {"keep": access.can(user, access.KEEP_ACCOUNTS, estate), "approve": access.can(user, access.APPROVE_SPENDING, estate)}
+    keep = access.can(user, access.KEEP_ACCOUNTS, estate)
+    return {
+        "keep": keep,
+        "approve": access.can(user, access.APPROVE_SPENDING, estate),
+        # Whoever collects the fees needs the owners' names; other staff without
+        # view_personal_data (a committee beside a company, a mediator) see them masked.
+        "names": keep or access.can(user, access.PERSONAL, estate),
+    }
+
+
+def _names(can: dict, text: str) -> str:
+    return text if can["names"] else "、".join(mask_name(name) for name in text.split("、") if name)
 
 
 def _act(request, handler, fallback):
@@ -170,7 +183,7 @@ def estate_fees(request, estate_id):
     runs = list(BillingRun.objects.filter(estate=estate).order_by("-period", "-started_at")[:12])
     return render(request, "fees/estate.html", {
         "estate": estate, "can": can, "books": services.books(estate, today), "current": current, "upcoming": upcoming,
-        "runs": runs, "arrears": selectors.arrears(estate)[:100],
+        "runs": runs, "arrears": [replace(a, addressee=_names(can, a.addressee)) for a in selectors.arrears(estate)[:100]],
         "payments": Payment.objects.filter(estate=estate).select_related("unit__building").order_by("-recorded_at")[:20],
         "billing_form": BillingForm(initial={"period": f"{today:%Y-%m}"}),
     })
@@ -196,9 +209,14 @@ def unit_fees(request, estate_id, unit_id):
             return _act(request, lambda: services.issue_demand_letter(actor=request.user, unit=unit) and _("催交通知书已生成。"), here)
         raise Http404
     holders = "、".join(dict.fromkeys(b.addressee for b in open_bills if b.addressee))
+    bills = list(selectors.unit_bills(unit)[:120])
+    payments = list(unit.payments.select_related("ledger_entry").order_by("-paid_on", "-pk"))
+    for row in bills:
+        row.addressee = _names(can, row.addressee)
+    for row in payments:
+        row.payer = _names(can, row.payer)
     return render(request, "fees/unit.html", {
-        "estate": estate, "unit": unit, "can": can, "bills": selectors.unit_bills(unit)[:120],
-        "payments": unit.payments.select_related("ledger_entry").order_by("-paid_on", "-pk"),
+        "estate": estate, "unit": unit, "can": can, "bills": bills, "payments": payments,
         "letters": DemandLetter.objects.filter(unit=unit),
         "form": PaymentForm(bills=open_bills, initial={"bills": list(open_bills), "payer": holders}) if can["keep"] and open_bills else None,
     })
@@ -207,7 +225,8 @@ def unit_fees(request, estate_id, unit_id):
 @login_required
 def letter_pdf(request, pk):
     letter = get_object_or_404(DemandLetter.objects.select_related("estate", "unit__building"), pk=pk)
-    _estate(request.user, letter.estate_id)
+    if not _abilities(request.user, _estate(request.user, letter.estate_id))["names"]:
+        raise Http404
     bills = selectors.with_paid(letter.bills.select_related("item")).order_by("period", "starts_on")
     keeper = services.books(letter.estate, timezone.localdate(letter.issued_at))
     response = HttpResponse(pdf.demand_letter_pdf(letter, bills, keeper=keeper.keeper if keeper else letter.estate.name),

@@ -255,3 +255,18 @@ def test_the_ledger_page_runs_a_fixed_number_of_queries(client, world, books, dj
     login(client, world.users[Role.COMMITTEE_MEMBER])
     with django_assert_max_num_queries(20):
         assert client.get(reverse("fees:ledger", args=[world.e1.pk])).status_code == 200
+
+
+def test_staff_who_do_not_collect_see_owners_masked_and_cannot_open_receipts_or_letters(client, world, books):
+    unit, payment = books
+    letter = services.issue_demand_letter(actor=None, unit=unit)
+    login(client, world.users[Role.COMMITTEE_MEMBER])  # the committee of a company-managed estate
+    page = client.get(reverse("fees:unit", args=[world.e1.pk, unit.pk])).content.decode()
+    assert "张三丰" not in page and "张**" in page
+    assert client.get(reverse("fees:receipt_pdf", args=[payment.pk])).status_code == 404
+    assert client.get(reverse("fees:letter_pdf", args=[letter.pk])).status_code == 404
+    login(client, world.users[Role.COMPANY_STAFF])
+    assert "张三丰" in client.get(reverse("fees:unit", args=[world.e1.pk, unit.pk])).content.decode()
+    letter_pdf = client.get(reverse("fees:letter_pdf", args=[letter.pk]))
+    assert letter_pdf.status_code == 200 and letter_pdf.content.startswith(b"%PDF")
+    assert client.get(reverse("fees:receipt_pdf", args=[payment.pk])).status_code == 200
