@@ -37,7 +37,7 @@ def test_the_orm_cannot_update_or_delete_a_ledger_entry_either(pilot):
 
 
 @pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_eight_concurrent_writers_leave_no_gap_and_no_duplicate():
     estate = EstateFactory()
     contract(estate, CompanyFactory(), mode="remuneration", starts_on=date(2020, 1, 1), ends_on=date(2035, 12, 31))
