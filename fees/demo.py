@@ -25,8 +25,9 @@ from committees.committee_services import seated
 from community.demo import PILOT_ESTATES
 from community.legaltime import last_day_after_months
 from community.models import Estate, Unit
+from community.rules import rules_for
 
-from . import services
+from . import selectors, services
 from .models import Bill, Expenditure, FeeSchedule, ParkingSpace, Statement
 
 SEED = 2021_07
@@ -89,7 +90,7 @@ def _estate(estate: Estate, months: list[date], today: date, rng: random.Random)
     )
     defaulters = {u.pk for u in rng.sample(units, max(1, len(units) // 12))}
     partial = {u.pk for u in rng.sample(units, max(1, len(units) // 25))} - defaulters
-    committee = services.committee_of(estate)
+    committee = selectors.committee_of(estate)
     members = list(seated(committee)) if committee else []
     for index, month in enumerate(months):
         services.run_billing(actor=None, estate=estate, period=month, now=_at(month))
@@ -146,10 +147,11 @@ def _quarter_payments(estate, units, quarter, rng, defaulters, partial, arrears_
 
 def _spend(estate, members, category, payee, amount, purpose, when):
     if category == "remuneration":
-        payee = services.books(estate, when.date()).keeper
+        payee = selectors.books(estate, when.date()).keeper
     item = services.request_expenditure(actor=None, estate=estate, category=category, payee=payee, amount=amount,
                                         purpose=purpose, now=when)
-    needed = len(members) // 2 + 1
+    share = rules_for(estate).expenditure_approval
+    needed = next(n for n in range(len(members) + 1) if share.met(n, len(members)))
     services.decide_expenditure(actor=None, expenditure=item, in_favour=members[:needed], now=when + timedelta(hours=20))
 
 
@@ -166,7 +168,7 @@ def _jiangbin(estate: Estate, today: date) -> None:
     """江滨豪园: an announced price change, a correction, a demand letter and a request awaiting approval."""
     after = last_day_after_months(today, 1)
     effective = after if after.day == 1 else _shift(after.replace(day=1), 1)
-    if not FeeSchedule.objects.filter(estate=estate, effective_from=effective).exists() and services.books(estate, effective):
+    if not FeeSchedule.objects.filter(estate=estate, effective_from=effective).exists() and selectors.books(estate, effective):
         current = services.schedule_in_force(estate, today)
         services.publish_schedule(
             actor=None, estate=estate, effective_from=effective, billing_starts_on=current.billing_starts_on,

@@ -29,7 +29,7 @@ from django.utils.translation import gettext_lazy as _
 
 from community.models import Estate, ServiceContract, Unit, money_field
 
-CENT = Decimal("0.01")
+from .apportion import CENT
 
 # --------------------------------------------------------------------------- schedules
 

@@ -17,6 +17,8 @@ from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from committees.committee_services import ACTIVE
+from committees.models import Committee
 from community import access
 from community.models import ContractMode, Estate, Owner, Ownership, SelfManagementPeriod, ServiceContract, money_field
 from community.pdf import fingerprint
@@ -62,6 +64,10 @@ def books(estate: Estate, on: date) -> Books | None:
     return None
 
 
+def committee_of(estate: Estate) -> Committee | None:
+    return Committee.objects.filter(estate=estate, status__in=ACTIVE).order_by("-elected_on", "-pk").first()
+
+
 # --------------------------------------------------------------------------- bills
 
 
@@ -95,12 +101,18 @@ def payments_of_owner(owner: Owner):
     return Payment.objects.filter(Exists(held)).select_related("unit__building__estate").order_by("-paid_on", "-pk")
 
 
+def sees_owner_names(user, obj) -> bool:
+    """Whoever collects the fees needs the owners' names; other staff without
+    view_personal_data (a committee beside a company, a mediator) see them masked."""
+    return access.can(user, access.KEEP_ACCOUNTS, obj) or access.can(user, access.PERSONAL, obj)
+
+
 def may_see_payment(user, payment: Payment) -> bool:
     """The owner who paid (for the unit they held that day), or staff entitled to owners' names."""
     owner = getattr(user, "owner", None) if user.is_authenticated else None
     if owner is not None and payments_of_owner(owner).filter(pk=payment.pk).exists():
         return True
-    return access.can(user, access.KEEP_ACCOUNTS, payment) or access.can(user, access.PERSONAL, payment)
+    return sees_owner_names(user, payment)
 
 
 def unit_bills(unit):

@@ -28,8 +28,8 @@ from django.utils.translation import gettext_lazy as _
 
 from cms import services as cms
 from committees import vote_services
-from committees.committee_services import ACTIVE, ILLEGAL_MOVE, IllegalTransition, seated
-from committees.models import Committee, Matter, VoteStatus
+from committees.committee_services import ILLEGAL_MOVE, IllegalTransition, seated
+from committees.models import Matter, VoteStatus
 from community import access
 from community.legaltime import last_day_after_days, last_day_after_months
 from community.models import Estate, Ownership, Unit
@@ -37,7 +37,7 @@ from community.rules import rules_for
 from community.sequences import next_number
 
 from . import apportion, pdf, selectors
-from .selectors import COLLECTION, SEPARATED, Books, books  # noqa: F401 (COLLECTION is part of this API)
+from .selectors import SEPARATED, Books, books, committee_of
 from .models import (
     INCOME_CATEGORIES,
     SPENDING_CATEGORIES,
@@ -149,7 +149,7 @@ def publish_schedule(
         months = rules_for(estate).price_change_notice_months
         earliest = last_day_after_months(today, months)
         if effective_from < earliest:
-            first = earliest if earliest.day == 1 else (earliest.replace(day=28) + timedelta(days=4)).replace(day=1)
+            first = earliest if earliest.day == 1 else apportion.month_bounds(earliest)[1] + timedelta(days=1)
             raise ValidationError(PRICE_NOTICE_TOO_SHORT, params={"months": months, "day": first})
     schedule = FeeSchedule(
         estate=estate, contract=keeper.contract, provider=keeper.keeper, service_content=service_content.strip(),
@@ -466,10 +466,6 @@ def request_expenditure(
         expenditure.attachment.save(attachment.name, attachment, save=False)
     expenditure.save()
     return expenditure
-
-
-def committee_of(estate: Estate) -> Committee | None:
-    return Committee.objects.filter(estate=estate, status__in=ACTIVE).order_by("-elected_on", "-pk").first()
 
 
 def _post_expenditure(expenditure: Expenditure, *, actor, now: datetime) -> LedgerEntry:

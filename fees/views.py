@@ -123,13 +123,10 @@ def _estate(user, estate_id) -> Estate:
 
 
 def _abilities(user, estate) -> dict:
-    keep = access.can(user, access.KEEP_ACCOUNTS, estate)
     return {
-        "keep": keep,
+        "keep": access.can(user, access.KEEP_ACCOUNTS, estate),
         "approve": access.can(user, access.APPROVE_SPENDING, estate),
-        # Whoever collects the fees needs the owners' names; other staff without
-        # view_personal_data (a committee beside a company, a mediator) see them masked.
-        "names": keep or access.can(user, access.PERSONAL, estate),
+        "names": selectors.sees_owner_names(user, estate),
     }
 
 
@@ -137,11 +134,12 @@ def _names(can: dict, text: str) -> str:
     return text if can["names"] else "、".join(mask_name(name) for name in text.split("、") if name)
 
 
-def _act(request, handler, fallback):
-    """Run one service call for a POST; show its refusal as a message; redirect back."""
+def _act(request, handler, fallback, done=None):
+    """Run one service call for a POST; show what it did (the handler's text, else ``done``)
+    or its refusal as a message; redirect back."""
     try:
         result = handler()
-        messages.success(request, result if isinstance(result, str) else _("已办理。"))
+        messages.success(request, result if isinstance(result, str) else done or _("已办理。"))
     except (ValidationError, PermissionDenied) as exc:
         messages.error(request, error_text(exc))
     return redirect(fallback)
@@ -182,7 +180,7 @@ def estate_fees(request, estate_id):
     current, upcoming = _schedules(estate)
     runs = list(BillingRun.objects.filter(estate=estate).order_by("-period", "-started_at")[:12])
     return render(request, "fees/estate.html", {
-        "estate": estate, "can": can, "books": services.books(estate, today), "current": current, "upcoming": upcoming,
+        "estate": estate, "can": can, "books": selectors.books(estate, today), "current": current, "upcoming": upcoming,
         "runs": runs, "arrears": [replace(a, addressee=_names(can, a.addressee)) for a in selectors.arrears(estate)[:100]],
         "payments": Payment.objects.filter(estate=estate).select_related("unit__building").order_by("-recorded_at")[:20],
         "billing_form": BillingForm(initial={"period": f"{today:%Y-%m}"}),
@@ -206,7 +204,7 @@ def unit_fees(request, estate_id, unit_id):
                 return _("已收款 %(amount)s 元，收据 %(no)s。") % {"amount": payment.amount, "no": payment.receipt_no}
             return _act(request, pay, here)
         if action == "demand":
-            return _act(request, lambda: services.issue_demand_letter(actor=request.user, unit=unit) and _("催交通知书已生成。"), here)
+            return _act(request, lambda: services.issue_demand_letter(actor=request.user, unit=unit), here, _("催交通知书已生成。"))
         raise Http404
     holders = "、".join(dict.fromkeys(b.addressee for b in open_bills if b.addressee))
     bills = list(selectors.unit_bills(unit)[:120])
@@ -228,7 +226,7 @@ def letter_pdf(request, pk):
     if not _abilities(request.user, _estate(request.user, letter.estate_id))["names"]:
         raise Http404
     bills = selectors.with_paid(letter.bills.select_related("item")).order_by("period", "starts_on")
-    keeper = services.books(letter.estate, timezone.localdate(letter.issued_at))
+    keeper = selectors.books(letter.estate, timezone.localdate(letter.issued_at))
     response = HttpResponse(pdf.demand_letter_pdf(letter, bills, keeper=keeper.keeper if keeper else letter.estate.name),
                             content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="demand-{letter.pk}.pdf"'
@@ -260,7 +258,7 @@ def ledger(request, estate_id):
     if request.method == "POST":
         action = request.POST.get("action")
         if action == "income":
-            return _act(request, lambda: services.record_income(actor=request.user, estate=estate, **cleaned(IncomeForm(request.POST))) and None, here)
+            return _act(request, lambda: services.record_income(actor=request.user, estate=estate, **cleaned(IncomeForm(request.POST))), here)
         if action == "reverse":
             def reverse():
                 data = cleaned(ReversalForm(request.POST))
@@ -278,7 +276,7 @@ def ledger(request, estate_id):
     income, income_total = selectors.ledger_page(estate, Ledger.INCOME)
     spending, spending_total = selectors.ledger_page(estate, Ledger.EXPENDITURE)
     return render(request, "fees/ledger.html", {
-        "estate": estate, "can": can, "books": services.books(estate, timezone.localdate()),
+        "estate": estate, "can": can, "books": selectors.books(estate, timezone.localdate()),
         "income": income, "income_total": income_total, "spending": spending, "spending_total": spending_total,
         "balance": income_total - spending_total, "income_form": IncomeForm(), "period_form": PeriodForm(),
         "statements": Statement.objects.filter(estate=estate).order_by("-ends_on")[:12],
@@ -330,7 +328,7 @@ def _expenditure(user, pk) -> Expenditure:
 def expenditure(request, pk):
     item = _expenditure(request.user, pk)
     estate = item.estate
-    committee = services.committee_of(estate)
+    committee = selectors.committee_of(estate)
     seats = seated(committee).select_related("owner") if committee else Member.objects.none()
     here = request.path
     if request.method == "POST":
@@ -344,7 +342,8 @@ def expenditure(request, pk):
                 return _("已记录：%(status)s。") % {"status": done.get_status_display()}
             return _act(request, decide, here)
         if action == "vote":
-            return _act(request, lambda: services.put_expenditure_to_vote(actor=request.user, expenditure=item, **cleaned(VoteForm(request.POST))) and _("业主表决已召集，表决公告草稿已生成。"), here)
+            return _act(request, lambda: services.put_expenditure_to_vote(actor=request.user, expenditure=item, **cleaned(VoteForm(request.POST))), here,
+                        _("业主表决已召集，表决公告草稿已生成。"))
         if action == "settle":
             return _act(request, lambda: services.settle_expenditure_vote(actor=request.user, expenditure=item).get_status_display(), here)
         raise Http404

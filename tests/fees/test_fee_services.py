@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from community.models import NumberSequence, Role
 from community.services import transfer_unit
-from fees import services
+from fees import selectors, services
 from fees.models import Bill, BillingRun, Expenditure, FeeSchedule, LedgerEntry, ParkingSpace, Payment
 from tests.factories import OwnerFactory, OwnershipFactory, UnitFactory
 
@@ -206,13 +206,11 @@ def test_arrears_stay_with_the_seller_after_a_sale(billed, world):
     unit, bills = billed
     buyer = OwnerFactory(name="新业主")
     transfer_unit(actor=None, unit=unit, new_owners=[buyer], on=date(2026, 3, 1))
-    arrears = services.selectors.arrears(world.e1)
+    arrears = selectors.arrears(world.e1)
     mine = next(a for a in arrears if a.unit_id == unit.pk)
     assert mine.owed == D("378.00") and mine.addressee == "张三丰"
-    from fees.selectors import bills_of_owner
-
-    assert bills_of_owner(buyer).count() == 0
-    assert bills_of_owner(world.resident).count() == len(bills)
+    assert selectors.bills_of_owner(buyer).count() == 0
+    assert selectors.bills_of_owner(world.resident).count() == len(bills)
 
 
 def test_a_demand_letter_lists_the_open_bills_and_gives_the_rule_sets_period(billed):
@@ -355,7 +353,7 @@ def test_a_self_managed_estate_keeps_both_ledgers_under_its_committee(world):
     publish(estate, actor=committee_user, effective_from=date(2021, 1, 1))
     expenditure = request(estate, actor=committee_user)
     assert expenditure.status == "requested"
-    assert services.books(estate, timezone.localdate()).keeper.endswith("业主自管会")
+    assert selectors.books(estate, timezone.localdate()).keeper.endswith("业主自管会")
 
 
 # --------------------------------------------------------------------------- the command
