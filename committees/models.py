@@ -207,6 +207,10 @@ class Vote(models.Model):
     buildings = models.ManyToManyField(
         "community.Building", verbose_name=_("表决范围（楼栋）"), blank=True, help_text=_("不选则为全体业主。")
     )
+    units = models.ManyToManyField(
+        "community.Unit", verbose_name=_("表决范围（房屋）"), blank=True, related_name="+",
+        help_text=_("只涉及部分房屋的事项（如维修资金分摊范围），只由这些房屋的业主表决。"),
+    )
     opens_at = models.DateTimeField(_("开始时间"))
     closes_at = models.DateTimeField(_("结束时间"))
     status = models.CharField(_("状态"), max_length=10, choices=VoteStatus.choices, default=VoteStatus.OPEN)

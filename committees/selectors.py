@@ -52,11 +52,12 @@ def session_results(session: ExamSession, *, most_missed: int = 10) -> dict:
     }
 
 
-def _scope_rows(estate, *, buildings=None, on=None, held_by=None) -> list[tuple]:
+def _scope_rows(estate, *, buildings=None, units=None, on=None, held_by=None) -> list[tuple]:
     """Each unit of the scope once, as (unit id, effective area in cents, its owners now,
     whether the developer holds it): one query, a unit joined to its ownerships in force.
 
-    ``buildings`` is None for the whole estate, or a list or queryset of buildings.
+    ``buildings`` is None for the whole estate, or a list or queryset of buildings;
+    ``units`` (None, or a queryset of units) narrows it further.
     ``held_by`` keeps only the units that owner holds now (a holder's key depends on
     its own units alone, so one owner's holdings need no more than that).
     A unit is developer-held when its current owner is the developer, or, under the
@@ -74,9 +75,12 @@ def _scope_rows(estate, *, buildings=None, on=None, held_by=None) -> list[tuple]
 
     on = on or timezone.localdate()
     undelivered_to_developer = rules_for(estate).developer_one_head
+    chosen = units
     units = Unit.objects.filter(building__estate=estate)
     if buildings is not None:
         units = units.filter(building__in=buildings)
+    if chosen is not None:
+        units = units.filter(pk__in=chosen)
     if held_by is not None:
         units = units.filter(pk__in=Ownership.objects.in_force(on).filter(owner=held_by).values("unit"))
     query = (
@@ -114,17 +118,17 @@ def _group_units(rows, undelivered_to_developer):
     return units
 
 
-def scope_units(estate, *, buildings=None, on=None, held_by=None):
+def scope_units(estate, *, buildings=None, units=None, on=None, held_by=None):
     """The tally's input for an estate (or some of its buildings), one UnitInput per unit."""
     from decimal import Decimal
 
     from .tally import UnitInput
 
     return [UnitInput(key=pk, area=Decimal(cents).scaleb(-2), owners=owners, developer_held=developer)
-            for pk, cents, owners, developer in _scope_rows(estate, buildings=buildings, on=on, held_by=held_by)]
+            for pk, cents, owners, developer in _scope_rows(estate, buildings=buildings, units=units, on=on, held_by=held_by)]
 
 
-def scope_holders(estate, *, buildings=None, on=None, held_by=None) -> dict:
+def scope_holders(estate, *, buildings=None, units=None, on=None, held_by=None) -> dict:
     """{holder key as stored on ballots: its area in scope}, as tally.holders_in_scope would
     give for scope_units, read in one query without building a UnitInput per unit."""
     from decimal import Decimal
@@ -135,7 +139,7 @@ def scope_holders(estate, *, buildings=None, on=None, held_by=None) -> dict:
 
     separate = rules_for(estate).co_ownership_separate_head
     cents: dict[str, int] = {}
-    for pk, area, owners, developer in _scope_rows(estate, buildings=buildings, on=on, held_by=held_by):
+    for pk, area, owners, developer in _scope_rows(estate, buildings=buildings, units=units, on=on, held_by=held_by):
         if area is None or area <= 0:
             raise ValueError(f"unit {pk!r} needs a positive area")
         key = holder_key(holder_from(pk, owners, developer, co_ownership_separate_head=separate))

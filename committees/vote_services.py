@@ -49,14 +49,22 @@ def _buildings(vote: Vote):
     return vote.estate.buildings.filter(Q(~Exists(chosen)) | Q(pk__in=chosen.values("building")))
 
 
+def _units(vote: Vote):
+    """The vote's units, or every unit when it names none (a subquery, not a query)."""
+    from community.models import Unit
+
+    chosen = Vote.units.through.objects.filter(vote=vote)
+    return Unit.objects.filter(Q(~Exists(chosen)) | Q(pk__in=chosen.values("unit"))).values("pk")
+
+
 def scope_of(vote: Vote, *, held_by: Owner | None = None):
     """The vote's units, one UnitInput each (one query)."""
-    return scope_units(vote.estate, buildings=_buildings(vote), held_by=held_by)
+    return scope_units(vote.estate, buildings=_buildings(vote), units=_units(vote), held_by=held_by)
 
 
 def holders_of(vote: Vote, *, held_by: Owner | None = None) -> dict[str, Decimal]:
     """{holder key: area} over the vote's scope (one query)."""
-    return scope_holders(vote.estate, buildings=_buildings(vote), held_by=held_by)
+    return scope_holders(vote.estate, buildings=_buildings(vote), units=_units(vote), held_by=held_by)
 
 
 def holder_keys(vote: Vote) -> set[str]:
@@ -78,10 +86,11 @@ def holdings_of(owner: Owner, vote: Vote) -> list[str]:
 
 @transaction.atomic
 def convene_vote(
-    *, actor, estate, matter: int, question: str, opens_at: datetime, closes_at: datetime, buildings=(),
+    *, actor, estate, matter: int, question: str, opens_at: datetime, closes_at: datetime, buildings=(), units=(),
     now: datetime | None = None, branch_review=None,
 ) -> Vote:
     """Convene a vote; owners are told at least the rule set's notice period ahead, by a drafted notice.
+    ``buildings`` and ``units`` narrow who votes (the whole estate when both are empty).
     A major matter in an estate with a party branch needs the branch's review first (committees.steward)."""
     if actor is not None and not access.can(actor, access.CONVENE_VOTES, estate):
         raise PermissionDenied(NOT_ALLOWED)
@@ -94,10 +103,14 @@ def convene_vote(
     vote.full_clean()
     vote.save()
     vote.buildings.set(buildings)
+    units = list(units)
+    vote.units.set(units)
     if branch_review is not None:
         branch_review.vote = vote
         branch_review.save(update_fields=["vote"])
     scope = "、".join(b.name for b in buildings) or "全体业主"
+    if units:
+        scope = f"{scope}中的 {len(units)} 户" if buildings else f"指定的 {len(units)} 户"
     vote.notice = cms.draft_notice(
         estate=estate, category="votes", title=f"{estate.name}业主大会表决公告：{question}",
         body=(

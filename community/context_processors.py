@@ -9,7 +9,8 @@ def nav(request):
     if user is None or not user.is_authenticated:
         return {}
 
-    perms = (access.REVIEW_FILINGS, access.CONVENE_VOTES, access.RUN_EXAMS, access.KEEP_ACCOUNTS, access.APPROVE_SPENDING)
+    perms = (access.REVIEW_FILINGS, access.CONVENE_VOTES, access.RUN_EXAMS, access.KEEP_ACCOUNTS, access.APPROVE_SPENDING,
+             access.REVIEW_FUND)
 
     def held(*wanted):
         def flag():
@@ -23,4 +24,5 @@ def nav(request):
         "nav_votes": held(access.CONVENE_VOTES),
         "nav_exam_staff": held(access.RUN_EXAMS),
         "nav_fees": held(access.KEEP_ACCOUNTS, access.APPROVE_SPENDING),
+        "nav_fund": held(access.REVIEW_FUND, access.CONVENE_VOTES, access.KEEP_ACCOUNTS, access.APPROVE_SPENDING),
     }

@@ -69,6 +69,7 @@ REGISTRY_PERMS = (
     ("review_filings", _("审查业主委员会备案")),
     ("keep_accounts", _("收费记账、提出支出申请")),
     ("approve_spending", _("审批支出、发布收支报表")),
+    ("review_fund", _("审核维修资金使用、管理维修资金专户")),
 )
 
 

@@ -142,6 +142,7 @@ RULE_SPECS: tuple[RuleSpec, ...] = (
     RuleSpec("fund_deposit_rate_max_pct", "int", 8, "首期交存：建安造价上限（%）", "维修资金办法 [quoted]"),
     RuleSpec("fund_topup_below", "fraction", "3/10", "分户余额低于首期交存的该比例时续交", "维修资金办法第17条 [quoted]"),
     RuleSpec("fund_publication_months", "int", 12, "维修资金公布间隔（月）", "维修资金办法第30条 [quoted]"),
+    RuleSpec("fund_emergency_publication_days", "int", 15, "应急使用拨付后公示期限（日）", "维修资金办法第24条“事后公示” [inferred]"),
     # §4 Property fees
     RuleSpec("price_change_notice_months", "int", 1, "调价提前公示（月）", "明码标价规定 [inferred]"),
     RuleSpec("price_hotline", "text", "12358", "价格举报电话", "明码标价规定 [quoted]"),

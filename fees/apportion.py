@@ -6,18 +6,22 @@
 * ``split`` divides an amount in proportion to weights by the largest remainder:
   the parts always add up to the whole, and a leftover cent goes to the part
   that lost the most to rounding (the earlier part on a tie).
+* ``apportion`` does the same for weights keyed by anything sortable (units by
+  area, sub-accounts by balance), with the maintenance fund's tie-break.
 * ``spans`` cuts a month where the set of owners changes, so each owner is
   billed for their own days.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from typing import TypeVar
 
 CENT = Decimal("0.01")
+K = TypeVar("K")
 
 
 def cents(amount: Decimal) -> int:
@@ -46,8 +50,9 @@ def monthly_cents(rate_cents: int, quantity_hundredths: int) -> int:
     return (rate_cents * quantity_hundredths + 50) // 100
 
 
-def split(total: int, weights: Sequence[int]) -> list[int]:
-    """``total`` cents in proportion to ``weights`` (non-negative integers), summing exactly to ``total``."""
+def _largest_remainder(total: int, weights: Sequence[int], order) -> list[int]:
+    """Each part is total × weight // whole; the cents left over go one each to the parts
+    with the largest remainders, ties in ``order`` (a key on the part's index)."""
     if total < 0 or any(w < 0 for w in weights):
         raise ValueError("split takes a non-negative total and weights")
     whole = sum(weights)
@@ -56,9 +61,47 @@ def split(total: int, weights: Sequence[int]) -> list[int]:
     parts = [total * w // whole for w in weights]
     remainders = [total * w % whole for w in weights]
     left = total - sum(parts)
-    for index in sorted(range(len(weights)), key=lambda i: (-remainders[i], i))[:left]:
+    for index in sorted(range(len(weights)), key=lambda i: (-remainders[i], order(i)))[:left]:
         parts[index] += 1
     return parts
+
+
+def split(total: int, weights: Sequence[int]) -> list[int]:
+    """``total`` cents in proportion to ``weights`` (non-negative integers), summing exactly to ``total``."""
+    return _largest_remainder(total, weights, lambda i: i)
+
+
+def apportion(total_cents: int, weights: Mapping[K, Decimal]) -> dict[K, int]:
+    """Share ``total_cents`` among keys in proportion to their weights, exactly.
+
+    Each key first gets the whole cents of its exact share; the cents still left
+    go one each to the keys whose shares lost the most in that rounding. A tie
+    goes to the larger weight, then to the smaller key. The parts always add up
+    to ``total_cents``; a key of weight 0 gets nothing.
+
+    Weights are Decimal (areas in m², balances in yuan) and are compared exactly,
+    in hundredths, so no float ever rounds them.
+
+    >>> from decimal import Decimal
+    >>> apportion(10000, {"1-101": Decimal("90.00"), "1-102": Decimal("90.00"), "1-201": Decimal("120.00")})
+    {'1-101': 3000, '1-102': 3000, '1-201': 4000}
+    >>> apportion(1, {"A": Decimal("80"), "B": Decimal("80"), "C": Decimal("80")})  # the one cent: equal weights, smaller key
+    {'A': 1, 'B': 0, 'C': 0}
+    >>> apportion(100, {"A": Decimal("1"), "B": Decimal("2"), "C": Decimal("3")})  # 16.67, 33.33, 50: B and C round down
+    {'A': 17, 'B': 33, 'C': 50}
+    """
+    keys = sorted(weights)
+    scaled = []
+    for key in keys:
+        weight = weights[key]
+        if not isinstance(weight, (Decimal, int)) or isinstance(weight, bool):
+            raise TypeError("weights are Decimal or int, never float")
+        hundredths = Decimal(weight) * 100
+        if hundredths != hundredths.to_integral_value():
+            raise ValueError(f"weight {weight} has more than two decimal places")
+        scaled.append(int(hundredths))
+    parts = _largest_remainder(total_cents, scaled, lambda i: (-scaled[i], i))
+    return dict(zip(keys, parts, strict=True))
 
 
 def month_bounds(period: date) -> tuple[date, date]:

@@ -60,7 +60,7 @@ def _shift(month: date, by: int) -> date:
 def build(*, today, progress=None, log=print):
     progress = progress or (lambda iterable, **kw: iterable)
     estates = list(Estate.objects.filter(name__in=PILOT_ESTATES).order_by("code"))
-    if Statement.objects.filter(estate__in=estates).exists():
+    if Statement.objects.filter(estate__in=estates, subject="fees").exists():
         log("收支分离试点：已建立，跳过")
         return []
     months = _months(today)

@@ -10,7 +10,11 @@
   append-only (a PostgreSQL trigger refuses UPDATE and DELETE), numbered
   without gaps per estate, ledger and year.
 * ``Expenditure`` + ``Statement``: spending approved by the committee, and the
-  disclosure statements that publish both ledgers.
+  disclosure statements that publish both ledgers (and the fund's annual one).
+* ``FundAccount`` + ``SubAccount``: an estate's maintenance-fund special account
+  (专户) and one sub-account (分户账) per unit. Their movements are entries of
+  the same append-only ledger, ledger ``fund``, one per unit, signed.
+* ``FundUse`` + ``FundUseStep``: a request to use the fund, and every step it took.
 
 State changes only through ``fees.services``.
 """
@@ -250,6 +254,7 @@ class DemandLetter(models.Model):
 class Ledger(models.TextChoices):
     INCOME = "income", _("收入账")
     EXPENDITURE = "expenditure", _("支出账")
+    FUND = "fund", _("维修资金分户账")
 
 
 class Category(models.TextChoices):
@@ -261,15 +266,29 @@ class Category(models.TextChoices):
     REPAIRS = "repairs", _("日常维修养护")
     UTILITIES = "utilities", _("公共能耗")
     OTHER_SPENDING = "other_out", _("其他支出")
+    FUND_DEPOSIT = "deposit", _("首期交存")
+    FUND_TOPUP = "topup", _("续交")
+    FUND_INTEREST = "interest", _("利息")
+    FUND_INCOME = "fund_income", _("收益转入")
+    FUND_USE = "use", _("维修使用")
+    FUND_REFUND = "refund", _("退还")
 
 
 INCOME_CATEGORIES = (Category.FEES, Category.COMMON_INCOME, Category.OTHER_INCOME)
 SPENDING_CATEGORIES = (Category.REMUNERATION, Category.SERVICES, Category.REPAIRS, Category.UTILITIES, Category.OTHER_SPENDING)
+# The fund ledger is one account per unit: money in is positive, money out negative,
+# so a sub-account's balance is the plain sum of its entries.
+FUND_IN = (Category.FUND_DEPOSIT, Category.FUND_TOPUP, Category.FUND_INTEREST, Category.FUND_INCOME)
+FUND_OUT = (Category.FUND_USE, Category.FUND_REFUND)
+LEDGER_CATEGORIES = {
+    Ledger.INCOME: INCOME_CATEGORIES, Ledger.EXPENDITURE: SPENDING_CATEGORIES, Ledger.FUND: FUND_IN + FUND_OUT,
+}
 
 
 class LedgerEntry(models.Model):
-    """One line of an estate's income or expenditure ledger. Never updated, never deleted:
-    a mistake is undone by a reversing entry (the negated amount) that points at it."""
+    """One line of an estate's income or expenditure ledger, or of one unit's maintenance-fund
+    sub-account. Never updated, never deleted: a mistake is undone by a reversing entry
+    (the negated amount) that points at it."""
 
     estate = models.ForeignKey(Estate, verbose_name=_("小区"), on_delete=models.PROTECT, related_name="ledger_entries")
     ledger = models.CharField(_("账簿"), max_length=12, choices=Ledger.choices)
@@ -288,6 +307,8 @@ class LedgerEntry(models.Model):
     )
     payment = models.OneToOneField(Payment, null=True, blank=True, on_delete=models.PROTECT, related_name="ledger_entry")
     expenditure = models.OneToOneField("Expenditure", null=True, blank=True, on_delete=models.PROTECT, related_name="ledger_entry")
+    unit = models.ForeignKey(Unit, verbose_name=_("房屋"), null=True, blank=True, on_delete=models.PROTECT, related_name="fund_entries")
+    fund_use = models.ForeignKey("FundUse", verbose_name=_("维修项目"), null=True, blank=True, on_delete=models.PROTECT, related_name="entries")
 
     class Meta:
         verbose_name = _("账簿分录")
@@ -298,13 +319,23 @@ class LedgerEntry(models.Model):
             models.CheckConstraint(condition=~Q(amount=0), name="ledger_amount_not_zero"),
             models.CheckConstraint(
                 condition=(Q(ledger="income") & Q(category__in=INCOME_CATEGORIES))
-                | (Q(ledger="expenditure") & Q(category__in=SPENDING_CATEGORIES)),
+                | (Q(ledger="expenditure") & Q(category__in=SPENDING_CATEGORIES))
+                | (Q(ledger="fund") & Q(category__in=FUND_IN + FUND_OUT)),
                 name="ledger_category_matches",
             ),
-            # Only a reversal may be negative.
-            models.CheckConstraint(condition=Q(amount__gt=0) | Q(reverses__isnull=False), name="only_reversals_negative"),
+            # Every fund movement belongs to one unit's sub-account; nothing else has a unit.
+            models.CheckConstraint(
+                condition=(Q(ledger="fund") & Q(unit__isnull=False)) | (~Q(ledger="fund") & Q(unit__isnull=True)),
+                name="fund_entry_has_unit",
+            ),
+            # Money out of a sub-account is negative, everything else positive; a reversal flips the sign.
+            models.CheckConstraint(
+                condition=(Q(reverses__isnull=True) & ((Q(amount__gt=0) & ~Q(category__in=FUND_OUT)) | (Q(amount__lt=0) & Q(category__in=FUND_OUT))))
+                | (Q(reverses__isnull=False) & ((Q(amount__lt=0) & ~Q(category__in=FUND_OUT)) | (Q(amount__gt=0) & Q(category__in=FUND_OUT)))),
+                name="entry_sign_follows_category",
+            ),
         ]
-        indexes = [models.Index(fields=["estate", "entry_date"])]
+        indexes = [models.Index(fields=["estate", "entry_date"]), models.Index(fields=["unit", "entry_date"])]
         triggers = [
             pgtrigger.Protect(name="ledger_append_only", operation=pgtrigger.Update | pgtrigger.Delete),
         ]
@@ -317,8 +348,11 @@ class LedgerEntry(models.Model):
         return voucher(self.ledger, self.year, self.number)
 
 
+VOUCHER_PREFIX = {Ledger.INCOME: "收", Ledger.EXPENDITURE: "支", Ledger.FUND: "维"}
+
+
 def voucher(ledger: str, year: int, number: int) -> str:
-    return f"{'收' if ledger == Ledger.INCOME else '支'}{year}-{number:05d}"
+    return f"{VOUCHER_PREFIX[ledger]}{year}-{number:05d}"
 
 
 class ExpenditureStatus(models.TextChoices):
@@ -369,10 +403,17 @@ class PeriodKind(models.TextChoices):
     YEAR = "year", _("年度")
 
 
+class Subject(models.TextChoices):
+    FEES = "fees", _("物业费收支")
+    FUND = "fund", _("维修资金")
+
+
 class Statement(models.Model):
-    """A published disclosure statement: the PDF as it was published, and the fingerprint of its rows."""
+    """A published disclosure statement: the PDF as it was published, and the fingerprint of its rows.
+    It closes its period in the books it discloses (its ``subject``)."""
 
     estate = models.ForeignKey(Estate, verbose_name=_("小区"), on_delete=models.PROTECT, related_name="statements")
+    subject = models.CharField(_("公开内容"), max_length=10, choices=Subject.choices, default=Subject.FEES)
     kind = models.CharField(_("报表类型"), max_length=10, choices=PeriodKind.choices)
     starts_on = models.DateField(_("起始日期"))
     ends_on = models.DateField(_("截止日期"))
@@ -386,7 +427,7 @@ class Statement(models.Model):
         verbose_name = _("收支公开报表")
         verbose_name_plural = _("收支公开报表")
         ordering = ["-ends_on", "kind"]
-        constraints = [models.UniqueConstraint(fields=["estate", "kind", "starts_on"], name="one_statement_per_period")]
+        constraints = [models.UniqueConstraint(fields=["estate", "subject", "kind", "starts_on"], name="one_statement_per_period")]
 
     def __str__(self):
         return f"{self.estate} {self.get_kind_display()} {self.starts_on:%Y-%m}"
@@ -403,3 +444,154 @@ def period_label(kind: str, start: date) -> str:
         return f"{start.year}年第{(start.month - 1) // 3 + 1}季度"
     return f"{start.year}年{start.month}月"
 
+
+
+# --------------------------------------------------------------------------- maintenance fund
+
+
+class FundAccount(models.Model):
+    """An estate's maintenance-fund special account (专户, order 165).
+
+    Until the fund is handed to the owners' assembly the housing department keeps it
+    and reviews its payouts; from ``handed_over_on`` the committee does.
+    """
+
+    estate = models.OneToOneField(Estate, verbose_name=_("小区"), on_delete=models.PROTECT, related_name="fund_account")
+    bank = models.CharField(_("开户银行"), max_length=100)
+    account_number = models.CharField(_("专户账号"), max_length=40)
+    construction_cost = money_field(_("住宅建安造价（元/㎡）"))
+    deposit_pct = models.DecimalField(_("首期交存比例（%）"), max_digits=5, decimal_places=2)
+    rate = money_field(_("首期交存标准（元/㎡）"))
+    custodian = models.CharField(_("代管单位"), max_length=200)
+    opened_on = models.DateField(_("开户日期"))
+    handed_over_on = models.DateField(_("移交业主大会日期"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("维修资金专户")
+        verbose_name_plural = _("维修资金专户")
+        constraints = [
+            models.CheckConstraint(condition=Q(rate__gt=0) & Q(construction_cost__gt=0), name="fund_rate_positive"),
+        ]
+
+    def __str__(self):
+        return f"{self.estate} {self.account_number}"
+
+    def handed_over(self, on: date) -> bool:
+        return self.handed_over_on is not None and self.handed_over_on <= on
+
+
+class SubAccount(models.Model):
+    """A unit's sub-account (分户账). It belongs to the unit, so it moves with it on a sale.
+    Its balance is the sum of the unit's fund entries; the first deposit is kept here
+    because the top-up rule (art. 17) measures the balance against it."""
+
+    account = models.ForeignKey(FundAccount, verbose_name=_("专户"), on_delete=models.PROTECT, related_name="subaccounts")
+    unit = models.OneToOneField(Unit, verbose_name=_("房屋"), on_delete=models.PROTECT, related_name="fund_subaccount")
+    area = models.DecimalField(_("交存面积（㎡）"), max_digits=10, decimal_places=2)
+    first_deposit = money_field(_("首期交存额"))
+    opened_on = models.DateField(_("建账日期"))
+
+    class Meta:
+        verbose_name = _("分户账")
+        verbose_name_plural = _("分户账")
+        ordering = ["account", "unit"]
+        constraints = [models.CheckConstraint(condition=Q(first_deposit__gt=0), name="first_deposit_positive")]
+
+    def __str__(self):
+        return str(self.unit)
+
+
+class FundUseKind(models.TextChoices):
+    ROOF = "roof", _("屋面防水")
+    LIFT = "lift", _("电梯")
+    PIPES = "pipes", _("供排水管道")
+    FACADE = "facade", _("外墙")
+    FIRE = "fire", _("消防设施")
+    OTHER = "other", _("其他共用部位、设施")
+
+
+class FundUseStatus(models.TextChoices):
+    PLANNED = "planned", _("方案拟定")
+    VOTING = "voting", _("业主表决中")
+    FAILED = "failed", _("表决未通过")
+    APPROVED = "approved", _("表决通过，待公示")
+    PUBLICIZED = "publicized", _("已公示，施工中")
+    WORKS_DONE = "done", _("已完工，待申请拨付")
+    APPLIED = "applied", _("拨付待审核")
+    RETURNED = "returned", _("审核退回")
+    CLEARED = "cleared", _("审核通过，待拨付")
+    PAID = "paid", _("已拨付，待公示结算")
+    SETTLED = "settled", _("结算已公示")
+
+
+class FundUse(models.Model):
+    """A request to use the fund for one project, charged to the units of its scope by area."""
+
+    estate = models.ForeignKey(Estate, verbose_name=_("小区"), on_delete=models.PROTECT, related_name="fund_uses")
+    title = models.CharField(_("项目名称"), max_length=100)
+    kind = models.CharField(_("维修部位"), max_length=10, choices=FundUseKind.choices)
+    plan = models.TextField(_("维修方案"))
+    budget = money_field(_("预算"))
+    contractor = models.CharField(_("施工单位"), max_length=200)
+    quotes = models.TextField(_("报价情况"), blank=True, help_text=_("比选的各家报价，一行一家。"))
+    emergency = models.BooleanField(_("应急使用"), default=False, help_text=_("危及房屋安全的紧急情况，不经表决先行使用，事后公示。"))
+    emergency_reason = models.TextField(_("紧急情况说明"), blank=True)
+    buildings = models.ManyToManyField("community.Building", verbose_name=_("分摊范围（楼栋）"), blank=True, related_name="+")
+    units = models.ManyToManyField(Unit, verbose_name=_("分摊房屋"), through="ChargedUnit", related_name="fund_uses")
+    status = models.CharField(_("状态"), max_length=10, choices=FundUseStatus.choices, default=FundUseStatus.PLANNED)
+    vote = models.ForeignKey("committees.Vote", verbose_name=_("业主表决"), null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    plan_notice = models.ForeignKey("cms.NoticePage", verbose_name=_("方案及表决结果公示"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    works_done_on = models.DateField(_("竣工日期"), null=True, blank=True)
+    acceptance = models.TextField(_("竣工验收情况"), blank=True)
+    settlement = money_field(_("结算金额"), null=True, blank=True)
+    invoice = models.FileField(_("结算单据"), upload_to="fund/%Y/", blank=True)
+    comments = models.TextField(_("审核意见"), blank=True, help_text=_("退回时的意见，或表决未通过的原因。"))
+    paid_on = models.DateField(_("拨付日期"), null=True, blank=True)
+    publish_by = models.DateField(_("应急使用公示期限"), null=True, blank=True)
+    settlement_notice = models.ForeignKey("cms.NoticePage", verbose_name=_("结算公示"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(_("提出时间"))
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        verbose_name = _("维修资金使用申请")
+        verbose_name_plural = _("维修资金使用申请")
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(budget__gt=0), name="fund_use_budget_positive"),
+            models.CheckConstraint(condition=Q(settlement__isnull=True) | Q(settlement__gt=0), name="fund_use_settlement_positive"),
+            models.CheckConstraint(condition=Q(emergency=False) | ~Q(emergency_reason=""), name="emergency_has_reason"),
+        ]
+        indexes = [models.Index(fields=["estate", "status"])]
+
+    def __str__(self):
+        return self.title
+
+
+class ChargedUnit(models.Model):
+    """A unit in a use's charged scope, with its area and its share of the budget, fixed when
+    the plan is made: what its owner sees before voting, and the weights of the payout."""
+
+    use = models.ForeignKey(FundUse, verbose_name=_("维修项目"), on_delete=models.CASCADE, related_name="charged")
+    unit = models.ForeignKey(Unit, verbose_name=_("房屋"), on_delete=models.PROTECT, related_name="+")
+    area = models.DecimalField(_("分摊面积（㎡）"), max_digits=10, decimal_places=2)
+    planned_share = money_field(_("按预算分摊额"))
+
+    class Meta:
+        verbose_name = _("分摊房屋")
+        verbose_name_plural = _("分摊房屋")
+        constraints = [models.UniqueConstraint(fields=["use", "unit"], name="charged_once")]
+
+
+class FundUseStep(models.Model):
+    """One step of a request: the status it reached, when, by whom, and what was said."""
+
+    use = models.ForeignKey(FundUse, verbose_name=_("维修项目"), on_delete=models.CASCADE, related_name="steps")
+    status = models.CharField(_("状态"), max_length=10, choices=FundUseStatus.choices)
+    at = models.DateTimeField(_("时间"))
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("办理人"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    note = models.TextField(_("说明"), blank=True)
+
+    class Meta:
+        verbose_name = _("办理记录")
+        verbose_name_plural = _("办理记录")
+        ordering = ["use", "pk"]

@@ -92,54 +92,108 @@ def _style(font: str, header_rows: int = 1) -> TableStyle:
     ])
 
 
-def statement_pdf(data, *, verify_url: str) -> bytes:
-    """``data`` is a ``fees.selectors.StatementData``."""
+def _disclosure(*, title_text: str, period: str, summary: list[list[str]], sections, verify_url: str, fp: str, header: str) -> bytes:
+    """The frame every disclosure shares: title, period, a summary beside the QR code, the
+    sections (``sections(font, body)`` returns flowables), and the fingerprint with its URL."""
     font = cjk_font()
     body = ParagraphStyle("body", fontName=font, fontSize=9, leading=13)
     title = ParagraphStyle("title", fontName=font, fontSize=15, leading=20)
     buffer = BytesIO()
     doc = SimpleDocTemplate(buffer, pagesize=A4, leftMargin=MARGIN, rightMargin=MARGIN, topMargin=16 * mm, bottomMargin=14 * mm,
-                            title=f"{data.estate} {data.label} 收支公开报表")
-    money = lambda value: "—" if value is None else f"{value:,.2f}"  # noqa: E731
-    summary = [
-        ["记账主体", data.keeper, "方式", data.mode_label],
-        ["期初结余", money(data.opening), "本期收入合计", money(data.income_total)],
-        ["本期支出合计", money(data.spending_total), "期末结余", money(data.closing)],
-    ]
+                            title=title_text)
     summary_table = Table(summary, colWidths=[26 * mm, 58 * mm, 28 * mm, 38 * mm])
     summary_table.setStyle(TableStyle([("FONT", (0, 0), (-1, -1), font, 9), ("GRID", (0, 0), (-1, -1), 0.25, colors.grey)]))
     head = Table([[summary_table, _qr(verify_url, 30 * mm)]], colWidths=[152 * mm, 32 * mm])
-    story = [
-        Paragraph(f"{data.estate} {data.label} 物业费收支公开报表", title),
-        Paragraph(f"期间：{data.start.isoformat()} 至 {data.end.isoformat()}", body),
-        Spacer(1, 3 * mm), head, Spacer(1, 3 * mm),
-    ]
-    totals = [["账簿", "类别", "合计（元）"]] + [[t.ledger, t.label, money(t.amount)] for t in data.category_totals]
-    totals_table = Table(totals, colWidths=[40 * mm, 60 * mm, 40 * mm])
-    totals_table.setStyle(_style(font))
-    story += [Paragraph("分类合计", body), totals_table, Spacer(1, 4 * mm)]
-    ledgers = [Ledger.INCOME] if data.mode == "collection" else [Ledger.INCOME, Ledger.EXPENDITURE]
-    for ledger in ledgers:
-        rows = data.rows_of(ledger)
-        total = data.income_total if ledger == Ledger.INCOME else data.spending_total
-        table_rows = [["凭证号", "日期", "类别", "摘要", "对方单位", "金额（元）"]]
-        for row in rows:
-            table_rows.append([row.voucher, row.date.isoformat(), row.category, _wrap(row.description, COLUMNS[3], font),
-                               _wrap(row.counterparty, COLUMNS[4], font), money(row.amount)])
-        table_rows.append([f"{Ledger(ledger).label}合计", "", "", f"共 {len(rows)} 笔", "", money(total)])
-        table = LongTable(table_rows, colWidths=COLUMNS, repeatRows=1)
-        style = _style(font)
-        style.add("SPAN", (0, -1), (2, -1))
-        table.setStyle(style)
-        story += [Paragraph(f"{Ledger(ledger).label}明细", body), table, Spacer(1, 4 * mm)]
-    story.append(Paragraph(f"数字指纹：{grouped(data.fingerprint)}<br/>扫描二维码或访问以下网址，核对本报表与系统中的账目是否一致：<br/>{verify_url}", body))
-    header = f"{data.estate} · {data.label} · {data.start.isoformat()} 至 {data.end.isoformat()}"
-    footer = f"指纹 {data.fingerprint[:16]}…"
-    doc.build(story, canvasmaker=_numbered(header, footer))
+    story = [Paragraph(title_text, title), Paragraph(period, body), Spacer(1, 3 * mm), head, Spacer(1, 3 * mm)]
+    story += sections(font, body)
+    story.append(Paragraph(f"数字指纹：{grouped(fp)}<br/>扫描二维码或访问以下网址，核对本报表与系统中的账目是否一致：<br/>{verify_url}", body))
+    doc.build(story, canvasmaker=_numbered(header, f"指纹 {fp[:16]}…"))
     return buffer.getvalue()
 
 
-def _simple(title_text: str, lines: list[str], table_rows: list[list[str]] | None, closing: list[str], *, header: str) -> bytes:
+def _money(value) -> str:
+    return "—" if value is None else f"{value:,.2f}"
+
+
+def statement_pdf(data, *, verify_url: str) -> bytes:
+    """``data`` is a ``fees.selectors.StatementData``."""
+    summary = [
+        ["记账主体", data.keeper, "方式", data.mode_label],
+        ["期初结余", _money(data.opening), "本期收入合计", _money(data.income_total)],
+        ["本期支出合计", _money(data.spending_total), "期末结余", _money(data.closing)],
+    ]
+
+    def sections(font, body):
+        totals = [["账簿", "类别", "合计（元）"]] + [[t.ledger, t.label, _money(t.amount)] for t in data.category_totals]
+        totals_table = Table(totals, colWidths=[40 * mm, 60 * mm, 40 * mm])
+        totals_table.setStyle(_style(font))
+        story = [Paragraph("分类合计", body), totals_table, Spacer(1, 4 * mm)]
+        ledgers = [Ledger.INCOME] if data.mode == "collection" else [Ledger.INCOME, Ledger.EXPENDITURE]
+        for ledger in ledgers:
+            rows = data.rows_of(ledger)
+            total = data.income_total if ledger == Ledger.INCOME else data.spending_total
+            table_rows = [["凭证号", "日期", "类别", "摘要", "对方单位", "金额（元）"]]
+            for row in rows:
+                table_rows.append([row.voucher, row.date.isoformat(), row.category, _wrap(row.description, COLUMNS[3], font),
+                                   _wrap(row.counterparty, COLUMNS[4], font), _money(row.amount)])
+            table_rows.append([f"{Ledger(ledger).label}合计", "", "", f"共 {len(rows)} 笔", "", _money(total)])
+            table = LongTable(table_rows, colWidths=COLUMNS, repeatRows=1)
+            style = _style(font)
+            style.add("SPAN", (0, -1), (2, -1))
+            table.setStyle(style)
+            story += [Paragraph(f"{Ledger(ledger).label}明细", body), table, Spacer(1, 4 * mm)]
+        return story
+
+    return _disclosure(
+        title_text=f"{data.estate} {data.label} 物业费收支公开报表", period=f"期间：{data.start.isoformat()} 至 {data.end.isoformat()}",
+        summary=summary, sections=sections, verify_url=verify_url, fp=data.fingerprint,
+        header=f"{data.estate} · {data.label} · {data.start.isoformat()} 至 {data.end.isoformat()}",
+    )
+
+
+FUND_UNIT_COLUMNS = [24 * mm, 18 * mm, 24 * mm, 22 * mm, 20 * mm, 24 * mm, 18 * mm, 30 * mm]
+
+
+def fund_statement_pdf(data, *, verify_url: str) -> bytes:
+    """``data`` is a ``fees.fund_selectors.FundStatementData``: totals, projects and every unit, no names."""
+    t = data.totals
+    summary = [
+        ["管理主体", data.keeper, "专户", data.account],
+        ["期初余额", _money(t["opening"]), "本期交存", _money(t["deposits"])],
+        ["本期收益", _money(t["income"]), "本期使用", _money(t["uses"])],
+        ["本期退还", _money(t["refunds"]), "期末余额", _money(t["closing"])],
+    ]
+
+    def sections(font, body):
+        projects = [["维修项目", "部位", "", "拨付日期", "金额（元）", "分摊户数", "分摊面积（㎡）"]]
+        projects += [[_wrap(p.title, 50 * mm, font), p.kind, "应急" if p.emergency else "", p.paid_on.isoformat() if p.paid_on else "",
+                      _money(p.cost), str(p.units), _money(p.area)] for p in data.projects]
+        projects.append(["合计", "", "", "", _money(sum((p.cost for p in data.projects), 0)), "", ""])
+        project_table = LongTable(projects, colWidths=[50 * mm, 22 * mm, 10 * mm, 22 * mm, 28 * mm, 18 * mm, 30 * mm], repeatRows=1)
+        project_table.setStyle(_style(font))
+        units = [["房屋", "面积（㎡）", "期初余额", "交存", "收益", "使用", "退还", "期末余额"]]
+        units += [[u.unit, _money(u.area), _money(u.opening), _money(u.deposits), _money(u.income), _money(u.uses),
+                   _money(u.refunds), _money(u.balance)] for u in data.units]
+        units.append(["合计", "", _money(t["opening"]), _money(t["deposits"]), _money(t["income"]), _money(t["uses"]),
+                      _money(t["refunds"]), _money(t["closing"])])
+        unit_table = LongTable(units, colWidths=FUND_UNIT_COLUMNS, repeatRows=1)
+        style = _style(font)
+        style.add("ALIGN", (1, 0), (-1, -1), "RIGHT")
+        unit_table.setStyle(style)
+        return [
+            Paragraph(f"本期使用维修资金的项目（{len(data.projects)} 项），各户分摊额见下表“使用”栏", body), project_table, Spacer(1, 4 * mm),
+            Paragraph(f"分户账（{len(data.units)} 户，按房号排列，不含业主姓名）", body), unit_table, Spacer(1, 4 * mm),
+        ]
+
+    return _disclosure(
+        title_text=f"{data.estate} {data.label} 住宅专项维修资金公布表", period=f"期间：{data.start.isoformat()} 至 {data.end.isoformat()}",
+        summary=summary, sections=sections, verify_url=verify_url, fp=data.fingerprint,
+        header=f"{data.estate} · 维修资金 · {data.label}",
+    )
+
+
+def _simple(title_text: str, lines: list[str], table_rows: list[list[str]] | None, closing: list[str], *, header: str,
+            widths=(30 * mm, 40 * mm, 45 * mm, 35 * mm)) -> bytes:
     font = cjk_font()
     body = ParagraphStyle("body", fontName=font, fontSize=10, leading=16)
     title = ParagraphStyle("title", fontName=font, fontSize=16, leading=22, alignment=1)
@@ -147,7 +201,7 @@ def _simple(title_text: str, lines: list[str], table_rows: list[list[str]] | Non
     doc = SimpleDocTemplate(buffer, pagesize=A4, leftMargin=MARGIN * 1.3, rightMargin=MARGIN * 1.3, title=title_text)
     story = [Paragraph(title_text, title), Spacer(1, 5 * mm)] + [Paragraph(line, body) for line in lines]
     if table_rows:
-        table = LongTable(table_rows, colWidths=[30 * mm, 40 * mm, 45 * mm, 35 * mm], repeatRows=1)
+        table = LongTable(table_rows, colWidths=list(widths), repeatRows=1)
         table.setStyle(_style(font))
         story += [Spacer(1, 3 * mm), table, Spacer(1, 3 * mm)]
     story += [Paragraph(line, body) for line in closing]
@@ -190,3 +244,17 @@ def demand_letter_pdf(letter, bills, *, keeper: str) -> bytes:
         f"催交单位：{keeper}　　{letter.issued_at:%Y年%m月%d日}",
     ]
     return _simple("物业服务费书面催交通知书", lines, rows, closing, header=f"{estate.name} 催交通知书 {letter.pk}")
+
+
+def fund_split_pdf(use, rows) -> bytes:
+    """A use's split: each charged room, its area, its share of the budget and of the settlement. No names."""
+    table = [["房屋", "分摊面积（㎡）", "按预算分摊（元）", "结算分摊（元）"]] + [
+        [r.unit, _money(r.area), _money(r.planned), _money(r.amount)] for r in rows
+    ]
+    table.append(["合计", _money(sum((r.area for r in rows), 0)), _money(use.budget), _money(sum((r.amount or 0 for r in rows), 0))])
+    lines = [
+        f"小区：{use.estate.name}　项目：{use.title}（{use.get_kind_display()}）",
+        f"施工单位：{use.contractor}　预算：{_money(use.budget)} 元　结算：{_money(use.settlement)} 元",
+        "按建筑面积分摊，精确到分；尾差按最大余数法分配（余数相同的，面积大者优先，再按房屋编号）。",
+    ]
+    return _simple("住宅专项维修资金分摊明细", lines, table, [], header=f"{use.estate.name} 维修资金分摊 {use.title}")

@@ -22,7 +22,7 @@ from decimal import Decimal, InvalidOperation
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.db import connection, transaction
-from django.db.models import Max, Q, Sum
+from django.db.models import Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -36,7 +36,7 @@ from community.models import Estate, Ownership, Unit
 from community.rules import rules_for
 from community.sequences import next_number
 
-from . import apportion, pdf, selectors
+from . import apportion, ledger, pdf, selectors
 from .selectors import SEPARATED, Books, books, committee_of
 from .models import (
     INCOME_CATEGORIES,
@@ -58,6 +58,7 @@ from .models import (
     PeriodKind,
     PriceType,
     Statement,
+    Subject,
     period_label,
 )
 
@@ -79,13 +80,9 @@ NO_BILLS = _("请选择要核销的账单。")
 FOREIGN_BILL = _("所选账单不属于房屋 %(unit)s。")
 OVERPAID = _("收款金额 %(amount)s 元超过所选账单未缴金额 %(open)s 元。")
 NO_PAYER = _("请填写交款人。")
-PERIOD_CLOSED = _("%(day)s 所在期间的收支报表已公布，不能再记入该期间；请按今天的日期入账并在摘要中说明。")
-WRONG_CATEGORY = _("类别“%(category)s”不属于%(ledger)s。")
+WRONG_CATEGORY = ledger.WRONG_CATEGORY
 NO_DESCRIPTION = _("请填写摘要。")
-ALREADY_REVERSED = _("凭证 %(voucher)s 已经冲销过。")
-CANNOT_REVERSE_REVERSAL = _("冲销凭证不能再冲销；如需更正，请重新入账。")
 PAYMENT_ENTRY = _("收款分录随收款登记产生，不能单独冲销。")
-NO_REASON = _("请写明理由。")
 NOT_SEPARATED = _("包干制小区的支出由物业企业自负盈亏，不通过业主的支出账。")
 NO_PAYEE = _("请填写收款单位和用途。")
 NO_COMMITTEE = _("本小区没有在任的业主委员会，支出无法审批。")
@@ -305,28 +302,6 @@ def outstanding(bill_ids) -> dict[int, Decimal]:
 # --------------------------------------------------------------------------- ledgers
 
 
-def closed_until(estate: Estate) -> date | None:
-    """The last day of the latest published statement: nothing may be dated on or before it."""
-    return Statement.objects.filter(estate=estate).aggregate(last=Max("ends_on"))["last"]
-
-
-def _post(*, actor, estate: Estate, ledger: str, category: str, amount: Decimal, entry_date: date, description: str,
-          counterparty: str = "", keeper: Books, now: datetime | None = None, **links) -> LedgerEntry:
-    """Append one entry with the next voucher number of its ledger and year. Runs inside the caller's transaction."""
-    allowed = INCOME_CATEGORIES if ledger == Ledger.INCOME else SPENDING_CATEGORIES
-    if category not in allowed:
-        raise ValidationError(WRONG_CATEGORY, params={"category": category, "ledger": Ledger(ledger).label})
-    closed = closed_until(estate)
-    if closed is not None and entry_date <= closed:
-        raise ValidationError(PERIOD_CLOSED, params={"day": entry_date})
-    number = next_number(f"ledger:{estate.pk}:{ledger}", entry_date.year)
-    return LedgerEntry.objects.create(
-        estate=estate, ledger=ledger, year=entry_date.year, number=number, entry_date=entry_date, category=category,
-        description=description, counterparty=counterparty, amount=amount, keeper=keeper.keeper,
-        recorded_at=now or timezone.now(), recorded_by=actor, **links,
-    )
-
-
 def _books_or_refuse(estate: Estate, on: date) -> Books:
     keeper = books(estate, on)
     if keeper is None:
@@ -379,9 +354,9 @@ def record_payment(
             allocations.append(Allocation(payment=payment, bill=bill, amount=share))
             left -= share
     Allocation.objects.bulk_create(allocations)
-    _post(
+    ledger.post(
         actor=actor, estate=estate, ledger=Ledger.INCOME, category=Category.FEES, amount=amount, entry_date=paid_on,
-        description=f"物业费 收据{payment.receipt_no}" + ("（补登）" if backdated else ""), keeper=keeper, now=now,
+        description=f"物业费 收据{payment.receipt_no}" + ("（补登）" if backdated else ""), keeper=keeper.keeper, now=now,
         payment=payment,
     )
     return payment
@@ -401,30 +376,26 @@ def record_income(
         raise ValidationError(NO_DESCRIPTION)
     if category == Category.FEES:
         raise ValidationError(WRONG_CATEGORY, params={"category": Category(category).label, "ledger": _("单独入账（物业费随收款登记入账）")})
-    return _post(
+    return ledger.post(
         actor=actor, estate=estate, ledger=Ledger.INCOME, category=category, amount=amount, entry_date=entry_date,
-        description=description.strip(), counterparty=counterparty.strip(), keeper=_books_or_refuse(estate, entry_date), now=now,
+        description=description.strip(), counterparty=counterparty.strip(), keeper=_books_or_refuse(estate, entry_date).keeper, now=now,
     )
 
 
 @transaction.atomic
 def reverse_entry(*, actor, entry: LedgerEntry, reason: str, now: datetime | None = None) -> LedgerEntry:
-    """Undo an entry with its negation, dated today, pointing at it. The original stays as it was."""
+    """Undo an income or expenditure entry with its negation, dated today, pointing at it.
+    The original stays as it was. (Fund entries are reversed by fund_services.)"""
     access.require(actor, access.KEEP_ACCOUNTS, entry.estate)
     entry = LedgerEntry.objects.select_for_update(of=("self",)).get(pk=entry.pk)
-    if not reason.strip():
-        raise ValidationError(NO_REASON)
-    if entry.reverses_id is not None:
-        raise ValidationError(CANNOT_REVERSE_REVERSAL)
+    if entry.ledger == Ledger.FUND:
+        raise ValidationError(WRONG_CATEGORY, params={"category": Category(entry.category).label, "ledger": _("物业费收支账")})
     if entry.payment_id is not None:
         raise ValidationError(PAYMENT_ENTRY)
-    if LedgerEntry.objects.filter(reverses=entry).exists():
-        raise ValidationError(ALREADY_REVERSED, params={"voucher": entry.voucher})
     today = _today(now)
-    return _post(
-        actor=actor, estate=entry.estate, ledger=entry.ledger, category=entry.category, amount=-entry.amount,
-        entry_date=today, description=f"冲销 {entry.voucher}：{reason.strip()}", counterparty=entry.counterparty,
-        keeper=_books_or_refuse(entry.estate, today), now=now, reverses=entry,
+    return ledger.post(
+        actor=actor, estate=entry.estate, ledger=entry.ledger, entry_date=today,
+        keeper=_books_or_refuse(entry.estate, today).keeper, now=now, **ledger.reversal(entry, reason),
     )
 
 
@@ -471,10 +442,10 @@ def request_expenditure(
 def _post_expenditure(expenditure: Expenditure, *, actor, now: datetime) -> LedgerEntry:
     _move(expenditure, X.POSTED)
     today = _today(now)
-    return _post(
+    return ledger.post(
         actor=actor, estate=expenditure.estate, ledger=Ledger.EXPENDITURE, category=expenditure.category,
         amount=expenditure.amount, entry_date=today, description=expenditure.purpose[:200], counterparty=expenditure.payee,
-        keeper=_books_or_refuse(expenditure.estate, today), now=now, expenditure=expenditure,
+        keeper=_books_or_refuse(expenditure.estate, today).keeper, now=now, expenditure=expenditure,
     )
 
 
@@ -598,7 +569,7 @@ def publish_statement(*, actor, estate: Estate, kind: str, start: date, base_url
     if end >= _today(now):
         raise ValidationError(PERIOD_NOT_OVER, params={"label": label})
     Estate.objects.select_for_update().filter(pk=estate.pk).first()
-    if Statement.objects.filter(estate=estate, kind=kind, starts_on=start).exists():
+    if Statement.objects.filter(estate=estate, subject=Subject.FEES, kind=kind, starts_on=start).exists():
         raise ValidationError(STATEMENT_EXISTS, params={"label": label})
     statement = selectors.statement(estate, start, end, kind=kind)
     document = pdf.statement_pdf(statement, verify_url=selectors.verify_url(base_url, statement))

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import fund_views, views
 
 app_name = "fees"
 
@@ -21,4 +21,14 @@ urlpatterns = [
     path("fees/expenditures/<int:pk>/", views.expenditure, name="expenditure"),
     path("fees/expenditures/<int:pk>/attachment/", views.attachment, name="attachment"),
     path("fees/letters/<int:pk>.pdf", views.letter_pdf, name="letter_pdf"),
+    # the maintenance fund
+    path("estates/<int:estate_id>/fund/", fund_views.fund_statements, name="fund_statements"),
+    path("verify/fund/<str:code>/<str:start>/<str:end>/", fund_views.verify_fund, name="verify_fund"),
+    path("me/fund/", fund_views.my_fund, name="my_fund"),
+    path("fund/", fund_views.workspace, name="fund_workspace"),
+    path("fund/estates/<int:estate_id>/", fund_views.estate_fund, name="fund_estate"),
+    path("fund/estates/<int:estate_id>/units/<int:unit_id>/", fund_views.unit_fund, name="fund_unit"),
+    path("fund/estates/<int:estate_id>/uses/new/", fund_views.use_new, name="fund_use_new"),
+    path("fund/uses/<int:pk>/", fund_views.use_detail, name="fund_use"),
+    path("fund/uses/<int:pk>/split.pdf", fund_views.use_split_pdf, name="fund_use_split"),
 ]

@@ -31,7 +31,7 @@ from community.privacy import mask_name
 
 from . import pdf, selectors, services
 from .forms import BillingForm, DecisionForm, ExpenditureForm, IncomeForm, PaymentForm, PeriodForm, ReversalForm, ScheduleForm, VoteForm
-from .models import Bill, BillingRun, DemandLetter, Expenditure, FeeSchedule, Ledger, LedgerEntry, Payment, Statement
+from .models import Bill, BillingRun, DemandLetter, Expenditure, FeeSchedule, Ledger, LedgerEntry, Payment, Statement, Subject
 
 # --------------------------------------------------------------------------- public
 
@@ -53,7 +53,7 @@ def prices(request, estate_id):
 def statements(request, estate_id):
     estate = get_object_or_404(Estate, pk=estate_id)
     return render(request, "fees/statements.html", {
-        "estate": estate, "statements": Statement.objects.filter(estate=estate).order_by("-ends_on", "kind"),
+        "estate": estate, "statements": Statement.objects.filter(estate=estate, subject=Subject.FEES).order_by("-ends_on", "kind"),
     })
 
 
@@ -70,6 +70,13 @@ def statement_pdf(request, pk):
 def verify(request, code, start, end):
     """Anyone holding a statement checks its fingerprint against the live ledger for that period."""
     estate = get_object_or_404(Estate, code=code)
+    return verified(request, estate, start, end, subject=Subject.FEES, read=lambda s, e: selectors.statement(estate, s, e),
+                    template="fees/verify.html")
+
+
+def verified(request, estate, start: str, end: str, *, subject: str, read, template: str):
+    """The verify page of any disclosure: recompute the period with ``read(start, end)`` and compare
+    its fingerprint with the one claimed (``?fp=``). A mismatch answers 404, so a scanner sees it."""
     try:
         start_day, end_day = date.fromisoformat(start), date.fromisoformat(end)
     except ValueError:
@@ -77,11 +84,11 @@ def verify(request, code, start, end):
     if end_day < start_day:
         raise Http404
     claimed = "".join(request.GET.get("fp", "").split()).lower()
-    live = selectors.statement(estate, start_day, end_day)
+    live = read(start_day, end_day)
     ok = bool(claimed) and claimed == live.fingerprint
-    return render(request, "fees/verify.html", {
+    return render(request, template, {
         "estate": estate, "start": start_day, "end": end_day, "claimed": claimed, "ok": ok, "live": live,
-        "published": Statement.objects.filter(estate=estate, starts_on=start_day, ends_on=end_day).first(),
+        "published": Statement.objects.filter(estate=estate, subject=subject, starts_on=start_day, ends_on=end_day).first(),
     }, status=200 if ok or not claimed else 404)
 
 
@@ -279,7 +286,7 @@ def ledger(request, estate_id):
         "estate": estate, "can": can, "books": selectors.books(estate, timezone.localdate()),
         "income": income, "income_total": income_total, "spending": spending, "spending_total": spending_total,
         "balance": income_total - spending_total, "income_form": IncomeForm(), "period_form": PeriodForm(),
-        "statements": Statement.objects.filter(estate=estate).order_by("-ends_on")[:12],
+        "statements": Statement.objects.filter(estate=estate, subject=Subject.FEES).order_by("-ends_on")[:12],
     })
 
 

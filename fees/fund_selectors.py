@@ -1,0 +1,319 @@
+"""Reads for the maintenance fund: balances, top-up alerts, a sub-account's history, the
+annual statement. Each runs a fixed number of queries, whatever the number of units.
+
+Balances are summed from the fund ledger's entries. SQLite hands sums of decimals back
+as floats, so every sum is read as whole cents (rounded in the database) and compared
+in integers: a balance of exactly 30% of the first deposit is not below it, on either
+database.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from fractions import Fraction
+from urllib.parse import urlencode
+
+from django.db.models import BigIntegerField, Count, F, OuterRef, Q, Subquery, Sum, Value
+from django.db.models.functions import Cast, Coalesce, Round
+from django.urls import reverse
+
+from community.models import Estate, Owner, Ownership, Unit
+from community.pdf import fingerprint
+from community.rules import rules_for
+
+from .apportion import yuan
+from .models import Category, ChargedUnit, FundAccount, FundUse, FundUseKind, FundUseStatus, Ledger, LedgerEntry, SubAccount
+
+ZERO = Decimal("0.00")
+IN = {Category.FUND_DEPOSIT, Category.FUND_TOPUP}
+EARNED = {Category.FUND_INTEREST, Category.FUND_INCOME}
+
+
+def _cents(expression):
+    """A money expression as whole cents (0 when there is nothing to sum)."""
+    return Cast(Round(Coalesce(expression, Value(ZERO)) * Value(100)), BigIntegerField())
+
+
+def _unit_sum(**filters):
+    rows = LedgerEntry.objects.filter(ledger=Ledger.FUND, unit=OuterRef("unit"), **filters).values("unit").annotate(t=Sum("amount")).values("t")
+    return _cents(Subquery(rows))
+
+
+def balance_of(unit: Unit) -> Decimal:
+    total = LedgerEntry.objects.filter(ledger=Ledger.FUND, unit=unit).aggregate(t=_cents(Sum("amount")))["t"]
+    return yuan(total or 0)
+
+
+def balances_on(account: FundAccount, on: date) -> dict[int, Decimal]:
+    """{unit id: balance} of every sub-account, counting entries dated up to ``on``."""
+    rows = (
+        LedgerEntry.objects.filter(ledger=Ledger.FUND, estate=account.estate, entry_date__lte=on)
+        .values("unit_id").annotate(c=_cents(Sum("amount"))).values_list("unit_id", "c")
+    )
+    found = {unit_id: yuan(c) for unit_id, c in rows}
+    return {unit_id: found.get(unit_id, ZERO) for unit_id in SubAccount.objects.filter(account=account).values_list("unit_id", flat=True)}
+
+
+def needs_top_up(balance: Decimal, first_deposit: Decimal, share: Fraction) -> bool:
+    """Art. 17: a sub-account below ``share`` of its first deposit must be topped up. Exact."""
+    return Fraction(balance) < share * Fraction(first_deposit)
+
+
+def subaccounts(account: FundAccount):
+    """The account's sub-accounts with ``balance_cents`` and ``first_cents`` (one query)."""
+    return (
+        SubAccount.objects.filter(account=account)
+        .select_related("unit__building")
+        .annotate(balance_cents=_unit_sum(), first_cents=_cents(F("first_deposit")))
+        .order_by("unit__building__name", "unit__room")
+    )
+
+
+def alerts(account: FundAccount):
+    """Sub-accounts below the rule set's share of their first deposit, lowest share first."""
+    share = rules_for(account.estate).fund_topup_below
+    return subaccounts(account).annotate(
+        shortfall=F("balance_cents") * Value(share.denominator) - F("first_cents") * Value(share.numerator)
+    ).filter(shortfall__lt=0).order_by("shortfall", "unit__building__name", "unit__room")
+
+
+def alert_counts(estates) -> dict[int, int]:
+    """{estate id: sub-accounts needing a top-up} for many estates in one query, each estate
+    with its own rule set's share (grouped by share, so still one query per distinct rule)."""
+    by_share: dict[Fraction, list[int]] = {}
+    for estate in estates:
+        by_share.setdefault(rules_for(estate).fund_topup_below, []).append(estate.pk)
+    counts: dict[int, int] = {}
+    for share, ids in by_share.items():
+        rows = (
+            SubAccount.objects.filter(account__estate__in=ids)
+            .annotate(balance_cents=_unit_sum(), first_cents=_cents(F("first_deposit")))
+            .annotate(shortfall=F("balance_cents") * Value(share.denominator) - F("first_cents") * Value(share.numerator))
+            .filter(shortfall__lt=0).values("account__estate").annotate(n=Count("pk")).values_list("account__estate", "n")
+        )
+        counts.update(rows)
+    return counts
+
+
+def estate_totals(account: FundAccount) -> dict[str, Decimal]:
+    """Deposits, income, uses, refunds and the balance of the whole account (one query)."""
+    entries = LedgerEntry.objects.filter(ledger=Ledger.FUND, estate=account.estate)
+    sums = entries.aggregate(
+        deposits=_cents(Sum("amount", filter=Q(category__in=IN))),
+        income=_cents(Sum("amount", filter=Q(category__in=EARNED))),
+        uses=_cents(Sum("amount", filter=Q(category=Category.FUND_USE))),
+        refunds=_cents(Sum("amount", filter=Q(category=Category.FUND_REFUND))),
+        balance=_cents(Sum("amount")),
+    )
+    return {key: yuan(value or 0) for key, value in sums.items()}
+
+
+def scope_size(use: FundUse) -> tuple[int, Decimal]:
+    row = ChargedUnit.objects.filter(use=use).aggregate(n=Count("pk"), area=_cents(Sum("area")))
+    return row["n"], yuan(row["area"] or 0)
+
+
+def scope_text(use: FundUse) -> str:
+    names = "、".join(b.name for b in use.buildings.order_by("name"))
+    return names or "全体业主"
+
+
+@dataclass(frozen=True)
+class SplitRow:
+    unit_id: int
+    unit: str
+    area: Decimal
+    planned: Decimal
+    amount: Decimal | None  # what the payout charged; None before it
+
+
+def split_rows(use: FundUse) -> list[SplitRow]:
+    """Each charged unit: its area, its share of the budget, and what the payout charged it (two queries)."""
+    charged = {
+        amount_unit: -amount for amount_unit, amount in
+        LedgerEntry.objects.filter(fund_use=use, category=Category.FUND_USE, reverses__isnull=True).values_list("unit_id", "amount")
+    }
+    rows = ChargedUnit.objects.filter(use=use).values_list("unit_id", "unit__building__name", "unit__room", "area", "planned_share")
+    return sorted(
+        (SplitRow(pk, f"{building}-{room}", area, planned, charged.get(pk)) for pk, building, room, area, planned in rows),
+        key=lambda r: r.unit,
+    )
+
+
+# --------------------------------------------------------------------------- owners
+
+
+@dataclass
+class Period:
+    """Part of a sub-account's history: the days one set of owners held the unit."""
+
+    starts_on: date | None
+    ends_on: date | None
+    owner_ids: list[int]
+    names: list[str]
+    entries: list = field(default_factory=list)
+
+
+def history(unit: Unit) -> list[Period]:
+    """The sub-account's entries, oldest first, grouped by who held the unit on each entry's
+    date: the sub-account follows the unit, so a sale shows both owners' periods (two queries)."""
+    spans: dict[tuple, Period] = {}
+    for owner_id, name, start, end in (
+        Ownership.objects.filter(unit=unit).order_by("started_on", "owner_id").values_list("owner_id", "owner__name", "started_on", "ended_on")
+    ):
+        period = spans.setdefault((start, end), Period(start, end, [], []))
+        period.owner_ids.append(owner_id)
+        period.names.append(name)
+    periods = sorted(spans.values(), key=lambda p: p.starts_on)
+    before = Period(None, None, [], [])
+    for entry in LedgerEntry.objects.filter(ledger=Ledger.FUND, unit=unit).select_related("fund_use").order_by("entry_date", "year", "number"):
+        home = next((p for p in reversed(periods) if p.starts_on <= entry.entry_date and (p.ends_on is None or entry.entry_date <= p.ends_on)), before)
+        home.entries.append(entry)
+    return ([before] if before.entries else []) + [p for p in periods if p.entries or p.ends_on is None]
+
+
+def owner_subaccounts(owner: Owner):
+    """The sub-accounts of the units the owner holds now, with balances (one query)."""
+    held = Ownership.objects.in_force().filter(owner=owner).values("unit")
+    return (
+        SubAccount.objects.filter(unit__in=held).select_related("unit__building__estate", "account")
+        .annotate(balance_cents=_unit_sum(), first_cents=_cents(F("first_deposit")))
+        .order_by("unit__building__estate__name", "unit__building__name", "unit__room")
+    )
+
+
+def owner_uses(owner: Owner):
+    """Use requests charging a unit the owner holds now, with that unit's planned share (one query)."""
+    held = Ownership.objects.in_force().filter(owner=owner).values("unit")
+    return (
+        ChargedUnit.objects.filter(unit__in=held).select_related("use__estate", "use__vote", "unit__building")
+        .annotate(charged=_cents(Subquery(
+            LedgerEntry.objects.filter(fund_use=OuterRef("use"), unit=OuterRef("unit"), category=Category.FUND_USE)
+            .values("unit").annotate(t=Sum("amount")).values("t")
+        )))
+        .order_by("-use__created_at")
+    )
+
+
+# --------------------------------------------------------------------------- annual statement
+
+
+@dataclass(frozen=True)
+class UnitLine:
+    unit: str
+    area: Decimal
+    opening: Decimal
+    deposits: Decimal
+    income: Decimal
+    uses: Decimal
+    refunds: Decimal
+    balance: Decimal
+
+    def as_list(self) -> list[str]:
+        return [self.unit, str(self.area), str(self.opening), str(self.deposits), str(self.income), str(self.uses),
+                str(self.refunds), str(self.balance)]
+
+
+@dataclass(frozen=True)
+class Project:
+    title: str
+    kind: str
+    emergency: bool
+    paid_on: date | None
+    cost: Decimal
+    units: int
+    area: Decimal
+
+    @property
+    def per_m2(self) -> Decimal:
+        return (self.cost / self.area).quantize(Decimal("0.01")) if self.area else ZERO
+
+    def as_list(self) -> list[str]:
+        return [self.title, self.kind, "应急" if self.emergency else "", self.paid_on.isoformat() if self.paid_on else "",
+                str(self.cost), str(self.units), str(self.area)]
+
+
+@dataclass
+class FundStatementData:
+    estate: str
+    code: str
+    start: date
+    end: date
+    label: str
+    keeper: str
+    account: str
+    units: list[UnitLine]
+    projects: list[Project]
+    totals: dict[str, Decimal]
+    entries: int
+    fingerprint: str = ""
+
+    def payload(self) -> dict:
+        return {
+            "book": "fund", "estate": self.code, "from": self.start.isoformat(), "to": self.end.isoformat(),
+            "totals": {k: str(v) for k, v in self.totals.items()},
+            "projects": [p.as_list() for p in self.projects], "units": [u.as_list() for u in self.units],
+        }
+
+
+def fund_statement(estate: Estate, start: date, end: date, *, label: str | None = None) -> FundStatementData:
+    """The fund over [start, end]: totals, each charged project with its cost and split, and each
+    unit's opening, deposits, income, uses, refunds and balance. No names. Four queries."""
+    from .fund_services import keeper_name  # the keeper's name is the services' rule
+
+    account = FundAccount.objects.select_related("estate").get(estate=estate)
+    in_period = Q(entry_date__gte=start)
+    sums = {
+        unit_id: row for unit_id, *row in
+        LedgerEntry.objects.filter(ledger=Ledger.FUND, estate=estate, entry_date__lte=end).values("unit_id").annotate(
+            opening=_cents(Sum("amount", filter=Q(entry_date__lt=start))),
+            deposits=_cents(Sum("amount", filter=in_period & Q(category__in=IN))),
+            income=_cents(Sum("amount", filter=in_period & Q(category__in=EARNED))),
+            uses=_cents(Sum("amount", filter=in_period & Q(category=Category.FUND_USE))),
+            refunds=_cents(Sum("amount", filter=in_period & Q(category=Category.FUND_REFUND))),
+            n=Count("pk", filter=in_period),
+        ).values_list("unit_id", "opening", "deposits", "income", "uses", "refunds", "n")
+    }
+    lines, entries = [], 0
+    for unit_id, building, room, area in (
+        SubAccount.objects.filter(account=account).order_by("unit__building__name", "unit__room")
+        .values_list("unit_id", "unit__building__name", "unit__room", "area")
+    ):
+        opening, deposits, income, uses, refunds, n = sums.get(unit_id, (0, 0, 0, 0, 0, 0))
+        entries += n
+        lines.append(UnitLine(
+            f"{building}-{room}", area, yuan(opening), yuan(deposits), yuan(income), yuan(-uses), yuan(-refunds),
+            yuan(opening + deposits + income + uses + refunds),
+        ))
+    projects = [
+        Project(title, str(FundUseKind(kind).label), emergency, paid_on, yuan(-cost), n, yuan(area))
+        for title, kind, emergency, paid_on, cost, n, area in
+        FundUse.objects.filter(entries__entry_date__range=(start, end), entries__category=Category.FUND_USE)
+        .annotate(cost=_cents(Sum("entries__amount")), n=Count("entries__unit", distinct=True),
+                  area=Subquery(ChargedUnit.objects.filter(use=OuterRef("pk")).values("use").annotate(a=_cents(Sum("area"))).values("a")))
+        .filter(estate=estate).order_by("paid_on", "pk")
+        .values_list("title", "kind", "emergency", "paid_on", "cost", "n", "area")
+    ]
+    totals = {
+        "opening": sum((u.opening for u in lines), ZERO), "deposits": sum((u.deposits for u in lines), ZERO),
+        "income": sum((u.income for u in lines), ZERO), "uses": sum((u.uses for u in lines), ZERO),
+        "refunds": sum((u.refunds for u in lines), ZERO), "closing": sum((u.balance for u in lines), ZERO),
+    }
+    data = FundStatementData(
+        estate=estate.name, code=estate.code, start=start, end=end, label=label or f"{start.isoformat()} — {end.isoformat()}",
+        keeper=keeper_name(account, end), account=f"{account.bank} {account.account_number}", units=lines,
+        projects=projects, totals=totals, entries=entries,
+    )
+    data.fingerprint = fingerprint(data.payload())
+    return data
+
+
+def verify_url(base_url: str, data: FundStatementData) -> str:
+    path = reverse("fees:verify_fund", args=[data.code, data.start.isoformat(), data.end.isoformat()])
+    return f"{base_url.rstrip('/')}{path}?{urlencode({'fp': data.fingerprint})}"
+
+
+def open_uses(estate: Estate):
+    return FundUse.objects.filter(estate=estate).exclude(status__in=[FundUseStatus.SETTLED, FundUseStatus.FAILED])

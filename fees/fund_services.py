@@ -1,0 +1,590 @@
+"""The maintenance fund (公共维修资金, RULES.md §3): accounts, deposits, interest, use requests.
+
+Money moves only through ``fees.ledger``: every movement is an entry of the ``fund``
+ledger on one unit's sub-account, signed (in positive, out negative), numbered without
+gaps, never updated. A sub-account's balance is the sum of its unit's entries, so it
+moves with the unit when the unit is sold.
+
+Who does what:
+* the fund's keeper (``authority``): the housing department (``review_fund``, district
+  and street staff) until the fund is handed to the owners' assembly, the committee
+  (``approve_spending``) after. The keeper opens sub-accounts, takes deposits, posts
+  interest and income, reviews payout applications and pays out;
+* a committee member, community staff or the managing company (``PROPOSERS``) plans a
+  use, and reports the work done and the settlement;
+* the owners of the charged units vote (art. 278 matter 5, through the vote engine).
+
+A use request walks ``TRANSITIONS``; an emergency (art. 24) skips the vote and must be
+published afterwards, within the rule set's days of the payout.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from cms import services as cms
+from committees import vote_services
+from committees.committee_services import ILLEGAL_MOVE, IllegalTransition
+from committees.models import Matter, VoteStatus
+from community import access
+from community.legaltime import last_day_after_days
+from community.models import Estate, Unit
+from community.rules import rules_for
+
+from . import apportion, fund_selectors, ledger, pdf
+from .models import (
+    Category,
+    ChargedUnit,
+    FundAccount,
+    FundUse,
+    FundUseStatus,
+    FundUseStep,
+    Ledger,
+    LedgerEntry,
+    PeriodKind,
+    Statement,
+    SubAccount,
+    Subject,
+)
+
+S = FundUseStatus
+TRANSITIONS = {
+    S.PLANNED: {S.VOTING, S.WORKS_DONE},  # to WORKS_DONE only in an emergency
+    S.VOTING: {S.APPROVED, S.FAILED},
+    S.FAILED: set(),
+    S.APPROVED: {S.PUBLICIZED},
+    S.PUBLICIZED: {S.WORKS_DONE},
+    S.WORKS_DONE: {S.APPLIED},
+    S.APPLIED: {S.CLEARED, S.RETURNED},
+    S.RETURNED: {S.APPLIED},
+    S.CLEARED: {S.PAID},
+    S.PAID: {S.SETTLED},
+    S.SETTLED: set(),
+}
+OPEN = [s for s in S if TRANSITIONS[s]]
+PROPOSERS = (access.CONVENE_VOTES, access.KEEP_ACCOUNTS)
+
+NO_ACCOUNT = _("本小区尚未建立维修资金专户。")
+ACCOUNT_EXISTS = _("本小区已有维修资金专户。")
+RATE_OUT_OF_RANGE = _("首期交存比例须在建安造价的 %(low)s%% 至 %(high)s%% 之间，填写的是 %(pct)s%%。")
+BAD_NUMBER = _("请填写大于 0 的数字，最多两位小数。")
+MISSING = _("请填写“%(field)s”。")
+NO_SUBACCOUNT = _("房屋 %(unit)s 还没有分户账。")
+NO_UNITS = _("分摊范围内没有房屋。")
+WITHOUT_SUBACCOUNT = _("分摊范围内有 %(n)s 户尚未建立分户账（如 %(unit)s），请先建账。")
+FOREIGN_UNIT = _("所选房屋或楼栋不属于本小区。")
+NOT_EMERGENCY = _("只有应急使用可以不经表决直接施工。")
+EMERGENCY_NO_VOTE = _("应急使用不经业主表决。")
+EMERGENCY_NEEDS_REASON = _("应急使用须说明危及房屋安全的紧急情况。")
+VOTE_NOT_CLOSED = _("业主表决尚未结束计票。")
+OVER_BUDGET = _("结算金额 %(amount)s 元超过业主表决通过的预算 %(budget)s 元，须重新表决。")
+RETURN_NEEDS_COMMENTS = _("退回须写明审核意见。")
+FUTURE_DATE = _("日期不能晚于今天。")
+BEFORE_ACCOUNT = _("日期不能早于专户开户日期 %(day)s。")
+OVERDRAWN = _("退还金额 %(amount)s 元超过分户账余额 %(balance)s 元。")
+NO_BALANCE = _("没有余额为正的分户账，利息无从分配。")
+NOTICE_NOT_PUBLISHED = _("公示尚未发布。")
+YEAR_NOT_OVER = _("%(label)s 尚未结束，不能公布。")
+FUND_STATEMENT_EXISTS = _("%(label)s 的维修资金公布表已经发布。")
+
+
+def _today(now: datetime | None) -> date:
+    return timezone.localdate(now or timezone.now())
+
+
+def _money(value, field: str = "") -> Decimal:
+    try:
+        amount = Decimal(str(value).strip())
+    except (InvalidOperation, ValueError):
+        raise ValidationError(BAD_NUMBER) from None
+    if not amount.is_finite() or amount <= 0 or amount != amount.quantize(apportion.CENT):
+        raise ValidationError(BAD_NUMBER)
+    return amount
+
+
+def _required(value: str, field) -> str:
+    value = (value or "").strip()
+    if not value:
+        raise ValidationError(MISSING, params={"field": field})
+    return value
+
+
+# --------------------------------------------------------------------------- who keeps the fund
+
+
+def authority(account: FundAccount, on: date) -> str:
+    """The permission that keeps the fund on ``on``: the housing department's before the
+    hand-over to the owners' assembly, the committee's after (order 165, review step)."""
+    return access.APPROVE_SPENDING if account.handed_over(on) else access.REVIEW_FUND
+
+
+def keeper_name(account: FundAccount, on: date) -> str:
+    return f"{account.estate.name}业主大会" if account.handed_over(on) else account.custodian
+
+
+def _require_keeper(actor, account: FundAccount, now: datetime | None) -> None:
+    access.require(actor, authority(account, _today(now)), account.estate)
+
+
+def _require_proposer(actor, estate: Estate) -> None:
+    if actor is not None and not any(access.can(actor, perm, estate) for perm in PROPOSERS):
+        raise PermissionDenied(access.NOT_ALLOWED)
+
+
+def account_of(estate: Estate) -> FundAccount:
+    account = FundAccount.objects.filter(estate=estate).select_related("estate").first()
+    if account is None:
+        raise ValidationError(NO_ACCOUNT)
+    return account
+
+
+# --------------------------------------------------------------------------- accounts and deposits
+
+
+@transaction.atomic
+def open_account(
+    *, actor, estate: Estate, bank: str, account_number: str, construction_cost, deposit_pct, custodian: str,
+    opened_on: date, now: datetime | None = None,
+) -> FundAccount:
+    """Open the estate's special account. The first-deposit rate per m² is the local construction
+    cost per m² times a percentage the rule set bounds (5%–8% by default), to the cent."""
+    access.require(actor, access.REVIEW_FUND, estate)
+    Estate.objects.select_for_update().filter(pk=estate.pk).first()
+    if FundAccount.objects.filter(estate=estate).exists():
+        raise ValidationError(ACCOUNT_EXISTS)
+    cost = _money(construction_cost)
+    pct = _money(deposit_pct)
+    rules = rules_for(estate)
+    low, high = rules.fund_deposit_rate_min_pct, rules.fund_deposit_rate_max_pct
+    if not low <= pct <= high:
+        raise ValidationError(RATE_OUT_OF_RANGE, params={"low": low, "high": high, "pct": pct})
+    if opened_on > _today(now):
+        raise ValidationError(FUTURE_DATE)
+    rate = (cost * pct / 100).quantize(apportion.CENT, rounding=ROUND_HALF_UP)
+    return FundAccount.objects.create(
+        estate=estate, bank=_required(bank, FundAccount._meta.get_field("bank").verbose_name),
+        account_number=_required(account_number, FundAccount._meta.get_field("account_number").verbose_name),
+        construction_cost=cost, deposit_pct=pct, rate=rate,
+        custodian=_required(custodian, FundAccount._meta.get_field("custodian").verbose_name), opened_on=opened_on,
+    )
+
+
+@transaction.atomic
+def open_subaccounts(*, actor, account: FundAccount, on: date, progress=None, now: datetime | None = None) -> int:
+    """A sub-account for every unit of the estate that has none, each with its first deposit
+    (effective area × the account's rate, rounded half up to the cent), posted in one batch.
+    Idempotent: returns how many were opened (0 when every unit has one)."""
+    _require_keeper(actor, account, now)
+    if on > _today(now):
+        raise ValidationError(FUTURE_DATE)
+    if on < account.opened_on:
+        raise ValidationError(BEFORE_ACCOUNT, params={"day": account.opened_on})
+    FundAccount.objects.select_for_update().filter(pk=account.pk).first()
+    units = (
+        Unit.objects.filter(building__estate=account.estate, fund_subaccount__isnull=True)
+        .with_effective_area().select_related("building").order_by("building__name", "room")
+    )
+    rate = apportion.cents(account.rate)
+    opened, lines = [], []
+    for unit in (progress or (lambda rows, **kw: rows))(list(units), desc=f"{account.estate.name} 建账", unit="户"):
+        area = Decimal(str(unit.effective_area_db)).quantize(apportion.CENT)
+        if area <= 0:
+            continue
+        deposit = apportion.yuan(apportion.monthly_cents(rate, apportion.cents(area)))
+        opened.append(SubAccount(account=account, unit=unit, area=area, first_deposit=deposit, opened_on=on))
+        lines.append(dict(category=Category.FUND_DEPOSIT, amount=deposit, unit=unit,
+                          description=f"首期交存 {area}㎡ × {account.rate} 元/㎡"))
+    if not opened:
+        return 0
+    SubAccount.objects.bulk_create(opened, batch_size=2000)
+    ledger.post_many(actor=actor, estate=account.estate, ledger=Ledger.FUND, entry_date=on,
+                     keeper=keeper_name(account, on), lines=lines, now=now)
+    return len(opened)
+
+
+def _subaccount(unit: Unit) -> SubAccount:
+    sub = SubAccount.objects.filter(unit=unit).select_related("account__estate", "unit__building").first()
+    if sub is None:
+        raise ValidationError(NO_SUBACCOUNT, params={"unit": unit})
+    return sub
+
+
+def _dated(on: date, account: FundAccount, now) -> None:
+    if on > _today(now):
+        raise ValidationError(FUTURE_DATE)
+    if on < account.opened_on:
+        raise ValidationError(BEFORE_ACCOUNT, params={"day": account.opened_on})
+
+
+@transaction.atomic
+def top_up(*, actor, unit: Unit, amount, on: date, note: str = "", now: datetime | None = None) -> LedgerEntry:
+    """A top-up deposit (续交) into the unit's sub-account; it clears a top-up alert once the
+    balance is back at the rule set's share of the first deposit."""
+    sub = _subaccount(unit)
+    _require_keeper(actor, sub.account, now)
+    amount = _money(amount)
+    _dated(on, sub.account, now)
+    return ledger.post(
+        actor=actor, estate=sub.account.estate, ledger=Ledger.FUND, entry_date=on, keeper=keeper_name(sub.account, on),
+        now=now, category=Category.FUND_TOPUP, amount=amount, unit=unit, description=("续交 " + note.strip()).strip()[:200],
+    )
+
+
+@transaction.atomic
+def refund(*, actor, unit: Unit, amount, on: date, reason: str, now: datetime | None = None) -> LedgerEntry:
+    """Pay part or all of a sub-account back (the house is demolished, say): never more than its balance."""
+    sub = _subaccount(unit)
+    _require_keeper(actor, sub.account, now)
+    amount = _money(amount)
+    _dated(on, sub.account, now)
+    reason = _required(reason, _("退还原因"))
+    SubAccount.objects.select_for_update().filter(pk=sub.pk).first()
+    balance = fund_selectors.balance_of(unit)
+    if amount > balance:
+        raise ValidationError(OVERDRAWN, params={"amount": amount, "balance": balance})
+    return ledger.post(
+        actor=actor, estate=sub.account.estate, ledger=Ledger.FUND, entry_date=on, keeper=keeper_name(sub.account, on),
+        now=now, category=Category.FUND_REFUND, amount=-amount, unit=unit, description=f"退还：{reason}"[:200],
+    )
+
+
+def _spread(*, actor, account: FundAccount, total: Decimal, weights: dict[int, Decimal], category: str, on: date,
+            description: str, counterparty: str = "", now=None, fund_use=None, sign: int = 1) -> list[LedgerEntry]:
+    """Post ``total`` over sub-accounts in proportion to ``weights`` ({unit id: weight}),
+    to the cent (apportion); a unit whose share rounds to nothing gets no entry."""
+    parts = apportion.apportion(apportion.cents(total), weights)
+    lines = [
+        dict(category=category, amount=sign * apportion.yuan(part), unit_id=unit_id, fund_use=fund_use,
+             description=description[:200], counterparty=counterparty)
+        for unit_id, part in parts.items() if part
+    ]
+    return ledger.post_many(actor=actor, estate=account.estate, ledger=Ledger.FUND, entry_date=on,
+                            keeper=keeper_name(account, on), lines=lines, now=now)
+
+
+@transaction.atomic
+def post_interest(*, actor, account: FundAccount, amount, on: date, description: str = "", now: datetime | None = None) -> list[LedgerEntry]:
+    """The bank's interest for the account, shared among sub-accounts by their balances on
+    ``on`` (entries dated up to that day); a sub-account at or below zero earns nothing."""
+    _require_keeper(actor, account, now)
+    amount = _money(amount)
+    _dated(on, account, now)
+    FundAccount.objects.select_for_update().filter(pk=account.pk).first()
+    weights = {unit_id: balance for unit_id, balance in fund_selectors.balances_on(account, on).items() if balance > 0}
+    if not weights:
+        raise ValidationError(NO_BALANCE)
+    return _spread(actor=actor, account=account, total=amount, weights=weights, category=Category.FUND_INTEREST, on=on,
+                   description=description.strip() or f"{on.year}年度专户利息（按分户余额分配）", now=now)
+
+
+@transaction.atomic
+def post_income(*, actor, account: FundAccount, amount, on: date, description: str, counterparty: str = "",
+                now: datetime | None = None) -> list[LedgerEntry]:
+    """Income that joins the fund (bond returns, common-part income the assembly adds to it),
+    shared among all sub-accounts by area."""
+    _require_keeper(actor, account, now)
+    amount = _money(amount)
+    _dated(on, account, now)
+    description = _required(description, _("摘要"))
+    weights = dict(SubAccount.objects.filter(account=account).values_list("unit_id", "area"))
+    if not weights:
+        raise ValidationError(NO_UNITS)
+    return _spread(actor=actor, account=account, total=amount, weights=weights, category=Category.FUND_INCOME, on=on,
+                   description=description, counterparty=counterparty.strip(), now=now)
+
+
+@transaction.atomic
+def reverse_fund_entry(*, actor, entry: LedgerEntry, reason: str, now: datetime | None = None) -> LedgerEntry:
+    """Undo one fund entry with its negation, dated today. A payout is one project's entries:
+    those are part of a settled use and are not reversed one by one."""
+    account = account_of(entry.estate)
+    _require_keeper(actor, account, now)
+    entry = LedgerEntry.objects.select_for_update(of=("self",)).get(pk=entry.pk, ledger=Ledger.FUND)
+    today = _today(now)
+    return ledger.post(actor=actor, estate=entry.estate, ledger=Ledger.FUND, entry_date=today,
+                       keeper=keeper_name(account, today), now=now, **ledger.reversal(entry, reason))
+
+
+# --------------------------------------------------------------------------- use requests
+
+
+def _step(use: FundUse, to: str, *, actor, now: datetime, note: str = "") -> None:
+    if to not in TRANSITIONS[use.status]:
+        raise IllegalTransition(ILLEGAL_MOVE, params={"from": S(use.status).label, "to": S(to).label})
+    use.status = to
+    use.save()
+    FundUseStep.objects.create(use=use, status=to, at=now, by=actor, note=note)
+
+
+def _locked(use: FundUse) -> FundUse:
+    return FundUse.objects.select_for_update(of=("self",)).select_related("estate", "vote").get(pk=use.pk)
+
+
+@transaction.atomic
+def plan_use(
+    *, actor, estate: Estate, title: str, kind: str, plan: str, budget, contractor: str, quotes: str = "",
+    buildings=(), units=(), emergency: bool = False, emergency_reason: str = "", now: datetime | None = None,
+) -> FundUse:
+    """A plan: project, budget, contractor and quotes, and the charged scope (units, else the
+    units of ``buildings``, else the whole estate). Every charged unit needs a sub-account."""
+    _require_proposer(actor, estate)
+    now = now or timezone.now()
+    account_of(estate)
+    budget = _money(budget)
+    field = lambda name: FundUse._meta.get_field(name).verbose_name  # noqa: E731
+    title, plan, contractor = _required(title, field("title")), _required(plan, field("plan")), _required(contractor, field("contractor"))
+    if emergency and not (emergency_reason or "").strip():
+        raise ValidationError(EMERGENCY_NEEDS_REASON)
+    buildings, units = list(buildings), list(units)
+    if any(b.estate_id != estate.pk for b in buildings) or Unit.objects.filter(pk__in=[u.pk for u in units]).exclude(building__estate=estate).exists():
+        raise ValidationError(FOREIGN_UNIT)
+    if units:
+        charged = Unit.objects.filter(pk__in=[u.pk for u in units])
+    elif buildings:
+        charged = Unit.objects.filter(building__in=buildings)
+    else:
+        charged = Unit.objects.filter(building__estate=estate)
+    if not charged.exists():
+        raise ValidationError(NO_UNITS)
+    missing = charged.filter(fund_subaccount__isnull=True).select_related("building")
+    count = missing.count()
+    if count:
+        raise ValidationError(WITHOUT_SUBACCOUNT, params={"n": count, "unit": missing.first()})
+    use = FundUse.objects.create(
+        estate=estate, title=title, kind=kind, plan=plan, budget=budget, contractor=contractor, quotes=quotes.strip(),
+        emergency=emergency, emergency_reason=(emergency_reason or "").strip(), created_at=now, created_by=actor,
+    )
+    use.buildings.set(buildings if not units else {u.building for u in units})
+    areas = dict(SubAccount.objects.filter(unit__in=charged).values_list("unit_id", "area"))
+    shares = apportion.apportion(apportion.cents(budget), areas)
+    ChargedUnit.objects.bulk_create(
+        [ChargedUnit(use=use, unit_id=pk, area=areas[pk], planned_share=apportion.yuan(shares[pk])) for pk in sorted(areas)],
+        batch_size=2000,
+    )
+    FundUseStep.objects.create(use=use, status=S.PLANNED, at=now, by=actor,
+                               note=str(_("应急使用：%(reason)s") % {"reason": use.emergency_reason}) if emergency else "")
+    return use
+
+
+@transaction.atomic
+def put_to_vote(*, actor, use: FundUse, opens_at: datetime, closes_at: datetime, branch_review=None,
+                now: datetime | None = None) -> FundUse:
+    """The owners of the charged units vote (art. 278 matter 5): the vote's scope is exactly them."""
+    use = _locked(use)
+    if use.emergency:
+        raise ValidationError(EMERGENCY_NO_VOTE)
+    if use.status != S.PLANNED:
+        raise IllegalTransition(ILLEGAL_MOVE, params={"from": S(use.status).label, "to": S.VOTING.label})
+    now = now or timezone.now()
+    use.vote = vote_services.convene_vote(
+        actor=actor, estate=use.estate, matter=Matter.FUND_USE, opens_at=opens_at, closes_at=closes_at, now=now,
+        buildings=list(use.buildings.all()), units=list(use.units.all()), branch_review=branch_review,
+        question=f"使用维修资金：{use.title}，预算 {use.budget} 元，由分摊范围内业主按建筑面积分摊（施工单位：{use.contractor}）"[:300],
+    )
+    _step(use, S.VOTING, actor=actor, now=now, note=str(_("表决期 %(open)s 至 %(close)s") % {
+        "open": f"{timezone.localtime(opens_at):%Y-%m-%d %H:%M}", "close": f"{timezone.localtime(closes_at):%Y-%m-%d %H:%M}"}))
+    return use
+
+
+@transaction.atomic
+def settle_vote(*, actor, use: FundUse, now: datetime | None = None) -> FundUse:
+    """After the count: a passed plan gets its public notice of plan and result drafted; a failed
+    one stops here, with the reason."""
+    _require_proposer(actor, use.estate)
+    use = _locked(use)
+    now = now or timezone.now()
+    if use.status != S.VOTING or use.vote is None:
+        raise IllegalTransition(ILLEGAL_MOVE, params={"from": S(use.status).label, "to": S.APPROVED.label})
+    if use.vote.status != VoteStatus.CLOSED:
+        raise ValidationError(VOTE_NOT_CLOSED)
+    result = use.vote.result or {}
+    if not result.get("decided"):
+        use.comments = str(_("未达到参与表决的法定比例。") if not result.get("quorum_met") else _("同意未达到法定比例。"))
+        _step(use, S.FAILED, actor=actor, now=now, note=use.comments)
+        return use
+    count, area = fund_selectors.scope_size(use)
+    use.plan_notice = cms.draft_notice(
+        estate=use.estate, category="fund", title=f"{use.estate.name}维修资金使用方案及表决结果公示：{use.title}",
+        body=(
+            f"维修项目：{use.title}（{use.get_kind_display()}）。\n维修方案：{use.plan}\n"
+            f"预算 {use.budget} 元，施工单位：{use.contractor}。\n"
+            f"分摊范围：{fund_selectors.scope_text(use)}，共 {count} 户、{area} 平方米，按建筑面积分摊，每平方米约 "
+            f"{(use.budget / area).quantize(apportion.CENT)} 元。\n"
+            f"业主表决：参与面积 {result['participating']['area']} 平方米、{result['participating']['heads']} 人；"
+            f"同意面积 {result['by_choice']['yes']['area']} 平方米、{result['by_choice']['yes']['heads']} 人。表决通过。\n"
+            "各户分摊以竣工结算金额为准，拨付后另行公示。"
+        ),
+        publicity_days=rules_for(use.estate).decision_posting_days, source=f"fees.FundUse:{use.pk}:plan",
+    )
+    _step(use, S.APPROVED, actor=actor, now=now, note=str(_("表决通过")))
+    return use
+
+
+def _publish(actor, notice) -> None:
+    if notice is None:
+        raise ValidationError(NOTICE_NOT_PUBLISHED)
+    if not notice.live:
+        cms.publish_notice(actor=actor, notice=notice)
+
+
+@transaction.atomic
+def publish_plan(*, actor, use: FundUse, now: datetime | None = None) -> FundUse:
+    """Publish the notice of the plan and the vote's result; the works may then start."""
+    use = _locked(use)
+    if use.status != S.APPROVED:
+        raise IllegalTransition(ILLEGAL_MOVE, params={"from": S(use.status).label, "to": S.PUBLICIZED.label})
+    _publish(actor, use.plan_notice)
+    _step(use, S.PUBLICIZED, actor=actor, now=now or timezone.now())
+    return use
+
+
+@transaction.atomic
+def record_works_done(*, actor, use: FundUse, done_on: date, acceptance: str, now: datetime | None = None) -> FundUse:
+    """The works are finished and accepted. An emergency comes here straight from its plan."""
+    _require_proposer(actor, use.estate)
+    use = _locked(use)
+    now = now or timezone.now()
+    if use.status == S.PLANNED and not use.emergency:
+        raise ValidationError(NOT_EMERGENCY)
+    if done_on > _today(now):
+        raise ValidationError(FUTURE_DATE)
+    use.works_done_on = done_on
+    use.acceptance = _required(acceptance, FundUse._meta.get_field("acceptance").verbose_name)
+    _step(use, S.WORKS_DONE, actor=actor, now=now, note=use.acceptance)
+    return use
+
+
+@transaction.atomic
+def apply_payout(*, actor, use: FundUse, settlement, invoice=None, note: str = "", now: datetime | None = None) -> FundUse:
+    """Apply for payout with the settled cost. Without a fresh vote it cannot exceed the budget
+    the owners approved; an emergency had no vote, so its settlement stands on the review."""
+    _require_proposer(actor, use.estate)
+    use = _locked(use)
+    now = now or timezone.now()
+    amount = _money(settlement)
+    if not use.emergency and amount > use.budget:
+        raise ValidationError(OVER_BUDGET, params={"amount": amount, "budget": use.budget})
+    use.settlement = amount
+    if invoice is not None:
+        use.invoice.save(invoice.name, invoice, save=False)
+    _step(use, S.APPLIED, actor=actor, now=now, note=note.strip() or str(_("结算金额 %(amount)s 元") % {"amount": amount}))
+    return use
+
+
+@transaction.atomic
+def review_payout(*, actor, use: FundUse, approve: bool, comments: str = "", now: datetime | None = None) -> FundUse:
+    """The keeper's review: cleared for payout, or returned with comments to apply again."""
+    use = _locked(use)
+    account = account_of(use.estate)
+    _require_keeper(actor, account, now)
+    now = now or timezone.now()
+    if not approve and not comments.strip():
+        raise ValidationError(RETURN_NEEDS_COMMENTS)
+    use.comments = comments.strip()
+    _step(use, S.CLEARED if approve else S.RETURNED, actor=actor, now=now, note=use.comments)
+    return use
+
+
+@transaction.atomic
+def pay_out(*, actor, use: FundUse, paid_on: date, now: datetime | None = None) -> list[LedgerEntry]:
+    """The transfer to the contractor: the settlement apportioned by area over every charged
+    sub-account, posted as one batch of entries in this transaction, and the settlement notice
+    drafted (rooms and amounts, no names). An emergency must publish it within the rule set's days."""
+    use = _locked(use)
+    account = account_of(use.estate)
+    _require_keeper(actor, account, now)
+    now = now or timezone.now()
+    if use.status != S.CLEARED:
+        raise IllegalTransition(ILLEGAL_MOVE, params={"from": S(use.status).label, "to": S.PAID.label})
+    _dated(paid_on, account, now)
+    weights = dict(ChargedUnit.objects.filter(use=use).values_list("unit_id", "area"))
+    entries = _spread(actor=actor, account=account, total=use.settlement, weights=weights, category=Category.FUND_USE,
+                      on=paid_on, description=f"维修使用：{use.title}（按建筑面积分摊）", counterparty=use.contractor, now=now,
+                      fund_use=use, sign=-1)
+    use.paid_on = paid_on
+    if use.emergency:
+        use.publish_by = last_day_after_days(paid_on, rules_for(use.estate).fund_emergency_publication_days)
+    rows = fund_selectors.split_rows(use)
+    document = pdf.fund_split_pdf(use, rows)
+    lines = "\n".join(f"{r.unit}：{r.area}㎡，分摊 {r.amount} 元" for r in rows[:30])
+    more = "\n……" if len(rows) > 30 else ""
+    use.settlement_notice = cms.draft_notice(
+        estate=use.estate, category="fund",
+        title=f"{use.estate.name}维修资金{'应急使用' if use.emergency else '使用'}结算公示：{use.title}",
+        body=(
+            (f"应急使用（不经业主表决先行维修）：{use.emergency_reason}\n" if use.emergency else "")
+            + f"维修项目：{use.title}，施工单位：{use.contractor}，{use.works_done_on:%Y年%m月%d日}竣工。\n"
+            f"结算金额 {use.settlement} 元，已于 {paid_on:%Y年%m月%d日} 拨付，由 {len(rows)} 户按建筑面积分摊。\n"
+            f"{lines}{more}\n各户分摊明细见附件。"
+        ),
+        attachments=[(f"fund-use-{use.pk}.pdf", document)], source=f"fees.FundUse:{use.pk}:settlement",
+    )
+    _step(use, S.PAID, actor=actor, now=now, note=str(_("拨付 %(amount)s 元，%(n)s 户分摊") % {"amount": use.settlement, "n": len(entries)}))
+    return entries
+
+
+@transaction.atomic
+def publish_settlement(*, actor, use: FundUse, now: datetime | None = None) -> FundUse:
+    """Publish the settlement (for an emergency, the after-the-fact publication art. 24 requires)."""
+    use = _locked(use)
+    if use.status != S.PAID:
+        raise IllegalTransition(ILLEGAL_MOVE, params={"from": S(use.status).label, "to": S.SETTLED.label})
+    _publish(actor, use.settlement_notice)
+    _step(use, S.SETTLED, actor=actor, now=now or timezone.now())
+    return use
+
+
+def publication_overdue(use: FundUse, today: date | None = None) -> bool:
+    """An emergency paid out but not published by its deadline."""
+    today = today or timezone.localdate()
+    return use.status == S.PAID and use.publish_by is not None and today > use.publish_by
+
+
+# --------------------------------------------------------------------------- annual statement
+
+
+@transaction.atomic
+def publish_fund_statement(*, actor, estate: Estate, year: int, base_url: str, now: datetime | None = None) -> Statement:
+    """Freeze a year's fund statement (art. 30): its PDF and fingerprint are stored, the year is
+    closed to new fund entries, and a notice is drafted with the PDF attached: rooms and amounts,
+    never names."""
+    account = account_of(estate)
+    _require_keeper(actor, account, now)
+    now = now or timezone.now()
+    start, end = date(year, 1, 1), date(year, 12, 31)
+    label = f"{year}年度"
+    if end >= _today(now):
+        raise ValidationError(YEAR_NOT_OVER, params={"label": label})
+    Estate.objects.select_for_update().filter(pk=estate.pk).first()
+    if Statement.objects.filter(estate=estate, subject=Subject.FUND, kind=PeriodKind.YEAR, starts_on=start).exists():
+        raise ValidationError(FUND_STATEMENT_EXISTS, params={"label": label})
+    data = fund_selectors.fund_statement(estate, start, end, label=label)
+    url = fund_selectors.verify_url(base_url, data)
+    document = pdf.fund_statement_pdf(data, verify_url=url)
+    record = Statement(estate=estate, subject=Subject.FUND, kind=PeriodKind.YEAR, starts_on=start, ends_on=end,
+                       fingerprint=data.fingerprint, published_at=now, published_by=actor)
+    filename = f"{estate.code}-{year}-fund.pdf"
+    record.pdf.save(filename, ContentFile(document), save=False)
+    t = data.totals
+    projects = "\n".join(f"{p.title}：{p.cost} 元，{p.units} 户按面积分摊（每平方米约 {p.per_m2} 元）" for p in data.projects)
+    record.notice = cms.draft_notice(
+        estate=estate, category="fund", title=f"{estate.name}{label}住宅专项维修资金公布",
+        body=(
+            f"管理主体：{data.keeper}；专户：{data.account}。\n"
+            f"期初余额 {t['opening']} 元，本年交存 {t['deposits']} 元，收益 {t['income']} 元，使用 {t['uses']} 元，"
+            f"退还 {t['refunds']} 元，期末余额 {t['closing']} 元。\n"
+            f"本年使用维修资金的项目 {len(data.projects)} 项：\n{projects or '无'}\n"
+            f"每户（按房号）的交存、使用、收益和余额见附件，共 {len(data.units)} 户。"
+            f"业主可登录本系统随时查询本户分户账。附件的数字指纹可在 {url} 核验。"
+        ),
+        attachments=[(filename, document)], source=f"fees.Statement:{estate.pk}:fund:{year}", issuer=data.keeper,
+    )
+    record.save()
+    return record
