@@ -336,7 +336,9 @@ class DemoBuilder:
         estate = Estate.objects.select_related("grid__community__street__district").get(code="E0001")
         company = estate.contracts.order_by("-starts_on").first().company
         owner = (
-            Owner.objects.filter(ownerships__unit__building__estate=estate, is_developer=False, user__isnull=True)
+            # in 3号楼, where the maintenance-fund walk of the README takes place
+            Owner.objects.filter(ownerships__unit__building__estate=estate, ownerships__unit__building__name="3号楼",
+                                 ownerships__ended_on__isnull=True, is_developer=False, kind="person", user__isnull=True)
             .order_by("pk")
             .first()
         )

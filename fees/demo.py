@@ -60,8 +60,11 @@ def _shift(month: date, by: int) -> date:
 def build(*, today, progress=None, log=print):
     progress = progress or (lambda iterable, **kw: iterable)
     estates = list(Estate.objects.filter(name__in=PILOT_ESTATES).order_by("code"))
+    from . import fund_demo
+
     if Statement.objects.filter(estate__in=estates, subject="fees").exists():
         log("收支分离试点：已建立，跳过")
+        fund_demo.build(today=today, progress=progress, log=log)
         return []
     months = _months(today)
     for estate in progress(estates, desc="收支分离试点", unit="个"):
@@ -71,6 +74,7 @@ def build(*, today, progress=None, log=print):
         f"收支分离试点：{len(estates)} 个小区，账单 {Bill.objects.count()} 笔，"
         f"支出申请 {Expenditure.objects.count()} 笔，公开报表 {Statement.objects.count()} 份"
     )
+    fund_demo.build(today=today, progress=progress, log=log)
     return []
 
 

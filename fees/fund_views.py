@@ -11,8 +11,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.contrib import messages
@@ -317,16 +315,16 @@ def _review(actor, use, data):
     return done.get_status_display()
 
 
-def _deadlines(use: FundUse) -> list[tuple[str, date | None]]:
+def _deadlines(use: FundUse) -> list[tuple[str, str]]:
     """The dates that bound this request: the vote's window, the plan's publicity, an emergency's publication."""
     found = []
     if use.vote is not None:
-        found.append((_("表决开始"), timezone.localtime(use.vote.opens_at)))
-        found.append((_("表决结束"), timezone.localtime(use.vote.closes_at)))
+        found.append((_("表决开始"), f"{timezone.localtime(use.vote.opens_at):%Y-%m-%d %H:%M}"))
+        found.append((_("表决结束"), f"{timezone.localtime(use.vote.closes_at):%Y-%m-%d %H:%M}"))
     if use.plan_notice is not None and use.plan_notice.publicity_end:
-        found.append((_("方案公示截止"), use.plan_notice.publicity_end))
+        found.append((_("方案公示截止"), f"{use.plan_notice.publicity_end:%Y-%m-%d}"))
     if use.publish_by is not None:
-        found.append((_("应急使用公示期限"), use.publish_by))
+        found.append((_("应急使用公示期限"), f"{use.publish_by:%Y-%m-%d}"))
     return found
 
 

@@ -94,3 +94,68 @@ def test_co_owners_share_one_span():
 
 def test_month_bounds_in_a_leap_year():
     assert apportion.month_bounds(date(2028, 2, 14)) == (date(2028, 2, 1), date(2028, 2, 29))
+
+
+# --------------------------------------------------------------------------- apportion (the maintenance fund)
+
+D = Decimal
+
+
+def test_apportion_one_cent_over_three_equal_units_goes_to_the_smallest_key():
+    assert apportion.apportion(1, {"3-101": D("80.00"), "3-102": D("80.00"), "3-103": D("80.00")}) == {
+        "3-101": 1, "3-102": 0, "3-103": 0,
+    }
+
+
+def test_apportion_gives_leftover_cents_to_the_largest_remainders():
+    # 100 over 1:2:3 → 16.67, 33.33, 50: floors 16, 33, 50 and one cent left; remainders 4, 2, 0 (of 6) → "a"
+    assert apportion.apportion(100, {"a": D("1"), "b": D("2"), "c": D("3")}) == {"a": 17, "b": 33, "c": 50}
+
+
+def test_on_equal_remainders_the_larger_weight_wins_then_the_smaller_key():
+    # 2 cents over 1, 1, 4 (whole 6): floors 0, 0, 1 and one cent left; every remainder is 2 (of 6):
+    # the tie goes to the largest weight.
+    assert apportion.apportion(2, {"a": D("1"), "b": D("1"), "c": D("4")}) == {"a": 0, "b": 0, "c": 2}
+    # equal remainders and equal weights: the smaller key
+    assert apportion.apportion(1, {"b": D("5"), "a": D("5")}) == {"a": 1, "b": 0}
+
+
+def test_the_developers_unsold_units_are_charged_like_any_other():
+    parts = apportion.apportion(999999, {"sold": D("80.00"), "developer": D("120.00")})
+    assert parts == {"developer": 600000, "sold": 399999} or parts == {"developer": 599999, "sold": 400000}
+    assert sum(parts.values()) == 999999
+
+
+def test_apportion_refuses_floats_and_fractions_of_a_cent():
+    with pytest.raises(TypeError):
+        apportion.apportion(100, {"a": 1.5})
+    with pytest.raises(ValueError):
+        apportion.apportion(100, {"a": D("1.005")})
+    with pytest.raises(ValueError):
+        apportion.apportion(100, {"a": D("0")})
+    with pytest.raises(ValueError):
+        apportion.apportion(-1, {"a": D("1")})
+
+
+areas = st.decimals(min_value=0, max_value=1000, places=2, allow_nan=False, allow_infinity=False)
+
+
+@given(st.integers(0, 10**11), st.dictionaries(st.integers(1, 10**6), areas, min_size=1, max_size=40).filter(lambda w: sum(w.values()) > 0))
+def test_apportion_always_sums_exactly_and_each_part_is_within_a_cent(total, weights):
+    parts = apportion.apportion(total, weights)
+    assert set(parts) == set(weights)
+    assert sum(parts.values()) == total
+    whole = sum(weights.values())
+    for key, weight in weights.items():
+        exact = D(total) * weight / whole
+        assert abs(D(parts[key]) - exact) < 1
+        if weight == 0:
+            assert parts[key] == 0
+
+
+@given(st.integers(0, 10**6), st.integers(1, 50), areas.filter(lambda a: a > 0))
+def test_equal_weights_differ_by_at_most_a_cent_and_smaller_keys_come_first(total, count, area):
+    parts = apportion.apportion(total, {k: area for k in range(count)})
+    values = [parts[k] for k in range(count)]
+    assert max(values) - min(values) <= 1
+    assert values == sorted(values, reverse=True)
