@@ -256,7 +256,7 @@ def refund(*, actor, unit: Unit, amount, on: date, reason: str, now: datetime | 
 
 
 def _spread(*, actor, account: FundAccount, total: Decimal, weights: dict[int, Decimal], category: str, on: date,
-            description: str, counterparty: str = "", now=None, fund_use=None, sign: int = 1) -> list[LedgerEntry]:
+            description: str, counterparty: str = "", now=None, fund_use=None, sign: int = 1) -> ledger.Batch:
     """Post ``total`` over sub-accounts in proportion to ``weights`` ({unit id: weight}),
     to the cent (apportion); a unit whose share rounds to nothing gets no entry."""
     parts = apportion.apportion(apportion.cents(total), weights)
@@ -270,7 +270,7 @@ def _spread(*, actor, account: FundAccount, total: Decimal, weights: dict[int, D
 
 
 @transaction.atomic
-def post_interest(*, actor, account: FundAccount, amount, on: date, description: str = "", now: datetime | None = None) -> list[LedgerEntry]:
+def post_interest(*, actor, account: FundAccount, amount, on: date, description: str = "", now: datetime | None = None) -> ledger.Batch:
     """The bank's interest for the account, shared among sub-accounts by their balances on
     ``on`` (entries dated up to that day); a sub-account at or below zero earns nothing."""
     _require_keeper(actor, account, now)
@@ -286,7 +286,7 @@ def post_interest(*, actor, account: FundAccount, amount, on: date, description:
 
 @transaction.atomic
 def post_income(*, actor, account: FundAccount, amount, on: date, description: str, counterparty: str = "",
-                now: datetime | None = None) -> list[LedgerEntry]:
+                now: datetime | None = None) -> ledger.Batch:
     """Income that joins the fund (bond returns, common-part income the assembly adds to it),
     shared among all sub-accounts by area."""
     _require_keeper(actor, account, now)
@@ -493,7 +493,7 @@ def review_payout(*, actor, use: FundUse, approve: bool, comments: str = "", now
 
 
 @transaction.atomic
-def pay_out(*, actor, use: FundUse, paid_on: date, now: datetime | None = None) -> list[LedgerEntry]:
+def pay_out(*, actor, use: FundUse, paid_on: date, now: datetime | None = None) -> ledger.Batch:
     """The transfer to the contractor: the settlement apportioned by area over every charged
     sub-account, posted as one batch of entries in this transaction, and the settlement notice
     drafted (rooms and amounts, no names). An emergency must publish it within the rule set's days."""
@@ -526,7 +526,7 @@ def pay_out(*, actor, use: FundUse, paid_on: date, now: datetime | None = None) 
         ),
         attachments=[(f"fund-use-{use.pk}.pdf", document)], source=f"fees.FundUse:{use.pk}:settlement",
     )
-    _step(use, S.PAID, actor=actor, now=now, note=str(_("拨付 %(amount)s 元，%(n)s 户分摊") % {"amount": use.settlement, "n": len(entries)}))
+    _step(use, S.PAID, actor=actor, now=now, note=str(_("拨付 %(amount)s 元，%(n)s 户分摊") % {"amount": use.settlement, "n": entries.count}))
     return entries
 
 

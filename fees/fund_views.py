@@ -177,16 +177,16 @@ def estate_fund(request, estate_id):
 
 def _interest(request, estate):
     data = cleaned(FundAmountForm(request.POST))
-    entries = fund_services.post_interest(actor=request.user, account=fund_services.account_of(estate), amount=data["amount"],
-                                          on=data["on"], description=data["description"])
-    return _("利息已按余额分配到 %(n)s 户，凭证 %(first)s 至 %(last)s。") % {"n": len(entries), "first": entries[0].voucher, "last": entries[-1].voucher}
+    batch = fund_services.post_interest(actor=request.user, account=fund_services.account_of(estate), amount=data["amount"],
+                                        on=data["on"], description=data["description"])
+    return _("利息已按余额分配到 %(n)s 户，凭证 %(first)s 至 %(last)s。") % {"n": batch.count, "first": batch.first_voucher, "last": batch.last_voucher}
 
 
 def _income(request, estate):
     data = cleaned(FundAmountForm(request.POST))
-    entries = fund_services.post_income(actor=request.user, account=fund_services.account_of(estate), amount=data["amount"],
-                                        on=data["on"], description=data["description"])
-    return _("收益已按面积分配到 %(n)s 户。") % {"n": len(entries)}
+    batch = fund_services.post_income(actor=request.user, account=fund_services.account_of(estate), amount=data["amount"],
+                                      on=data["on"], description=data["description"])
+    return _("收益已按面积分配到 %(n)s 户。") % {"n": batch.count}
 
 
 @login_required
@@ -280,7 +280,7 @@ def use_detail(request, pk):
             and _("拨付申请已提交，等待审核。"),
             "review": lambda: _review(me, use, cleaned(FundReviewForm(request.POST))),
             "pay": lambda: _("已拨付，%(n)s 户分户账已按面积分摊记账。") % {
-                "n": len(fund_services.pay_out(actor=me, use=use, **cleaned(PayOutForm(request.POST))))},
+                "n": fund_services.pay_out(actor=me, use=use, **cleaned(PayOutForm(request.POST))).count},
             "publish_settlement": lambda: fund_services.publish_settlement(actor=me, use=use) and _("结算公示已发布。"),
         }
         if action not in handlers:

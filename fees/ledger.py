@@ -12,7 +12,9 @@ is undone by a reversing entry.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
+from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import connection
@@ -23,7 +25,7 @@ from django.utils.translation import gettext_lazy as _
 from community.models import Estate
 from community.sequences import next_number
 
-from .models import LEDGER_CATEGORIES, Ledger, LedgerEntry, Statement, Subject
+from .models import LEDGER_CATEGORIES, Ledger, LedgerEntry, Statement, Subject, voucher
 
 PERIOD_CLOSED = _("%(day)s 所在期间的报表已公布，不能再记入该期间；请按今天的日期入账并在摘要中说明。")
 WRONG_CATEGORY = _("类别“%(category)s”不属于%(ledger)s。")
@@ -40,55 +42,98 @@ def closed_until(estate: Estate, subject: str = Subject.FEES) -> date | None:
     return Statement.objects.filter(estate=estate, subject=subject).aggregate(last=Max("ends_on"))["last"]
 
 
-def post_many(*, actor, estate: Estate, ledger: str, entry_date: date, keeper: str, lines: list[dict],
-              now: datetime | None = None) -> list[LedgerEntry]:
-    """Append ``lines`` (each: category, amount, description, and optionally counterparty, unit,
-    fund_use, payment, expenditure, reverses) to one ledger, dated ``entry_date``, with
-    consecutive voucher numbers. Runs inside the caller's transaction."""
-    if not lines:
-        raise ValidationError(NOTHING_TO_POST)
+def _reserve(*, estate: Estate, ledger: str, entry_date: date, categories, count: int) -> int:
+    """Check the lines may be posted, and reserve their consecutive voucher numbers: the first is returned."""
     allowed = LEDGER_CATEGORIES[Ledger(ledger)]
-    for line in lines:
-        if line["category"] not in allowed:
-            raise ValidationError(WRONG_CATEGORY, params={"category": line["category"], "ledger": Ledger(ledger).label})
+    for category in set(categories):
+        if category not in allowed:
+            raise ValidationError(WRONG_CATEGORY, params={"category": category, "ledger": Ledger(ledger).label})
     closed = closed_until(estate, SUBJECT_OF[Ledger(ledger)])
     if closed is not None and entry_date <= closed:
         raise ValidationError(PERIOD_CLOSED, params={"day": entry_date})
-    first = next_number(f"ledger:{estate.pk}:{ledger}", entry_date.year, len(lines))
-    recorded_at = now or timezone.now()
-    entries = [
-        LedgerEntry(estate=estate, ledger=ledger, year=entry_date.year, number=first + index, entry_date=entry_date,
-                    keeper=keeper, recorded_at=recorded_at, recorded_by=actor, **line)
-        for index, line in enumerate(lines)
-    ]
-    if len(entries) == 1:
-        entries[0].save(force_insert=True)
-        return entries
-    _insert(entries)
-    return list(
-        LedgerEntry.objects.filter(estate=estate, ledger=ledger, year=entry_date.year, number__range=(first, first + len(entries) - 1))
-        .order_by("number")
-    )
-
-
-def _insert(entries: list[LedgerEntry]) -> None:
-    """A batch as one executemany of plain rows: at thousands of sub-accounts the ORM's
-    multi-row INSERTs (SQLite allows ~50 rows each) cost more than the writing. Every
-    value still goes through its field's own conversion, and the database's constraints
-    and trigger still check each row."""
-    fields = [f for f in LedgerEntry._meta.concrete_fields if not f.primary_key]
-    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
-    sql = (f"INSERT INTO {connection.ops.quote_name(LedgerEntry._meta.db_table)} ({columns}) "
-           f"VALUES ({', '.join(['%s'] * len(fields))})")
-    rows = [tuple(f.get_db_prep_save(getattr(entry, f.attname), connection) for f in fields) for entry in entries]
-    with connection.cursor() as cursor:
-        for start in range(0, len(rows), 5000):
-            cursor.executemany(sql, rows[start:start + 5000])
+    return next_number(f"ledger:{estate.pk}:{ledger}", entry_date.year, count)
 
 
 def post(*, actor, estate: Estate, ledger: str, entry_date: date, keeper: str, now: datetime | None = None, **line) -> LedgerEntry:
-    """Append one entry (``line`` as in ``post_many``)."""
-    return post_many(actor=actor, estate=estate, ledger=ledger, entry_date=entry_date, keeper=keeper, lines=[line], now=now)[0]
+    """Append one entry: ``line`` holds category, amount, description, and optionally counterparty,
+    unit, fund_use, payment, expenditure, reverses. Runs inside the caller's transaction."""
+    number = _reserve(estate=estate, ledger=ledger, entry_date=entry_date, categories=[line["category"]], count=1)
+    entry = LedgerEntry(estate=estate, ledger=ledger, year=entry_date.year, number=number, entry_date=entry_date,
+                        keeper=keeper, recorded_at=now or timezone.now(), recorded_by=actor, **line)
+    entry.save(force_insert=True)
+    return entry
+
+
+@dataclass(frozen=True)
+class Batch:
+    """Entries posted together: their voucher numbers run from ``first`` for ``count``."""
+
+    estate_id: int
+    ledger: str
+    year: int
+    first: int
+    count: int
+    total: Decimal
+
+    @property
+    def first_voucher(self) -> str:
+        return voucher(self.ledger, self.year, self.first)
+
+    @property
+    def last_voucher(self) -> str:
+        return voucher(self.ledger, self.year, self.first + self.count - 1)
+
+    def entries(self):
+        return LedgerEntry.objects.filter(estate_id=self.estate_id, ledger=self.ledger, year=self.year,
+                                          number__range=(self.first, self.first + self.count - 1)).order_by("number")
+
+
+# The per-line values a batch may carry (a foreign key by object or by id); the rest are the batch's.
+LINE_FIELDS = ("category", "amount", "description", "counterparty", "unit", "fund_use", "payment", "expenditure", "reverses")
+
+
+def post_many(*, actor, estate: Estate, ledger: str, entry_date: date, keeper: str, lines: list[dict],
+              now: datetime | None = None) -> Batch:
+    """Append ``lines`` (dicts of ``LINE_FIELDS``) to one ledger, dated ``entry_date``, with consecutive
+    voucher numbers, as one executemany of plain rows: at thousands of sub-accounts, model instances
+    and the ORM's multi-row INSERTs (SQLite allows ~50 rows each) would cost more than the writing.
+    Every value still goes through its field's conversion, and the database's constraints and
+    trigger check every row. Runs inside the caller's transaction."""
+    if not lines:
+        raise ValidationError(NOTHING_TO_POST)
+    first = _reserve(estate=estate, ledger=ledger, entry_date=entry_date, categories=[line["category"] for line in lines],
+                     count=len(lines))
+    common = dict(estate=estate, ledger=ledger, year=entry_date.year, entry_date=entry_date, keeper=keeper,
+                  recorded_at=now or timezone.now(), recorded_by=actor, counterparty="")
+    fields = [f for f in LedgerEntry._meta.concrete_fields if not f.primary_key]
+
+    def prep(field, value):
+        if field.is_relation and value is not None and not isinstance(value, int):
+            value = value.pk
+        return field.get_db_prep_save(value, connection)
+
+    constant = {f.name: prep(f, common.get(f.name)) for f in fields if f.name not in LINE_FIELDS and f.name != "number"}
+    by_name = {f.name: f for f in fields}
+    rows, total = [], Decimal("0")
+    for index, line in enumerate(lines):
+        values = {name[:-3] if name.endswith("_id") else name: value for name, value in line.items()}
+        total += values["amount"]
+        row = []
+        for f in fields:
+            if f.name == "number":
+                row.append(first + index)
+            elif f.name in LINE_FIELDS:
+                row.append(prep(by_name[f.name], values.get(f.name, "" if f.name == "counterparty" else None)))
+            else:
+                row.append(constant[f.name])
+        rows.append(tuple(row))
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    sql = (f"INSERT INTO {connection.ops.quote_name(LedgerEntry._meta.db_table)} ({columns}) "
+           f"VALUES ({', '.join(['%s'] * len(fields))})")
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), 5000):
+            cursor.executemany(sql, rows[start:start + 5000])
+    return Batch(estate.pk, ledger, entry_date.year, first, len(lines), total)
 
 
 def reversal(entry: LedgerEntry, reason: str) -> dict:

@@ -134,7 +134,7 @@ class TestInterest:
     def test_interest_is_shared_by_balance_to_the_cent(self, world):
         fund = open_fund(world)
         total = Decimal("1234.57")
-        entries = fund_services.post_interest(actor=world.users[Role.DISTRICT_ADMIN], account=fund.account, amount=total, on=TODAY())
+        entries = list(fund_services.post_interest(actor=world.users[Role.DISTRICT_ADMIN], account=fund.account, amount=total, on=TODAY()).entries())
         assert sum(e.amount for e in entries) == total
         by_unit = {e.unit_id: e.amount for e in entries}
         # the three equal units get equal shares give or take the one leftover cent
@@ -147,7 +147,7 @@ class TestInterest:
         # leave only the three equal units with money
         for unit in (fund.units[3], world.e1.buildings.exclude(pk=fund.building.pk).first().units.first()):
             fund_services.refund(actor=district, unit=unit, amount=fund_selectors.balance_of(unit), on=TODAY(), reason="清零")
-        entries = fund_services.post_interest(actor=district, account=fund.account, amount="0.01", on=TODAY())
+        entries = list(fund_services.post_interest(actor=district, account=fund.account, amount="0.01", on=TODAY()).entries())
         assert [(e.unit_id, e.amount) for e in entries] == [(min(u.pk for u in fund.units[:3]), Decimal("0.01"))]
 
     def test_nothing_to_share_among_is_refused(self, world):
@@ -160,8 +160,8 @@ class TestInterest:
 
     def test_income_is_shared_by_area(self, world):
         fund = open_fund(world)
-        entries = fund_services.post_income(actor=world.users[Role.DISTRICT_ADMIN], account=fund.account, amount="100.00",
-                                            on=TODAY(), description="国债收益")
+        entries = list(fund_services.post_income(actor=world.users[Role.DISTRICT_ADMIN], account=fund.account, amount="100.00",
+                                            on=TODAY(), description="国债收益").entries())
         assert sum(e.amount for e in entries) == Decimal("100.00")
 
 
@@ -178,7 +178,7 @@ class TestNormalProcedure:
         assert use.status == S.APPROVED and use.plan_notice is not None and not use.plan_notice.live
         use = walk_to_cleared(world, fund, use)
         before = {u.pk: fund_selectors.balance_of(u) for u in fund.units}
-        entries = fund_services.pay_out(actor=world.users[Role.STREET_STAFF], use=use, paid_on=TODAY())
+        entries = list(fund_services.pay_out(actor=world.users[Role.STREET_STAFF], use=use, paid_on=TODAY()).entries())
         assert sum(e.amount for e in entries) == Decimal("-9999.99")
         assert len(entries) == 4 and len({e.number for e in entries}) == 4
         # 9999.99 over 80:80:80:120 → 2222.22 ×3 + 3333.33 = 9999.99 exactly
@@ -310,7 +310,7 @@ class TestReview:
         with pytest.raises(PermissionDenied):
             fund_services.review_payout(actor=world.users[Role.STREET_STAFF], use=use, approve=True)
         use = fund_services.review_payout(actor=world.users[Role.COMMITTEE_MEMBER], use=use, approve=True)
-        entries = fund_services.pay_out(actor=world.users[Role.COMMITTEE_MEMBER], use=use, paid_on=TODAY())
+        entries = list(fund_services.pay_out(actor=world.users[Role.COMMITTEE_MEMBER], use=use, paid_on=TODAY()).entries())
         assert entries[0].keeper == "江滨豪园业主大会"
 
     def test_a_payout_before_review_is_refused(self, world):

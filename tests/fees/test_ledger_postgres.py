@@ -71,3 +71,69 @@ def test_eight_concurrent_writers_leave_no_gap_and_no_duplicate():
     numbers = sorted(LedgerEntry.objects.filter(estate=estate, ledger="income", year=today.year).values_list("number", flat=True))
     kept = WRITERS * ENTRIES * 9 // 10
     assert numbers == list(range(1, kept + 1))
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_payout_and_concurrent_top_ups_lose_nothing():
+    """One keeper pays out a project over 200 sub-accounts while four others post top-ups to the same
+    units: every amount lands, every sub-account adds up, and the fund's vouchers have no gap."""
+    from decimal import Decimal
+
+    from community.models import Building
+    from fees import fund_selectors, fund_services
+    from fees.models import SubAccount
+    from tests.factories import UnitFactory
+
+    estate = EstateFactory()
+    building = Building.objects.create(estate=estate, name="3栋")
+    units = [UnitFactory(building=building, room=f"{n:03d}", registered_area=Decimal("80.00") + n) for n in range(200)]
+    today = timezone.localdate()
+    account = fund_services.open_account(actor=None, estate=estate, bank="建行", account_number="1", construction_cost="2000",
+                                         deposit_pct="6", custodian="中心", opened_on=date(2020, 1, 1))
+    fund_services.open_subaccounts(actor=None, account=account, on=date(2020, 1, 1))
+    use = fund_services.plan_use(actor=None, estate=estate, title="屋面", kind="roof", plan="防水", budget="123456.78",
+                                 contractor="某公司", buildings=[building], emergency=True, emergency_reason="漏水进户")
+    use = fund_services.record_works_done(actor=None, use=use, done_on=today, acceptance="合格")
+    use = fund_services.apply_payout(actor=None, use=use, settlement="123456.78")
+    use = fund_services.review_payout(actor=None, use=use, approve=True)
+    first = {s.unit_id: s.first_deposit for s in SubAccount.objects.filter(account=account)}
+    threads_n, per_thread = 4, 50
+    barrier = threading.Barrier(threads_n + 1)
+    failures = []
+
+    def pay():
+        try:
+            barrier.wait()
+            fund_services.pay_out(actor=None, use=use, paid_on=today)
+        except Exception as exc:  # noqa: BLE001 (reported below)
+            failures.append(repr(exc))
+        finally:
+            connection.close()
+
+    def top_up(writer):
+        try:
+            barrier.wait()
+            for n in range(per_thread):
+                fund_services.top_up(actor=None, unit=units[(writer * per_thread + n) % len(units)], amount="10.01", on=today)
+        except Exception as exc:  # noqa: BLE001
+            failures.append(repr(exc))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=pay)] + [threading.Thread(target=top_up, args=(w,)) for w in range(threads_n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert failures == []
+    charged = {row.unit_id: row.amount for row in fund_selectors.split_rows(use)}
+    assert sum(charged.values()) == Decimal("123456.78")
+    topped = {u.pk: Decimal("0") for u in units}
+    for writer in range(threads_n):
+        for n in range(per_thread):
+            topped[units[(writer * per_thread + n) % len(units)].pk] += Decimal("10.01")
+    for unit in units:
+        assert fund_selectors.balance_of(unit) == first[unit.pk] - charged[unit.pk] + topped[unit.pk]
+    numbers = sorted(LedgerEntry.objects.filter(estate=estate, ledger="fund", year=today.year).values_list("number", flat=True))
+    assert numbers == list(range(1, 200 + threads_n * per_thread + 1))
