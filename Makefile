@@ -64,3 +64,5 @@ bench: $(STAMP)
 	$(PY) bench/billing.py
 	$(PY) bench/disclosure_pdf.py
 	PG_URL=$(patsubst %/estate,%/postgres,$(PG_URL)) $(PY) bench/ledger.py
+	$(PY) bench/fund_payout.py
+	$(PY) bench/fund_payout.py --database-url $(PG_URL)

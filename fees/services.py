@@ -39,7 +39,6 @@ from community.sequences import next_number
 from . import apportion, ledger, pdf, selectors
 from .selectors import SEPARATED, Books, books, committee_of
 from .models import (
-    INCOME_CATEGORIES,
     SPENDING_CATEGORIES,
     Allocation,
     Bill,
