@@ -10,11 +10,23 @@ DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
-class VoteForm(forms.Form):
-    matter = forms.TypedChoiceField(label=_("表决事项"), choices=Matter.choices, coerce=int)
-    question = forms.CharField(label=_("表决内容"), max_length=300)
+class VoteWindowForm(forms.Form):
+    """When a vote opens and closes; every form that convenes a vote starts from it."""
+
     opens_at = forms.DateTimeField(label=_("开始时间"), widget=DATETIME)
     closes_at = forms.DateTimeField(label=_("结束时间"), widget=DATETIME)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("opens_at") and data.get("closes_at") and data["closes_at"] <= data["opens_at"]:
+            self.add_error("closes_at", _("结束时间须晚于开始时间。"))
+        return data
+
+
+class VoteForm(VoteWindowForm):
+    field_order = ["matter", "question", "opens_at", "closes_at", "buildings", "branch_review"]
+    matter = forms.TypedChoiceField(label=_("表决事项"), choices=Matter.choices, coerce=int)
+    question = forms.CharField(label=_("表决内容"), max_length=300)
     buildings = forms.ModelMultipleChoiceField(
         label=_("表决范围（楼栋）"), queryset=None, required=False, widget=forms.CheckboxSelectMultiple,
         help_text=_("不选则为全体业主。"),
@@ -25,12 +37,6 @@ class VoteForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["buildings"].queryset = estate.buildings.order_by("name")
         self.fields["branch_review"].queryset = reviews
-
-    def clean(self):
-        data = super().clean()
-        if data.get("opens_at") and data.get("closes_at") and data["closes_at"] <= data["opens_at"]:
-            self.add_error("closes_at", _("结束时间须晚于开始时间。"))
-        return data
 
 
 class PaperBallotsForm(forms.Form):

@@ -372,7 +372,8 @@ class DemoBuilder:
             owner.user = user
             services.save_registry_object(actor=None, obj=owner)
         linked = Owner.objects.get(user=user)
-        printed.append(("owner", "业主", f"{estate.name}，{linked.ownerships.first().unit}"))
+        held = "、".join(str(o.unit) for o in linked.ownerships.in_force().select_related("unit__building").order_by("unit__building__name"))
+        printed.append(("owner", "业主", f"{estate.name}，{held}"))
         return printed
 
 

@@ -6,9 +6,11 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from committees.forms import VoteWindowForm
+
 from .models import INCOME_CATEGORIES, SPENDING_CATEGORIES, Category, ItemKind, PaymentMethod, PeriodKind, PriceType
 
-DATE = forms.DateInput(attrs={"type": "date"})
+DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 KIND_WORDS = {"按面积": ItemKind.PER_AREA, "面积": ItemKind.PER_AREA, "按户": ItemKind.PER_UNIT, "户": ItemKind.PER_UNIT,
               "车位": ItemKind.PARKING, **{k.value: k.value for k in ItemKind}}
 
@@ -119,7 +121,6 @@ class VoteForm(forms.Form):
 
 # --------------------------------------------------------------------------- maintenance fund
 
-DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 MONEY = dict(max_digits=14, decimal_places=2, min_value=0.01)
 
 
@@ -171,20 +172,12 @@ class FundUseForm(forms.Form):
         self.fields["buildings"].queryset = estate.buildings.order_by("name")
 
 
-class FundVoteForm(forms.Form):
-    opens_at = forms.DateTimeField(label=_("开始时间"), widget=DATETIME)
-    closes_at = forms.DateTimeField(label=_("结束时间"), widget=DATETIME)
+class FundVoteForm(VoteWindowForm):
     branch_review = forms.ModelChoiceField(label=_("党支部事前审议"), queryset=None, required=False)
 
     def __init__(self, *args, reviews, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["branch_review"].queryset = reviews
-
-    def clean(self):
-        data = super().clean()
-        if data.get("opens_at") and data.get("closes_at") and data["closes_at"] <= data["opens_at"]:
-            self.add_error("closes_at", _("结束时间须晚于开始时间。"))
-        return data
 
 
 class WorksDoneForm(forms.Form):

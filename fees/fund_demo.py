@@ -35,12 +35,13 @@ SEED = 2021_08
 BASE_URL = getattr(settings, "DEMO_BASE_URL", "http://127.0.0.1:8000")
 CUSTODIAN = "三元区住房专项维修资金管理中心"
 CONTRACTORS = ["三元防水工程有限公司", "闽中建设集团有限公司", "安达电梯维保有限公司", "清源管道工程有限公司", "明城消防设备有限公司"]
+# name, and the cost per m² of the charged floor area (low, high) in yuan
 PROJECTS = {
-    "roof": ("屋面防水翻新", 60_000, 180_000),
-    "lift": ("电梯主机及控制柜更换", 150_000, 320_000),
-    "pipes": ("雨污水管道更换", 30_000, 120_000),
-    "facade": ("外墙空鼓脱落修缮", 80_000, 260_000),
-    "fire": ("消防管网及喷淋头更换", 40_000, 140_000),
+    "roof": ("屋面防水翻新", 18, 40),
+    "lift": ("电梯主机及控制柜更换", 35, 70),
+    "pipes": ("雨污水管道更换", 8, 25),
+    "facade": ("外墙空鼓脱落修缮", 20, 45),
+    "fire": ("消防管网及喷淋头更换", 10, 30),
 }
 EMERGENCIES = [
     ("lift", "电梯困人故障，主板烧毁", "电梯运行中困人，维保单位检测主板烧毁，需立即更换"),
@@ -122,8 +123,10 @@ def _request(estate: Estate, target: str, rng: random.Random, today: date, *, em
         kind = kind or rng.choice(list(PROJECTS))
         reason = ""
         title = title or f"{building.name}{PROJECTS[kind][0]}"
-    low, high = PROJECTS[kind][1:]
-    budget = budget or Decimal(rng.randrange(low // 100, high // 100) * 100)
+    if budget is None:
+        low, high = PROJECTS[kind][1:]
+        area = sum(building.units.with_effective_area().values_list("effective_area_db", flat=True), 0)
+        budget = (Decimal(str(area)) * rng.randrange(low, high) / 100).quantize(Decimal("1")) * 100
     if created is None:
         latest = {S.PLANNED: 20, S.VOTING: 0}.get(target, 120)
         created = today - timedelta(days=rng.randrange(latest + 1, latest + 230)) if target != S.VOTING else today - timedelta(days=16)
@@ -189,7 +192,7 @@ def _request(estate: Estate, target: str, rng: random.Random, today: date, *, em
 def _jiangbin(estate: Estate, rng: random.Random, today: date) -> None:
     """The README's walk, and a building below the top-up line."""
     third = Building.objects.get(estate=estate, name="3号楼")
-    _request(estate, S.VOTING, rng, today, building=third, kind="roof", title="3号楼屋面防水翻新", budget=Decimal("126000.00"))
+    _request(estate, S.VOTING, rng, today, building=third, kind="roof", title="3号楼屋面防水翻新", budget=Decimal("52800.00"))
     _request(estate, S.CLEARED, rng, today, building=third, kind="pipes", title="3号楼雨污水立管更换", budget=Decimal("48600.00"),
              created=today - timedelta(days=80))
     seventh = Building.objects.get(estate=estate, name="7号楼")

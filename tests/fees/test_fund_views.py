@@ -245,3 +245,23 @@ def _owner_login(owner):
 def test_balances_are_read_in_whole_cents(world, fund):
     assert fund_selectors.estate_totals(fund.account)["balance"] == sum(
         (s.first_deposit for s in fund.account.subaccounts.all()), Decimal("0.00"))
+
+
+def test_the_committee_puts_a_plan_to_the_vote_from_its_page(client, world, fund):
+    use = _use(world, fund)
+    login(client, world.users[Role.COMMITTEE_MEMBER])
+    url = reverse("fees:fund_use", args=[use.pk])
+    opens = timezone.localtime() + timezone.timedelta(days=16)
+    fmt = "%Y-%m-%dT%H:%M"
+    bad = client.post(url, {"action": "vote", "opens_at": opens.strftime(fmt), "closes_at": opens.strftime(fmt)}, follow=True)
+    assert "结束时间须晚于开始时间" in bad.content.decode()
+    early = client.post(url, {"action": "vote", "opens_at": (opens - timezone.timedelta(days=10)).strftime(fmt),
+                              "closes_at": opens.strftime(fmt)}, follow=True)
+    assert "须提前 15 日通知" in early.content.decode()
+    use.refresh_from_db()
+    assert use.status == S.PLANNED and use.vote is None
+    ok = client.post(url, {"action": "vote", "opens_at": opens.strftime(fmt),
+                           "closes_at": (opens + timezone.timedelta(days=5)).strftime(fmt)}, follow=True)
+    assert "业主表决已召集" in ok.content.decode()
+    use.refresh_from_db()
+    assert use.status == S.VOTING and use.vote.matter == 5 and use.vote.units.count() == 4
