@@ -1,4 +1,4 @@
-"""Fees in the admin: read-only. Prices, bills, payments and ledger entries change only
+"""Fees and the maintenance fund in the admin: read-only. Prices, bills, payments and ledger entries change only
 through fees.services (the fee pages), so the admin is a window, never a second door;
 not even a superuser may edit or delete a ledger entry here."""
 
@@ -6,7 +6,7 @@ from django.contrib import admin
 
 from community.admin import ScopedAdmin
 
-from .models import Bill, Expenditure, FeeSchedule, LedgerEntry, Payment, Statement
+from .models import Bill, Expenditure, FeeSchedule, FundAccount, FundUse, LedgerEntry, Payment, Statement, SubAccount
 
 
 class ReadOnlyAdmin(ScopedAdmin):
@@ -58,3 +58,22 @@ class ExpenditureAdmin(ReadOnlyAdmin):
 class StatementAdmin(ReadOnlyAdmin):
     list_display = ("estate", "kind", "starts_on", "ends_on", "published_at")
     list_select_related = ("estate",)
+
+
+@admin.register(FundAccount)
+class FundAccountAdmin(ReadOnlyAdmin):
+    list_display = ("estate", "bank", "account_number", "rate", "custodian", "handed_over_on")
+    list_select_related = ("estate",)
+
+
+@admin.register(SubAccount)
+class SubAccountAdmin(ReadOnlyAdmin):
+    list_display = ("unit", "area", "first_deposit", "opened_on")
+    list_select_related = ("unit__building__estate",)
+
+
+@admin.register(FundUse)
+class FundUseAdmin(ReadOnlyAdmin):
+    list_display = ("estate", "title", "status", "emergency", "budget", "settlement", "paid_on")
+    list_select_related = ("estate",)
+    list_filter = ("status", "emergency", "kind")

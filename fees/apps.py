@@ -10,7 +10,11 @@ class FeesConfig(AppConfig):
     def ready(self):
         from community import access
 
-        from .models import Bill, BillingRun, Expenditure, FeeSchedule, LedgerEntry, ParkingSpace, Payment, Statement
+        from .models import (
+            Bill, BillingRun, Expenditure, FeeSchedule, FundAccount, FundUse, LedgerEntry, ParkingSpace, Payment, Statement,
+            SubAccount,
+        )
 
-        for model in (Bill, BillingRun, Expenditure, FeeSchedule, LedgerEntry, ParkingSpace, Payment, Statement):
+        for model in (Bill, BillingRun, Expenditure, FeeSchedule, LedgerEntry, ParkingSpace, Payment, Statement, FundAccount, FundUse):
             access.register_child(model, "estate")
+        access.register_child(SubAccount, "account")

@@ -265,3 +265,17 @@ def test_the_committee_puts_a_plan_to_the_vote_from_its_page(client, world, fund
     assert "业主表决已召集" in ok.content.decode()
     use.refresh_from_db()
     assert use.status == S.VOTING and use.vote.matter == 5 and use.vote.units.count() == 4
+
+
+@pytest.mark.parametrize("role", [Role.DISTRICT_ADMIN, Role.COMMUNITY_STAFF])
+def test_the_admin_shows_the_fund_read_only_and_in_scope(client, world, fund, role):
+    other = fund_services.open_account(actor=None, estate=world.other[role], bank="建行", account_number="OTHER-9999", construction_cost="2000",
+                                       deposit_pct="6", custodian="中心", opened_on=date(2020, 1, 1))
+    login(client, world.users[role])
+    page = client.get(reverse("admin:fees_fundaccount_changelist")).content.decode()
+    assert "3500-0001" in page and other.account_number not in page
+    assert client.get(reverse("admin:fees_fundaccount_add")).status_code == 403
+    use = _use(world, fund)
+    assert client.post(reverse("admin:fees_funduse_delete", args=[use.pk]), {"post": "yes"}).status_code in (302, 403)
+    assert FundUse.objects.filter(pk=use.pk).exists()
+    assert client.get(reverse("admin:fees_subaccount_changelist")).status_code == 200
