@@ -279,3 +279,11 @@ def test_the_admin_shows_the_fund_read_only_and_in_scope(client, world, fund, ro
     assert client.post(reverse("admin:fees_funduse_delete", args=[use.pk]), {"post": "yes"}).status_code in (302, 403)
     assert FundUse.objects.filter(pk=use.pk).exists()
     assert client.get(reverse("admin:fees_subaccount_changelist")).status_code == 200
+
+
+def test_the_public_estate_page_links_to_its_fund_statements(client, world, fund):
+    from cms.services import ensure_page
+
+    page = ensure_page(world.e1)
+    body = client.get(page.url).content.decode()
+    assert reverse("fees:fund_statements", args=[world.e1.pk]) in body
