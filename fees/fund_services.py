@@ -35,7 +35,7 @@ from committees.committee_services import ILLEGAL_MOVE, IllegalTransition
 from committees.models import Matter, VoteStatus
 from community import access
 from community.legaltime import last_day_after_days
-from community.models import Estate, Unit
+from community.models import Building, Estate, Unit
 from community.rules import rules_for
 
 from . import apportion, fund_selectors, ledger, pdf
@@ -361,7 +361,7 @@ def plan_use(
         estate=estate, title=title, kind=kind, plan=plan, budget=budget, contractor=contractor, quotes=quotes.strip(),
         emergency=emergency, emergency_reason=(emergency_reason or "").strip(), created_at=now, created_by=actor,
     )
-    use.buildings.set(buildings if not units else {u.building for u in units})
+    use.buildings.set(buildings if not units else Building.objects.filter(units__in=units).distinct())
     areas = dict(SubAccount.objects.filter(unit__in=charged).values_list("unit_id", "area"))
     shares = apportion.apportion(apportion.cents(budget), areas)
     ChargedUnit.objects.bulk_create(
@@ -437,6 +437,7 @@ def _publish(actor, notice) -> None:
 @transaction.atomic
 def publish_plan(*, actor, use: FundUse, now: datetime | None = None) -> FundUse:
     """Publish the notice of the plan and the vote's result; the works may then start."""
+    access.require(actor, access.PUBLISH_NOTICES, use.estate)
     use = _locked(use)
     if use.status != S.APPROVED:
         raise IllegalTransition(ILLEGAL_MOVE, params={"from": S(use.status).label, "to": S.PUBLICIZED.label})
@@ -533,6 +534,7 @@ def pay_out(*, actor, use: FundUse, paid_on: date, now: datetime | None = None) 
 @transaction.atomic
 def publish_settlement(*, actor, use: FundUse, now: datetime | None = None) -> FundUse:
     """Publish the settlement (for an emergency, the after-the-fact publication art. 24 requires)."""
+    access.require(actor, access.PUBLISH_NOTICES, use.estate)
     use = _locked(use)
     if use.status != S.PAID:
         raise IllegalTransition(ILLEGAL_MOVE, params={"from": S(use.status).label, "to": S.SETTLED.label})

@@ -117,6 +117,8 @@ def post_many(*, actor, estate: Estate, ledger: str, entry_date: date, keeper: s
     rows, total = [], Decimal("0")
     for index, line in enumerate(lines):
         values = {name[:-3] if name.endswith("_id") else name: value for name, value in line.items()}
+        if not values.keys() <= set(LINE_FIELDS):
+            raise TypeError(f"a batch line carries only {LINE_FIELDS}, not {sorted(values.keys() - set(LINE_FIELDS))}")
         total += values["amount"]
         row = []
         for f in fields:

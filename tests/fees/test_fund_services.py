@@ -438,3 +438,27 @@ def test_notices_are_drafts_until_published(world):
     fund = open_fund(world)
     use = run_vote(plan(world, fund), fund.owners)
     assert NoticePage.objects.filter(pk=use.plan_notice_id, live=False).exists()
+
+
+def test_publishing_a_notice_already_live_still_needs_the_right_to_publish(world):
+    fund = open_fund(world)
+    use = walk_to_cleared(world, fund, plan(world, fund, emergency=True), settlement="100.00")
+    fund_services.pay_out(actor=world.users[Role.DISTRICT_ADMIN], use=use, paid_on=TODAY())
+    use.refresh_from_db()
+    from cms import services as cms
+
+    cms.publish_notice(actor=None, notice=use.settlement_notice)
+    with pytest.raises(PermissionDenied):
+        fund_services.publish_settlement(actor=world.users[Role.GRID_WORKER], use=use)
+    assert FundUse.objects.get(pk=use.pk).status == S.PAID
+
+
+def test_a_batch_line_with_an_unknown_field_is_refused(world):
+    fund = open_fund(world)
+    from django.db import transaction
+
+    from fees import ledger
+
+    with pytest.raises(TypeError), transaction.atomic():
+        ledger.post_many(actor=None, estate=world.e1, ledger="fund", entry_date=TODAY(), keeper="中心",
+                         lines=[dict(category="topup", amount=Decimal("1.00"), unit=fund.units[0], description="x", entry_date=TODAY())] * 2)
