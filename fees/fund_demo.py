@@ -95,8 +95,7 @@ def _account(estate: Estate, rng: random.Random, opened_on: date, interest_on: d
         custodian=CUSTODIAN, opened_on=opened_on, now=_at(opened_on),
     )
     if handed_over:
-        FundAccount.objects.filter(pk=account.pk).update(handed_over_on=opened_on + timedelta(days=900))
-        account.refresh_from_db()
+        fund_services.hand_over(actor=None, account=account, on=opened_on + timedelta(days=900))
     if not fund_services.open_subaccounts(actor=None, account=account, on=opened_on, now=_at(opened_on)):
         return
     balance = fund_selectors.estate_totals(account)["balance"]

@@ -24,7 +24,7 @@ from community.pdf import fingerprint
 from community.rules import rules_for
 
 from .apportion import yuan
-from .models import Category, ChargedUnit, FundAccount, FundUse, FundUseKind, FundUseStatus, Ledger, LedgerEntry, SubAccount
+from .models import Category, ChargedUnit, FundAccount, FundUse, FundUseKind, Ledger, LedgerEntry, SubAccount
 
 ZERO = Decimal("0.00")
 IN = {Category.FUND_DEPOSIT, Category.FUND_TOPUP}
@@ -313,7 +313,3 @@ def fund_statement(estate: Estate, start: date, end: date, *, label: str | None 
 def verify_url(base_url: str, data: FundStatementData) -> str:
     path = reverse("fees:verify_fund", args=[data.code, data.start.isoformat(), data.end.isoformat()])
     return f"{base_url.rstrip('/')}{path}?{urlencode({'fp': data.fingerprint})}"
-
-
-def open_uses(estate: Estate):
-    return FundUse.objects.filter(estate=estate).exclude(status__in=[FundUseStatus.SETTLED, FundUseStatus.FAILED])

@@ -21,7 +21,7 @@ published afterwards, within the rule set's days of the payout.
 from __future__ import annotations
 
 from datetime import date, datetime
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
@@ -39,6 +39,7 @@ from community.models import Building, Estate, Unit
 from community.rules import rules_for
 
 from . import apportion, fund_selectors, ledger, pdf
+from .services import parse_money, today_of
 from .models import (
     Category,
     ChargedUnit,
@@ -74,7 +75,6 @@ PROPOSERS = (access.CONVENE_VOTES, access.KEEP_ACCOUNTS)
 NO_ACCOUNT = _("本小区尚未建立维修资金专户。")
 ACCOUNT_EXISTS = _("本小区已有维修资金专户。")
 RATE_OUT_OF_RANGE = _("首期交存比例须在建安造价的 %(low)s%% 至 %(high)s%% 之间，填写的是 %(pct)s%%。")
-BAD_NUMBER = _("请填写大于 0 的数字，最多两位小数。")
 MISSING = _("请填写“%(field)s”。")
 NO_SUBACCOUNT = _("房屋 %(unit)s 还没有分户账。")
 NO_UNITS = _("分摊范围内没有房屋。")
@@ -91,22 +91,9 @@ BEFORE_ACCOUNT = _("日期不能早于专户开户日期 %(day)s。")
 OVERDRAWN = _("退还金额 %(amount)s 元超过分户账余额 %(balance)s 元。")
 NO_BALANCE = _("没有余额为正的分户账，利息无从分配。")
 NOTICE_NOT_PUBLISHED = _("公示尚未发布。")
+ALREADY_HANDED_OVER = _("维修资金已于 %(day)s 移交业主大会。")
 YEAR_NOT_OVER = _("%(label)s 尚未结束，不能公布。")
 FUND_STATEMENT_EXISTS = _("%(label)s 的维修资金公布表已经发布。")
-
-
-def _today(now: datetime | None) -> date:
-    return timezone.localdate(now or timezone.now())
-
-
-def _money(value, field: str = "") -> Decimal:
-    try:
-        amount = Decimal(str(value).strip())
-    except (InvalidOperation, ValueError):
-        raise ValidationError(BAD_NUMBER) from None
-    if not amount.is_finite() or amount <= 0 or amount != amount.quantize(apportion.CENT):
-        raise ValidationError(BAD_NUMBER)
-    return amount
 
 
 def _required(value: str, field) -> str:
@@ -125,12 +112,26 @@ def authority(account: FundAccount, on: date) -> str:
     return access.APPROVE_SPENDING if account.handed_over(on) else access.REVIEW_FUND
 
 
+@transaction.atomic
+def hand_over(*, actor, account: FundAccount, on: date, now: datetime | None = None) -> FundAccount:
+    """The housing department hands the fund to the owners' assembly: from ``on`` the committee
+    keeps it and reviews its payouts."""
+    access.require(actor, access.REVIEW_FUND, account.estate)
+    if on < account.opened_on:
+        raise ValidationError(BEFORE_ACCOUNT, params={"day": account.opened_on})
+    if account.handed_over_on is not None:
+        raise ValidationError(ALREADY_HANDED_OVER, params={"day": account.handed_over_on})
+    account.handed_over_on = on
+    account.save(update_fields=["handed_over_on"])
+    return account
+
+
 def keeper_name(account: FundAccount, on: date) -> str:
     return f"{account.estate.name}业主大会" if account.handed_over(on) else account.custodian
 
 
 def _require_keeper(actor, account: FundAccount, now: datetime | None) -> None:
-    access.require(actor, authority(account, _today(now)), account.estate)
+    access.require(actor, authority(account, today_of(now)), account.estate)
 
 
 def _require_proposer(actor, estate: Estate) -> None:
@@ -159,13 +160,13 @@ def open_account(
     Estate.objects.select_for_update().filter(pk=estate.pk).first()
     if FundAccount.objects.filter(estate=estate).exists():
         raise ValidationError(ACCOUNT_EXISTS)
-    cost = _money(construction_cost)
-    pct = _money(deposit_pct)
+    cost = parse_money(construction_cost)
+    pct = parse_money(deposit_pct)
     rules = rules_for(estate)
     low, high = rules.fund_deposit_rate_min_pct, rules.fund_deposit_rate_max_pct
     if not low <= pct <= high:
         raise ValidationError(RATE_OUT_OF_RANGE, params={"low": low, "high": high, "pct": pct})
-    if opened_on > _today(now):
+    if opened_on > today_of(now):
         raise ValidationError(FUTURE_DATE)
     rate = (cost * pct / 100).quantize(apportion.CENT, rounding=ROUND_HALF_UP)
     return FundAccount.objects.create(
@@ -182,7 +183,7 @@ def open_subaccounts(*, actor, account: FundAccount, on: date, progress=None, no
     (effective area × the account's rate, rounded half up to the cent), posted in one batch.
     Idempotent: returns how many were opened (0 when every unit has one)."""
     _require_keeper(actor, account, now)
-    if on > _today(now):
+    if on > today_of(now):
         raise ValidationError(FUTURE_DATE)
     if on < account.opened_on:
         raise ValidationError(BEFORE_ACCOUNT, params={"day": account.opened_on})
@@ -217,7 +218,7 @@ def _subaccount(unit: Unit) -> SubAccount:
 
 
 def _dated(on: date, account: FundAccount, now) -> None:
-    if on > _today(now):
+    if on > today_of(now):
         raise ValidationError(FUTURE_DATE)
     if on < account.opened_on:
         raise ValidationError(BEFORE_ACCOUNT, params={"day": account.opened_on})
@@ -229,7 +230,7 @@ def top_up(*, actor, unit: Unit, amount, on: date, note: str = "", now: datetime
     balance is back at the rule set's share of the first deposit."""
     sub = _subaccount(unit)
     _require_keeper(actor, sub.account, now)
-    amount = _money(amount)
+    amount = parse_money(amount)
     _dated(on, sub.account, now)
     return ledger.post(
         actor=actor, estate=sub.account.estate, ledger=Ledger.FUND, entry_date=on, keeper=keeper_name(sub.account, on),
@@ -242,7 +243,7 @@ def refund(*, actor, unit: Unit, amount, on: date, reason: str, now: datetime | 
     """Pay part or all of a sub-account back (the house is demolished, say): never more than its balance."""
     sub = _subaccount(unit)
     _require_keeper(actor, sub.account, now)
-    amount = _money(amount)
+    amount = parse_money(amount)
     _dated(on, sub.account, now)
     reason = _required(reason, _("退还原因"))
     SubAccount.objects.select_for_update().filter(pk=sub.pk).first()
@@ -274,7 +275,7 @@ def post_interest(*, actor, account: FundAccount, amount, on: date, description:
     """The bank's interest for the account, shared among sub-accounts by their balances on
     ``on`` (entries dated up to that day); a sub-account at or below zero earns nothing."""
     _require_keeper(actor, account, now)
-    amount = _money(amount)
+    amount = parse_money(amount)
     _dated(on, account, now)
     FundAccount.objects.select_for_update().filter(pk=account.pk).first()
     weights = {unit_id: balance for unit_id, balance in fund_selectors.balances_on(account, on).items() if balance > 0}
@@ -290,7 +291,7 @@ def post_income(*, actor, account: FundAccount, amount, on: date, description: s
     """Income that joins the fund (bond returns, common-part income the assembly adds to it),
     shared among all sub-accounts by area."""
     _require_keeper(actor, account, now)
-    amount = _money(amount)
+    amount = parse_money(amount)
     _dated(on, account, now)
     description = _required(description, _("摘要"))
     weights = dict(SubAccount.objects.filter(account=account).values_list("unit_id", "area"))
@@ -307,7 +308,7 @@ def reverse_fund_entry(*, actor, entry: LedgerEntry, reason: str, now: datetime 
     account = account_of(entry.estate)
     _require_keeper(actor, account, now)
     entry = LedgerEntry.objects.select_for_update(of=("self",)).get(pk=entry.pk, ledger=Ledger.FUND)
-    today = _today(now)
+    today = today_of(now)
     return ledger.post(actor=actor, estate=entry.estate, ledger=Ledger.FUND, entry_date=today,
                        keeper=keeper_name(account, today), now=now, **ledger.reversal(entry, reason))
 
@@ -337,7 +338,7 @@ def plan_use(
     _require_proposer(actor, estate)
     now = now or timezone.now()
     account_of(estate)
-    budget = _money(budget)
+    budget = parse_money(budget)
     field = lambda name: FundUse._meta.get_field(name).verbose_name  # noqa: E731
     title, plan, contractor = _required(title, field("title")), _required(plan, field("plan")), _required(contractor, field("contractor"))
     if emergency and not (emergency_reason or "").strip():
@@ -454,7 +455,7 @@ def record_works_done(*, actor, use: FundUse, done_on: date, acceptance: str, no
     now = now or timezone.now()
     if use.status == S.PLANNED and not use.emergency:
         raise ValidationError(NOT_EMERGENCY)
-    if done_on > _today(now):
+    if done_on > today_of(now):
         raise ValidationError(FUTURE_DATE)
     use.works_done_on = done_on
     use.acceptance = _required(acceptance, FundUse._meta.get_field("acceptance").verbose_name)
@@ -469,7 +470,7 @@ def apply_payout(*, actor, use: FundUse, settlement, invoice=None, note: str = "
     _require_proposer(actor, use.estate)
     use = _locked(use)
     now = now or timezone.now()
-    amount = _money(settlement)
+    amount = parse_money(settlement)
     if not use.emergency and amount > use.budget:
         raise ValidationError(OVER_BUDGET, params={"amount": amount, "budget": use.budget})
     use.settlement = amount
@@ -562,7 +563,7 @@ def publish_fund_statement(*, actor, estate: Estate, year: int, base_url: str, n
     now = now or timezone.now()
     start, end = date(year, 1, 1), date(year, 12, 31)
     label = f"{year}年度"
-    if end >= _today(now):
+    if end >= today_of(now):
         raise ValidationError(YEAR_NOT_OVER, params={"label": label})
     Estate.objects.select_for_update().filter(pk=estate.pk).first()
     if Statement.objects.filter(estate=estate, subject=Subject.FUND, kind=PeriodKind.YEAR, starts_on=start).exists():

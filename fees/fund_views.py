@@ -111,7 +111,9 @@ def workspace(request):
     if not any(access.holds_anywhere(request.user, p) for p in perms):
         raise PermissionDenied
     estates = list(
-        access.visible(request.user, access.VIEW, Estate.objects.select_related("grid__community", "fund_account"))
+        # down to the district's rule set: alert_counts asks each estate's top-up share
+        access.visible(request.user, access.VIEW, Estate.objects.select_related(
+            "grid__community__street__district__rule_set", "fund_account"))
         .filter(fund_account__isnull=False)
         .annotate(open_uses=Count("fund_uses", filter=~Q(fund_uses__status__in=[S.SETTLED, S.FAILED])))
         .order_by("code")[:200]

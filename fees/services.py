@@ -96,7 +96,8 @@ NO_ARREARS = _("房屋 %(unit)s 没有欠费。")
 
 # --------------------------------------------------------------------------- who keeps the books
 
-def _money(value) -> Decimal:
+def parse_money(value) -> Decimal:
+    """A positive amount of money in yuan, to the cent, from form or service input; never a float."""
     try:
         amount = Decimal(str(value).strip())
     except (InvalidOperation, ValueError):
@@ -106,7 +107,7 @@ def _money(value) -> Decimal:
     return amount
 
 
-def _today(now: datetime | None) -> date:
+def today_of(now: datetime | None) -> date:
     return timezone.localdate(now or timezone.now())
 
 
@@ -132,7 +133,7 @@ def publish_schedule(
     """
     access.require(actor, access.KEEP_ACCOUNTS, estate)
     now = now or timezone.now()
-    today = _today(now)
+    today = today_of(now)
     Estate.objects.select_for_update().filter(pk=estate.pk).first()
     if effective_from.day != 1:
         raise ValidationError(NOT_FIRST_OF_MONTH)
@@ -168,7 +169,7 @@ def publish_schedule(
             raise ValidationError(DUPLICATE_ITEM, params={"name": name})
         names.add(name)
         try:
-            amount = _money(rate)
+            amount = parse_money(rate)
         except ValidationError:
             raise ValidationError(BAD_ITEM, params={"name": name, "error": BAD_AMOUNT}) from None
         if not name or kind not in ItemKind.values:
@@ -217,7 +218,7 @@ def run_billing(*, actor, estate: Estate, period: date, progress=None, now: date
     """
     access.require(actor, access.KEEP_ACCOUNTS, estate)
     period = _month(period)
-    if period > _month(_today(now)):
+    if period > _month(today_of(now)):
         raise ValidationError(FUTURE_PERIOD, params={"period": f"{period:%Y-%m}"})
     Estate.objects.select_for_update().filter(pk=estate.pk).first()  # one run per estate at a time
     schedule = schedule_in_force(estate, period)
@@ -320,8 +321,8 @@ def record_payment(
     estate = unit.building.estate
     access.require(actor, access.KEEP_ACCOUNTS, estate)
     now = now or timezone.now()
-    today = _today(now)
-    amount = _money(amount)
+    today = today_of(now)
+    amount = parse_money(amount)
     if paid_on > today:
         raise ValidationError(FUTURE_PAYMENT)
     backdated = paid_on < today
@@ -368,8 +369,8 @@ def record_income(
 ) -> LedgerEntry:
     """Common-part income (advertising, rented space, parking) and other income: it belongs to the owners."""
     access.require(actor, access.KEEP_ACCOUNTS, estate)
-    amount = _money(amount)
-    if entry_date > _today(now):
+    amount = parse_money(amount)
+    if entry_date > today_of(now):
         raise ValidationError(FUTURE_PAYMENT)
     if not description.strip():
         raise ValidationError(NO_DESCRIPTION)
@@ -391,7 +392,7 @@ def reverse_entry(*, actor, entry: LedgerEntry, reason: str, now: datetime | Non
         raise ValidationError(WRONG_CATEGORY, params={"category": Category(entry.category).label, "ledger": _("物业费收支账")})
     if entry.payment_id is not None:
         raise ValidationError(PAYMENT_ENTRY)
-    today = _today(now)
+    today = today_of(now)
     return ledger.post(
         actor=actor, estate=entry.estate, ledger=entry.ledger, entry_date=today,
         keeper=_books_or_refuse(entry.estate, today).keeper, now=now, **ledger.reversal(entry, reason),
@@ -421,12 +422,12 @@ def request_expenditure(
 ) -> Expenditure:
     access.require(actor, access.KEEP_ACCOUNTS, estate)
     now = now or timezone.now()
-    amount = _money(amount)
+    amount = parse_money(amount)
     if not payee.strip() or not purpose.strip():
         raise ValidationError(NO_PAYEE)
     if category not in SPENDING_CATEGORIES:
         raise ValidationError(WRONG_CATEGORY, params={"category": category, "ledger": Ledger.EXPENDITURE.label})
-    if _books_or_refuse(estate, _today(now)).mode != SEPARATED:
+    if _books_or_refuse(estate, today_of(now)).mode != SEPARATED:
         raise ValidationError(NOT_SEPARATED)
     expenditure = Expenditure(
         estate=estate, category=category, payee=payee.strip(), amount=amount, purpose=purpose.strip(),
@@ -440,7 +441,7 @@ def request_expenditure(
 
 def _post_expenditure(expenditure: Expenditure, *, actor, now: datetime) -> LedgerEntry:
     _move(expenditure, X.POSTED)
-    today = _today(now)
+    today = today_of(now)
     return ledger.post(
         actor=actor, estate=expenditure.estate, ledger=Ledger.EXPENDITURE, category=expenditure.category,
         amount=expenditure.amount, entry_date=today, description=expenditure.purpose[:200], counterparty=expenditure.payee,
@@ -535,7 +536,7 @@ def issue_demand_letter(*, actor, unit: Unit, now: datetime | None = None) -> De
     names = list(dict.fromkeys(b.addressee for b in bills if b.addressee))
     letter = DemandLetter.objects.create(
         estate=estate, unit=unit, addressee="、".join(names), amount=sum(owed.values(), Decimal("0")), issued_at=now,
-        issued_by=actor, pay_by=last_day_after_days(_today(now), rules_for(estate).arrears_demand_days),
+        issued_by=actor, pay_by=last_day_after_days(today_of(now), rules_for(estate).arrears_demand_days),
     )
     letter.bills.set(bills)
     return letter
@@ -565,7 +566,7 @@ def publish_statement(*, actor, estate: Estate, kind: str, start: date, base_url
     now = now or timezone.now()
     start, end = period_bounds(kind, start)
     label = period_label(kind, start)
-    if end >= _today(now):
+    if end >= today_of(now):
         raise ValidationError(PERIOD_NOT_OVER, params={"label": label})
     Estate.objects.select_for_update().filter(pk=estate.pk).first()
     if Statement.objects.filter(estate=estate, subject=Subject.FEES, kind=kind, starts_on=start).exists():

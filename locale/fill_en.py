@@ -827,6 +827,7 @@ EN = {
     "实际分摊": "Charged",
     "去表决": "Vote",
     "暂无。": "None yet.",
+    "维修资金已于 %(day)s 移交业主大会。": "The fund was handed to the owners' assembly on %(day)s.",
 }
 
 

@@ -305,7 +305,11 @@ class TestReview:
 
     def test_the_committee_reviews_after_it(self, world):
         fund = open_fund(world)
-        FundAccount.objects.filter(pk=fund.account.pk).update(handed_over_on=date(2024, 1, 1))
+        with pytest.raises(PermissionDenied):
+            fund_services.hand_over(actor=world.users[Role.COMMITTEE_MEMBER], account=fund.account, on=date(2024, 1, 1))
+        fund_services.hand_over(actor=world.users[Role.DISTRICT_ADMIN], account=fund.account, on=date(2024, 1, 1))
+        with pytest.raises(ValidationError, match="已于 2024-01-01 移交"):
+            fund_services.hand_over(actor=world.users[Role.DISTRICT_ADMIN], account=fund.account, on=date(2025, 1, 1))
         use = self._applied(world, fund)
         with pytest.raises(PermissionDenied):
             fund_services.review_payout(actor=world.users[Role.STREET_STAFF], use=use, approve=True)

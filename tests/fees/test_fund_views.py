@@ -216,6 +216,10 @@ def _grow(world, fund, extra):
     fund_services.open_subaccounts(actor=None, account=fund.account, on=timezone.localdate())
     for _index in range(extra):
         _use(world, fund)
+    if extra > 1:  # more estates in the workspace, each with its own rule set's top-up share
+        for estate in (world.e2, world.e3):
+            fund_services.open_account(actor=None, estate=estate, bank="建行", account_number=f"X{estate.pk}",
+                                       construction_cost="2000", deposit_pct="6", custodian="中心", opened_on=date(2020, 1, 1))
 
 
 @pytest.mark.parametrize("extra", [1, 8])
