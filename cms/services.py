@@ -122,10 +122,11 @@ def may(user, perm: str, page: Page) -> bool:
 # --------------------------------------------------------------------------- notices
 
 
-def _estate_people(estate: Estate) -> list[str]:
-    """Names of the people who own or owned units in the estate: never printed in a notice."""
+def _estate_people(scope: Estate | Community) -> list[str]:
+    """Names of the people who own or owned units in the estate (or the community): never printed in a notice."""
+    where = "estate" if isinstance(scope, Estate) else "estate__grid__community"
     return list(
-        Owner.objects.filter(kind=OwnerKind.PERSON, ownerships__unit__building__estate=estate)
+        Owner.objects.filter(kind=OwnerKind.PERSON, **{f"ownerships__unit__building__{where}": scope})
         .values_list("name", flat=True)
         .distinct()
     )
@@ -155,7 +156,8 @@ def _documents(attachments: Iterable, *, title_prefix: str):
 @transaction.atomic
 def draft_notice(
     *,
-    estate: Estate,
+    estate: Estate | None = None,
+    community: Community | None = None,
     category: str,
     title: str,
     body: str,
@@ -165,7 +167,8 @@ def draft_notice(
     issuer: str | None = None,
     people: Iterable[str] = (),
 ) -> NoticePage:
-    """An unpublished notice under the estate's page, for a person to review and publish.
+    """An unpublished notice under the estate's page (or, given ``community`` instead, the
+    community's page), for a person to review and publish.
 
     ``body`` is plain text, one paragraph a line. Every ID number and mobile
     number in the title and body is masked, and so is the name of every person
@@ -175,15 +178,18 @@ def draft_notice(
     """
     if category not in NoticeCategory.values:
         raise ValidationError(BAD_CATEGORY, params={"category": category})
-    parent = ensure_page(estate)
-    names = _estate_people(estate) + [p for p in people if p]
+    scope = estate if estate is not None else community
+    if scope is None or (estate is not None and community is not None):
+        raise TypeError("draft_notice needs exactly one of estate= and community=")
+    parent = ensure_page(scope)
+    names = _estate_people(scope) + [p for p in people if p]
     today = timezone.localdate()
     notice = NoticePage(
         title=mask_text(title, names),
         kind=NoticeKind.PUBLICITY if publicity_days else NoticeKind.ANNOUNCEMENT,
         category=category,
         body=mask_text(_paragraphs(body), names),
-        issuer=issuer or estate.name,
+        issuer=issuer or scope.name,
         source=source or "",
         publicity_start=today if publicity_days else None,
         publicity_end=last_day_after_days(today, publicity_days - 1) if publicity_days else None,

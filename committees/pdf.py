@@ -3,13 +3,11 @@
 from io import BytesIO
 
 from reportlab.graphics import renderPDF
-from reportlab.graphics.barcode.qr import QrCodeWidget
-from reportlab.graphics.shapes import Drawing
 from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.units import mm
 from reportlab.pdfgen import canvas
 
-from community.pdf import cjk_font, grouped
+from community.pdf import cjk_font, grouped, qr
 
 
 def certificate_pdf(*, payload: dict, fingerprint: str, verify_url: str, valid_until, community: str) -> bytes:
@@ -39,12 +37,8 @@ def certificate_pdf(*, payload: dict, fingerprint: str, verify_url: str, valid_u
     pdf.setFont(font, 9)
     pdf.drawString(35 * mm, 30 * mm, f"数字指纹：{grouped(fingerprint)}")
     pdf.drawString(35 * mm, 24 * mm, f"扫描二维码或访问以下网址核验：{verify_url}")
-    qr = QrCodeWidget(verify_url)
-    x0, y0, x1, y1 = qr.getBounds()
     size = 38 * mm
-    drawing = Drawing(size, size, transform=[size / (x1 - x0), 0, 0, size / (y1 - y0), 0, 0])
-    drawing.add(qr)
-    renderPDF.draw(drawing, pdf, width - 30 * mm - size, height - 75 * mm - size)
+    renderPDF.draw(qr(verify_url, size), pdf, width - 30 * mm - size, height - 75 * mm - size)
     pdf.showPage()
     pdf.save()
     return buffer.getvalue()

@@ -59,6 +59,8 @@ NOT_ALLOWED = _("您没有权限进行此操作。")
 KEEP_ACCOUNTS = "keep_accounts"
 APPROVE_SPENDING = "approve_spending"
 REVIEW_FUND = "review_fund"
+OPEN_CASES = "open_cases"  # register mediation cases and read their files
+MEDIATE = "mediate"  # work a room's cases: sessions, agreements, follow-ups (held on a mediation room only)
 
 # The scope each role is held on, and what it grants there.
 ROLE_SCOPES = {
@@ -68,20 +70,20 @@ ROLE_SCOPES = {
     Role.GRID_WORKER: Grid,
     Role.COMMITTEE_MEMBER: Estate,
     Role.COMPANY_STAFF: PropertyCompany,
-    # Mediation rooms belong to a community; until rooms exist a mediator is
-    # placed on the room's community and sees its registry with owners masked.
+    # Replaced by the mediation app (register_role_scope): a mediator serves a room.
     Role.MEDIATOR: Community,
 }
 ROLE_PERMS = {
     Role.DISTRICT_ADMIN: (
         VIEW, CHANGE, PERSONAL, CHANGE_RULES, DRAFT_NOTICES, PUBLISH_NOTICES, RUN_EXAMS, REVIEW_FILINGS, REVIEW_FUND,
+        OPEN_CASES,
     ),
     Role.STREET_STAFF: (VIEW, PERSONAL, RUN_EXAMS, REVIEW_FILINGS, REVIEW_FUND),
-    Role.COMMUNITY_STAFF: (VIEW, CHANGE, PERSONAL, DRAFT_NOTICES, PUBLISH_NOTICES, RUN_EXAMS, CONVENE_VOTES),
+    Role.COMMUNITY_STAFF: (VIEW, CHANGE, PERSONAL, DRAFT_NOTICES, PUBLISH_NOTICES, RUN_EXAMS, CONVENE_VOTES, OPEN_CASES),
     Role.GRID_WORKER: (VIEW, CHANGE, PERSONAL),
     Role.COMMITTEE_MEMBER: (VIEW, DRAFT_NOTICES, PUBLISH_NOTICES, CONVENE_VOTES, KEEP_ACCOUNTS, APPROVE_SPENDING),
     Role.COMPANY_STAFF: (VIEW, DRAFT_NOTICES, KEEP_ACCOUNTS),
-    Role.MEDIATOR: (VIEW,),
+    Role.MEDIATOR: (VIEW, OPEN_CASES, MEDIATE),
 }
 # Roles that work in the staff pages and the Django admin.
 ADMIN_ROLES = {Role.DISTRICT_ADMIN, Role.STREET_STAFF, Role.COMMUNITY_STAFF, Role.GRID_WORKER}
@@ -105,6 +107,11 @@ def register_child(model, parent_field: str) -> None:
     (ExamSession under its community), so that can/visible cover it without
     community importing that app. Called from the app's AppConfig.ready()."""
     PARENT[model] = parent_field
+
+
+def register_role_scope(role: str, model) -> None:
+    """Let an app say which of its models a role is held on (a mediator on a mediation room)."""
+    ROLE_SCOPES[role] = model
 
 
 def _ancestor_paths(model) -> list[tuple[type, str]]:

@@ -2,6 +2,7 @@
 template asks (and the database is queried) only when the bar is drawn for a signed-in user."""
 
 from . import access
+from .models import Estate, PropertyCompany, Street
 
 
 def nav(request):
@@ -10,7 +11,7 @@ def nav(request):
         return {}
 
     perms = (access.REVIEW_FILINGS, access.CONVENE_VOTES, access.RUN_EXAMS, access.KEEP_ACCOUNTS, access.APPROVE_SPENDING,
-             access.REVIEW_FUND)
+             access.REVIEW_FUND, access.OPEN_CASES, access.VIEW)
 
     def held(*wanted):
         def flag():
@@ -19,10 +20,16 @@ def nav(request):
 
         return flag
 
+    def scoped(model):
+        access.prefetch(user, perms)
+        return access.granted_scopes(user, access.VIEW).get(model)
+
     return {
         "nav_committees": held(access.REVIEW_FILINGS, access.CONVENE_VOTES),
         "nav_votes": held(access.CONVENE_VOTES),
         "nav_exam_staff": held(access.RUN_EXAMS),
         "nav_fees": held(access.KEEP_ACCOUNTS, access.APPROVE_SPENDING),
         "nav_fund": held(access.REVIEW_FUND, access.CONVENE_VOTES, access.KEEP_ACCOUNTS, access.APPROVE_SPENDING),
+        "nav_mediation": lambda: held(access.OPEN_CASES)() or bool(scoped(Street)),  # street staff read the statistics
+        "nav_my_mediation": lambda: bool(scoped(Estate) or scoped(PropertyCompany)),  # committees and companies are parties too
     }

@@ -351,7 +351,6 @@ class DemoBuilder:
             ("grid", "网格员", Role.GRID_WORKER, estate.grid, f"{estate.community.name}{estate.grid.name}"),
             ("committee", "业委会委员", Role.COMMITTEE_MEMBER, estate, estate.name),
             ("company", "物业企业工作人员", Role.COMPANY_STAFF, company, company.name),
-            ("mediator", "调解员", Role.MEDIATOR, estate.community, estate.community.name),
             ("committee2", "业委会委员（另一小区）", Role.COMMITTEE_MEMBER, other, other.name),
         ]
         printed = []

@@ -70,6 +70,7 @@ REGISTRY_PERMS = (
     ("keep_accounts", _("收费记账、提出支出申请")),
     ("approve_spending", _("审批支出、发布收支报表")),
     ("review_fund", _("审核维修资金使用、管理维修资金专户")),
+    ("open_cases", _("登记物业纠纷调解案件、查阅案卷")),
 )
 
 

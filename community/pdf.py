@@ -15,6 +15,8 @@ import os
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
+from reportlab.graphics.barcode.qr import QrCodeWidget
+from reportlab.graphics.shapes import Drawing
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 
@@ -55,3 +57,12 @@ def fingerprint(payload) -> str:
 def grouped(fp: str, size: int = 8) -> str:
     """A fingerprint as it is printed, in groups a person can read out."""
     return " ".join(fp[i : i + size] for i in range(0, len(fp), size))
+
+
+def qr(url: str, size: float) -> Drawing:
+    """A QR code of ``url``, ``size`` points square, to print beside a fingerprint."""
+    widget = QrCodeWidget(url)
+    x0, y0, x1, y1 = widget.getBounds()
+    drawing = Drawing(size, size, transform=[size / (x1 - x0), 0, 0, size / (y1 - y0), 0, 0])
+    drawing.add(widget)
+    return drawing

@@ -154,6 +154,7 @@ RULE_SPECS: tuple[RuleSpec, ...] = (
     RuleSpec("mediation_committee_min", "int", 3, "调解委员会最少人数", "人民调解法第8条 [text]"),
     RuleSpec("mediation_committee_max", "int", 9, "调解委员会最多人数", "人民调解法第8条 [text]"),
     RuleSpec("mediator_term_years", "int", 3, "调解员任期（年）", "人民调解法第9条 [text]"),
+    RuleSpec("mediator_term_warning_days", "int", 90, "调解员任期届满提前提醒（日）", "[inferred]"),
     RuleSpec("judicial_confirmation_days", "int", 30, "申请司法确认期限（日）", "人民调解法第33条 [text]"),
     RuleSpec("court_decision_days", "int", 15, "法院审查期限（日）", "司法确认 [text]"),
     RuleSpec("court_extension_days", "int", 10, "法院审查可延长（日）", "司法确认 [text]"),

@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "cms",
     "committees",
     "fees",
+    "mediation",
     "pgtrigger",
     "wagtail.documents",
     "wagtail.images",

@@ -25,6 +25,7 @@ urlpatterns = [
     path("", include("community.urls")),
     path("", include("committees.urls")),
     path("", include("fees.urls")),
+    path("", include("mediation.urls")),
     # The public site (district, community, estate and notice pages) takes every other address.
     path("", include(wagtail_urls)),
 ]

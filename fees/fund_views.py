@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from committees import steward, vote_services
 from community import access
 from community.forms import cleaned, error_text
+from community.views import act
 from community.models import Estate, Unit
 from community.privacy import mask_name
 from community.rules import rules_for
@@ -43,7 +44,7 @@ from .forms import (
     WorksDoneForm,
 )
 from .models import FundAccount, FundUse, FundUseStatus, Statement, Subject
-from .views import _act, _estate, verified
+from .views import _estate, verified
 
 S = FundUseStatus
 
@@ -156,7 +157,7 @@ def estate_fund(request, estate_id):
         }
         if action not in handlers:
             raise Http404
-        return _act(request, handlers[action], here)
+        return act(request, handlers[action], here)
     context = {"estate": estate, "account": account, "can": can}
     if account is None:
         context["account_form"] = FundAccountForm() if can["open"] else None
@@ -205,19 +206,19 @@ def unit_fund(request, estate_id, unit_id):
                 data = cleaned(FundAmountForm(request.POST))
                 entry = fund_services.top_up(actor=request.user, unit=unit, amount=data["amount"], on=data["on"], note=data["description"])
                 return _("已记入续交 %(amount)s 元，凭证 %(v)s。") % {"amount": entry.amount, "v": entry.voucher}
-            return _act(request, topup, here)
+            return act(request, topup, here)
         if action == "refund":
             def give_back():
                 data = cleaned(FundRefundForm(request.POST))
                 entry = fund_services.refund(actor=request.user, unit=unit, amount=data["amount"], on=data["on"], reason=data["reason"])
                 return _("已退还 %(amount)s 元，凭证 %(v)s。") % {"amount": -entry.amount, "v": entry.voucher}
-            return _act(request, give_back, here)
+            return act(request, give_back, here)
         if action == "reverse":
             def reverse():
                 entry = get_object_or_404(unit.fund_entries.all(), pk=request.POST.get("entry") or 0)
                 back = fund_services.reverse_fund_entry(actor=request.user, entry=entry, reason=request.POST.get("reason", ""))
                 return _("已冲销，冲销凭证 %(v)s。") % {"v": back.voucher}
-            return _act(request, reverse, here)
+            return act(request, reverse, here)
         raise Http404
     sub = unit.fund_subaccount if hasattr(unit, "fund_subaccount") else None
     periods = fund_selectors.history(unit) if sub else []
@@ -287,7 +288,7 @@ def use_detail(request, pk):
         }
         if action not in handlers:
             raise Http404
-        return _act(request, handlers[action], here)
+        return act(request, handlers[action], here)
     status = use.status
     rows = fund_selectors.split_rows(use)
     count, area = len(rows), sum((r.area for r in rows), fund_selectors.ZERO)

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from io import BytesIO
 
-from reportlab.graphics.barcode.qr import QrCodeWidget
-from reportlab.graphics.shapes import Drawing
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
@@ -19,7 +17,7 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfgen import canvas as pdfcanvas
 from reportlab.platypus import LongTable, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-from community.pdf import cjk_font, grouped
+from community.pdf import cjk_font, grouped, qr
 
 from .models import Ledger
 
@@ -72,14 +70,6 @@ def _numbered(header: str, footer: str):
     return NumberedCanvas
 
 
-def _qr(url: str, size: float) -> Drawing:
-    widget = QrCodeWidget(url)
-    x0, y0, x1, y1 = widget.getBounds()
-    drawing = Drawing(size, size, transform=[size / (x1 - x0), 0, 0, size / (y1 - y0), 0, 0])
-    drawing.add(widget)
-    return drawing
-
-
 def _style(font: str, header_rows: int = 1) -> TableStyle:
     return TableStyle([
         ("FONT", (0, 0), (-1, -1), font, 8),
@@ -103,7 +93,7 @@ def _disclosure(*, title_text: str, period: str, summary: list[list[str]], secti
                             title=title_text)
     summary_table = Table(summary, colWidths=[26 * mm, 58 * mm, 28 * mm, 38 * mm])
     summary_table.setStyle(TableStyle([("FONT", (0, 0), (-1, -1), font, 9), ("GRID", (0, 0), (-1, -1), 0.25, colors.grey)]))
-    head = Table([[summary_table, _qr(verify_url, 30 * mm)]], colWidths=[152 * mm, 32 * mm])
+    head = Table([[summary_table, qr(verify_url, 30 * mm)]], colWidths=[152 * mm, 32 * mm])
     story = [Paragraph(title_text, title), Paragraph(period, body), Spacer(1, 3 * mm), head, Spacer(1, 3 * mm)]
     story += sections(font, body)
     story.append(Paragraph(f"数字指纹：{grouped(fp)}<br/>扫描二维码或访问以下网址，核对本报表与系统中的账目是否一致：<br/>{verify_url}", body))

@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 from committees.committee_services import seated
 from committees.models import Member
 from community import access
+from community.views import act
 from community.forms import cleaned, error_text
 from community.models import Estate, Unit
 from community.privacy import mask_name
@@ -141,17 +142,6 @@ def _names(can: dict, text: str) -> str:
     return text if can["names"] else "、".join(mask_name(name) for name in text.split("、") if name)
 
 
-def _act(request, handler, fallback, done=None):
-    """Run one service call for a POST; show what it did (the handler's text, else ``done``)
-    or its refusal as a message; redirect back."""
-    try:
-        result = handler()
-        messages.success(request, result if isinstance(result, str) else done or _("已办理。"))
-    except (ValidationError, PermissionDenied) as exc:
-        messages.error(request, error_text(exc))
-    return redirect(fallback)
-
-
 @login_required
 def workspace(request):
     perms = (access.KEEP_ACCOUNTS, access.APPROVE_SPENDING, access.VIEW)
@@ -182,7 +172,7 @@ def estate_fees(request, estate_id):
                 return _("%(period)s 的账单已全部生成，本次没有新增。") % {"period": f"{period:%Y-%m}"}
             return _("已出账 %(n)s 笔，合计 %(amount)s 元。") % {"n": run.bills_created, "amount": run.amount}
 
-        return _act(request, bill, here)
+        return act(request, bill, here)
     today = timezone.localdate()
     current, upcoming = _schedules(estate)
     runs = list(BillingRun.objects.filter(estate=estate).order_by("-period", "-started_at")[:12])
@@ -209,9 +199,9 @@ def unit_fees(request, estate_id, unit_id):
                 payment = services.record_payment(actor=request.user, unit=unit, amount=data["amount"], paid_on=data["paid_on"],
                                                   method=data["method"], payer=data["payer"], bills=data["bills"], note=data["note"])
                 return _("已收款 %(amount)s 元，收据 %(no)s。") % {"amount": payment.amount, "no": payment.receipt_no}
-            return _act(request, pay, here)
+            return act(request, pay, here)
         if action == "demand":
-            return _act(request, lambda: services.issue_demand_letter(actor=request.user, unit=unit), here, _("催交通知书已生成。"))
+            return act(request, lambda: services.issue_demand_letter(actor=request.user, unit=unit), here, _("催交通知书已生成。"))
         raise Http404
     holders = "、".join(dict.fromkeys(b.addressee for b in open_bills if b.addressee))
     bills = list(selectors.unit_bills(unit)[:120])
@@ -265,20 +255,20 @@ def ledger(request, estate_id):
     if request.method == "POST":
         action = request.POST.get("action")
         if action == "income":
-            return _act(request, lambda: services.record_income(actor=request.user, estate=estate, **cleaned(IncomeForm(request.POST))), here)
+            return act(request, lambda: services.record_income(actor=request.user, estate=estate, **cleaned(IncomeForm(request.POST))), here)
         if action == "reverse":
             def reverse():
                 data = cleaned(ReversalForm(request.POST))
                 entry = get_object_or_404(LedgerEntry, pk=data["entry"], estate=estate)
                 return _("已冲销，冲销凭证 %(v)s。") % {"v": services.reverse_entry(actor=request.user, entry=entry, reason=data["reason"]).voucher}
-            return _act(request, reverse, here)
+            return act(request, reverse, here)
         if action == "publish":
             def publish():
                 data = cleaned(PeriodForm(request.POST))
                 statement = services.publish_statement(actor=request.user, estate=estate, kind=data["kind"], start=data["start"],
                                                        base_url=request.build_absolute_uri("/"))
                 return _("%(label)s 报表已发布，公告草稿已生成。") % {"label": statement.label}
-            return _act(request, publish, here)
+            return act(request, publish, here)
         raise Http404
     income, income_total = selectors.ledger_page(estate, Ledger.INCOME)
     spending, spending_total = selectors.ledger_page(estate, Ledger.EXPENDITURE)
@@ -317,7 +307,7 @@ def expenditures(request, estate_id):
             data = cleaned(ExpenditureForm(request.POST, request.FILES))
             services.request_expenditure(actor=request.user, estate=estate, **data)
             return _("支出申请已提交，等待业主委员会审批。")
-        return _act(request, ask, request.path)
+        return act(request, ask, request.path)
     return render(request, "fees/expenditures.html", {
         "estate": estate, "can": can, "form": ExpenditureForm() if can["keep"] else None,
         "expenditures": Expenditure.objects.filter(estate=estate).select_related("ledger_entry", "requested_by").order_by("-requested_at")[:100],
@@ -347,12 +337,12 @@ def expenditure(request, pk):
                 if done.status == "posted":
                     return _("已批准并入账，凭证号 %(v)s。") % {"v": done.ledger_entry.voucher}
                 return _("已记录：%(status)s。") % {"status": done.get_status_display()}
-            return _act(request, decide, here)
+            return act(request, decide, here)
         if action == "vote":
-            return _act(request, lambda: services.put_expenditure_to_vote(actor=request.user, expenditure=item, **cleaned(VoteForm(request.POST))), here,
+            return act(request, lambda: services.put_expenditure_to_vote(actor=request.user, expenditure=item, **cleaned(VoteForm(request.POST))), here,
                         _("业主表决已召集，表决公告草稿已生成。"))
         if action == "settle":
-            return _act(request, lambda: services.settle_expenditure_vote(actor=request.user, expenditure=item).get_status_display(), here)
+            return act(request, lambda: services.settle_expenditure_vote(actor=request.user, expenditure=item).get_status_display(), here)
         raise Http404
     can = _abilities(request.user, estate)
     return render(request, "fees/expenditure.html", {

@@ -5,6 +5,7 @@ import pytest
 from django.utils import timezone
 
 from community.models import Role
+from mediation import services
 from tests.factories import (
     CommunityFactory,
     CompanyFactory,
@@ -33,6 +34,7 @@ class World:
     other: dict
     resident: object
     owner_user: object
+    room: object  # the mediation room of E1's community, where ``users[MEDIATOR]`` serves
 
 
 @pytest.fixture
@@ -64,8 +66,13 @@ def world(db):
         Role.GRID_WORKER: user_with_role(Role.GRID_WORKER, g1, "grid"),
         Role.COMMITTEE_MEMBER: user_with_role(Role.COMMITTEE_MEMBER, e1, "committee"),
         Role.COMPANY_STAFF: user_with_role(Role.COMPANY_STAFF, company_a, "company"),
-        Role.MEDIATOR: user_with_role(Role.MEDIATOR, c1, "mediator"),
     }
+    room = services.open_room(actor=None, community=c1, name="江滨社区物业纠纷调解室", address="江滨路 1 号社区服务中心 102 室",
+                              hours="工作日 9:00-17:00", phone="0571-88880001", opened_on=date(2021, 3, 1))
+    mediator = UserFactory(username="mediator")
+    services.appoint_mediator(actor=None, room=room, user=mediator, name="王调解", position="chair",
+                              appointed_on=today - timedelta(days=400))
+    users[Role.MEDIATOR] = mediator
     other = {
         Role.DISTRICT_ADMIN: e5,
         Role.STREET_STAFF: e4,
@@ -75,4 +82,4 @@ def world(db):
         Role.COMPANY_STAFF: e2,
         Role.MEDIATOR: e3,
     }
-    return World(e1, e2, e3, e4, e5, users, other, resident, owner_user)
+    return World(e1, e2, e3, e4, e5, users, other, resident, owner_user, room)

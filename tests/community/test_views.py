@@ -6,9 +6,10 @@ from tests.factories import login, EstateFactory, OwnershipFactory, UnitFactory
 
 pytestmark = pytest.mark.django_db
 ALL_ROLES = list(Role)
+REGISTRY_ROLES = [r for r in Role if r != Role.MEDIATOR]  # a mediator's scope is a room, not the registry
 
 
-@pytest.mark.parametrize("role", ALL_ROLES)
+@pytest.mark.parametrize("role", REGISTRY_ROLES)
 def test_directory_lists_own_estates_and_hides_the_rest(client, world, role):
     login(client, world.users[role])
     page = client.get(reverse("community:directory")).content.decode()
@@ -16,12 +17,19 @@ def test_directory_lists_own_estates_and_hides_the_rest(client, world, role):
     assert world.other[role].name not in page
 
 
-@pytest.mark.parametrize("role", ALL_ROLES)
+@pytest.mark.parametrize("role", REGISTRY_ROLES)
 def test_estate_page_allowed_in_scope_and_404_outside(client, world, role):
     login(client, world.users[role])
     assert client.get(reverse("community:estate_detail", args=[world.e1.pk])).status_code == 200
     assert client.get(reverse("community:estate_detail", args=[world.other[role].pk])).status_code == 404
     assert client.get(reverse("community:estate_detail", args=[999999])).status_code == 404
+
+
+def test_a_mediator_starts_in_mediation_and_reads_no_estate_file(client, world):
+    login(client, world.users[Role.MEDIATOR])
+    assert client.get(reverse("home")).url == reverse("mediation:workspace")
+    assert world.e1.name not in client.get(reverse("community:directory")).content.decode()
+    assert client.get(reverse("community:estate_detail", args=[world.e1.pk])).status_code == 404
 
 
 def test_owner_sees_no_staff_page_but_their_own_units(client, world):

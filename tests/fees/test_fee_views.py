@@ -15,7 +15,7 @@ from tests.factories import OwnerFactory, OwnershipFactory, UnitFactory, login
 from .conftest import publish, seat_committee
 
 STAFF_VIEWERS = [Role.DISTRICT_ADMIN, Role.STREET_STAFF, Role.COMMUNITY_STAFF, Role.GRID_WORKER, Role.COMMITTEE_MEMBER,
-                 Role.COMPANY_STAFF, Role.MEDIATOR]
+                 Role.COMPANY_STAFF]
 
 
 @pytest.fixture
@@ -125,6 +125,12 @@ def test_staff_see_fee_pages_of_their_own_estate_and_not_of_another(client, worl
         assert client.get(reverse(name, args=[other.pk])).status_code == 404, name
     unit, payment = books
     assert client.get(reverse("fees:unit", args=[world.e1.pk, unit.pk])).status_code == 200
+
+
+def test_a_mediator_reads_no_estates_accounts(client, world, books):
+    login(client, world.users[Role.MEDIATOR])
+    for name in ("fees:estate", "fees:ledger", "fees:expenditures"):
+        assert client.get(reverse(name, args=[world.e1.pk])).status_code == 404, name
 
 
 def test_an_owner_without_a_staff_role_is_refused_the_staff_pages(client, world, books):

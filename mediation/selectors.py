@@ -1,0 +1,268 @@
+"""Reads for the mediation pages, already limited to what the reader may see.
+
+A case file is seen by the mediators of its room, by staff holding ``open_cases`` over
+the room (community staff, district administrators), and by the parties themselves:
+an owner through their login, a company's staff, an estate's committee members.
+Statistics carry counts only, never a name.
+"""
+
+from __future__ import annotations
+
+import statistics as stats
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date
+
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.utils import timezone
+
+from community import access
+from community.models import Community, Estate, PropertyCompany, Street
+from community.rules import rules_for
+
+from .models import (
+    COMMITTEE_POSITIONS,
+    Agreement,
+    Case,
+    CaseParty,
+    CaseStatus,
+    CaseStep,
+    Category,
+    Decision,
+    MediatorPost,
+    PartyKind,
+    Room,
+    Session,
+    SessionStatus,
+)
+
+CASE_RELATED = ("room__community", "estate", "unit__building", "mediator")
+
+
+def _party_filter(user) -> Q:
+    """Cases in which the user is (or speaks for) a party."""
+    scopes = access.granted_scopes(user, access.VIEW)
+    mine = Q(owner__user=user)
+    if scopes.get(PropertyCompany):
+        mine |= Q(kind=PartyKind.COMPANY, company__in=scopes[PropertyCompany])
+    if scopes.get(Estate):
+        mine |= Q(kind=PartyKind.COMMITTEE, case__estate__in=scopes[Estate])
+    return Q(Exists(CaseParty.objects.filter(mine, case=OuterRef("pk"))))
+
+
+def party_cases(user) -> QuerySet:
+    if not user.is_authenticated:
+        return Case.objects.none()
+    return Case.objects.filter(_party_filter(user)).select_related(*CASE_RELATED)
+
+
+def staff_cases(user) -> QuerySet:
+    """Case files the user may read as a mediator or authorised staff."""
+    return access.visible(user, access.OPEN_CASES, Case.objects.select_related(*CASE_RELATED))
+
+
+def case_for(user, pk: int) -> tuple[Case | None, bool]:
+    """(the case, whether the user reads it as staff); (None, False) when it is not theirs to see."""
+    case = staff_cases(user).filter(pk=pk).first()
+    if case is not None:
+        return case, True
+    return party_cases(user).filter(pk=pk).first(), False
+
+
+def case_file(case: Case) -> dict:
+    """Everything of one case, in a fixed number of queries."""
+    parties = list(case.parties.select_related("owner", "company"))
+    agreement = Agreement.objects.filter(case=case).select_related("mediator").prefetch_related("signatures").first()
+    if agreement is not None:
+        agreement.case = case
+        case._prefetched_objects_cache = {"parties": parties}
+    sessions = list(case.sessions.select_related("mediator").order_by("starts_at"))
+    return {
+        "parties": parties,
+        "steps": list(case.steps.select_related("by")),
+        "sessions": sessions,
+        "agreement": agreement,
+        "follow_ups": list(case.follow_ups.select_related("by")),
+        "refused": list(case.refused_mediators.all()),
+    }
+
+
+def room_mediators(room: Room, on: date | None = None) -> list[MediatorPost]:
+    on = on or timezone.localdate()
+    return [p for p in room.posts.filter(left_on__isnull=True).order_by("position", "name") if p.serving_on(on)]
+
+
+# --------------------------------------------------------------------------- rooms
+
+
+@dataclass
+class RoomView:
+    room: Room
+    posts: list
+    committee: int
+    expiring: list
+    expired: list
+    warnings: list = field(default_factory=list)
+    open_cases: int = 0
+
+
+def rooms_for(user, *, today: date | None = None) -> list[RoomView]:
+    """The rooms the user may view, with each room's mediators, committee size and term warnings."""
+    today = today or timezone.localdate()
+    rooms = (
+        access.visible(user, access.VIEW, Room.objects.select_related("community__street__district__rule_set"))
+        .prefetch_related(Prefetch("posts", MediatorPost.objects.filter(left_on__isnull=True).order_by("position", "name")))
+        .order_by("community__code", "name")
+    )
+    open_counts = Counter(
+        Case.objects.filter(room__in=[r.pk for r in rooms]).exclude(status=CaseStatus.CLOSED).values_list("room_id", flat=True)
+    )
+    views = []
+    for room in rooms:
+        rules = rules_for(room)
+        posts = list(room.posts.all())
+        serving = [p for p in posts if p.serving_on(today)]
+        committee = sum(1 for p in serving if p.position in COMMITTEE_POSITIONS)
+        warn_from = rules.mediator_term_warning_days
+        expiring = [p for p in serving if (p.term_ends_on - today).days <= warn_from]
+        expired = [p for p in posts if p.term_ends_on < today]
+        view = RoomView(room, posts, committee, expiring, expired, open_cases=open_counts.get(room.pk, 0))
+        if committee < rules.mediation_committee_min:
+            view.warnings.append(("committee", committee, rules.mediation_committee_min))
+        views.append(view)
+    return views
+
+
+def upcoming_sessions(user, *, now=None, limit: int = 50) -> QuerySet:
+    now = now or timezone.now()
+    return (
+        Session.objects.filter(case__in=staff_cases(user).values("pk"), status=SessionStatus.BOOKED, ends_at__gte=now)
+        .select_related("room", "mediator", "case")
+        .order_by("starts_at")[:limit]
+    )
+
+
+def room_schedule(room: Room, *, now=None, limit: int = 60) -> QuerySet:
+    now = now or timezone.now()
+    return (Session.objects.filter(room=room, ends_at__gte=now).exclude(status=SessionStatus.CANCELLED)
+            .select_related("mediator", "case").order_by("starts_at")[:limit])
+
+
+# --------------------------------------------------------------------------- statistics
+
+LEVELS = {
+    "room": ("room_id", Room, "name"),
+    "community": ("room__community_id", Community, "name"),
+    "street": ("room__community__street_id", Street, "name"),
+}
+
+
+@dataclass
+class GroupStats:
+    name: str
+    total: int = 0
+    categories: Counter = field(default_factory=Counter)
+    agreed: int = 0
+    ended: int = 0
+    refused: int = 0
+    days_to_close: list = field(default_factory=list)
+    applied: int = 0
+    confirmed: int = 0
+
+    @property
+    def concluded(self) -> int:
+        return self.agreed + self.ended
+
+    @property
+    def agreement_rate(self) -> float | None:
+        return self.agreed / self.concluded if self.concluded else None
+
+    @property
+    def mean_days(self) -> float | None:
+        return stats.fmean(self.days_to_close) if self.days_to_close else None
+
+    @property
+    def median_days(self) -> float | None:
+        return stats.median(self.days_to_close) if self.days_to_close else None
+
+
+def statistics(user, level: str, year: int | None = None) -> tuple[list[GroupStats], GroupStats]:
+    """Counts per room, community or street over the rooms the user may view: cases by
+    category, the agreement rate (agreed / agreed or ended), days from registration to close,
+    and judicial confirmations. Three queries, however many cases."""
+    key, model, label = LEVELS[level]
+    rooms = access.visible(user, access.VIEW, Room.objects.all())
+    cases = Case.objects.filter(room__in=rooms)
+    if year:
+        cases = cases.filter(opened_on__year=year)
+    rows = cases.annotate(
+        ended=Exists(CaseStep.objects.filter(case=OuterRef("pk"), status=CaseStatus.ENDED)),
+        has_agreement=Exists(Agreement.objects.filter(case=OuterRef("pk"))),
+    ).values_list(key, "category", "status", "ended", "has_agreement", "opened_on", "closed_on",
+                  "agreement__applied_on", "agreement__decision")
+    groups: dict[int, GroupStats] = {}
+    total = GroupStats(name="")
+    for gid, category, status, ended, agreed, opened_on, closed_on, applied_on, decision in rows:
+        group = groups.setdefault(gid, GroupStats(name=""))
+        for g in (group, total):
+            g.total += 1
+            g.categories[category] += 1
+            if ended:
+                g.ended += 1
+            elif agreed:
+                g.agreed += 1
+            if status == CaseStatus.REFUSED or (status == CaseStatus.CLOSED and not ended and not agreed):
+                g.refused += 1
+            if closed_on:
+                g.days_to_close.append((closed_on - opened_on).days)
+            if applied_on:
+                g.applied += 1
+            if decision == Decision.CONFIRMED:
+                g.confirmed += 1
+    if groups:
+        for pk, name in model.objects.filter(pk__in=groups).values_list("pk", label):
+            groups[pk].name = name
+    ordered = sorted(groups.values(), key=lambda g: g.name)
+    return ordered, total
+
+
+def category_labels() -> dict[str, str]:
+    return {c.value: str(c.label) for c in Category}
+
+
+# --------------------------------------------------------------------------- the agreement as a document
+
+
+@dataclass
+class AgreementDocument:
+    agreement: Agreement
+    parties: list
+    signatures: dict
+    payload: dict
+    fingerprint: str
+
+
+def agreement_document(agreement: Agreement) -> AgreementDocument:
+    """What the agreement PDF prints, and its fingerprint: the same on every copy, and the
+    same whenever it is printed again while nothing recorded about it changes."""
+    from community.pdf import fingerprint
+
+    case = agreement.case
+    parties = list(case.parties.all())
+    signatures = {s.party_id: s for s in agreement.signatures.all()}
+    payload = {
+        "number": agreement.number,
+        "case": case.number,
+        "room": case.room.name,
+        "form": agreement.form,
+        "parties": [[p.side, p.kind, p.name, p.representative, p.address] for p in parties],
+        "text": [agreement.facts, agreement.issues, agreement.responsibility, agreement.terms, agreement.performance],
+        "perform_by": agreement.perform_by,
+        "reached_on": agreement.reached_on,
+        "mediator": agreement.mediator.name,
+        "signatures": sorted([s.party_id, s.method, s.signed_on.isoformat()] for s in signatures.values()),
+        "mediator_signed_on": agreement.mediator_signed_on,
+        "sealed_on": agreement.sealed_on,
+        "effective_on": agreement.effective_on,
+    }
+    return AgreementDocument(agreement, parties, signatures, payload, fingerprint(payload))
