@@ -25,7 +25,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from community.demo import DEMO_PASSWORD
-from community.models import Community, Estate, Ownership, ServiceContract
+from community.models import Community, Estate, Owner, Ownership, ServiceContract
 
 from . import services
 from .models import Case, CaseStatus, PartyKind, Room, Side
@@ -157,13 +157,13 @@ class _Parties:
 
 
 def _case(room: Room, outcome: str, today: date, rng: random.Random, parties: _Parties | None = None,
-          opened: date | None = None) -> Case:
+          opened: date | None = None, who=None) -> Case:
     """One case walked through the services to ``outcome``, with plausible dates."""
     parties = parties or getattr(room, "_demo_parties", None) or _Parties(room, rng)
     room._demo_parties = parties
-    category = rng.choice(list(DISPUTES))
+    category = "fees" if who else rng.choice(list(DISPUTES))
     facts, claims = DISPUTES[category]
-    estate, unit, specs = parties.pick(category)
+    estate, unit, specs = who or parties.pick(category)
     young = outcome in ("intake", "accepted", "mediating", "agreed_unsigned", "agreed_in_force")
     opened = opened or today - timedelta(days=rng.randrange(2, 20) if young else rng.randrange(60, 330))
     mediators = [p for p in room.posts.all() if p.serving_on(opened) and p.serving_on(today)]
@@ -271,5 +271,17 @@ def _walk(room: Room, today: date, rng: random.Random) -> None:
     case = _case(room, "accepted", today, rng, parties)
     when = _at(today, 15)
     services.book_session(actor=None, case=case, starts_at=when, ends_at=when + timedelta(hours=1), now=_at(today - timedelta(days=1)))
-    # Confirmation window running: in force ten days ago.
-    _case(room, "agreed_in_force", today, rng, parties, opened=today - timedelta(days=15))
+    # Confirmation window running: in force some ten days ago, between the ``owner`` login and
+    # 江滨豪园's company, so that login sees its own case, sessions and agreement.
+    owner = Owner.objects.filter(user__username="owner").first()
+    holding = owner and owner.ownerships.in_force().select_related("unit__building__estate").order_by("pk").first()
+    company = holding and ServiceContract.objects.in_force(today).filter(estate=holding.unit.building.estate).first()
+    who = None
+    if company:
+        unit = holding.unit
+        who = (unit.building.estate, unit, [
+            services.PartySpec(side=Side.APPLICANT, kind=PartyKind.OWNER, owner=owner,
+                               address=f"{unit.building.estate.name}{unit.building.name}{unit.room}"),
+            services.PartySpec(side=Side.RESPONDENT, kind=PartyKind.COMPANY, company=company.company, representative=_name(rng)),
+        ])
+    _case(room, "agreed_in_force", today, rng, parties, opened=today - timedelta(days=15), who=who)

@@ -75,7 +75,6 @@ def case_file(case: Case) -> dict:
     agreement = Agreement.objects.filter(case=case).select_related("mediator").prefetch_related("signatures").first()
     if agreement is not None:
         agreement.case = case
-        case._prefetched_objects_cache = {"parties": parties}
     sessions = list(case.sessions.select_related("mediator").order_by("starts_at"))
     return {
         "parties": parties,

@@ -140,7 +140,7 @@ def _step(case: Case, to: str, *, actor, now: datetime | None = None, note: str 
 
 
 def _locked(case: Case) -> Case:
-    return Case.objects.select_for_update().select_related("room__community", "estate", "mediator").get(pk=case.pk)
+    return Case.objects.select_for_update(of=("self",)).select_related("room__community", "estate", "mediator").get(pk=case.pk)
 
 
 # --------------------------------------------------------------------------- rooms and mediators
@@ -416,7 +416,7 @@ def book_session(*, actor, case: Case, starts_at: datetime, ends_at: datetime, p
 
 @transaction.atomic
 def cancel_session(*, actor, session: Session, now: datetime | None = None) -> Session:
-    session = Session.objects.select_for_update().select_related("case__room").get(pk=session.pk)
+    session = Session.objects.select_for_update(of=("self",)).select_related("case__room").get(pk=session.pk)
     _acting_mediator(actor, session.case.room, _today(now))
     if session.status != SessionStatus.BOOKED:
         raise ValidationError(SESSION_NOT_BOOKED)
@@ -429,7 +429,7 @@ def cancel_session(*, actor, session: Session, now: datetime | None = None) -> S
 def record_session(*, actor, session: Session, record: str, attendees: str = "", now: datetime | None = None) -> Session:
     """The session record (调解笔录), kept in the case file (art. 27)."""
     now = now or timezone.now()
-    session = Session.objects.select_for_update().select_related("case__room").get(pk=session.pk)
+    session = Session.objects.select_for_update(of=("self",)).select_related("case__room").get(pk=session.pk)
     _acting_mediator(actor, session.case.room, _today(now))
     if session.status != SessionStatus.BOOKED:
         raise ValidationError(SESSION_NOT_BOOKED)
@@ -501,7 +501,7 @@ def _take_effect(agreement: Agreement, actor, now) -> None:
 
 
 def _locked_agreement(agreement: Agreement) -> Agreement:
-    return Agreement.objects.select_for_update().select_related("case__room__community", "mediator").get(pk=agreement.pk)
+    return Agreement.objects.select_for_update(of=("self",)).select_related("case__room__community", "mediator").get(pk=agreement.pk)
 
 
 def _signing_day(agreement: Agreement, day: date, label, today: date) -> None:

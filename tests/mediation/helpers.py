@@ -43,7 +43,11 @@ def accepted(world, actor=None):
 def agreed(world, *, form="written", reached_on: date | None = None):
     """A case with an agreement recorded (written: not yet signed)."""
     case = accepted(world)
-    session = services.book_session(actor=None, case=case, starts_at=at(-1, 9), ends_at=at(-1, 10), now=at(-2, 9))
+    from mediation.models import Session
+
+    start = at(-1, 0) + timedelta(minutes=30 * Session.objects.count())  # a free half hour of yesterday
+    session = services.book_session(actor=None, case=case, starts_at=start, ends_at=start + timedelta(minutes=30),
+                                    now=at(-2, 9))
     services.record_session(actor=None, session=session, record="双方陈述，达成一致", attendees="双方")
     day = reached_on or timezone.localdate()
     return services.record_agreement(
