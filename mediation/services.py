@@ -530,35 +530,31 @@ def sign_agreement(*, actor, agreement: Agreement, party: CaseParty, method: str
     return signature
 
 
-@transaction.atomic
-def mediator_signs(*, actor, agreement: Agreement, signed_on: date, now: datetime | None = None) -> Agreement:
+def _record_day(actor, agreement: Agreement, field: str, day: date, label, now, *, mediator_only: bool) -> Agreement:
     agreement = _locked_agreement(agreement)
     today = _today(now)
     acting = _acting_mediator(actor, agreement.case.room, today)
-    if actor is not None and (acting is None or acting.user_id != agreement.mediator.user_id):
+    if mediator_only and actor is not None and (acting is None or acting.user_id != agreement.mediator.user_id):
         raise PermissionDenied(NOT_THE_MEDIATOR % {"name": agreement.mediator.name})
-    _signing_day(agreement, signed_on, _("调解员签名日期"), today)
-    if agreement.mediator_signed_on is not None:
+    _signing_day(agreement, day, label, today)
+    if getattr(agreement, field) is not None:
         raise ValidationError(ALREADY_DONE)
-    agreement.mediator_signed_on = signed_on
-    agreement.save(update_fields=["mediator_signed_on"])
+    setattr(agreement, field, day)
+    agreement.save(update_fields=[field])
     _take_effect(agreement, actor, now)
     return agreement
+
+
+@transaction.atomic
+def mediator_signs(*, actor, agreement: Agreement, signed_on: date, now: datetime | None = None) -> Agreement:
+    """The mediator who recorded the agreement signs it; no one else may sign for them."""
+    return _record_day(actor, agreement, "mediator_signed_on", signed_on, _("调解员签名日期"), now, mediator_only=True)
 
 
 @transaction.atomic
 def apply_seal(*, actor, agreement: Agreement, sealed_on: date, now: datetime | None = None) -> Agreement:
     """The mediation committee's seal (any mediator of the room records it)."""
-    agreement = _locked_agreement(agreement)
-    today = _today(now)
-    _acting_mediator(actor, agreement.case.room, today)
-    _signing_day(agreement, sealed_on, _("盖章日期"), today)
-    if agreement.sealed_on is not None:
-        raise ValidationError(ALREADY_DONE)
-    agreement.sealed_on = sealed_on
-    agreement.save(update_fields=["sealed_on"])
-    _take_effect(agreement, actor, now)
-    return agreement
+    return _record_day(actor, agreement, "sealed_on", sealed_on, _("盖章日期"), now, mediator_only=False)
 
 
 # --------------------------------------------------------------------------- judicial confirmation
