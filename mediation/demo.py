@@ -106,14 +106,16 @@ def _rooms(today: date, rng: random.Random) -> list[Room]:
         positions = ["chair", "vice_chair"] + ["member"] * rng.randint(1, 3) + ["hired"] * rng.randint(1, 2)
         for k, position in enumerate(positions):
             username = "mediator" if n == 0 and k == 0 else f"tj{n + 1:02d}{k + 1}"
-            user = User.objects.create(username=username, first_name=_name(rng), password=password)
+            name = _name(rng)
+            # get_or_create: a demo database from before the rooms already has a ``mediator`` login.
+            user, _created = User.objects.get_or_create(username=username, defaults={"first_name": name, "password": password})
             # The 2021 appointees have been re-appointed since: every current term began within
             # three years, early enough to cover the year of cases; a few end within the warning window.
             three_years_ago = date(today.year - 3, today.month, min(today.day, 28))
             appointed = three_years_ago + timedelta(days=rng.randrange(100, 700))
             if k == 2 and n % 4 == 1:
                 appointed = three_years_ago + timedelta(days=rng.randrange(10, 80))
-            services.appoint_mediator(actor=None, room=room, user=user, name=user.first_name, position=position,
+            services.appoint_mediator(actor=None, room=room, user=user, name=name, position=position,
                                       mobile=f"139{rng.randrange(10**7, 10**8)}", appointed_on=appointed)
         rooms.append(room)
     return rooms
