@@ -159,7 +159,7 @@ class _Parties:
 
 
 def _case(room: Room, outcome: str, today: date, rng: random.Random, parties: _Parties | None = None,
-          opened: date | None = None, who=None) -> Case:
+          opened: date | None = None, who=None, mediator=None) -> Case:
     """One case walked through the services to ``outcome``, with plausible dates."""
     parties = parties or getattr(room, "_demo_parties", None) or _Parties(room, rng)
     room._demo_parties = parties
@@ -169,7 +169,7 @@ def _case(room: Room, outcome: str, today: date, rng: random.Random, parties: _P
     young = outcome in ("intake", "accepted", "mediating", "agreed_unsigned", "agreed_in_force")
     opened = opened or today - timedelta(days=rng.randrange(2, 20) if young else rng.randrange(60, 330))
     mediators = [p for p in room.posts.all() if p.serving_on(opened) and p.serving_on(today)]
-    mediator = rng.choice(mediators)
+    mediator = mediator or rng.choice(mediators)
     wish = rng.choice(["none", "none", "private", "public"])
     case = services.open_case(actor=None, room=room, estate=estate, unit=unit, category=category,
                               facts=facts.format(n=rng.randint(3, 18)), claims=claims, parties=specs, session_wish=wish,
@@ -267,10 +267,11 @@ def _walk(room: Room, today: date, rng: random.Random) -> None:
     """江滨豪园's room, where the ``mediator`` login works: one case of every kind, plus the
     walk's three (a session today, an agreement waiting for signatures, one in force)."""
     parties = _Parties(room, rng)
+    chair = room.posts.get(user__username="mediator")  # the walk's login works every case of this room
     for outcome in OUTCOMES:
-        _case(room, outcome, today, rng, parties)
+        _case(room, outcome, today, rng, parties, mediator=chair)
     # A session at 15:00 today, so the mediator can record it (or see the room taken when booking again).
-    case = _case(room, "accepted", today, rng, parties)
+    case = _case(room, "accepted", today, rng, parties, mediator=chair)
     when = _at(today, 15)
     services.book_session(actor=None, case=case, starts_at=when, ends_at=when + timedelta(hours=1), now=_at(today - timedelta(days=1)))
     # Confirmation window running: in force some ten days ago, between the ``owner`` login and
@@ -286,4 +287,4 @@ def _walk(room: Room, today: date, rng: random.Random) -> None:
                                address=f"{unit.building.estate.name}{unit.building.name}{unit.room}"),
             services.PartySpec(side=Side.RESPONDENT, kind=PartyKind.COMPANY, company=company.company, representative=_name(rng)),
         ])
-    _case(room, "agreed_in_force", today, rng, parties, opened=today - timedelta(days=15), who=who)
+    _case(room, "agreed_in_force", today, rng, parties, opened=today - timedelta(days=15), who=who, mediator=chair)

@@ -278,7 +278,8 @@ def _forms(user, case: Case, file: dict, today: date) -> dict:
         signed = {s.party_id for s in agreement.signatures.all()}
         unsigned = parties.exclude(pk__in=signed)
         forms["sign"] = SignForm(parties=unsigned, initial={"signed_on": today}) if unsigned.exists() else None
-        forms["mediator_sign"] = DayForm(initial=day) if agreement.mediator_signed_on is None else None
+        own = agreement.mediator.user_id == user.pk
+        forms["mediator_sign"] = DayForm(initial=day) if agreement.mediator_signed_on is None and own else None
         forms["seal"] = DayForm(initial=day) if agreement.sealed_on is None else None
         if status == S.AGREED:
             forms["end"] = ReasonForm()
