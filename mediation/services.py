@@ -321,7 +321,7 @@ def open_case(*, actor, room: Room, estate: Estate, category: str, facts: str, c
 def accept_case(*, actor, case: Case, mediator: MediatorPost, now: datetime | None = None) -> Case:
     """Accept a registered case and give it a mediator the parties have not refused (art. 23)."""
     case = _locked(case)
-    access.require(actor, access.MEDIATE, case.room)
+    _acting_mediator(actor, case.room, _today(now))
     _check_mediator(case, mediator, _today(now))
     case.mediator = mediator
     _step(case, S.ACCEPTED, actor=actor, now=now, note=_("承办调解员：%(name)s") % {"name": mediator.name})
