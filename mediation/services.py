@@ -67,7 +67,6 @@ TRANSITIONS = {
     S.FOLLOW_UP: {S.CLOSED},
     S.CLOSED: set(),
 }
-OPEN = [s for s in S if s not in (S.CLOSED,)]
 
 OTHER_ROUTES = _("调解终止。当事人可以依法通过仲裁、行政、司法等途径维护自己的权利：申请仲裁，"
                  "请求有关行政机关处理，或者向人民法院提起诉讼（人民调解法第二十六条）。")
