@@ -70,8 +70,9 @@ def build(*, today, progress=None, log=print):
             if room is walk_room:
                 _walk(room, today, rng)
             else:
+                parties = _Parties(room, rng)
                 for outcome in rng.sample(OUTCOMES, 5):
-                    _case(room, outcome, today, rng)
+                    _case(room, outcome, today, rng, parties)
     for community in progress(list(Community.objects.select_related("street").order_by("code")), desc="调解室名录", unit="个"):
         services.publish_directory(actor=None, community=community)
     log(f"物业纠纷调解：调解室 {len(rooms)} 个，调解员 {sum(r.posts.count() for r in rooms)} 名，案件 {Case.objects.count()} 件")
@@ -158,11 +159,9 @@ class _Parties:
         return estate, unit, [applicant, respondent]
 
 
-def _case(room: Room, outcome: str, today: date, rng: random.Random, parties: _Parties | None = None,
+def _case(room: Room, outcome: str, today: date, rng: random.Random, parties: _Parties,
           opened: date | None = None, who=None, mediator=None) -> Case:
     """One case walked through the services to ``outcome``, with plausible dates."""
-    parties = parties or getattr(room, "_demo_parties", None) or _Parties(room, rng)
-    room._demo_parties = parties
     category = "fees" if who else rng.choice(list(DISPUTES))
     facts, claims = DISPUTES[category]
     estate, unit, specs = who or parties.pick(category)

@@ -13,7 +13,7 @@ from django.db import DEFAULT_DB_ALIAS, connections, models
 from django.db.models import F, Func, Q
 from django.utils.translation import gettext_lazy as _
 
-from community.models import Community, Estate, Owner, PropertyCompany, Unit, validate_mobile
+from community.models import REGISTRY_PERMS, Community, Estate, Owner, PropertyCompany, Unit, validate_mobile
 
 
 class TsTzRange(Func):
@@ -59,9 +59,8 @@ class Room(models.Model):
         verbose_name = _("调解室")
         verbose_name_plural = _("调解室")
         ordering = ["community__code", "name"]
-        permissions = (
-            ("view_registry", _("查看辖区登记信息")),
-            ("open_cases", _("登记物业纠纷调解案件、查阅案卷")),
+        # The registry's own wording for the two it shares with the territory nodes.
+        permissions = tuple(p for p in REGISTRY_PERMS if p[0] in ("view_registry", "open_cases")) + (
             ("mediate", _("主持调解：安排调解会、记录调解协议与回访")),
         )
         constraints = [models.UniqueConstraint(fields=["community", "name"], name="mediation_room_name_unique")]

@@ -105,11 +105,13 @@ class RoomView:
     open_cases: int = 0
 
 
-def rooms_for(user, *, today: date | None = None) -> list[RoomView]:
-    """The rooms the user may view, with each room's mediators, committee size and term warnings."""
+def rooms_for(user, *, today: date | None = None, only: Room | None = None) -> list[RoomView]:
+    """The rooms the user may view (or just ``only``), with each room's mediators, committee size
+    and term warnings."""
     today = today or timezone.localdate()
+    rooms = Room.objects.filter(pk=only.pk) if only is not None else Room.objects.all()
     rooms = (
-        access.visible(user, access.VIEW, Room.objects.select_related("community__street__district__rule_set"))
+        access.visible(user, access.VIEW, rooms.select_related("community__street__district__rule_set"))
         .prefetch_related(Prefetch("posts", MediatorPost.objects.filter(left_on__isnull=True).order_by("position", "name")))
         .order_by("community__code", "name")
     )

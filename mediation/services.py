@@ -22,6 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -30,8 +31,9 @@ from django.utils.translation import gettext_lazy as _
 from cms import services as cms
 from committees.committee_services import ILLEGAL_MOVE, IllegalTransition
 from community import access
+from community import services as registry
 from community.legaltime import last_day_after_days, last_day_after_months
-from community.models import Community, Estate, Owner, PropertyCompany, Unit
+from community.models import Community, Estate, Owner, PropertyCompany, Role, RoleAssignment, Unit
 from community.rules import rules_for
 from community.sequences import next_number
 
@@ -109,16 +111,15 @@ DECIDED_BEFORE_APPLIED = _("裁定日期不能早于申请日期。")
 ALREADY_DECIDED = _("法院已于 %(day)s 作出裁定。")
 
 
-class Ids:
-    """Case and agreement numbers: 〔year〕 and a per-room sequence."""
+def _number(room: Room, kind: str, year: int) -> str:
+    """A case (调) or agreement (调协) number: the community's code, 〔year〕, a per-room sequence."""
+    return f"{room.community.code}{kind}〔{year}〕{next_number(f'{kind}/{room.pk}', year)}号"
 
-    @staticmethod
-    def case(room: Room, year: int) -> str:
-        return f"{room.community.code}调〔{year}〕{next_number(f'调解案件/{room.pk}', year)}号"
 
-    @staticmethod
-    def agreement(room: Room, year: int) -> str:
-        return f"{room.community.code}调协〔{year}〕{next_number(f'调解协议/{room.pk}', year)}号"
+def _room_role(user, room: Room) -> RoleAssignment | None:
+    """The mediator role ``user`` holds on ``room``, if any."""
+    return RoleAssignment.objects.filter(user=user, role=Role.MEDIATOR, scope_id=room.pk,
+                                         scope_type=ContentType.objects.get_for_model(Room)).first()
 
 
 def _today(now: datetime | None = None) -> date:
@@ -174,8 +175,6 @@ def appoint_mediator(*, actor, room: Room, user, name: str, position: str, appoi
 
     The committee (chair, vice-chairs, members) may not grow past the rule set's maximum;
     hired mediators do not count towards it."""
-    from community import services as registry
-
     access.require(actor, access.OPEN_CASES, room.community)
     if not (name or "").strip():
         raise ValidationError(MISSING, params={"field": _("姓名")})
@@ -193,10 +192,7 @@ def appoint_mediator(*, actor, room: Room, user, name: str, position: str, appoi
                         appointed_on=appointed_on, term_ends_on=term_end(room, appointed_on))
     post.full_clean(validate_constraints=False)
     post.save()
-    from community.models import Role, RoleAssignment
-
-    if not RoleAssignment.objects.filter(user=user, role=Role.MEDIATOR, scope_id=room.pk,
-                                         scope_type__model="room", scope_type__app_label="mediation").exists():
+    if _room_role(user, room) is None:
         # The appointing staff member is checked above; the role follows the appointment.
         registry.assign_role(actor=None, user=user, role=Role.MEDIATOR, scope=room)
     return post
@@ -205,16 +201,12 @@ def appoint_mediator(*, actor, room: Room, user, name: str, position: str, appoi
 @transaction.atomic
 def end_post(*, actor, post: MediatorPost, left_on: date) -> MediatorPost:
     """A mediator leaves the room (or is re-appointed: end this term, then appoint anew)."""
-    from community import services as registry
-    from community.models import Role, RoleAssignment
-
     access.require(actor, access.OPEN_CASES, post.room.community)
     if left_on < post.appointed_on:
         raise ValidationError(LEFT_BEFORE_APPOINTED)
     post.left_on = left_on
     post.save(update_fields=["left_on"])
-    role = RoleAssignment.objects.filter(user=post.user, role=Role.MEDIATOR, scope_id=post.room_id,
-                                         scope_type__app_label="mediation", scope_type__model="room").first()
+    role = _room_role(post.user, post.room)
     if role is not None:
         registry.revoke_role(actor=None, assignment=role)
     return post
@@ -304,7 +296,7 @@ def open_case(*, actor, room: Room, estate: Estate, category: str, facts: str, c
     if requested_mediator is not None and requested_mediator in list(refused_mediators):
         raise ValidationError(MEDIATOR_REFUSED, params={"name": requested_mediator.name})
     opened_on = opened_on or _today(now)
-    case = Case(number=Ids.case(room, opened_on.year), room=room, estate=estate, unit=unit, category=category,
+    case = Case(number=_number(room, "调", opened_on.year), room=room, estate=estate, unit=unit, category=category,
                 facts=facts.strip(), claims=claims.strip(), session_wish=session_wish, requested_mediator=requested_mediator,
                 opened_on=opened_on, opened_by=actor)
     case.full_clean(exclude=["number"])
@@ -465,7 +457,7 @@ def record_agreement(*, actor, case: Case, form: str, facts: str, issues: str, r
         raise ValidationError(PERFORM_BEFORE_AGREEMENT)
     oral = form == AgreementForm.ORAL
     agreement = Agreement(
-        case=case, number=Ids.agreement(case.room, reached_on.year), form=AgreementForm(form), facts=facts.strip(),
+        case=case, number=_number(case.room, "调协", reached_on.year), form=AgreementForm(form), facts=facts.strip(),
         issues=issues.strip(), responsibility=responsibility.strip(), terms=terms.strip(), performance=performance.strip(),
         perform_by=perform_by, reached_on=reached_on, mediator=mediator, recorded_by=actor,
         effective_on=reached_on if oral else None,

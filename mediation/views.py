@@ -46,7 +46,17 @@ from .forms import (
     SessionRecordForm,
     SignForm,
 )
-from .models import Agreement, AgreementForm as Written, Case, CaseStatus, MediatorPost, Room, Session, SessionStatus
+from .models import (
+    Agreement,
+    AgreementForm as Written,
+    Case,
+    CaseStatus,
+    MediatorPost,
+    PartyKind,
+    Room,
+    Session,
+    SessionStatus,
+)
 
 S = CaseStatus
 
@@ -130,7 +140,7 @@ def room(request, pk):
         else:
             raise Http404
         return act(request, handler, request.path)
-    view = next(v for v in selectors.rooms_for(request.user) if v.room.pk == room.pk)
+    view = selectors.rooms_for(request.user, only=room)[0]
     return render(request, "mediation/room.html", {
         "view": view, "room": room, "manage": manage, "schedule": selectors.room_schedule(room),
         "appoint": AppointForm(initial={"appointed_on": timezone.localdate()}) if manage else None,
@@ -315,7 +325,8 @@ def verify(request, number):
     claimed = "".join(request.GET.get("fp", "").split()).lower()
     doc = selectors.agreement_document(agreement) if agreement else None
     ok = bool(doc and claimed and claimed == doc.fingerprint)
-    parties = [f"{p.get_side_display()} {mask_name(p.name) if p.kind == 'owner' or p.kind == 'other' else p.name}"
+    # People's names are masked; a company's or a committee's name is not personal data.
+    parties = [f"{p.get_side_display()} {mask_name(p.name) if p.kind in (PartyKind.OWNER, PartyKind.OTHER) else p.name}"
                for p in doc.parties] if ok else []
     return render(request, "mediation/verify.html", {
         "number": number, "claimed": claimed, "ok": ok, "agreement": agreement if ok else None, "parties": parties,
