@@ -45,6 +45,11 @@ def raw_copy(source: Path, target: Path, tables: list[str]) -> tuple[float, int]
     rows = {t: src.execute(f'SELECT * FROM "{t}"').fetchall() for t in tables}
     src.close()
     dst = sqlite3.connect(target)
+    # Some CHECK constraints call Django's SQL functions (django_date_extract): give the raw
+    # connection the same functions Django registers on its own connections.
+    from django.db.backends.sqlite3._functions import register
+
+    register(dst)
     dst.execute("PRAGMA foreign_keys=OFF")
     for t in tables:  # migrations pre-fill content types and permissions; replace them
         dst.execute(f'DELETE FROM "{t}"')
