@@ -12,7 +12,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Case, Exists, OuterRef, Q, Value, When
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Right
 from django.utils import timezone
 from django.utils.deconstruct import deconstructible
 from django.utils.translation import gettext_lazy as _
@@ -299,6 +299,7 @@ class Unit(models.Model):
         verbose_name = _("房屋")
         verbose_name_plural = _("房屋")
         ordering = ["building", "room"]
+        indexes = [models.Index(fields=["room"], name="unit_room_idx")]
         constraints = [
             models.UniqueConstraint(fields=["building", "room"], name="unit_room_unique_in_building"),
             models.CheckConstraint(
@@ -353,6 +354,10 @@ class Owner(models.Model):
         help_text=_("仅在确有需要时登记，任何页面只显示脱敏后的号码。"),
     )
     uscc = models.CharField(_("统一社会信用代码"), max_length=18, blank=True, validators=[validate_uscc])
+    # The last four digits, kept by the database itself, so "找尾号 5678" is an index lookup.
+    mobile_tail = models.GeneratedField(
+        expression=Right("mobile", 4), output_field=models.CharField(max_length=4), db_persist=True, db_index=True
+    )
     is_developer = models.BooleanField(_("开发建设单位"), default=False)
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL,
