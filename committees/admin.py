@@ -10,7 +10,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect, render
 from django.urls import path
 
-from community import access
+from community import access, spreadsheet
 from community.admin import ScopedAdmin
 
 from . import bank_import, services
@@ -59,7 +59,7 @@ class QuestionAdmin(BankAdminMixin, admin.ModelAdmin):
         errors = []
         if request.method == "POST" and form.is_valid():
             upload = form.cleaned_data["file"]
-            entries, errors = bank_import.parse(upload.name, upload.read(bank_import.MAX_BYTES + 1))
+            entries, errors = bank_import.parse(upload.name, upload.read(spreadsheet.MAX_BYTES + 1))
             if not errors:
                 added = services.load_question_bank(entries)
                 messages.success(request, f"导入完成：新增 {added} 道，跳过已存在的 {len(entries) - added} 道。")

@@ -10,12 +10,7 @@ column, and then nothing is imported.
 
 from __future__ import annotations
 
-import csv
-import io
-import zipfile
-from dataclasses import dataclass
-
-from openpyxl import load_workbook
+from community.spreadsheet import RowError, Refused, read_table, text_of
 
 from .models import QuestionKind, Topic
 
@@ -23,17 +18,6 @@ HEADERS = ["主题", "题型", "题干", "法律依据", "选项A", "选项B", "
 LETTERS = "ABCDEF"
 MAX_ROWS = 2000
 MAX_CELL = 1000
-MAX_BYTES = 5 * 1024 * 1024
-
-
-@dataclass
-class RowError:
-    row: int
-    column: str
-    message: str
-
-    def __str__(self):
-        return f"第 {self.row} 行“{self.column}”：{self.message}" if self.column else f"第 {self.row} 行：{self.message}"
 
 
 def _lookup(choices, value):
@@ -43,44 +27,15 @@ def _lookup(choices, value):
     return None
 
 
-def _rows(name: str, content: bytes):
-    if name.lower().endswith(".xlsx"):
-        sheet = load_workbook(io.BytesIO(content), read_only=True, data_only=False).active
-        for values in sheet.iter_rows(values_only=True, max_row=MAX_ROWS + 2):
-            yield ["" if v is None else v for v in values]
-    elif name.lower().endswith(".csv"):
-        text = content.decode("utf-8-sig")
-        yield from csv.reader(io.StringIO(text))
-    else:
-        raise ValueError("只接受 .xlsx 或 .csv 文件。")
-
-
 def parse(name: str, content: bytes) -> tuple[list[tuple], list[RowError]]:
     """(entries in question_bank.py's shape, errors). Entries are usable only when errors is empty."""
-    if len(content) > MAX_BYTES:
-        return [], [RowError(0, "", "文件超过 5 MB。")]
     try:
-        rows = list(_rows(name, content))
-    except (ValueError, UnicodeDecodeError, OSError, KeyError, zipfile.BadZipFile) as exc:
-        return [], [RowError(0, "", f"无法读取文件：{exc}")]
-    if not rows or [str(h).strip() for h in rows[0][: len(HEADERS)]] != HEADERS:
-        return [], [RowError(1, "", "表头应为：" + "、".join(HEADERS))]
-    body = [r for r in rows[1:] if any(str(v).strip() for v in r)]
-    if len(rows) - 1 > MAX_ROWS:
-        return [], [RowError(MAX_ROWS + 2, "", f"最多 {MAX_ROWS} 行。")]
-    entries, errors, seen = [], [], set()
-    for number, raw in enumerate(rows[1:], start=2):
-        if not any(str(v).strip() for v in raw):
-            continue
-        cells = {}
-        for column, value in zip(HEADERS, list(raw) + [""] * len(HEADERS), strict=False):  # short rows pad
-            if not isinstance(value, str):
-                value = str(value)
-            if value.startswith("="):
-                errors.append(RowError(number, column, "不接受公式，请粘贴为数值。"))
-            if len(value) > MAX_CELL:
-                errors.append(RowError(number, column, f"内容超过 {MAX_CELL} 字。"))
-            cells[column] = value.strip()
+        rows, errors = read_table(name, content, headers=HEADERS, max_rows=MAX_ROWS, max_cell=MAX_CELL, any_order=False)
+    except Refused as refusal:
+        return [], [refusal.error]
+    entries, seen = [], set()
+    for number, raw in rows:
+        cells = {column: text_of(value) for column, value in raw.items()}
         topic = _lookup(Topic.choices, cells["主题"])
         kind = _lookup(QuestionKind.choices, cells["题型"])
         if topic is None:
@@ -113,6 +68,7 @@ def parse(name: str, content: bytes) -> tuple[list[tuple], list[RowError]]:
             options = "|".join(("*" if letter in answer else "") + cells[f"选项{letter}"] for letter in present)
         if topic and kind:
             entries.append((topic, kind, cells["题干"], cells["法律依据"], options, cells["解析"]))
-    if not body and not errors:
+    if not rows and not errors:
         errors.append(RowError(2, "", "文件中没有试题。"))
+    errors.sort(key=lambda e: e.row)  # the reader's cell errors and ours, in file order
     return entries, errors

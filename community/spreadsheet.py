@@ -1,0 +1,176 @@
+"""Reading an uploaded spreadsheet (.xlsx or .csv) with Chinese headers, defensively.
+
+Every importer (the question bank, the unit-and-owner registry) reads through
+``read_table``, so each meets the same hostile files the same way: a file over
+5 MB, a zip that inflates past 50 MB, more rows than the importer allows (blank
+rows count, so 100,000 empty rows are refused, not scanned), an unknown or
+missing header, a formula, an overlong cell. File-level problems come back as
+one error on row 0 or 1; cell-level ones name their row and column, and the
+importer adds its own checks to the same list.
+
+Cell values come back as the file holds them: strings from a CSV; from an
+.xlsx also ints, floats and datetimes, which the importer checks by type.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from django.utils.translation import gettext as _
+from openpyxl import Workbook, load_workbook
+
+MAX_BYTES = 5 * 1024 * 1024
+MAX_INFLATED = 50 * 1024 * 1024
+
+
+@dataclass
+class RowError:
+    row: int
+    column: str
+    message: str
+
+    def __str__(self):
+        if self.column:
+            return _("第 %(row)s 行“%(column)s”：%(message)s") % {"row": self.row, "column": self.column, "message": self.message}
+        return _("第 %(row)s 行：%(message)s") % {"row": self.row, "message": self.message}
+
+
+class Refused(Exception):
+    """The file as a whole cannot be read; ``error`` says why."""
+
+    def __init__(self, row: int, message: str):
+        super().__init__(message)
+        self.error = RowError(row, "", message)
+
+
+def _xlsx_rows(content: bytes, limit: int):
+    try:
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            if sum(info.file_size for info in archive.infolist()) > MAX_INFLATED:
+                raise Refused(0, _("文件解压后超过 %(mb)s MB，不予读取。") % {"mb": MAX_INFLATED // 1024 // 1024})
+        sheet = load_workbook(io.BytesIO(content), read_only=True, data_only=False).active
+        for values in sheet.iter_rows(values_only=True, max_row=limit):
+            yield list(values)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError) as exc:
+        raise Refused(0, _("无法读取文件：不是有效的 .xlsx 文件（%(error)s）。") % {"error": exc}) from exc
+
+
+def _csv_rows(content: bytes, limit: int):
+    for encoding in ("utf-8-sig", "gb18030"):  # Excel in Chinese saves CSV as GBK
+        try:
+            text = content.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        raise Refused(0, _("无法读取文件：CSV 应为 UTF-8 或 GBK 编码。"))
+    try:
+        for count, values in enumerate(csv.reader(io.StringIO(text, newline="")), start=1):
+            if count > limit:
+                return
+            yield values
+    except csv.Error as exc:
+        raise Refused(0, _("无法读取文件：CSV 格式有误（%(error)s）。") % {"error": exc}) from exc
+
+
+def is_blank(value) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def read_table(
+    name: str, content: bytes, *, headers: list[str], max_rows: int, max_cell: int, any_order: bool = True
+) -> tuple[list[tuple[int, dict]], list[RowError]]:
+    """([(row number, {header: value})], errors) for the non-blank rows under the header row.
+
+    Raises ``Refused`` for a file that cannot be read at all. With ``any_order``
+    the columns may come in any order, but each header must appear exactly once
+    and no other header may appear.
+    """
+    if len(content) > MAX_BYTES:
+        raise Refused(0, _("文件超过 %(mb)s MB。") % {"mb": MAX_BYTES // 1024 // 1024})
+    lower = name.lower()
+    if lower.endswith(".xlsx"):
+        reader = _xlsx_rows
+    elif lower.endswith(".csv"):
+        reader = _csv_rows
+    else:
+        raise Refused(0, _("只接受 .xlsx 或 .csv 文件。"))
+    physical = list(reader(content, max_rows + 2))  # header + rows + one more tells "too many"
+    if len(physical) > max_rows + 1:
+        raise Refused(max_rows + 2, _("文件超过 %(n)s 行（空行也计算在内），请删除多余的行后再导入。") % {"n": max_rows})
+    if not physical:
+        raise Refused(1, _("文件是空的。"))
+    head = ["" if v is None else str(v).strip() for v in physical[0]]
+    while head and not head[-1]:
+        head.pop()
+    if any_order:
+        unknown = [h for h in head if h not in headers]
+        missing = [h for h in headers if h not in head]
+        doubled = sorted({h for h in head if head.count(h) > 1})
+        if unknown or missing or doubled:
+            raise Refused(1, _("表头应为：%(headers)s。%(detail)s") % {
+                "headers": "、".join(headers),
+                "detail": "；".join(filter(None, [
+                    _("缺少：%(c)s") % {"c": "、".join(missing)} if missing else "",
+                    _("无法识别：%(c)s") % {"c": "、".join(unknown)} if unknown else "",
+                    _("重复：%(c)s") % {"c": "、".join(doubled)} if doubled else "",
+                ])),
+            })
+    elif head[: len(headers)] != headers:
+        raise Refused(1, _("表头应为：%(headers)s。") % {"headers": "、".join(headers), "detail": ""})
+    positions = {h: head.index(h) for h in headers}
+    rows, errors = [], []
+    for number, values in enumerate(physical[1:], start=2):
+        if all(is_blank(v) for v in values):
+            continue
+        values = list(values) + [None] * (len(head) - len(values))
+        cells = {}
+        for header, position in positions.items():
+            value = values[position]
+            if isinstance(value, str):
+                if value.startswith("="):
+                    errors.append(RowError(number, header, _("不接受公式，请复制后“粘贴为数值”。")))
+                    value = ""
+                elif len(value) > max_cell:
+                    errors.append(RowError(number, header, _("内容超过 %(n)s 字。") % {"n": max_cell}))
+                    value = ""
+                else:
+                    value = value.strip()
+            cells[header] = "" if value is None else value
+        rows.append((number, cells))
+    return rows, errors
+
+
+def text_of(value) -> str:
+    """A cell as text: whole numbers without '.0' (Excel keeps a room number 101 as 101.0)."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, datetime):
+        return value.date().isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    return "" if value is None else str(value).strip()
+
+
+def workbook(sheets: list[tuple[str, list[list]]], *, widths: dict[str, list[int]] | None = None) -> bytes:
+    """An .xlsx of (title, rows) sheets; every cell is written as text so that ID numbers
+    and mobiles keep their digits."""
+    book = Workbook()
+    book.remove(book.active)
+    for title, rows in sheets:
+        sheet = book.create_sheet(str(title))
+        for row in rows:
+            sheet.append(["" if v is None else str(v) for v in row])
+        for row in sheet.iter_rows():
+            for cell in row:
+                cell.number_format = "@"
+        for index, width in enumerate((widths or {}).get(title, []), start=1):
+            sheet.column_dimensions[sheet.cell(row=1, column=index).column_letter].width = width
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
