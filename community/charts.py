@@ -1,5 +1,10 @@
-"""Charts drawn on the server as inline SVG: no script, no external service, readable on a
-phone (the drawing scales to the width of its container). Plain Python, no Django."""
+"""Charts drawn on the server as inline SVG, shared by every app: no script, no external
+service, readable on a phone (the drawing scales to the width of its container).
+Plain Python, no Django.
+
+A row or a point may carry a link (its fourth item): the bar or column then opens the list
+behind the figure, so every number drawn can be followed to its rows.
+"""
 
 from __future__ import annotations
 
@@ -9,28 +14,71 @@ ROW = 26
 LABEL = 120
 WIDTH = 360
 BAR = WIDTH - LABEL - 60
+COLUMNS_HEIGHT = 150
 
 
-def bars(rows: list[tuple[str, float, str]], *, title: str, colour: str = "#2f6f4e", maximum: float | None = None) -> str:
-    """A horizontal bar chart. ``rows`` are (label, value, value as printed); values are >= 0.
-    ``maximum`` fixes the full-width value (1 for a rate); otherwise the largest value."""
-    top = maximum if maximum is not None else max((v for _, v, _ in rows), default=0)
-    height = ROW * max(len(rows), 1) + 8
-    parts = [
+def _open(title: str, height: int) -> list[str]:
+    return [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" width="100%" role="img" '
         f'aria-label="{escape(title)}" class="chart">',
         f"<title>{escape(title)}</title>",
     ]
+
+
+def _linked(part: str, href: str | None, label: str) -> str:
+    if not href:
+        return part
+    return f'<a href="{escape(href)}" aria-label="{escape(label)}">{part}</a>'
+
+
+def bars(rows: list[tuple], *, title: str, colour: str = "#2f6f4e", maximum: float | None = None) -> str:
+    """A horizontal bar chart. ``rows`` are (label, value, value as printed[, link]); values are >= 0.
+    ``maximum`` fixes the full-width value (1 for a rate); otherwise the largest value."""
+    top = maximum if maximum is not None else max((r[1] for r in rows), default=0)
+    height = ROW * max(len(rows), 1) + 8
+    parts = _open(title, height)
     if not rows:
         parts.append(f'<text x="0" y="18" font-size="12" fill="#666">{escape("—")}</text>')
-    for i, (label, value, printed) in enumerate(rows):
+    for i, (label, value, printed, *link) in enumerate(rows):
         y = i * ROW + 4
         width = 0 if not top else max(0.0, min(1.0, value / top)) * BAR
         short = label if len(label) <= 9 else label[:8] + "…"
-        parts.append(
+        parts.append(_linked(
             f'<text x="{LABEL - 6}" y="{y + 15}" font-size="12" text-anchor="end">{escape(short)}</text>'
             f'<rect x="{LABEL}" y="{y + 3}" width="{width:.1f}" height="16" fill="{colour}" rx="2"/>'
-            f'<text x="{LABEL + width + 4:.1f}" y="{y + 15}" font-size="12">{escape(printed)}</text>'
-        )
+            f'<text x="{LABEL + width + 4:.1f}" y="{y + 15}" font-size="12">{escape(printed)}</text>',
+            link[0] if link else None, f"{label} {printed}",
+        ))
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def columns(points: list[tuple], *, title: str, colours: tuple[str, ...] = ("#2f6f4e", "#8a5a00")) -> str:
+    """Vertical columns over time, one group per point: (label, [values], [printed], [links]).
+    Several values per point draw side by side in ``colours`` (opened and closed in a month);
+    a single series is a list of one."""
+    series = max((len(p[1]) for p in points), default=1)
+    top = max((v for p in points for v in p[1]), default=0)
+    height, base, chart = COLUMNS_HEIGHT, COLUMNS_HEIGHT - 20, COLUMNS_HEIGHT - 40
+    parts = _open(title, height)
+    if not points:
+        parts.append(f'<text x="0" y="18" font-size="12" fill="#666">{escape("—")}</text>')
+    slot = WIDTH / max(len(points), 1)
+    width = max(2.0, (slot - 4) / series)
+    for i, (label, values, printed, *rest) in enumerate(points):
+        links = rest[0] if rest else [None] * len(values)
+        x0 = i * slot + 2
+        for k, value in enumerate(values):
+            h = 0 if not top else value / top * chart
+            x = x0 + k * width
+            parts.append(_linked(
+                f'<rect x="{x:.1f}" y="{base - h:.1f}" width="{width - 1:.1f}" height="{h:.1f}" '
+                f'fill="{colours[k % len(colours)]}"/>'
+                f'<text x="{x + width / 2:.1f}" y="{base - h - 3:.1f}" font-size="9" text-anchor="middle">'
+                f"{escape(printed[k])}</text>",
+                links[k], f"{label} {printed[k]}",
+            ))
+        parts.append(f'<text x="{x0 + (slot - 4) / 2:.1f}" y="{height - 6}" font-size="10" text-anchor="middle">'
+                     f"{escape(label)}</text>")
     parts.append("</svg>")
     return "".join(parts)

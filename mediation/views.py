@@ -22,13 +22,13 @@ from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
-from community import access
+from community import access, charts
 from community.forms import cleaned, error_text
 from community.models import Community, Estate
 from community.privacy import mask_name
 from community.views import act
 
-from . import charts, pdf, selectors, services
+from . import pdf, selectors, services
 from .forms import (
     AcceptForm,
     AgreementEntryForm,
