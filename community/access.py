@@ -61,6 +61,7 @@ APPROVE_SPENDING = "approve_spending"
 REVIEW_FUND = "review_fund"
 OPEN_CASES = "open_cases"  # register mediation cases and read their files
 MEDIATE = "mediate"  # work a room's cases: sessions, agreements, follow-ups (held on a mediation room only)
+DISPATCH_CASES = "dispatch_cases"  # dispatch, verify and close grid cases (community staff over their grids)
 
 # The scope each role is held on, and what it grants there.
 ROLE_SCOPES = {
@@ -76,10 +77,11 @@ ROLE_SCOPES = {
 ROLE_PERMS = {
     Role.DISTRICT_ADMIN: (
         VIEW, CHANGE, PERSONAL, CHANGE_RULES, DRAFT_NOTICES, PUBLISH_NOTICES, RUN_EXAMS, REVIEW_FILINGS, REVIEW_FUND,
-        OPEN_CASES,
+        OPEN_CASES, DISPATCH_CASES,
     ),
     Role.STREET_STAFF: (VIEW, PERSONAL, RUN_EXAMS, REVIEW_FILINGS, REVIEW_FUND),
-    Role.COMMUNITY_STAFF: (VIEW, CHANGE, PERSONAL, DRAFT_NOTICES, PUBLISH_NOTICES, RUN_EXAMS, CONVENE_VOTES, OPEN_CASES),
+    Role.COMMUNITY_STAFF: (VIEW, CHANGE, PERSONAL, DRAFT_NOTICES, PUBLISH_NOTICES, RUN_EXAMS, CONVENE_VOTES, OPEN_CASES,
+                            DISPATCH_CASES),
     Role.GRID_WORKER: (VIEW, CHANGE, PERSONAL),
     Role.COMMITTEE_MEMBER: (VIEW, DRAFT_NOTICES, PUBLISH_NOTICES, CONVENE_VOTES, KEEP_ACCOUNTS, APPROVE_SPENDING),
     Role.COMPANY_STAFF: (VIEW, DRAFT_NOTICES, KEEP_ACCOUNTS),

@@ -71,6 +71,7 @@ REGISTRY_PERMS = (
     ("approve_spending", _("审批支出、发布收支报表")),
     ("review_fund", _("审核维修资金使用、管理维修资金专户")),
     ("open_cases", _("登记物业纠纷调解案件、查阅案卷")),
+    ("dispatch_cases", _("分派、核查网格案件并结案")),
 )
 
 

@@ -158,6 +158,11 @@ RULE_SPECS: tuple[RuleSpec, ...] = (
     RuleSpec("judicial_confirmation_days", "int", 30, "申请司法确认期限（日）", "人民调解法第33条 [text]"),
     RuleSpec("court_decision_days", "int", 15, "法院审查期限（日）", "司法确认 [text]"),
     RuleSpec("court_extension_days", "int", 10, "法院审查可延长（日）", "司法确认 [text]"),
+    # Grid cases (网格案件): how long each step of 收集 → 分派 → 处置 → 核查 may take before the
+    # case is escalated one level (grid → community → street → district).
+    RuleSpec("grid_dispatch_hours", "int", 24, "网格案件：上报后分派时限（小时）", "数字城管做法 [inferred]"),
+    RuleSpec("grid_handle_hours", "int", 72, "网格案件：分派后处置时限（小时）", "数字城管做法 [inferred]"),
+    RuleSpec("grid_verify_hours", "int", 24, "网格案件：处置后核查时限（小时）", "数字城管做法 [inferred]"),
     # §6 Personal information
     RuleSpec("publish_committee_fee_status", "bool", False, "公开委员本人交费情况", "北京2024第44条 [text]"),
 )

@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "committees",
     "fees",
     "mediation",
+    "grid",
     "pgtrigger",
     "wagtail.documents",
     "wagtail.images",

@@ -1,0 +1,17 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class GridConfig(AppConfig):
+    name = "grid"
+    verbose_name = _("网格案件")
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from community import access
+
+        from .models import GridCase
+
+        # A case hangs under its estate, so whoever holds a permission over the estate's
+        # grid, community, street or district holds it over the case.
+        access.register_child(GridCase, "estate")
