@@ -1,0 +1,325 @@
+"""Bringing one estate's units and owners in from a spreadsheet: preview, then import.
+
+``preview_import`` reads the file, checks every row against itself and against
+the registry, and says what an import would add, change and leave alone; it
+writes nothing. ``import_registry`` does the same checks again under the
+estate's row lock and, only when no row has an error, writes everything in one
+transaction. A re-import of the same (or a corrected) file finds what it wrote
+before by natural key, so it never duplicates:
+
+* a unit by estate + building name + room;
+* an owner by ID number (or credit code), else by mobile, else by name among
+  the unit's current owners.
+
+Blank ID and mobile cells keep what the registry has; the unit columns are the
+truth for the unit. A unit row with no owner leaves the unit's holdings alone.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from . import access
+from .models import Building, Estate, Owner, OwnerKind, Ownership, Unit
+from .privacy import mask_id_number, mask_mobile
+from .registry_import import ID_NUMBER, MOBILE, NAME, SINCE, OwnerRow, UnitRow, parse
+from .services import _lock, register_owners
+from .spreadsheet import RowError
+
+UNIT_FIELDS = ("floor", "registered_area", "surveyed_area", "contract_area", "delivered")
+STEPS = 6  # progress ticks of an import: read, compare, buildings and units, owners, holdings, done
+
+
+class ImportRefused(ValidationError):
+    """The file has errors; ``rows`` lists each with its row and column. Nothing was written."""
+
+    def __init__(self, rows: list[RowError]):
+        super().__init__([str(e) for e in rows])
+        self.rows = rows
+
+
+@dataclass
+class Plan:
+    """What an import of one file into one estate adds, changes and leaves alone."""
+
+    estate: Estate
+    rows: int = 0
+    errors: list[RowError] = field(default_factory=list)
+    new_buildings: list[str] = field(default_factory=list)
+    new_units: list[UnitRow] = field(default_factory=list)
+    changed_units: list[tuple[Unit, UnitRow, list[str]]] = field(default_factory=list)
+    unchanged_units: int = 0
+    new_owners: dict = field(default_factory=dict)  # key → OwnerRow (first row of that owner)
+    changed_owners: dict = field(default_factory=dict)  # owner pk → (Owner, OwnerRow, [fields])
+    unchanged_owners: int = 0
+    new_holdings: list[tuple[UnitRow, OwnerRow, object, date]] = field(default_factory=list)  # (unit, owner row, target, since)
+    ended_holdings: list[tuple[Ownership, date, UnitRow]] = field(default_factory=list)
+    known_units: dict = field(default_factory=dict)  # (building, room) → the registry's Unit
+
+    @property
+    def changes(self) -> int:
+        return (len(self.new_units) + len(self.changed_units) + len(self.new_owners) + len(self.changed_owners)
+                + len(self.new_holdings) + len(self.ended_holdings))
+
+    def lines(self, limit: int = 200) -> list[str]:
+        """Each change in words, for the preview (personal numbers masked)."""
+        out = [_("%(unit)s：新增房屋") % {"unit": u.label} for u in self.new_units]
+        for unit, row, fields in self.changed_units:
+            out.append(_("%(unit)s：%(changes)s") % {"unit": row.label, "changes": "；".join(
+                f"{Unit._meta.get_field(f).verbose_name} {_show(getattr(unit, f))} → {_show(getattr(row, f))}" for f in fields)})
+        out += [_("新增业主：%(name)s（%(unit)s）") % {"name": o.name, "unit": _unit_of(self, o)} for o in self.new_owners.values()]
+        for owner, row, fields in self.changed_owners.values():
+            out.append(_("业主 %(name)s：%(changes)s") % {"name": owner.name, "changes": "；".join(
+                f"{Owner._meta.get_field(f).verbose_name} {_mask(f, getattr(owner, f))} → {_mask(f, _owner_value(row, f))}"
+                for f in fields)})
+        out += [_("%(unit)s：%(name)s 自 %(since)s 起持有") % {"unit": u.label, "name": o.name, "since": since}
+                for u, o, _target, since in self.new_holdings]
+        out += [_("%(unit)s：%(name)s 的产权于 %(last)s 终止") % {"unit": u.label, "name": h.owner.name, "last": last}
+                for h, last, u in self.ended_holdings]
+        return out[:limit]
+
+
+def _show(value) -> str:
+    if value is True:
+        return _("是")
+    if value is False:
+        return _("否")
+    return "—" if value is None else str(value)
+
+
+def _mask(field_name, value) -> str:
+    if not value:
+        return "—"
+    if field_name == "mobile":
+        return mask_mobile(value)
+    if field_name in ("id_number", "uscc"):
+        return mask_id_number(value)
+    return value
+
+
+def _unit_of(plan, owner_row) -> str:
+    return next((u.label for u, o, _t, _s in plan.new_holdings if o is owner_row), "")
+
+
+def _owner_value(row: OwnerRow, field_name: str) -> str:
+    if field_name in ("id_number", "uscc"):
+        return row.id_number
+    return getattr(row, field_name)
+
+
+def _id_field(kind: str) -> str:
+    return "uscc" if kind == OwnerKind.ORGANISATION else "id_number"
+
+
+def _plan(*, actor, estate: Estate, units: list[UnitRow], today: date) -> Plan:
+    plan = Plan(estate=estate, rows=sum(max(1, len(u.owners)) for u in units))
+    buildings = {b.name: b for b in Building.objects.filter(estate=estate)}
+    existing = {(u.building.name, u.room): u for u in Unit.objects.filter(building__estate=estate).select_related("building")}
+    plan.known_units = existing
+    holdings = defaultdict(list)
+    for h in Ownership.objects.in_force(today).filter(unit__building__estate=estate).select_related("owner"):
+        holdings[h.unit_id].append(h)
+    rows = [o for u in units for o in u.owners]
+    ids = {o.id_number for o in rows if o.id_number}
+    mobiles = {o.mobile for o in rows if o.mobile}
+    by_id, by_mobile = {}, defaultdict(list)
+    if ids or mobiles:
+        for owner in Owner.objects.filter(Q(id_number__in=ids) | Q(uscc__in=ids) | Q(mobile__in=mobiles)):
+            for number in (owner.id_number, owner.uscc):
+                if number:
+                    by_id[number] = owner
+            if owner.mobile:
+                by_mobile[owner.mobile].append(owner)
+
+    plan.new_buildings = sorted({u.building for u in units} - set(buildings))
+    for row in units:
+        unit = existing.get((row.building, row.room))
+        if unit is None:
+            plan.new_units.append(row)
+            continue
+        fields = [f for f in UNIT_FIELDS if getattr(unit, f) != getattr(row, f)]
+        if fields:
+            plan.changed_units.append((unit, row, fields))
+        else:
+            plan.unchanged_units += 1
+
+    # Each owner row → an existing Owner, or the first row of a new owner (one per key,
+    # however many units they hold).
+    target_of: dict[int, object] = {}
+    matched: dict[tuple[str, str], Owner] = {}
+    for row in units:
+        unit = existing.get((row.building, row.room))
+        current = holdings.get(unit.pk, []) if unit else []
+        for o in row.owners:
+            target = matched.get(o.key) if o.key[0] != "name" else None
+            if target is None:
+                target = _match(o, current, by_id, by_mobile, plan)
+            if target is None:
+                key = o.key if o.key[0] != "name" else (row.label, o.name)
+                target = plan.new_owners.setdefault(key, o)
+            else:
+                if o.key[0] != "name":
+                    matched[o.key] = target
+                _compare_owner(plan, target, o)
+            target_of[id(o)] = target
+        _holdings(plan, row, current, [target_of[id(o)] for o in row.owners], today)
+    plan.unchanged_owners = len({t.pk for t in target_of.values() if isinstance(t, Owner)}) - len(plan.changed_owners)
+    _check_owner_scope(actor, estate, plan, today)
+    plan.errors.sort(key=lambda e: e.row)
+    return plan
+
+
+def _compare_owner(plan: Plan, owner: Owner, o: OwnerRow) -> None:
+    if owner.kind != o.kind:
+        plan.errors.append(RowError(o.row, ID_NUMBER, _("已登记的同一业主类型为“%(kind)s”，与本行不符。") % {
+            "kind": owner.get_kind_display()}))
+        return
+    fields = [f for f, value in (("name", o.name), ("mobile", o.mobile), (_id_field(o.kind), o.id_number))
+              if value and getattr(owner, f) != value]
+    if fields and owner.pk not in plan.changed_owners:
+        plan.changed_owners[owner.pk] = (owner, o, fields)
+
+
+def _match(o: OwnerRow, current: list[Ownership], by_id, by_mobile, plan) -> Owner | None:
+    if o.id_number and o.id_number in by_id:
+        return by_id[o.id_number]
+    if o.mobile:
+        # An owner registered with this mobile and no ID number yet (or the row gives none).
+        candidates = [c for c in by_mobile.get(o.mobile, []) if not (o.id_number and getattr(c, _id_field(c.kind)))]
+        holding = [c for c in candidates if any(h.owner_id == c.pk for h in current)]
+        if len(candidates) == 1 or len(holding) == 1:
+            return (holding or candidates)[0]
+        if len(candidates) > 1:
+            plan.errors.append(RowError(o.row, MOBILE, _("已有 %(n)s 位业主登记了此手机号码，请填写证件号码以区分。") % {
+                "n": len(candidates)}))
+        return None
+    if not o.id_number:
+        return next((h.owner for h in current if h.owner.name == o.name), None)
+    return None
+
+
+def _holdings(plan: Plan, row: UnitRow, current: list[Ownership], targets: list, today: date) -> None:
+    """Who holds the unit after the import: the file's owners. Whoever the registry has
+    besides them stops holding the day before the new owners start."""
+    if not row.owners:
+        return
+    held = {h.owner_id for h in current}
+    starts = []
+    for o, target in zip(row.owners, targets, strict=True):
+        if isinstance(target, Owner) and target.pk in held:
+            continue
+        since = o.since or (today if current else plan.estate.delivered_on)
+        if since > today:
+            plan.errors.append(RowError(o.row, SINCE, _("产权起始日期不能晚于今天。")))
+            continue
+        plan.new_holdings.append((row, o, target, since))
+        starts.append(since)
+    staying = {t.pk for t in targets if isinstance(t, Owner)}
+    last = (min(starts) if starts else today) - timedelta(days=1)
+    for h in current:
+        if h.owner_id in staying:
+            continue
+        if last < h.started_on:
+            plan.errors.append(RowError(row.row, SINCE, _(
+                "%(unit)s 原业主 %(name)s 自 %(start)s 起持有，新业主的产权起始日期须晚于该日。"
+            ) % {"unit": row.label, "name": h.owner.name, "start": h.started_on}))
+            continue
+        plan.ended_holdings.append((h, last, row))
+
+
+def _check_owner_scope(actor, estate, plan: Plan, today: date) -> None:
+    """An owner who also holds units elsewhere may be renamed only by someone who may change those estates too."""
+    if actor is None or actor.is_superuser or not plan.changed_owners:
+        return
+    elsewhere = defaultdict(set)
+    for owner_id, estate_id in (Ownership.objects.in_force(today).filter(owner__in=list(plan.changed_owners))
+                                .exclude(unit__building__estate=estate).values_list("owner", "unit__building__estate")):
+        elsewhere[owner_id].add(estate_id)
+    if not elsewhere:
+        return
+    allowed = set(access.visible(actor, access.CHANGE, Estate.objects.filter(
+        pk__in={e for ids in elsewhere.values() for e in ids})).values_list("pk", flat=True))
+    for owner_id, estates in elsewhere.items():
+        if estates - allowed:
+            _owner, row, _fields = plan.changed_owners.pop(owner_id)
+            plan.errors.append(RowError(row.row, NAME, _(
+                "该业主在您管辖范围以外的小区也登记有房屋，其姓名、证件号码和手机号码须由那里的社区修改；本行请照抄已登记的信息。")))
+
+
+def _noop(label: str) -> None:
+    return None
+
+
+def preview_import(*, actor, estate: Estate, name: str, content: bytes, today: date | None = None) -> Plan:
+    """What importing this file into ``estate`` would do, with every error; writes nothing."""
+    access.require(actor, access.CHANGE, estate)
+    units, errors = parse(name, content)
+    if errors:
+        return Plan(estate=estate, errors=errors)
+    return _plan(actor=actor, estate=estate, units=units, today=today or timezone.localdate())
+
+
+@transaction.atomic
+def import_registry(*, actor, estate: Estate, name: str, content: bytes, today: date | None = None,
+                    progress=_noop) -> Plan:
+    """Import the file, all or nothing: ImportRefused (listing every bad row) unless it is clean."""
+    access.require(actor, access.CHANGE, estate)
+    today = today or timezone.localdate()
+    progress(_("读取文件"))
+    units, errors = parse(name, content)
+    if errors:
+        raise ImportRefused(errors)
+    _lock(estate)
+    progress(_("与登记信息比对"))
+    plan = _plan(actor=actor, estate=estate, units=units, today=today)
+    if plan.errors:
+        raise ImportRefused(plan.errors)
+
+    progress(_("写入楼栋和房屋"))
+    buildings = {b.name: b for b in Building.objects.filter(estate=estate)}
+    buildings.update({b.name: b for b in Building.objects.bulk_create(
+        [Building(estate=estate, name=n) for n in plan.new_buildings])})
+    created_units = Unit.objects.bulk_create([
+        Unit(building=buildings[u.building], room=u.room, **{f: getattr(u, f) for f in UNIT_FIELDS})
+        for u in plan.new_units
+    ], batch_size=2000)
+    unit_of = {**plan.known_units, **{(u.building.name, u.room): u for u in created_units}}
+    for unit, row, fields in plan.changed_units:
+        for f in fields:
+            setattr(unit, f, getattr(row, f))
+    for field_name in UNIT_FIELDS:
+        changed = [u for u, _r, fields in plan.changed_units if field_name in fields]
+        Unit.objects.bulk_update(changed, [field_name], batch_size=2000)
+
+    progress(_("写入业主"))
+    new_owners = {key: Owner(kind=o.kind, name=o.name, mobile=o.mobile, **{_id_field(o.kind): o.id_number})
+                  for key, o in plan.new_owners.items()}
+    register_owners(actor=None, owners=list(new_owners.values()))
+    owner_of_row = {id(o): new_owners[key] for key, o in plan.new_owners.items()}
+    changed = []
+    for owner, row, fields in plan.changed_owners.values():
+        for f in fields:
+            setattr(owner, f, _owner_value(row, f))
+        changed.append(owner)
+    Owner.objects.bulk_update(changed, ["name", "mobile", "id_number", "uscc"], batch_size=1000)
+
+    progress(_("写入产权"))
+    for holding, last, _row in plan.ended_holdings:
+        holding.ended_on = last
+    Ownership.objects.bulk_update([h for h, _l, _r in plan.ended_holdings], ["ended_on"], batch_size=2000)
+    Ownership.objects.bulk_create([
+        Ownership(unit=unit_of[(u.building, u.room)],
+                  owner=target if isinstance(target, Owner) else owner_of_row[id(target)], started_on=since)
+        for u, _o, target, since in plan.new_holdings
+    ], batch_size=2000)
+    progress(_("完成"))
+    return plan
+
