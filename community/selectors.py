@@ -127,3 +127,83 @@ def units_of_owner_user(user):
         .select_related("unit__building__estate", "owner")
         .order_by("unit__building__estate__name", "unit__building_id", "unit__room")
     )
+
+
+SEARCH_LIMIT = 50
+
+
+@dataclass
+class SearchResults:
+    """What a registry search found in the user's scope, each list capped at SEARCH_LIMIT."""
+
+    read_as: str  # "tail", "mobile", "id", "room", "text"
+    estates: list
+    units: list  # [(unit, [OwnerView])]
+    holdings: list  # [(OwnerView, unit)] for owners matched by name, mobile or ID number
+
+    @property
+    def empty(self) -> bool:
+        return not (self.estates or self.units or self.holdings)
+
+    @property
+    def capped(self) -> bool:
+        return SEARCH_LIMIT in (len(self.estates), len(self.units), len(self.holdings))
+
+
+def _read_query(q: str) -> tuple[str, Q | None, Q | None, Q | None]:
+    """(how the query was read, owner filter, unit filter, estate filter). Each filter is
+    one an index serves, except a name fragment (a LIKE over owners' and estates' names)."""
+    compact = q.replace(" ", "")
+    if compact.isdigit() and len(compact) == 4:
+        return "tail", Q(mobile_tail=compact), Q(room=compact), None
+    if compact.isdigit() and len(compact) == 11:
+        return "mobile", Q(mobile=compact), None, None
+    if len(compact) == 18 and compact[:17].isdigit():
+        return "id", Q(id_number=compact.upper()) | Q(uscc=compact.upper()), None, None
+    for sep in ("-", "－", "—", "/"):
+        if sep in compact:
+            building, _sep, room = compact.rpartition(sep)
+            return "room", None, Q(room=room, building__name__icontains=building), None
+    if compact.isascii() and any(c.isdigit() for c in compact):
+        return "room", None, Q(room=compact), None
+    return "text", Q(name__icontains=q), None, Q(name__icontains=q)
+
+
+def search_registry(user, q: str) -> SearchResults:
+    """Units, owners and estates matching ``q`` within what the user may view (a fixed handful
+    of queries). Owners are shown masked except in estates where the user may see personal data;
+    searching by a full ID number needs that permission too."""
+    read_as, owner_q, unit_q, estate_q = _read_query(q)
+    current = Ownership.objects.in_force().select_related("owner").order_by("id")
+    units, holdings, estates = [], [], []
+    if unit_q is not None:
+        units = list(
+            access.visible(user, access.VIEW, Unit.objects.filter(unit_q))
+            .select_related("building__estate")
+            .prefetch_related(Prefetch("ownerships", queryset=current, to_attr="current_ownerships"))
+            .order_by("building__estate__code", "building_id", "room")[:SEARCH_LIMIT]
+        )
+    if owner_q is not None:
+        perm = access.PERSONAL if read_as == "id" else access.VIEW
+        found = Ownership.objects.in_force().filter(**{"owner__in": Owner.objects.filter(owner_q)})
+        holdings = list(
+            access.visible(user, perm, found)
+            .select_related("owner", "unit__building__estate")
+            .order_by("owner__name", "owner_id", "unit__building__estate__code", "unit__room")[:SEARCH_LIMIT]
+        )
+    if estate_q is not None:
+        estates = list(
+            access.visible(user, access.VIEW, Estate.objects.filter(estate_q).with_management_state())
+            .select_related("grid__community__street")
+            .order_by("code")[:SEARCH_LIMIT]
+        )
+    estate_ids = {u.building.estate_id for u in units} | {h.unit.building.estate_id for h in holdings}
+    full = set()
+    if estate_ids:
+        full = set(access.visible(user, access.PERSONAL, Estate.objects.filter(pk__in=estate_ids)).values_list("pk", flat=True))
+    return SearchResults(
+        read_as=read_as,
+        estates=estates,
+        units=[(u, [_owner_view(h.owner, u.building.estate_id in full) for h in u.current_ownerships]) for u in units],
+        holdings=[(_owner_view(h.owner, h.unit.building.estate_id in full), h.unit) for h in holdings],
+    )

@@ -1,0 +1,138 @@
+"""The registry as a daily workspace: spreadsheet import (upload → preview → confirm) and search."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import PurePath
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core import signing
+from django.core.exceptions import PermissionDenied
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from . import access, import_services, selectors, spreadsheet
+from .demo import sample_workbook  # the file seed_demo imports into 翠湖苑
+from .models import Estate
+from .registry_import import HEADERS, NOTES, template_workbook
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+SALT = "registry-import"
+TOKEN_AGE = 3600  # seconds a preview stays confirmable
+
+
+def _importable(user):
+    return access.visible(user, access.CHANGE, Estate.objects.select_related("grid__community")).order_by("code")
+
+
+def _require_importer(user):
+    if not access.holds_anywhere(user, access.CHANGE):
+        raise PermissionDenied
+
+
+class UploadForm(forms.Form):
+    estate = forms.ModelChoiceField(label=gettext_lazy("小区"), queryset=Estate.objects.none())
+    file = forms.FileField(label=gettext_lazy("房屋与业主表（.xlsx 或 .csv，不超过 5 MB）"))
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["estate"].queryset = _importable(user)
+        self.fields["estate"].label_from_instance = lambda e: f"{e.name}（{e.grid.community.name}）"
+        self.fields["estate"].error_messages["invalid_choice"] = _("所选小区不存在或不在您的管辖范围内。")
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > spreadsheet.MAX_BYTES:
+            raise forms.ValidationError(_("文件超过 5 MB。"))
+        if PurePath(upload.name).suffix.lower() not in (".xlsx", ".csv"):
+            raise forms.ValidationError(_("只接受 .xlsx 或 .csv 文件。"))
+        return upload
+
+
+def _download(content: bytes, filename: str) -> HttpResponse:
+    response = HttpResponse(content, content_type=XLSX)
+    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{filename}"
+    return response
+
+
+@login_required
+def import_template(request):
+    _require_importer(request.user)
+    return _download(template_workbook(), "registry-template.xlsx")
+
+
+@login_required
+def import_sample(request):
+    _require_importer(request.user)
+    return _download(sample_workbook(), "registry-sample.xlsx")
+
+
+@login_required
+def import_upload(request):
+    """Upload a file and see, before anything is written, every error or everything it will change."""
+    _require_importer(request.user)
+    form = UploadForm(request.POST or None, request.FILES or None, user=request.user,
+                      initial={"estate": request.GET.get("estate")})
+    context = {"form": form, "headers": HEADERS, "notes": NOTES}
+    if request.method == "POST" and form.is_valid():
+        estate, upload = form.cleaned_data["estate"], form.cleaned_data["file"]
+        content = upload.read(spreadsheet.MAX_BYTES + 1)
+        plan = import_services.preview_import(actor=request.user, estate=estate, name=upload.name, content=content)
+        context.update(plan=plan, estate=estate, filename=upload.name, lines=plan.lines())
+        if not plan.errors:
+            suffix = PurePath(upload.name).suffix.lower()
+            stored = default_storage.save(f"imports/{uuid.uuid4().hex}{suffix}", ContentFile(content))
+            context["token"] = signing.dumps(
+                {"path": stored, "estate": estate.pk, "user": request.user.pk, "name": upload.name}, salt=SALT
+            )
+    return render(request, "community/import.html", context)
+
+
+@login_required
+@require_POST
+def import_confirm(request):
+    """Write the previewed file. It is read and checked again: the registry may have changed since."""
+    _require_importer(request.user)
+    try:
+        ticket = signing.loads(request.POST.get("token", ""), salt=SALT, max_age=TOKEN_AGE)
+    except signing.BadSignature:
+        messages.error(request, _("预览已过期或无效，请重新上传文件。"))
+        return redirect("community:import")
+    if ticket["user"] != request.user.pk or not default_storage.exists(ticket["path"]):
+        messages.error(request, _("预览已过期或无效，请重新上传文件。"))
+        return redirect("community:import")
+    estate = _importable(request.user).filter(pk=ticket["estate"]).first()
+    if estate is None:
+        raise PermissionDenied
+    with default_storage.open(ticket["path"], "rb") as handle:
+        content = handle.read()
+    try:
+        plan = import_services.import_registry(actor=request.user, estate=estate, name=ticket["name"], content=content)
+    except import_services.ImportRefused as refused:
+        return render(request, "community/import.html", {
+            "form": UploadForm(user=request.user, initial={"estate": estate.pk}), "headers": HEADERS, "notes": NOTES,
+            "plan": import_services.Plan(estate=estate, errors=refused.rows), "estate": estate, "filename": ticket["name"],
+        })
+    default_storage.delete(ticket["path"])
+    messages.success(request, _("导入完成：新增房屋 %(units)s 套、业主 %(owners)s 位，修改房屋 %(changed)s 套、业主 %(changed_owners)s 位。") % {
+        "units": len(plan.new_units), "owners": len(plan.new_owners), "changed": len(plan.changed_units),
+        "changed_owners": len(plan.changed_owners)})
+    return redirect(reverse("community:estate_detail", args=[estate.pk]))
+
+
+@login_required
+def search(request):
+    """Find a unit, an owner or an estate in one's own scope, by room, name, mobile or its last four digits."""
+    if not access.holds_anywhere(request.user, access.VIEW):
+        raise PermissionDenied
+    query = request.GET.get("q", "").strip()[:50]
+    results = selectors.search_registry(request.user, query) if query else None
+    return render(request, "community/search.html", {"q": query, "results": results})
