@@ -3,10 +3,11 @@
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 
-from community.models import Community, District, Estate
+from community.models import Community, District, Estate, ManagementState
 from community.signals import management_changed, roles_changed
 
 from . import permissions, services
+from .models import NoticeCategory, NoticePage
 
 
 @receiver(post_save, sender=District)
@@ -25,3 +26,32 @@ def follow_roles(sender, user, **kwargs):
 @receiver(management_changed)
 def follow_management(sender, estate, **kwargs):
     permissions.sync_users_of_estate(estate)
+
+
+@receiver(management_changed)
+def announce_new_company(sender, estate, contract=None, previous_state=None, event="", **kwargs):
+    """An estate without a manager (无物业) comes under a company: draft the public notice,
+    once per contract, for staff to review and publish. Renewals and changes of company
+    (company → company) and the end of self-management draft nothing."""
+    if event != "signed" or previous_state != ManagementState.NONE:
+        return
+    source = f"community.ServiceContract:{contract.pk}"
+    if NoticePage.objects.filter(source=source).exists():
+        return
+    company = contract.company
+    phone = f"联系电话：{company.phone}。\n" if company.phone else ""
+    services.draft_notice(
+        estate=estate,
+        category=NoticeCategory.GENERAL,
+        title=f"{estate.name}引入物业服务企业公告",
+        body=(
+            f"{estate.name}此前无物业服务企业管理。经依法选聘，自 {contract.starts_on:%Y年%m月%d日} 起，"
+            f"由{company.name}（统一社会信用代码 {company.uscc}）为本小区提供物业服务。\n"
+            f"合同期限：{contract.starts_on:%Y年%m月%d日} 至 {contract.ends_on:%Y年%m月%d日}；"
+            f"收费方式：{contract.get_mode_display()}。\n"
+            f"{phone}"
+            "业主如对物业服务有意见或建议，可向物业服务企业、业主委员会或社区反映。"
+        ),
+        issuer=estate.grid.community.name,
+        source=source,
+    )

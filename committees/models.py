@@ -469,3 +469,39 @@ class BranchReview(models.Model):
 
     def __str__(self):
         return f"{self.branch} · {self.question}"
+
+
+# --------------------------------------------------------------------------- contracts decided by a vote
+
+
+class ContractDecisionKind(models.TextChoices):
+    HIRE = "hire", _("选聘")
+    DISMISS = "dismiss", _("解聘")
+
+
+class ContractDecision(models.Model):
+    """The owners' vote on matter 4 of Civil Code art. 278 that hired the company of a
+    contract, or dismissed it. Written only by ``committees.contract_services``."""
+
+    contract = models.ForeignKey(
+        "community.ServiceContract", verbose_name=_("物业服务合同"), on_delete=models.PROTECT, related_name="decisions"
+    )
+    vote = models.ForeignKey(Vote, verbose_name=_("业主表决"), on_delete=models.PROTECT, related_name="contract_decisions")
+    kind = models.CharField(_("决定"), max_length=10, choices=ContractDecisionKind.choices, default=ContractDecisionKind.HIRE)
+    linked_at = models.DateTimeField(_("关联时间"), auto_now_add=True)
+    linked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("关联人"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("合同表决依据")
+        verbose_name_plural = _("合同表决依据")
+        ordering = ["contract", "kind"]
+        constraints = [
+            # One vote hires (or dismisses) under one contract, and a contract is hired (or dismissed) by one vote.
+            models.UniqueConstraint(fields=["contract", "kind"], name="one_decision_per_contract_and_kind"),
+            models.UniqueConstraint(fields=["vote", "kind"], name="one_contract_per_vote_and_kind"),
+        ]
+
+    def __str__(self):
+        return f"{self.contract} · {self.get_kind_display()} · {self.vote}"

@@ -4,10 +4,14 @@ from collections import Counter
 from fractions import Fraction
 
 from django.db.models import Count, Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from community import access
+from community.models import Estate
 
-from .models import Answer, Attempt, ExamSession, Option, Question
+from .models import Answer, Attempt, ContractDecision, ExamSession, Matter, Option, Question, Vote, VoteStatus
 
 
 def staff_sessions(user):
@@ -145,3 +149,35 @@ def scope_holders(estate, *, buildings=None, units=None, on=None, held_by=None) 
         key = holder_key(holder_from(pk, owners, developer, co_ownership_separate_head=separate))
         cents[key] = cents.get(key, 0) + area
     return {key: Decimal(total).scaleb(-2) for key, total in cents.items()}
+
+
+# --------------------------------------------------------------------------- contracts and the votes behind them
+
+
+def passed_manager_votes(estate) -> list:
+    """The estate's closed votes on matter 4 (hiring or dismissing the company) that passed:
+    those a contract may be linked to. One query."""
+    votes = Vote.objects.filter(estate=estate, matter=Matter.MANAGER, status=VoteStatus.CLOSED).order_by("-closes_at")
+    return [v for v in votes if (v.result or {}).get("decided")]
+
+
+def contract_notes(user, contracts) -> dict:
+    """For the estate page (community.management_selectors): each contract's deciding votes,
+    linked to the vote's result page for those who may read it. One query, and one more for
+    the permission when there is a decision to show."""
+    estate_of = {c.pk: c.estate_id for c in contracts}
+    if not estate_of:
+        return {}
+    decisions = list(ContractDecision.objects.filter(contract__in=list(estate_of)).select_related("vote").order_by("kind"))
+    readable = {
+        pk: access.can(user, access.CONVENE_VOTES, Estate(pk=pk)) for pk in {estate_of[d.contract_id] for d in decisions}
+    }
+    notes: dict = {}
+    for d in decisions:
+        text = _("%(kind)s：%(question)s（%(day)s 表决通过）") % {
+            "kind": d.get_kind_display(), "question": d.vote.question,
+            "day": f"{timezone.localdate(d.vote.closes_at):%Y-%m-%d}",
+        }
+        url = reverse("committees:turnout", args=[d.vote_id]) if readable[estate_of[d.contract_id]] else None
+        notes.setdefault(d.contract_id, []).append((text, url))
+    return notes
