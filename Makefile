@@ -66,3 +66,4 @@ bench: $(STAMP)
 	PG_URL=$(patsubst %/estate,%/postgres,$(PG_URL)) $(PY) bench/ledger.py
 	$(PY) bench/fund_payout.py
 	$(PY) bench/fund_payout.py --database-url $(PG_URL)
+	$(PY) bench/import.py
