@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.contrib.contenttypes.models import ContentType
 from django.db.models import Count, OuterRef, Prefetch, Q, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -19,6 +21,8 @@ from .models import (
     Grid,
     Owner,
     Ownership,
+    Role,
+    RoleAssignment,
     SelfManagementPeriod,
     ServiceContract,
     Street,
@@ -207,3 +211,25 @@ def search_registry(user, q: str) -> SearchResults:
         units=[(u, [_owner_view(h.owner, u.building.estate_id in full) for h in u.current_ownerships]) for u in units],
         holdings=[(_owner_view(h.owner, h.unit.building.estate_id in full), h.unit) for h in holdings],
     )
+
+
+@dataclass
+class Responsible:
+    level: str  # the role's label
+    node: object  # the grid, community or street
+    people: list[str]
+
+
+def responsibility_chain(estate: Estate) -> list[Responsible]:
+    """Who answers for the estate, bottom up: its grid's workers, its community's staff, its
+    street's staff (one query; a level nobody holds yet shows empty)."""
+    grid = estate.grid
+    levels = [(Role.GRID_WORKER, grid), (Role.COMMUNITY_STAFF, grid.community), (Role.STREET_STAFF, grid.community.street)]
+    types = ContentType.objects.get_for_models(Grid, Community, Street)
+    held = Q(pk__in=[])
+    for role, node in levels:
+        held |= Q(role=role, scope_type=types[type(node)], scope_id=node.pk)
+    people = defaultdict(list)
+    for a in RoleAssignment.objects.filter(held).select_related("user").order_by("granted_at", "pk"):
+        people[a.role].append(a.user.get_full_name() or a.user.first_name or a.user.username)
+    return [Responsible(Role(role).label, node, people[role]) for role, node in levels]

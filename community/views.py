@@ -87,6 +87,7 @@ def estate_detail(request, pk):
         {
             "estate": estate,
             "summary": selectors.estate_summary(estate),
+            "chain": selectors.responsibility_chain(estate),
             "history": [(s, s.days(today)) for s in selectors.management_history(estate, today=today)],
             "form": form,
             "page": page,

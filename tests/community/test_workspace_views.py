@@ -197,3 +197,15 @@ def test_search_runs_a_fixed_number_of_queries(client, world, django_assert_max_
     for q in ("5678", "三", "101"):
         with django_assert_max_num_queries(14):
             client.get(reverse("community:search"), {"q": q})
+
+
+def test_the_estate_page_shows_the_chain_from_grid_worker_to_street(client, world):
+    login(client, world.users[Role.COMMUNITY_STAFF])
+    page = client.get(reverse("community:estate_detail", args=[world.e1.pk])).content.decode()
+    chain = page[page.index("网格责任"):]
+    grid, community, street = world.e1.grid, world.e1.grid.community, world.e1.grid.community.street
+    for label, node, user in ((("网格员", grid, Role.GRID_WORKER)), ("社区工作人员", community, Role.COMMUNITY_STAFF),
+                              ("街道工作人员", street, Role.STREET_STAFF)):
+        assert f"<strong>{label}</strong> · {node.name}：{world.users[user].username}" in chain
+    page = client.get(reverse("community:estate_detail", args=[world.e2.pk])).content.decode()
+    assert "<strong>网格员</strong> · " + world.e2.grid.name + "：<span class=\"muted\">尚未指定" in page
