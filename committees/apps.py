@@ -19,3 +19,9 @@ class CommitteesConfig(AppConfig):
         access.register_child(Vote, "estate")
         access.register_child(Meeting, "committee")
         access.register_child(PartyBranch, "estate")
+
+        from community.management_selectors import register_contract_notes
+
+        from .selectors import contract_notes
+
+        register_contract_notes(contract_notes)  # the estate page shows the vote behind each contract

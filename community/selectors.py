@@ -111,15 +111,16 @@ def estate_summary(estate: Estate) -> dict:
     }
 
 
-def management_history(estate: Estate, *, today=None) -> list[Segment]:
+def management_history(estate: Estate, *, today=None, contracts=None, self_periods=None) -> list[Segment]:
+    """The estate's timeline; ``contracts`` (with their company) and ``self_periods`` may be
+    passed when the page has already read them."""
     today = today or timezone.localdate()
-    periods = [
-        Period(c.starts_on, c.last_day, COMPANY, f"{c.company.name}（{c.get_mode_display()}）")
-        for c in ServiceContract.objects.filter(estate=estate).select_related("company")
-    ]
-    periods += [
-        Period(p.started_on, p.ended_on, SELF, "") for p in SelfManagementPeriod.objects.filter(estate=estate)
-    ]
+    if contracts is None:
+        contracts = ServiceContract.objects.filter(estate=estate).select_related("company")
+    if self_periods is None:
+        self_periods = SelfManagementPeriod.objects.filter(estate=estate)
+    periods = [Period(c.starts_on, c.last_day, COMPANY, f"{c.company.name}（{c.get_mode_display()}）") for c in contracts]
+    periods += [Period(p.started_on, p.ended_on, SELF, "") for p in self_periods]
     return timeline(periods, since=estate.delivered_on, today=today)
 
 

@@ -68,6 +68,7 @@ def directory(request):
 
 @login_required
 def estate_detail(request, pk):
+    access.prefetch(request.user, (access.VIEW, access.PERSONAL, access.CHANGE))  # one query for the page's grants
     _require_staff_view(request.user)
     estate = selectors.visible_estate(request.user, pk)
     if estate is None:
@@ -81,14 +82,21 @@ def estate_detail(request, pk):
     query = request.GET.copy()
     query.pop("page", None)
     today = timezone.localdate()
+    from .management_views import management_context  # it imports act from here
+
+    management = management_context(request.user, estate, today)
+    history = selectors.management_history(
+        estate, today=today, contracts=[r.contract for r in management["contracts"]], self_periods=management["periods"]
+    )
     return render(
         request,
         "community/estate_detail.html",
         {
+            "management": management,
             "estate": estate,
             "summary": selectors.estate_summary(estate),
             "chain": selectors.responsibility_chain(estate),
-            "history": [(s, s.days(today)) for s in selectors.management_history(estate, today=today)],
+            "history": [(s, s.days(today)) for s in history],
             "form": form,
             "page": page,
             "rows": rows,
