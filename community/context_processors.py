@@ -2,7 +2,7 @@
 template asks (and the database is queried) only when the bar is drawn for a signed-in user."""
 
 from . import access
-from .models import Estate, PropertyCompany, Street
+from .models import Community, District, Estate, Grid, PropertyCompany, Street
 
 
 def nav(request):
@@ -11,7 +11,7 @@ def nav(request):
         return {}
 
     perms = (access.REVIEW_FILINGS, access.CONVENE_VOTES, access.RUN_EXAMS, access.KEEP_ACCOUNTS, access.APPROVE_SPENDING,
-             access.REVIEW_FUND, access.OPEN_CASES, access.VIEW)
+             access.REVIEW_FUND, access.OPEN_CASES, access.VIEW, access.CHANGE)
 
     def held(*wanted):
         def flag():
@@ -32,4 +32,9 @@ def nav(request):
         "nav_fund": held(access.REVIEW_FUND, access.CONVENE_VOTES, access.KEEP_ACCOUNTS, access.APPROVE_SPENDING),
         "nav_mediation": lambda: held(access.OPEN_CASES)() or bool(scoped(Street)),  # street staff read the statistics
         "nav_my_mediation": lambda: bool(scoped(Estate) or scoped(PropertyCompany)),  # committees and companies are parties too
+        # Grid cases: read over the registry; reported by those who keep it; the dashboard for
+        # district, street and community staff.
+        "nav_grid": lambda: user.is_superuser or any(scoped(m) for m in (District, Street, Community, Grid, Estate, PropertyCompany)),
+        "nav_grid_report": held(access.CHANGE),
+        "nav_grid_dashboard": lambda: user.is_superuser or any(scoped(m) for m in (District, Street, Community)),
     }

@@ -26,6 +26,7 @@ urlpatterns = [
     path("", include("committees.urls")),
     path("", include("fees.urls")),
     path("", include("mediation.urls")),
+    path("", include("grid.urls")),
     # The public site (district, community, estate and notice pages) takes every other address.
     path("", include(wagtail_urls)),
 ]
