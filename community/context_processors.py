@@ -25,6 +25,8 @@ def nav(request):
         return access.granted_scopes(user, access.VIEW).get(model)
 
     return {
+        "nav_search": held(access.VIEW),
+        "nav_import": held(access.CHANGE),
         "nav_committees": held(access.REVIEW_FILINGS, access.CONVENE_VOTES),
         "nav_votes": held(access.CONVENE_VOTES),
         "nav_exam_staff": held(access.RUN_EXAMS),
