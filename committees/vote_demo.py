@@ -59,5 +59,30 @@ def build(*, today, progress=None, log=print):
         votes.close_vote(actor=None, vote=vote, now=vote.closes_at)
     open_vote = _convene(estate, 5, "使用维修资金维修3号楼屋面防水", now - timedelta(days=1), 20)
     _ballots(open_vote, rng, turnout=0.55, yes=0.75, at=now - timedelta(hours=20))
-    log(f"表决：{estate.name} 4 项已结束（通过、未达参与比例、未获特别多数、同意恰为一半），1 项进行中")
+    renewal = _renewal(estate, now)
+    log(f"表决：{estate.name} 5 项已结束（通过、未达参与比例、未获特别多数、同意恰为一半、续聘通过），1 项进行中；"
+        f"续签合同 {renewal.starts_on}—{renewal.ends_on} 关联续聘表决")
     return []
+
+
+def _renewal(estate, now):
+    """After the first renewal vote missed its quorum, a second one passes; the renewal contract
+    that follows the current one is recorded and linked to it (matter 4 of Civil Code art. 278)."""
+    from community import services as registry
+    from community.legaltime import last_day_after_months
+    from community.models import ServiceContract
+
+    from .contract_services import link_contract_to_vote
+
+    current = ServiceContract.objects.in_force(timezone.localdate(now)).get(estate=estate)
+    opens = now - timedelta(days=45)
+    vote = _convene(estate, 4, f"续聘{current.company.name}（第二次表决）", opens, 10)
+    _ballots(vote, random.Random(2022), turnout=0.9, yes=0.9, at=opens + timedelta(hours=2))
+    votes.close_vote(actor=None, vote=vote, now=vote.closes_at)
+    starts_on = current.ends_on + timedelta(days=1)
+    renewal = registry.renew_contract(
+        actor=None, contract=current, ends_on=last_day_after_months(starts_on, 36) - timedelta(days=1),
+        today=timezone.localdate(now),
+    )
+    link_contract_to_vote(actor=None, contract=renewal, vote=vote)
+    return renewal

@@ -42,10 +42,15 @@ def management_context(user, estate: Estate, today: date) -> dict:
         context.update(
             sign_form=SignContractForm(),
             renew_form=RenewContractForm(),
-            last_day_form=LastDayForm(initial={"last_day": today}),
+            # Several forms share a field name; each gets its own element ids.
+            self_end_form=LastDayForm(initial={"last_day": today}, auto_id="id_self_end_%s"),
+            unmanaged_form=LastDayForm(initial={"last_day": today}, auto_id="id_unmanaged_%s"),
             self_form=StartSelfManagementForm(initial={"on": today}),
             renewable=latest if latest and latest.terminated_on is None and today <= latest.ends_on else None,
-            terminable=[r.contract for r in contracts if r.contract.last_day >= today],
+            terminable=[
+                (r.contract, LastDayForm(initial={"last_day": today}, auto_id=f"id_terminate_{r.contract.pk}_%s"))
+                for r in contracts if r.contract.last_day >= today
+            ],
             open_period=next((p for p in periods if p.ended_on is None), None),
         )
     return context
