@@ -32,7 +32,7 @@ from django.utils.translation import gettext_lazy as _
 
 from committees.committee_services import ILLEGAL_MOVE, IllegalTransition
 from community import access
-from community.models import Estate
+from community.models import Community, District, Estate, Grid, Street
 from community.rules import rules_for
 from community.sequences import next_number
 
@@ -66,9 +66,26 @@ def limit(estate: Estate, status: str) -> timedelta:
     return timedelta(hours=getattr(rules_for(estate), LIMIT_RULES[status]))
 
 
+RULES_PATH = "grid__community__street__district__rule_set"
+
+
+def _with_rules(estate: Estate) -> Estate:
+    """The estate with its way up to the rule set read, reusing what the caller already read."""
+    node, chain = estate, [(Estate, "grid"), (Grid, "community"), (Community, "street"), (Street, "district"),
+                           (District, "rule_set")]
+    for model, name in chain:
+        if node is None or not getattr(model, name).is_cached(node):
+            return Estate.objects.select_related(RULES_PATH).get(pk=estate.pk)
+        node = getattr(node, name)
+    return estate
+
+
 def _locked(case: GridCase) -> GridCase:
-    return (GridCase.objects.select_for_update(of=("self",))
-            .select_related("estate__grid__community__street__district__rule_set").get(pk=case.pk))
+    """The case's row, locked for this transaction, with its estate's rules at hand."""
+    locked = GridCase.objects.select_for_update(of=("self",)).get(pk=case.pk)
+    cached = GridCase.estate.is_cached(case) and case.estate_id == locked.estate_id
+    locked.estate = _with_rules(case.estate if cached else Estate(pk=locked.estate_id))
+    return locked
 
 
 def _move(case: GridCase, to: str, *, actor, now: datetime, note: str = "", fields=()) -> GridCase:
@@ -104,7 +121,7 @@ def report_case(*, actor, estate: Estate, category: str, description: str, photo
         raise ValidationError(NO_PHOTO)
     validate_photo(photo)
     now = _now(now)
-    estate = Estate.objects.select_related("grid__community__street__district__rule_set").get(pk=estate.pk)
+    estate = _with_rules(estate)
     community = estate.grid.community
     year = timezone.localtime(now).year
     case = GridCase(
@@ -112,7 +129,8 @@ def report_case(*, actor, estate: Estate, category: str, description: str, photo
         grid=estate.grid, estate=estate, category=category, description=description, location=(location or "").strip(),
         reported_at=now, reported_by=actor, step_started_at=now, due_at=now + limit(estate, S.REPORTED),
     )
-    case.full_clean(exclude=["number", "photo"])
+    # The estate, grid and reporter are rows already read; the number is reserved above.
+    case.full_clean(exclude=["number", "photo", "grid", "estate", "reported_by"], validate_constraints=False)
     # The file is written last, once everything else is known to be good.
     case.photo.save((getattr(photo, "name", "") or "photo.jpg").rsplit("/", 1)[-1], photo, save=False)
     case.save()
@@ -185,7 +203,7 @@ def escalate_overdue(*, now: datetime | None = None, progress=None) -> int:
     progress = progress or (lambda iterable, **kw: iterable)
     overdue = (GridCase.objects.select_for_update(of=("self",))
                .filter(status__in=OPEN_STATUSES, due_at__lt=now).exclude(level=Level.DISTRICT)
-               .select_related("estate__grid__community__street__district__rule_set").order_by("pk"))
+               .select_related(f"estate__{RULES_PATH}").order_by("pk"))
     steps, raised = [], 0
     for case in progress(list(overdue), desc="网格案件督办", unit="件"):
         target, began = levels_due(case, now)
