@@ -62,7 +62,7 @@ def test_assigning_grants_guardian_permissions_and_revoking_removes_them(world):
     user = user_with_role(Role.COMMUNITY_STAFF, community)
     assert set(get_perms(user, community)) == {
         "view_registry", "change_registry", "view_personal_data", "draft_notices", "publish_notices", "run_exams",
-        "convene_votes", "open_cases",
+        "convene_votes", "open_cases", "dispatch_cases",
     }
     assert user.is_staff
     services.revoke_role(actor=None, assignment=RoleAssignment.objects.get(user=user))
