@@ -75,7 +75,11 @@ class Plan:
         for unit, row, fields in self.changed_units:
             out.append(_("%(unit)s：%(changes)s") % {"unit": row.label, "changes": "；".join(
                 f"{Unit._meta.get_field(f).verbose_name} {_show(getattr(unit, f))} → {_show(getattr(row, f))}" for f in fields)})
-        out += [_("新增业主：%(name)s（%(unit)s）") % {"name": o.name, "unit": _unit_of(self, o)} for o in self.new_owners.values()]
+        first_unit = {}
+        for u, o, _target, _since in self.new_holdings:
+            first_unit.setdefault(id(o), u.label)
+        out += [_("新增业主：%(name)s（%(unit)s）") % {"name": o.name, "unit": first_unit.get(id(o), "")}
+                for o in self.new_owners.values()]
         for owner, row, fields in self.changed_owners.values():
             out.append(_("业主 %(name)s：%(changes)s") % {"name": owner.name, "changes": "；".join(
                 f"{Owner._meta.get_field(f).verbose_name} {_mask(f, getattr(owner, f))} → {_mask(f, _owner_value(row, f))}"
@@ -103,10 +107,6 @@ def _mask(field_name, value) -> str:
     if field_name in ("id_number", "uscc"):
         return mask_id_number(value)
     return value
-
-
-def _unit_of(plan, owner_row) -> str:
-    return next((u.label for u, o, _t, _s in plan.new_holdings if o is owner_row), "")
 
 
 def _owner_value(row: OwnerRow, field_name: str) -> str:
