@@ -206,12 +206,12 @@ def test_a_corrected_file_updates_by_natural_key(world):
     fixed[0][4] = "88.80"  # 1号楼-101 gets a surveyed area
     fixed[2][8] = "孙叁"  # 孙三 (found by mobile) corrects his name
     fixed[4][10] = "13700000009"  # 赵一 (found by ID) has a new mobile
-    fixed.append(["3号楼", "301", "3", "66", "", "", "", "", "郑八", ID3, "", ""])
+    fixed.append(["东楼", "301", "3", "66", "", "", "", "", "郑八", ID3, "", ""])
     plan = preview_import(actor=staff, estate=estate, name="f.xlsx", content=xlsx(fixed))
     assert plan.errors == []
     assert [(r.label, f) for _u, r, f in plan.changed_units] == [("1号楼-101", ["surveyed_area"])]
     assert {o.name: f for o, _r, f in plan.changed_owners.values()} == {"赵一": ["mobile"], "孙三": ["name"]}
-    assert [u.label for u in plan.new_units] == ["3号楼-301"] and plan.new_buildings == ["3号楼"]
+    assert [u.label for u in plan.new_units] == ["东楼-301"] and plan.new_buildings == ["东楼"]
     assert any("1号楼-101" in line and "88.80" in line for line in plan.lines())
     import_registry(actor=staff, estate=estate, name="f.xlsx", content=xlsx(fixed))
     assert Owner.objects.count() == owners_before + 1
@@ -246,8 +246,8 @@ def test_an_owner_found_by_mobile_without_id_is_not_duplicated_when_the_id_arriv
 def test_a_bad_file_writes_nothing_and_lists_every_error(world):
     estate, staff = world.e2, world.users[Role.COMMUNITY_STAFF]
     before = (Unit.objects.count(), Owner.objects.count(), Ownership.objects.count(), Building.objects.count())
-    rows = GOOD + [["9号楼", "901", "1", "abc", "", "", "", "", "甲", "", "", ""],
-                   ["9号楼", "902", "1", "80", "", "", "", "", "乙", "", "12", ""]]
+    rows = GOOD + [["北楼", "901", "1", "abc", "", "", "", "", "甲", "", "", ""],
+                   ["北楼", "902", "1", "80", "", "", "", "", "乙", "", "12", ""]]
     with pytest.raises(ImportRefused) as exc:
         import_registry(actor=staff, estate=estate, name="f.xlsx", content=xlsx(rows))
     assert [(e.row, e.column) for e in exc.value.rows] == [(7, "产权登记面积（㎡）"), (8, "手机号码")]
@@ -311,10 +311,10 @@ def test_only_holders_of_change_on_the_estate_may_import(world):
 @pytest.mark.django_db
 def test_the_command_shows_errors_and_imports_all_or_nothing(world, tmp_path):
     bad = tmp_path / "bad.xlsx"
-    bad.write_bytes(xlsx(GOOD + [["9号楼", "901", "1", "abc", "", "", "", "", "甲", "", "", ""]]))
+    bad.write_bytes(xlsx(GOOD + [["北楼", "901", "1", "abc", "", "", "", "", "甲", "", "", ""]]))
     with pytest.raises(CommandError) as exc:
         call_command("import_registry", world.e2.code, str(bad), "--quiet-progress")
-    assert "第 7 行“产权登记面积（㎡）”" in str(exc.value) and not Building.objects.filter(name="9号楼").exists()
+    assert "第 7 行“产权登记面积（㎡）”" in str(exc.value) and not Building.objects.filter(name="北楼").exists()
     good = tmp_path / "good.csv"
     good.write_bytes(csv_bytes(GOOD))
     out = io.StringIO()
