@@ -210,16 +210,21 @@ class ManagementState(models.TextChoices):
     NONE = "none", _("无物业管理")
 
 
+def managed_on(on: date) -> tuple[Exists, Exists]:
+    """(under a contract, self-managed) on ``on``, for the estate of the outer query."""
+    contract = ServiceContract.objects.in_force(on).filter(estate=OuterRef("pk"))
+    self_managed = SelfManagementPeriod.objects.in_force(on).filter(estate=OuterRef("pk"))
+    return Exists(contract), Exists(self_managed)
+
+
 class EstateQuerySet(models.QuerySet):
     def with_management_state(self, on: date | None = None):
         """Annotate ``management_state`` as of ``on`` (today by default), derived from the records."""
-        on = on or timezone.localdate()
-        contract = ServiceContract.objects.in_force(on).filter(estate=OuterRef("pk"))
-        self_managed = SelfManagementPeriod.objects.in_force(on).filter(estate=OuterRef("pk"))
+        contract, self_managed = managed_on(on or timezone.localdate())
         return self.annotate(
             management_state=Case(
-                When(Exists(contract), then=Value(ManagementState.COMPANY)),
-                When(Exists(self_managed), then=Value(ManagementState.SELF)),
+                When(contract, then=Value(ManagementState.COMPANY)),
+                When(self_managed, then=Value(ManagementState.SELF)),
                 default=Value(ManagementState.NONE),
                 output_field=models.CharField(),
             )

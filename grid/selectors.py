@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import BooleanField, Count, Exists, ExpressionWrapper, OuterRef, Q, QuerySet
+from django.db.models import BooleanField, Count, ExpressionWrapper, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -27,9 +27,8 @@ from community.models import (
     Estate,
     Grid,
     ManagementState,
-    SelfManagementPeriod,
-    ServiceContract,
     Street,
+    managed_on,
 )
 
 from .models import OPEN_STATUSES, CaseStatus, GridCase, Level
@@ -230,9 +229,8 @@ def scoped_estates(user, *, street=None, community=None) -> QuerySet:
 
 def _no_manager_on(day: date) -> Q:
     """Delivered by ``day`` and neither under a contract nor self-managed on it."""
-    contract = ServiceContract.objects.in_force(day).filter(estate=OuterRef("pk"))
-    self_managed = SelfManagementPeriod.objects.in_force(day).filter(estate=OuterRef("pk"))
-    return Q(delivered_on__lte=day) & ~Q(Exists(contract)) & ~Q(Exists(self_managed))
+    contract, self_managed = managed_on(day)
+    return Q(delivered_on__lte=day) & ~Q(contract) & ~Q(self_managed)
 
 
 def no_manager_estates(user, *, on: date, street=None, community=None) -> QuerySet:
