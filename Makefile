@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 PG_URL ?= postgres://postgres@127.0.0.1:5432/estate
 DEMO_ENV := DEBUG=1 DATABASE_URL=sqlite:///$(CURDIR)/db.sqlite3
 
-.PHONY: demo test test-sqlite test-postgres install bench check-python browser
+.PHONY: demo test lint format test-sqlite test-postgres install bench check-python browser
 
 check-python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 或更高版本是必需的 (Python 3.11+ is required); found " + sys.version.split()[0])'
@@ -26,7 +26,17 @@ demo: $(STAMP)
 	@echo "公共网站 (public site): http://127.0.0.1:8000/   工作台 (staff): http://127.0.0.1:8000/workspace/   公告编辑 (notices): http://127.0.0.1:8000/cms/"
 	$(DEMO_ENV) $(PY) manage.py runserver 127.0.0.1:8000
 
-test: test-sqlite test-postgres
+# Lint first: a formatting slip fails the run before the slow passes start.
+test: lint test-sqlite test-postgres
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+# Rewrites files: the formatter and the fixable lint rules (import order).
+format: $(STAMP)
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
 
 # Browser tests use Debian's Chromium; PDFs embed a CJK font (wqy-microhei) and are read
 # back with poppler-utils.
