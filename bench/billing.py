@@ -34,29 +34,68 @@ from decimal import Decimal  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 
-from community.models import Building, Community, District, Estate, Grid, Owner, Ownership, PropertyCompany, ServiceContract, Street, Unit  # noqa: E402
 from community.identifiers import uscc_check_char  # noqa: E402
+from community.models import (
+    Building,
+    Community,
+    District,
+    Estate,
+    Grid,
+    Owner,
+    Ownership,
+    PropertyCompany,
+    ServiceContract,
+    Street,
+    Unit,
+)  # noqa: E402
 from fees import services  # noqa: E402
 from fees.models import Bill, BillingRun, ParkingSpace  # noqa: E402
 
 PERIOD = date(2026, 3, 1)
-COLUMNS = ["estate_id", "unit_id", "item_id", "period", "starts_on", "ends_on", "quantity", "amount", "addressee", "run_id"]
+COLUMNS = [
+    "estate_id",
+    "unit_id",
+    "item_id",
+    "period",
+    "starts_on",
+    "ends_on",
+    "quantity",
+    "amount",
+    "addressee",
+    "run_id",
+]
 
 
 def setup(count: int) -> Estate:
     call_command("migrate", "--noinput", verbosity=0)
     rng = random.Random(11)
     district = District.objects.create(name="基准区", code="B")
-    community = Community.objects.create(street=Street.objects.create(district=district, name="街道", code="S"), name="社区", code="C")
-    estate = Estate.objects.create(grid=Grid.objects.create(community=community, name="网格", code="G"), name="大型小区", code="E",
-                                   delivered_on=date(2010, 1, 1))
+    community = Community.objects.create(
+        street=Street.objects.create(district=district, name="街道", code="S"), name="社区", code="C"
+    )
+    estate = Estate.objects.create(
+        grid=Grid.objects.create(community=community, name="网格", code="G"),
+        name="大型小区",
+        code="E",
+        delivered_on=date(2010, 1, 1),
+    )
     body = "91350404WY0000001"
     company = PropertyCompany.objects.create(name="基准物业", uscc=body + uscc_check_char(body))
-    ServiceContract.objects.create(estate=estate, company=company, mode="remuneration", starts_on=date(2020, 1, 1), ends_on=date(2030, 12, 31))
+    ServiceContract.objects.create(
+        estate=estate, company=company, mode="remuneration", starts_on=date(2020, 1, 1), ends_on=date(2030, 12, 31)
+    )
     buildings = Building.objects.bulk_create([Building(estate=estate, name=f"{i}号楼") for i in range(1, 201)])
     units = Unit.objects.bulk_create(
-        [Unit(building=buildings[i % 200], room=f"{i // 200:04d}", registered_area=Decimal(rng.randrange(5000, 15000)) / 100)
-         for i in range(count)], batch_size=5000)
+        [
+            Unit(
+                building=buildings[i % 200],
+                room=f"{i // 200:04d}",
+                registered_area=Decimal(rng.randrange(5000, 15000)) / 100,
+            )
+            for i in range(count)
+        ],
+        batch_size=5000,
+    )
     owners = Owner.objects.bulk_create([Owner(name=f"业主{i}") for i in range(count + count // 100)], batch_size=5000)
     rows = []
     for i, unit in enumerate(units):
@@ -66,11 +105,24 @@ def setup(count: int) -> Estate:
         else:
             rows.append(Ownership(unit=unit, owner=owners[i], started_on=date(2015, 1, 1)))
     Ownership.objects.bulk_create(rows, batch_size=5000)
-    ParkingSpace.objects.bulk_create([ParkingSpace(estate=estate, number=f"P{i}", unit=u) for i, u in enumerate(units[::5])], batch_size=5000)
+    ParkingSpace.objects.bulk_create(
+        [ParkingSpace(estate=estate, number=f"P{i}", unit=u) for i, u in enumerate(units[::5])], batch_size=5000
+    )
     services.publish_schedule(
-        actor=None, estate=estate, effective_from=date(2026, 1, 1), billing_starts_on=date(2026, 1, 1),
-        items=[("物业服务费", "per_area", "1.85"), ("生活垃圾清运费", "per_unit", "8.00"), ("车位管理费", "parking", "60.00")],
-        service_content="保洁、秩序维护", service_standard="二级", billing_method="按月", price_type="market", legal_basis="合同",
+        actor=None,
+        estate=estate,
+        effective_from=date(2026, 1, 1),
+        billing_starts_on=date(2026, 1, 1),
+        items=[
+            ("物业服务费", "per_area", "1.85"),
+            ("生活垃圾清运费", "per_unit", "8.00"),
+            ("车位管理费", "parking", "60.00"),
+        ],
+        service_content="保洁、秩序维护",
+        service_standard="二级",
+        billing_method="按月",
+        price_type="market",
+        legal_basis="合同",
     )
     return estate
 

@@ -35,8 +35,12 @@ from community.pdf import cjk_font, fingerprint  # noqa: E402
 from fees import pdf  # noqa: E402
 from fees.selectors import Row, StatementData, Total  # noqa: E402
 
-DESCRIPTIONS = ["物业费 收据2026-{n:06d}", "电梯广告位租金（{m}月）", "公共区域保洁外包服务费（{m}月）",
-                "3 号楼 2 号电梯更换曳引钢丝绳（维保合同外项目，附报价单，业委会第 {n} 次会议批准）"]
+DESCRIPTIONS = [
+    "物业费 收据2026-{n:06d}",
+    "电梯广告位租金（{m}月）",
+    "公共区域保洁外包服务费（{m}月）",
+    "3 号楼 2 号电梯更换曳引钢丝绳（维保合同外项目，附报价单，业委会第 {n} 次会议批准）",
+]
 
 
 def rows(count: int) -> list[Row]:
@@ -46,14 +50,25 @@ def rows(count: int) -> list[Row]:
         income = n < count * 0.8
         day = date(2026, 1, 1) + timedelta(days=n * 365 // count)
         text = rng.choice(DESCRIPTIONS[:2] if income else DESCRIPTIONS[2:]).format(n=n + 1, m=day.month)
-        out.append(Row("收入账" if income else "支出账", f"{'收' if income else '支'}2026-{n + 1:05d}", day,
-                       "物业费收入" if income else "服务支出", text, "" if income else "洁美保洁服务有限公司",
-                       Decimal(rng.randrange(100, 500000)) / 100))
+        out.append(
+            Row(
+                "收入账" if income else "支出账",
+                f"{'收' if income else '支'}2026-{n + 1:05d}",
+                day,
+                "物业费收入" if income else "服务支出",
+                text,
+                "" if income else "洁美保洁服务有限公司",
+                Decimal(rng.randrange(100, 500000)) / 100,
+            )
+        )
     return out
 
 
 def ours(data: StatementData) -> bytes:
-    return pdf.statement_pdf(data, verify_url="https://wy.example.gov.cn/verify/statement/E0001/2026-01-01/2026-12-31/?fp=" + data.fingerprint)
+    return pdf.statement_pdf(
+        data,
+        verify_url="https://wy.example.gov.cn/verify/statement/E0001/2026-01-01/2026-12-31/?fp=" + data.fingerprint,
+    )
 
 
 def raw(table_rows: list[list]) -> bytes:
@@ -71,12 +86,24 @@ def main():
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
     lines = rows(args.rows)
-    data = StatementData(estate="江滨豪园", code="E0001", start=date(2026, 1, 1), end=date(2026, 12, 31), label="2026年度",
-                         keeper="某物业服务有限公司", mode="separated", rows=lines, opening=Decimal("0.00"))
+    data = StatementData(
+        estate="江滨豪园",
+        code="E0001",
+        start=date(2026, 1, 1),
+        end=date(2026, 12, 31),
+        label="2026年度",
+        keeper="某物业服务有限公司",
+        mode="separated",
+        rows=lines,
+        opening=Decimal("0.00"),
+    )
     data.income_total = sum((r.amount for r in lines if r.ledger == "收入账"), Decimal("0"))
     data.spending_total = sum((r.amount for r in lines if r.ledger == "支出账"), Decimal("0"))
     data.closing = data.income_total - data.spending_total
-    data.category_totals = [Total("收入账", "物业费收入", data.income_total), Total("支出账", "服务支出", data.spending_total)]
+    data.category_totals = [
+        Total("收入账", "物业费收入", data.income_total),
+        Total("支出账", "服务支出", data.spending_total),
+    ]
     data.fingerprint = fingerprint(data.payload())
     table_rows = [["凭证号", "日期", "类别", "摘要", "对方单位", "金额（元）"]] + [
         [r.voucher, r.date.isoformat(), r.category, r.description, r.counterparty, f"{r.amount:,.2f}"] for r in lines
@@ -92,7 +119,9 @@ def main():
         ours_times.append(time.perf_counter() - start)
     a, b = statistics.median(ours_times), statistics.median(raw_times)
     print(f"rows: {args.rows}")
-    print(f"statement_pdf: {a:.2f} s ({size_ours / 1e6:.1f} MB)   raw reportlab LongTable: {b:.2f} s ({size_raw / 1e6:.1f} MB)")
+    print(
+        f"statement_pdf: {a:.2f} s ({size_ours / 1e6:.1f} MB)   raw reportlab LongTable: {b:.2f} s ({size_raw / 1e6:.1f} MB)"
+    )
     print(f"ratio: {a / b:.2f}x (target <= 1.5x)")
 
 

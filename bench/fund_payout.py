@@ -42,7 +42,9 @@ if URL:
         conn.execute("DROP DATABASE IF EXISTS estate_bench")
         conn.execute("CREATE DATABASE estate_bench")
     URL = URL.rsplit("/", 1)[0] + "/estate_bench"
-os.environ.update(DEBUG="1", DATABASE_URL=URL or f"sqlite:///{TMP}/fund.sqlite3", DJANGO_SETTINGS_MODULE="config.settings")
+os.environ.update(
+    DEBUG="1", DATABASE_URL=URL or f"sqlite:///{TMP}/fund.sqlite3", DJANGO_SETTINGS_MODULE="config.settings"
+)
 
 import django  # noqa: E402
 
@@ -65,22 +67,53 @@ def setup(count: int):
     call_command("migrate", "--noinput", verbosity=0)
     rng = random.Random(5)
     district = District.objects.create(name="基准区", code="B")
-    community = Community.objects.create(street=Street.objects.create(district=district, name="街道", code="S"), name="社区", code="C")
-    estate = Estate.objects.create(grid=Grid.objects.create(community=community, name="网格", code="G"), name="大型小区", code="E",
-                                   delivered_on=date(2010, 1, 1))
+    community = Community.objects.create(
+        street=Street.objects.create(district=district, name="街道", code="S"), name="社区", code="C"
+    )
+    estate = Estate.objects.create(
+        grid=Grid.objects.create(community=community, name="网格", code="G"),
+        name="大型小区",
+        code="E",
+        delivered_on=date(2010, 1, 1),
+    )
     buildings = Building.objects.bulk_create([Building(estate=estate, name=f"{i}号楼") for i in range(1, 51)])
     Unit.objects.bulk_create(
-        [Unit(building=buildings[i % 50], room=f"{i // 50:04d}", registered_area=Decimal(rng.randrange(5000, 15000)) / 100)
-         for i in range(count)], batch_size=5000)
-    account = fund_services.open_account(actor=None, estate=estate, bank="建行", account_number="1", construction_cost="2000",
-                                         deposit_pct="6", custodian="中心", opened_on=date(2020, 1, 1))
+        [
+            Unit(
+                building=buildings[i % 50],
+                room=f"{i // 50:04d}",
+                registered_area=Decimal(rng.randrange(5000, 15000)) / 100,
+            )
+            for i in range(count)
+        ],
+        batch_size=5000,
+    )
+    account = fund_services.open_account(
+        actor=None,
+        estate=estate,
+        bank="建行",
+        account_number="1",
+        construction_cost="2000",
+        deposit_pct="6",
+        custodian="中心",
+        opened_on=date(2020, 1, 1),
+    )
     fund_services.open_subaccounts(actor=None, account=account, on=date(2020, 1, 1))
     return estate, account
 
 
 def cleared(estate, n):
-    use = fund_services.plan_use(actor=None, estate=estate, title=f"全体屋面防水 {n}", kind="roof", plan="防水", budget="1234567.89",
-                                 contractor="某公司", emergency=True, emergency_reason="漏水进户")
+    use = fund_services.plan_use(
+        actor=None,
+        estate=estate,
+        title=f"全体屋面防水 {n}",
+        kind="roof",
+        plan="防水",
+        budget="1234567.89",
+        contractor="某公司",
+        emergency=True,
+        emergency_reason="漏水进户",
+    )
     today = timezone.localdate()
     use = fund_services.record_works_done(actor=None, use=use, done_on=today, acceptance="合格")
     use = fund_services.apply_payout(actor=None, use=use, settlement="1234567.89")
@@ -103,11 +136,22 @@ def main():
         entries = list(entries.entries())
         assert len(entries) == ARGS.units and sum(e.amount for e in entries) == Decimal("-1234567.89")
         # the posting alone, with the very lines the payout posted
-        lines = [dict(category=e.category, amount=e.amount, unit_id=e.unit_id, fund_use=use, description=e.description,
-                      counterparty=e.counterparty) for e in entries]
+        lines = [
+            dict(
+                category=e.category,
+                amount=e.amount,
+                unit_id=e.unit_id,
+                fund_use=use,
+                description=e.description,
+                counterparty=e.counterparty,
+            )
+            for e in entries
+        ]
         with transaction.atomic():
             started = time.perf_counter()
-            ledger.post_many(actor=None, estate=estate, ledger=Ledger.FUND, entry_date=today, keeper=entries[0].keeper, lines=lines)
+            ledger.post_many(
+                actor=None, estate=estate, ledger=Ledger.FUND, entry_date=today, keeper=entries[0].keeper, lines=lines
+            )
             posting.append(time.perf_counter() - started)
         # the floor: the same rows, renumbered beside the originals, in one executemany
         for e in entries:
@@ -119,8 +163,10 @@ def main():
             cursor.executemany(sql, rows)
         raw.append(time.perf_counter() - started)
     a, p, b = statistics.median(whole), statistics.median(posting), statistics.median(raw)
-    print(f"database: {connection.vendor}, charged units: {ARGS.units}, "
-          f"charged rows: {ChargedUnit.objects.filter(use__estate=estate).count() // ARGS.repeat}")
+    print(
+        f"database: {connection.vendor}, charged units: {ARGS.units}, "
+        f"charged rows: {ChargedUnit.objects.filter(use__estate=estate).count() // ARGS.repeat}"
+    )
     print(f"pay_out (whole, with split PDF and notice): {a:.3f} s")
     print(f"posting the {ARGS.units} entries (ledger.post_many): {p:.3f} s")
     print(f"raw executemany of the same rows: {b:.3f} s")

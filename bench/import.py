@@ -61,12 +61,27 @@ def rows(count: int) -> list[list[str]]:
         born = date(1950, 1, 1) + timedelta(days=person // 999)
         body = f"350404{born:%Y%m%d}{person % 999 + 1:03d}"
         since = date(2015, rng.randrange(1, 13), rng.randrange(1, 29)).isoformat()
-        out.append([f"{building}号楼", room, str((unit % 300) // 4 + 1), f"{rng.randrange(5500, 16000) / 100:.2f}", "", "",
-                    "是", "自然人", f"业主{person}", body + resident_id_check_digit(body) if rng.random() < 0.7 else "",
-                    f"13{person:09d}", since])
+        out.append(
+            [
+                f"{building}号楼",
+                room,
+                str((unit % 300) // 4 + 1),
+                f"{rng.randrange(5500, 16000) / 100:.2f}",
+                "",
+                "",
+                "是",
+                "自然人",
+                f"业主{person}",
+                body + resident_id_check_digit(body) if rng.random() < 0.7 else "",
+                f"13{person:09d}",
+                since,
+            ]
+        )
         if rng.random() < 0.1 and len(out) < count:
             person += 1
-            out.append([f"{building}号楼", room, "", "", "", "", "", "自然人", f"共有人{person}", "", f"13{person:09d}", since])
+            out.append(
+                [f"{building}号楼", room, "", "", "", "", "", "自然人", f"共有人{person}", "", f"13{person:09d}", since]
+            )
     return out
 
 
@@ -81,9 +96,15 @@ def as_csv(data) -> bytes:
 def setup() -> Estate:
     call_command("migrate", "--noinput", verbosity=0)
     district = District.objects.create(name="基准区", code="B")
-    community = Community.objects.create(street=Street.objects.create(district=district, name="街道", code="S"), name="社区", code="C")
-    return Estate.objects.create(grid=Grid.objects.create(community=community, name="网格", code="G"), name="导入小区", code="E",
-                                 delivered_on=date(2010, 1, 1))
+    community = Community.objects.create(
+        street=Street.objects.create(district=district, name="街道", code="S"), name="社区", code="C"
+    )
+    return Estate.objects.create(
+        grid=Grid.objects.create(community=community, name="网格", code="G"),
+        name="导入小区",
+        code="E",
+        delivered_on=date(2010, 1, 1),
+    )
 
 
 def clear():
@@ -93,8 +114,13 @@ def clear():
 
 
 def snapshot():
-    return {model: [tuple(str(v) if hasattr(v, "quantize") or hasattr(v, "isoformat") else v for v in row)
-                    for row in model.objects.order_by("pk").values_list("pk", *columns)] for model, columns in TABLES}
+    return {
+        model: [
+            tuple(str(v) if hasattr(v, "quantize") or hasattr(v, "isoformat") else v for v in row)
+            for row in model.objects.order_by("pk").values_list("pk", *columns)
+        ]
+        for model, columns in TABLES
+    }
 
 
 def raw_insert(saved) -> float:
@@ -141,7 +167,9 @@ def main():
     print(f"import .xlsx: {x:.2f} s   import .csv: {c:.2f} s   re-import (no change): {a:.2f} s")
     print(f"raw executemany of the same rows: {r:.3f} s")
     print(f"ratio .xlsx: {x / r:.1f}x   .csv: {c / r:.1f}x   re-import: {a / r:.1f}x")
-    print(f"plan of the first import: {len(plan.new_units)} units, {len(plan.new_owners)} owners, {len(plan.new_holdings)} holdings")
+    print(
+        f"plan of the first import: {len(plan.new_units)} units, {len(plan.new_owners)} owners, {len(plan.new_holdings)} holdings"
+    )
 
 
 if __name__ == "__main__":

@@ -29,7 +29,9 @@ sys.path.insert(0, str(ROOT))
 SERVER = os.environ.get("PG_URL", "postgres://postgres@127.0.0.1:5432/postgres")
 NAME = "estate_bench_ledger"
 url = urlparse(SERVER)
-os.environ.update(DEBUG="1", DATABASE_URL=url._replace(path=f"/{NAME}").geturl(), DJANGO_SETTINGS_MODULE="config.settings")
+os.environ.update(
+    DEBUG="1", DATABASE_URL=url._replace(path=f"/{NAME}").geturl(), DJANGO_SETTINGS_MODULE="config.settings"
+)
 
 WRITERS = 8
 
@@ -61,14 +63,18 @@ def main():
 
     call_command("migrate", "--noinput", verbosity=0)
     district = District.objects.create(name="基准区", code="B")
-    community = Community.objects.create(street=Street.objects.create(district=district, name="街道", code="S"), name="社区", code="C")
+    community = Community.objects.create(
+        street=Street.objects.create(district=district, name="街道", code="S"), name="社区", code="C"
+    )
     grid = Grid.objects.create(community=community, name="网格", code="G")
     body = "91350404WY0000001"
     company = PropertyCompany.objects.create(name="基准物业", uscc=body + uscc_check_char(body))
     estates = []
     for code in ("E1", "E2"):
         estate = Estate.objects.create(grid=grid, name=code, code=code, delivered_on=date(2010, 1, 1))
-        ServiceContract.objects.create(estate=estate, company=company, mode="remuneration", starts_on=date(2020, 1, 1), ends_on=date(2035, 12, 31))
+        ServiceContract.objects.create(
+            estate=estate, company=company, mode="remuneration", starts_on=date(2020, 1, 1), ends_on=date(2035, 12, 31)
+        )
         estates.append(estate)
     today = timezone.localdate()
     numbers = itertools.count(1)
@@ -76,17 +82,32 @@ def main():
 
     def gapless(writer):
         for n in range(args.entries):
-            services.record_income(actor=None, estate=estates[0], category="common", amount="1.00", entry_date=today,
-                                   description=f"w{writer}-{n}")
+            services.record_income(
+                actor=None,
+                estate=estates[0],
+                category="common",
+                amount="1.00",
+                entry_date=today,
+                description=f"w{writer}-{n}",
+            )
 
     def unnumbered(writer):
         for n in range(args.entries):
             with lock:
                 number = next(numbers)
             with transaction.atomic():
-                LedgerEntry.objects.create(estate=estates[1], ledger="income", year=today.year, number=number, entry_date=today,
-                                           category="common", description=f"w{writer}-{n}", amount="1.00", keeper="基准物业",
-                                           recorded_at=timezone.now())
+                LedgerEntry.objects.create(
+                    estate=estates[1],
+                    ledger="income",
+                    year=today.year,
+                    number=number,
+                    entry_date=today,
+                    category="common",
+                    description=f"w{writer}-{n}",
+                    amount="1.00",
+                    keeper="基准物业",
+                    recorded_at=timezone.now(),
+                )
 
     def timed(work):
         barrier = threading.Barrier(WRITERS + 1)

@@ -55,7 +55,11 @@ def setup() -> str:
     estate = services.register_estate(actor=None, grid=grid, name="基准小区", code="BE", delivered_on=date(2015, 1, 1))
     for i in range(40):
         notice = cms_services.draft_notice(
-            estate=estate, category="general", title=f"第{i}号公告", body="内容。" * 20, publicity_days=(i % 3) * 7 or None
+            estate=estate,
+            category="general",
+            title=f"第{i}号公告",
+            body="内容。" * 20,
+            publicity_days=(i % 3) * 7 or None,
         )
         cms_services.publish_notice(actor=None, notice=notice)
     return EstatePage.objects.get(estate=estate).url

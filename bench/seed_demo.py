@@ -34,10 +34,14 @@ def seeded_tables(db: Path) -> list[str]:
     """Tables seed_demo wrote rows to. A full-text (FTS5) index is copied through its
     virtual table, which rebuilds it; its shadow tables are never written directly."""
     with sqlite3.connect(db) as conn:
-        rows = conn.execute("SELECT name, sql FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%'").fetchall()
+        rows = conn.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%'"
+        ).fetchall()
         virtual = [name for name, sql in rows if sql.upper().startswith("CREATE VIRTUAL TABLE")]
         names = [name for name, _sql in rows if not any(name.startswith(f"{v}_") for v in virtual)]
-        return [n for n in names if n != "django_migrations" and conn.execute(f'SELECT count(*) FROM "{n}"').fetchone()[0]]
+        return [
+            n for n in names if n != "django_migrations" and conn.execute(f'SELECT count(*) FROM "{n}"').fetchone()[0]
+        ]
 
 
 def raw_copy(source: Path, target: Path, tables: list[str]) -> tuple[float, int]:
@@ -89,7 +93,9 @@ def main() -> None:
         rerun = time.perf_counter() - started
     seed, raw = statistics.median(seed_times), statistics.median(raw_times)
     print(f"rows written by seed_demo:   {count:,} in {len(tables)} tables")
-    print(f"seed_demo (whole command):   {seed:6.2f} s   target < {TARGET_SECONDS} s: {'met' if seed < TARGET_SECONDS else 'MISSED'}")
+    print(
+        f"seed_demo (whole command):   {seed:6.2f} s   target < {TARGET_SECONDS} s: {'met' if seed < TARGET_SECONDS else 'MISSED'}"
+    )
     print(f"raw executemany, same rows:  {raw:6.2f} s")
     print(f"ratio seed_demo / raw:       {seed / raw:6.1f}x")
     print(f"second run (idempotent):     {rerun:6.2f} s")

@@ -47,13 +47,27 @@ def setup() -> Vote:
     call_command("migrate", "--noinput", verbosity=0)
     rng = random.Random(7)
     district = District.objects.create(name="基准区", code="B")
-    community = Community.objects.create(street=Street.objects.create(district=district, name="街道", code="S"), name="社区", code="C")
-    estate = Estate.objects.create(grid=Grid.objects.create(community=community, name="网格", code="G"), name="大型小区", code="E",
-                                   delivered_on=date(2010, 1, 1))
+    community = Community.objects.create(
+        street=Street.objects.create(district=district, name="街道", code="S"), name="社区", code="C"
+    )
+    estate = Estate.objects.create(
+        grid=Grid.objects.create(community=community, name="网格", code="G"),
+        name="大型小区",
+        code="E",
+        delivered_on=date(2010, 1, 1),
+    )
     buildings = Building.objects.bulk_create([Building(estate=estate, name=f"{i}号楼") for i in range(1, 51)])
     units = Unit.objects.bulk_create(
-        [Unit(building=buildings[i % 50], room=f"{i // 50:04d}", registered_area=Decimal(rng.randrange(5000, 15000)) / 100)
-         for i in range(UNITS)], batch_size=2000)
+        [
+            Unit(
+                building=buildings[i % 50],
+                room=f"{i // 50:04d}",
+                registered_area=Decimal(rng.randrange(5000, 15000)) / 100,
+            )
+            for i in range(UNITS)
+        ],
+        batch_size=2000,
+    )
     body = "91350404DW0000001"
     developer = Owner.objects.create(kind="org", name="开发商", uscc=body + uscc_check_char(body), is_developer=True)
     people = Owner.objects.bulk_create([Owner(name=f"业主{i}") for i in range(PERSONS)], batch_size=2000)
@@ -67,11 +81,17 @@ def setup() -> Vote:
     rows += [Ownership(unit=unit, owner=developer, started_on=date(2010, 1, 1)) for unit in units[u:]]
     Ownership.objects.bulk_create(rows, batch_size=5000)
     now = timezone.now()
-    vote = Vote.objects.create(estate=estate, matter=5, question="基准", opens_at=now - timedelta(days=1), closes_at=now + timedelta(days=1))
+    vote = Vote.objects.create(
+        estate=estate, matter=5, question="基准", opens_at=now - timedelta(days=1), closes_at=now + timedelta(days=1)
+    )
     holders = sorted(vote_services.holder_keys(vote))
     Ballot.objects.bulk_create(
-        [Ballot(vote=vote, holder=h, choice=rng.choice(["yes", "yes", "no", "abstain"]), cast_at=now) for h in holders[:BALLOTS]],
-        batch_size=5000)
+        [
+            Ballot(vote=vote, holder=h, choice=rng.choice(["yes", "yes", "no", "abstain"]), cast_at=now)
+            for h in holders[:BALLOTS]
+        ],
+        batch_size=5000,
+    )
     return vote
 
 

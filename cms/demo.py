@@ -34,7 +34,9 @@ def _notices_for(estate: Estate, rng: random.Random, today) -> None:
     company = contract.company if contract else None
     hotline = rules_for(estate).price_hotline
     candidates = list(
-        Owner.objects.filter(ownerships__unit__building__estate=estate, kind="person", ownerships__ended_on__isnull=True)
+        Owner.objects.filter(
+            ownerships__unit__building__estate=estate, kind="person", ownerships__ended_on__isnull=True
+        )
         .order_by("pk")
         .values_list("name", "mobile")[:7]
     )
@@ -122,9 +124,7 @@ def build(*, today, progress=None, log=print):
     chosen = list(Estate.objects.filter(name__in=PILOT_ESTATES).order_by("code")) + list(
         Estate.objects.filter(pk__in=rng.sample(others, OTHER_ESTATES)).order_by("code")
     )
-    done = set(
-        NoticePage.objects.filter(source__startswith=f"{SOURCE}:").values_list("path", flat=True)
-    )
+    done = set(NoticePage.objects.filter(source__startswith=f"{SOURCE}:").values_list("path", flat=True))
     made = 0
     for estate in progress(chosen, desc="公告", unit="个小区"):
         page = services.ensure_page(estate)

@@ -108,9 +108,7 @@ class DistrictPage(ScopePage):
 
 
 class CommunityPage(ScopePage):
-    community = models.OneToOneField(
-        Community, verbose_name=_("社区"), on_delete=models.PROTECT, related_name="page"
-    )
+    community = models.OneToOneField(Community, verbose_name=_("社区"), on_delete=models.PROTECT, related_name="page")
     registry_field = "community"
     parent_page_types = ["cms.DistrictPage"]
     subpage_types = ["cms.EstatePage", "cms.NoticePage"]
@@ -144,7 +142,11 @@ class NoticePage(Page):
     publicity_end = models.DateField(_("公示结束"), null=True, blank=True, help_text=_("含当日。公示须填写起止日期。"))
     issuer = models.CharField(_("发布单位"), max_length=100)
     source = models.CharField(
-        _("来源"), max_length=100, blank=True, editable=False, help_text=_("自动起草时记录产生它的记录，如 fees.Disclosure:12。")
+        _("来源"),
+        max_length=100,
+        blank=True,
+        editable=False,
+        help_text=_("自动起草时记录产生它的记录，如 fees.Disclosure:12。"),
     )
 
     parent_page_types = ["cms.DistrictPage", "cms.CommunityPage", "cms.EstatePage"]

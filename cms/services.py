@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
@@ -77,8 +78,9 @@ def _ensure_default_site(district_page: DistrictPage) -> None:
     """The first district's page is the site's home page (one district per site)."""
     site = Site.objects.filter(is_default_site=True).first()
     if site is None:
-        Site.objects.create(hostname="localhost", port=80, root_page=district_page, is_default_site=True,
-                            site_name=district_page.title)
+        Site.objects.create(
+            hostname="localhost", port=80, root_page=district_page, is_default_site=True, site_name=district_page.title
+        )
         return
     if not isinstance(site.root_page.specific, DistrictPage):
         # A new install points at Wagtail's own welcome page: replace it.
@@ -99,10 +101,18 @@ def sync_site_tree(*, progress=None) -> dict[str, int]:
         ensure_page(district)
     for community in progress(Community.objects.select_related("street__district").order_by("code"), desc="社区"):
         ensure_page(community)
-    for estate in progress(Estate.objects.select_related("grid__community__street__district").order_by("code"), desc="小区"):
+    for estate in progress(
+        Estate.objects.select_related("grid__community__street__district").order_by("code"), desc="小区"
+    ):
         ensure_page(estate)
-    return {name: model.objects.count() - before[name] for name, model in
-            (("DistrictPage", DistrictPage), ("CommunityPage", CommunityPage), ("EstatePage", EstatePage))}
+    return {
+        name: model.objects.count() - before[name]
+        for name, model in (
+            ("DistrictPage", DistrictPage),
+            ("CommunityPage", CommunityPage),
+            ("EstatePage", EstatePage),
+        )
+    }
 
 
 def scope_of(page: Page):

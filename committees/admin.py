@@ -49,7 +49,9 @@ class QuestionAdmin(BankAdminMixin, admin.ModelAdmin):
         return access.holds_anywhere(request.user, access.CHANGE_RULES)
 
     def get_urls(self):
-        return [path("import/", self.admin_site.admin_view(self.import_view), name="committees_question_import")] + super().get_urls()
+        return [
+            path("import/", self.admin_site.admin_view(self.import_view), name="committees_question_import")
+        ] + super().get_urls()
 
     def import_view(self, request):
         """Upload a spreadsheet; any bad row is listed and nothing is imported."""
@@ -64,8 +66,14 @@ class QuestionAdmin(BankAdminMixin, admin.ModelAdmin):
                 added = services.load_question_bank(entries)
                 messages.success(request, f"导入完成：新增 {added} 道，跳过已存在的 {len(entries) - added} 道。")
                 return redirect("admin:committees_question_changelist")
-        context = {**self.admin_site.each_context(request), "form": form, "errors": errors,
-                   "headers": bank_import.HEADERS, "title": "导入试题", "opts": self.model._meta}
+        context = {
+            **self.admin_site.each_context(request),
+            "form": form,
+            "errors": errors,
+            "headers": bank_import.HEADERS,
+            "title": "导入试题",
+            "opts": self.model._meta,
+        }
         return render(request, "committees/import_questions.html", context)
 
 
@@ -83,8 +91,12 @@ class SessionForm(forms.ModelForm):
         if self.instance.pk is None and not self.errors:
             try:
                 services.check_session(
-                    community=data["community"], title=data["title"], opens_at=data["opens_at"],
-                    closes_at=data["closes_at"], blueprint=data["blueprint"], place=data.get("place", ""),
+                    community=data["community"],
+                    title=data["title"],
+                    opens_at=data["opens_at"],
+                    closes_at=data["closes_at"],
+                    blueprint=data["blueprint"],
+                    place=data.get("place", ""),
                     partial_credit=data.get("partial_credit", False),
                 )
             except ValidationError as exc:
@@ -113,8 +125,14 @@ class ExamSessionAdmin(ScopedAdmin):
             obj.save(update_fields=["place"])
             return
         form.instance = services.schedule_session(
-            actor=request.user, community=obj.community, title=obj.title, opens_at=obj.opens_at, closes_at=obj.closes_at,
-            blueprint=obj.blueprint, place=obj.place, partial_credit=obj.partial_credit,
+            actor=request.user,
+            community=obj.community,
+            title=obj.title,
+            opens_at=obj.opens_at,
+            closes_at=obj.closes_at,
+            blueprint=obj.blueprint,
+            place=obj.place,
+            partial_credit=obj.partial_credit,
         )
 
     def save_related(self, request, form, formsets, change):
@@ -143,8 +161,13 @@ class TrainingAdmin(ExamSessionAdmin):
         if change:
             return
         form.instance = services.record_training(
-            actor=request.user, community=obj.community, topic=obj.topic, held_on=obj.held_on, trainer=obj.trainer,
-            place=obj.place, hours=obj.hours,
+            actor=request.user,
+            community=obj.community,
+            topic=obj.topic,
+            held_on=obj.held_on,
+            trainer=obj.trainer,
+            place=obj.place,
+            hours=obj.hours,
         )
 
     def save_related(self, request, form, formsets, change):

@@ -10,7 +10,7 @@ column, and then nothing is imported.
 
 from __future__ import annotations
 
-from community.spreadsheet import RowError, Refused, read_table, text_of
+from community.spreadsheet import Refused, RowError, read_table, text_of
 
 from .models import QuestionKind, Topic
 

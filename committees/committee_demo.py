@@ -31,20 +31,34 @@ def _at(day, hour=10):
 
 def _elect(estate, elected_on, kind, *, members=None):
     vote = votes.convene_vote(
-        actor=None, estate=estate, matter=3, question=f"选举{estate.name}第一届{'业主自管会' if kind == 'self' else '业主委员会'}",
-        opens_at=_at(elected_on - timedelta(days=10)), closes_at=_at(elected_on - timedelta(days=1)),
+        actor=None,
+        estate=estate,
+        matter=3,
+        question=f"选举{estate.name}第一届{'业主自管会' if kind == 'self' else '业主委员会'}",
+        opens_at=_at(elected_on - timedelta(days=10)),
+        closes_at=_at(elected_on - timedelta(days=1)),
         now=_at(elected_on - timedelta(days=30)),
     )
     holders = sorted(votes.holder_keys(vote))
     voting = holders[: len(holders) * 4 // 5]
-    votes.enter_paper_ballots(actor=None, vote=vote, now=_at(elected_on - timedelta(days=5)),
-                              ballots={h: ("yes" if i % 7 else "no") for i, h in enumerate(voting)})
+    votes.enter_paper_ballots(
+        actor=None,
+        vote=vote,
+        now=_at(elected_on - timedelta(days=5)),
+        ballots={h: ("yes" if i % 7 else "no") for i, h in enumerate(voting)},
+    )
     votes.close_vote(actor=None, vote=vote, now=_at(elected_on))
     vote.refresh_from_db()
     if members is None:
         members = list(
-            Owner.objects.filter(kind="person", user__isnull=True, ownerships__unit__building__estate=estate, ownerships__ended_on__isnull=True)
-            .order_by("pk").distinct()[:5]
+            Owner.objects.filter(
+                kind="person",
+                user__isnull=True,
+                ownerships__unit__building__estate=estate,
+                ownerships__ended_on__isnull=True,
+            )
+            .order_by("pk")
+            .distinct()[:5]
         )
     return life.elect_committee(actor=None, estate=estate, vote=vote, elected_on=elected_on, members=members, kind=kind)
 
@@ -54,18 +68,35 @@ def _prepare_filing(committee, members, *, examined=None, submit=True):
     paperwork; then, unless ``submit`` is False, the filing itself."""
     examined = members if examined is None else examined
     day = committee.elected_on
-    exams.record_training(actor=None, community=committee.estate.grid.community, topic=f"{committee.estate.name}委员备案前培训",
-                          held_on=day + timedelta(days=2), trainer="社区两委", place="社区党群服务中心", attendees=members)
-    sitting = exams.schedule_session(actor=None, community=committee.estate.grid.community,
-                                     title=f"{committee.estate.name}委员备案前考试", opens_at=_at(day + timedelta(days=3), 9),
-                                     closes_at=_at(day + timedelta(days=6), 17), blueprint=BLUEPRINT, candidates=examined)
+    exams.record_training(
+        actor=None,
+        community=committee.estate.grid.community,
+        topic=f"{committee.estate.name}委员备案前培训",
+        held_on=day + timedelta(days=2),
+        trainer="社区两委",
+        place="社区党群服务中心",
+        attendees=members,
+    )
+    sitting = exams.schedule_session(
+        actor=None,
+        community=committee.estate.grid.community,
+        title=f"{committee.estate.name}委员备案前考试",
+        opens_at=_at(day + timedelta(days=3), 9),
+        closes_at=_at(day + timedelta(days=6), 17),
+        blueprint=BLUEPRINT,
+        candidates=examined,
+    )
     for member in examined:
         attempt = exams.start_attempt(candidate=member, session=sitting, now=_at(day + timedelta(days=3), 9))
         for item in attempt.paper:
             correct = list(Option.objects.filter(question_id=item["q"], correct=True).values_list("pk", flat=True))
-            exams.save_answer(attempt=attempt, question_id=item["q"], chosen=correct, now=_at(day + timedelta(days=3), 9))
+            exams.save_answer(
+                attempt=attempt, question_id=item["q"], chosen=correct, now=_at(day + timedelta(days=3), 9)
+            )
         exams.submit_attempt(attempt=attempt, now=_at(day + timedelta(days=3), 9) + timedelta(minutes=20))
-    life.record_first_meeting(actor=None, committee=committee, held_on=day + timedelta(days=4), chair=members[0], vice_chairs=[members[1]])
+    life.record_first_meeting(
+        actor=None, committee=committee, held_on=day + timedelta(days=4), chair=members[0], vice_chairs=[members[1]]
+    )
     committee.covenant = committee.procedure_rules = True
     committee.save(update_fields=["covenant", "procedure_rules"])
     committee.members.update(undertaking_signed=True)
@@ -78,24 +109,44 @@ def _remove_a_member(committee, today):
     the filed committee now has to re-file within 30 days of the change."""
     seats = list(committee.members.order_by("pk"))
     proposed_on = today - timedelta(days=40)
-    motion = life.propose_motion(actor=None, committee=committee, kind="remove", member=seats[-1], on=proposed_on,
-                                 reasons="连续六个月无故不参加委员会会议。", by_members=seats[:2])
+    motion = life.propose_motion(
+        actor=None,
+        committee=committee,
+        kind="remove",
+        member=seats[-1],
+        on=proposed_on,
+        reasons="连续六个月无故不参加委员会会议。",
+        by_members=seats[:2],
+    )
     opens = _at(today - timedelta(days=20))
-    motion = life.put_motion_to_vote(actor=None, motion=motion, opens_at=opens, closes_at=_at(today - timedelta(days=10)),
-                                     now=_at(proposed_on))
+    motion = life.put_motion_to_vote(
+        actor=None, motion=motion, opens_at=opens, closes_at=_at(today - timedelta(days=10)), now=_at(proposed_on)
+    )
     holders = sorted(votes.holder_keys(motion.vote))
-    votes.enter_paper_ballots(actor=None, vote=motion.vote, now=opens + timedelta(days=1),
-                              ballots={h: ("yes" if i % 6 else "no") for i, h in enumerate(holders[: len(holders) * 3 // 4])})
+    votes.enter_paper_ballots(
+        actor=None,
+        vote=motion.vote,
+        now=opens + timedelta(days=1),
+        ballots={h: ("yes" if i % 6 else "no") for i, h in enumerate(holders[: len(holders) * 3 // 4])},
+    )
     votes.close_vote(actor=None, vote=motion.vote, now=_at(today - timedelta(days=10), 18))
     life.carry_motion(actor=None, motion=motion, on=today - timedelta(days=9))
 
 
 @transaction.atomic
 def _one(estate, stage, today):
-    kind = CommitteeKind.SELF_MANAGEMENT if SelfManagementPeriod.objects.in_force(today).filter(estate=estate).exists() else CommitteeKind.OWNERS
+    kind = (
+        CommitteeKind.SELF_MANAGEMENT
+        if SelfManagementPeriod.objects.in_force(today).filter(estate=estate).exists()
+        else CommitteeKind.OWNERS
+    )
     elected_on = {
-        "filed": today - timedelta(days=200), "changed": today - timedelta(days=220), "filing": today - timedelta(days=20), "returned": today - timedelta(days=26),
-        "elected": today - timedelta(days=3), "overdue": today - timedelta(days=45),
+        "filed": today - timedelta(days=200),
+        "changed": today - timedelta(days=220),
+        "filing": today - timedelta(days=20),
+        "returned": today - timedelta(days=26),
+        "elected": today - timedelta(days=3),
+        "overdue": today - timedelta(days=45),
         "expiring": today.replace(year=today.year - 5) + timedelta(days=20),
     }[stage]
     committee = _elect(estate, elected_on, kind)
@@ -107,7 +158,12 @@ def _one(estate, stage, today):
         if stage == "changed":
             _remove_a_member(committee, today)
         elif stage == "returned":
-            life.review_filing(actor=None, committee=committee, accept=False, reasons="管理规约未载明专项维修资金的使用程序，请补正后重新备案。")
+            life.review_filing(
+                actor=None,
+                committee=committee,
+                accept=False,
+                reasons="管理规约未载明专项维修资金的使用程序，请补正后重新备案。",
+            )
 
 
 @transaction.atomic
@@ -120,8 +176,15 @@ def _jiangbin(today):
     elected_on = today - timedelta(days=3)
     candidate = Owner.objects.get(user__username="candidate")
     others = list(
-        Owner.objects.filter(kind="person", user__isnull=True, ownerships__unit__building__estate=estate, ownerships__ended_on__isnull=True)
-        .exclude(pk=candidate.pk).order_by("pk").distinct()[:4]
+        Owner.objects.filter(
+            kind="person",
+            user__isnull=True,
+            ownerships__unit__building__estate=estate,
+            ownerships__ended_on__isnull=True,
+        )
+        .exclude(pk=candidate.pk)
+        .order_by("pk")
+        .distinct()[:4]
     )
     committee = _elect(estate, elected_on, CommitteeKind.OWNERS, members=others + [candidate])
     _prepare_filing(committee, others + [candidate], examined=others, submit=False)
@@ -143,6 +206,8 @@ def build(*, today, progress=None, log=print):
     for n, estate in enumerate(progress(chosen, desc="业委会", unit="个")):
         _one(estate, STAGES[n % len(STAGES)], today)
     _jiangbin(today)
-    log(f"业委会：{Committee.objects.count()} 个（自管会 {Committee.objects.filter(kind='self').count()} 个），"
-        f"已备案 {Committee.objects.filter(status='filed').count()} 个")
+    log(
+        f"业委会：{Committee.objects.count()} 个（自管会 {Committee.objects.filter(kind='self').count()} 个），"
+        f"已备案 {Committee.objects.filter(status='filed').count()} 个"
+    )
     return []

@@ -101,32 +101,55 @@ def seated(committee: Committee):
 
 
 @transaction.atomic
-def elect_committee(*, actor, estate, vote: Vote, elected_on: date, members, kind: str = CommitteeKind.OWNERS) -> Committee:
+def elect_committee(
+    *, actor, estate, vote: Vote, elected_on: date, members, kind: str = CommitteeKind.OWNERS
+) -> Committee:
     """Record the committee an owners' vote elected: members counted and checked against the rule set."""
     if actor is not None and not access.can(actor, access.CONVENE_VOTES, estate):
         raise PermissionDenied(NOT_ALLOWED)
-    if vote.estate_id != estate.pk or vote.matter != Matter.COMMITTEE or vote.status != VoteStatus.CLOSED or not (vote.result or {}).get("decided"):
+    if (
+        vote.estate_id != estate.pk
+        or vote.matter != Matter.COMMITTEE
+        or vote.status != VoteStatus.CLOSED
+        or not (vote.result or {}).get("decided")
+    ):
         raise ValidationError(NOT_AN_ELECTION)
     rules = rules_for(estate)
     members = list(dict.fromkeys(members))
     n = len(members)
-    if not rules.committee_min_members <= n <= rules.committee_max_members or (rules.committee_members_odd and n % 2 == 0):
-        raise ValidationError(MEMBER_COUNT, params={
-            "min": rules.committee_min_members, "max": rules.committee_max_members, "n": n,
-            "odd": "且为单数" if rules.committee_members_odd else ""})
-    holding = set(Ownership.objects.in_force(elected_on).filter(unit__building__estate=estate, owner__in=members)
-                  .values_list("owner_id", flat=True))
+    if not rules.committee_min_members <= n <= rules.committee_max_members or (
+        rules.committee_members_odd and n % 2 == 0
+    ):
+        raise ValidationError(
+            MEMBER_COUNT,
+            params={
+                "min": rules.committee_min_members,
+                "max": rules.committee_max_members,
+                "n": n,
+                "odd": "且为单数" if rules.committee_members_odd else "",
+            },
+        )
+    holding = set(
+        Ownership.objects.in_force(elected_on)
+        .filter(unit__building__estate=estate, owner__in=members)
+        .values_list("owner_id", flat=True)
+    )
     strangers = [m.name for m in members if m.pk not in holding]
     if strangers:
         raise ValidationError(NOT_AN_OWNER, params={"names": "、".join(strangers)})
     for predecessor in Committee.objects.select_for_update().filter(estate=estate, status__in=ACTIVE):
         _move(predecessor, S.ENDED, actor=actor, note=f"换届：{vote}")
     committee = Committee.objects.create(
-        estate=estate, kind=kind, election_vote=vote, elected_on=elected_on,
+        estate=estate,
+        kind=kind,
+        election_vote=vote,
+        elected_on=elected_on,
         term_ends_on=last_day_after_months(elected_on, 12 * rules.committee_term_max_years),
     )
     Member.objects.bulk_create([Member(committee=committee, owner=m) for m in members])
-    CommitteeEvent.objects.create(committee=committee, to_status=S.ELECTED, actor=actor, at=timezone.now(), note=str(vote))
+    CommitteeEvent.objects.create(
+        committee=committee, to_status=S.ELECTED, actor=actor, at=timezone.now(), note=str(vote)
+    )
     return committee
 
 
@@ -209,8 +232,14 @@ def record_change(*, actor, committee: Committee, on: date, what: str) -> Commit
         committee.changed_on = on
         _move(committee, S.CHANGED, actor=actor, note=what.strip())
     else:
-        CommitteeEvent.objects.create(committee=committee, from_status=committee.status, to_status=committee.status,
-                                      actor=actor, at=timezone.now(), note=what.strip())
+        CommitteeEvent.objects.create(
+            committee=committee,
+            from_status=committee.status,
+            to_status=committee.status,
+            actor=actor,
+            at=timezone.now(),
+            note=what.strip(),
+        )
     return committee
 
 
@@ -259,7 +288,9 @@ def deadlines(committee: Committee, *, on: date | None = None) -> list[Deadline]
         return []
     due = []
     if committee.first_meeting_on is None:
-        due.append(("首次会议", last_day_after_days(committee.elected_on, rules.committee_first_meeting_days), SOON_DAYS))
+        due.append(
+            ("首次会议", last_day_after_days(committee.elected_on, rules.committee_first_meeting_days), SOON_DAYS)
+        )
     if committee.status in FILABLE:
         what, day = filing_deadline(committee)
         due.append(("重新备案" if committee.changed_on else "备案", day, SOON_DAYS))
@@ -282,8 +313,16 @@ def meeting_requested(*, committee: Committee, requesters, on: date) -> date:
 
 
 @transaction.atomic
-def schedule_meeting(*, actor, committee: Committee, held_on: date, agenda: str, posted_on: date,
-                     requested_by=(), requested_on: date | None = None) -> Meeting:
+def schedule_meeting(
+    *,
+    actor,
+    committee: Committee,
+    held_on: date,
+    agenda: str,
+    posted_on: date,
+    requested_by=(),
+    requested_on: date | None = None,
+) -> Meeting:
     """Schedule a meeting, its agenda posted the rule set's days ahead. When members asked for
     it (``requested_by``), they must be enough, and the meeting must fall within the days allowed."""
     if actor is not None and not access.can(actor, access.CONVENE_VOTES, committee.estate):
@@ -349,9 +388,12 @@ def record_decision(*, actor, meeting: Meeting, text: str, in_favour) -> Decisio
     decision.in_favour.set(in_favour)
     if adopted:
         decision.notice = cms.draft_notice(
-            estate=committee.estate, category="committee", title=f"{committee.estate.name}{committee.get_kind_display()}决定公告",
+            estate=committee.estate,
+            category="committee",
+            title=f"{committee.estate.name}{committee.get_kind_display()}决定公告",
             body=f"{meeting.held_on:%Y年%m月%d日}会议决定：{text}\n全体委员 {total} 人，同意 {len(in_favour)} 人。",
-            publicity_days=rules.decision_posting_days, source=f"committees.Decision:{decision.pk}",
+            publicity_days=rules.decision_posting_days,
+            source=f"committees.Decision:{decision.pk}",
             issuer=f"{committee.estate.name}{committee.get_kind_display()}",
         )
         decision.save(update_fields=["notice"])
@@ -379,21 +421,37 @@ def motion_support(committee: Committee, *, members=(), owners=(), on: date) -> 
     signers = {str(o.pk) for o in owners}
     developer_signed = any(o.is_developer for o in owners)
     holders = scope_holders(committee.estate, on=on)
-    signed = {h: YES for h in holders
-              if (h == DEVELOPER and developer_signed) or (h != DEVELOPER and signers & set(h.split(",")))}
+    signed = {
+        h: YES
+        for h in holders
+        if (h == DEVELOPER and developer_signed) or (h != DEVELOPER and signers & set(h.split(",")))
+    }
     threshold = rules.member_removal_by_owners
-    result = count_holders(holders, signed, quorum=(threshold, threshold), approval=rules.approval_thresholds(Matter.COMMITTEE))
+    result = count_holders(
+        holders, signed, quorum=(threshold, threshold), approval=rules.approval_thresholds(Matter.COMMITTEE)
+    )
     return {
-        "members": f"{len(asking)}/{len(seats)}", "members_met": by_members,
-        "owners_area": share_text(result.quorum_area), "owners_heads": share_text(result.quorum_heads),
+        "members": f"{len(asking)}/{len(seats)}",
+        "members_met": by_members,
+        "owners_area": share_text(result.quorum_area),
+        "owners_heads": share_text(result.quorum_heads),
         "owners_met": bool(signers) and result.quorum_met,
         "met": by_members or (bool(signers) and result.quorum_met),
     }
 
 
 @transaction.atomic
-def propose_motion(*, actor, committee: Committee, kind: str, reasons: str, on: date, member: Member | None = None,
-                   by_members=(), by_owners=()) -> Motion:
+def propose_motion(
+    *,
+    actor,
+    committee: Committee,
+    kind: str,
+    reasons: str,
+    on: date,
+    member: Member | None = None,
+    by_members=(),
+    by_owners=(),
+) -> Motion:
     """Record a proposal to remove a member or dissolve the committee. It stands only with
     enough support (see motion_support); the owners then decide it by a vote on matter 3."""
     committee = Committee.objects.select_for_update().select_related("estate").get(pk=committee.pk)
@@ -413,11 +471,24 @@ def propose_motion(*, actor, committee: Committee, kind: str, reasons: str, on: 
     by_members, by_owners = list(by_members), list(by_owners)
     support = motion_support(committee, members=by_members, owners=by_owners, on=on)
     if not support["met"]:
-        raise ValidationError(TOO_LITTLE_SUPPORT, params={
-            "members": support["members"], "share": str(rules_for(committee.estate).member_removal_by_owners),
-            "area": support["owners_area"], "heads": support["owners_heads"]})
-    motion = Motion.objects.create(committee=committee, kind=kind, member=member, reasons=reasons.strip(),
-                                   proposed_on=on, support=support, recorded_by=actor)
+        raise ValidationError(
+            TOO_LITTLE_SUPPORT,
+            params={
+                "members": support["members"],
+                "share": str(rules_for(committee.estate).member_removal_by_owners),
+                "area": support["owners_area"],
+                "heads": support["owners_heads"],
+            },
+        )
+    motion = Motion.objects.create(
+        committee=committee,
+        kind=kind,
+        member=member,
+        reasons=reasons.strip(),
+        proposed_on=on,
+        support=support,
+        recorded_by=actor,
+    )
     motion.proposing_members.set(by_members)
     motion.proposing_owners.set(by_owners)
     return motion
@@ -435,11 +506,22 @@ def put_motion_to_vote(*, actor, motion: Motion, opens_at, closes_at, now=None) 
     """Convene the owners' vote (matter 3) that decides a proposal."""
     from .vote_services import convene_vote
 
-    motion = Motion.objects.select_for_update(of=("self",)).select_related("committee__estate", "member__owner").get(pk=motion.pk)
+    motion = (
+        Motion.objects.select_for_update(of=("self",))
+        .select_related("committee__estate", "member__owner")
+        .get(pk=motion.pk)
+    )
     if motion.status != MotionStatus.PROPOSED or motion.vote_id is not None:
         raise ValidationError(MOTION_NOT_PENDING)
-    motion.vote = convene_vote(actor=actor, estate=motion.committee.estate, matter=Matter.COMMITTEE,
-                               question=motion_question(motion), opens_at=opens_at, closes_at=closes_at, now=now)
+    motion.vote = convene_vote(
+        actor=actor,
+        estate=motion.committee.estate,
+        matter=Matter.COMMITTEE,
+        question=motion_question(motion),
+        opens_at=opens_at,
+        closes_at=closes_at,
+        now=now,
+    )
     motion.save(update_fields=["vote"])
     return motion
 
@@ -448,7 +530,11 @@ def put_motion_to_vote(*, actor, motion: Motion, opens_at, closes_at, now=None) 
 def carry_motion(*, actor, motion: Motion, on: date) -> Motion:
     """Apply the owners' decision: a removed member leaves (and a filed committee must
     re-file); a dissolved committee ends. A vote that did not pass leaves things as they were."""
-    motion = Motion.objects.select_for_update(of=("self",)).select_related("committee__estate", "member__owner", "vote").get(pk=motion.pk)
+    motion = (
+        Motion.objects.select_for_update(of=("self",))
+        .select_related("committee__estate", "member__owner", "vote")
+        .get(pk=motion.pk)
+    )
     committee = motion.committee
     if actor is not None and not access.can(actor, access.CONVENE_VOTES, committee.estate):
         raise PermissionDenied(NOT_ALLOWED)

@@ -19,7 +19,16 @@ from community.models import Ownership
 from . import committee_services as life
 from . import steward
 from . import vote_services as votes
-from .forms import AttendanceForm, ChangeForm, DecisionForm, MeetingForm, MinutesForm, MotionForm, MotionVoteForm, ReviewForm
+from .forms import (
+    AttendanceForm,
+    ChangeForm,
+    DecisionForm,
+    MeetingForm,
+    MinutesForm,
+    MotionForm,
+    MotionVoteForm,
+    ReviewForm,
+)
 from .models import Committee, Meeting, Motion, PartyBranch, Vote
 
 
@@ -38,9 +47,14 @@ def queue(request):
     today = timezone.localdate()
     committees = _visible(request.user, access.VIEW).filter(status__in=life.ACTIVE).order_by("status", "elected_on")
     rows = [(c, life.deadlines(c, on=today)) for c in committees]
-    return render(request, "committees/queue.html", {
-        "rows": rows, "can_review": access.holds_anywhere(request.user, access.REVIEW_FILINGS),
-    })
+    return render(
+        request,
+        "committees/queue.html",
+        {
+            "rows": rows,
+            "can_review": access.holds_anywhere(request.user, access.REVIEW_FILINGS),
+        },
+    )
 
 
 @login_required
@@ -52,26 +66,36 @@ def detail(request, pk):
     seats = life.seated(committee).select_related("owner")
     branch = PartyBranch.objects.filter(estate=committee.estate).prefetch_related("members").first()
     active = committee.status in life.ACTIVE
-    return render(request, "committees/committee.html", {
-        "committee": committee,
-        "members": committee.members.select_related("owner").order_by("left_on", "role", "pk"),
-        "checklist": life.filing_checklist(committee),
-        "deadlines": life.deadlines(committee),
-        "events": committee.events.select_related("actor"),
-        "motions": committee.motions.select_related("member__owner", "vote"),
-        "meetings": committee.meetings.all(),
-        "votes": Vote.objects.filter(estate=committee.estate).order_by("-opens_at")[:20],
-        "branch": branch,
-        "cross": steward.cross_appointments(committee),
-        "reviews": branch.reviews.select_related("vote") if branch else [],
-        "can_act": can_act and active,
-        "can_file": can_act and committee.status in life.FILABLE,
-        "can_review": access.can(request.user, access.REVIEW_FILINGS, committee.estate) and committee.status == "filing",
-        "forms": {
-            "motion": MotionForm(seats=seats), "motion_vote": MotionVoteForm(), "change": ChangeForm(),
-            "meeting": MeetingForm(seats=seats), "review": ReviewForm(),
-        } if can_act and active else {},
-    })
+    return render(
+        request,
+        "committees/committee.html",
+        {
+            "committee": committee,
+            "members": committee.members.select_related("owner").order_by("left_on", "role", "pk"),
+            "checklist": life.filing_checklist(committee),
+            "deadlines": life.deadlines(committee),
+            "events": committee.events.select_related("actor"),
+            "motions": committee.motions.select_related("member__owner", "vote"),
+            "meetings": committee.meetings.all(),
+            "votes": Vote.objects.filter(estate=committee.estate).order_by("-opens_at")[:20],
+            "branch": branch,
+            "cross": steward.cross_appointments(committee),
+            "reviews": branch.reviews.select_related("vote") if branch else [],
+            "can_act": can_act and active,
+            "can_file": can_act and committee.status in life.FILABLE,
+            "can_review": access.can(request.user, access.REVIEW_FILINGS, committee.estate)
+            and committee.status == "filing",
+            "forms": {
+                "motion": MotionForm(seats=seats),
+                "motion_vote": MotionVoteForm(),
+                "change": ChangeForm(),
+                "meeting": MeetingForm(seats=seats),
+                "review": ReviewForm(),
+            }
+            if can_act and active
+            else {},
+        },
+    )
 
 
 def _owners_of_lines(committee, text, on):
@@ -94,15 +118,24 @@ def act(request, pk):
         if action == "file":
             life.submit_filing(actor=user, committee=committee)
         elif action in ("accept", "return"):
-            life.review_filing(actor=user, committee=committee, accept=action == "accept", reasons=request.POST.get("reasons", ""))
+            life.review_filing(
+                actor=user, committee=committee, accept=action == "accept", reasons=request.POST.get("reasons", "")
+            )
         elif action == "change":
             data = cleaned(ChangeForm(request.POST))
             life.record_change(actor=user, committee=committee, on=today, what=data["what"])
         elif action == "propose":
             data = cleaned(MotionForm(request.POST, seats=seats))
-            life.propose_motion(actor=user, committee=committee, kind=data["kind"], member=data["member"],
-                                reasons=data["reasons"], on=today, by_members=data["by_members"],
-                                by_owners=_owners_of_lines(committee, data["by_units"], today))
+            life.propose_motion(
+                actor=user,
+                committee=committee,
+                kind=data["kind"],
+                member=data["member"],
+                reasons=data["reasons"],
+                on=today,
+                by_members=data["by_members"],
+                by_owners=_owners_of_lines(committee, data["by_units"], today),
+            )
         elif action in ("motion_vote", "carry"):
             motion = Motion.objects.filter(committee=committee, pk=request.POST.get("motion") or 0).first()
             if motion is None:
@@ -114,9 +147,15 @@ def act(request, pk):
                 life.put_motion_to_vote(actor=user, motion=motion, **data)
         elif action == "meeting":
             data = cleaned(MeetingForm(request.POST, seats=seats))
-            meeting = life.schedule_meeting(actor=user, committee=committee, held_on=data["held_on"],
-                                            agenda=data["agenda"], posted_on=today,
-                                            requested_by=data["requested_by"], requested_on=today)
+            meeting = life.schedule_meeting(
+                actor=user,
+                committee=committee,
+                held_on=data["held_on"],
+                agenda=data["agenda"],
+                posted_on=today,
+                requested_by=data["requested_by"],
+                requested_on=today,
+            )
             messages.success(request, _("会议已安排，议题请按期公告。"))
             return redirect("committees:meeting", meeting.pk)
         elif action == "review":
@@ -161,21 +200,29 @@ def meeting(request, pk):
                 life.record_decision(actor=request.user, meeting=meeting, **data)
             elif action == "minutes":
                 data = cleaned(MinutesForm(request.POST))
-                life.record_minutes(actor=request.user, meeting=meeting, minutes=data["minutes"],
-                                    signed=data["signed"])
+                life.record_minutes(actor=request.user, meeting=meeting, minutes=data["minutes"], signed=data["signed"])
             else:
                 raise Http404
             messages.success(request, _("已办理。"))
         except (ValidationError, PermissionDenied) as exc:
             messages.error(request, error_text(exc))
         return redirect("committees:meeting", meeting.pk)
-    return render(request, "committees/meeting.html", {
-        "meeting": meeting, "committee": committee, "present": present, "total": seats.count(),
-        "decisions": meeting.decisions.prefetch_related("in_favour__owner").select_related("notice"),
-        "can_act": can_act,
-        "forms": {
-            "attendance": AttendanceForm(seats=seats, initial={"present": list(present)}),
-            "decision": DecisionForm(present=present),
-            "minutes": MinutesForm(initial={"minutes": meeting.minutes, "signed": meeting.minutes_signed}),
-        } if can_act else {},
-    })
+    return render(
+        request,
+        "committees/meeting.html",
+        {
+            "meeting": meeting,
+            "committee": committee,
+            "present": present,
+            "total": seats.count(),
+            "decisions": meeting.decisions.prefetch_related("in_favour__owner").select_related("notice"),
+            "can_act": can_act,
+            "forms": {
+                "attendance": AttendanceForm(seats=seats, initial={"present": list(present)}),
+                "decision": DecisionForm(present=present),
+                "minutes": MinutesForm(initial={"minutes": meeting.minutes, "signed": meeting.minutes_signed}),
+            }
+            if can_act
+            else {},
+        },
+    )

@@ -8,8 +8,8 @@ records the link, as they record the contract itself.
 
 from __future__ import annotations
 
-from django.db import IntegrityError, transaction
 from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
 from django.utils.translation import gettext_lazy as _
 
 from community import access
@@ -18,7 +18,9 @@ from community.models import ServiceContract
 from .models import ContractDecision, ContractDecisionKind, Matter, Vote, VoteStatus
 
 VOTE_OTHER_ESTATE = _("该表决不是本小区的业主表决。")
-VOTE_OTHER_MATTER = _("只有“选聘和解聘物业服务企业或者其他管理人”（民法典第二百七十八条第四项）的表决才能作为合同依据。")
+VOTE_OTHER_MATTER = _(
+    "只有“选聘和解聘物业服务企业或者其他管理人”（民法典第二百七十八条第四项）的表决才能作为合同依据。"
+)
 VOTE_NOT_CLOSED = _("该表决尚未结束计票，不能作为合同依据。")
 VOTE_NOT_PASSED = _("该表决未获通过，不能作为合同依据。")
 DISMISS_NOT_ENDED = _("合同尚未提前终止，不能关联解聘表决；请先登记提前终止。")

@@ -32,7 +32,9 @@ class LinkForm(forms.Form):
         self.fields["contract"].queryset = ServiceContract.objects.filter(estate=estate).select_related("company")
         self.fields["vote"].queryset = Vote.objects.all()
         if votes is not None:
-            self.fields["vote"].choices = [(v.pk, f"{v.question}（{timezone.localdate(v.closes_at):%Y-%m-%d}）") for v in votes]
+            self.fields["vote"].choices = [
+                (v.pk, f"{v.question}（{timezone.localdate(v.closes_at):%Y-%m-%d}）") for v in votes
+            ]
 
 
 @login_required
@@ -53,7 +55,13 @@ def contract_votes(request, estate_id):
 
         return act(request, handler, here)
     votes = passed_manager_votes(estate)
-    return render(request, "committees/contract_votes.html", {
-        "estate": estate, "contracts": estate_contracts(request.user, estate), "votes": votes,
-        "form": LinkForm(estate=estate, votes=votes),
-    })
+    return render(
+        request,
+        "committees/contract_votes.html",
+        {
+            "estate": estate,
+            "contracts": estate_contracts(request.user, estate),
+            "votes": votes,
+            "form": LinkForm(estate=estate, votes=votes),
+        },
+    )

@@ -32,8 +32,9 @@ def _candidates(rng: random.Random, estates, count):
     pool = []
     for estate in estates:
         pool += list(
-            Owner.objects.filter(kind="person", ownerships__unit__building__estate=estate, ownerships__ended_on__isnull=True)
-            .order_by("pk")[:3]
+            Owner.objects.filter(
+                kind="person", ownerships__unit__building__estate=estate, ownerships__ended_on__isnull=True
+            ).order_by("pk")[:3]
         )
     return rng.sample(pool, count)
 
@@ -42,8 +43,12 @@ def _sit(attempt, rng: random.Random, skill: float, at: datetime) -> None:
     for n, item in enumerate(attempt.paper):
         correct = list(Option.objects.filter(question_id=item["q"], correct=True).values_list("pk", flat=True))
         wrong = [o for o in item["options"] if o not in correct][:1]
-        services.save_answer(attempt=attempt, question_id=item["q"], chosen=correct if rng.random() < skill else wrong,
-                             now=at + timedelta(seconds=40 * (n + 1)))
+        services.save_answer(
+            attempt=attempt,
+            question_id=item["q"],
+            chosen=correct if rng.random() < skill else wrong,
+            now=at + timedelta(seconds=40 * (n + 1)),
+        )
     services.submit_attempt(attempt=attempt, now=at + timedelta(minutes=25))
 
 
@@ -56,8 +61,14 @@ def _sitting(index: int, estates, rng: random.Random, tz):
     estate = estates[(index - 1) % len(estates)]
     people = _candidates(rng, estates, PER_SITTING)
     session = services.schedule_session(
-        actor=None, community=estate.grid.community, title=title, opens_at=opens, closes_at=opens + timedelta(days=20),
-        blueprint=BLUEPRINT, place=f"{estate.grid.community.name}党群服务中心", candidates=people,
+        actor=None,
+        community=estate.grid.community,
+        title=title,
+        opens_at=opens,
+        closes_at=opens + timedelta(days=20),
+        blueprint=BLUEPRINT,
+        place=f"{estate.grid.community.name}党群服务中心",
+        candidates=people,
     )
     for person in people:
         skill = rng.choice([0.95, 0.9, 0.85, 0.8, 0.7, 0.6])
@@ -104,8 +115,13 @@ def _trainings(estates, rng):
             continue
         community = estates[0].grid.community
         services.record_training(
-            actor=None, community=community, topic=topic, held_on=date.fromisoformat(day), trainer=trainer,
-            place=f"{community.name}党群服务中心", attendees=_candidates(rng, estates, 12),
+            actor=None,
+            community=community,
+            topic=topic,
+            held_on=date.fromisoformat(day),
+            trainer=trainer,
+            place=f"{community.name}党群服务中心",
+            attendees=_candidates(rng, estates, 12),
         )
 
 
@@ -117,8 +133,12 @@ def _open_sitting(estate, tz):
         user.set_password(DEMO_PASSWORD)
         user.save()
         owner = (
-            Owner.objects.filter(kind="person", user__isnull=True, ownerships__unit__building__estate=estate,
-                                 ownerships__ended_on__isnull=True)
+            Owner.objects.filter(
+                kind="person",
+                user__isnull=True,
+                ownerships__unit__building__estate=estate,
+                ownerships__ended_on__isnull=True,
+            )
             .order_by("-pk")
             .first()
         )
@@ -129,8 +149,12 @@ def _open_sitting(estate, tz):
     if session is None:
         now = timezone.now()
         session = services.schedule_session(
-            actor=None, community=estate.grid.community, title=OPEN_TITLE,
-            opens_at=now - timedelta(days=1), closes_at=now + timedelta(days=90), blueprint=BLUEPRINT,
+            actor=None,
+            community=estate.grid.community,
+            title=OPEN_TITLE,
+            opens_at=now - timedelta(days=1),
+            closes_at=now + timedelta(days=90),
+            blueprint=BLUEPRINT,
             candidates=[owner],
         )
     return ("candidate", "业委会委员候选人（考生）", f"{estate.name}，{session.title}")

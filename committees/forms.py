@@ -28,7 +28,10 @@ class VoteForm(VoteWindowForm):
     matter = forms.TypedChoiceField(label=_("表决事项"), choices=Matter.choices, coerce=int)
     question = forms.CharField(label=_("表决内容"), max_length=300)
     buildings = forms.ModelMultipleChoiceField(
-        label=_("表决范围（楼栋）"), queryset=None, required=False, widget=forms.CheckboxSelectMultiple,
+        label=_("表决范围（楼栋）"),
+        queryset=None,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
         help_text=_("不选则为全体业主。"),
     )
     branch_review = forms.ModelChoiceField(label=_("党支部事前审议"), queryset=None, required=False)
@@ -41,7 +44,9 @@ class VoteForm(VoteWindowForm):
 
 class PaperBallotsForm(forms.Form):
     lines = forms.CharField(
-        label=_("纸质表决票"), widget=forms.Textarea(attrs={"rows": 8}), max_length=200_000,
+        label=_("纸质表决票"),
+        widget=forms.Textarea(attrs={"rows": 8}),
+        max_length=200_000,
         help_text=_("每行一张：楼栋 房号 意见（同意/反对/弃权），如“1栋 101 同意”。一张有误则整批不录入。"),
     )
 
@@ -54,16 +59,23 @@ class MotionForm(forms.Form):
     kind = forms.ChoiceField(label=_("提议事项"), choices=MotionKind.choices)
     member = forms.ModelChoiceField(label=_("被提议罢免的委员"), queryset=None, required=False)
     reasons = forms.CharField(label=_("理由"), widget=forms.Textarea(attrs={"rows": 2}), max_length=2000)
-    by_members = forms.ModelMultipleChoiceField(label=_("提议委员"), queryset=None, required=False,
-                                                widget=forms.CheckboxSelectMultiple)
-    by_units = UnitLinesField(label=_("提议业主（按房屋）"), required=False, max_length=50_000,
-                              help_text=_("业主联名提议时，每行一户：楼栋 房号。"))
+    by_members = forms.ModelMultipleChoiceField(
+        label=_("提议委员"), queryset=None, required=False, widget=forms.CheckboxSelectMultiple
+    )
+    by_units = UnitLinesField(
+        label=_("提议业主（按房屋）"),
+        required=False,
+        max_length=50_000,
+        help_text=_("业主联名提议时，每行一户：楼栋 房号。"),
+    )
 
     def __init__(self, *args, seats, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["member"].queryset = seats
         self.fields["by_members"].queryset = seats
-        self.fields["member"].label_from_instance = self.fields["by_members"].label_from_instance = lambda m: m.owner.name
+        self.fields["member"].label_from_instance = self.fields["by_members"].label_from_instance = lambda m: (
+            m.owner.name
+        )
 
 
 class MotionVoteForm(forms.Form):
@@ -79,7 +91,10 @@ class MeetingForm(forms.Form):
     held_on = forms.DateField(label=_("会议日期"), widget=DATE)
     agenda = forms.CharField(label=_("议题"), widget=forms.Textarea(attrs={"rows": 3}), max_length=2000)
     requested_by = forms.ModelMultipleChoiceField(
-        label=_("提议召开的委员"), queryset=None, required=False, widget=forms.CheckboxSelectMultiple,
+        label=_("提议召开的委员"),
+        queryset=None,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
         help_text=_("由委员提议召开的，须达到规则规定的人数，并在规定期限内召开。"),
     )
 
@@ -97,8 +112,9 @@ class ReviewForm(forms.Form):
 
 
 class AttendanceForm(forms.Form):
-    present = forms.ModelMultipleChoiceField(label=_("出席委员"), queryset=None, required=False,
-                                             widget=forms.CheckboxSelectMultiple)
+    present = forms.ModelMultipleChoiceField(
+        label=_("出席委员"), queryset=None, required=False, widget=forms.CheckboxSelectMultiple
+    )
 
     def __init__(self, *args, seats, **kwargs):
         super().__init__(*args, **kwargs)
@@ -108,8 +124,9 @@ class AttendanceForm(forms.Form):
 
 class DecisionForm(forms.Form):
     text = forms.CharField(label=_("决定事项"), widget=forms.Textarea(attrs={"rows": 2}), max_length=2000)
-    in_favour = forms.ModelMultipleChoiceField(label=_("同意的委员"), queryset=None, required=False,
-                                               widget=forms.CheckboxSelectMultiple)
+    in_favour = forms.ModelMultipleChoiceField(
+        label=_("同意的委员"), queryset=None, required=False, widget=forms.CheckboxSelectMultiple
+    )
 
     def __init__(self, *args, present, **kwargs):
         super().__init__(*args, **kwargs)

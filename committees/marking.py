@@ -43,8 +43,10 @@ def mark(items, *, pass_percent: int, partial_credit: bool = False) -> Result:
     """``items``: (kind, correct option ids, chosen option ids) per question on the paper."""
     items = list(items)
     points = sum(
-        (question_points(kind, frozenset(correct), frozenset(chosen), partial_credit=partial_credit)
-         for kind, correct, chosen in items),
+        (
+            question_points(kind, frozenset(correct), frozenset(chosen), partial_credit=partial_credit)
+            for kind, correct, chosen in items
+        ),
         Fraction(0),
     )
     total = len(items)

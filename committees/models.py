@@ -64,26 +64,32 @@ class ExamSession(models.Model):
     session is scheduled, so a later change to the rules never alters a sitting.
     """
 
-    community = models.ForeignKey(Community, verbose_name=_("组织社区"), on_delete=models.PROTECT, related_name="exam_sessions")
+    community = models.ForeignKey(
+        Community, verbose_name=_("组织社区"), on_delete=models.PROTECT, related_name="exam_sessions"
+    )
     title = models.CharField(_("名称"), max_length=100)
     opens_at = models.DateTimeField(_("开考时间"))
     closes_at = models.DateTimeField(_("截止时间"))
     place = models.CharField(_("地点"), max_length=100, blank=True, help_text=_("线上考试留空。"))
-    blueprint = models.JSONField(_("组卷方案"), help_text=_("每个主题的题数，如 {\"votes\": 5}。"))
+    blueprint = models.JSONField(_("组卷方案"), help_text=_('每个主题的题数，如 {"votes": 5}。'))
     partial_credit = models.BooleanField(_("多选题部分得分"), default=False)
     duration_minutes = models.PositiveIntegerField(_("时长（分钟）"))
     pass_percent = models.PositiveSmallIntegerField(_("及格分（百分制）"))
     retake_limit = models.PositiveSmallIntegerField(_("补考次数"))
     retake_wait_days = models.PositiveSmallIntegerField(_("补考等待（日）"))
     candidates = models.ManyToManyField(Owner, verbose_name=_("考生"), related_name="exam_sessions", blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         verbose_name = _("考试场次")
         verbose_name_plural = _("考试场次")
         ordering = ["-opens_at"]
         constraints = [
-            models.CheckConstraint(condition=Q(closes_at__gt=models.F("opens_at")), name="exam_session_closes_after_opening"),
+            models.CheckConstraint(
+                condition=Q(closes_at__gt=models.F("opens_at")), name="exam_session_closes_after_opening"
+            ),
             models.CheckConstraint(condition=Q(pass_percent__lte=100), name="exam_pass_percent_at_most_100"),
         ]
 
@@ -143,7 +149,9 @@ class Answer(models.Model):
 class Certificate(models.Model):
     """Issued once per passing attempt. Its fingerprint is recomputed from these rows on verification."""
 
-    attempt = models.OneToOneField(Attempt, verbose_name=_("答卷"), on_delete=models.PROTECT, related_name="certificate")
+    attempt = models.OneToOneField(
+        Attempt, verbose_name=_("答卷"), on_delete=models.PROTECT, related_name="certificate"
+    )
     number = models.CharField(_("证书编号"), max_length=30, unique=True)
     issued_on = models.DateField(_("发证日期"))
 
@@ -159,14 +167,18 @@ class Certificate(models.Model):
 class Training(models.Model):
     """A training session; each attendee's record of them is part of the committee's filing."""
 
-    community = models.ForeignKey(Community, verbose_name=_("组织社区"), on_delete=models.PROTECT, related_name="trainings")
+    community = models.ForeignKey(
+        Community, verbose_name=_("组织社区"), on_delete=models.PROTECT, related_name="trainings"
+    )
     topic = models.CharField(_("培训主题"), max_length=200)
     held_on = models.DateField(_("培训日期"))
     trainer = models.CharField(_("主讲人"), max_length=100)
     place = models.CharField(_("地点"), max_length=100)
     hours = models.DecimalField(_("学时"), max_digits=4, decimal_places=1, default=2)
     attendees = models.ManyToManyField(Owner, verbose_name=_("参训人员"), related_name="trainings", blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         verbose_name = _("培训")
@@ -201,32 +213,45 @@ class VoteStatus(models.TextChoices):
 
 
 class Vote(models.Model):
-    estate = models.ForeignKey("community.Estate", verbose_name=_("小区"), on_delete=models.PROTECT, related_name="votes")
+    estate = models.ForeignKey(
+        "community.Estate", verbose_name=_("小区"), on_delete=models.PROTECT, related_name="votes"
+    )
     matter = models.PositiveSmallIntegerField(_("表决事项"), choices=Matter.choices)
     question = models.CharField(_("表决内容"), max_length=300)
     buildings = models.ManyToManyField(
         "community.Building", verbose_name=_("表决范围（楼栋）"), blank=True, help_text=_("不选则为全体业主。")
     )
     units = models.ManyToManyField(
-        "community.Unit", verbose_name=_("表决范围（房屋）"), blank=True, related_name="+",
+        "community.Unit",
+        verbose_name=_("表决范围（房屋）"),
+        blank=True,
+        related_name="+",
         help_text=_("只涉及部分房屋的事项（如维修资金分摊范围），只由这些房屋的业主表决。"),
     )
     opens_at = models.DateTimeField(_("开始时间"))
     closes_at = models.DateTimeField(_("结束时间"))
     status = models.CharField(_("状态"), max_length=10, choices=VoteStatus.choices, default=VoteStatus.OPEN)
-    convened_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    convened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     convened_at = models.DateTimeField(_("召集时间"), auto_now_add=True)
     notice = models.ForeignKey("cms.NoticePage", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     result = models.JSONField(_("表决结果"), null=True, blank=True, editable=False)
     closed_at = models.DateTimeField(_("结束计票时间"), null=True, blank=True)
-    closed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    result_notice = models.ForeignKey("cms.NoticePage", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    result_notice = models.ForeignKey(
+        "cms.NoticePage", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         verbose_name = _("业主表决")
         verbose_name_plural = _("业主表决")
         ordering = ["-opens_at"]
-        constraints = [models.CheckConstraint(condition=Q(closes_at__gt=models.F("opens_at")), name="vote_closes_after_opening")]
+        constraints = [
+            models.CheckConstraint(condition=Q(closes_at__gt=models.F("opens_at")), name="vote_closes_after_opening")
+        ]
 
     def __str__(self):
         return self.question
@@ -236,11 +261,22 @@ class Ballot(models.Model):
     """One ballot per holder (an owner, a co-ownership, or the developer). The database refuses a second."""
 
     vote = models.ForeignKey(Vote, verbose_name=_("表决"), on_delete=models.PROTECT, related_name="ballots")
-    holder = models.CharField(_("表决权人"), max_length=200, help_text=_("业主编号；共有人为逗号分隔的编号；开发建设单位为 developer。"))
-    choice = models.CharField(_("意见"), max_length=10, choices=[("yes", _("同意")), ("no", _("反对")), ("abstain", _("弃权"))])
-    cast_by = models.ForeignKey(Owner, verbose_name=_("投票人"), null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    holder = models.CharField(
+        _("表决权人"), max_length=200, help_text=_("业主编号；共有人为逗号分隔的编号；开发建设单位为 developer。")
+    )
+    choice = models.CharField(
+        _("意见"), max_length=10, choices=[("yes", _("同意")), ("no", _("反对")), ("abstain", _("弃权"))]
+    )
+    cast_by = models.ForeignKey(
+        Owner, verbose_name=_("投票人"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     entered_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("录入人"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("录入人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
         help_text=_("纸质表决票由工作人员录入时记录录入人。"),
     )
     cast_at = models.DateTimeField(_("投票时间"))
@@ -273,9 +309,13 @@ class Committee(models.Model):
     """An owners' committee or self-management committee. Its status moves only through
     committees.committee_services, whose TRANSITIONS table is the only one there is."""
 
-    estate = models.ForeignKey("community.Estate", verbose_name=_("小区"), on_delete=models.PROTECT, related_name="committees")
+    estate = models.ForeignKey(
+        "community.Estate", verbose_name=_("小区"), on_delete=models.PROTECT, related_name="committees"
+    )
     kind = models.CharField(_("类型"), max_length=10, choices=CommitteeKind.choices, default=CommitteeKind.OWNERS)
-    status = models.CharField(_("状态"), max_length=10, choices=CommitteeStatus.choices, default=CommitteeStatus.ELECTED)
+    status = models.CharField(
+        _("状态"), max_length=10, choices=CommitteeStatus.choices, default=CommitteeStatus.ELECTED
+    )
     election_vote = models.ForeignKey(Vote, verbose_name=_("选举表决"), on_delete=models.PROTECT, related_name="+")
     elected_on = models.DateField(_("选举日期"))
     term_ends_on = models.DateField(_("任期届满"))
@@ -290,7 +330,9 @@ class Committee(models.Model):
         verbose_name_plural = _("业主委员会")
         ordering = ["-elected_on"]
         constraints = [
-            models.CheckConstraint(condition=Q(term_ends_on__gt=models.F("elected_on")), name="committee_term_after_election"),
+            models.CheckConstraint(
+                condition=Q(term_ends_on__gt=models.F("elected_on")), name="committee_term_after_election"
+            ),
         ]
 
     def __str__(self):
@@ -316,7 +358,9 @@ class Member(models.Model):
         verbose_name_plural = _("委员")
         constraints = [
             models.UniqueConstraint(fields=["committee", "owner"], name="one_seat_per_owner"),
-            models.UniqueConstraint(fields=["committee"], condition=Q(role="chair", left_on=None), name="one_chair_per_committee"),
+            models.UniqueConstraint(
+                fields=["committee"], condition=Q(role="chair", left_on=None), name="one_chair_per_committee"
+            ),
         ]
 
     def __str__(self):
@@ -329,7 +373,9 @@ class CommitteeEvent(models.Model):
     committee = models.ForeignKey(Committee, on_delete=models.CASCADE, related_name="events")
     from_status = models.CharField(max_length=10, blank=True, choices=CommitteeStatus.choices)
     to_status = models.CharField(max_length=10, choices=CommitteeStatus.choices)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     at = models.DateTimeField()
     note = models.TextField(blank=True)
 
@@ -338,7 +384,9 @@ class CommitteeEvent(models.Model):
 
 
 class Meeting(models.Model):
-    committee = models.ForeignKey(Committee, verbose_name=_("委员会"), on_delete=models.PROTECT, related_name="meetings")
+    committee = models.ForeignKey(
+        Committee, verbose_name=_("委员会"), on_delete=models.PROTECT, related_name="meetings"
+    )
     held_on = models.DateField(_("会议日期"))
     agenda = models.TextField(_("议题"))
     agenda_posted_on = models.DateField(_("议题公告日期"))
@@ -381,15 +429,21 @@ class Motion(models.Model):
 
     committee = models.ForeignKey(Committee, verbose_name=_("委员会"), on_delete=models.PROTECT, related_name="motions")
     kind = models.CharField(_("提议事项"), max_length=10, choices=MotionKind.choices)
-    member = models.ForeignKey(Member, verbose_name=_("被提议罢免的委员"), null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    member = models.ForeignKey(
+        Member, verbose_name=_("被提议罢免的委员"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     reasons = models.TextField(_("理由"))
     proposed_on = models.DateField(_("提议日期"))
     proposing_members = models.ManyToManyField(Member, verbose_name=_("提议委员"), blank=True, related_name="+")
     proposing_owners = models.ManyToManyField(Owner, verbose_name=_("提议业主"), blank=True, related_name="+")
     support = models.JSONField(_("提议人占比"), editable=False, default=dict)
-    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     status = models.CharField(_("状态"), max_length=10, choices=MotionStatus.choices, default=MotionStatus.PROPOSED)
-    vote = models.OneToOneField(Vote, verbose_name=_("业主表决"), null=True, blank=True, on_delete=models.PROTECT, related_name="motion")
+    vote = models.OneToOneField(
+        Vote, verbose_name=_("业主表决"), null=True, blank=True, on_delete=models.PROTECT, related_name="motion"
+    )
 
     class Meta:
         verbose_name = _("罢免或解散提议")
@@ -413,7 +467,9 @@ class PartyBranch(models.Model):
     """An estate's party branch. Its oversight is one recorded step: a review before the
     committee puts a major matter (the rule set's branch_review_matters) to the owners."""
 
-    estate = models.OneToOneField("community.Estate", verbose_name=_("小区"), on_delete=models.PROTECT, related_name="party_branch")
+    estate = models.OneToOneField(
+        "community.Estate", verbose_name=_("小区"), on_delete=models.PROTECT, related_name="party_branch"
+    )
     name = models.CharField(_("党支部名称"), max_length=100)
     founded_on = models.DateField(_("成立日期"))
 
@@ -435,7 +491,12 @@ class BranchMember(models.Model):
     branch = models.ForeignKey(PartyBranch, verbose_name=_("党支部"), on_delete=models.CASCADE, related_name="members")
     name = models.CharField(_("姓名"), max_length=50)
     owner = models.ForeignKey(
-        Owner, verbose_name=_("对应业主"), null=True, blank=True, on_delete=models.PROTECT, related_name="branch_seats",
+        Owner,
+        verbose_name=_("对应业主"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="branch_seats",
         help_text=_("党员同时是本小区业主时关联，用于识别与业主委员会的交叉任职。"),
     )
     role = models.CharField(_("职务"), max_length=10, choices=BranchRole.choices, default=BranchRole.MEMBER)
@@ -459,8 +520,12 @@ class BranchReview(models.Model):
     question = models.CharField(_("审议内容"), max_length=300)
     reviewed_on = models.DateField(_("审议日期"))
     opinion = models.TextField(_("审议意见"))
-    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    vote = models.OneToOneField(Vote, verbose_name=_("业主表决"), null=True, blank=True, on_delete=models.PROTECT, related_name="branch_review")
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    vote = models.OneToOneField(
+        Vote, verbose_name=_("业主表决"), null=True, blank=True, on_delete=models.PROTECT, related_name="branch_review"
+    )
 
     class Meta:
         verbose_name = _("党支部事前审议")
@@ -486,11 +551,20 @@ class ContractDecision(models.Model):
     contract = models.ForeignKey(
         "community.ServiceContract", verbose_name=_("物业服务合同"), on_delete=models.PROTECT, related_name="decisions"
     )
-    vote = models.ForeignKey(Vote, verbose_name=_("业主表决"), on_delete=models.PROTECT, related_name="contract_decisions")
-    kind = models.CharField(_("决定"), max_length=10, choices=ContractDecisionKind.choices, default=ContractDecisionKind.HIRE)
+    vote = models.ForeignKey(
+        Vote, verbose_name=_("业主表决"), on_delete=models.PROTECT, related_name="contract_decisions"
+    )
+    kind = models.CharField(
+        _("决定"), max_length=10, choices=ContractDecisionKind.choices, default=ContractDecisionKind.HIRE
+    )
     linked_at = models.DateTimeField(_("关联时间"), auto_now_add=True)
     linked_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("关联人"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("关联人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
 
     class Meta:

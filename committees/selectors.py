@@ -35,9 +35,14 @@ def session_results(session: ExamSession, *, most_missed: int = 10) -> dict:
     finished = [a for a in attempts if not a.is_open]
     question_ids = {item["q"] for a in finished for item in a.paper}
     correct: dict[int, set] = {}
-    for option_id, question_id in Option.objects.filter(question_id__in=question_ids, correct=True).values_list("id", "question_id"):
+    for option_id, question_id in Option.objects.filter(question_id__in=question_ids, correct=True).values_list(
+        "id", "question_id"
+    ):
         correct.setdefault(question_id, set()).add(option_id)
-    chosen = {(a, q): set(c) for a, q, c in Answer.objects.filter(attempt__in=finished).values_list("attempt_id", "question_id", "chosen")}
+    chosen = {
+        (a, q): set(c)
+        for a, q, c in Answer.objects.filter(attempt__in=finished).values_list("attempt_id", "question_id", "chosen")
+    }
     asked, missed = Counter(), Counter()
     for attempt in finished:
         for item in attempt.paper:
@@ -128,8 +133,12 @@ def scope_units(estate, *, buildings=None, units=None, on=None, held_by=None):
 
     from .tally import UnitInput
 
-    return [UnitInput(key=pk, area=Decimal(cents).scaleb(-2), owners=owners, developer_held=developer)
-            for pk, cents, owners, developer in _scope_rows(estate, buildings=buildings, units=units, on=on, held_by=held_by)]
+    return [
+        UnitInput(key=pk, area=Decimal(cents).scaleb(-2), owners=owners, developer_held=developer)
+        for pk, cents, owners, developer in _scope_rows(
+            estate, buildings=buildings, units=units, on=on, held_by=held_by
+        )
+    ]
 
 
 def scope_holders(estate, *, buildings=None, units=None, on=None, held_by=None) -> dict:
@@ -168,14 +177,18 @@ def contract_notes(user, contracts) -> dict:
     estate_of = {c.pk: c.estate_id for c in contracts}
     if not estate_of:
         return {}
-    decisions = list(ContractDecision.objects.filter(contract__in=list(estate_of)).select_related("vote").order_by("kind"))
+    decisions = list(
+        ContractDecision.objects.filter(contract__in=list(estate_of)).select_related("vote").order_by("kind")
+    )
     readable = {
-        pk: access.can(user, access.CONVENE_VOTES, Estate(pk=pk)) for pk in {estate_of[d.contract_id] for d in decisions}
+        pk: access.can(user, access.CONVENE_VOTES, Estate(pk=pk))
+        for pk in {estate_of[d.contract_id] for d in decisions}
     }
     notes: dict = {}
     for d in decisions:
         text = _("%(kind)s：%(question)s（%(day)s 表决通过）") % {
-            "kind": d.get_kind_display(), "question": d.vote.question,
+            "kind": d.get_kind_display(),
+            "question": d.vote.question,
             "day": f"{timezone.localdate(d.vote.closes_at):%Y-%m-%d}",
         }
         url = reverse("committees:turnout", args=[d.vote_id]) if readable[estate_of[d.contract_id]] else None

@@ -46,7 +46,9 @@ BAD_CHOICE = _("所选选项不属于这道题。")
 ONE_CHOICE_ONLY = _("这道题只能选一个选项。")
 NOT_ALLOWED = _("您没有权限进行此操作。")
 BAD_BLUEPRINT = _("组卷方案无效：%(error)s")
-BLUEPRINT_SHAPE = _("应为“主题: 题数”，主题取 votes、committee、fund、fees、mediation、privacy，题数为非负整数且至少一题")
+BLUEPRINT_SHAPE = _(
+    "应为“主题: 题数”，主题取 votes、committee、fund、fees、mediation、privacy，题数为非负整数且至少一题"
+)
 
 CERTIFICATE_SERIES = "exam-certificate"
 
@@ -76,8 +78,15 @@ def load_question_bank(entries) -> int:
 
 
 def check_session(
-    *, community, title: str, opens_at: datetime, closes_at: datetime, blueprint: dict,
-    place: str = "", partial_credit: bool = False, actor=None,
+    *,
+    community,
+    title: str,
+    opens_at: datetime,
+    closes_at: datetime,
+    blueprint: dict,
+    place: str = "",
+    partial_credit: bool = False,
+    actor=None,
 ) -> ExamSession:
     """The unsaved sitting, with timing and marks from the rule set, or ValidationError
     (bad fields, or a blueprint the question bank cannot fill)."""
@@ -90,10 +99,18 @@ def check_session(
     ):
         raise ValidationError(BAD_BLUEPRINT, params={"error": BLUEPRINT_SHAPE})
     session = ExamSession(
-        community=community, title=title, opens_at=opens_at, closes_at=closes_at, place=place,
-        blueprint={k: v for k, v in blueprint.items() if v > 0}, partial_credit=partial_credit,
-        duration_minutes=rules.exam_duration_minutes, pass_percent=rules.exam_pass_score,
-        retake_limit=rules.exam_retake_limit, retake_wait_days=rules.exam_retake_wait_days, created_by=actor,
+        community=community,
+        title=title,
+        opens_at=opens_at,
+        closes_at=closes_at,
+        place=place,
+        blueprint={k: v for k, v in blueprint.items() if v > 0},
+        partial_credit=partial_credit,
+        duration_minutes=rules.exam_duration_minutes,
+        pass_percent=rules.exam_pass_score,
+        retake_limit=rules.exam_retake_limit,
+        retake_wait_days=rules.exam_retake_wait_days,
+        created_by=actor,
     )
     session.full_clean()
     try:
@@ -105,15 +122,29 @@ def check_session(
 
 @transaction.atomic
 def schedule_session(
-    *, actor, community, title: str, opens_at: datetime, closes_at: datetime, blueprint: dict,
-    place: str = "", partial_credit: bool = False, candidates=(),
+    *,
+    actor,
+    community,
+    title: str,
+    opens_at: datetime,
+    closes_at: datetime,
+    blueprint: dict,
+    place: str = "",
+    partial_credit: bool = False,
+    candidates=(),
 ) -> ExamSession:
     """Street or community staff schedule a sitting; timing and marks come from the rule set."""
     if actor is not None and not access.can(actor, access.RUN_EXAMS, community):
         raise PermissionDenied(NOT_ALLOWED)
     session = check_session(
-        community=community, title=title, opens_at=opens_at, closes_at=closes_at, blueprint=blueprint,
-        place=place, partial_credit=partial_credit, actor=actor,
+        community=community,
+        title=title,
+        opens_at=opens_at,
+        closes_at=closes_at,
+        blueprint=blueprint,
+        place=place,
+        partial_credit=partial_credit,
+        actor=actor,
     )
     session.save()
     session.candidates.set(candidates)
@@ -144,7 +175,9 @@ def start_attempt(*, candidate: Owner, session: ExamSession, now: datetime | Non
     if not session.candidates.filter(pk=candidate.pk).exists():
         raise PermissionDenied(NOT_ENROLLED)
     if now < session.opens_at:
-        raise ValidationError(NOT_OPEN_YET, params={"at": timezone.localtime(session.opens_at).strftime("%Y-%m-%d %H:%M")})
+        raise ValidationError(
+            NOT_OPEN_YET, params={"at": timezone.localtime(session.opens_at).strftime("%Y-%m-%d %H:%M")}
+        )
     if now >= session.closes_at:
         raise ValidationError(CLOSED)
     close_expired_attempts(now=now, candidate=candidate)
@@ -162,8 +195,12 @@ def start_attempt(*, candidate: Owner, session: ExamSession, now: datetime | Non
             raise ValidationError(WAIT_FOR_RETAKE, params={"day": allowed_from.isoformat()})
     seed = secrets.randbits(48)
     attempt = Attempt.objects.create(
-        session=session, candidate=candidate, number=len(earlier) + 1, seed=seed,
-        paper=papers.draw(seed, _bank(), session.blueprint), started_at=now,
+        session=session,
+        candidate=candidate,
+        number=len(earlier) + 1,
+        seed=seed,
+        paper=papers.draw(seed, _bank(), session.blueprint),
+        started_at=now,
         deadline=min(now + timedelta(minutes=session.duration_minutes), session.closes_at),
     )
     return attempt
@@ -221,7 +258,9 @@ def submit_attempt(*, attempt: Attempt, auto: bool = False, now: datetime | None
     question_ids = [item["q"] for item in attempt.paper]
     kinds = dict(Question.objects.filter(pk__in=question_ids).values_list("id", "kind"))
     correct: dict[int, set] = {}
-    for option_id, question_id in Option.objects.filter(question_id__in=question_ids, correct=True).values_list("id", "question_id"):
+    for option_id, question_id in Option.objects.filter(question_id__in=question_ids, correct=True).values_list(
+        "id", "question_id"
+    ):
         correct.setdefault(question_id, set()).add(option_id)
     chosen = dict(attempt.answers.values_list("question_id", "chosen"))
     result = marking.mark(
@@ -233,7 +272,9 @@ def submit_attempt(*, attempt: Attempt, auto: bool = False, now: datetime | None
     attempt.auto_submitted = auto
     attempt.points = Decimal(result.points.numerator) / Decimal(result.points.denominator)
     attempt.points = attempt.points.quantize(Decimal("0.01"))
-    attempt.percent = (Decimal(result.percent.numerator) / Decimal(result.percent.denominator)).quantize(Decimal("0.01"))
+    attempt.percent = (Decimal(result.percent.numerator) / Decimal(result.percent.denominator)).quantize(
+        Decimal("0.01")
+    )
     attempt.passed = result.passed
     attempt.save(update_fields=["submitted_at", "auto_submitted", "points", "percent", "passed"])
     if result.passed:
@@ -260,12 +301,22 @@ def close_expired_attempts(*, now: datetime | None = None, candidate: Owner | No
 
 
 @transaction.atomic
-def record_training(*, actor, community, topic: str, held_on: date, trainer: str, place: str,
-                    hours: Decimal = Decimal("2"), attendees=()) -> Training:
+def record_training(
+    *,
+    actor,
+    community,
+    topic: str,
+    held_on: date,
+    trainer: str,
+    place: str,
+    hours: Decimal = Decimal("2"),
+    attendees=(),
+) -> Training:
     if actor is not None and not access.can(actor, access.RUN_EXAMS, community):
         raise PermissionDenied(NOT_ALLOWED)
-    training = Training(community=community, topic=topic, held_on=held_on, trainer=trainer, place=place,
-                        hours=hours, created_by=actor)
+    training = Training(
+        community=community, topic=topic, held_on=held_on, trainer=trainer, place=place, hours=hours, created_by=actor
+    )
     training.full_clean()
     training.save()
     training.attendees.set(attendees)
@@ -302,7 +353,9 @@ def certificate_fingerprint(certificate: Certificate) -> str:
 
 def certificate_by_number(number: str) -> Certificate | None:
     return (
-        Certificate.objects.select_related("attempt__candidate", "attempt__session__community__street__district__rule_set")
+        Certificate.objects.select_related(
+            "attempt__candidate", "attempt__session__community__street__district__rule_set"
+        )
         .filter(number=number)
         .first()
     )

@@ -37,13 +37,21 @@ def pending_reviews(estate):
 
 
 @transaction.atomic
-def record_review(*, actor, branch: PartyBranch, matter: int, question: str, reviewed_on: date, opinion: str) -> BranchReview:
+def record_review(
+    *, actor, branch: PartyBranch, matter: int, question: str, reviewed_on: date, opinion: str
+) -> BranchReview:
     if actor is not None and not access.can(actor, access.CONVENE_VOTES, branch.estate):
         raise PermissionDenied(NOT_ALLOWED)
     if not opinion.strip():
         raise ValidationError(NO_OPINION)
-    review = BranchReview(branch=branch, matter=matter, question=question.strip(), reviewed_on=reviewed_on,
-                          opinion=opinion.strip(), recorded_by=actor)
+    review = BranchReview(
+        branch=branch,
+        matter=matter,
+        question=question.strip(),
+        reviewed_on=reviewed_on,
+        opinion=opinion.strip(),
+        recorded_by=actor,
+    )
     review.full_clean()
     review.save()
     return review
@@ -77,8 +85,12 @@ def cross_appointments(committee: Committee) -> list[CrossAppointment]:
     found = []
     for member in committee.members.filter(left_on=None, owner__in=list(in_branch)).select_related("owner"):
         bm = in_branch[member.owner_id]
-        found.append(CrossAppointment(
-            name=member.owner.name, committee_role=member.get_role_display(), branch_role=bm.get_role_display(),
-            secretary_is_chair=bm.role == BranchRole.SECRETARY and member.role == MemberRole.CHAIR,
-        ))
+        found.append(
+            CrossAppointment(
+                name=member.owner.name,
+                committee_role=member.get_role_display(),
+                branch_role=bm.get_role_display(),
+                secretary_is_chair=bm.role == BranchRole.SECRETARY and member.role == MemberRole.CHAIR,
+            )
+        )
     return found

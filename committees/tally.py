@@ -46,7 +46,9 @@ def holder_of(unit: UnitInput, *, co_ownership_separate_head: bool = True) -> Ha
     unit counts under its first owner (the smallest key) instead of as a
     co-ownership of its own.
     """
-    return holder_from(unit.key, unit.owners, unit.developer_held, co_ownership_separate_head=co_ownership_separate_head)
+    return holder_from(
+        unit.key, unit.owners, unit.developer_held, co_ownership_separate_head=co_ownership_separate_head
+    )
 
 
 def holder_from(key, owners, developer_held: bool, *, co_ownership_separate_head: bool = True) -> Hashable:

@@ -9,9 +9,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from community.privacy import mask_name
-
 from community import access
+from community.privacy import mask_name
 
 from . import pdf, selectors, services
 from .models import ExamSession, Option, Question
@@ -30,7 +29,9 @@ def my_exams(request):
     services.close_expired_attempts(candidate=candidate)
     sessions = ExamSession.objects.filter(candidates=candidate).order_by("-opens_at")
     attempts = candidate.exam_attempts.select_related("session", "certificate").order_by("-started_at")
-    return render(request, "committees/my_exams.html", {"sessions": sessions, "attempts": attempts, "now": timezone.now()})
+    return render(
+        request, "committees/my_exams.html", {"sessions": sessions, "attempts": attempts, "now": timezone.now()}
+    )
 
 
 @login_required
@@ -72,13 +73,21 @@ def question(request, attempt_id, index):
         step = -1 if target == "prev" else 1
         return redirect("committees:question", attempt.pk, min(max(index + step, 1), len(attempt.paper)))
     answered = set(attempt.answers.values_list("question_id", flat=True))
-    return render(request, "committees/question.html", {
-        "attempt": attempt, "index": index, "total": len(attempt.paper), "question": q,
-        "options": [options[i] for i in item["options"]], "chosen": set(answer.chosen if answer else []),
-        "seconds_left": max(0, int((attempt.deadline - timezone.now()).total_seconds())),
-        "answered_count": len(answered),
-        "progress": [(n, entry["q"] in answered) for n, entry in enumerate(attempt.paper, 1)],
-    })
+    return render(
+        request,
+        "committees/question.html",
+        {
+            "attempt": attempt,
+            "index": index,
+            "total": len(attempt.paper),
+            "question": q,
+            "options": [options[i] for i in item["options"]],
+            "chosen": set(answer.chosen if answer else []),
+            "seconds_left": max(0, int((attempt.deadline - timezone.now()).total_seconds())),
+            "answered_count": len(answered),
+            "progress": [(n, entry["q"] in answered) for n, entry in enumerate(attempt.paper, 1)],
+        },
+    )
 
 
 @login_required
@@ -90,8 +99,16 @@ def confirm(request, attempt_id):
         services.submit_attempt(attempt=attempt)
         return redirect("committees:result", attempt.pk)
     answered = attempt.answers.count()
-    return render(request, "committees/confirm.html", {"attempt": attempt, "answered": answered, "total": len(attempt.paper),
-                                                       "seconds_left": max(0, int((attempt.deadline - timezone.now()).total_seconds()))})
+    return render(
+        request,
+        "committees/confirm.html",
+        {
+            "attempt": attempt,
+            "answered": answered,
+            "total": len(attempt.paper),
+            "seconds_left": max(0, int((attempt.deadline - timezone.now()).total_seconds())),
+        },
+    )
 
 
 @login_required
@@ -123,8 +140,11 @@ def certificate_pdf(request, number):
     fp = services.certificate_fingerprint(certificate)
     url = request.build_absolute_uri(reverse("committees:verify", args=[certificate.number, fp]))
     content = pdf.certificate_pdf(
-        payload=services.certificate_payload(certificate), fingerprint=fp, verify_url=url,
-        valid_until=services.valid_until(certificate), community=certificate.attempt.session.community.name,
+        payload=services.certificate_payload(certificate),
+        fingerprint=fp,
+        verify_url=url,
+        valid_until=services.valid_until(certificate),
+        community=certificate.attempt.session.community.name,
     )
     response = HttpResponse(content, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="certificate-{certificate.number}.pdf"'

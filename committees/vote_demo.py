@@ -30,12 +30,25 @@ def _convene(estate, matter, question, opens, days, buildings=()):
     """Convene as the committee would: a major matter goes to the party branch first."""
     review = None
     if steward.needs_review(estate, matter):
-        review = steward.record_review(actor=None, branch=estate.party_branch, matter=matter, question=question,
-                                       reviewed_on=timezone.localdate(opens) - timedelta(days=20),
-                                       opinion="经支部委员会讨论，同意提交业主大会表决，并请委员会做好解释工作。")
-    return votes.convene_vote(actor=None, estate=estate, matter=matter, question=question, opens_at=opens,
-                              closes_at=opens + timedelta(days=days), buildings=buildings, now=opens - timedelta(days=16),
-                              branch_review=review)
+        review = steward.record_review(
+            actor=None,
+            branch=estate.party_branch,
+            matter=matter,
+            question=question,
+            reviewed_on=timezone.localdate(opens) - timedelta(days=20),
+            opinion="经支部委员会讨论，同意提交业主大会表决，并请委员会做好解释工作。",
+        )
+    return votes.convene_vote(
+        actor=None,
+        estate=estate,
+        matter=matter,
+        question=question,
+        opens_at=opens,
+        closes_at=opens + timedelta(days=days),
+        buildings=buildings,
+        now=opens - timedelta(days=16),
+        branch_review=review,
+    )
 
 
 @transaction.atomic
@@ -43,13 +56,15 @@ def build(*, today, progress=None, log=print):
     estate = Estate.objects.get(code="E0001")
     if Vote.objects.filter(estate=estate).exists():
         return []
-    PartyBranch.objects.get_or_create(estate=estate, defaults={"name": f"{estate.name}党支部", "founded_on": date(2020, 7, 1)})
+    PartyBranch.objects.get_or_create(
+        estate=estate, defaults={"name": f"{estate.name}党支部", "founded_on": date(2020, 7, 1)}
+    )
     rng = random.Random(2021)
     now = timezone.now()
     closed = [
         (5, "使用维修资金更换1号楼、2号楼电梯", 0.85, 0.80, list(estate.buildings.order_by("id")[:2])),
-        (4, "续聘三江物业服务有限公司", 0.50, 0.90, []),            # fails the quorum
-        (7, "拆除地面停车场改建为休闲广场", 0.80, 0.60, []),        # quorum met, 3/4 not reached
+        (4, "续聘三江物业服务有限公司", 0.50, 0.90, []),  # fails the quorum
+        (7, "拆除地面停车场改建为休闲广场", 0.80, 0.60, []),  # quorum met, 3/4 not reached
         (9, "增设小区充电桩区域", 0.75, 0.50, list(estate.buildings.order_by("id")[2:3])),  # exactly half in favour
     ]
     for months, (matter, question, turnout, yes, buildings) in enumerate(closed, start=2):
@@ -60,8 +75,10 @@ def build(*, today, progress=None, log=print):
     open_vote = _convene(estate, 5, "使用维修资金维修3号楼屋面防水", now - timedelta(days=1), 20)
     _ballots(open_vote, rng, turnout=0.55, yes=0.75, at=now - timedelta(hours=20))
     renewal = _renewal(estate, now)
-    log(f"表决：{estate.name} 5 项已结束（通过、未达参与比例、未获特别多数、同意恰为一半、续聘通过），1 项进行中；"
-        f"续签合同 {renewal.starts_on}—{renewal.ends_on} 关联续聘表决")
+    log(
+        f"表决：{estate.name} 5 项已结束（通过、未达参与比例、未获特别多数、同意恰为一半、续聘通过），1 项进行中；"
+        f"续签合同 {renewal.starts_on}—{renewal.ends_on} 关联续聘表决"
+    )
     return []
 
 
@@ -81,7 +98,9 @@ def _renewal(estate, now):
     votes.close_vote(actor=None, vote=vote, now=vote.closes_at)
     starts_on = current.ends_on + timedelta(days=1)
     renewal = registry.renew_contract(
-        actor=None, contract=current, ends_on=last_day_after_months(starts_on, 36) - timedelta(days=1),
+        actor=None,
+        contract=current,
+        ends_on=last_day_after_months(starts_on, 36) - timedelta(days=1),
         today=timezone.localdate(now),
     )
     link_contract_to_vote(actor=None, contract=renewal, vote=vote)

@@ -86,8 +86,17 @@ def holdings_of(owner: Owner, vote: Vote) -> list[str]:
 
 @transaction.atomic
 def convene_vote(
-    *, actor, estate, matter: int, question: str, opens_at: datetime, closes_at: datetime, buildings=(), units=(),
-    now: datetime | None = None, branch_review=None,
+    *,
+    actor,
+    estate,
+    matter: int,
+    question: str,
+    opens_at: datetime,
+    closes_at: datetime,
+    buildings=(),
+    units=(),
+    now: datetime | None = None,
+    branch_review=None,
 ) -> Vote:
     """Convene a vote; owners are told at least the rule set's notice period ahead, by a drafted notice.
     ``buildings`` and ``units`` narrow who votes (the whole estate when both are empty).
@@ -99,7 +108,9 @@ def convene_vote(
     today = timezone.localdate(now or timezone.now())
     if days_before(timezone.localdate(opens_at), notice_days) < today:
         raise ValidationError(NOTICE_TOO_LATE, params={"days": notice_days, "day": today + timedelta(days=notice_days)})
-    vote = Vote(estate=estate, matter=matter, question=question, opens_at=opens_at, closes_at=closes_at, convened_by=actor)
+    vote = Vote(
+        estate=estate, matter=matter, question=question, opens_at=opens_at, closes_at=closes_at, convened_by=actor
+    )
     vote.full_clean()
     vote.save()
     vote.buildings.set(buildings)
@@ -112,7 +123,9 @@ def convene_vote(
     if units:
         scope = f"{scope}中的 {len(units)} 户" if buildings else f"指定的 {len(units)} 户"
     vote.notice = cms.draft_notice(
-        estate=estate, category="votes", title=f"{estate.name}业主大会表决公告：{question}",
+        estate=estate,
+        category="votes",
+        title=f"{estate.name}业主大会表决公告：{question}",
         body=(
             f"表决事项：{Matter(matter).label}（民法典第二百七十八条第{matter}项）。\n"
             f"表决内容：{question}\n表决范围：{scope}。\n"
@@ -187,7 +200,8 @@ def enter_paper_ballots(*, actor, vote: Vote, ballots: dict[str, str], now: date
     if Ballot.objects.filter(vote=vote, holder__in=list(ballots)).exists():
         raise ValidationError(ALREADY_VOTED)
     Ballot.objects.bulk_create(
-        [Ballot(vote=vote, holder=h, choice=c, entered_by=actor, cast_at=now) for h, c in ballots.items()], batch_size=1000
+        [Ballot(vote=vote, holder=h, choice=c, entered_by=actor, cast_at=now) for h, c in ballots.items()],
+        batch_size=1000,
     )
     return len(ballots)
 
@@ -197,7 +211,10 @@ def read_unit_lines(estate, text: str, *, with_choice: bool) -> list[tuple[int, 
     room, choice). Every bad line is reported at once, so a batch is fixed in one pass."""
     from community.models import Unit
 
-    index = {(b, r): pk for pk, b, r in Unit.objects.filter(building__estate=estate).values_list("pk", "building__name", "room")}
+    index = {
+        (b, r): pk
+        for pk, b, r in Unit.objects.filter(building__estate=estate).values_list("pk", "building__name", "room")
+    }
     rows, errors = [], []
     tail = " 意见" if with_choice else ""
     for n, raw in enumerate(text.splitlines(), start=1):
@@ -230,8 +247,10 @@ def enter_paper_lines(*, actor, vote: Vote, text: str, now: datetime | None = No
     if actor is not None and not access.can(actor, access.CONVENE_VOTES, vote.estate):
         raise PermissionDenied(NOT_ALLOWED)
     rules = rules_for(vote.estate)
-    holder_of_unit = {u.key: holder_key(holder_of(u, co_ownership_separate_head=rules.co_ownership_separate_head))
-                      for u in scope_of(vote)}
+    holder_of_unit = {
+        u.key: holder_key(holder_of(u, co_ownership_separate_head=rules.co_ownership_separate_head))
+        for u in scope_of(vote)
+    }
     ballots: dict[str, tuple[str, int]] = {}
     errors = []
     for n, pk, building, room, choice in read_unit_lines(vote.estate, text, with_choice=True):
@@ -240,7 +259,9 @@ def enter_paper_lines(*, actor, vote: Vote, text: str, now: datetime | None = No
             continue
         key = holder_of_unit[pk]
         if key in ballots and ballots[key][0] != choice:
-            errors.append(ValidationError(CONFLICT, params={"n": n, "building": building, "room": room, "first": ballots[key][1]}))
+            errors.append(
+                ValidationError(CONFLICT, params={"n": n, "building": building, "room": room, "first": ballots[key][1]})
+            )
             continue
         ballots.setdefault(key, (choice, n))
     if errors:
@@ -252,8 +273,10 @@ def count(vote: Vote) -> TallyResult:
     """The tally of the ballots so far: two queries (the scope's holders, the ballots)."""
     rules = rules_for(vote.estate)
     return count_holders(
-        holders_of(vote), dict(Ballot.objects.filter(vote=vote).values_list("holder", "choice")),
-        quorum=(rules.vote_quorum_area, rules.vote_quorum_heads), approval=rules.approval_thresholds(vote.matter),
+        holders_of(vote),
+        dict(Ballot.objects.filter(vote=vote).values_list("holder", "choice")),
+        quorum=(rules.vote_quorum_area, rules.vote_quorum_heads),
+        approval=rules.approval_thresholds(vote.matter),
     )
 
 
@@ -263,10 +286,13 @@ def figures(result: TallyResult) -> dict:
         "eligible": {"area": str(result.eligible.area), "heads": result.eligible.heads},
         "participating": {"area": str(result.participating.area), "heads": result.participating.heads},
         "by_choice": {c: {"area": str(n.area), "heads": n.heads} for c, n in result.by_choice.items()},
-        "quorum_area": share_text(result.quorum_area), "quorum_heads": share_text(result.quorum_heads),
+        "quorum_area": share_text(result.quorum_area),
+        "quorum_heads": share_text(result.quorum_heads),
         "quorum_met": result.quorum_met,
-        "approval_area": share_text(result.approval_area), "approval_heads": share_text(result.approval_heads),
-        "approved": result.approved, "decided": result.decided,
+        "approval_area": share_text(result.approval_area),
+        "approval_heads": share_text(result.approval_heads),
+        "approved": result.approved,
+        "decided": result.decided,
     }
 
 
@@ -287,7 +313,9 @@ def close_vote(*, actor, vote: Vote, now: datetime | None = None) -> Vote:
     outcome = "通过" if result.decided else ("未达到参与表决的法定比例" if not result.quorum_met else "未获通过")
     yes, no, abstain = (result.by_choice[c] for c in (YES, NO, ABSTAIN))
     vote.result_notice = cms.draft_notice(
-        estate=vote.estate, category="votes", title=f"{vote.estate.name}业主大会表决结果公告：{vote.question}",
+        estate=vote.estate,
+        category="votes",
+        title=f"{vote.estate.name}业主大会表决结果公告：{vote.question}",
         body=(
             f"表决事项：{Matter(vote.matter).label}。表决内容：{vote.question}\n"
             f"表决范围内专有部分面积 {result.eligible.area} 平方米，业主 {result.eligible.heads} 人。\n"
@@ -308,7 +336,9 @@ def turnout(vote: Vote) -> dict:
     rules = rules_for(vote.estate)
     holders = holders_of(vote)
     ballots = dict(Ballot.objects.filter(vote=vote).values_list("holder", "choice"))
-    kwargs = dict(quorum=(rules.vote_quorum_area, rules.vote_quorum_heads), approval=rules.approval_thresholds(vote.matter))
+    kwargs = dict(
+        quorum=(rules.vote_quorum_area, rules.vote_quorum_heads), approval=rules.approval_thresholds(vote.matter)
+    )
     now_result = count_holders(holders, ballots, **kwargs)
     missing = [h for h in holders if h not in ballots]
     best = count_holders(holders, {**ballots, **{h: YES for h in missing}}, **kwargs)

@@ -43,12 +43,15 @@ def bars(rows: list[tuple], *, title: str, colour: str = "#2f6f4e", maximum: flo
         y = i * ROW + 4
         width = 0 if not top else max(0.0, min(1.0, value / top)) * BAR
         short = label if len(label) <= 9 else label[:8] + "…"
-        parts.append(_linked(
-            f'<text x="{LABEL - 6}" y="{y + 15}" font-size="12" text-anchor="end">{escape(short)}</text>'
-            f'<rect x="{LABEL}" y="{y + 3}" width="{width:.1f}" height="16" fill="{colour}" rx="2"/>'
-            f'<text x="{LABEL + width + 4:.1f}" y="{y + 15}" font-size="12">{escape(printed)}</text>',
-            link[0] if link else None, f"{label} {printed}",
-        ))
+        parts.append(
+            _linked(
+                f'<text x="{LABEL - 6}" y="{y + 15}" font-size="12" text-anchor="end">{escape(short)}</text>'
+                f'<rect x="{LABEL}" y="{y + 3}" width="{width:.1f}" height="16" fill="{colour}" rx="2"/>'
+                f'<text x="{LABEL + width + 4:.1f}" y="{y + 15}" font-size="12">{escape(printed)}</text>',
+                link[0] if link else None,
+                f"{label} {printed}",
+            )
+        )
     parts.append("</svg>")
     return "".join(parts)
 
@@ -71,14 +74,19 @@ def columns(points: list[tuple], *, title: str, colours: tuple[str, ...] = ("#2f
         for k, value in enumerate(values):
             h = 0 if not top else value / top * chart
             x = x0 + k * width
-            parts.append(_linked(
-                f'<rect x="{x:.1f}" y="{base - h:.1f}" width="{width - 1:.1f}" height="{h:.1f}" '
-                f'fill="{colours[k % len(colours)]}"/>'
-                f'<text x="{x + width / 2:.1f}" y="{base - h - 3:.1f}" font-size="9" text-anchor="middle">'
-                f"{escape(printed[k])}</text>",
-                links[k], f"{label} {printed[k]}",
-            ))
-        parts.append(f'<text x="{x0 + (slot - 4) / 2:.1f}" y="{height - 6}" font-size="10" text-anchor="middle">'
-                     f"{escape(label)}</text>")
+            parts.append(
+                _linked(
+                    f'<rect x="{x:.1f}" y="{base - h:.1f}" width="{width - 1:.1f}" height="{h:.1f}" '
+                    f'fill="{colours[k % len(colours)]}"/>'
+                    f'<text x="{x + width / 2:.1f}" y="{base - h - 3:.1f}" font-size="9" text-anchor="middle">'
+                    f"{escape(printed[k])}</text>",
+                    links[k],
+                    f"{label} {printed[k]}",
+                )
+            )
+        parts.append(
+            f'<text x="{x0 + (slot - 4) / 2:.1f}" y="{height - 6}" font-size="10" text-anchor="middle">'
+            f"{escape(label)}</text>"
+        )
     parts.append("</svg>")
     return "".join(parts)

@@ -10,8 +10,17 @@ def nav(request):
     if user is None or not user.is_authenticated:
         return {}
 
-    perms = (access.REVIEW_FILINGS, access.CONVENE_VOTES, access.RUN_EXAMS, access.KEEP_ACCOUNTS, access.APPROVE_SPENDING,
-             access.REVIEW_FUND, access.OPEN_CASES, access.VIEW, access.CHANGE)
+    perms = (
+        access.REVIEW_FILINGS,
+        access.CONVENE_VOTES,
+        access.RUN_EXAMS,
+        access.KEEP_ACCOUNTS,
+        access.APPROVE_SPENDING,
+        access.REVIEW_FUND,
+        access.OPEN_CASES,
+        access.VIEW,
+        access.CHANGE,
+    )
 
     def held(*wanted):
         def flag():
@@ -33,10 +42,14 @@ def nav(request):
         "nav_fees": held(access.KEEP_ACCOUNTS, access.APPROVE_SPENDING),
         "nav_fund": held(access.REVIEW_FUND, access.CONVENE_VOTES, access.KEEP_ACCOUNTS, access.APPROVE_SPENDING),
         "nav_mediation": lambda: held(access.OPEN_CASES)() or bool(scoped(Street)),  # street staff read the statistics
-        "nav_my_mediation": lambda: bool(scoped(Estate) or scoped(PropertyCompany)),  # committees and companies are parties too
+        "nav_my_mediation": lambda: bool(
+            scoped(Estate) or scoped(PropertyCompany)
+        ),  # committees and companies are parties too
         # Grid cases: read over the registry; reported by those who keep it; the dashboard for
         # district, street and community staff.
-        "nav_grid": lambda: user.is_superuser or any(scoped(m) for m in (District, Street, Community, Grid, Estate, PropertyCompany)),
+        "nav_grid": lambda: (
+            user.is_superuser or any(scoped(m) for m in (District, Street, Community, Grid, Estate, PropertyCompany))
+        ),
         "nav_grid_report": held(access.CHANGE),
         "nav_grid_dashboard": lambda: user.is_superuser or any(scoped(m) for m in (District, Street, Community)),
     }

@@ -17,10 +17,9 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from . import services
-from .import_services import import_registry
 from .identifiers import resident_id_check_digit, uscc_check_char
+from .import_services import import_registry
 from .legaltime import last_day_after_months
-from .registry_import import template_workbook
 from .models import (
     Community,
     ContractMode,
@@ -37,6 +36,7 @@ from .models import (
     Street,
     Unit,
 )
+from .registry_import import template_workbook
 
 SEED = 2021
 DISTRICT_CODE = "DEMO"
@@ -55,12 +55,25 @@ COMMUNITY_WORDS = "新村 和平 建设 光明 幸福 长安 文昌 锦绣 福�
 ESTATE_FIRST = "江滨 水榭 翠园 金桥 碧水 锦江 丽景 书香 阳光 沁园 名城 御景 东方 盛世 华庭 海棠 枫林 兰亭 滨江 香榭 新华 明珠".split()
 ESTATE_LAST = "花园 小区 新城 家园 苑 豪园 雅居 公寓 嘉园 名邸".split()
 PILOT_ESTATES = ["江滨豪园", "水榭新城", "翠园雅居", "金桥花园", "碧水家园", "锦江名邸"]
-SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高郑梁谢宋唐许韩冯邓曹彭曾肖田董潘袁蔡蒋余于杜叶程魏苏吕丁任沈姚卢傅钟姜崔谭廖范汪陆金石戴贾韦夏邱方侯邹熊孟秦白江阎薛尹段雷黎史龙陶贺顾毛郝龚邵万钱严覃武戴莫孔汤".replace(" ", "")
-GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰萍鹏辉建国红梅春燕志文斌宇浩凯欣怡佳琪晨阳婷雪琳子涵思远俊峰海波丹丹晓东立新淑珍秀兰".replace(" ", "")
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高郑梁谢宋唐许韩冯邓曹彭曾肖田董潘袁蔡蒋余于杜叶程魏苏吕丁任沈姚卢傅钟姜崔谭廖范汪陆金石戴贾韦夏邱方侯邹熊孟秦白江阎薛尹段雷黎史龙陶贺顾毛郝龚邵万钱严覃武戴莫孔汤".replace(
+    " ", ""
+)
+GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰萍鹏辉建国红梅春燕志文斌宇浩凯欣怡佳琪晨阳婷雪琳子涵思远俊峰海波丹丹晓东立新淑珍秀兰".replace(
+    " ", ""
+)
 COMPANY_NAMES = [
-    "三江物业服务有限公司", "翠城物业管理有限公司", "安居物业服务有限公司", "恒信物业服务有限公司",
-    "绿洲物业管理有限公司", "嘉和物业服务有限公司", "瑞丰物业管理有限公司", "万和物业服务有限公司",
-    "华安物业服务有限公司", "鑫源物业管理有限公司", "融侨物业服务有限公司", "清风物业服务有限公司",
+    "三江物业服务有限公司",
+    "翠城物业管理有限公司",
+    "安居物业服务有限公司",
+    "恒信物业服务有限公司",
+    "绿洲物业管理有限公司",
+    "嘉和物业服务有限公司",
+    "瑞丰物业管理有限公司",
+    "万和物业服务有限公司",
+    "华安物业服务有限公司",
+    "鑫源物业管理有限公司",
+    "融侨物业服务有限公司",
+    "清风物业服务有限公司",
 ]
 REGION = "350404"
 
@@ -168,7 +181,9 @@ class DemoBuilder:
                     g_index += 1
                 c_index += 1
         return list(
-            Grid.objects.filter(community__street__district=district).select_related("community__street").order_by("code")
+            Grid.objects.filter(community__street__district=district)
+            .select_related("community__street")
+            .order_by("code")
         )
 
     @transaction.atomic
@@ -184,7 +199,9 @@ class DemoBuilder:
     # ---------------------------------------------------------------- estates
     def estates(self, grids: list[Grid], companies: list[PropertyCompany]) -> int:
         plans = plan_estates()
-        done = set(Estate.objects.filter(code__in=[f"E{p.index + 1:04d}" for p in plans]).values_list("code", flat=True))
+        done = set(
+            Estate.objects.filter(code__in=[f"E{p.index + 1:04d}" for p in plans]).values_list("code", flat=True)
+        )
         total = Unit.objects.filter(building__estate__code__in=done).count()
         for plan in self.progress(plans, desc="小区", unit="个"):
             code = f"E{plan.index + 1:04d}"
@@ -284,7 +301,9 @@ class DemoBuilder:
                     actor=None, owners=[Owner(name=_person_name(rng), mobile=_mobile(rng))]
                 )[0]
                 ownerships.append(
-                    Ownership(unit=units[u_index], owner=previous, started_on=since, ended_on=since + timedelta(days=364))
+                    Ownership(
+                        unit=units[u_index], owner=previous, started_on=since, ended_on=since + timedelta(days=364)
+                    )
                 )
                 since = since + timedelta(days=365)
             ownerships += [Ownership(unit=units[u_index], owner=people[m], started_on=since) for m in members]
@@ -339,8 +358,14 @@ class DemoBuilder:
         company = estate.contracts.order_by("-starts_on").first().company
         owner = (
             # in 3号楼, where the maintenance-fund walk of the README takes place
-            Owner.objects.filter(ownerships__unit__building__estate=estate, ownerships__unit__building__name="3号楼",
-                                 ownerships__ended_on__isnull=True, is_developer=False, kind="person", user__isnull=True)
+            Owner.objects.filter(
+                ownerships__unit__building__estate=estate,
+                ownerships__unit__building__name="3号楼",
+                ownerships__ended_on__isnull=True,
+                is_developer=False,
+                kind="person",
+                user__isnull=True,
+            )
             .order_by("pk")
             .first()
         )
@@ -373,7 +398,10 @@ class DemoBuilder:
             owner.user = user
             services.save_registry_object(actor=None, obj=owner)
         linked = Owner.objects.get(user=user)
-        held = "、".join(str(o.unit) for o in linked.ownerships.in_force().select_related("unit__building").order_by("unit__building__name"))
+        held = "、".join(
+            str(o.unit)
+            for o in linked.ownerships.in_force().select_related("unit__building").order_by("unit__building__name")
+        )
         printed.append(("owner", "业主", f"{estate.name}，{held}"))
         return printed
 
@@ -397,7 +425,9 @@ def sample_rows() -> list[list[str]]:
                 unit = [f"{b}号楼", f"{floor}{door:02d}", str(floor), str(area), "", "", "是"]
                 since = date(2019, rng.randrange(1, 13), rng.randrange(1, 29)).isoformat()
                 if b == 2 and floor == 6:
-                    rows.append(unit[:6] + ["否", "组织", "翠湖置业有限公司", _uscc("DE", SAMPLE_INDEX + 1), "", "2018-12-01"])
+                    rows.append(
+                        unit[:6] + ["否", "组织", "翠湖置业有限公司", _uscc("DE", SAMPLE_INDEX + 1), "", "2018-12-01"]
+                    )
                     continue
                 if b == 1 and floor == 1 and door == 4:
                     rows.append(unit + ["组织", "翠湖苑商贸有限公司", _uscc("CM", 1), "", since])
@@ -405,12 +435,34 @@ def sample_rows() -> list[list[str]]:
                 person += 1
                 mobile = "13959261234" if person == 1 else _mobile(rng)
                 with_id = rng.random() < 0.7
-                rows.append(unit + ["自然人", _person_name(rng), _resident_id(SAMPLE_INDEX, person) if with_id else "",
-                                    mobile, since])
+                rows.append(
+                    unit
+                    + [
+                        "自然人",
+                        _person_name(rng),
+                        _resident_id(SAMPLE_INDEX, person) if with_id else "",
+                        mobile,
+                        since,
+                    ]
+                )
                 if person % 3 == 0:
                     person += 1
-                    rows.append([f"{b}号楼", f"{floor}{door:02d}", "", "", "", "", "", "自然人", _person_name(rng),
-                                 _resident_id(SAMPLE_INDEX, person), "", since])
+                    rows.append(
+                        [
+                            f"{b}号楼",
+                            f"{floor}{door:02d}",
+                            "",
+                            "",
+                            "",
+                            "",
+                            "",
+                            "自然人",
+                            _person_name(rng),
+                            _resident_id(SAMPLE_INDEX, person),
+                            "",
+                            since,
+                        ]
+                    )
     return rows
 
 
@@ -424,11 +476,25 @@ def import_sample(grids: list[Grid], companies: list[PropertyCompany], *, today:
     code, name = SAMPLE_ESTATE
     estate = Estate.objects.filter(code=code).first()
     if estate is None:
-        estate = services.register_estate(actor=None, grid=grids[0], name=name, code=code,
-                                          delivered_on=date(2018, 12, 1), address=f"{grids[0].community.street.name}翠湖路 8 号")
-        services.sign_contract(actor=None, estate=estate, company=companies[1], mode=ContractMode.LUMP_SUM,
-                               starts_on=date(2018, 12, 1), ends_on=last_day_after_months(date(2018, 12, 1), 120))
-    plan = import_registry(actor=None, estate=estate, name="registry-sample.xlsx", content=sample_workbook(), today=today)
+        estate = services.register_estate(
+            actor=None,
+            grid=grids[0],
+            name=name,
+            code=code,
+            delivered_on=date(2018, 12, 1),
+            address=f"{grids[0].community.street.name}翠湖路 8 号",
+        )
+        services.sign_contract(
+            actor=None,
+            estate=estate,
+            company=companies[1],
+            mode=ContractMode.LUMP_SUM,
+            starts_on=date(2018, 12, 1),
+            ends_on=last_day_after_months(date(2018, 12, 1), 120),
+        )
+    plan = import_registry(
+        actor=None, estate=estate, name="registry-sample.xlsx", content=sample_workbook(), today=today
+    )
     return f"{name}：导入示例表格，新增房屋 {len(plan.new_units)}、业主 {len(plan.new_owners)}，未变化房屋 {plan.unchanged_units}"
 
 

@@ -17,7 +17,9 @@ def granting(new: dict[str, dict[str, str]]):
                     codename=codename, content_type_id=assignment.scope_type_id, defaults={"name": name}
                 )
                 Grant.objects.get_or_create(
-                    user_id=assignment.user_id, permission=permission, content_type_id=assignment.scope_type_id,
+                    user_id=assignment.user_id,
+                    permission=permission,
+                    content_type_id=assignment.scope_type_id,
                     object_pk=str(assignment.scope_id),
                 )
 

@@ -60,34 +60,63 @@ class Plan:
     new_owners: dict = field(default_factory=dict)  # key → OwnerRow (first row of that owner)
     changed_owners: dict = field(default_factory=dict)  # owner pk → (Owner, OwnerRow, [fields])
     unchanged_owners: int = 0
-    new_holdings: list[tuple[UnitRow, OwnerRow, object, date]] = field(default_factory=list)  # (unit, owner row, target, since)
+    new_holdings: list[tuple[UnitRow, OwnerRow, object, date]] = field(
+        default_factory=list
+    )  # (unit, owner row, target, since)
     ended_holdings: list[tuple[Ownership, date, UnitRow]] = field(default_factory=list)
     known_units: dict = field(default_factory=dict)  # (building, room) → the registry's Unit
 
     @property
     def changes(self) -> int:
-        return (len(self.new_units) + len(self.changed_units) + len(self.new_owners) + len(self.changed_owners)
-                + len(self.new_holdings) + len(self.ended_holdings))
+        return (
+            len(self.new_units)
+            + len(self.changed_units)
+            + len(self.new_owners)
+            + len(self.changed_owners)
+            + len(self.new_holdings)
+            + len(self.ended_holdings)
+        )
 
     def lines(self, limit: int = 200) -> list[str]:
         """Each change in words, for the preview (personal numbers masked)."""
         out = [_("%(unit)s：新增房屋") % {"unit": u.label} for u in self.new_units]
         for unit, row, fields in self.changed_units:
-            out.append(_("%(unit)s：%(changes)s") % {"unit": row.label, "changes": "；".join(
-                f"{Unit._meta.get_field(f).verbose_name} {_show(getattr(unit, f))} → {_show(getattr(row, f))}" for f in fields)})
+            out.append(
+                _("%(unit)s：%(changes)s")
+                % {
+                    "unit": row.label,
+                    "changes": "；".join(
+                        f"{Unit._meta.get_field(f).verbose_name} {_show(getattr(unit, f))} → {_show(getattr(row, f))}"
+                        for f in fields
+                    ),
+                }
+            )
         first_unit = {}
         for u, o, _target, _since in self.new_holdings:
             first_unit.setdefault(id(o), u.label)
-        out += [_("新增业主：%(name)s（%(unit)s）") % {"name": o.name, "unit": first_unit.get(id(o), "")}
-                for o in self.new_owners.values()]
+        out += [
+            _("新增业主：%(name)s（%(unit)s）") % {"name": o.name, "unit": first_unit.get(id(o), "")}
+            for o in self.new_owners.values()
+        ]
         for owner, row, fields in self.changed_owners.values():
-            out.append(_("业主 %(name)s：%(changes)s") % {"name": owner.name, "changes": "；".join(
-                f"{Owner._meta.get_field(f).verbose_name} {_mask(f, getattr(owner, f))} → {_mask(f, _owner_value(row, f))}"
-                for f in fields)})
-        out += [_("%(unit)s：%(name)s 自 %(since)s 起持有") % {"unit": u.label, "name": o.name, "since": since}
-                for u, o, _target, since in self.new_holdings]
-        out += [_("%(unit)s：%(name)s 的产权于 %(last)s 终止") % {"unit": u.label, "name": h.owner.name, "last": last}
-                for h, last, u in self.ended_holdings]
+            out.append(
+                _("业主 %(name)s：%(changes)s")
+                % {
+                    "name": owner.name,
+                    "changes": "；".join(
+                        f"{Owner._meta.get_field(f).verbose_name} {_mask(f, getattr(owner, f))} → {_mask(f, _owner_value(row, f))}"
+                        for f in fields
+                    ),
+                }
+            )
+        out += [
+            _("%(unit)s：%(name)s 自 %(since)s 起持有") % {"unit": u.label, "name": o.name, "since": since}
+            for u, o, _target, since in self.new_holdings
+        ]
+        out += [
+            _("%(unit)s：%(name)s 的产权于 %(last)s 终止") % {"unit": u.label, "name": h.owner.name, "last": last}
+            for h, last, u in self.ended_holdings
+        ]
         return out[:limit]
 
 
@@ -122,7 +151,9 @@ def _id_field(kind: str) -> str:
 def _plan(*, actor, estate: Estate, units: list[UnitRow], today: date) -> Plan:
     plan = Plan(estate=estate, rows=sum(max(1, len(u.owners)) for u in units))
     buildings = {b.name: b for b in Building.objects.filter(estate=estate)}
-    existing = {(u.building.name, u.room): u for u in Unit.objects.filter(building__estate=estate).select_related("building")}
+    existing = {
+        (u.building.name, u.room): u for u in Unit.objects.filter(building__estate=estate).select_related("building")
+    }
     plan.known_units = existing
     holdings = defaultdict(list)
     for h in Ownership.objects.in_force(today).filter(unit__building__estate=estate).select_related("owner"):
@@ -179,11 +210,19 @@ def _plan(*, actor, estate: Estate, units: list[UnitRow], today: date) -> Plan:
 
 def _compare_owner(plan: Plan, owner: Owner, o: OwnerRow) -> None:
     if owner.kind != o.kind:
-        plan.errors.append(RowError(o.row, ID_NUMBER, _("已登记的同一业主类型为“%(kind)s”，与本行不符。") % {
-            "kind": owner.get_kind_display()}))
+        plan.errors.append(
+            RowError(
+                o.row,
+                ID_NUMBER,
+                _("已登记的同一业主类型为“%(kind)s”，与本行不符。") % {"kind": owner.get_kind_display()},
+            )
+        )
         return
-    fields = [f for f, value in (("name", o.name), ("mobile", o.mobile), (_id_field(o.kind), o.id_number))
-              if value and getattr(owner, f) != value]
+    fields = [
+        f
+        for f, value in (("name", o.name), ("mobile", o.mobile), (_id_field(o.kind), o.id_number))
+        if value and getattr(owner, f) != value
+    ]
     if fields and owner.pk not in plan.changed_owners:
         plan.changed_owners[owner.pk] = (owner, o, fields)
 
@@ -198,8 +237,13 @@ def _match(o: OwnerRow, current: list[Ownership], by_id, by_mobile, plan) -> Own
         if len(candidates) == 1 or len(holding) == 1:
             return (holding or candidates)[0]
         if len(candidates) > 1:
-            plan.errors.append(RowError(o.row, MOBILE, _("已有 %(n)s 位业主登记了此手机号码，请填写证件号码以区分。") % {
-                "n": len(candidates)}))
+            plan.errors.append(
+                RowError(
+                    o.row,
+                    MOBILE,
+                    _("已有 %(n)s 位业主登记了此手机号码，请填写证件号码以区分。") % {"n": len(candidates)},
+                )
+            )
         return None
     if not o.id_number:
         return next((h.owner for h in current if h.owner.name == o.name), None)
@@ -228,9 +272,14 @@ def _holdings(plan: Plan, row: UnitRow, current: list[Ownership], targets: list,
         if h.owner_id in staying:
             continue
         if last < h.started_on:
-            plan.errors.append(RowError(row.row, SINCE, _(
-                "%(unit)s 原业主 %(name)s 自 %(start)s 起持有，新业主的产权起始日期须晚于该日。"
-            ) % {"unit": row.label, "name": h.owner.name, "start": h.started_on}))
+            plan.errors.append(
+                RowError(
+                    row.row,
+                    SINCE,
+                    _("%(unit)s 原业主 %(name)s 自 %(start)s 起持有，新业主的产权起始日期须晚于该日。")
+                    % {"unit": row.label, "name": h.owner.name, "start": h.started_on},
+                )
+            )
             continue
         plan.ended_holdings.append((h, last, row))
 
@@ -240,18 +289,32 @@ def _check_owner_scope(actor, estate, plan: Plan, today: date) -> None:
     if actor is None or actor.is_superuser or not plan.changed_owners:
         return
     elsewhere = defaultdict(set)
-    for owner_id, estate_id in (Ownership.objects.in_force(today).filter(owner__in=list(plan.changed_owners))
-                                .exclude(unit__building__estate=estate).values_list("owner", "unit__building__estate")):
+    for owner_id, estate_id in (
+        Ownership.objects.in_force(today)
+        .filter(owner__in=list(plan.changed_owners))
+        .exclude(unit__building__estate=estate)
+        .values_list("owner", "unit__building__estate")
+    ):
         elsewhere[owner_id].add(estate_id)
     if not elsewhere:
         return
-    allowed = set(access.visible(actor, access.CHANGE, Estate.objects.filter(
-        pk__in={e for ids in elsewhere.values() for e in ids})).values_list("pk", flat=True))
+    allowed = set(
+        access.visible(
+            actor, access.CHANGE, Estate.objects.filter(pk__in={e for ids in elsewhere.values() for e in ids})
+        ).values_list("pk", flat=True)
+    )
     for owner_id, estates in elsewhere.items():
         if estates - allowed:
             _owner, row, _fields = plan.changed_owners.pop(owner_id)
-            plan.errors.append(RowError(row.row, NAME, _(
-                "该业主在您管辖范围以外的小区也登记有房屋，其姓名、证件号码和手机号码须由那里的社区修改；本行请照抄已登记的信息。")))
+            plan.errors.append(
+                RowError(
+                    row.row,
+                    NAME,
+                    _(
+                        "该业主在您管辖范围以外的小区也登记有房屋，其姓名、证件号码和手机号码须由那里的社区修改；本行请照抄已登记的信息。"
+                    ),
+                )
+            )
 
 
 def _noop(label: str) -> None:
@@ -268,8 +331,9 @@ def preview_import(*, actor, estate: Estate, name: str, content: bytes, today: d
 
 
 @transaction.atomic
-def import_registry(*, actor, estate: Estate, name: str, content: bytes, today: date | None = None,
-                    progress=_noop) -> Plan:
+def import_registry(
+    *, actor, estate: Estate, name: str, content: bytes, today: date | None = None, progress=_noop
+) -> Plan:
     """Import the file, all or nothing: ImportRefused (listing every bad row) unless it is clean."""
     access.require(actor, access.CHANGE, estate)
     today = today or timezone.localdate()
@@ -285,12 +349,16 @@ def import_registry(*, actor, estate: Estate, name: str, content: bytes, today: 
 
     progress(_("写入楼栋和房屋"))
     buildings = {b.name: b for b in Building.objects.filter(estate=estate)}
-    buildings.update({b.name: b for b in Building.objects.bulk_create(
-        [Building(estate=estate, name=n) for n in plan.new_buildings])})
-    created_units = Unit.objects.bulk_create([
-        Unit(building=buildings[u.building], room=u.room, **{f: getattr(u, f) for f in UNIT_FIELDS})
-        for u in plan.new_units
-    ], batch_size=2000)
+    buildings.update(
+        {b.name: b for b in Building.objects.bulk_create([Building(estate=estate, name=n) for n in plan.new_buildings])}
+    )
+    created_units = Unit.objects.bulk_create(
+        [
+            Unit(building=buildings[u.building], room=u.room, **{f: getattr(u, f) for f in UNIT_FIELDS})
+            for u in plan.new_units
+        ],
+        batch_size=2000,
+    )
     unit_of = {**plan.known_units, **{(u.building.name, u.room): u for u in created_units}}
     for unit, row, fields in plan.changed_units:
         for f in fields:
@@ -300,8 +368,10 @@ def import_registry(*, actor, estate: Estate, name: str, content: bytes, today: 
         Unit.objects.bulk_update(changed, [field_name], batch_size=2000)
 
     progress(_("写入业主"))
-    new_owners = {key: Owner(kind=o.kind, name=o.name, mobile=o.mobile, **{_id_field(o.kind): o.id_number})
-                  for key, o in plan.new_owners.items()}
+    new_owners = {
+        key: Owner(kind=o.kind, name=o.name, mobile=o.mobile, **{_id_field(o.kind): o.id_number})
+        for key, o in plan.new_owners.items()
+    }
     # Every field was checked row by row in parse(); a second full_clean per owner would double the cost.
     Owner.objects.bulk_create(list(new_owners.values()), batch_size=2000)
     owner_of_row = {id(o): new_owners[key] for key, o in plan.new_owners.items()}
@@ -316,11 +386,16 @@ def import_registry(*, actor, estate: Estate, name: str, content: bytes, today: 
     for holding, last, _row in plan.ended_holdings:
         holding.ended_on = last
     Ownership.objects.bulk_update([h for h, _l, _r in plan.ended_holdings], ["ended_on"], batch_size=2000)
-    Ownership.objects.bulk_create([
-        Ownership(unit=unit_of[(u.building, u.room)],
-                  owner=target if isinstance(target, Owner) else owner_of_row[id(target)], started_on=since)
-        for u, _o, target, since in plan.new_holdings
-    ], batch_size=2000)
+    Ownership.objects.bulk_create(
+        [
+            Ownership(
+                unit=unit_of[(u.building, u.room)],
+                owner=target if isinstance(target, Owner) else owner_of_row[id(target)],
+                started_on=since,
+            )
+            for u, _o, target, since in plan.new_holdings
+        ],
+        batch_size=2000,
+    )
     progress(_("完成"))
     return plan
-

@@ -22,7 +22,9 @@ def date_field(label, **kwargs):
 
 class SignContractForm(forms.Form):
     company = forms.ModelChoiceField(
-        label=_("物业服务企业"), queryset=PropertyCompany.objects.order_by("name"), required=False,
+        label=_("物业服务企业"),
+        queryset=PropertyCompany.objects.order_by("name"),
+        required=False,
         empty_label=_("（新企业，在下方登记）"),
     )
     new_company_name = forms.CharField(label=_("新企业名称"), max_length=200, required=False)

@@ -58,11 +58,14 @@ def timeline(periods: list[Period], *, since: date, today: date) -> list[Segment
     if segments:
         # The segment that reaches today stays open when the record behind it is open.
         tail = segments[-1]
-        open_ended = any(
-            p.last is None or p.last > today
-            for p in periods
-            if p.state == tail.state and p.label == tail.label and p.start <= today
-        ) or tail.state == NONE
+        open_ended = (
+            any(
+                p.last is None or p.last > today
+                for p in periods
+                if p.state == tail.state and p.label == tail.label and p.start <= today
+            )
+            or tail.state == NONE
+        )
         if open_ended:
             segments[-1] = Segment(tail.start, None, tail.state, tail.label)
     return segments

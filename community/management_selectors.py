@@ -77,22 +77,27 @@ def unmanaged_estates(user, *, today: date | None = None):
     )
     qs = access.visible(user, access.VIEW, Estate.objects.with_management_state(today))
     qs = qs.filter(management_state=ManagementState.NONE, delivered_on__lte=today)
-    qs = qs.annotate(
-        last_contract_day=Subquery(last_contract), last_self_day=Subquery(last_self)
-    ).annotate(
-        # NULLs are replaced by the delivery day: SQLite's two-argument MAX is NULL when either is.
-        last_record_end=Greatest(
-            Coalesce("last_contract_day", "last_self_day", "delivered_on"),
-            Coalesce("last_self_day", "last_contract_day", "delivered_on"),
-        ),
-    ).annotate(
-        wait_key=Greatest("delivered_on", "last_record_end"),
-        ended_by_record=Case(
-            When(Q(last_record_end__gte=F("delivered_on")) & (Q(last_contract_day__isnull=False) | Q(last_self_day__isnull=False)),
-                 then=Value(True)),
-            default=Value(False),
-            output_field=BooleanField(),
-        ),
+    qs = (
+        qs.annotate(last_contract_day=Subquery(last_contract), last_self_day=Subquery(last_self))
+        .annotate(
+            # NULLs are replaced by the delivery day: SQLite's two-argument MAX is NULL when either is.
+            last_record_end=Greatest(
+                Coalesce("last_contract_day", "last_self_day", "delivered_on"),
+                Coalesce("last_self_day", "last_contract_day", "delivered_on"),
+            ),
+        )
+        .annotate(
+            wait_key=Greatest("delivered_on", "last_record_end"),
+            ended_by_record=Case(
+                When(
+                    Q(last_record_end__gte=F("delivered_on"))
+                    & (Q(last_contract_day__isnull=False) | Q(last_self_day__isnull=False)),
+                    then=Value(True),
+                ),
+                default=Value(False),
+                output_field=BooleanField(),
+            ),
+        )
     )
     return qs.select_related("grid__community__street").order_by("wait_key", "ended_by_record", "code")
 

@@ -49,7 +49,8 @@ def management_context(user, estate: Estate, today: date) -> dict:
             renewable=latest if latest and latest.terminated_on is None and today <= latest.ends_on else None,
             terminable=[
                 (r.contract, LastDayForm(initial={"last_day": today}, auto_id=f"id_terminate_{r.contract.pk}_%s"))
-                for r in contracts if r.contract.last_day >= today
+                for r in contracts
+                if r.contract.last_day >= today
             ],
             open_period=next((p for p in periods if p.ended_on is None), None),
         )
@@ -84,12 +85,18 @@ def sign(request, pk):
         data = cleaned(form)
         with transaction.atomic():  # a company registered here is kept only if the contract is signed
             company = data["company"] or services.register_company(
-                actor=request.user, name=data["new_company_name"], uscc=data["new_company_uscc"],
+                actor=request.user,
+                name=data["new_company_name"],
+                uscc=data["new_company_uscc"],
                 phone=data["new_company_phone"],
             )
             contract = services.sign_contract(
-                actor=request.user, estate=estate, company=company, mode=data["mode"],
-                starts_on=data["starts_on"], ends_on=data["ends_on"],
+                actor=request.user,
+                estate=estate,
+                company=company,
+                mode=data["mode"],
+                starts_on=data["starts_on"],
+                ends_on=data["ends_on"],
             )
         return _("已登记物业服务合同：%(contract)s。") % {"contract": contract}
 
@@ -174,10 +181,11 @@ def unmanaged(request):
     if not access.holds_anywhere(request.user, access.VIEW):
         raise PermissionDenied
     today = timezone.localdate()
-    page = Paginator(unmanaged_estates(request.user, today=today), UNMANAGED_PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(unmanaged_estates(request.user, today=today), UNMANAGED_PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
     rows = []
     for estate in page.object_list:
         since = unmanaged_since(estate)
         rows.append((estate, since, (today - since).days + 1))
     return render(request, "community/unmanaged.html", {"page": page, "rows": rows, "today": today, "querystring": ""})
-

@@ -134,7 +134,12 @@ def _rule_field(spec):
     if spec.kind == "bool":
         return models.BooleanField(spec.label, null=True, blank=True, help_text=help_text)
     return models.CharField(
-        spec.label, max_length=32, blank=True, default="", help_text=help_text, validators=[RuleValueValidator(spec.name)]
+        spec.label,
+        max_length=32,
+        blank=True,
+        default="",
+        help_text=help_text,
+        validators=[RuleValueValidator(spec.name)],
     )
 
 
@@ -401,7 +406,9 @@ class Owner(models.Model):
 def in_force_q(on: date, prefix: str = "") -> Q:
     """In force on ``on``: from ``started_on`` to ``ended_on`` inclusive, a blank end open.
     ``prefix`` reaches the dates through a relation (``"ownerships__"``)."""
-    return Q(**{f"{prefix}started_on__lte": on}) & (Q(**{f"{prefix}ended_on__isnull": True}) | Q(**{f"{prefix}ended_on__gte": on}))
+    return Q(**{f"{prefix}started_on__lte": on}) & (
+        Q(**{f"{prefix}ended_on__isnull": True}) | Q(**{f"{prefix}ended_on__gte": on})
+    )
 
 
 class InForceQuerySet(models.QuerySet):
@@ -569,7 +576,12 @@ class RoleAssignment(models.Model):
     scope = GenericForeignKey("scope_type", "scope_id")
     granted_at = models.DateTimeField(_("授予时间"), auto_now_add=True)
     granted_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("授予人"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("授予人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
 
     class Meta:

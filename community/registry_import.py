@@ -16,11 +16,18 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from . import identifiers
-from .spreadsheet import RowError, Refused, is_blank, read_table, text_of, workbook
+from .spreadsheet import Refused, RowError, is_blank, read_table, text_of, workbook
 
 BUILDING, ROOM, FLOOR = "楼栋", "房号", "楼层"
 REGISTERED, SURVEYED, CONTRACT = "产权登记面积（㎡）", "实测面积（㎡）", "合同面积（㎡）"
-DELIVERED, KIND, NAME, ID_NUMBER, MOBILE, SINCE = "已交付", "业主类型", "业主姓名", "证件号码", "手机号码", "产权起始日期"
+DELIVERED, KIND, NAME, ID_NUMBER, MOBILE, SINCE = (
+    "已交付",
+    "业主类型",
+    "业主姓名",
+    "证件号码",
+    "手机号码",
+    "产权起始日期",
+)
 HEADERS = [BUILDING, ROOM, FLOOR, REGISTERED, SURVEYED, CONTRACT, DELIVERED, KIND, NAME, ID_NUMBER, MOBILE, SINCE]
 AREA_COLUMNS = {REGISTERED: "registered_area", SURVEYED: "surveyed_area", CONTRACT: "contract_area"}
 UNIT_COLUMNS = (FLOOR, REGISTERED, SURVEYED, CONTRACT, DELIVERED)
@@ -36,15 +43,35 @@ NOTES = [
     (BUILDING, gettext_lazy("必填。楼栋名称，如“1号楼”。同一小区内按名称识别，表中出现新名称即新增楼栋。")),
     (ROOM, gettext_lazy("必填。房号，如“1201”。同一楼栋内不可重复；小区 + 楼栋 + 房号是一套房屋的唯一标识。")),
     (FLOOR, gettext_lazy("选填。整数，地下层填负数。")),
-    (REGISTERED, gettext_lazy("三个面积至少填一个，单位㎡，最多两位小数。表决与分摊按产权登记面积，其次实测面积，其次合同面积。")),
+    (
+        REGISTERED,
+        gettext_lazy(
+            "三个面积至少填一个，单位㎡，最多两位小数。表决与分摊按产权登记面积，其次实测面积，其次合同面积。"
+        ),
+    ),
     (SURVEYED, gettext_lazy("同上。")),
     (CONTRACT, gettext_lazy("同上。")),
     (DELIVERED, gettext_lazy("选填，“是”或“否”，默认“是”。已售未交付的房屋填“否”。")),
     (KIND, gettext_lazy("选填，“自然人”或“组织”，默认“自然人”。")),
-    (NAME, gettext_lazy("有业主时必填。一套房屋有多位共有人时，每位共有人另起一行：楼栋和房号照填，楼层、面积、已交付留空。")),
-    (ID_NUMBER, gettext_lazy("选填。自然人填 18 位居民身份证号码，组织填统一社会信用代码。请把整列设为文本格式，否则末几位会丢失。重新导入时，业主按证件号码识别，没有证件号码按手机号码识别。")),
+    (
+        NAME,
+        gettext_lazy(
+            "有业主时必填。一套房屋有多位共有人时，每位共有人另起一行：楼栋和房号照填，楼层、面积、已交付留空。"
+        ),
+    ),
+    (
+        ID_NUMBER,
+        gettext_lazy(
+            "选填。自然人填 18 位居民身份证号码，组织填统一社会信用代码。请把整列设为文本格式，否则末几位会丢失。重新导入时，业主按证件号码识别，没有证件号码按手机号码识别。"
+        ),
+    ),
     (MOBILE, gettext_lazy("选填。11 位手机号码。")),
-    (SINCE, gettext_lazy("选填，格式 2021-06-30。留空时：首次登记按小区交付日期，更换业主按导入当天。表中业主与现登记业主不同时，原业主的产权在此日期前一天终止。")),
+    (
+        SINCE,
+        gettext_lazy(
+            "选填，格式 2021-06-30。留空时：首次登记按小区交付日期，更换业主按导入当天。表中业主与现登记业主不同时，原业主的产权在此日期前一天终止。"
+        ),
+    ),
 ]
 
 
@@ -140,7 +167,9 @@ def _digits(value, row, column, errors) -> str:
         return ""
     if isinstance(value, float) or (isinstance(value, int) and len(str(value)) > 15):
         if column == ID_NUMBER:
-            errors.append(RowError(row, column, _("证件号码是按数字保存的，末几位可能已丢失：请把该列设为文本格式后重新填写。")))
+            errors.append(
+                RowError(row, column, _("证件号码是按数字保存的，末几位可能已丢失：请把该列设为文本格式后重新填写。"))
+            )
             return ""
         value = text_of(value)
     return "" if value is None else str(value).strip().replace(" ", "")
@@ -186,18 +215,31 @@ def parse(name: str, content: bytes) -> tuple[list[UnitRow], list[RowError]]:
             errors.append(RowError(number, ROOM, _("不能为空。")))
         for column, value in ((BUILDING, building), (ROOM, room)):
             if len(value) > (50 if column == BUILDING else 20):
-                errors.append(RowError(number, column, _("不超过 %(n)s 个字。") % {"n": 50 if column == BUILDING else 20}))
+                errors.append(
+                    RowError(number, column, _("不超过 %(n)s 个字。") % {"n": 50 if column == BUILDING else 20})
+                )
         owner = _owner(cells, number, errors)
         key = (building, room)
         unit = units.get(key)
         if unit is not None:  # a co-owner row
             if any(not is_blank(cells[c]) for c in UNIT_COLUMNS):
-                errors.append(RowError(number, ROOM, _(
-                    "房号重复：%(unit)s 已在第 %(row)s 行。若是共有人，请将楼层、面积、已交付留空。"
-                ) % {"unit": unit.label, "row": unit.row}))
+                errors.append(
+                    RowError(
+                        number,
+                        ROOM,
+                        _("房号重复：%(unit)s 已在第 %(row)s 行。若是共有人，请将楼层、面积、已交付留空。")
+                        % {"unit": unit.label, "row": unit.row},
+                    )
+                )
             elif owner is None:
-                errors.append(RowError(number, NAME, _("共有人行须填写业主姓名（%(unit)s 已在第 %(row)s 行）。") % {
-                    "unit": unit.label, "row": unit.row}))
+                errors.append(
+                    RowError(
+                        number,
+                        NAME,
+                        _("共有人行须填写业主姓名（%(unit)s 已在第 %(row)s 行）。")
+                        % {"unit": unit.label, "row": unit.row},
+                    )
+                )
         elif building and room:
             areas = {field: _area(cells[column], number, column, errors) for column, field in AREA_COLUMNS.items()}
             if all(is_blank(cells[c]) for c in AREA_COLUMNS):
@@ -205,8 +247,14 @@ def parse(name: str, content: bytes) -> tuple[list[UnitRow], list[RowError]]:
             delivered_text = text_of(cells[DELIVERED])
             if delivered_text and delivered_text not in YES + NO:
                 errors.append(RowError(number, DELIVERED, _("应为“是”或“否”。")))
-            unit = UnitRow(number, building, room, _floor(cells[FLOOR], number, errors),
-                           delivered=delivered_text not in NO, **areas)
+            unit = UnitRow(
+                number,
+                building,
+                room,
+                _floor(cells[FLOOR], number, errors),
+                delivered=delivered_text not in NO,
+                **areas,
+            )
             units[key] = unit
         if owner is None or unit is None:
             continue
@@ -214,12 +262,24 @@ def parse(name: str, content: bytes) -> tuple[list[UnitRow], list[RowError]]:
             first = owners_seen.setdefault(owner.key, owner)
             if first is not owner and first.name != owner.name:
                 column = ID_NUMBER if owner.key[0] == "id" else MOBILE
-                errors.append(RowError(number, column, _("与第 %(row)s 行的%(what)s相同，但姓名不同（%(a)s / %(b)s）。") % {
-                    "row": first.row, "what": column, "a": first.name, "b": owner.name}))
+                errors.append(
+                    RowError(
+                        number,
+                        column,
+                        _("与第 %(row)s 行的%(what)s相同，但姓名不同（%(a)s / %(b)s）。")
+                        % {"row": first.row, "what": column, "a": first.name, "b": owner.name},
+                    )
+                )
                 continue
         if any(o.key == owner.key for o in unit.owners):
-            errors.append(RowError(number, NAME, _("%(unit)s 已登记此业主（第 %(row)s 行）。") % {
-                "unit": unit.label, "row": next(o.row for o in unit.owners if o.key == owner.key)}))
+            errors.append(
+                RowError(
+                    number,
+                    NAME,
+                    _("%(unit)s 已登记此业主（第 %(row)s 行）。")
+                    % {"unit": unit.label, "row": next(o.row for o in unit.owners if o.key == owner.key)},
+                )
+            )
             continue
         unit.owners.append(owner)
     if not rows and not errors:
@@ -237,12 +297,21 @@ def template_workbook(example: list[list] | None = None) -> bytes:
         ["1号楼", "101", "1", "89.50", "", "", "是", "自然人", "张三", "", "13900000000", "2021-06-30"],
         ["1号楼", "101", "", "", "", "", "", "自然人", "李四", "", "", "2021-06-30"],
     ]
-    notes = [[_("列"), _("填写说明")]] + [[column, str(text)] for column, text in NOTES] + [
-        ["", ""],
-        [_("整体"), _("一个文件对应一个小区。第一行是表头，列的顺序可以调整，但不能增删或改名。"
-                      "任何一行有错都不会导入，请按预览列出的行号和列名修改后重新上传。"
-                      "重新上传修改后的文件不会产生重复：已登记的房屋和业主会更新，未变化的保持不变。")],
-    ]
+    notes = (
+        [[_("列"), _("填写说明")]]
+        + [[column, str(text)] for column, text in NOTES]
+        + [
+            ["", ""],
+            [
+                _("整体"),
+                _(
+                    "一个文件对应一个小区。第一行是表头，列的顺序可以调整，但不能增删或改名。"
+                    "任何一行有错都不会导入，请按预览列出的行号和列名修改后重新上传。"
+                    "重新上传修改后的文件不会产生重复：已登记的房屋和业主会更新，未变化的保持不变。"
+                ),
+            ],
+        ]
+    )
     return workbook(
         [(_("房屋与业主"), [HEADERS, *example]), (_("填写说明"), notes)],
         widths={_("房屋与业主"): [10, 8, 6, 16, 14, 14, 8, 10, 12, 22, 14, 14], _("填写说明"): [18, 90]},

@@ -106,7 +106,9 @@ RULE_SPECS: tuple[RuleSpec, ...] = (
     RuleSpec("vote_special_approval_heads", "threshold", "≥3/4", "特别事项同意：参与人数占比", "民法典第278条 [text]"),
     RuleSpec("vote_ordinary_approval_area", "threshold", ">1/2", "一般事项同意：参与面积占比", "民法典第278条 [text]"),
     RuleSpec("vote_ordinary_approval_heads", "threshold", ">1/2", "一般事项同意：参与人数占比", "民法典第278条 [text]"),
-    RuleSpec("developer_one_head", "bool", True, "开发建设单位未售及未交付房屋合计为一人", "区分所有权解释第9条 [text]"),
+    RuleSpec(
+        "developer_one_head", "bool", True, "开发建设单位未售及未交付房屋合计为一人", "区分所有权解释第9条 [text]"
+    ),
     RuleSpec("co_ownership_separate_head", "bool", True, "共有人共同计为一人，且与其单独所有时不同", "[inferred]"),
     RuleSpec("revocation_window_months", "int", 12, "请求撤销决定的期限（月）", "区分所有权解释第12条 [quoted]"),
     # §2 Owners' assembly and committee
@@ -128,10 +130,16 @@ RULE_SPECS: tuple[RuleSpec, ...] = (
     RuleSpec("decision_posting_days", "int", 3, "决定公告期限（日）", "指导规则 [quoted]"),
     RuleSpec("member_removal_by_members", "threshold", "≥1/3", "提议罢免委员：委员占比", "指导规则 [quoted]"),
     RuleSpec("member_removal_by_owners", "threshold", "≥1/5", "提议罢免委员：业主投票权占比", "指导规则 [quoted]"),
-    RuleSpec("extraordinary_assembly_area", "threshold", "≥1/5", "提议临时业主大会：面积占比", "指导规则第21条 [quoted]"),
-    RuleSpec("extraordinary_assembly_heads", "threshold", "≥1/5", "提议临时业主大会：人数占比", "指导规则第21条 [quoted]"),
+    RuleSpec(
+        "extraordinary_assembly_area", "threshold", "≥1/5", "提议临时业主大会：面积占比", "指导规则第21条 [quoted]"
+    ),
+    RuleSpec(
+        "extraordinary_assembly_heads", "threshold", "≥1/5", "提议临时业主大会：人数占比", "指导规则第21条 [quoted]"
+    ),
     RuleSpec("assembly_notice_days", "int", 15, "业主大会提前通知（日）", "指导规则 [quoted]"),
-    RuleSpec("branch_review_matters", "matters", "4,5,6,7,8", "表决前须经小区党支部审议的事项编号", "红色管家做法 [inferred]"),
+    RuleSpec(
+        "branch_review_matters", "matters", "4,5,6,7,8", "表决前须经小区党支部审议的事项编号", "红色管家做法 [inferred]"
+    ),
     RuleSpec("exam_duration_minutes", "int", 60, "备案前考试时长（分钟）", "三元区做法 [inferred]"),
     RuleSpec("exam_pass_score", "int", 80, "备案前考试及格分（百分制）", "三元区做法 [inferred]"),
     RuleSpec("exam_retake_limit", "int", 2, "补考次数上限", "三元区做法 [inferred]"),
@@ -140,14 +148,24 @@ RULE_SPECS: tuple[RuleSpec, ...] = (
     # §3 Maintenance fund, order 165
     RuleSpec("fund_deposit_rate_min_pct", "int", 5, "首期交存：建安造价下限（%）", "维修资金办法 [quoted]"),
     RuleSpec("fund_deposit_rate_max_pct", "int", 8, "首期交存：建安造价上限（%）", "维修资金办法 [quoted]"),
-    RuleSpec("fund_topup_below", "fraction", "3/10", "分户余额低于首期交存的该比例时续交", "维修资金办法第17条 [quoted]"),
+    RuleSpec(
+        "fund_topup_below", "fraction", "3/10", "分户余额低于首期交存的该比例时续交", "维修资金办法第17条 [quoted]"
+    ),
     RuleSpec("fund_publication_months", "int", 12, "维修资金公布间隔（月）", "维修资金办法第30条 [quoted]"),
-    RuleSpec("fund_emergency_publication_days", "int", 15, "应急使用拨付后公示期限（日）", "维修资金办法第24条“事后公示” [inferred]"),
+    RuleSpec(
+        "fund_emergency_publication_days",
+        "int",
+        15,
+        "应急使用拨付后公示期限（日）",
+        "维修资金办法第24条“事后公示” [inferred]",
+    ),
     # §4 Property fees
     RuleSpec("price_change_notice_months", "int", 1, "调价提前公示（月）", "明码标价规定 [inferred]"),
     RuleSpec("price_hotline", "text", "12358", "价格举报电话", "明码标价规定 [quoted]"),
     RuleSpec("fee_disclosure_months", "int", 12, "酬金制收支公布间隔（月）", "物业服务收费管理办法 [quoted]"),
-    RuleSpec("expenditure_approval", "threshold", "≥1/2", "支出审批：全体委员同意占比", "指导规则（委员会决定） [inferred]"),
+    RuleSpec(
+        "expenditure_approval", "threshold", "≥1/2", "支出审批：全体委员同意占比", "指导规则（委员会决定） [inferred]"
+    ),
     RuleSpec("expenditure_vote_above", "int", 100000, "单笔支出超过此金额（元）须经业主表决", "[inferred]"),
     RuleSpec("arrears_demand_days", "int", 30, "书面催交后给予的合理期限（日）", "民法典第944条 [text]"),
     # §5 Mediation, People's Mediation Law

@@ -119,7 +119,9 @@ def management_history(estate: Estate, *, today=None, contracts=None, self_perio
         contracts = ServiceContract.objects.filter(estate=estate).select_related("company")
     if self_periods is None:
         self_periods = SelfManagementPeriod.objects.filter(estate=estate)
-    periods = [Period(c.starts_on, c.last_day, COMPANY, f"{c.company.name}（{c.get_mode_display()}）") for c in contracts]
+    periods = [
+        Period(c.starts_on, c.last_day, COMPANY, f"{c.company.name}（{c.get_mode_display()}）") for c in contracts
+    ]
     periods += [Period(p.started_on, p.ended_on, SELF, "") for p in self_periods]
     return timeline(periods, since=estate.delivered_on, today=today)
 
@@ -205,7 +207,9 @@ def search_registry(user, q: str) -> SearchResults:
     estate_ids = {u.building.estate_id for u in units} | {h.unit.building.estate_id for h in holdings}
     full = set()
     if estate_ids:
-        full = set(access.visible(user, access.PERSONAL, Estate.objects.filter(pk__in=estate_ids)).values_list("pk", flat=True))
+        full = set(
+            access.visible(user, access.PERSONAL, Estate.objects.filter(pk__in=estate_ids)).values_list("pk", flat=True)
+        )
     return SearchResults(
         read_as=read_as,
         estates=estates,
@@ -225,7 +229,11 @@ def responsibility_chain(estate: Estate) -> list[Responsible]:
     """Who answers for the estate, bottom up: its grid's workers, its community's staff, its
     street's staff (one query; a level nobody holds yet shows empty)."""
     grid = estate.grid
-    levels = [(Role.GRID_WORKER, grid), (Role.COMMUNITY_STAFF, grid.community), (Role.STREET_STAFF, grid.community.street)]
+    levels = [
+        (Role.GRID_WORKER, grid),
+        (Role.COMMUNITY_STAFF, grid.community),
+        (Role.STREET_STAFF, grid.community.street),
+    ]
     types = ContentType.objects.get_for_models(Grid, Community, Street)
     held = Q(pk__in=[])
     for role, node in levels:

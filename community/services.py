@@ -22,8 +22,8 @@ from django.utils.translation import gettext_lazy as _
 from guardian.shortcuts import assign_perm, remove_perm
 
 from . import access, identifiers
-from .signals import management_changed, roles_changed
 from .models import (
+    USCC_INVALID,
     Building,
     Estate,
     Grid,
@@ -35,8 +35,8 @@ from .models import (
     SelfManagementPeriod,
     ServiceContract,
     Unit,
-    USCC_INVALID,
 )
+from .signals import management_changed, roles_changed
 
 NOT_ALLOWED = access.NOT_ALLOWED
 WRONG_SCOPE = _("“%(role)s”只能分配在%(scope)s上。")
@@ -71,7 +71,6 @@ def _lock(estate: Estate) -> None:
     Estate.objects.select_for_update().filter(pk=estate.pk).first()
 
 
-
 # --------------------------------------------------------------------------- roles
 
 
@@ -79,9 +78,7 @@ def check_role(*, user, role: str, scope) -> None:
     """Raise ValidationError unless ``role`` may be held by ``user`` on ``scope``."""
     expected = access.ROLE_SCOPES[role]
     if not isinstance(scope, expected):
-        raise ValidationError(
-            WRONG_SCOPE, params={"role": Role(role).label, "scope": expected._meta.verbose_name}
-        )
+        raise ValidationError(WRONG_SCOPE, params={"role": Role(role).label, "scope": expected._meta.verbose_name})
     scope_type = ContentType.objects.get_for_model(scope)
     if RoleAssignment.objects.filter(user=user, role=role, scope_type=scope_type, scope_id=scope.pk).exists():
         raise ValidationError(ALREADY_ASSIGNED)
@@ -413,8 +410,12 @@ def renew_contract(
     if ends_on < starts_on:
         raise ValidationError(RENEW_ENDS_TOO_EARLY, params={"start": starts_on})
     return sign_contract(
-        actor=actor, estate=contract.estate, company=contract.company, mode=mode or contract.mode,
-        starts_on=starts_on, ends_on=ends_on,
+        actor=actor,
+        estate=contract.estate,
+        company=contract.company,
+        mode=mode or contract.mode,
+        starts_on=starts_on,
+        ends_on=ends_on,
     )
 
 
@@ -426,7 +427,9 @@ def mark_unmanaged(*, actor, estate: Estate, last_day: date) -> str:
     access.require(actor, access.CHANGE, estate)
     _lock(estate)
     later_contract = ServiceContract.objects.filter(estate=estate, starts_on__gt=last_day).order_by("starts_on").first()
-    later_self = SelfManagementPeriod.objects.filter(estate=estate, started_on__gt=last_day).order_by("started_on").first()
+    later_self = (
+        SelfManagementPeriod.objects.filter(estate=estate, started_on__gt=last_day).order_by("started_on").first()
+    )
     later = min(
         [d for d in (later_contract and later_contract.starts_on, later_self and later_self.started_on) if d],
         default=None,
@@ -443,4 +446,7 @@ def mark_unmanaged(*, actor, estate: Estate, last_day: date) -> str:
         period.ended_on = last_day
         period.full_clean()
         period.save(update_fields=["ended_on"])
-    return str(_("已登记：%(estate)s 自 %(date)s 起无物业管理。") % {"estate": estate.name, "date": last_day + timedelta(days=1)})
+    return str(
+        _("已登记：%(estate)s 自 %(date)s 起无物业管理。")
+        % {"estate": estate.name, "date": last_day + timedelta(days=1)}
+    )

@@ -35,7 +35,11 @@ class RowError:
 
     def __str__(self):
         if self.column:
-            return _("第 %(row)s 行“%(column)s”：%(message)s") % {"row": self.row, "column": self.column, "message": self.message}
+            return _("第 %(row)s 行“%(column)s”：%(message)s") % {
+                "row": self.row,
+                "column": self.column,
+                "message": self.message,
+            }
         return _("第 %(row)s 行：%(message)s") % {"row": self.row, "message": self.message}
 
 
@@ -101,7 +105,9 @@ def read_table(
         raise Refused(0, _("只接受 .xlsx 或 .csv 文件。"))
     physical = list(reader(content, max_rows + 2))  # header + rows + one more tells "too many"
     if len(physical) > max_rows + 1:
-        raise Refused(max_rows + 2, _("文件超过 %(n)s 行（空行也计算在内），请删除多余的行后再导入。") % {"n": max_rows})
+        raise Refused(
+            max_rows + 2, _("文件超过 %(n)s 行（空行也计算在内），请删除多余的行后再导入。") % {"n": max_rows}
+        )
     if not physical:
         raise Refused(1, _("文件是空的。"))
     head = ["" if v is None else str(v).strip() for v in physical[0]]
@@ -112,14 +118,23 @@ def read_table(
         missing = [h for h in headers if h not in head]
         doubled = sorted({h for h in head if head.count(h) > 1})
         if unknown or missing or doubled:
-            raise Refused(1, _("表头应为：%(headers)s。%(detail)s") % {
-                "headers": "、".join(headers),
-                "detail": "；".join(filter(None, [
-                    _("缺少：%(c)s") % {"c": "、".join(missing)} if missing else "",
-                    _("无法识别：%(c)s") % {"c": "、".join(unknown)} if unknown else "",
-                    _("重复：%(c)s") % {"c": "、".join(doubled)} if doubled else "",
-                ])),
-            })
+            raise Refused(
+                1,
+                _("表头应为：%(headers)s。%(detail)s")
+                % {
+                    "headers": "、".join(headers),
+                    "detail": "；".join(
+                        filter(
+                            None,
+                            [
+                                _("缺少：%(c)s") % {"c": "、".join(missing)} if missing else "",
+                                _("无法识别：%(c)s") % {"c": "、".join(unknown)} if unknown else "",
+                                _("重复：%(c)s") % {"c": "、".join(doubled)} if doubled else "",
+                            ],
+                        )
+                    ),
+                },
+            )
     elif head[: len(headers)] != headers:
         raise Refused(1, _("表头应为：%(headers)s。") % {"headers": "、".join(headers), "detail": ""})
     positions = {h: head.index(h) for h in headers}
@@ -173,4 +188,3 @@ def workbook(sheets: list[tuple[str, list[list]]], *, widths: dict[str, list[int
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
-

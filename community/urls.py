@@ -17,9 +17,14 @@ urlpatterns = [
     # management changes (issue 10): estates without a manager, and the estate page's forms
     path("estates/unmanaged/", management_views.unmanaged, name="unmanaged"),
     path("estates/<int:pk>/management/sign/", management_views.sign, name="management_sign"),
-    path("estates/<int:pk>/management/contracts/<int:contract_pk>/renew/", management_views.renew, name="management_renew"),
     path(
-        "estates/<int:pk>/management/contracts/<int:contract_pk>/terminate/", management_views.terminate,
+        "estates/<int:pk>/management/contracts/<int:contract_pk>/renew/",
+        management_views.renew,
+        name="management_renew",
+    ),
+    path(
+        "estates/<int:pk>/management/contracts/<int:contract_pk>/terminate/",
+        management_views.terminate,
         name="management_terminate",
     ),
     path("estates/<int:pk>/management/self/start/", management_views.start_self, name="management_self_start"),

@@ -79,8 +79,9 @@ def import_sample(request):
 def import_upload(request):
     """Upload a file and see, before anything is written, every error or everything it will change."""
     _require_importer(request.user)
-    form = UploadForm(request.POST or None, request.FILES or None, user=request.user,
-                      initial={"estate": request.GET.get("estate")})
+    form = UploadForm(
+        request.POST or None, request.FILES or None, user=request.user, initial={"estate": request.GET.get("estate")}
+    )
     context = {"form": form, "headers": HEADERS, "notes": NOTES}
     if request.method == "POST" and form.is_valid():
         estate, upload = form.cleaned_data["estate"], form.cleaned_data["file"]
@@ -117,14 +118,29 @@ def import_confirm(request):
     try:
         plan = import_services.import_registry(actor=request.user, estate=estate, name=ticket["name"], content=content)
     except import_services.ImportRefused as refused:
-        return render(request, "community/import.html", {
-            "form": UploadForm(user=request.user, initial={"estate": estate.pk}), "headers": HEADERS, "notes": NOTES,
-            "plan": import_services.Plan(estate=estate, errors=refused.rows), "estate": estate, "filename": ticket["name"],
-        })
+        return render(
+            request,
+            "community/import.html",
+            {
+                "form": UploadForm(user=request.user, initial={"estate": estate.pk}),
+                "headers": HEADERS,
+                "notes": NOTES,
+                "plan": import_services.Plan(estate=estate, errors=refused.rows),
+                "estate": estate,
+                "filename": ticket["name"],
+            },
+        )
     default_storage.delete(ticket["path"])
-    messages.success(request, _("导入完成：新增房屋 %(units)s 套、业主 %(owners)s 位，修改房屋 %(changed)s 套、业主 %(changed_owners)s 位。") % {
-        "units": len(plan.new_units), "owners": len(plan.new_owners), "changed": len(plan.changed_units),
-        "changed_owners": len(plan.changed_owners)})
+    messages.success(
+        request,
+        _("导入完成：新增房屋 %(units)s 套、业主 %(owners)s 位，修改房屋 %(changed)s 套、业主 %(changed_owners)s 位。")
+        % {
+            "units": len(plan.new_units),
+            "owners": len(plan.new_owners),
+            "changed": len(plan.changed_units),
+            "changed_owners": len(plan.changed_owners),
+        },
+    )
     return redirect(reverse("community:estate_detail", args=[estate.pk]))
 
 

@@ -138,9 +138,9 @@ def spans(period: date, holdings: Iterable[tuple[object, date, date | None]]) ->
     result = []
     for begin, after in zip(edges, edges[1:], strict=False):
         end = after - timedelta(days=1)
-        holders = tuple(sorted(
-            (key for key, start, stop in holdings if start <= begin and (stop is None or stop >= end)), key=str
-        ))
+        holders = tuple(
+            sorted((key for key, start, stop in holdings if start <= begin and (stop is None or stop >= end)), key=str)
+        )
         if result and result[-1].holders == holders:
             result[-1] = Span(result[-1].starts_on, end, holders)
         else:

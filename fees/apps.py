@@ -11,10 +11,30 @@ class FeesConfig(AppConfig):
         from community import access
 
         from .models import (
-            Bill, BillingRun, Expenditure, FeeSchedule, FundAccount, FundUse, LedgerEntry, ParkingSpace, Payment, Statement,
+            Bill,
+            BillingRun,
+            Expenditure,
+            FeeSchedule,
+            FundAccount,
+            FundUse,
+            LedgerEntry,
+            ParkingSpace,
+            Payment,
+            Statement,
             SubAccount,
         )
 
-        for model in (Bill, BillingRun, Expenditure, FeeSchedule, LedgerEntry, ParkingSpace, Payment, Statement, FundAccount, FundUse):
+        for model in (
+            Bill,
+            BillingRun,
+            Expenditure,
+            FeeSchedule,
+            LedgerEntry,
+            ParkingSpace,
+            Payment,
+            Statement,
+            FundAccount,
+            FundUse,
+        ):
             access.register_child(model, "estate")
         access.register_child(SubAccount, "account")

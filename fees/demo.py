@@ -88,8 +88,16 @@ def _estate(estate: Estate, months: list[date], today: date, rng: random.Random)
     )
     rate = Decimal(rng.choice(["1.50", "1.65", "1.80", "1.95", "2.20"]))
     services.publish_schedule(
-        actor=None, estate=estate, effective_from=first, billing_starts_on=first, now=_at(first - timedelta(days=40)),
-        items=[("物业服务费", "per_area", rate), ("生活垃圾清运费", "per_unit", "8.00"), ("车位管理费", "parking", "60.00")],
+        actor=None,
+        estate=estate,
+        effective_from=first,
+        billing_starts_on=first,
+        now=_at(first - timedelta(days=40)),
+        items=[
+            ("物业服务费", "per_area", rate),
+            ("生活垃圾清运费", "per_unit", "8.00"),
+            ("车位管理费", "parking", "60.00"),
+        ],
         **BOARD,
     )
     defaulters = {u.pk for u in rng.sample(units, max(1, len(units) // 12))}
@@ -100,16 +108,30 @@ def _estate(estate: Estate, months: list[date], today: date, rng: random.Random)
         services.run_billing(actor=None, estate=estate, period=month, now=_at(month))
         last_day = _shift(month, 1) - timedelta(days=1)
         services.record_income(
-            actor=None, estate=estate, category="common", amount=Decimal(rng.randrange(80000, 300000)) / 100,
-            entry_date=month + timedelta(days=9), description=f"电梯轿厢广告位租金（{month:%Y年%m月}）", counterparty="城市之光传媒有限公司",
+            actor=None,
+            estate=estate,
+            category="common",
+            amount=Decimal(rng.randrange(80000, 300000)) / 100,
+            entry_date=month + timedelta(days=9),
+            description=f"电梯轿厢广告位租金（{month:%Y年%m月}）",
+            counterparty="城市之光传媒有限公司",
             now=_at(month + timedelta(days=9)),
         )
         if month.month % 3 == 0:
-            _quarter_payments(estate, units, months[max(0, index - 2): index + 1], rng, defaulters, partial, index >= MONTHS - 6)
+            _quarter_payments(
+                estate, units, months[max(0, index - 2) : index + 1], rng, defaulters, partial, index >= MONTHS - 6
+            )
         if members:
             for category, payee, low, high, purpose in SPENDING:
-                _spend(estate, members, category, payee, Decimal(rng.randrange(low, high)) * 100, f"{purpose}（{month:%Y年%m月}）",
-                       _at(last_day - timedelta(days=2), 15))
+                _spend(
+                    estate,
+                    members,
+                    category,
+                    payee,
+                    Decimal(rng.randrange(low, high)) * 100,
+                    f"{purpose}（{month:%Y年%m月}）",
+                    _at(last_day - timedelta(days=2), 15),
+                )
     # Statements for the last three whole months and the last whole quarter, then the period is closed.
     for month in months[-3:]:
         _publish(estate, "month", month, today)
@@ -144,26 +166,36 @@ def _quarter_payments(estate, units, quarter, rng, defaulters, partial, arrears_
         if day > timezone.localdate():
             day = timezone.localdate()
         services.record_payment(
-            actor=None, unit=unit, amount=amount, paid_on=day, method=rng.choice(["wechat", "alipay", "transfer", "cash"]),
-            payer=bills[-1].addressee or "业主", bills=bills, now=_at(day, 11),
+            actor=None,
+            unit=unit,
+            amount=amount,
+            paid_on=day,
+            method=rng.choice(["wechat", "alipay", "transfer", "cash"]),
+            payer=bills[-1].addressee or "业主",
+            bills=bills,
+            now=_at(day, 11),
         )
 
 
 def _spend(estate, members, category, payee, amount, purpose, when):
     if category == "remuneration":
         payee = selectors.books(estate, when.date()).keeper
-    item = services.request_expenditure(actor=None, estate=estate, category=category, payee=payee, amount=amount,
-                                        purpose=purpose, now=when)
+    item = services.request_expenditure(
+        actor=None, estate=estate, category=category, payee=payee, amount=amount, purpose=purpose, now=when
+    )
     share = rules_for(estate).expenditure_approval
     needed = next(n for n in range(len(members) + 1) if share.met(n, len(members)))
-    services.decide_expenditure(actor=None, expenditure=item, in_favour=members[:needed], now=when + timedelta(hours=20))
+    services.decide_expenditure(
+        actor=None, expenditure=item, in_favour=members[:needed], now=when + timedelta(hours=20)
+    )
 
 
 def _publish(estate, kind, start, today):
     if services.period_bounds(kind, start)[1] >= today:
         return
-    statement = services.publish_statement(actor=None, estate=estate, kind=kind, start=start, base_url=BASE_URL,
-                                           now=timezone.now())
+    statement = services.publish_statement(
+        actor=None, estate=estate, kind=kind, start=start, base_url=BASE_URL, now=timezone.now()
+    )
     cms.publish_notice(actor=None, notice=statement.notice)
 
 
@@ -172,24 +204,50 @@ def _jiangbin(estate: Estate, today: date) -> None:
     """江滨豪园: an announced price change, a correction, a demand letter and a request awaiting approval."""
     after = last_day_after_months(today, 1)
     effective = after if after.day == 1 else _shift(after.replace(day=1), 1)
-    if not FeeSchedule.objects.filter(estate=estate, effective_from=effective).exists() and selectors.books(estate, effective):
+    if not FeeSchedule.objects.filter(estate=estate, effective_from=effective).exists() and selectors.books(
+        estate, effective
+    ):
         current = services.schedule_in_force(estate, today)
         services.publish_schedule(
-            actor=None, estate=estate, effective_from=effective, billing_starts_on=current.billing_starts_on,
-            items=[("物业服务费", "per_area", current.items.get(kind="per_area").rate + Decimal("0.15")),
-                   ("生活垃圾清运费", "per_unit", "8.00"), ("车位管理费", "parking", "60.00")],
+            actor=None,
+            estate=estate,
+            effective_from=effective,
+            billing_starts_on=current.billing_starts_on,
+            items=[
+                ("物业服务费", "per_area", current.items.get(kind="per_area").rate + Decimal("0.15")),
+                ("生活垃圾清运费", "per_unit", "8.00"),
+                ("车位管理费", "parking", "60.00"),
+            ],
             **{**BOARD, "legal_basis": BOARD["legal_basis"] + "；2026 年第二次业主大会调价决定"},
         )
     services.run_billing(actor=None, estate=estate, period=today.replace(day=1))
-    wrong = services.record_income(actor=None, estate=estate, category="common", amount="3600.00", entry_date=today,
-                                   description="快递柜场地使用费（本年度）", counterparty="丰巢网络技术有限公司")
+    wrong = services.record_income(
+        actor=None,
+        estate=estate,
+        category="common",
+        amount="3600.00",
+        entry_date=today,
+        description="快递柜场地使用费（本年度）",
+        counterparty="丰巢网络技术有限公司",
+    )
     services.reverse_entry(actor=None, entry=wrong, reason="应为 360.00 元，录入多一位")
-    services.record_income(actor=None, estate=estate, category="common", amount="360.00", entry_date=today,
-                           description="快递柜场地使用费（本年度）", counterparty="丰巢网络技术有限公司")
+    services.record_income(
+        actor=None,
+        estate=estate,
+        category="common",
+        amount="360.00",
+        entry_date=today,
+        description="快递柜场地使用费（本年度）",
+        counterparty="丰巢网络技术有限公司",
+    )
     arrears = services.selectors.arrears(estate)
     if arrears:
         services.issue_demand_letter(actor=None, unit=Unit.objects.get(pk=arrears[0].unit_id))
     services.request_expenditure(
-        actor=None, estate=estate, category="repairs", payee="安达电梯维保有限公司", amount="4800.00",
+        actor=None,
+        estate=estate,
+        category="repairs",
+        payee="安达电梯维保有限公司",
+        amount="4800.00",
         purpose="3 号楼 2 号电梯更换曳引钢丝绳（维保合同外项目，附报价单）",
     )

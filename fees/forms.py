@@ -11,8 +11,14 @@ from committees.forms import VoteWindowForm
 from .models import INCOME_CATEGORIES, SPENDING_CATEGORIES, Category, ItemKind, PaymentMethod, PeriodKind, PriceType
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-KIND_WORDS = {"按面积": ItemKind.PER_AREA, "面积": ItemKind.PER_AREA, "按户": ItemKind.PER_UNIT, "户": ItemKind.PER_UNIT,
-              "车位": ItemKind.PARKING, **{k.value: k.value for k in ItemKind}}
+KIND_WORDS = {
+    "按面积": ItemKind.PER_AREA,
+    "面积": ItemKind.PER_AREA,
+    "按户": ItemKind.PER_UNIT,
+    "户": ItemKind.PER_UNIT,
+    "车位": ItemKind.PARKING,
+    **{k.value: k.value for k in ItemKind},
+}
 
 
 MAX_UPLOAD = 10 * 1024 * 1024
@@ -39,7 +45,8 @@ class BillingForm(forms.Form):
 class ScheduleForm(forms.Form):
     effective_from = forms.DateField(label=_("执行日期（某月 1 日）"), widget=DATE)
     items = forms.CharField(
-        label=_("收费项目"), widget=forms.Textarea(attrs={"rows": 4}),
+        label=_("收费项目"),
+        widget=forms.Textarea(attrs={"rows": 4}),
         help_text=_("每行一项：名称 计费单位 单价。计费单位写“按面积”“按户”或“车位”，例如：物业服务费 按面积 1.85"),
     )
     service_content = forms.CharField(label=_("服务内容"), widget=forms.Textarea(attrs={"rows": 2}))
@@ -56,7 +63,9 @@ class ScheduleForm(forms.Form):
             if not parts:
                 continue
             if len(parts) != 3 or parts[1] not in KIND_WORDS:
-                raise forms.ValidationError(_("第 %(n)s 行“%(line)s”应为：名称 计费单位 单价。"), params={"n": number, "line": line.strip()})
+                raise forms.ValidationError(
+                    _("第 %(n)s 行“%(line)s”应为：名称 计费单位 单价。"), params={"n": number, "line": line.strip()}
+                )
             items.append((parts[0], KIND_WORDS[parts[1]], parts[2]))
         return items
 
@@ -66,17 +75,23 @@ class PaymentForm(forms.Form):
     paid_on = forms.DateField(label=_("收款日期"), widget=DATE, initial=timezone.localdate)
     method = forms.ChoiceField(label=_("方式"), choices=PaymentMethod.choices)
     payer = forms.CharField(label=_("交款人"), max_length=200)
-    note = forms.CharField(label=_("备注"), max_length=200, required=False, help_text=_("补登以前日期的收款须写明原因。"))
+    note = forms.CharField(
+        label=_("备注"), max_length=200, required=False, help_text=_("补登以前日期的收款须写明原因。")
+    )
     bills = forms.ModelMultipleChoiceField(label=_("核销账单"), queryset=None, widget=forms.CheckboxSelectMultiple)
 
     def __init__(self, *args, bills, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["bills"].queryset = bills
-        self.fields["bills"].label_from_instance = lambda b: f"{b.period:%Y-%m} {b.item.name} {b.amount}（{b.addressee}）"
+        self.fields["bills"].label_from_instance = lambda b: (
+            f"{b.period:%Y-%m} {b.item.name} {b.amount}（{b.addressee}）"
+        )
 
 
 class IncomeForm(forms.Form):
-    category = forms.ChoiceField(label=_("类别"), choices=[(c.value, c.label) for c in INCOME_CATEGORIES if c != Category.FEES])
+    category = forms.ChoiceField(
+        label=_("类别"), choices=[(c.value, c.label) for c in INCOME_CATEGORIES if c != Category.FEES]
+    )
     amount = forms.DecimalField(label=_("金额（元）"), max_digits=14, decimal_places=2, min_value=0.01)
     entry_date = forms.DateField(label=_("日期"), widget=DATE, initial=timezone.localdate)
     description = forms.CharField(label=_("摘要"), max_length=200)
@@ -90,7 +105,9 @@ class ReversalForm(forms.Form):
 
 class PeriodForm(forms.Form):
     kind = forms.ChoiceField(label=_("报表类型"), choices=PeriodKind.choices)
-    start = forms.DateField(label=_("起始日期"), widget=DATE, help_text=_("月报为当月 1 日，季报为季度首日，年报为 1 月 1 日。"))
+    start = forms.DateField(
+        label=_("起始日期"), widget=DATE, help_text=_("月报为当月 1 日，季报为季度首日，年报为 1 月 1 日。")
+    )
 
 
 class ExpenditureForm(forms.Form):
@@ -105,7 +122,9 @@ class ExpenditureForm(forms.Form):
 
 
 class DecisionForm(forms.Form):
-    in_favour = forms.ModelMultipleChoiceField(label=_("同意的委员"), queryset=None, required=False, widget=forms.CheckboxSelectMultiple)
+    in_favour = forms.ModelMultipleChoiceField(
+        label=_("同意的委员"), queryset=None, required=False, widget=forms.CheckboxSelectMultiple
+    )
     reason = forms.CharField(label=_("不予批准的理由"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
     def __init__(self, *args, seats, **kwargs):
@@ -128,8 +147,13 @@ class FundAccountForm(forms.Form):
     bank = forms.CharField(label=_("开户银行"), max_length=100)
     account_number = forms.CharField(label=_("专户账号"), max_length=40)
     construction_cost = forms.DecimalField(label=_("住宅建安造价（元/㎡）"), **MONEY)
-    deposit_pct = forms.DecimalField(label=_("首期交存比例（%）"), max_digits=5, decimal_places=2, min_value=0.01,
-                                     help_text=_("本区规则集规定的范围内，如 5 至 8。"))
+    deposit_pct = forms.DecimalField(
+        label=_("首期交存比例（%）"),
+        max_digits=5,
+        decimal_places=2,
+        min_value=0.01,
+        help_text=_("本区规则集规定的范围内，如 5 至 8。"),
+    )
     custodian = forms.CharField(label=_("代管单位"), max_length=200, initial=_("区住房专项维修资金管理中心"))
     opened_on = forms.DateField(label=_("开户日期"), widget=DATE, initial=timezone.localdate)
 
@@ -154,15 +178,35 @@ class FundUseForm(forms.Form):
     plan = forms.CharField(label=_("维修方案"), widget=forms.Textarea(attrs={"rows": 3}), max_length=5000)
     budget = forms.DecimalField(label=_("预算（元）"), **MONEY)
     contractor = forms.CharField(label=_("施工单位"), max_length=200)
-    quotes = forms.CharField(label=_("报价情况"), widget=forms.Textarea(attrs={"rows": 2}), max_length=2000, required=False,
-                             help_text=_("比选的各家报价，一行一家。"))
-    buildings = forms.ModelMultipleChoiceField(label=_("分摊范围（楼栋）"), queryset=None, required=False,
-                                               widget=forms.CheckboxSelectMultiple, help_text=_("不选楼栋也不填房屋，则为全体业主。"))
-    rooms = forms.CharField(label=_("或：分摊房屋"), widget=forms.Textarea(attrs={"rows": 2}), max_length=50_000, required=False,
-                            help_text=_("只涉及部分房屋时，每行一户：楼栋 房号，如“3栋 101”。填写后以此为准。"))
-    emergency = forms.BooleanField(label=_("应急使用"), required=False,
-                                   help_text=_("电梯困人、屋面漏水进户等危及安全的情况：不经表决先行维修，拨付后须公示。"))
-    emergency_reason = forms.CharField(label=_("紧急情况说明"), widget=forms.Textarea(attrs={"rows": 2}), max_length=2000, required=False)
+    quotes = forms.CharField(
+        label=_("报价情况"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=2000,
+        required=False,
+        help_text=_("比选的各家报价，一行一家。"),
+    )
+    buildings = forms.ModelMultipleChoiceField(
+        label=_("分摊范围（楼栋）"),
+        queryset=None,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("不选楼栋也不填房屋，则为全体业主。"),
+    )
+    rooms = forms.CharField(
+        label=_("或：分摊房屋"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=50_000,
+        required=False,
+        help_text=_("只涉及部分房屋时，每行一户：楼栋 房号，如“3栋 101”。填写后以此为准。"),
+    )
+    emergency = forms.BooleanField(
+        label=_("应急使用"),
+        required=False,
+        help_text=_("电梯困人、屋面漏水进户等危及安全的情况：不经表决先行维修，拨付后须公示。"),
+    )
+    emergency_reason = forms.CharField(
+        label=_("紧急情况说明"), widget=forms.Textarea(attrs={"rows": 2}), max_length=2000, required=False
+    )
 
     def __init__(self, *args, estate, **kwargs):
         from .models import FundUseKind
@@ -195,9 +239,16 @@ class PayoutApplicationForm(forms.Form):
 
 
 class FundReviewForm(forms.Form):
-    decision = forms.ChoiceField(label=_("审核结论"), choices=[("clear", _("审核通过")), ("return", _("退回"))], widget=forms.RadioSelect)
-    comments = forms.CharField(label=_("审核意见"), widget=forms.Textarea(attrs={"rows": 2}), max_length=2000, required=False,
-                               help_text=_("退回时必填。"))
+    decision = forms.ChoiceField(
+        label=_("审核结论"), choices=[("clear", _("审核通过")), ("return", _("退回"))], widget=forms.RadioSelect
+    )
+    comments = forms.CharField(
+        label=_("审核意见"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=2000,
+        required=False,
+        help_text=_("退回时必填。"),
+    )
 
 
 class PayOutForm(forms.Form):

@@ -34,7 +34,13 @@ S = FundUseStatus
 SEED = 2021_08
 BASE_URL = getattr(settings, "DEMO_BASE_URL", "http://127.0.0.1:8000")
 CUSTODIAN = "三元区住房专项维修资金管理中心"
-CONTRACTORS = ["三元防水工程有限公司", "闽中建设集团有限公司", "安达电梯维保有限公司", "清源管道工程有限公司", "明城消防设备有限公司"]
+CONTRACTORS = [
+    "三元防水工程有限公司",
+    "闽中建设集团有限公司",
+    "安达电梯维保有限公司",
+    "清源管道工程有限公司",
+    "明城消防设备有限公司",
+]
 # name, and the cost per m² of the charged floor area (low, high) in yuan
 PROJECTS = {
     "roof": ("屋面防水翻新", 18, 40),
@@ -50,8 +56,17 @@ EMERGENCIES = [
 ]
 # (target status, how many) outside the walk: at least 80 requests, every status.
 PLAN = [
-    (S.SETTLED, 30), (S.PAID, 5), (S.CLEARED, 4), (S.APPLIED, 6), (S.RETURNED, 3), (S.WORKS_DONE, 5),
-    (S.PUBLICIZED, 6), (S.APPROVED, 3), (S.VOTING, 5), (S.FAILED, 6), (S.PLANNED, 5),
+    (S.SETTLED, 30),
+    (S.PAID, 5),
+    (S.CLEARED, 4),
+    (S.APPLIED, 6),
+    (S.RETURNED, 3),
+    (S.WORKS_DONE, 5),
+    (S.PUBLICIZED, 6),
+    (S.APPROVED, 3),
+    (S.VOTING, 5),
+    (S.FAILED, 6),
+    (S.PLANNED, 5),
 ]
 EMERGENCY_PLAN = [(S.SETTLED, 5), (S.PAID, 3), (S.APPLIED, 1), (S.PLANNED, 1)]
 
@@ -74,45 +89,79 @@ def build(*, today: date, progress=None, log=print) -> None:
     pilots = [e for e in estates if e.name in PILOT_ESTATES]
     others = [e for e in estates if e.name not in PILOT_ESTATES][:24]
     pool = pilots * 3 + others
-    jobs = [(status, False) for status, n in PLAN for _i in range(n)] + [(status, True) for status, n in EMERGENCY_PLAN for _i in range(n)]
+    jobs = [(status, False) for status, n in PLAN for _i in range(n)] + [
+        (status, True) for status, n in EMERGENCY_PLAN for _i in range(n)
+    ]
     for index, (status, emergency) in enumerate(progress(jobs, desc="维修资金使用申请", unit="项")):
         _request(pool[index % len(pool)], status, rng, today, emergency=emergency)
     jiangbin = next(e for e in estates if e.name == PILOT_ESTATES[0])
     _jiangbin(jiangbin, rng, today)
     for estate in pilots:
-        statement = fund_services.publish_fund_statement(actor=None, estate=estate, year=today.year - 1, base_url=BASE_URL)
+        statement = fund_services.publish_fund_statement(
+            actor=None, estate=estate, year=today.year - 1, base_url=BASE_URL
+        )
         cms.publish_notice(actor=None, notice=statement.notice)
-    log(f"维修资金：专户 {len(estates)} 个，使用申请 {FundUse.objects.count()} 项，"
-        f"{len(pilots)} 个试点已公布 {today.year - 1} 年度分户账")
+    log(
+        f"维修资金：专户 {len(estates)} 个，使用申请 {FundUse.objects.count()} 项，"
+        f"{len(pilots)} 个试点已公布 {today.year - 1} 年度分户账"
+    )
 
 
 @transaction.atomic
 def _account(estate: Estate, rng: random.Random, opened_on: date, interest_on: date) -> None:
     handed_over = estate.name in PILOT_ESTATES[4:] or rng.random() < 0.1
     account = fund_services.open_account(
-        actor=None, estate=estate, bank="中国建设银行三元支行", account_number=f"3505 0160 {estate.pk:04d} 0000 {rng.randrange(1000, 9999)}",
-        construction_cost=Decimal(rng.randrange(1800, 2600)), deposit_pct=Decimal(rng.choice(["5", "6", "6.5", "7", "8"])),
-        custodian=CUSTODIAN, opened_on=opened_on, now=_at(opened_on),
+        actor=None,
+        estate=estate,
+        bank="中国建设银行三元支行",
+        account_number=f"3505 0160 {estate.pk:04d} 0000 {rng.randrange(1000, 9999)}",
+        construction_cost=Decimal(rng.randrange(1800, 2600)),
+        deposit_pct=Decimal(rng.choice(["5", "6", "6.5", "7", "8"])),
+        custodian=CUSTODIAN,
+        opened_on=opened_on,
+        now=_at(opened_on),
     )
     if handed_over:
         fund_services.hand_over(actor=None, account=account, on=opened_on + timedelta(days=900))
     if not fund_services.open_subaccounts(actor=None, account=account, on=opened_on, now=_at(opened_on)):
         return
     balance = fund_selectors.estate_totals(account)["balance"]
-    fund_services.post_interest(actor=None, account=account, amount=(balance * Decimal("0.0135")).quantize(Decimal("0.01")),
-                                on=interest_on, now=_at(interest_on))
+    fund_services.post_interest(
+        actor=None,
+        account=account,
+        amount=(balance * Decimal("0.0135")).quantize(Decimal("0.01")),
+        on=interest_on,
+        now=_at(interest_on),
+    )
 
 
 def _review(estate: Estate, day: date, question: str):
     branch = PartyBranch.objects.filter(estate=estate).first()
     if branch is None:
         return None
-    return steward.record_review(actor=None, branch=branch, matter=Matter.FUND_USE, question=question[:200], reviewed_on=day,
-                                 opinion="支部审议同意提交业主表决，请业委会做好解释和公示工作。")
+    return steward.record_review(
+        actor=None,
+        branch=branch,
+        matter=Matter.FUND_USE,
+        question=question[:200],
+        reviewed_on=day,
+        opinion="支部审议同意提交业主表决，请业委会做好解释和公示工作。",
+    )
 
 
-def _request(estate: Estate, target: str, rng: random.Random, today: date, *, emergency: bool = False, building=None,
-             kind: str | None = None, title: str | None = None, budget: Decimal | None = None, created: date | None = None):
+def _request(
+    estate: Estate,
+    target: str,
+    rng: random.Random,
+    today: date,
+    *,
+    emergency: bool = False,
+    building=None,
+    kind: str | None = None,
+    title: str | None = None,
+    budget: Decimal | None = None,
+    created: date | None = None,
+):
     """One request walked from its plan to ``target``, each step dated a little after the last."""
     building = building or rng.choice(list(Building.objects.filter(estate=estate)))
     if emergency:
@@ -128,30 +177,55 @@ def _request(estate: Estate, target: str, rng: random.Random, today: date, *, em
         budget = (Decimal(str(area)) * rng.randrange(low, high) / 100).quantize(Decimal("1")) * 100
     if created is None:
         latest = {S.PLANNED: 20, S.VOTING: 0}.get(target, 120)
-        created = today - timedelta(days=rng.randrange(latest + 1, latest + 230)) if target != S.VOTING else today - timedelta(days=16)
+        created = (
+            today - timedelta(days=rng.randrange(latest + 1, latest + 230))
+            if target != S.VOTING
+            else today - timedelta(days=16)
+        )
     day = created
     with transaction.atomic():
         use = fund_services.plan_use(
-            actor=None, estate=estate, title=title, kind=kind, budget=budget, contractor=rng.choice(CONTRACTORS),
-            plan=f"{title}：现场勘查后按设计方案施工，质保期五年。", quotes=f"{rng.choice(CONTRACTORS)} {budget}\n{rng.choice(CONTRACTORS)} {budget * Decimal('1.08'):.2f}",
-            buildings=[building], emergency=emergency, emergency_reason=reason, now=_at(day),
+            actor=None,
+            estate=estate,
+            title=title,
+            kind=kind,
+            budget=budget,
+            contractor=rng.choice(CONTRACTORS),
+            plan=f"{title}：现场勘查后按设计方案施工，质保期五年。",
+            quotes=f"{rng.choice(CONTRACTORS)} {budget}\n{rng.choice(CONTRACTORS)} {budget * Decimal('1.08'):.2f}",
+            buildings=[building],
+            emergency=emergency,
+            emergency_reason=reason,
+            now=_at(day),
         )
         if target == S.PLANNED:
             return use
         if not emergency:
             opens, closes = _at(day + timedelta(days=16), 8), _at(day + timedelta(days=23), 20)
-            use = fund_services.put_to_vote(actor=None, use=use, opens_at=opens, closes_at=closes, now=_at(day),
-                                            branch_review=_review(estate, day, title))
+            use = fund_services.put_to_vote(
+                actor=None,
+                use=use,
+                opens_at=opens,
+                closes_at=closes,
+                now=_at(day),
+                branch_review=_review(estate, day, title),
+            )
             holders = list(vote_services.holders_of(use.vote))
             if target == S.VOTING:
                 if closes > timezone.now() > opens:
                     share = holders[: len(holders) // 2]
-                    vote_services.enter_paper_ballots(actor=None, vote=use.vote, ballots={h: "yes" for h in share}, now=opens + timedelta(hours=2))
+                    vote_services.enter_paper_ballots(
+                        actor=None, vote=use.vote, ballots={h: "yes" for h in share}, now=opens + timedelta(hours=2)
+                    )
                 return use
             yes = target != S.FAILED
             voters = holders if yes else holders[: max(1, len(holders) * 3 // 4)]
-            vote_services.enter_paper_ballots(actor=None, vote=use.vote, now=opens + timedelta(hours=2),
-                                              ballots={h: ("yes" if yes or i % 4 == 0 else "no") for i, h in enumerate(voters)})
+            vote_services.enter_paper_ballots(
+                actor=None,
+                vote=use.vote,
+                now=opens + timedelta(hours=2),
+                ballots={h: ("yes" if yes or i % 4 == 0 else "no") for i, h in enumerate(voters)},
+            )
             vote_services.close_vote(actor=None, vote=use.vote, now=closes + timedelta(hours=1))
             use = fund_services.settle_vote(actor=None, use=use, now=closes + timedelta(hours=2))
             day = closes.date() + timedelta(days=1)
@@ -161,21 +235,29 @@ def _request(estate: Estate, target: str, rng: random.Random, today: date, *, em
             if target == S.PUBLICIZED:
                 return use
         day += timedelta(days=rng.randrange(3, 30) if not emergency else 1)
-        use = fund_services.record_works_done(actor=None, use=use, done_on=day, acceptance="业委会、物业、施工单位三方验收合格", now=_at(day))
+        use = fund_services.record_works_done(
+            actor=None, use=use, done_on=day, acceptance="业委会、物业、施工单位三方验收合格", now=_at(day)
+        )
         if target == S.WORKS_DONE:
             return use
-        settlement = min(use.budget, (use.budget * Decimal(rng.choice(["0.92", "0.96", "0.985", "1"]))).quantize(Decimal("0.01")))
+        settlement = min(
+            use.budget, (use.budget * Decimal(rng.choice(["0.92", "0.96", "0.985", "1"]))).quantize(Decimal("0.01"))
+        )
         day += timedelta(days=3)
         use = fund_services.apply_payout(actor=None, use=use, settlement=settlement, now=_at(day))
         if target == S.APPLIED:
             return use
         day += timedelta(days=4)
         if target == S.RETURNED or rng.random() < 0.15:
-            use = fund_services.review_payout(actor=None, use=use, approve=False, comments="结算单缺少监理签字，请补充后重新申请。", now=_at(day))
+            use = fund_services.review_payout(
+                actor=None, use=use, approve=False, comments="结算单缺少监理签字，请补充后重新申请。", now=_at(day)
+            )
             if target == S.RETURNED:
                 return use
             day += timedelta(days=3)
-            use = fund_services.apply_payout(actor=None, use=use, settlement=settlement, note="已补充监理签字", now=_at(day))
+            use = fund_services.apply_payout(
+                actor=None, use=use, settlement=settlement, note="已补充监理签字", now=_at(day)
+            )
             day += timedelta(days=2)
         use = fund_services.review_payout(actor=None, use=use, approve=True, now=_at(day))
         if target == S.CLEARED:
@@ -191,15 +273,41 @@ def _request(estate: Estate, target: str, rng: random.Random, today: date, *, em
 def _jiangbin(estate: Estate, rng: random.Random, today: date) -> None:
     """The README's walk, and a building below the top-up line."""
     third = Building.objects.get(estate=estate, name="3号楼")
-    _request(estate, S.VOTING, rng, today, building=third, kind="roof", title="3号楼屋面防水翻新", budget=Decimal("52800.00"))
-    _request(estate, S.CLEARED, rng, today, building=third, kind="pipes", title="3号楼雨污水立管更换", budget=Decimal("48600.00"),
-             created=today - timedelta(days=80))
+    _request(
+        estate, S.VOTING, rng, today, building=third, kind="roof", title="3号楼屋面防水翻新", budget=Decimal("52800.00")
+    )
+    _request(
+        estate,
+        S.CLEARED,
+        rng,
+        today,
+        building=third,
+        kind="pipes",
+        title="3号楼雨污水立管更换",
+        budget=Decimal("48600.00"),
+        created=today - timedelta(days=80),
+    )
     seventh = Building.objects.get(estate=estate, name="7号楼")
     account = fund_services.account_of(estate)
     area = sum(s.area for s in account.subaccounts.filter(unit__building=seventh))
     cost = (area * account.rate * Decimal("0.74")).quantize(Decimal("100"))  # leaves ~26% of the first deposits
-    _request(estate, S.SETTLED, rng, today, building=seventh, kind="lift", title="7号楼电梯主机及控制柜更换", budget=cost,
-             created=today - timedelta(days=150))
+    _request(
+        estate,
+        S.SETTLED,
+        rng,
+        today,
+        building=seventh,
+        kind="lift",
+        title="7号楼电梯主机及控制柜更换",
+        budget=cost,
+        created=today - timedelta(days=150),
+    )
     for sub in list(fund_selectors.alerts(account))[:4]:
-        fund_services.top_up(actor=None, unit=sub.unit, amount=(sub.first_deposit * Decimal("0.1")).quantize(Decimal("0.01")),
-                             on=today - timedelta(days=5), note="收到续交通知后缴纳", now=_at(today - timedelta(days=5)))
+        fund_services.top_up(
+            actor=None,
+            unit=sub.unit,
+            amount=(sub.first_deposit * Decimal("0.1")).quantize(Decimal("0.01")),
+            on=today - timedelta(days=5),
+            note="收到续交通知后缴纳",
+            now=_at(today - timedelta(days=5)),
+        )

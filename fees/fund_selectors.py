@@ -37,7 +37,12 @@ def _cents(expression):
 
 
 def _unit_sum(**filters):
-    rows = LedgerEntry.objects.filter(ledger=Ledger.FUND, unit=OuterRef("unit"), **filters).values("unit").annotate(t=Sum("amount")).values("t")
+    rows = (
+        LedgerEntry.objects.filter(ledger=Ledger.FUND, unit=OuterRef("unit"), **filters)
+        .values("unit")
+        .annotate(t=Sum("amount"))
+        .values("t")
+    )
     return _cents(Subquery(rows))
 
 
@@ -50,10 +55,15 @@ def balances_on(account: FundAccount, on: date) -> dict[int, Decimal]:
     """{unit id: balance} of every sub-account, counting entries dated up to ``on``."""
     rows = (
         LedgerEntry.objects.filter(ledger=Ledger.FUND, estate=account.estate, entry_date__lte=on)
-        .values("unit_id").annotate(c=_cents(Sum("amount"))).values_list("unit_id", "c")
+        .values("unit_id")
+        .annotate(c=_cents(Sum("amount")))
+        .values_list("unit_id", "c")
     )
     found = {unit_id: yuan(c) for unit_id, c in rows}
-    return {unit_id: found.get(unit_id, ZERO) for unit_id in SubAccount.objects.filter(account=account).values_list("unit_id", flat=True)}
+    return {
+        unit_id: found.get(unit_id, ZERO)
+        for unit_id in SubAccount.objects.filter(account=account).values_list("unit_id", flat=True)
+    }
 
 
 def needs_top_up(balance: Decimal, first_deposit: Decimal, share: Fraction) -> bool:
@@ -74,9 +84,12 @@ def subaccounts(account: FundAccount):
 def alerts(account: FundAccount):
     """Sub-accounts below the rule set's share of their first deposit, lowest share first."""
     share = rules_for(account.estate).fund_topup_below
-    return subaccounts(account).annotate(
-        shortfall=F("balance_cents") * Value(share.denominator) - F("first_cents") * Value(share.numerator)
-    ).filter(shortfall__lt=0).order_by("shortfall", "unit__building__name", "unit__room")
+    return (
+        subaccounts(account)
+        .annotate(shortfall=F("balance_cents") * Value(share.denominator) - F("first_cents") * Value(share.numerator))
+        .filter(shortfall__lt=0)
+        .order_by("shortfall", "unit__building__name", "unit__room")
+    )
 
 
 def alert_counts(estates) -> dict[int, int]:
@@ -90,8 +103,13 @@ def alert_counts(estates) -> dict[int, int]:
         rows = (
             SubAccount.objects.filter(account__estate__in=ids)
             .annotate(balance_cents=_unit_sum(), first_cents=_cents(F("first_deposit")))
-            .annotate(shortfall=F("balance_cents") * Value(share.denominator) - F("first_cents") * Value(share.numerator))
-            .filter(shortfall__lt=0).values("account__estate").annotate(n=Count("pk")).values_list("account__estate", "n")
+            .annotate(
+                shortfall=F("balance_cents") * Value(share.denominator) - F("first_cents") * Value(share.numerator)
+            )
+            .filter(shortfall__lt=0)
+            .values("account__estate")
+            .annotate(n=Count("pk"))
+            .values_list("account__estate", "n")
         )
         counts.update(rows)
     return counts
@@ -132,12 +150,19 @@ class SplitRow:
 def split_rows(use: FundUse) -> list[SplitRow]:
     """Each charged unit: its area, its share of the budget, and what the payout charged it (two queries)."""
     charged = {
-        amount_unit: -amount for amount_unit, amount in
-        LedgerEntry.objects.filter(fund_use=use, category=Category.FUND_USE, reverses__isnull=True).values_list("unit_id", "amount")
+        amount_unit: -amount
+        for amount_unit, amount in LedgerEntry.objects.filter(
+            fund_use=use, category=Category.FUND_USE, reverses__isnull=True
+        ).values_list("unit_id", "amount")
     }
-    rows = ChargedUnit.objects.filter(use=use).values_list("unit_id", "unit__building__name", "unit__room", "area", "planned_share")
+    rows = ChargedUnit.objects.filter(use=use).values_list(
+        "unit_id", "unit__building__name", "unit__room", "area", "planned_share"
+    )
     return sorted(
-        (SplitRow(pk, f"{building}-{room}", area, planned, charged.get(pk)) for pk, building, room, area, planned in rows),
+        (
+            SplitRow(pk, f"{building}-{room}", area, planned, charged.get(pk))
+            for pk, building, room, area, planned in rows
+        ),
         key=lambda r: r.unit,
     )
 
@@ -161,15 +186,28 @@ def history(unit: Unit) -> list[Period]:
     date: the sub-account follows the unit, so a sale shows both owners' periods (two queries)."""
     spans: dict[tuple, Period] = {}
     for owner_id, name, start, end in (
-        Ownership.objects.filter(unit=unit).order_by("started_on", "owner_id").values_list("owner_id", "owner__name", "started_on", "ended_on")
+        Ownership.objects.filter(unit=unit)
+        .order_by("started_on", "owner_id")
+        .values_list("owner_id", "owner__name", "started_on", "ended_on")
     ):
         period = spans.setdefault((start, end), Period(start, end, [], []))
         period.owner_ids.append(owner_id)
         period.names.append(name)
     periods = sorted(spans.values(), key=lambda p: p.starts_on)
     before = Period(None, None, [], [])
-    for entry in LedgerEntry.objects.filter(ledger=Ledger.FUND, unit=unit).select_related("fund_use").order_by("entry_date", "year", "number"):
-        home = next((p for p in reversed(periods) if p.starts_on <= entry.entry_date and (p.ends_on is None or entry.entry_date <= p.ends_on)), before)
+    for entry in (
+        LedgerEntry.objects.filter(ledger=Ledger.FUND, unit=unit)
+        .select_related("fund_use")
+        .order_by("entry_date", "year", "number")
+    ):
+        home = next(
+            (
+                p
+                for p in reversed(periods)
+                if p.starts_on <= entry.entry_date and (p.ends_on is None or entry.entry_date <= p.ends_on)
+            ),
+            before,
+        )
         home.entries.append(entry)
     return ([before] if before.entries else []) + [p for p in periods if p.entries or p.ends_on is None]
 
@@ -178,7 +216,8 @@ def owner_subaccounts(owner: Owner):
     """The sub-accounts of the units the owner holds now, with balances (one query)."""
     held = Ownership.objects.in_force().filter(owner=owner).values("unit")
     return (
-        SubAccount.objects.filter(unit__in=held).select_related("unit__building__estate", "account")
+        SubAccount.objects.filter(unit__in=held)
+        .select_related("unit__building__estate", "account")
         .annotate(balance_cents=_unit_sum(), first_cents=_cents(F("first_deposit")))
         .order_by("unit__building__estate__name", "unit__building__name", "unit__room")
     )
@@ -188,11 +227,20 @@ def owner_uses(owner: Owner):
     """Use requests charging a unit the owner holds now, with that unit's planned share (one query)."""
     held = Ownership.objects.in_force().filter(owner=owner).values("unit")
     return (
-        ChargedUnit.objects.filter(unit__in=held).select_related("use__estate", "use__vote", "unit__building")
-        .annotate(charged=_cents(Subquery(
-            LedgerEntry.objects.filter(fund_use=OuterRef("use"), unit=OuterRef("unit"), category=Category.FUND_USE)
-            .values("unit").annotate(t=Sum("amount")).values("t")
-        )))
+        ChargedUnit.objects.filter(unit__in=held)
+        .select_related("use__estate", "use__vote", "unit__building")
+        .annotate(
+            charged=_cents(
+                Subquery(
+                    LedgerEntry.objects.filter(
+                        fund_use=OuterRef("use"), unit=OuterRef("unit"), category=Category.FUND_USE
+                    )
+                    .values("unit")
+                    .annotate(t=Sum("amount"))
+                    .values("t")
+                )
+            )
+        )
         .order_by("-use__created_at")
     )
 
@@ -212,8 +260,16 @@ class UnitLine:
     balance: Decimal
 
     def as_list(self) -> list[str]:
-        return [self.unit, str(self.area), str(self.opening), str(self.deposits), str(self.income), str(self.uses),
-                str(self.refunds), str(self.balance)]
+        return [
+            self.unit,
+            str(self.area),
+            str(self.opening),
+            str(self.deposits),
+            str(self.income),
+            str(self.uses),
+            str(self.refunds),
+            str(self.balance),
+        ]
 
 
 @dataclass(frozen=True)
@@ -231,8 +287,15 @@ class Project:
         return (self.cost / self.area).quantize(Decimal("0.01")) if self.area else ZERO
 
     def as_list(self) -> list[str]:
-        return [self.title, self.kind, "应急" if self.emergency else "", self.paid_on.isoformat() if self.paid_on else "",
-                str(self.cost), str(self.units), str(self.area)]
+        return [
+            self.title,
+            self.kind,
+            "应急" if self.emergency else "",
+            self.paid_on.isoformat() if self.paid_on else "",
+            str(self.cost),
+            str(self.units),
+            str(self.area),
+        ]
 
 
 @dataclass
@@ -252,9 +315,13 @@ class FundStatementData:
 
     def payload(self) -> dict:
         return {
-            "book": "fund", "estate": self.code, "from": self.start.isoformat(), "to": self.end.isoformat(),
+            "book": "fund",
+            "estate": self.code,
+            "from": self.start.isoformat(),
+            "to": self.end.isoformat(),
             "totals": {k: str(v) for k, v in self.totals.items()},
-            "projects": [p.as_list() for p in self.projects], "units": [u.as_list() for u in self.units],
+            "projects": [p.as_list() for p in self.projects],
+            "units": [u.as_list() for u in self.units],
         }
 
 
@@ -266,45 +333,75 @@ def fund_statement(estate: Estate, start: date, end: date, *, label: str | None 
     account = FundAccount.objects.select_related("estate").get(estate=estate)
     in_period = Q(entry_date__gte=start)
     sums = {
-        unit_id: row for unit_id, *row in
-        LedgerEntry.objects.filter(ledger=Ledger.FUND, estate=estate, entry_date__lte=end).values("unit_id").annotate(
+        unit_id: row
+        for unit_id, *row in LedgerEntry.objects.filter(ledger=Ledger.FUND, estate=estate, entry_date__lte=end)
+        .values("unit_id")
+        .annotate(
             opening=_cents(Sum("amount", filter=Q(entry_date__lt=start))),
             deposits=_cents(Sum("amount", filter=in_period & Q(category__in=IN))),
             income=_cents(Sum("amount", filter=in_period & Q(category__in=EARNED))),
             uses=_cents(Sum("amount", filter=in_period & Q(category=Category.FUND_USE))),
             refunds=_cents(Sum("amount", filter=in_period & Q(category=Category.FUND_REFUND))),
             n=Count("pk", filter=in_period),
-        ).values_list("unit_id", "opening", "deposits", "income", "uses", "refunds", "n")
+        )
+        .values_list("unit_id", "opening", "deposits", "income", "uses", "refunds", "n")
     }
     lines, entries = [], 0
     for unit_id, building, room, area in (
-        SubAccount.objects.filter(account=account).order_by("unit__building__name", "unit__room")
+        SubAccount.objects.filter(account=account)
+        .order_by("unit__building__name", "unit__room")
         .values_list("unit_id", "unit__building__name", "unit__room", "area")
     ):
         opening, deposits, income, uses, refunds, n = sums.get(unit_id, (0, 0, 0, 0, 0, 0))
         entries += n
-        lines.append(UnitLine(
-            f"{building}-{room}", area, yuan(opening), yuan(deposits), yuan(income), yuan(-uses), yuan(-refunds),
-            yuan(opening + deposits + income + uses + refunds),
-        ))
+        lines.append(
+            UnitLine(
+                f"{building}-{room}",
+                area,
+                yuan(opening),
+                yuan(deposits),
+                yuan(income),
+                yuan(-uses),
+                yuan(-refunds),
+                yuan(opening + deposits + income + uses + refunds),
+            )
+        )
     projects = [
         Project(title, str(FundUseKind(kind).label), emergency, paid_on, yuan(-cost), n, yuan(area))
-        for title, kind, emergency, paid_on, cost, n, area in
-        FundUse.objects.filter(entries__entry_date__range=(start, end), entries__category=Category.FUND_USE)
-        .annotate(cost=_cents(Sum("entries__amount")), n=Count("entries__unit", distinct=True),
-                  area=Subquery(ChargedUnit.objects.filter(use=OuterRef("pk")).values("use").annotate(a=_cents(Sum("area"))).values("a")))
-        .filter(estate=estate).order_by("paid_on", "pk")
+        for title, kind, emergency, paid_on, cost, n, area in FundUse.objects.filter(
+            entries__entry_date__range=(start, end), entries__category=Category.FUND_USE
+        )
+        .annotate(
+            cost=_cents(Sum("entries__amount")),
+            n=Count("entries__unit", distinct=True),
+            area=Subquery(
+                ChargedUnit.objects.filter(use=OuterRef("pk")).values("use").annotate(a=_cents(Sum("area"))).values("a")
+            ),
+        )
+        .filter(estate=estate)
+        .order_by("paid_on", "pk")
         .values_list("title", "kind", "emergency", "paid_on", "cost", "n", "area")
     ]
     totals = {
-        "opening": sum((u.opening for u in lines), ZERO), "deposits": sum((u.deposits for u in lines), ZERO),
-        "income": sum((u.income for u in lines), ZERO), "uses": sum((u.uses for u in lines), ZERO),
-        "refunds": sum((u.refunds for u in lines), ZERO), "closing": sum((u.balance for u in lines), ZERO),
+        "opening": sum((u.opening for u in lines), ZERO),
+        "deposits": sum((u.deposits for u in lines), ZERO),
+        "income": sum((u.income for u in lines), ZERO),
+        "uses": sum((u.uses for u in lines), ZERO),
+        "refunds": sum((u.refunds for u in lines), ZERO),
+        "closing": sum((u.balance for u in lines), ZERO),
     }
     data = FundStatementData(
-        estate=estate.name, code=estate.code, start=start, end=end, label=label or f"{start.isoformat()} — {end.isoformat()}",
-        keeper=keeper_name(account, end), account=f"{account.bank} {account.account_number}", units=lines,
-        projects=projects, totals=totals, entries=entries,
+        estate=estate.name,
+        code=estate.code,
+        start=start,
+        end=end,
+        label=label or f"{start.isoformat()} — {end.isoformat()}",
+        keeper=keeper_name(account, end),
+        account=f"{account.bank} {account.account_number}",
+        units=lines,
+        projects=projects,
+        totals=totals,
+        entries=entries,
     )
     data.fingerprint = fingerprint(data.payload())
     return data

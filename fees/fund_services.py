@@ -39,7 +39,6 @@ from community.models import Building, Estate, Unit
 from community.rules import rules_for
 
 from . import apportion, fund_selectors, ledger, pdf
-from .services import parse_money, today_of
 from .models import (
     Category,
     ChargedUnit,
@@ -54,6 +53,7 @@ from .models import (
     SubAccount,
     Subject,
 )
+from .services import parse_money, today_of
 
 S = FundUseStatus
 TRANSITIONS = {
@@ -151,8 +151,16 @@ def account_of(estate: Estate) -> FundAccount:
 
 @transaction.atomic
 def open_account(
-    *, actor, estate: Estate, bank: str, account_number: str, construction_cost, deposit_pct, custodian: str,
-    opened_on: date, now: datetime | None = None,
+    *,
+    actor,
+    estate: Estate,
+    bank: str,
+    account_number: str,
+    construction_cost,
+    deposit_pct,
+    custodian: str,
+    opened_on: date,
+    now: datetime | None = None,
 ) -> FundAccount:
     """Open the estate's special account. The first-deposit rate per m² is the local construction
     cost per m² times a percentage the rule set bounds (5%–8% by default), to the cent."""
@@ -170,10 +178,14 @@ def open_account(
         raise ValidationError(FUTURE_DATE)
     rate = (cost * pct / 100).quantize(apportion.CENT, rounding=ROUND_HALF_UP)
     return FundAccount.objects.create(
-        estate=estate, bank=_required(bank, FundAccount._meta.get_field("bank").verbose_name),
+        estate=estate,
+        bank=_required(bank, FundAccount._meta.get_field("bank").verbose_name),
         account_number=_required(account_number, FundAccount._meta.get_field("account_number").verbose_name),
-        construction_cost=cost, deposit_pct=pct, rate=rate,
-        custodian=_required(custodian, FundAccount._meta.get_field("custodian").verbose_name), opened_on=opened_on,
+        construction_cost=cost,
+        deposit_pct=pct,
+        rate=rate,
+        custodian=_required(custodian, FundAccount._meta.get_field("custodian").verbose_name),
+        opened_on=opened_on,
     )
 
 
@@ -190,7 +202,9 @@ def open_subaccounts(*, actor, account: FundAccount, on: date, progress=None, no
     FundAccount.objects.select_for_update().filter(pk=account.pk).first()
     units = (
         Unit.objects.filter(building__estate=account.estate, fund_subaccount__isnull=True)
-        .with_effective_area().select_related("building").order_by("building__name", "room")
+        .with_effective_area()
+        .select_related("building")
+        .order_by("building__name", "room")
     )
     rate = apportion.cents(account.rate)
     opened, lines = [], []
@@ -200,13 +214,26 @@ def open_subaccounts(*, actor, account: FundAccount, on: date, progress=None, no
             continue
         deposit = apportion.yuan(apportion.monthly_cents(rate, apportion.cents(area)))
         opened.append(SubAccount(account=account, unit=unit, area=area, first_deposit=deposit, opened_on=on))
-        lines.append(dict(category=Category.FUND_DEPOSIT, amount=deposit, unit=unit,
-                          description=f"首期交存 {area}㎡ × {account.rate} 元/㎡"))
+        lines.append(
+            dict(
+                category=Category.FUND_DEPOSIT,
+                amount=deposit,
+                unit=unit,
+                description=f"首期交存 {area}㎡ × {account.rate} 元/㎡",
+            )
+        )
     if not opened:
         return 0
     SubAccount.objects.bulk_create(opened, batch_size=2000)
-    ledger.post_many(actor=actor, estate=account.estate, ledger=Ledger.FUND, entry_date=on,
-                     keeper=keeper_name(account, on), lines=lines, now=now)
+    ledger.post_many(
+        actor=actor,
+        estate=account.estate,
+        ledger=Ledger.FUND,
+        entry_date=on,
+        keeper=keeper_name(account, on),
+        lines=lines,
+        now=now,
+    )
     return len(opened)
 
 
@@ -233,8 +260,16 @@ def top_up(*, actor, unit: Unit, amount, on: date, note: str = "", now: datetime
     amount = parse_money(amount)
     _dated(on, sub.account, now)
     return ledger.post(
-        actor=actor, estate=sub.account.estate, ledger=Ledger.FUND, entry_date=on, keeper=keeper_name(sub.account, on),
-        now=now, category=Category.FUND_TOPUP, amount=amount, unit=unit, description=("续交 " + note.strip()).strip()[:200],
+        actor=actor,
+        estate=sub.account.estate,
+        ledger=Ledger.FUND,
+        entry_date=on,
+        keeper=keeper_name(sub.account, on),
+        now=now,
+        category=Category.FUND_TOPUP,
+        amount=amount,
+        unit=unit,
+        description=("续交 " + note.strip()).strip()[:200],
     )
 
 
@@ -251,27 +286,63 @@ def refund(*, actor, unit: Unit, amount, on: date, reason: str, now: datetime | 
     if amount > balance:
         raise ValidationError(OVERDRAWN, params={"amount": amount, "balance": balance})
     return ledger.post(
-        actor=actor, estate=sub.account.estate, ledger=Ledger.FUND, entry_date=on, keeper=keeper_name(sub.account, on),
-        now=now, category=Category.FUND_REFUND, amount=-amount, unit=unit, description=f"退还：{reason}"[:200],
+        actor=actor,
+        estate=sub.account.estate,
+        ledger=Ledger.FUND,
+        entry_date=on,
+        keeper=keeper_name(sub.account, on),
+        now=now,
+        category=Category.FUND_REFUND,
+        amount=-amount,
+        unit=unit,
+        description=f"退还：{reason}"[:200],
     )
 
 
-def _spread(*, actor, account: FundAccount, total: Decimal, weights: dict[int, Decimal], category: str, on: date,
-            description: str, counterparty: str = "", now=None, fund_use=None, sign: int = 1) -> ledger.Batch:
+def _spread(
+    *,
+    actor,
+    account: FundAccount,
+    total: Decimal,
+    weights: dict[int, Decimal],
+    category: str,
+    on: date,
+    description: str,
+    counterparty: str = "",
+    now=None,
+    fund_use=None,
+    sign: int = 1,
+) -> ledger.Batch:
     """Post ``total`` over sub-accounts in proportion to ``weights`` ({unit id: weight}),
     to the cent (apportion); a unit whose share rounds to nothing gets no entry."""
     parts = apportion.apportion(apportion.cents(total), weights)
     lines = [
-        dict(category=category, amount=sign * apportion.yuan(part), unit_id=unit_id, fund_use=fund_use,
-             description=description[:200], counterparty=counterparty)
-        for unit_id, part in parts.items() if part
+        dict(
+            category=category,
+            amount=sign * apportion.yuan(part),
+            unit_id=unit_id,
+            fund_use=fund_use,
+            description=description[:200],
+            counterparty=counterparty,
+        )
+        for unit_id, part in parts.items()
+        if part
     ]
-    return ledger.post_many(actor=actor, estate=account.estate, ledger=Ledger.FUND, entry_date=on,
-                            keeper=keeper_name(account, on), lines=lines, now=now)
+    return ledger.post_many(
+        actor=actor,
+        estate=account.estate,
+        ledger=Ledger.FUND,
+        entry_date=on,
+        keeper=keeper_name(account, on),
+        lines=lines,
+        now=now,
+    )
 
 
 @transaction.atomic
-def post_interest(*, actor, account: FundAccount, amount, on: date, description: str = "", now: datetime | None = None) -> ledger.Batch:
+def post_interest(
+    *, actor, account: FundAccount, amount, on: date, description: str = "", now: datetime | None = None
+) -> ledger.Batch:
     """The bank's interest for the account, shared among sub-accounts by their balances on
     ``on`` (entries dated up to that day); a sub-account at or below zero earns nothing."""
     _require_keeper(actor, account, now)
@@ -281,13 +352,29 @@ def post_interest(*, actor, account: FundAccount, amount, on: date, description:
     weights = {unit_id: balance for unit_id, balance in fund_selectors.balances_on(account, on).items() if balance > 0}
     if not weights:
         raise ValidationError(NO_BALANCE)
-    return _spread(actor=actor, account=account, total=amount, weights=weights, category=Category.FUND_INTEREST, on=on,
-                   description=description.strip() or f"{on.year}年度专户利息（按分户余额分配）", now=now)
+    return _spread(
+        actor=actor,
+        account=account,
+        total=amount,
+        weights=weights,
+        category=Category.FUND_INTEREST,
+        on=on,
+        description=description.strip() or f"{on.year}年度专户利息（按分户余额分配）",
+        now=now,
+    )
 
 
 @transaction.atomic
-def post_income(*, actor, account: FundAccount, amount, on: date, description: str, counterparty: str = "",
-                now: datetime | None = None) -> ledger.Batch:
+def post_income(
+    *,
+    actor,
+    account: FundAccount,
+    amount,
+    on: date,
+    description: str,
+    counterparty: str = "",
+    now: datetime | None = None,
+) -> ledger.Batch:
     """Income that joins the fund (bond returns, common-part income the assembly adds to it),
     shared among all sub-accounts by area."""
     _require_keeper(actor, account, now)
@@ -297,8 +384,17 @@ def post_income(*, actor, account: FundAccount, amount, on: date, description: s
     weights = dict(SubAccount.objects.filter(account=account).values_list("unit_id", "area"))
     if not weights:
         raise ValidationError(NO_UNITS)
-    return _spread(actor=actor, account=account, total=amount, weights=weights, category=Category.FUND_INCOME, on=on,
-                   description=description, counterparty=counterparty.strip(), now=now)
+    return _spread(
+        actor=actor,
+        account=account,
+        total=amount,
+        weights=weights,
+        category=Category.FUND_INCOME,
+        on=on,
+        description=description,
+        counterparty=counterparty.strip(),
+        now=now,
+    )
 
 
 @transaction.atomic
@@ -309,8 +405,15 @@ def reverse_fund_entry(*, actor, entry: LedgerEntry, reason: str, now: datetime 
     _require_keeper(actor, account, now)
     entry = LedgerEntry.objects.select_for_update(of=("self",)).get(pk=entry.pk, ledger=Ledger.FUND)
     today = today_of(now)
-    return ledger.post(actor=actor, estate=entry.estate, ledger=Ledger.FUND, entry_date=today,
-                       keeper=keeper_name(account, today), now=now, **ledger.reversal(entry, reason))
+    return ledger.post(
+        actor=actor,
+        estate=entry.estate,
+        ledger=Ledger.FUND,
+        entry_date=today,
+        keeper=keeper_name(account, today),
+        now=now,
+        **ledger.reversal(entry, reason),
+    )
 
 
 # --------------------------------------------------------------------------- use requests
@@ -330,8 +433,20 @@ def _locked(use: FundUse) -> FundUse:
 
 @transaction.atomic
 def plan_use(
-    *, actor, estate: Estate, title: str, kind: str, plan: str, budget, contractor: str, quotes: str = "",
-    buildings=(), units=(), emergency: bool = False, emergency_reason: str = "", now: datetime | None = None,
+    *,
+    actor,
+    estate: Estate,
+    title: str,
+    kind: str,
+    plan: str,
+    budget,
+    contractor: str,
+    quotes: str = "",
+    buildings=(),
+    units=(),
+    emergency: bool = False,
+    emergency_reason: str = "",
+    now: datetime | None = None,
 ) -> FundUse:
     """A plan: project, budget, contractor and quotes, and the charged scope (units, else the
     units of ``buildings``, else the whole estate). Every charged unit needs a sub-account."""
@@ -340,11 +455,18 @@ def plan_use(
     account_of(estate)
     budget = parse_money(budget)
     field = lambda name: FundUse._meta.get_field(name).verbose_name  # noqa: E731
-    title, plan, contractor = _required(title, field("title")), _required(plan, field("plan")), _required(contractor, field("contractor"))
+    title, plan, contractor = (
+        _required(title, field("title")),
+        _required(plan, field("plan")),
+        _required(contractor, field("contractor")),
+    )
     if emergency and not (emergency_reason or "").strip():
         raise ValidationError(EMERGENCY_NEEDS_REASON)
     buildings, units = list(buildings), list(units)
-    if any(b.estate_id != estate.pk for b in buildings) or Unit.objects.filter(pk__in=[u.pk for u in units]).exclude(building__estate=estate).exists():
+    if (
+        any(b.estate_id != estate.pk for b in buildings)
+        or Unit.objects.filter(pk__in=[u.pk for u in units]).exclude(building__estate=estate).exists()
+    ):
         raise ValidationError(FOREIGN_UNIT)
     if units:
         charged = Unit.objects.filter(pk__in=[u.pk for u in units])
@@ -359,24 +481,42 @@ def plan_use(
     if count:
         raise ValidationError(WITHOUT_SUBACCOUNT, params={"n": count, "unit": missing.first()})
     use = FundUse.objects.create(
-        estate=estate, title=title, kind=kind, plan=plan, budget=budget, contractor=contractor, quotes=quotes.strip(),
-        emergency=emergency, emergency_reason=(emergency_reason or "").strip(), created_at=now, created_by=actor,
+        estate=estate,
+        title=title,
+        kind=kind,
+        plan=plan,
+        budget=budget,
+        contractor=contractor,
+        quotes=quotes.strip(),
+        emergency=emergency,
+        emergency_reason=(emergency_reason or "").strip(),
+        created_at=now,
+        created_by=actor,
     )
     use.buildings.set(buildings if not units else Building.objects.filter(units__in=units).distinct())
     areas = dict(SubAccount.objects.filter(unit__in=charged).values_list("unit_id", "area"))
     shares = apportion.apportion(apportion.cents(budget), areas)
     ChargedUnit.objects.bulk_create(
-        [ChargedUnit(use=use, unit_id=pk, area=areas[pk], planned_share=apportion.yuan(shares[pk])) for pk in sorted(areas)],
+        [
+            ChargedUnit(use=use, unit_id=pk, area=areas[pk], planned_share=apportion.yuan(shares[pk]))
+            for pk in sorted(areas)
+        ],
         batch_size=2000,
     )
-    FundUseStep.objects.create(use=use, status=S.PLANNED, at=now, by=actor,
-                               note=str(_("应急使用：%(reason)s") % {"reason": use.emergency_reason}) if emergency else "")
+    FundUseStep.objects.create(
+        use=use,
+        status=S.PLANNED,
+        at=now,
+        by=actor,
+        note=str(_("应急使用：%(reason)s") % {"reason": use.emergency_reason}) if emergency else "",
+    )
     return use
 
 
 @transaction.atomic
-def put_to_vote(*, actor, use: FundUse, opens_at: datetime, closes_at: datetime, branch_review=None,
-                now: datetime | None = None) -> FundUse:
+def put_to_vote(
+    *, actor, use: FundUse, opens_at: datetime, closes_at: datetime, branch_review=None, now: datetime | None = None
+) -> FundUse:
     """The owners of the charged units vote (art. 278 matter 5): the vote's scope is exactly them."""
     use = _locked(use)
     if use.emergency:
@@ -385,12 +525,32 @@ def put_to_vote(*, actor, use: FundUse, opens_at: datetime, closes_at: datetime,
         raise IllegalTransition(ILLEGAL_MOVE, params={"from": S(use.status).label, "to": S.VOTING.label})
     now = now or timezone.now()
     use.vote = vote_services.convene_vote(
-        actor=actor, estate=use.estate, matter=Matter.FUND_USE, opens_at=opens_at, closes_at=closes_at, now=now,
-        buildings=list(use.buildings.all()), units=list(use.units.all()), branch_review=branch_review,
-        question=f"使用维修资金：{use.title}，预算 {use.budget} 元，由分摊范围内业主按建筑面积分摊（施工单位：{use.contractor}）"[:300],
+        actor=actor,
+        estate=use.estate,
+        matter=Matter.FUND_USE,
+        opens_at=opens_at,
+        closes_at=closes_at,
+        now=now,
+        buildings=list(use.buildings.all()),
+        units=list(use.units.all()),
+        branch_review=branch_review,
+        question=f"使用维修资金：{use.title}，预算 {use.budget} 元，由分摊范围内业主按建筑面积分摊（施工单位：{use.contractor}）"[
+            :300
+        ],
     )
-    _step(use, S.VOTING, actor=actor, now=now, note=str(_("表决期 %(open)s 至 %(close)s") % {
-        "open": f"{timezone.localtime(opens_at):%Y-%m-%d %H:%M}", "close": f"{timezone.localtime(closes_at):%Y-%m-%d %H:%M}"}))
+    _step(
+        use,
+        S.VOTING,
+        actor=actor,
+        now=now,
+        note=str(
+            _("表决期 %(open)s 至 %(close)s")
+            % {
+                "open": f"{timezone.localtime(opens_at):%Y-%m-%d %H:%M}",
+                "close": f"{timezone.localtime(closes_at):%Y-%m-%d %H:%M}",
+            }
+        ),
+    )
     return use
 
 
@@ -407,12 +567,16 @@ def settle_vote(*, actor, use: FundUse, now: datetime | None = None) -> FundUse:
         raise ValidationError(VOTE_NOT_CLOSED)
     result = use.vote.result or {}
     if not result.get("decided"):
-        use.comments = str(_("未达到参与表决的法定比例。") if not result.get("quorum_met") else _("同意未达到法定比例。"))
+        use.comments = str(
+            _("未达到参与表决的法定比例。") if not result.get("quorum_met") else _("同意未达到法定比例。")
+        )
         _step(use, S.FAILED, actor=actor, now=now, note=use.comments)
         return use
     count, area = fund_selectors.scope_size(use)
     use.plan_notice = cms.draft_notice(
-        estate=use.estate, category="fund", title=f"{use.estate.name}维修资金使用方案及表决结果公示：{use.title}",
+        estate=use.estate,
+        category="fund",
+        title=f"{use.estate.name}维修资金使用方案及表决结果公示：{use.title}",
         body=(
             f"维修项目：{use.title}（{use.get_kind_display()}）。\n维修方案：{use.plan}\n"
             f"预算 {use.budget} 元，施工单位：{use.contractor}。\n"
@@ -422,7 +586,8 @@ def settle_vote(*, actor, use: FundUse, now: datetime | None = None) -> FundUse:
             f"同意面积 {result['by_choice']['yes']['area']} 平方米、{result['by_choice']['yes']['heads']} 人。表决通过。\n"
             "各户分摊以竣工结算金额为准，拨付后另行公示。"
         ),
-        publicity_days=rules_for(use.estate).decision_posting_days, source=f"fees.FundUse:{use.pk}:plan",
+        publicity_days=rules_for(use.estate).decision_posting_days,
+        source=f"fees.FundUse:{use.pk}:plan",
     )
     _step(use, S.APPROVED, actor=actor, now=now, note=str(_("表决通过")))
     return use
@@ -464,7 +629,9 @@ def record_works_done(*, actor, use: FundUse, done_on: date, acceptance: str, no
 
 
 @transaction.atomic
-def apply_payout(*, actor, use: FundUse, settlement, invoice=None, note: str = "", now: datetime | None = None) -> FundUse:
+def apply_payout(
+    *, actor, use: FundUse, settlement, invoice=None, note: str = "", now: datetime | None = None
+) -> FundUse:
     """Apply for payout with the settled cost. Without a fresh vote it cannot exceed the budget
     the owners approved; an emergency had no vote, so its settlement stands on the review."""
     _require_proposer(actor, use.estate)
@@ -476,7 +643,9 @@ def apply_payout(*, actor, use: FundUse, settlement, invoice=None, note: str = "
     use.settlement = amount
     if invoice is not None:
         use.invoice.save(invoice.name, invoice, save=False)
-    _step(use, S.APPLIED, actor=actor, now=now, note=note.strip() or str(_("结算金额 %(amount)s 元") % {"amount": amount}))
+    _step(
+        use, S.APPLIED, actor=actor, now=now, note=note.strip() or str(_("结算金额 %(amount)s 元") % {"amount": amount})
+    )
     return use
 
 
@@ -507,9 +676,19 @@ def pay_out(*, actor, use: FundUse, paid_on: date, now: datetime | None = None) 
         raise IllegalTransition(ILLEGAL_MOVE, params={"from": S(use.status).label, "to": S.PAID.label})
     _dated(paid_on, account, now)
     weights = dict(ChargedUnit.objects.filter(use=use).values_list("unit_id", "area"))
-    entries = _spread(actor=actor, account=account, total=use.settlement, weights=weights, category=Category.FUND_USE,
-                      on=paid_on, description=f"维修使用：{use.title}（按建筑面积分摊）", counterparty=use.contractor, now=now,
-                      fund_use=use, sign=-1)
+    entries = _spread(
+        actor=actor,
+        account=account,
+        total=use.settlement,
+        weights=weights,
+        category=Category.FUND_USE,
+        on=paid_on,
+        description=f"维修使用：{use.title}（按建筑面积分摊）",
+        counterparty=use.contractor,
+        now=now,
+        fund_use=use,
+        sign=-1,
+    )
     use.paid_on = paid_on
     if use.emergency:
         use.publish_by = last_day_after_days(paid_on, rules_for(use.estate).fund_emergency_publication_days)
@@ -518,7 +697,8 @@ def pay_out(*, actor, use: FundUse, paid_on: date, now: datetime | None = None) 
     lines = "\n".join(f"{r.unit}：{r.area}㎡，分摊 {r.amount} 元" for r in rows[:30])
     more = "\n……" if len(rows) > 30 else ""
     use.settlement_notice = cms.draft_notice(
-        estate=use.estate, category="fund",
+        estate=use.estate,
+        category="fund",
         title=f"{use.estate.name}维修资金{'应急使用' if use.emergency else '使用'}结算公示：{use.title}",
         body=(
             (f"应急使用（不经业主表决先行维修）：{use.emergency_reason}\n" if use.emergency else "")
@@ -526,9 +706,16 @@ def pay_out(*, actor, use: FundUse, paid_on: date, now: datetime | None = None) 
             f"结算金额 {use.settlement} 元，已于 {paid_on:%Y年%m月%d日} 拨付，由 {len(rows)} 户按建筑面积分摊。\n"
             f"{lines}{more}\n各户分摊明细见附件。"
         ),
-        attachments=[(f"fund-use-{use.pk}.pdf", document)], source=f"fees.FundUse:{use.pk}:settlement",
+        attachments=[(f"fund-use-{use.pk}.pdf", document)],
+        source=f"fees.FundUse:{use.pk}:settlement",
     )
-    _step(use, S.PAID, actor=actor, now=now, note=str(_("拨付 %(amount)s 元，%(n)s 户分摊") % {"amount": use.settlement, "n": entries.count}))
+    _step(
+        use,
+        S.PAID,
+        actor=actor,
+        now=now,
+        note=str(_("拨付 %(amount)s 元，%(n)s 户分摊") % {"amount": use.settlement, "n": entries.count}),
+    )
     return entries
 
 
@@ -554,7 +741,9 @@ def publication_overdue(use: FundUse, today: date | None = None) -> bool:
 
 
 @transaction.atomic
-def publish_fund_statement(*, actor, estate: Estate, year: int, base_url: str, now: datetime | None = None) -> Statement:
+def publish_fund_statement(
+    *, actor, estate: Estate, year: int, base_url: str, now: datetime | None = None
+) -> Statement:
     """Freeze a year's fund statement (art. 30): its PDF and fingerprint are stored, the year is
     closed to new fund entries, and a notice is drafted with the PDF attached: rooms and amounts,
     never names."""
@@ -571,14 +760,26 @@ def publish_fund_statement(*, actor, estate: Estate, year: int, base_url: str, n
     data = fund_selectors.fund_statement(estate, start, end, label=label)
     url = fund_selectors.verify_url(base_url, data)
     document = pdf.fund_statement_pdf(data, verify_url=url)
-    record = Statement(estate=estate, subject=Subject.FUND, kind=PeriodKind.YEAR, starts_on=start, ends_on=end,
-                       fingerprint=data.fingerprint, published_at=now, published_by=actor)
+    record = Statement(
+        estate=estate,
+        subject=Subject.FUND,
+        kind=PeriodKind.YEAR,
+        starts_on=start,
+        ends_on=end,
+        fingerprint=data.fingerprint,
+        published_at=now,
+        published_by=actor,
+    )
     filename = f"{estate.code}-{year}-fund.pdf"
     record.pdf.save(filename, ContentFile(document), save=False)
     t = data.totals
-    projects = "\n".join(f"{p.title}：{p.cost} 元，{p.units} 户按面积分摊（每平方米约 {p.per_m2} 元）" for p in data.projects)
+    projects = "\n".join(
+        f"{p.title}：{p.cost} 元，{p.units} 户按面积分摊（每平方米约 {p.per_m2} 元）" for p in data.projects
+    )
     record.notice = cms.draft_notice(
-        estate=estate, category="fund", title=f"{estate.name}{label}住宅专项维修资金公布",
+        estate=estate,
+        category="fund",
+        title=f"{estate.name}{label}住宅专项维修资金公布",
         body=(
             f"管理主体：{data.keeper}；专户：{data.account}。\n"
             f"期初余额 {t['opening']} 元，本年交存 {t['deposits']} 元，收益 {t['income']} 元，使用 {t['uses']} 元，"
@@ -587,7 +788,9 @@ def publish_fund_statement(*, actor, estate: Estate, year: int, base_url: str, n
             f"每户（按房号）的交存、使用、收益和余额见附件，共 {len(data.units)} 户。"
             f"业主可登录本系统随时查询本户分户账。附件的数字指纹可在 {url} 核验。"
         ),
-        attachments=[(filename, document)], source=f"fees.Statement:{estate.pk}:fund:{year}", issuer=data.keeper,
+        attachments=[(filename, document)],
+        source=f"fees.Statement:{estate.pk}:fund:{year}",
+        issuer=data.keeper,
     )
     record.save()
     return record

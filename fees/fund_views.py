@@ -11,10 +11,9 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -24,10 +23,10 @@ from django.utils.translation import gettext as _
 from committees import steward, vote_services
 from community import access
 from community.forms import cleaned, error_text
-from community.views import act
 from community.models import Estate, Unit
 from community.privacy import mask_name
 from community.rules import rules_for
+from community.views import act
 
 from . import fund_selectors, fund_services, pdf
 from .forms import (
@@ -39,8 +38,8 @@ from .forms import (
     FundUseForm,
     FundVoteForm,
     FundYearForm,
-    PayOutForm,
     PayoutApplicationForm,
+    PayOutForm,
     WorksDoneForm,
 )
 from .models import FundAccount, FundUse, FundUseStatus, Statement, Subject
@@ -53,9 +52,14 @@ S = FundUseStatus
 
 def fund_statements(request, estate_id):
     estate = get_object_or_404(Estate, pk=estate_id)
-    return render(request, "fees/fund_statements.html", {
-        "estate": estate, "statements": Statement.objects.filter(estate=estate, subject=Subject.FUND).order_by("-ends_on"),
-    })
+    return render(
+        request,
+        "fees/fund_statements.html",
+        {
+            "estate": estate,
+            "statements": Statement.objects.filter(estate=estate, subject=Subject.FUND).order_by("-ends_on"),
+        },
+    )
 
 
 def verify_fund(request, code, start, end):
@@ -63,8 +67,15 @@ def verify_fund(request, code, start, end):
     estate = get_object_or_404(Estate, code=code)
     if not FundAccount.objects.filter(estate=estate).exists():
         raise Http404
-    return verified(request, estate, start, end, subject=Subject.FUND,
-                    read=lambda s, e: fund_selectors.fund_statement(estate, s, e), template="fees/fund_verify.html")
+    return verified(
+        request,
+        estate,
+        start,
+        end,
+        subject=Subject.FUND,
+        read=lambda s, e: fund_selectors.fund_statement(estate, s, e),
+        template="fees/fund_verify.html",
+    )
 
 
 # --------------------------------------------------------------------------- owners
@@ -113,8 +124,11 @@ def workspace(request):
         raise PermissionDenied
     estates = list(
         # down to the district's rule set: alert_counts asks each estate's top-up share
-        access.visible(request.user, access.VIEW, Estate.objects.select_related(
-            "grid__community__street__district__rule_set", "fund_account"))
+        access.visible(
+            request.user,
+            access.VIEW,
+            Estate.objects.select_related("grid__community__street__district__rule_set", "fund_account"),
+        )
         .filter(fund_account__isnull=False)
         .annotate(open_uses=Count("fund_uses", filter=~Q(fund_uses__status__in=[S.SETTLED, S.FAILED])))
         .order_by("code")[:200]
@@ -131,7 +145,9 @@ def workspace(request):
     )
     queue = (
         FundUse.objects.filter(status__in=[S.APPLIED, S.CLEARED])
-        .filter(Q(estate__in=review) | Q(estate__in=committee)).select_related("estate").order_by("created_at")[:100]
+        .filter(Q(estate__in=review) | Q(estate__in=committee))
+        .select_related("estate")
+        .order_by("created_at")[:100]
     )
     return render(request, "fees/fund_workspace.html", {"estates": estates, "queue": queue})
 
@@ -146,14 +162,33 @@ def estate_fund(request, estate_id):
         action = request.POST.get("action")
         base = request.build_absolute_uri("/")
         handlers = {
-            "open": lambda: fund_services.open_account(actor=request.user, estate=estate, **cleaned(FundAccountForm(request.POST)))
-            and _("维修资金专户已开立。"),
-            "subaccounts": lambda: _("已为 %(n)s 户建立分户账并记入首期交存。") % {"n": fund_services.open_subaccounts(
-                actor=request.user, account=fund_services.account_of(estate), on=cleaned(FundDateForm(request.POST))["on"])},
+            "open": lambda: (
+                fund_services.open_account(actor=request.user, estate=estate, **cleaned(FundAccountForm(request.POST)))
+                and _("维修资金专户已开立。")
+            ),
+            "subaccounts": lambda: (
+                _("已为 %(n)s 户建立分户账并记入首期交存。")
+                % {
+                    "n": fund_services.open_subaccounts(
+                        actor=request.user,
+                        account=fund_services.account_of(estate),
+                        on=cleaned(FundDateForm(request.POST))["on"],
+                    )
+                }
+            ),
             "interest": lambda: _interest(request, estate),
             "income": lambda: _income(request, estate),
-            "statement": lambda: _("%(year)s 年度维修资金公布表已发布，公告草稿已生成。") % {"year": fund_services.publish_fund_statement(
-                actor=request.user, estate=estate, year=cleaned(FundYearForm(request.POST))["year"], base_url=base).starts_on.year},
+            "statement": lambda: (
+                _("%(year)s 年度维修资金公布表已发布，公告草稿已生成。")
+                % {
+                    "year": fund_services.publish_fund_statement(
+                        actor=request.user,
+                        estate=estate,
+                        year=cleaned(FundYearForm(request.POST))["year"],
+                        base_url=base,
+                    ).starts_on.year
+                }
+            ),
         }
         if action not in handlers:
             raise Http404
@@ -165,30 +200,58 @@ def estate_fund(request, estate_id):
     alerts = list(fund_selectors.alerts(account)[:200])
     for sub in alerts:
         sub.balance = fund_selectors.yuan(sub.balance_cents)
-    context.update({
-        "totals": fund_selectors.estate_totals(account), "keeper": fund_services.keeper_name(account, timezone.localdate()),
-        "reviewer": _("业主委员会") if account.handed_over(timezone.localdate()) else account.custodian,
-        "subaccounts": account.subaccounts.count(), "units": Unit.objects.filter(building__estate=estate).count(),
-        "alerts": alerts, "share": rules_for(estate).fund_topup_below,
-        "uses": FundUse.objects.filter(estate=estate).select_related("vote").annotate(n=Count("charged")).order_by("-created_at")[:100],
-        "statements": Statement.objects.filter(estate=estate, subject=Subject.FUND).order_by("-ends_on"),
-        "date_form": FundDateForm(), "amount_form": FundAmountForm(), "year_form": FundYearForm(initial={"year": timezone.localdate().year - 1}),
-        "overdue": [u for u in FundUse.objects.filter(estate=estate, status=S.PAID, emergency=True) if fund_services.publication_overdue(u)],
-    })
+    context.update(
+        {
+            "totals": fund_selectors.estate_totals(account),
+            "keeper": fund_services.keeper_name(account, timezone.localdate()),
+            "reviewer": _("业主委员会") if account.handed_over(timezone.localdate()) else account.custodian,
+            "subaccounts": account.subaccounts.count(),
+            "units": Unit.objects.filter(building__estate=estate).count(),
+            "alerts": alerts,
+            "share": rules_for(estate).fund_topup_below,
+            "uses": FundUse.objects.filter(estate=estate)
+            .select_related("vote")
+            .annotate(n=Count("charged"))
+            .order_by("-created_at")[:100],
+            "statements": Statement.objects.filter(estate=estate, subject=Subject.FUND).order_by("-ends_on"),
+            "date_form": FundDateForm(),
+            "amount_form": FundAmountForm(),
+            "year_form": FundYearForm(initial={"year": timezone.localdate().year - 1}),
+            "overdue": [
+                u
+                for u in FundUse.objects.filter(estate=estate, status=S.PAID, emergency=True)
+                if fund_services.publication_overdue(u)
+            ],
+        }
+    )
     return render(request, "fees/fund_estate.html", context)
 
 
 def _interest(request, estate):
     data = cleaned(FundAmountForm(request.POST))
-    batch = fund_services.post_interest(actor=request.user, account=fund_services.account_of(estate), amount=data["amount"],
-                                        on=data["on"], description=data["description"])
-    return _("利息已按余额分配到 %(n)s 户，凭证 %(first)s 至 %(last)s。") % {"n": batch.count, "first": batch.first_voucher, "last": batch.last_voucher}
+    batch = fund_services.post_interest(
+        actor=request.user,
+        account=fund_services.account_of(estate),
+        amount=data["amount"],
+        on=data["on"],
+        description=data["description"],
+    )
+    return _("利息已按余额分配到 %(n)s 户，凭证 %(first)s 至 %(last)s。") % {
+        "n": batch.count,
+        "first": batch.first_voucher,
+        "last": batch.last_voucher,
+    }
 
 
 def _income(request, estate):
     data = cleaned(FundAmountForm(request.POST))
-    batch = fund_services.post_income(actor=request.user, account=fund_services.account_of(estate), amount=data["amount"],
-                                      on=data["on"], description=data["description"])
+    batch = fund_services.post_income(
+        actor=request.user,
+        account=fund_services.account_of(estate),
+        amount=data["amount"],
+        on=data["on"],
+        description=data["description"],
+    )
     return _("收益已按面积分配到 %(n)s 户。") % {"n": batch.count}
 
 
@@ -202,22 +265,34 @@ def unit_fund(request, estate_id, unit_id):
     if request.method == "POST":
         action = request.POST.get("action")
         if action == "topup":
+
             def topup():
                 data = cleaned(FundAmountForm(request.POST))
-                entry = fund_services.top_up(actor=request.user, unit=unit, amount=data["amount"], on=data["on"], note=data["description"])
+                entry = fund_services.top_up(
+                    actor=request.user, unit=unit, amount=data["amount"], on=data["on"], note=data["description"]
+                )
                 return _("已记入续交 %(amount)s 元，凭证 %(v)s。") % {"amount": entry.amount, "v": entry.voucher}
+
             return act(request, topup, here)
         if action == "refund":
+
             def give_back():
                 data = cleaned(FundRefundForm(request.POST))
-                entry = fund_services.refund(actor=request.user, unit=unit, amount=data["amount"], on=data["on"], reason=data["reason"])
+                entry = fund_services.refund(
+                    actor=request.user, unit=unit, amount=data["amount"], on=data["on"], reason=data["reason"]
+                )
                 return _("已退还 %(amount)s 元，凭证 %(v)s。") % {"amount": -entry.amount, "v": entry.voucher}
+
             return act(request, give_back, here)
         if action == "reverse":
+
             def reverse():
                 entry = get_object_or_404(unit.fund_entries.all(), pk=request.POST.get("entry") or 0)
-                back = fund_services.reverse_fund_entry(actor=request.user, entry=entry, reason=request.POST.get("reason", ""))
+                back = fund_services.reverse_fund_entry(
+                    actor=request.user, entry=entry, reason=request.POST.get("reason", "")
+                )
                 return _("已冲销，冲销凭证 %(v)s。") % {"v": back.voucher}
+
             return act(request, reverse, here)
         raise Http404
     sub = unit.fund_subaccount if hasattr(unit, "fund_subaccount") else None
@@ -225,11 +300,22 @@ def unit_fund(request, estate_id, unit_id):
     for period in periods:
         period.shown = "、".join(period.names if can["names"] else [mask_name(n) for n in period.names])
     balance = fund_selectors.balance_of(unit)
-    return render(request, "fees/fund_unit.html", {
-        "estate": estate, "unit": unit, "sub": sub, "can": can, "periods": periods, "balance": balance,
-        "alert": sub is not None and fund_selectors.needs_top_up(balance, sub.first_deposit, rules_for(estate).fund_topup_below),
-        "amount_form": FundAmountForm(), "refund_form": FundRefundForm(),
-    })
+    return render(
+        request,
+        "fees/fund_unit.html",
+        {
+            "estate": estate,
+            "unit": unit,
+            "sub": sub,
+            "can": can,
+            "periods": periods,
+            "balance": balance,
+            "alert": sub is not None
+            and fund_selectors.needs_top_up(balance, sub.first_deposit, rules_for(estate).fund_topup_below),
+            "amount_form": FundAmountForm(),
+            "refund_form": FundRefundForm(),
+        },
+    )
 
 
 @login_required
@@ -245,7 +331,13 @@ def use_new(request, estate_id):
             rooms = data.pop("rooms")
             units = []
             if rooms.strip():
-                units = list(Unit.objects.filter(pk__in=[pk for _n, pk, *_rest in vote_services.read_unit_lines(estate, rooms, with_choice=False)]))
+                units = list(
+                    Unit.objects.filter(
+                        pk__in=[
+                            pk for _n, pk, *_rest in vote_services.read_unit_lines(estate, rooms, with_choice=False)
+                        ]
+                    )
+                )
             use = fund_services.plan_use(actor=request.user, estate=estate, units=units, **data)
             messages.success(request, _("使用方案已登记：%(n)s 户按面积分摊。") % {"n": use.charged.count()})
             return redirect("fees:fund_use", use.pk)
@@ -255,7 +347,11 @@ def use_new(request, estate_id):
 
 
 def _use(user, pk) -> FundUse:
-    use = FundUse.objects.select_related("estate", "vote", "plan_notice", "settlement_notice", "created_by").filter(pk=pk).first()
+    use = (
+        FundUse.objects.select_related("estate", "vote", "plan_notice", "settlement_notice", "created_by")
+        .filter(pk=pk)
+        .first()
+    )
     if use is None or not access.can(user, access.VIEW, use.estate):
         raise Http404
     return use
@@ -273,17 +369,27 @@ def use_detail(request, pk):
         action = request.POST.get("action")
         me = request.user
         handlers = {
-            "vote": lambda: fund_services.put_to_vote(actor=me, use=use, **cleaned(FundVoteForm(request.POST, reviews=reviews)))
-            and _("业主表决已召集，表决公告草稿已生成。"),
+            "vote": lambda: (
+                fund_services.put_to_vote(actor=me, use=use, **cleaned(FundVoteForm(request.POST, reviews=reviews)))
+                and _("业主表决已召集，表决公告草稿已生成。")
+            ),
             "settle_vote": lambda: fund_services.settle_vote(actor=me, use=use).get_status_display(),
             "publish_plan": lambda: fund_services.publish_plan(actor=me, use=use) and _("方案及表决结果公示已发布。"),
-            "done": lambda: fund_services.record_works_done(actor=me, use=use, **cleaned(WorksDoneForm(request.POST)))
-            and _("已记录竣工验收。"),
-            "apply": lambda: fund_services.apply_payout(actor=me, use=use, **cleaned(PayoutApplicationForm(request.POST, request.FILES)))
-            and _("拨付申请已提交，等待审核。"),
+            "done": lambda: (
+                fund_services.record_works_done(actor=me, use=use, **cleaned(WorksDoneForm(request.POST)))
+                and _("已记录竣工验收。")
+            ),
+            "apply": lambda: (
+                fund_services.apply_payout(
+                    actor=me, use=use, **cleaned(PayoutApplicationForm(request.POST, request.FILES))
+                )
+                and _("拨付申请已提交，等待审核。")
+            ),
             "review": lambda: _review(me, use, cleaned(FundReviewForm(request.POST))),
-            "pay": lambda: _("已拨付，%(n)s 户分户账已按面积分摊记账。") % {
-                "n": fund_services.pay_out(actor=me, use=use, **cleaned(PayOutForm(request.POST))).count},
+            "pay": lambda: (
+                _("已拨付，%(n)s 户分户账已按面积分摊记账。")
+                % {"n": fund_services.pay_out(actor=me, use=use, **cleaned(PayOutForm(request.POST))).count}
+            ),
             "publish_settlement": lambda: fund_services.publish_settlement(actor=me, use=use) and _("结算公示已发布。"),
         }
         if action not in handlers:
@@ -294,27 +400,46 @@ def use_detail(request, pk):
     count, area = len(rows), sum((r.area for r in rows), fund_selectors.ZERO)
     steps = list(use.steps.select_related("by"))
     vote_closed = use.vote is not None and use.vote.status == "closed"
-    return render(request, "fees/fund_use.html", {
-        "use": use, "estate": estate, "account": account, "can": can, "steps": steps, "rows": rows[:500], "count": count,
-        "area": area, "more_rows": max(0, count - 500), "overdue": fund_services.publication_overdue(use),
-        "paid_total": sum((r.amount or 0 for r in rows), 0),
-        "deadlines": _deadlines(use),
-        "forms": {
-            "vote": FundVoteForm(reviews=reviews) if can["convene"] and status == S.PLANNED and not use.emergency else None,
-            "settle_vote": can["propose"] and status == S.VOTING and vote_closed,
-            "publish_plan": can["publish"] and status == S.APPROVED,
-            "done": WorksDoneForm() if can["propose"] and (status == S.PUBLICIZED or (status == S.PLANNED and use.emergency)) else None,
-            "apply": PayoutApplicationForm(initial={"settlement": use.settlement or use.budget})
-            if can["propose"] and status in (S.WORKS_DONE, S.RETURNED) else None,
-            "review": FundReviewForm() if can["keep"] and status == S.APPLIED else None,
-            "pay": PayOutForm() if can["keep"] and status == S.CLEARED else None,
-            "publish_settlement": can["publish"] and status == S.PAID,
+    return render(
+        request,
+        "fees/fund_use.html",
+        {
+            "use": use,
+            "estate": estate,
+            "account": account,
+            "can": can,
+            "steps": steps,
+            "rows": rows[:500],
+            "count": count,
+            "area": area,
+            "more_rows": max(0, count - 500),
+            "overdue": fund_services.publication_overdue(use),
+            "paid_total": sum((r.amount or 0 for r in rows), 0),
+            "deadlines": _deadlines(use),
+            "forms": {
+                "vote": FundVoteForm(reviews=reviews)
+                if can["convene"] and status == S.PLANNED and not use.emergency
+                else None,
+                "settle_vote": can["propose"] and status == S.VOTING and vote_closed,
+                "publish_plan": can["publish"] and status == S.APPROVED,
+                "done": WorksDoneForm()
+                if can["propose"] and (status == S.PUBLICIZED or (status == S.PLANNED and use.emergency))
+                else None,
+                "apply": PayoutApplicationForm(initial={"settlement": use.settlement or use.budget})
+                if can["propose"] and status in (S.WORKS_DONE, S.RETURNED)
+                else None,
+                "review": FundReviewForm() if can["keep"] and status == S.APPLIED else None,
+                "pay": PayOutForm() if can["keep"] and status == S.CLEARED else None,
+                "publish_settlement": can["publish"] and status == S.PAID,
+            },
         },
-    })
+    )
 
 
 def _review(actor, use, data):
-    done = fund_services.review_payout(actor=actor, use=use, approve=data["decision"] == "clear", comments=data["comments"])
+    done = fund_services.review_payout(
+        actor=actor, use=use, approve=data["decision"] == "clear", comments=data["comments"]
+    )
     return done.get_status_display()
 
 

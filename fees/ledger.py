@@ -54,12 +54,23 @@ def _reserve(*, estate: Estate, ledger: str, entry_date: date, categories, count
     return next_number(f"ledger:{estate.pk}:{ledger}", entry_date.year, count)
 
 
-def post(*, actor, estate: Estate, ledger: str, entry_date: date, keeper: str, now: datetime | None = None, **line) -> LedgerEntry:
+def post(
+    *, actor, estate: Estate, ledger: str, entry_date: date, keeper: str, now: datetime | None = None, **line
+) -> LedgerEntry:
     """Append one entry: ``line`` holds category, amount, description, and optionally counterparty,
     unit, fund_use, payment, expenditure, reverses. Runs inside the caller's transaction."""
     number = _reserve(estate=estate, ledger=ledger, entry_date=entry_date, categories=[line["category"]], count=1)
-    entry = LedgerEntry(estate=estate, ledger=ledger, year=entry_date.year, number=number, entry_date=entry_date,
-                        keeper=keeper, recorded_at=now or timezone.now(), recorded_by=actor, **line)
+    entry = LedgerEntry(
+        estate=estate,
+        ledger=ledger,
+        year=entry_date.year,
+        number=number,
+        entry_date=entry_date,
+        keeper=keeper,
+        recorded_at=now or timezone.now(),
+        recorded_by=actor,
+        **line,
+    )
     entry.save(force_insert=True)
     return entry
 
@@ -84,16 +95,31 @@ class Batch:
         return voucher(self.ledger, self.year, self.first + self.count - 1)
 
     def entries(self):
-        return LedgerEntry.objects.filter(estate_id=self.estate_id, ledger=self.ledger, year=self.year,
-                                          number__range=(self.first, self.first + self.count - 1)).order_by("number")
+        return LedgerEntry.objects.filter(
+            estate_id=self.estate_id,
+            ledger=self.ledger,
+            year=self.year,
+            number__range=(self.first, self.first + self.count - 1),
+        ).order_by("number")
 
 
 # The per-line values a batch may carry (a foreign key by object or by id); the rest are the batch's.
-LINE_FIELDS = ("category", "amount", "description", "counterparty", "unit", "fund_use", "payment", "expenditure", "reverses")
+LINE_FIELDS = (
+    "category",
+    "amount",
+    "description",
+    "counterparty",
+    "unit",
+    "fund_use",
+    "payment",
+    "expenditure",
+    "reverses",
+)
 
 
-def post_many(*, actor, estate: Estate, ledger: str, entry_date: date, keeper: str, lines: list[dict],
-              now: datetime | None = None) -> Batch:
+def post_many(
+    *, actor, estate: Estate, ledger: str, entry_date: date, keeper: str, lines: list[dict], now: datetime | None = None
+) -> Batch:
     """Append ``lines`` (dicts of ``LINE_FIELDS``) to one ledger, dated ``entry_date``, with consecutive
     voucher numbers, as one executemany of plain rows: at thousands of sub-accounts, model instances
     and the ORM's multi-row INSERTs (SQLite allows ~50 rows each) would cost more than the writing.
@@ -101,10 +127,23 @@ def post_many(*, actor, estate: Estate, ledger: str, entry_date: date, keeper: s
     trigger check every row. Runs inside the caller's transaction."""
     if not lines:
         raise ValidationError(NOTHING_TO_POST)
-    first = _reserve(estate=estate, ledger=ledger, entry_date=entry_date, categories=[line["category"] for line in lines],
-                     count=len(lines))
-    common = dict(estate=estate, ledger=ledger, year=entry_date.year, entry_date=entry_date, keeper=keeper,
-                  recorded_at=now or timezone.now(), recorded_by=actor, counterparty="")
+    first = _reserve(
+        estate=estate,
+        ledger=ledger,
+        entry_date=entry_date,
+        categories=[line["category"] for line in lines],
+        count=len(lines),
+    )
+    common = dict(
+        estate=estate,
+        ledger=ledger,
+        year=entry_date.year,
+        entry_date=entry_date,
+        keeper=keeper,
+        recorded_at=now or timezone.now(),
+        recorded_by=actor,
+        counterparty="",
+    )
     fields = [f for f in LedgerEntry._meta.concrete_fields if not f.primary_key]
 
     def prep(field, value):
@@ -130,11 +169,13 @@ def post_many(*, actor, estate: Estate, ledger: str, entry_date: date, keeper: s
                 row.append(constant[f.name])
         rows.append(tuple(row))
     columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
-    sql = (f"INSERT INTO {connection.ops.quote_name(LedgerEntry._meta.db_table)} ({columns}) "
-           f"VALUES ({', '.join(['%s'] * len(fields))})")
+    sql = (
+        f"INSERT INTO {connection.ops.quote_name(LedgerEntry._meta.db_table)} ({columns}) "
+        f"VALUES ({', '.join(['%s'] * len(fields))})"
+    )
     with connection.cursor() as cursor:
         for start in range(0, len(rows), 5000):
-            cursor.executemany(sql, rows[start:start + 5000])
+            cursor.executemany(sql, rows[start : start + 5000])
     return Batch(estate.pk, ledger, entry_date.year, first, len(lines), total)
 
 
@@ -148,6 +189,11 @@ def reversal(entry: LedgerEntry, reason: str) -> dict:
     if LedgerEntry.objects.filter(reverses=entry).exists():
         raise ValidationError(ALREADY_REVERSED, params={"voucher": entry.voucher})
     return dict(
-        category=entry.category, amount=-entry.amount, description=f"冲销 {entry.voucher}：{reason.strip()}"[:200],
-        counterparty=entry.counterparty, unit_id=entry.unit_id, fund_use_id=entry.fund_use_id, reverses=entry,
+        category=entry.category,
+        amount=-entry.amount,
+        description=f"冲销 {entry.voucher}：{reason.strip()}"[:200],
+        counterparty=entry.counterparty,
+        unit_id=entry.unit_id,
+        fund_use_id=entry.fund_use_id,
+        reverses=entry,
     )

@@ -54,8 +54,13 @@ class FeeSchedule(models.Model):
 
     estate = models.ForeignKey(Estate, verbose_name=_("小区"), on_delete=models.PROTECT, related_name="fee_schedules")
     contract = models.ForeignKey(
-        ServiceContract, verbose_name=_("物业服务合同"), null=True, blank=True, on_delete=models.PROTECT,
-        related_name="fee_schedules", help_text=_("业主自行管理的小区不填。"),
+        ServiceContract,
+        verbose_name=_("物业服务合同"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="fee_schedules",
+        help_text=_("业主自行管理的小区不填。"),
     )
     provider = models.CharField(_("收费主体"), max_length=200)
     service_content = models.TextField(_("服务内容"))
@@ -67,7 +72,9 @@ class FeeSchedule(models.Model):
     hotline = models.CharField(_("价格举报电话"), max_length=20)
     effective_from = models.DateField(_("执行日期"), help_text=_("每月 1 日起执行。"))
     published_at = models.DateTimeField(_("公示时间"))
-    published_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     notice = models.ForeignKey("cms.NoticePage", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
 
     class Meta:
@@ -84,7 +91,9 @@ class FeeSchedule(models.Model):
 
 
 class FeeItem(models.Model):
-    schedule = models.ForeignKey(FeeSchedule, verbose_name=_("收费标准"), on_delete=models.PROTECT, related_name="items")
+    schedule = models.ForeignKey(
+        FeeSchedule, verbose_name=_("收费标准"), on_delete=models.PROTECT, related_name="items"
+    )
     name = models.CharField(_("收费项目"), max_length=50)
     kind = models.CharField(_("计费单位"), max_length=10, choices=ItemKind.choices)
     rate = models.DecimalField(_("单价（元）"), max_digits=10, decimal_places=2)
@@ -107,7 +116,9 @@ class ParkingSpace(models.Model):
 
     estate = models.ForeignKey(Estate, verbose_name=_("小区"), on_delete=models.PROTECT, related_name="parking_spaces")
     number = models.CharField(_("车位号"), max_length=20)
-    unit = models.ForeignKey(Unit, verbose_name=_("使用房屋"), null=True, blank=True, on_delete=models.PROTECT, related_name="parking_spaces")
+    unit = models.ForeignKey(
+        Unit, verbose_name=_("使用房屋"), null=True, blank=True, on_delete=models.PROTECT, related_name="parking_spaces"
+    )
 
     class Meta:
         verbose_name = _("车位")
@@ -125,7 +136,9 @@ class BillingRun(models.Model):
     estate = models.ForeignKey(Estate, verbose_name=_("小区"), on_delete=models.PROTECT, related_name="billing_runs")
     period = models.DateField(_("账期"), help_text=_("该月 1 日。"))
     started_at = models.DateTimeField(_("开始时间"), default=timezone.now)
-    started_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     bills_created = models.PositiveIntegerField(_("新出账单数"), default=0)
     amount = money_field(_("新出账单金额"), default=0)
 
@@ -193,7 +206,9 @@ class Payment(models.Model):
     method = models.CharField(_("方式"), max_length=10, choices=PaymentMethod.choices)
     paid_on = models.DateField(_("收款日期"))
     recorded_at = models.DateTimeField(_("登记时间"))
-    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     backdated = models.BooleanField(_("补登"), default=False, help_text=_("收款日期早于登记日期。"))
     note = models.CharField(_("备注"), max_length=200, blank=True)
     receipt_year = models.PositiveSmallIntegerField(_("收据年度"))
@@ -239,7 +254,9 @@ class DemandLetter(models.Model):
     amount = money_field(_("欠费金额"))
     bills = models.ManyToManyField(Bill, verbose_name=_("账单"), related_name="+")
     issued_at = models.DateTimeField(_("发出时间"))
-    issued_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     pay_by = models.DateField(_("缴纳期限"))
 
     class Meta:
@@ -275,13 +292,21 @@ class Category(models.TextChoices):
 
 
 INCOME_CATEGORIES = (Category.FEES, Category.COMMON_INCOME, Category.OTHER_INCOME)
-SPENDING_CATEGORIES = (Category.REMUNERATION, Category.SERVICES, Category.REPAIRS, Category.UTILITIES, Category.OTHER_SPENDING)
+SPENDING_CATEGORIES = (
+    Category.REMUNERATION,
+    Category.SERVICES,
+    Category.REPAIRS,
+    Category.UTILITIES,
+    Category.OTHER_SPENDING,
+)
 # The fund ledger is one account per unit: money in is positive, money out negative,
 # so a sub-account's balance is the plain sum of its entries.
 FUND_IN = (Category.FUND_DEPOSIT, Category.FUND_TOPUP, Category.FUND_INTEREST, Category.FUND_INCOME)
 FUND_OUT = (Category.FUND_USE, Category.FUND_REFUND)
 LEDGER_CATEGORIES = {
-    Ledger.INCOME: INCOME_CATEGORIES, Ledger.EXPENDITURE: SPENDING_CATEGORIES, Ledger.FUND: FUND_IN + FUND_OUT,
+    Ledger.INCOME: INCOME_CATEGORIES,
+    Ledger.EXPENDITURE: SPENDING_CATEGORIES,
+    Ledger.FUND: FUND_IN + FUND_OUT,
 }
 
 
@@ -301,14 +326,24 @@ class LedgerEntry(models.Model):
     amount = money_field(_("金额"))
     keeper = models.CharField(_("记账主体"), max_length=200)
     recorded_at = models.DateTimeField(_("登记时间"))
-    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     reverses = models.OneToOneField(
         "self", verbose_name=_("冲销凭证"), null=True, blank=True, on_delete=models.PROTECT, related_name="reversed_by"
     )
-    payment = models.OneToOneField(Payment, null=True, blank=True, on_delete=models.PROTECT, related_name="ledger_entry")
-    expenditure = models.OneToOneField("Expenditure", null=True, blank=True, on_delete=models.PROTECT, related_name="ledger_entry")
-    unit = models.ForeignKey(Unit, verbose_name=_("房屋"), null=True, blank=True, on_delete=models.PROTECT, related_name="fund_entries")
-    fund_use = models.ForeignKey("FundUse", verbose_name=_("维修项目"), null=True, blank=True, on_delete=models.PROTECT, related_name="entries")
+    payment = models.OneToOneField(
+        Payment, null=True, blank=True, on_delete=models.PROTECT, related_name="ledger_entry"
+    )
+    expenditure = models.OneToOneField(
+        "Expenditure", null=True, blank=True, on_delete=models.PROTECT, related_name="ledger_entry"
+    )
+    unit = models.ForeignKey(
+        Unit, verbose_name=_("房屋"), null=True, blank=True, on_delete=models.PROTECT, related_name="fund_entries"
+    )
+    fund_use = models.ForeignKey(
+        "FundUse", verbose_name=_("维修项目"), null=True, blank=True, on_delete=models.PROTECT, related_name="entries"
+    )
 
     class Meta:
         verbose_name = _("账簿分录")
@@ -330,8 +365,14 @@ class LedgerEntry(models.Model):
             ),
             # Money out of a sub-account is negative, everything else positive; a reversal flips the sign.
             models.CheckConstraint(
-                condition=(Q(reverses__isnull=True) & ((Q(amount__gt=0) & ~Q(category__in=FUND_OUT)) | (Q(amount__lt=0) & Q(category__in=FUND_OUT))))
-                | (Q(reverses__isnull=False) & ((Q(amount__lt=0) & ~Q(category__in=FUND_OUT)) | (Q(amount__gt=0) & Q(category__in=FUND_OUT)))),
+                condition=(
+                    Q(reverses__isnull=True)
+                    & ((Q(amount__gt=0) & ~Q(category__in=FUND_OUT)) | (Q(amount__lt=0) & Q(category__in=FUND_OUT)))
+                )
+                | (
+                    Q(reverses__isnull=False)
+                    & ((Q(amount__lt=0) & ~Q(category__in=FUND_OUT)) | (Q(amount__gt=0) & Q(category__in=FUND_OUT)))
+                ),
                 name="entry_sign_follows_category",
             ),
         ]
@@ -371,15 +412,23 @@ class Expenditure(models.Model):
     amount = money_field(_("金额"))
     purpose = models.TextField(_("用途"))
     attachment = models.FileField(_("附件"), upload_to="expenditures/%Y/", blank=True)
-    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     requested_at = models.DateTimeField(_("申请时间"))
-    status = models.CharField(_("状态"), max_length=10, choices=ExpenditureStatus.choices, default=ExpenditureStatus.REQUESTED)
+    status = models.CharField(
+        _("状态"), max_length=10, choices=ExpenditureStatus.choices, default=ExpenditureStatus.REQUESTED
+    )
     in_favour = models.ManyToManyField("committees.Member", verbose_name=_("同意的委员"), blank=True, related_name="+")
     members_total = models.PositiveSmallIntegerField(_("审批时委员总数"), null=True, blank=True)
     decided_at = models.DateTimeField(_("审批时间"), null=True, blank=True)
-    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     reason = models.TextField(_("不予批准的理由"), blank=True)
-    vote = models.ForeignKey("committees.Vote", verbose_name=_("业主表决"), null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    vote = models.ForeignKey(
+        "committees.Vote", verbose_name=_("业主表决"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
 
     class Meta:
         verbose_name = _("支出申请")
@@ -420,14 +469,18 @@ class Statement(models.Model):
     fingerprint = models.CharField(_("数字指纹"), max_length=64)
     pdf = models.FileField(_("PDF"), upload_to="statements/%Y/")
     published_at = models.DateTimeField(_("发布时间"))
-    published_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     notice = models.ForeignKey("cms.NoticePage", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
 
     class Meta:
         verbose_name = _("收支公开报表")
         verbose_name_plural = _("收支公开报表")
         ordering = ["-ends_on", "kind"]
-        constraints = [models.UniqueConstraint(fields=["estate", "subject", "kind", "starts_on"], name="one_statement_per_period")]
+        constraints = [
+            models.UniqueConstraint(fields=["estate", "subject", "kind", "starts_on"], name="one_statement_per_period")
+        ]
 
     def __str__(self):
         return f"{self.estate} {self.get_kind_display()} {self.starts_on:%Y-%m}"
@@ -443,7 +496,6 @@ def period_label(kind: str, start: date) -> str:
     if kind == PeriodKind.QUARTER:
         return f"{start.year}年第{(start.month - 1) // 3 + 1}季度"
     return f"{start.year}年{start.month}月"
-
 
 
 # --------------------------------------------------------------------------- maintenance fund
@@ -485,7 +537,9 @@ class SubAccount(models.Model):
     Its balance is the sum of the unit's fund entries; the first deposit is kept here
     because the top-up rule (art. 17) measures the balance against it."""
 
-    account = models.ForeignKey(FundAccount, verbose_name=_("专户"), on_delete=models.PROTECT, related_name="subaccounts")
+    account = models.ForeignKey(
+        FundAccount, verbose_name=_("专户"), on_delete=models.PROTECT, related_name="subaccounts"
+    )
     unit = models.OneToOneField(Unit, verbose_name=_("房屋"), on_delete=models.PROTECT, related_name="fund_subaccount")
     area = models.DecimalField(_("交存面积（㎡）"), max_digits=10, decimal_places=2)
     first_deposit = money_field(_("首期交存额"))
@@ -534,13 +588,26 @@ class FundUse(models.Model):
     budget = money_field(_("预算"))
     contractor = models.CharField(_("施工单位"), max_length=200)
     quotes = models.TextField(_("报价情况"), blank=True, help_text=_("比选的各家报价，一行一家。"))
-    emergency = models.BooleanField(_("应急使用"), default=False, help_text=_("危及房屋安全的紧急情况，不经表决先行使用，事后公示。"))
+    emergency = models.BooleanField(
+        _("应急使用"), default=False, help_text=_("危及房屋安全的紧急情况，不经表决先行使用，事后公示。")
+    )
     emergency_reason = models.TextField(_("紧急情况说明"), blank=True)
-    buildings = models.ManyToManyField("community.Building", verbose_name=_("分摊范围（楼栋）"), blank=True, related_name="+")
+    buildings = models.ManyToManyField(
+        "community.Building", verbose_name=_("分摊范围（楼栋）"), blank=True, related_name="+"
+    )
     units = models.ManyToManyField(Unit, verbose_name=_("分摊房屋"), through="ChargedUnit", related_name="fund_uses")
     status = models.CharField(_("状态"), max_length=10, choices=FundUseStatus.choices, default=FundUseStatus.PLANNED)
-    vote = models.ForeignKey("committees.Vote", verbose_name=_("业主表决"), null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    plan_notice = models.ForeignKey("cms.NoticePage", verbose_name=_("方案及表决结果公示"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    vote = models.ForeignKey(
+        "committees.Vote", verbose_name=_("业主表决"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    plan_notice = models.ForeignKey(
+        "cms.NoticePage",
+        verbose_name=_("方案及表决结果公示"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
     works_done_on = models.DateField(_("竣工日期"), null=True, blank=True)
     acceptance = models.TextField(_("竣工验收情况"), blank=True)
     settlement = money_field(_("结算金额"), null=True, blank=True)
@@ -548,9 +615,13 @@ class FundUse(models.Model):
     comments = models.TextField(_("审核意见"), blank=True, help_text=_("退回时的意见，或表决未通过的原因。"))
     paid_on = models.DateField(_("拨付日期"), null=True, blank=True)
     publish_by = models.DateField(_("应急使用公示期限"), null=True, blank=True)
-    settlement_notice = models.ForeignKey("cms.NoticePage", verbose_name=_("结算公示"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    settlement_notice = models.ForeignKey(
+        "cms.NoticePage", verbose_name=_("结算公示"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(_("提出时间"))
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         verbose_name = _("维修资金使用申请")
@@ -558,7 +629,9 @@ class FundUse(models.Model):
         ordering = ["-created_at"]
         constraints = [
             models.CheckConstraint(condition=Q(budget__gt=0), name="fund_use_budget_positive"),
-            models.CheckConstraint(condition=Q(settlement__isnull=True) | Q(settlement__gt=0), name="fund_use_settlement_positive"),
+            models.CheckConstraint(
+                condition=Q(settlement__isnull=True) | Q(settlement__gt=0), name="fund_use_settlement_positive"
+            ),
             models.CheckConstraint(condition=Q(emergency=False) | ~Q(emergency_reason=""), name="emergency_has_reason"),
         ]
         indexes = [models.Index(fields=["estate", "status"])]
@@ -588,7 +661,14 @@ class FundUseStep(models.Model):
     use = models.ForeignKey(FundUse, verbose_name=_("维修项目"), on_delete=models.CASCADE, related_name="steps")
     status = models.CharField(_("状态"), max_length=10, choices=FundUseStatus.choices)
     at = models.DateTimeField(_("时间"))
-    by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("办理人"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("办理人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
     note = models.TextField(_("说明"), blank=True)
 
     class Meta:

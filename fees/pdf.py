@@ -71,32 +71,50 @@ def _numbered(header: str, footer: str):
 
 
 def _style(font: str, header_rows: int = 1) -> TableStyle:
-    return TableStyle([
-        ("FONT", (0, 0), (-1, -1), font, 8),
-        ("GRID", (0, 0), (-1, -1), 0.25, colors.grey),
-        ("BACKGROUND", (0, 0), (-1, header_rows - 1), colors.HexColor("#eeeeee")),
-        ("ALIGN", (-1, 0), (-1, -1), "RIGHT"),
-        ("VALIGN", (0, 0), (-1, -1), "TOP"),
-        ("TOPPADDING", (0, 0), (-1, -1), 1.5),
-        ("BOTTOMPADDING", (0, 0), (-1, -1), 1.5),
-    ])
+    return TableStyle(
+        [
+            ("FONT", (0, 0), (-1, -1), font, 8),
+            ("GRID", (0, 0), (-1, -1), 0.25, colors.grey),
+            ("BACKGROUND", (0, 0), (-1, header_rows - 1), colors.HexColor("#eeeeee")),
+            ("ALIGN", (-1, 0), (-1, -1), "RIGHT"),
+            ("VALIGN", (0, 0), (-1, -1), "TOP"),
+            ("TOPPADDING", (0, 0), (-1, -1), 1.5),
+            ("BOTTOMPADDING", (0, 0), (-1, -1), 1.5),
+        ]
+    )
 
 
-def _disclosure(*, title_text: str, period: str, summary: list[list[str]], sections, verify_url: str, fp: str, header: str) -> bytes:
+def _disclosure(
+    *, title_text: str, period: str, summary: list[list[str]], sections, verify_url: str, fp: str, header: str
+) -> bytes:
     """The frame every disclosure shares: title, period, a summary beside the QR code, the
     sections (``sections(font, body)`` returns flowables), and the fingerprint with its URL."""
     font = cjk_font()
     body = ParagraphStyle("body", fontName=font, fontSize=9, leading=13)
     title = ParagraphStyle("title", fontName=font, fontSize=15, leading=20)
     buffer = BytesIO()
-    doc = SimpleDocTemplate(buffer, pagesize=A4, leftMargin=MARGIN, rightMargin=MARGIN, topMargin=16 * mm, bottomMargin=14 * mm,
-                            title=title_text)
+    doc = SimpleDocTemplate(
+        buffer,
+        pagesize=A4,
+        leftMargin=MARGIN,
+        rightMargin=MARGIN,
+        topMargin=16 * mm,
+        bottomMargin=14 * mm,
+        title=title_text,
+    )
     summary_table = Table(summary, colWidths=[26 * mm, 58 * mm, 28 * mm, 38 * mm])
-    summary_table.setStyle(TableStyle([("FONT", (0, 0), (-1, -1), font, 9), ("GRID", (0, 0), (-1, -1), 0.25, colors.grey)]))
+    summary_table.setStyle(
+        TableStyle([("FONT", (0, 0), (-1, -1), font, 9), ("GRID", (0, 0), (-1, -1), 0.25, colors.grey)])
+    )
     head = Table([[summary_table, qr(verify_url, 30 * mm)]], colWidths=[152 * mm, 32 * mm])
     story = [Paragraph(title_text, title), Paragraph(period, body), Spacer(1, 3 * mm), head, Spacer(1, 3 * mm)]
     story += sections(font, body)
-    story.append(Paragraph(f"数字指纹：{grouped(fp)}<br/>扫描二维码或访问以下网址，核对本报表与系统中的账目是否一致：<br/>{verify_url}", body))
+    story.append(
+        Paragraph(
+            f"数字指纹：{grouped(fp)}<br/>扫描二维码或访问以下网址，核对本报表与系统中的账目是否一致：<br/>{verify_url}",
+            body,
+        )
+    )
     doc.build(story, canvasmaker=_numbered(header, f"指纹 {fp[:16]}…"))
     return buffer.getvalue()
 
@@ -114,7 +132,9 @@ def statement_pdf(data, *, verify_url: str) -> bytes:
     ]
 
     def sections(font, body):
-        totals = [["账簿", "类别", "合计（元）"]] + [[t.ledger, t.label, _money(t.amount)] for t in data.category_totals]
+        totals = [["账簿", "类别", "合计（元）"]] + [
+            [t.ledger, t.label, _money(t.amount)] for t in data.category_totals
+        ]
         totals_table = Table(totals, colWidths=[40 * mm, 60 * mm, 40 * mm])
         totals_table.setStyle(_style(font))
         story = [Paragraph("分类合计", body), totals_table, Spacer(1, 4 * mm)]
@@ -124,8 +144,16 @@ def statement_pdf(data, *, verify_url: str) -> bytes:
             total = data.income_total if ledger == Ledger.INCOME else data.spending_total
             table_rows = [["凭证号", "日期", "类别", "摘要", "对方单位", "金额（元）"]]
             for row in rows:
-                table_rows.append([row.voucher, row.date.isoformat(), row.category, _wrap(row.description, COLUMNS[3], font),
-                                   _wrap(row.counterparty, COLUMNS[4], font), _money(row.amount)])
+                table_rows.append(
+                    [
+                        row.voucher,
+                        row.date.isoformat(),
+                        row.category,
+                        _wrap(row.description, COLUMNS[3], font),
+                        _wrap(row.counterparty, COLUMNS[4], font),
+                        _money(row.amount),
+                    ]
+                )
             table_rows.append([f"{Ledger(ledger).label}合计", "", "", f"共 {len(rows)} 笔", "", _money(total)])
             table = LongTable(table_rows, colWidths=COLUMNS, repeatRows=1)
             style = _style(font)
@@ -135,8 +163,12 @@ def statement_pdf(data, *, verify_url: str) -> bytes:
         return story
 
     return _disclosure(
-        title_text=f"{data.estate} {data.label} 物业费收支公开报表", period=f"期间：{data.start.isoformat()} 至 {data.end.isoformat()}",
-        summary=summary, sections=sections, verify_url=verify_url, fp=data.fingerprint,
+        title_text=f"{data.estate} {data.label} 物业费收支公开报表",
+        period=f"期间：{data.start.isoformat()} 至 {data.end.isoformat()}",
+        summary=summary,
+        sections=sections,
+        verify_url=verify_url,
+        fp=data.fingerprint,
         header=f"{data.estate} · {data.label} · {data.start.isoformat()} 至 {data.end.isoformat()}",
     )
 
@@ -156,34 +188,82 @@ def fund_statement_pdf(data, *, verify_url: str) -> bytes:
 
     def sections(font, body):
         projects = [["维修项目", "部位", "", "拨付日期", "金额（元）", "分摊户数", "分摊面积（㎡）"]]
-        projects += [[_wrap(p.title, 50 * mm, font), p.kind, "应急" if p.emergency else "", p.paid_on.isoformat() if p.paid_on else "",
-                      _money(p.cost), str(p.units), _money(p.area)] for p in data.projects]
+        projects += [
+            [
+                _wrap(p.title, 50 * mm, font),
+                p.kind,
+                "应急" if p.emergency else "",
+                p.paid_on.isoformat() if p.paid_on else "",
+                _money(p.cost),
+                str(p.units),
+                _money(p.area),
+            ]
+            for p in data.projects
+        ]
         projects.append(["合计", "", "", "", _money(sum((p.cost for p in data.projects), 0)), "", ""])
-        project_table = LongTable(projects, colWidths=[50 * mm, 22 * mm, 10 * mm, 22 * mm, 28 * mm, 18 * mm, 30 * mm], repeatRows=1)
+        project_table = LongTable(
+            projects, colWidths=[50 * mm, 22 * mm, 10 * mm, 22 * mm, 28 * mm, 18 * mm, 30 * mm], repeatRows=1
+        )
         project_table.setStyle(_style(font))
         units = [["房屋", "面积（㎡）", "期初余额", "交存", "收益", "使用", "退还", "期末余额"]]
-        units += [[u.unit, _money(u.area), _money(u.opening), _money(u.deposits), _money(u.income), _money(u.uses),
-                   _money(u.refunds), _money(u.balance)] for u in data.units]
-        units.append(["合计", "", _money(t["opening"]), _money(t["deposits"]), _money(t["income"]), _money(t["uses"]),
-                      _money(t["refunds"]), _money(t["closing"])])
+        units += [
+            [
+                u.unit,
+                _money(u.area),
+                _money(u.opening),
+                _money(u.deposits),
+                _money(u.income),
+                _money(u.uses),
+                _money(u.refunds),
+                _money(u.balance),
+            ]
+            for u in data.units
+        ]
+        units.append(
+            [
+                "合计",
+                "",
+                _money(t["opening"]),
+                _money(t["deposits"]),
+                _money(t["income"]),
+                _money(t["uses"]),
+                _money(t["refunds"]),
+                _money(t["closing"]),
+            ]
+        )
         unit_table = LongTable(units, colWidths=FUND_UNIT_COLUMNS, repeatRows=1)
         style = _style(font)
         style.add("ALIGN", (1, 0), (-1, -1), "RIGHT")
         unit_table.setStyle(style)
         return [
-            Paragraph(f"本期使用维修资金的项目（{len(data.projects)} 项），各户分摊额见下表“使用”栏", body), project_table, Spacer(1, 4 * mm),
-            Paragraph(f"分户账（{len(data.units)} 户，按房号排列，不含业主姓名）", body), unit_table, Spacer(1, 4 * mm),
+            Paragraph(f"本期使用维修资金的项目（{len(data.projects)} 项），各户分摊额见下表“使用”栏", body),
+            project_table,
+            Spacer(1, 4 * mm),
+            Paragraph(f"分户账（{len(data.units)} 户，按房号排列，不含业主姓名）", body),
+            unit_table,
+            Spacer(1, 4 * mm),
         ]
 
     return _disclosure(
-        title_text=f"{data.estate} {data.label} 住宅专项维修资金公布表", period=f"期间：{data.start.isoformat()} 至 {data.end.isoformat()}",
-        summary=summary, sections=sections, verify_url=verify_url, fp=data.fingerprint,
+        title_text=f"{data.estate} {data.label} 住宅专项维修资金公布表",
+        period=f"期间：{data.start.isoformat()} 至 {data.end.isoformat()}",
+        summary=summary,
+        sections=sections,
+        verify_url=verify_url,
+        fp=data.fingerprint,
         header=f"{data.estate} · 维修资金 · {data.label}",
     )
 
 
-def _simple(title_text: str, lines: list[str], table_rows: list[list[str]] | None, closing: list[str], *, header: str,
-            widths=(30 * mm, 40 * mm, 45 * mm, 35 * mm)) -> bytes:
+def _simple(
+    title_text: str,
+    lines: list[str],
+    table_rows: list[list[str]] | None,
+    closing: list[str],
+    *,
+    header: str,
+    widths=(30 * mm, 40 * mm, 45 * mm, 35 * mm),
+) -> bytes:
     font = cjk_font()
     body = ParagraphStyle("body", fontName=font, fontSize=10, leading=16)
     title = ParagraphStyle("title", fontName=font, fontSize=16, leading=22, alignment=1)
@@ -202,7 +282,12 @@ def _simple(title_text: str, lines: list[str], table_rows: list[list[str]] | Non
 def receipt_pdf(payment, allocations) -> bytes:
     estate = payment.unit.building.estate
     rows = [["账期", "收费项目", "计费日期", "本次核销（元）"]] + [
-        [f"{a.bill.period:%Y-%m}", a.bill.item.name, f"{a.bill.starts_on:%m-%d}—{a.bill.ends_on:%m-%d}", f"{a.amount:,.2f}"]
+        [
+            f"{a.bill.period:%Y-%m}",
+            a.bill.item.name,
+            f"{a.bill.starts_on:%m-%d}—{a.bill.ends_on:%m-%d}",
+            f"{a.amount:,.2f}",
+        ]
         for a in allocations
     ]
     lines = [
@@ -213,8 +298,10 @@ def receipt_pdf(payment, allocations) -> bytes:
     ]
     if payment.backdated:
         lines.append(f"补登：登记于 {payment.recorded_at:%Y-%m-%d}，原因：{payment.note}")
-    closing = [f"收款单位：{payment.ledger_entry.keeper if hasattr(payment, 'ledger_entry') else ''}",
-               f"入账凭证：{payment.ledger_entry.voucher if hasattr(payment, 'ledger_entry') else ''}"]
+    closing = [
+        f"收款单位：{payment.ledger_entry.keeper if hasattr(payment, 'ledger_entry') else ''}",
+        f"入账凭证：{payment.ledger_entry.voucher if hasattr(payment, 'ledger_entry') else ''}",
+    ]
     return _simple("物业服务费收据", lines, rows, closing, header=f"{estate.name} 收据 {payment.receipt_no}")
 
 
@@ -241,7 +328,14 @@ def fund_split_pdf(use, rows) -> bytes:
     table = [["房屋", "分摊面积（㎡）", "按预算分摊（元）", "结算分摊（元）"]] + [
         [r.unit, _money(r.area), _money(r.planned), _money(r.amount)] for r in rows
     ]
-    table.append(["合计", _money(sum((r.area for r in rows), 0)), _money(use.budget), _money(sum((r.amount or 0 for r in rows), 0))])
+    table.append(
+        [
+            "合计",
+            _money(sum((r.area for r in rows), 0)),
+            _money(use.budget),
+            _money(sum((r.amount or 0 for r in rows), 0)),
+        ]
+    )
     lines = [
         f"小区：{use.estate.name}　项目：{use.title}（{use.get_kind_display()}）",
         f"施工单位：{use.contractor}　预算：{_money(use.budget)} 元　结算：{_money(use.settlement)} 元",

@@ -75,9 +75,7 @@ def with_paid(bills):
     """Annotate ``paid_total`` (allocated so far) and ``open_amount`` (still owed) on a bill
     queryset, in the same query; ``Bill.paid`` and ``Bill.owed`` read them to the cent.
     Filter on ``open_amount`` (SQLite returns computed decimals unrounded)."""
-    paid = (
-        Allocation.objects.filter(bill=OuterRef("pk")).values("bill").annotate(total=Sum("amount")).values("total")
-    )
+    paid = Allocation.objects.filter(bill=OuterRef("pk")).values("bill").annotate(total=Sum("amount")).values("total")
     return bills.annotate(
         paid_total=Coalesce(Subquery(paid, output_field=money_field("")), Value(ZERO), output_field=money_field(""))
     ).annotate(open_amount=ExpressionWrapper(F("amount") - F("paid_total"), output_field=money_field("")))
@@ -89,7 +87,9 @@ def bills_of_owner(owner: Owner):
         Q(ended_on__isnull=True) | Q(ended_on__gte=OuterRef("ends_on"))
     )
     return with_paid(
-        Bill.objects.filter(Exists(held)).select_related("unit__building__estate", "item").prefetch_related("allocations__payment")
+        Bill.objects.filter(Exists(held))
+        .select_related("unit__building__estate", "item")
+        .prefetch_related("allocations__payment")
     ).order_by("-period", "unit_id", "item_id")
 
 
@@ -116,8 +116,10 @@ def may_see_payment(user, payment: Payment) -> bool:
 
 
 def unit_bills(unit):
-    return with_paid(Bill.objects.filter(unit=unit).select_related("item")).prefetch_related("allocations__payment").order_by(
-        "-period", "item_id", "starts_on"
+    return (
+        with_paid(Bill.objects.filter(unit=unit).select_related("item"))
+        .prefetch_related("allocations__payment")
+        .order_by("-period", "item_id", "starts_on")
     )
 
 
@@ -167,7 +169,15 @@ class Row:
     amount: Decimal
 
     def as_list(self) -> list[str]:
-        return [self.ledger, self.voucher, self.date.isoformat(), self.category, self.description, self.counterparty, str(self.amount)]
+        return [
+            self.ledger,
+            self.voucher,
+            self.date.isoformat(),
+            self.category,
+            self.description,
+            self.counterparty,
+            str(self.amount),
+        ]
 
 
 @dataclass(frozen=True)
@@ -204,7 +214,10 @@ class StatementData:
 
     def payload(self) -> dict:
         return {
-            "estate": self.code, "from": self.start.isoformat(), "to": self.end.isoformat(), "mode": self.mode,
+            "estate": self.code,
+            "from": self.start.isoformat(),
+            "to": self.end.isoformat(),
+            "mode": self.mode,
             "opening": None if self.opening is None else str(self.opening),
             "rows": [row.as_list() for row in self.rows],
         }
@@ -219,9 +232,11 @@ def statement(estate: Estate, start: date, end: date, *, kind: str | None = None
     keeper = books(estate, end)
     mode = keeper.mode if keeper else SEPARATED
     ledgers = [Ledger.INCOME] if mode == COLLECTION else [Ledger.INCOME, Ledger.EXPENDITURE]
-    entries = LedgerEntry.objects.filter(estate=estate, ledger__in=ledgers, entry_date__range=(start, end)).order_by(
-        "ledger", "year", "number"
-    ).values_list("ledger", "year", "number", "entry_date", "category", "description", "counterparty", "amount")
+    entries = (
+        LedgerEntry.objects.filter(estate=estate, ledger__in=ledgers, entry_date__range=(start, end))
+        .order_by("ledger", "year", "number")
+        .values_list("ledger", "year", "number", "entry_date", "category", "description", "counterparty", "amount")
+    )
     labels = {c.value: str(c.label) for c in Category}
     ledger_labels = {lg.value: str(lg.label) for lg in Ledger}
     rows = [
@@ -233,13 +248,20 @@ def statement(estate: Estate, start: date, end: date, *, kind: str | None = None
     opening = None
     if mode == SEPARATED:
         before = LedgerEntry.objects.filter(estate=estate, entry_date__lt=start).aggregate(
-            income=Sum("amount", filter=Q(ledger=Ledger.INCOME)), spending=Sum("amount", filter=Q(ledger=Ledger.EXPENDITURE))
+            income=Sum("amount", filter=Q(ledger=Ledger.INCOME)),
+            spending=Sum("amount", filter=Q(ledger=Ledger.EXPENDITURE)),
         )
         opening = ((before["income"] or ZERO) - (before["spending"] or ZERO)).quantize(ZERO)
     data = StatementData(
-        estate=estate.name, code=estate.code, start=start, end=end,
+        estate=estate.name,
+        code=estate.code,
+        start=start,
+        end=end,
         label=period_label(kind, start) if kind else f"{start.isoformat()} — {end.isoformat()}",
-        keeper=keeper.keeper if keeper else "", mode=mode, rows=rows, opening=opening,
+        keeper=keeper.keeper if keeper else "",
+        mode=mode,
+        rows=rows,
+        opening=opening,
     )
     sums: dict[tuple[str, str], Decimal] = {}
     for row in rows:

@@ -37,7 +37,6 @@ from community.rules import rules_for
 from community.sequences import next_number
 
 from . import apportion, ledger, pdf, selectors
-from .selectors import SEPARATED, Books, books, committee_of
 from .models import (
     SPENDING_CATEGORIES,
     Allocation,
@@ -60,6 +59,7 @@ from .models import (
     Subject,
     period_label,
 )
+from .selectors import SEPARATED, Books, books, committee_of
 
 NOT_ALLOWED = access.NOT_ALLOWED
 NOBODY_MANAGES = _("%(day)s 本小区既无物业服务合同，也未自行管理，没有记账主体。")
@@ -96,6 +96,7 @@ NO_ARREARS = _("房屋 %(unit)s 没有欠费。")
 
 # --------------------------------------------------------------------------- who keeps the books
 
+
 def parse_money(value) -> Decimal:
     """A positive amount of money in yuan, to the cent, from form or service input; never a float."""
     try:
@@ -123,8 +124,18 @@ BOARD_FIELDS = ("provider", "service_content", "service_standard", "billing_meth
 
 @transaction.atomic
 def publish_schedule(
-    *, actor, estate: Estate, effective_from: date, items, service_content: str, service_standard: str,
-    billing_method: str, billing_starts_on: date, price_type: str, legal_basis: str, now: datetime | None = None,
+    *,
+    actor,
+    estate: Estate,
+    effective_from: date,
+    items,
+    service_content: str,
+    service_standard: str,
+    billing_method: str,
+    billing_starts_on: date,
+    price_type: str,
+    legal_basis: str,
+    now: datetime | None = None,
 ) -> FeeSchedule:
     """Publish a price list with every field of the price display (明码标价).
 
@@ -149,10 +160,19 @@ def publish_schedule(
             first = earliest if earliest.day == 1 else apportion.month_bounds(earliest)[1] + timedelta(days=1)
             raise ValidationError(PRICE_NOTICE_TOO_SHORT, params={"months": months, "day": first})
     schedule = FeeSchedule(
-        estate=estate, contract=keeper.contract, provider=keeper.keeper, service_content=service_content.strip(),
-        service_standard=service_standard.strip(), billing_method=billing_method.strip(),
-        billing_starts_on=billing_starts_on, price_type=price_type, legal_basis=legal_basis.strip(),
-        hotline=rules_for(estate).price_hotline, effective_from=effective_from, published_at=now, published_by=actor,
+        estate=estate,
+        contract=keeper.contract,
+        provider=keeper.keeper,
+        service_content=service_content.strip(),
+        service_standard=service_standard.strip(),
+        billing_method=billing_method.strip(),
+        billing_starts_on=billing_starts_on,
+        price_type=price_type,
+        legal_basis=legal_basis.strip(),
+        hotline=rules_for(estate).price_hotline,
+        effective_from=effective_from,
+        published_at=now,
+        published_by=actor,
     )
     for field in BOARD_FIELDS:
         if not getattr(schedule, field):
@@ -181,7 +201,9 @@ def publish_schedule(
     FeeItem.objects.bulk_create(built)
     lines = "\n".join(f"{i.name}：{i.rate} {ItemKind(i.kind).label}" for i in built)
     schedule.notice = cms.draft_notice(
-        estate=estate, category="finance", title=f"{estate.name}物业服务收费标准公示（{effective_from:%Y年%m月%d日}起执行）",
+        estate=estate,
+        category="finance",
+        title=f"{estate.name}物业服务收费标准公示（{effective_from:%Y年%m月%d日}起执行）",
         body=(
             f"收费主体：{schedule.provider}\n服务内容：{schedule.service_content}\n服务标准：{schedule.service_standard}\n"
             f"计费方式：{schedule.billing_method}，{schedule.billing_starts_on:%Y年%m月%d日}起计费\n"
@@ -207,7 +229,9 @@ def _month(period: date) -> date:
 
 
 @transaction.atomic
-def run_billing(*, actor, estate: Estate, period: date, progress=None, now: datetime | None = None) -> BillingRun | None:
+def run_billing(
+    *, actor, estate: Estate, period: date, progress=None, now: datetime | None = None
+) -> BillingRun | None:
     """Bill every unit of the estate for the month of ``period`` from the schedule in force.
 
     Idempotent: a bill that exists (same unit, item, month and first day) is never made
@@ -227,7 +251,10 @@ def run_billing(*, actor, estate: Estate, period: date, progress=None, now: date
     items = list(schedule.items.all())
     first, last = apportion.month_bounds(period)
     units = list(
-        Unit.objects.filter(building__estate=estate).with_effective_area().order_by("building_id", "room").values_list("pk", "effective_area_db")
+        Unit.objects.filter(building__estate=estate)
+        .with_effective_area()
+        .order_by("building_id", "room")
+        .values_list("pk", "effective_area_db")
     )
     holdings: dict[int, list] = {}
     for unit_id, owner_id, name, start, end in (
@@ -247,7 +274,9 @@ def run_billing(*, actor, estate: Estate, period: date, progress=None, now: date
     prices = [(item.pk, item.kind, apportion.cents(item.rate)) for item in items]
     pending: list[tuple] = []
     total = 0
-    for unit_id, area in (progress or (lambda rows, **kw: rows))(units, desc=f"{estate.name} {period:%Y-%m}", unit="户"):
+    for unit_id, area in (progress or (lambda rows, **kw: rows))(
+        units, desc=f"{estate.name} {period:%Y-%m}", unit="户"
+    ):
         held = holdings.get(unit_id)
         if not held:
             continue
@@ -255,22 +284,48 @@ def run_billing(*, actor, estate: Estate, period: date, progress=None, now: date
         month_spans = None if whole else apportion.spans(period, held)
         area_cents = apportion.cents(area)
         for item_id, kind, rate_cents in prices:
-            count = area_cents if kind == ItemKind.PER_AREA else 100 * (spaces.get(unit_id, 0) if kind == ItemKind.PARKING else 1)
+            count = (
+                area_cents
+                if kind == ItemKind.PER_AREA
+                else 100 * (spaces.get(unit_id, 0) if kind == ItemKind.PARKING else 1)
+            )
             if not count:
                 continue
             monthly = apportion.monthly_cents(rate_cents, count)
             quantity = apportion.yuan_text(count)
             if whole:
                 if (unit_id, item_id, first) not in existing:
-                    pending.append((estate.pk, unit_id, item_id, month_text, first_text, last_text, quantity,
-                                    apportion.yuan_text(monthly), held[0][0][1]))
+                    pending.append(
+                        (
+                            estate.pk,
+                            unit_id,
+                            item_id,
+                            month_text,
+                            first_text,
+                            last_text,
+                            quantity,
+                            apportion.yuan_text(monthly),
+                            held[0][0][1],
+                        )
+                    )
                     total += monthly
                 continue
             for span, part in apportion.bill_parts(monthly, month_spans):
                 if (unit_id, item_id, span.starts_on) in existing:
                     continue
-                pending.append((estate.pk, unit_id, item_id, month_text, span.starts_on.isoformat(), span.ends_on.isoformat(),
-                                quantity, apportion.yuan_text(part), "、".join(name for _key, name in span.holders)))
+                pending.append(
+                    (
+                        estate.pk,
+                        unit_id,
+                        item_id,
+                        month_text,
+                        span.starts_on.isoformat(),
+                        span.ends_on.isoformat(),
+                        quantity,
+                        apportion.yuan_text(part),
+                        "、".join(name for _key, name in span.holders),
+                    )
+                )
                 total += part
     if not pending:
         return None
@@ -289,12 +344,16 @@ def _insert_bills(rows: list[tuple], run_id: int) -> None:
     sql = f"INSERT INTO {connection.ops.quote_name(Bill._meta.db_table)} ({columns}) VALUES ({', '.join(['%s'] * len(BILL_COLUMNS))})"
     with connection.cursor() as cursor:
         for start in range(0, len(rows), 5000):
-            cursor.executemany(sql, [row + (run_id,) for row in rows[start:start + 5000]])
+            cursor.executemany(sql, [row + (run_id,) for row in rows[start : start + 5000]])
 
 
 def outstanding(bill_ids) -> dict[int, Decimal]:
     """{bill id: amount still owed}, from the bills and their allocations."""
-    rows = Bill.objects.filter(pk__in=bill_ids).annotate(allocated=Sum("allocations__amount")).values_list("pk", "amount", "allocated")
+    rows = (
+        Bill.objects.filter(pk__in=bill_ids)
+        .annotate(allocated=Sum("allocations__amount"))
+        .values_list("pk", "amount", "allocated")
+    )
     # SQLite hands computed sums back unrounded: bring them to the cent before comparing.
     return {pk: amount - Decimal(allocated or 0).quantize(apportion.CENT) for pk, amount, allocated in rows}
 
@@ -311,7 +370,16 @@ def _books_or_refuse(estate: Estate, on: date) -> Books:
 
 @transaction.atomic
 def record_payment(
-    *, actor, unit: Unit, amount, paid_on: date, method: str, payer: str, bills, note: str = "", now: datetime | None = None,
+    *,
+    actor,
+    unit: Unit,
+    amount,
+    paid_on: date,
+    method: str,
+    payer: str,
+    bills,
+    note: str = "",
+    now: datetime | None = None,
 ) -> Payment:
     """Receive money for some of a unit's bills, oldest first; issue the receipt; post the income.
 
@@ -342,8 +410,17 @@ def record_payment(
         raise ValidationError(OVERPAID, params={"amount": amount, "open": open_total})
     keeper = _books_or_refuse(estate, paid_on)
     payment = Payment.objects.create(
-        estate=estate, unit=unit, payer=payer.strip(), amount=amount, method=method, paid_on=paid_on, recorded_at=now,
-        recorded_by=actor, backdated=backdated, note=note.strip(), receipt_year=today.year,
+        estate=estate,
+        unit=unit,
+        payer=payer.strip(),
+        amount=amount,
+        method=method,
+        paid_on=paid_on,
+        recorded_at=now,
+        recorded_by=actor,
+        backdated=backdated,
+        note=note.strip(),
+        receipt_year=today.year,
         receipt_number=next_number(f"receipt:{estate.pk}", today.year),
     )
     left = amount
@@ -355,8 +432,15 @@ def record_payment(
             left -= share
     Allocation.objects.bulk_create(allocations)
     ledger.post(
-        actor=actor, estate=estate, ledger=Ledger.INCOME, category=Category.FEES, amount=amount, entry_date=paid_on,
-        description=f"物业费 收据{payment.receipt_no}" + ("（补登）" if backdated else ""), keeper=keeper.keeper, now=now,
+        actor=actor,
+        estate=estate,
+        ledger=Ledger.INCOME,
+        category=Category.FEES,
+        amount=amount,
+        entry_date=paid_on,
+        description=f"物业费 收据{payment.receipt_no}" + ("（补登）" if backdated else ""),
+        keeper=keeper.keeper,
+        now=now,
         payment=payment,
     )
     return payment
@@ -364,7 +448,14 @@ def record_payment(
 
 @transaction.atomic
 def record_income(
-    *, actor, estate: Estate, category: str, amount, entry_date: date, description: str, counterparty: str = "",
+    *,
+    actor,
+    estate: Estate,
+    category: str,
+    amount,
+    entry_date: date,
+    description: str,
+    counterparty: str = "",
     now: datetime | None = None,
 ) -> LedgerEntry:
     """Common-part income (advertising, rented space, parking) and other income: it belongs to the owners."""
@@ -375,10 +466,21 @@ def record_income(
     if not description.strip():
         raise ValidationError(NO_DESCRIPTION)
     if category == Category.FEES:
-        raise ValidationError(WRONG_CATEGORY, params={"category": Category(category).label, "ledger": _("单独入账（物业费随收款登记入账）")})
+        raise ValidationError(
+            WRONG_CATEGORY,
+            params={"category": Category(category).label, "ledger": _("单独入账（物业费随收款登记入账）")},
+        )
     return ledger.post(
-        actor=actor, estate=estate, ledger=Ledger.INCOME, category=category, amount=amount, entry_date=entry_date,
-        description=description.strip(), counterparty=counterparty.strip(), keeper=_books_or_refuse(estate, entry_date).keeper, now=now,
+        actor=actor,
+        estate=estate,
+        ledger=Ledger.INCOME,
+        category=category,
+        amount=amount,
+        entry_date=entry_date,
+        description=description.strip(),
+        counterparty=counterparty.strip(),
+        keeper=_books_or_refuse(estate, entry_date).keeper,
+        now=now,
     )
 
 
@@ -389,13 +491,20 @@ def reverse_entry(*, actor, entry: LedgerEntry, reason: str, now: datetime | Non
     access.require(actor, access.KEEP_ACCOUNTS, entry.estate)
     entry = LedgerEntry.objects.select_for_update(of=("self",)).get(pk=entry.pk)
     if entry.ledger == Ledger.FUND:
-        raise ValidationError(WRONG_CATEGORY, params={"category": Category(entry.category).label, "ledger": _("物业费收支账")})
+        raise ValidationError(
+            WRONG_CATEGORY, params={"category": Category(entry.category).label, "ledger": _("物业费收支账")}
+        )
     if entry.payment_id is not None:
         raise ValidationError(PAYMENT_ENTRY)
     today = today_of(now)
     return ledger.post(
-        actor=actor, estate=entry.estate, ledger=entry.ledger, entry_date=today,
-        keeper=_books_or_refuse(entry.estate, today).keeper, now=now, **ledger.reversal(entry, reason),
+        actor=actor,
+        estate=entry.estate,
+        ledger=entry.ledger,
+        entry_date=today,
+        keeper=_books_or_refuse(entry.estate, today).keeper,
+        now=now,
+        **ledger.reversal(entry, reason),
     )
 
 
@@ -418,7 +527,15 @@ def _move(expenditure: Expenditure, to: str) -> None:
 
 @transaction.atomic
 def request_expenditure(
-    *, actor, estate: Estate, category: str, payee: str, amount, purpose: str, attachment=None, now: datetime | None = None,
+    *,
+    actor,
+    estate: Estate,
+    category: str,
+    payee: str,
+    amount,
+    purpose: str,
+    attachment=None,
+    now: datetime | None = None,
 ) -> Expenditure:
     access.require(actor, access.KEEP_ACCOUNTS, estate)
     now = now or timezone.now()
@@ -430,8 +547,13 @@ def request_expenditure(
     if _books_or_refuse(estate, today_of(now)).mode != SEPARATED:
         raise ValidationError(NOT_SEPARATED)
     expenditure = Expenditure(
-        estate=estate, category=category, payee=payee.strip(), amount=amount, purpose=purpose.strip(),
-        requested_by=actor, requested_at=now,
+        estate=estate,
+        category=category,
+        payee=payee.strip(),
+        amount=amount,
+        purpose=purpose.strip(),
+        requested_by=actor,
+        requested_at=now,
     )
     if attachment is not None:
         expenditure.attachment.save(attachment.name, attachment, save=False)
@@ -443,14 +565,24 @@ def _post_expenditure(expenditure: Expenditure, *, actor, now: datetime) -> Ledg
     _move(expenditure, X.POSTED)
     today = today_of(now)
     return ledger.post(
-        actor=actor, estate=expenditure.estate, ledger=Ledger.EXPENDITURE, category=expenditure.category,
-        amount=expenditure.amount, entry_date=today, description=expenditure.purpose[:200], counterparty=expenditure.payee,
-        keeper=_books_or_refuse(expenditure.estate, today).keeper, now=now, expenditure=expenditure,
+        actor=actor,
+        estate=expenditure.estate,
+        ledger=Ledger.EXPENDITURE,
+        category=expenditure.category,
+        amount=expenditure.amount,
+        entry_date=today,
+        description=expenditure.purpose[:200],
+        counterparty=expenditure.payee,
+        keeper=_books_or_refuse(expenditure.estate, today).keeper,
+        now=now,
+        expenditure=expenditure,
     )
 
 
 @transaction.atomic
-def decide_expenditure(*, actor, expenditure: Expenditure, in_favour, reason: str = "", now: datetime | None = None) -> Expenditure:
+def decide_expenditure(
+    *, actor, expenditure: Expenditure, in_favour, reason: str = "", now: datetime | None = None
+) -> Expenditure:
     """The committee's decision: approved with the rule set's share of ALL seated members
     (≥1/2 by default). An approved amount above the rule set's limit goes to an owners'
     vote first; otherwise it is posted at once with the next voucher number. A refusal keeps its reasons."""
@@ -470,7 +602,8 @@ def decide_expenditure(*, actor, expenditure: Expenditure, in_favour, reason: st
     approved = rules.expenditure_approval.met(len(in_favour), len(members))
     if not approved and not reason.strip():
         raise ValidationError(
-            REFUSAL_NEEDS_REASON, params={"share": rules.expenditure_approval, "n": len(in_favour), "total": len(members)}
+            REFUSAL_NEEDS_REASON,
+            params={"share": rules.expenditure_approval, "n": len(in_favour), "total": len(members)},
         )
     expenditure.members_total, expenditure.decided_at, expenditure.decided_by = len(members), now, actor
     expenditure.reason = "" if approved else reason.strip()
@@ -486,15 +619,24 @@ def decide_expenditure(*, actor, expenditure: Expenditure, in_favour, reason: st
 
 
 @transaction.atomic
-def put_expenditure_to_vote(*, actor, expenditure: Expenditure, opens_at: datetime, closes_at: datetime, now=None) -> Expenditure:
+def put_expenditure_to_vote(
+    *, actor, expenditure: Expenditure, opens_at: datetime, closes_at: datetime, now=None
+) -> Expenditure:
     """Convene the owners' vote that a large expenditure needs (art. 278 matter 9)."""
     access.require(actor, access.APPROVE_SPENDING, expenditure.estate)
     expenditure = Expenditure.objects.select_for_update(of=("self",)).select_related("estate").get(pk=expenditure.pk)
     if expenditure.status != X.AWAITING_VOTE or expenditure.vote_id is not None:
         raise ValidationError(NOT_AWAITING_VOTE)
     expenditure.vote = vote_services.convene_vote(
-        actor=actor, estate=expenditure.estate, matter=Matter.OTHER, opens_at=opens_at, closes_at=closes_at, now=now,
-        question=f"动用业主共有资金支出 {expenditure.amount} 元（收款单位：{expenditure.payee}）：{expenditure.purpose}"[:300],
+        actor=actor,
+        estate=expenditure.estate,
+        matter=Matter.OTHER,
+        opens_at=opens_at,
+        closes_at=closes_at,
+        now=now,
+        question=f"动用业主共有资金支出 {expenditure.amount} 元（收款单位：{expenditure.payee}）：{expenditure.purpose}"[
+            :300
+        ],
     )
     expenditure.save(update_fields=["vote"])
     return expenditure
@@ -505,7 +647,9 @@ def settle_expenditure_vote(*, actor, expenditure: Expenditure, now: datetime | 
     """After the owners' vote is counted: post the expenditure if it passed, refuse it if not."""
     access.require(actor, access.APPROVE_SPENDING, expenditure.estate)
     now = now or timezone.now()
-    expenditure = Expenditure.objects.select_for_update(of=("self",)).select_related("estate", "vote").get(pk=expenditure.pk)
+    expenditure = (
+        Expenditure.objects.select_for_update(of=("self",)).select_related("estate", "vote").get(pk=expenditure.pk)
+    )
     if expenditure.status != X.AWAITING_VOTE or expenditure.vote is None:
         raise ValidationError(NOT_AWAITING_VOTE)
     if expenditure.vote.status != VoteStatus.CLOSED:
@@ -535,8 +679,13 @@ def issue_demand_letter(*, actor, unit: Unit, now: datetime | None = None) -> De
     bills = list(Bill.objects.filter(pk__in=owed).order_by("period", "starts_on"))
     names = list(dict.fromkeys(b.addressee for b in bills if b.addressee))
     letter = DemandLetter.objects.create(
-        estate=estate, unit=unit, addressee="、".join(names), amount=sum(owed.values(), Decimal("0")), issued_at=now,
-        issued_by=actor, pay_by=last_day_after_days(today_of(now), rules_for(estate).arrears_demand_days),
+        estate=estate,
+        unit=unit,
+        addressee="、".join(names),
+        amount=sum(owed.values(), Decimal("0")),
+        issued_at=now,
+        issued_by=actor,
+        pay_by=last_day_after_days(today_of(now), rules_for(estate).arrears_demand_days),
     )
     letter.bills.set(bills)
     return letter
@@ -558,10 +707,14 @@ def period_bounds(kind: str, start: date) -> tuple[date, date]:
 
 
 @transaction.atomic
-def publish_statement(*, actor, estate: Estate, kind: str, start: date, base_url: str, now: datetime | None = None) -> Statement:
+def publish_statement(
+    *, actor, estate: Estate, kind: str, start: date, base_url: str, now: datetime | None = None
+) -> Statement:
     """Freeze a period's statement: its PDF and fingerprint are stored, the period is closed to
     new entries, and a notice is drafted with the PDF attached (no personal data on it)."""
-    if actor is not None and not (access.can(actor, access.APPROVE_SPENDING, estate) or access.can(actor, access.KEEP_ACCOUNTS, estate)):
+    if actor is not None and not (
+        access.can(actor, access.APPROVE_SPENDING, estate) or access.can(actor, access.KEEP_ACCOUNTS, estate)
+    ):
         raise PermissionDenied(NOT_ALLOWED)
     now = now or timezone.now()
     start, end = period_bounds(kind, start)
@@ -574,21 +727,29 @@ def publish_statement(*, actor, estate: Estate, kind: str, start: date, base_url
     statement = selectors.statement(estate, start, end, kind=kind)
     document = pdf.statement_pdf(statement, verify_url=selectors.verify_url(base_url, statement))
     record = Statement(
-        estate=estate, kind=kind, starts_on=start, ends_on=end, fingerprint=statement.fingerprint,
-        published_at=now, published_by=actor,
+        estate=estate,
+        kind=kind,
+        starts_on=start,
+        ends_on=end,
+        fingerprint=statement.fingerprint,
+        published_at=now,
+        published_by=actor,
     )
     filename = f"{estate.code}-{start:%Y%m}-{kind}.pdf"
     record.pdf.save(filename, ContentFile(document), save=False)
     totals = "；".join(f"{line.label} {line.amount} 元" for line in statement.category_totals)
     record.notice = cms.draft_notice(
-        estate=estate, category="finance", title=f"{estate.name}{label}物业费收支公开报表",
+        estate=estate,
+        category="finance",
+        title=f"{estate.name}{label}物业费收支公开报表",
         body=(
             f"记账主体：{statement.keeper}（{statement.mode_label}）。\n"
             f"期初结余 {statement.opening} 元，本期收入 {statement.income_total} 元，本期支出 {statement.spending_total} 元，"
             f"期末结余 {statement.closing} 元。\n{totals}\n"
             f"每一笔收支见附件。附件右下角的数字指纹可在 {selectors.verify_url(base_url, statement)} 核验。"
         ),
-        attachments=[(filename, document)], source=f"fees.Statement:{estate.pk}:{kind}:{start}",
+        attachments=[(filename, document)],
+        source=f"fees.Statement:{estate.pk}:{kind}:{start}",
         issuer=statement.keeper,
     )
     record.save()

@@ -43,8 +43,15 @@ PROBLEMS = {
     "safety": ["电动车在楼道内充电", "外墙瓷砖松动有坠落风险", "窨井盖破损"],
     "other": ["宠物扰民，多次劝导无效", "楼道小广告乱贴乱画"],
 }
-COLOURS = {"sanitation": (96, 140, 60), "building": (150, 110, 70), "facility": (70, 110, 170),
-           "obstruction": (190, 140, 40), "service": (120, 120, 120), "safety": (190, 60, 50), "other": (110, 80, 150)}
+COLOURS = {
+    "sanitation": (96, 140, 60),
+    "building": (150, 110, 70),
+    "facility": (70, 110, 170),
+    "obstruction": (190, 140, 40),
+    "service": (120, 120, 120),
+    "safety": (190, 60, 50),
+    "other": (110, 80, 150),
+}
 UNITS = ["物业服务中心", "社区环卫站", "街道城管中队", "供电所", "燃气公司", "社区居委会"]
 
 
@@ -84,29 +91,46 @@ def build(*, today, progress=None, log=print):
     plans = []
     for estate in estates:
         for _n in range(rng.randint(*PER_ESTATE)):
-            plans.append((start + timedelta(minutes=rng.randrange(0, int((now - start).total_seconds() // 60))), estate))
+            plans.append(
+                (start + timedelta(minutes=rng.randrange(0, int((now - start).total_seconds() // 60))), estate)
+            )
     plans.sort(key=lambda p: p[0])
     stuck = set(rng.sample(range(len(plans) // 4, len(plans) * 3 // 4), STUCK))
 
     for index, (reported, estate) in enumerate(progress(plans, desc="网格案件", unit="件")):
         with transaction.atomic():
-            _case(estate, reported, rng, photos, now, stuck=index in stuck, actor=worker if estate is walk_estate else None)
+            _case(
+                estate,
+                reported,
+                rng,
+                photos,
+                now,
+                stuck=index in stuck,
+                actor=worker if estate is walk_estate else None,
+            )
     with transaction.atomic():
         _walk(walk_estate, now, rng, photos, worker)
         services.escalate_overdue(now=now)
     total = GridCase.objects.count()
     closed = GridCase.objects.filter(status="closed").count()
-    log(f"网格案件：{total} 件，已结案 {closed} 件（{closed / total:.2%}），督办中 "
-        f"{GridCase.objects.exclude(status='closed').exclude(level='grid').count()} 件")
+    log(
+        f"网格案件：{total} 件，已结案 {closed} 件（{closed / total:.2%}），督办中 "
+        f"{GridCase.objects.exclude(status='closed').exclude(level='grid').count()} 件"
+    )
     return []
 
 
 def _report(estate, reported, rng, photos, actor, category=None):
     category = category or rng.choice(Category.values)
     return services.report_case(
-        actor=actor, estate=estate, category=category, description=rng.choice(PROBLEMS[category]),
+        actor=actor,
+        estate=estate,
+        category=category,
+        description=rng.choice(PROBLEMS[category]),
         location=f"{rng.randint(1, 12)}号楼{rng.choice(['东侧', '西侧', '北侧', '楼道', '门口'])}",
-        photo=ContentFile(photos[category], name=f"{category}.jpg"), now=reported)
+        photo=ContentFile(photos[category], name=f"{category}.jpg"),
+        now=reported,
+    )
 
 
 def _case(estate, reported, rng, photos, now, *, stuck=False, actor=None):
@@ -154,4 +178,6 @@ def _walk(estate, now, rng, photos, worker):
     services.dispatch_case(actor=None, case=case, assignee="物业服务中心", now=now - timedelta(hours=26))
     case = _report(estate, now - timedelta(hours=50), rng, photos, worker, category="safety")
     case = services.dispatch_case(actor=None, case=case, assignee="街道城管中队", now=now - timedelta(hours=47))
-    services.record_handling(actor=None, case=case, note="已拆除楼道充电线路，张贴安全提示。", now=now - timedelta(hours=5))
+    services.record_handling(
+        actor=None, case=case, note="已拆除楼道充电线路，张贴安全提示。", now=now - timedelta(hours=5)
+    )

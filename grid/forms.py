@@ -27,13 +27,21 @@ class PhotoInput(forms.ClearableFileInput):
 
 class ReportForm(forms.Form):
     estate = forms.ModelChoiceField(label=_("小区"), queryset=Estate.objects.none())
-    category = forms.ChoiceField(label=_("问题类别"), choices=[("", _("请选择"))] + list(Category.choices),
-                                 error_messages={"required": _("请选择问题类别。")})
+    category = forms.ChoiceField(
+        label=_("问题类别"),
+        choices=[("", _("请选择"))] + list(Category.choices),
+        error_messages={"required": _("请选择问题类别。")},
+    )
     location = forms.CharField(label=_("具体位置（如 3号楼北侧）"), max_length=100, required=False)
-    description = forms.CharField(label=_("问题描述"), widget=TEXT, max_length=2000,
-                                  error_messages={"required": _("请描述发现的问题。")})
-    photo = forms.FileField(label=_("现场照片"), widget=PhotoInput(), validators=[validate_photo],
-                            error_messages={"required": _("请拍摄或上传现场照片。")})
+    description = forms.CharField(
+        label=_("问题描述"), widget=TEXT, max_length=2000, error_messages={"required": _("请描述发现的问题。")}
+    )
+    photo = forms.FileField(
+        label=_("现场照片"),
+        widget=PhotoInput(),
+        validators=[validate_photo],
+        error_messages={"required": _("请拍摄或上传现场照片。")},
+    )
 
     def __init__(self, *args, estates, **kwargs):
         super().__init__(*args, **kwargs)
@@ -94,8 +102,9 @@ class CaseFilterForm(ScopeForm):
     overdue = forms.BooleanField(label=_("只看超时"), required=False)
     escalated = forms.BooleanField(label=_("只看督办"), required=False)
     grid = forms.ModelChoiceField(label=_("网格"), queryset=Grid.objects.none(), required=False)
-    estate = forms.ModelChoiceField(label=_("小区"), queryset=Estate.objects.none(), required=False,
-                                    widget=forms.HiddenInput)
+    estate = forms.ModelChoiceField(
+        label=_("小区"), queryset=Estate.objects.none(), required=False, widget=forms.HiddenInput
+    )
     opened = MonthField(label=_("上报月份"), required=False, widget=forms.TextInput(attrs={"type": "month"}))
     closed = MonthField(label=_("结案月份"), required=False, widget=forms.TextInput(attrs={"type": "month"}))
     since = forms.DateField(label=_("上报不早于"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
@@ -103,8 +112,9 @@ class CaseFilterForm(ScopeForm):
     def __init__(self, *args, grids, estates, **kwargs):
         super().__init__(*args, **kwargs)
         community = self.data.get("community")
-        self.fields["grid"].queryset = grids.filter(community_id=community) if community and str(community).isdigit() \
-            else grids
+        self.fields["grid"].queryset = (
+            grids.filter(community_id=community) if community and str(community).isdigit() else grids
+        )
         self.fields["estate"].queryset = estates
         for name in ("grid", "estate"):
             self.fields[name].empty_label = _("全部")

@@ -28,8 +28,11 @@ def validate_photo(file) -> None:
 
     size = getattr(file, "size", None)
     if size is None or size > PHOTO_MAX_BYTES:
-        raise ValidationError(PHOTO_TOO_LARGE, code="too_large",
-                              params={"mb": PHOTO_MAX_BYTES // (1024 * 1024), "size": f"{(size or 0) / 1024 / 1024:.1f}"})
+        raise ValidationError(
+            PHOTO_TOO_LARGE,
+            code="too_large",
+            params={"mb": PHOTO_MAX_BYTES // (1024 * 1024), "size": f"{(size or 0) / 1024 / 1024:.1f}"},
+        )
     try:
         file.seek(0)
         with Image.open(file) as image:
@@ -78,8 +81,13 @@ LEVEL_ORDER = [Level.GRID, Level.COMMUNITY, Level.STREET, Level.DISTRICT]
 
 class GridCase(models.Model):
     number = models.CharField(_("案件编号"), max_length=40, unique=True)
-    grid = models.ForeignKey(Grid, verbose_name=_("网格"), on_delete=models.PROTECT, related_name="grid_cases",
-                             help_text=_("上报时小区所在的网格。"))
+    grid = models.ForeignKey(
+        Grid,
+        verbose_name=_("网格"),
+        on_delete=models.PROTECT,
+        related_name="grid_cases",
+        help_text=_("上报时小区所在的网格。"),
+    )
     estate = models.ForeignKey(Estate, verbose_name=_("小区"), on_delete=models.PROTECT, related_name="grid_cases")
     category = models.CharField(_("问题类别"), max_length=12, choices=Category.choices)
     description = models.TextField(_("问题描述"))
@@ -87,11 +95,18 @@ class GridCase(models.Model):
     photo = models.ImageField(_("现场照片"), upload_to="grid/%Y/%m/", max_length=200)
     status = models.CharField(_("状态"), max_length=12, choices=CaseStatus.choices, default=CaseStatus.REPORTED)
     level = models.CharField(_("督办级别"), max_length=10, choices=Level.choices, default=Level.GRID)
-    escalated_at = models.DateTimeField(_("最近升级时间"), null=True, blank=True,
-                                        help_text=_("上一次升级时，当前环节超时的时刻。"))
+    escalated_at = models.DateTimeField(
+        _("最近升级时间"), null=True, blank=True, help_text=_("上一次升级时，当前环节超时的时刻。")
+    )
     reported_at = models.DateTimeField(_("上报时间"))
-    reported_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("上报人"), null=True, blank=True,
-                                    on_delete=models.SET_NULL, related_name="+")
+    reported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("上报人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
     assignee = models.CharField(_("处置单位"), max_length=100, blank=True)
     step_started_at = models.DateTimeField(_("当前环节开始时间"))
     due_at = models.DateTimeField(_("当前环节时限"), null=True, blank=True)
@@ -113,10 +128,13 @@ class GridCase(models.Model):
                 | (~Q(status=CaseStatus.CLOSED) & Q(closed_at__isnull=True, due_at__isnull=False)),
                 name="grid_case_closed_has_no_due",
             ),
-            models.CheckConstraint(condition=Q(closed_at__isnull=True) | Q(closed_at__gte=models.F("reported_at")),
-                                   name="grid_case_closes_after_report"),
-            models.CheckConstraint(condition=Q(level=Level.GRID) | Q(escalated_at__isnull=False),
-                                   name="grid_case_escalation_dated"),
+            models.CheckConstraint(
+                condition=Q(closed_at__isnull=True) | Q(closed_at__gte=models.F("reported_at")),
+                name="grid_case_closes_after_report",
+            ),
+            models.CheckConstraint(
+                condition=Q(level=Level.GRID) | Q(escalated_at__isnull=False), name="grid_case_escalation_dated"
+            ),
         ]
 
     def __str__(self):
@@ -133,8 +151,14 @@ class GridCaseStep(models.Model):
     level = models.CharField(_("督办级别"), max_length=10, choices=Level.choices)
     escalation = models.BooleanField(_("超时升级"), default=False)
     at = models.DateTimeField(_("时间"))
-    by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("办理人"), null=True, blank=True,
-                           on_delete=models.SET_NULL, related_name="+")
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("办理人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
     note = models.TextField(_("说明"), blank=True)
 
     class Meta:

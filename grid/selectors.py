@@ -80,10 +80,23 @@ def may_read_cases(user) -> bool:
     return access.visible(user, access.VIEW, Estate.objects.all()).exists()
 
 
-def case_list(user, *, now: datetime | None = None, status="", level="", overdue=False, escalated=False, open=False,
-              street=None,
-              community=None, grid=None, estate=None, opened: date | None = None, closed: date | None = None,
-              since: date | None = None) -> QuerySet:
+def case_list(
+    user,
+    *,
+    now: datetime | None = None,
+    status="",
+    level="",
+    overdue=False,
+    escalated=False,
+    open=False,
+    street=None,
+    community=None,
+    grid=None,
+    estate=None,
+    opened: date | None = None,
+    closed: date | None = None,
+    since: date | None = None,
+) -> QuerySet:
     """The cases the user may read, filtered; each row knows whether its step is ``overdue``.
     ``opened`` and ``closed`` are the first days of a month; ``since`` a day (reported on or after)."""
     now = now or timezone.now()
@@ -98,8 +111,12 @@ def case_list(user, *, now: datetime | None = None, status="", level="", overdue
         qs = qs.filter(status__in=OPEN_STATUSES)
     if escalated:
         qs = qs.exclude(level=Level.GRID)
-    for name, value in (("estate__grid__community__street", street), ("estate__grid__community", community),
-                        ("estate__grid", grid), ("estate", estate)):
+    for name, value in (
+        ("estate__grid__community__street", street),
+        ("estate__grid__community", community),
+        ("estate__grid", grid),
+        ("estate", estate),
+    ):
         if value:
             qs = qs.filter(**{name: value})
     if opened:
@@ -235,18 +252,27 @@ def _no_manager_on(day: date) -> Q:
 
 def no_manager_estates(user, *, on: date, street=None, community=None) -> QuerySet:
     """The list behind a point of the trend: estates with no manager on ``on``."""
-    return (scoped_estates(user, street=street, community=community).filter(_no_manager_on(on))
-            .select_related("grid__community__street").order_by("code"))
+    return (
+        scoped_estates(user, street=street, community=community)
+        .filter(_no_manager_on(on))
+        .select_related("grid__community__street")
+        .order_by("code")
+    )
 
 
 def committees_formed(user, *, since: date, today: date, street=None, community=None) -> QuerySet:
     """Committees elected from ``since`` to ``today`` on the estates in scope."""
     estates = scoped_estates(user, street=street, community=community)
-    return (Committee.objects.filter(estate__in=estates.values("pk"), elected_on__gte=since, elected_on__lte=today)
-            .select_related("estate__grid__community__street").order_by("-elected_on", "-pk"))
+    return (
+        Committee.objects.filter(estate__in=estates.values("pk"), elected_on__gte=since, elected_on__lte=today)
+        .select_related("estate__grid__community__street")
+        .order_by("-elected_on", "-pk")
+    )
 
 
-def dashboard(user, *, today: date | None = None, now: datetime | None = None, street=None, community=None) -> Dashboard:
+def dashboard(
+    user, *, today: date | None = None, now: datetime | None = None, street=None, community=None
+) -> Dashboard:
     """Every figure of the dashboard in eight queries, whatever the number of rows."""
     now = now or timezone.now()
     today = today or timezone.localdate(now)
@@ -256,8 +282,13 @@ def dashboard(user, *, today: date | None = None, now: datetime | None = None, s
 
     # Estates by management state today (as the directory shows them).
     states = {s: 0 for s in ManagementState.values}
-    for state, n in (estates.with_management_state(on=today).order_by().values("management_state")
-                     .annotate(n=Count("pk")).values_list("management_state", "n")):
+    for state, n in (
+        estates.with_management_state(on=today)
+        .order_by()
+        .values("management_state")
+        .annotate(n=Count("pk"))
+        .values_list("management_state", "n")
+    ):
         states[state] = n
 
     # The no-manager trend: one count per month end (today for the current month), one query.
@@ -285,8 +316,15 @@ def dashboard(user, *, today: date | None = None, now: datetime | None = None, s
     totals = case_rows.aggregate(**aggregates)
 
     board = Dashboard(
-        today=today, since=since, states=states, trend=trend, committees=committees, opened=totals["opened"],
-        closed=totals["closed"], open_now=totals["open_now"], overdue=totals["overdue"],
+        today=today,
+        since=since,
+        states=states,
+        trend=trend,
+        committees=committees,
+        opened=totals["opened"],
+        closed=totals["closed"],
+        open_now=totals["open_now"],
+        overdue=totals["overdue"],
         escalated={lv: totals[f"level_{lv}"] for lv in Level.values if lv != Level.GRID},
         monthly=[(first, totals[f"o{i}"], totals[f"c{i}"]) for i, first in enumerate(firsts)],
         level=group_level(user, street=street, community=community),
@@ -296,14 +334,25 @@ def dashboard(user, *, today: date | None = None, now: datetime | None = None, s
     path, model = GROUPS[board.level]
     groups: dict[int, GroupRow] = {}
     for pk, opened, closed, open_now, overdue in (
-        case_rows.order_by().values(f"estate__{path}").annotate(
-            opened=Count("pk", filter=year), closed=Count("pk", filter=year & Q(status=CaseStatus.CLOSED)),
-            open_now=Count("pk", filter=open_q), late=Count("pk", filter=Q(due_at__lt=now)))
+        case_rows.order_by()
+        .values(f"estate__{path}")
+        .annotate(
+            opened=Count("pk", filter=year),
+            closed=Count("pk", filter=year & Q(status=CaseStatus.CLOSED)),
+            open_now=Count("pk", filter=open_q),
+            late=Count("pk", filter=Q(due_at__lt=now)),
+        )
         .values_list(f"estate__{path}", "opened", "closed", "open_now", "late")
     ):
         groups[pk] = GroupRow(pk, "", opened=opened, closed=closed, open_now=open_now, overdue=overdue)
-    for pk, n in (estates.with_management_state(on=today).filter(management_state=ManagementState.NONE).order_by()
-                  .values(path).annotate(n=Count("pk")).values_list(path, "n")):
+    for pk, n in (
+        estates.with_management_state(on=today)
+        .filter(management_state=ManagementState.NONE)
+        .order_by()
+        .values(path)
+        .annotate(n=Count("pk"))
+        .values_list(path, "n")
+    ):
         groups.setdefault(pk, GroupRow(pk, "")).none = n
     parent = "community_id" if model is Grid else "pk"
     for pk, name, parent_pk in model.objects.filter(pk__in=groups).values_list("pk", "name", parent):

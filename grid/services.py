@@ -71,8 +71,10 @@ RULES_PATH = "grid__community__street__district__rule_set"
 
 def _with_rules(estate: Estate) -> Estate:
     """The estate with its way up to the rule set read, reusing what the caller already read."""
-    node, chain = estate, [(Estate, "grid"), (Grid, "community"), (Community, "street"), (Street, "district"),
-                           (District, "rule_set")]
+    node, chain = (
+        estate,
+        [(Estate, "grid"), (Grid, "community"), (Community, "street"), (Street, "district"), (District, "rule_set")],
+    )
     for model, name in chain:
         if node is None or not getattr(model, name).is_cached(node):
             return Estate.objects.select_related(RULES_PATH).get(pk=estate.pk)
@@ -97,8 +99,9 @@ def _move(case: GridCase, to: str, *, actor, now: datetime, note: str = "", fiel
     case.due_at = None if to == S.CLOSED else now + limit(case.estate, to)
     case.closed_at = now if to == S.CLOSED else None
     case.save(update_fields=["status", "step_started_at", "due_at", "closed_at", *fields])
-    GridCaseStep.objects.create(case=case, from_status=from_status, to_status=to, level=case.level, at=now, by=actor,
-                                note=str(note))
+    GridCaseStep.objects.create(
+        case=case, from_status=from_status, to_status=to, level=case.level, at=now, by=actor, note=str(note)
+    )
     return case
 
 
@@ -110,8 +113,9 @@ def _required(label, value: str) -> str:
 
 
 @transaction.atomic
-def report_case(*, actor, estate: Estate, category: str, description: str, photo, location: str = "",
-                now: datetime | None = None) -> GridCase:
+def report_case(
+    *, actor, estate: Estate, category: str, description: str, photo, location: str = "", now: datetime | None = None
+) -> GridCase:
     """收集: a problem found on an estate, with a photo. The case belongs to the estate's grid."""
     access.require(actor, access.CHANGE, estate)
     if category not in Category.values:
@@ -126,15 +130,24 @@ def report_case(*, actor, estate: Estate, category: str, description: str, photo
     year = timezone.localtime(now).year
     case = GridCase(
         number=f"{community.code}网〔{year}〕{next_number(f'网格案件/{community.pk}', year)}号",
-        grid=estate.grid, estate=estate, category=category, description=description, location=(location or "").strip(),
-        reported_at=now, reported_by=actor, step_started_at=now, due_at=now + limit(estate, S.REPORTED),
+        grid=estate.grid,
+        estate=estate,
+        category=category,
+        description=description,
+        location=(location or "").strip(),
+        reported_at=now,
+        reported_by=actor,
+        step_started_at=now,
+        due_at=now + limit(estate, S.REPORTED),
     )
     # The estate, grid and reporter are rows already read; the number is reserved above.
     case.full_clean(exclude=["number", "photo", "grid", "estate", "reported_by"], validate_constraints=False)
     # The file is written last, once everything else is known to be good.
     case.photo.save((getattr(photo, "name", "") or "photo.jpg").rsplit("/", 1)[-1], photo, save=False)
     case.save()
-    GridCaseStep.objects.create(case=case, to_status=S.REPORTED, level=case.level, at=now, by=actor, note=str(_("网格员上报")))
+    GridCaseStep.objects.create(
+        case=case, to_status=S.REPORTED, level=case.level, at=now, by=actor, note=str(_("网格员上报"))
+    )
     return case
 
 
@@ -147,8 +160,14 @@ def dispatch_case(*, actor, case: GridCase, assignee: str, note: str = "", now: 
         raise IllegalTransition(CHECK_FIRST)  # back to handling only through a failed check, with its reason
     case.assignee = _required(_("处置单位"), assignee)
     text = _("分派至：%(unit)s") % {"unit": case.assignee}
-    return _move(case, S.DISPATCHED, actor=actor, now=_now(now), note=f"{text}\n{note.strip()}" if note.strip() else text,
-                 fields=["assignee"])
+    return _move(
+        case,
+        S.DISPATCHED,
+        actor=actor,
+        now=_now(now),
+        note=f"{text}\n{note.strip()}" if note.strip() else text,
+        fields=["assignee"],
+    )
 
 
 @transaction.atomic
@@ -201,9 +220,13 @@ def escalate_overdue(*, now: datetime | None = None, progress=None) -> int:
     limit, logging each level as a step. Returns how many levels were raised. Idempotent."""
     now = _now(now)
     progress = progress or (lambda iterable, **kw: iterable)
-    overdue = (GridCase.objects.select_for_update(of=("self",))
-               .filter(status__in=OPEN_STATUSES, due_at__lt=now).exclude(level=Level.DISTRICT)
-               .select_related(f"estate__{RULES_PATH}").order_by("pk"))
+    overdue = (
+        GridCase.objects.select_for_update(of=("self",))
+        .filter(status__in=OPEN_STATUSES, due_at__lt=now)
+        .exclude(level=Level.DISTRICT)
+        .select_related(f"estate__{RULES_PATH}")
+        .order_by("pk")
+    )
     steps, raised = [], 0
     for case in progress(list(overdue), desc="网格案件督办", unit="件"):
         target, began = levels_due(case, now)
@@ -212,10 +235,18 @@ def escalate_overdue(*, now: datetime | None = None, progress=None) -> int:
         if end == start:
             continue
         hours = int(limit(case.estate, case.status).total_seconds() // 3600)
-        for level in LEVEL_ORDER[start + 1:end + 1]:
-            steps.append(GridCaseStep(case=case, from_status=case.status, to_status=case.status, level=level,
-                                      escalation=True, at=now, note=str(ESCALATED % {
-                                          "status": S(case.status).label, "hours": hours, "level": Level(level).label})))
+        for level in LEVEL_ORDER[start + 1 : end + 1]:
+            steps.append(
+                GridCaseStep(
+                    case=case,
+                    from_status=case.status,
+                    to_status=case.status,
+                    level=level,
+                    escalation=True,
+                    at=now,
+                    note=str(ESCALATED % {"status": S(case.status).label, "hours": hours, "level": Level(level).label}),
+                )
+            )
         case.level, case.escalated_at = target, began
         case.save(update_fields=["level", "escalated_at"])
         raised += end - start

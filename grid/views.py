@@ -61,8 +61,14 @@ def report(request):
     if request.method == "POST":
         try:
             data = cleaned(form)
-            case = services.report_case(actor=request.user, estate=data["estate"], category=data["category"],
-                                        description=data["description"], location=data["location"], photo=data["photo"])
+            case = services.report_case(
+                actor=request.user,
+                estate=data["estate"],
+                category=data["category"],
+                description=data["description"],
+                location=data["location"],
+                photo=data["photo"],
+            )
         except (ValidationError, PermissionDenied) as exc:
             messages.error(request, error_text(exc))
         else:
@@ -86,18 +92,29 @@ def case_list(request):
     if not selectors.may_read_cases(request.user):
         raise PermissionDenied
     user = request.user
-    form = CaseFilterForm(request.GET or None, **_territory(user),
-                          grids=access.visible(user, access.VIEW, Grid.objects.all()),
-                          estates=access.visible(user, access.VIEW, Estate.objects.all()))
+    form = CaseFilterForm(
+        request.GET or None,
+        **_territory(user),
+        grids=access.visible(user, access.VIEW, Grid.objects.all()),
+        estates=access.visible(user, access.VIEW, Estate.objects.all()),
+    )
     filters = form.cleaned_data if form.is_bound and form.is_valid() else {}
     rows = selectors.case_list(user, **filters)
     if form.is_bound and not form.is_valid():
         rows = rows.none()
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "grid/cases.html", {
-        "form": form, "page": page, "querystring": _query(request), "estate": filters.get("estate"),
-        "can_report": _reportable(user).exists(), "dashboard": selectors.dashboard_scopes(user),
-    })
+    return render(
+        request,
+        "grid/cases.html",
+        {
+            "form": form,
+            "page": page,
+            "querystring": _query(request),
+            "estate": filters.get("estate"),
+            "can_report": _reportable(user).exists(),
+            "dashboard": selectors.dashboard_scopes(user),
+        },
+    )
 
 
 def _case_or_404(user, pk):
@@ -114,14 +131,21 @@ def case(request, pk):
     if request.method == "POST":
         post = request.POST
         handler = {
-            "dispatch": lambda: services.dispatch_case(actor=user, case=case, **cleaned(DispatchForm(post)))
-            and _("已分派。"),
-            "handle": lambda: services.record_handling(actor=user, case=case, **cleaned(HandleForm(post)))
-            and _("已记录处置情况，待核查。"),
-            "pass": lambda: services.verify_case(actor=user, case=case, passed=True, **cleaned(VerifyForm(post)))
-            and _("核查通过，已结案。"),
-            "fail": lambda: services.verify_case(actor=user, case=case, passed=False, **cleaned(VerifyForm(post)))
-            and _("核查不通过，已退回处置。"),
+            "dispatch": lambda: (
+                services.dispatch_case(actor=user, case=case, **cleaned(DispatchForm(post))) and _("已分派。")
+            ),
+            "handle": lambda: (
+                services.record_handling(actor=user, case=case, **cleaned(HandleForm(post)))
+                and _("已记录处置情况，待核查。")
+            ),
+            "pass": lambda: (
+                services.verify_case(actor=user, case=case, passed=True, **cleaned(VerifyForm(post)))
+                and _("核查通过，已结案。")
+            ),
+            "fail": lambda: (
+                services.verify_case(actor=user, case=case, passed=False, **cleaned(VerifyForm(post)))
+                and _("核查不通过，已退回处置。")
+            ),
         }.get(post.get("action"))
         if handler is None:
             raise Http404
@@ -135,10 +159,16 @@ def case(request, pk):
         forms["handle"] = HandleForm()
     if dispatcher and case.status == S.HANDLED:
         forms["verify"] = VerifyForm()
-    return render(request, "grid/case.html", {
-        "case": case, "timeline": selectors.timeline(case, now=now), "forms": forms,
-        "overdue": case.due_at is not None and case.due_at < now,
-    })
+    return render(
+        request,
+        "grid/case.html",
+        {
+            "case": case,
+            "timeline": selectors.timeline(case, now=now),
+            "forms": forms,
+            "overdue": case.due_at is not None and case.due_at < now,
+        },
+    )
 
 
 @login_required
@@ -176,43 +206,78 @@ def dashboard(request):
     where = {"street": street.pk if street else None, "community": community.pk if community else None}
     since = board.since.isoformat()
     state_labels = dict(ManagementState.choices)
-    states = [(state, state_labels[state], n, _link("community:directory", state=state, **where))
-              for state, n in board.states.items()]
+    states = [
+        (state, state_labels[state], n, _link("community:directory", state=state, **where))
+        for state, n in board.states.items()
+    ]
     trend = [(first, day, n, _link("grid:no_manager", on=day.isoformat(), **where)) for first, day, n in board.trend]
-    monthly = [(first, opened, closed, _link("grid:cases", opened=f"{first:%Y-%m}", **where),
-                _link("grid:cases", closed=f"{first:%Y-%m}", **where)) for first, opened, closed in board.monthly]
+    monthly = [
+        (
+            first,
+            opened,
+            closed,
+            _link("grid:cases", opened=f"{first:%Y-%m}", **where),
+            _link("grid:cases", closed=f"{first:%Y-%m}", **where),
+        )
+        for first, opened, closed in board.monthly
+    ]
     percent = lambda v: "—" if v is None else f"{v:.2%}"  # noqa: E731
     group_param = {"street": "street", "community": "community", "grid": "grid"}[board.level]
-    groups = [(g, {
-        # The directory names a grid within its community.
-        "none": _link("community:directory", state=ManagementState.NONE, **{
-            **where, group_param: g.pk, **({"community": g.community_id} if group_param == "grid" else {})}),
-        "opened": _link("grid:cases", since=since, **{**where, group_param: g.pk}),
-        "closed": _link("grid:cases", since=since, status=S.CLOSED, **{**where, group_param: g.pk}),
-        "open": _link("grid:cases", open="on", **{**where, group_param: g.pk}),
-        "overdue": _link("grid:cases", overdue="on", **{**where, group_param: g.pk}),
-    }, percent(g.rate)) for g in board.groups]
+    groups = [
+        (
+            g,
+            {
+                # The directory names a grid within its community.
+                "none": _link(
+                    "community:directory",
+                    state=ManagementState.NONE,
+                    **{**where, group_param: g.pk, **({"community": g.community_id} if group_param == "grid" else {})},
+                ),
+                "opened": _link("grid:cases", since=since, **{**where, group_param: g.pk}),
+                "closed": _link("grid:cases", since=since, status=S.CLOSED, **{**where, group_param: g.pk}),
+                "open": _link("grid:cases", open="on", **{**where, group_param: g.pk}),
+                "overdue": _link("grid:cases", overdue="on", **{**where, group_param: g.pk}),
+            },
+            percent(g.rate),
+        )
+        for g in board.groups
+    ]
     svg = {
         "states": charts.bars([(label, n, str(n), url) for _s, label, n, url in states], title=_("小区管理状态")),
-        "trend": charts.columns([(f"{first:%m}", [n], [str(n)], [url]) for first, _d, n, url in trend],
-                                title=_("无物业小区数（每月末）"), colours=("#a33",)),
-        "cases": charts.columns([(f"{first:%m}", [o, c], [str(o), str(c)], [ou, cu]) for first, o, c, ou, cu in monthly],
-                                title=_("网格案件：每月上报与结案")),
+        "trend": charts.columns(
+            [(f"{first:%m}", [n], [str(n)], [url]) for first, _d, n, url in trend],
+            title=_("无物业小区数（每月末）"),
+            colours=("#a33",),
+        ),
+        "cases": charts.columns(
+            [(f"{first:%m}", [o, c], [str(o), str(c)], [ou, cu]) for first, o, c, ou, cu in monthly],
+            title=_("网格案件：每月上报与结案"),
+        ),
     }
-    return render(request, "grid/dashboard.html", {
-        "form": form, "board": board, "states": states, "trend": trend, "monthly": monthly, "groups": groups,
-        "svg": {k: mark_safe(v) for k, v in svg.items()},  # built by community.charts, every text escaped
-        "rate": percent(board.rate), "percent": percent,
-        "links": {
-            "opened": _link("grid:cases", since=since, **where),
-            "closed": _link("grid:cases", since=since, status=S.CLOSED, **where),
-            "overdue": _link("grid:cases", overdue="on", **where),
-            "open": _link("grid:cases", open="on", **where),
-            "committees": _link("grid:committees", since=since, **where),
-            **{f"level_{lv}": _link("grid:cases", level=lv, **where) for lv in Level.values},
+    return render(
+        request,
+        "grid/dashboard.html",
+        {
+            "form": form,
+            "board": board,
+            "states": states,
+            "trend": trend,
+            "monthly": monthly,
+            "groups": groups,
+            "svg": {k: mark_safe(v) for k, v in svg.items()},  # built by community.charts, every text escaped
+            "rate": percent(board.rate),
+            "percent": percent,
+            "links": {
+                "opened": _link("grid:cases", since=since, **where),
+                "closed": _link("grid:cases", since=since, status=S.CLOSED, **where),
+                "overdue": _link("grid:cases", overdue="on", **where),
+                "open": _link("grid:cases", open="on", **where),
+                "committees": _link("grid:committees", since=since, **where),
+                **{f"level_{lv}": _link("grid:cases", level=lv, **where) for lv in Level.values},
+            },
+            "group_label": {"street": _("街道"), "community": _("社区"), "grid": _("网格")}[board.level],
         },
-        "group_label": {"street": _("街道"), "community": _("社区"), "grid": _("网格")}[board.level],
-    })
+    )
 
 
 @login_required
@@ -222,7 +287,9 @@ def no_manager(request):
     on = data.get("on") or timezone.localdate()
     estates = selectors.no_manager_estates(request.user, on=on, street=street, community=community)
     page = Paginator(estates, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "grid/no_manager.html", {"form": form, "page": page, "on": on, "querystring": _query(request)})
+    return render(
+        request, "grid/no_manager.html", {"form": form, "page": page, "on": on, "querystring": _query(request)}
+    )
 
 
 @login_required
@@ -233,5 +300,6 @@ def committees(request):
     since = data.get("since") or selectors.period_start(today)
     rows = selectors.committees_formed(request.user, since=since, today=today, street=street, community=community)
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "grid/committees.html", {"form": form, "page": page, "since": since,
-                                                    "querystring": _query(request)})
+    return render(
+        request, "grid/committees.html", {"form": form, "page": page, "since": since, "querystring": _query(request)}
+    )

@@ -13,6 +13,8 @@ from community.models import Community, Estate, ServiceContract, Unit
 
 from .models import (
     AgreementForm as Form_,
+)
+from .models import (
     Category,
     Decision,
     PartyKind,
@@ -39,7 +41,11 @@ def find_unit(estate: Estate, text: str) -> Unit:
     parts = text.replace("-", " ").replace("，", " ").split()
     unit = None
     if len(parts) == 2:
-        unit = Unit.objects.filter(building__estate=estate, building__name=parts[0], room=parts[1]).select_related("building").first()
+        unit = (
+            Unit.objects.filter(building__estate=estate, building__name=parts[0], room=parts[1])
+            .select_related("building")
+            .first()
+        )
     if unit is None:
         raise forms.ValidationError(UNKNOWN_UNIT, params={"text": text})
     return unit
@@ -89,8 +95,9 @@ class CaseForm(forms.Form):
     claims = forms.CharField(label=_("申请事项"), widget=TEXT, max_length=2000)
     session_wish = forms.ChoiceField(label=_("公开调解意愿"), choices=SessionWish.choices)
     requested_mediator = forms.ModelChoiceField(label=_("当事人选择的调解员"), queryset=None, required=False)
-    refused_mediators = forms.ModelMultipleChoiceField(label=_("当事人拒绝的调解员"), queryset=None, required=False,
-                                                       widget=forms.CheckboxSelectMultiple)
+    refused_mediators = forms.ModelMultipleChoiceField(
+        label=_("当事人拒绝的调解员"), queryset=None, required=False, widget=forms.CheckboxSelectMultiple
+    )
 
     def __init__(self, *args, estates, mediators, **kwargs):
         super().__init__(*args, **kwargs)
@@ -114,7 +121,12 @@ class CaseForm(forms.Form):
             address = f"{estate.name}{unit.building.name}{unit.room}"
             return [PartySpec(side=role, kind=kind, owner=o, address=address, mobile=o.mobile or "") for o in owners]
         if kind == PartyKind.COMPANY:
-            contract = ServiceContract.objects.in_force(timezone.localdate()).filter(estate=estate).select_related("company").first()
+            contract = (
+                ServiceContract.objects.in_force(timezone.localdate())
+                .filter(estate=estate)
+                .select_related("company")
+                .first()
+            )
             if contract is None:
                 raise forms.ValidationError(NO_COMPANY)
             return [PartySpec(side=role, kind=kind, company=contract.company)]
@@ -155,8 +167,11 @@ class BookForm(forms.Form):
     day = forms.DateField(label=_("日期"), widget=DATE)
     starts = forms.TimeField(label=_("开始"), widget=TIME)
     ends = forms.TimeField(label=_("结束"), widget=TIME)
-    openness = forms.ChoiceField(label=_("公开与否"), choices=[
-        ("", _("按当事人意愿")), ("public", _("公开调解")), ("private", _("不公开调解"))], required=False)
+    openness = forms.ChoiceField(
+        label=_("公开与否"),
+        choices=[("", _("按当事人意愿")), ("public", _("公开调解")), ("private", _("不公开调解"))],
+        required=False,
+    )
 
     def clean(self):
         data = super().clean()

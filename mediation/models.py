@@ -48,7 +48,9 @@ class PostgresExclusion(ExclusionConstraint):
 class Room(models.Model):
     """A property-dispute mediation room (物业纠纷调解室) run by a community's mediation committee."""
 
-    community = models.ForeignKey(Community, verbose_name=_("所属社区"), on_delete=models.PROTECT, related_name="mediation_rooms")
+    community = models.ForeignKey(
+        Community, verbose_name=_("所属社区"), on_delete=models.PROTECT, related_name="mediation_rooms"
+    )
     name = models.CharField(_("名称"), max_length=100)
     address = models.CharField(_("地址"), max_length=200)
     hours = models.CharField(_("开放时间"), max_length=100)
@@ -88,8 +90,9 @@ class MediatorPost(models.Model):
     """One term of one mediator in one room. A new term is a new row; the old one ends."""
 
     room = models.ForeignKey(Room, verbose_name=_("调解室"), on_delete=models.PROTECT, related_name="posts")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("登录账号"), on_delete=models.PROTECT,
-                             related_name="mediator_posts")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("登录账号"), on_delete=models.PROTECT, related_name="mediator_posts"
+    )
     name = models.CharField(_("姓名"), max_length=50)
     mobile = models.CharField(_("手机"), max_length=11, blank=True, validators=[validate_mobile])
     position = models.CharField(_("职务"), max_length=12, choices=Position.choices)
@@ -103,8 +106,9 @@ class MediatorPost(models.Model):
         ordering = ["room", "position", "appointed_on"]
         constraints = [
             models.CheckConstraint(condition=Q(term_ends_on__gt=F("appointed_on")), name="mediator_term_positive"),
-            models.UniqueConstraint(fields=["room", "user"], condition=Q(left_on__isnull=True),
-                                    name="mediator_one_open_post_per_room"),
+            models.UniqueConstraint(
+                fields=["room", "user"], condition=Q(left_on__isnull=True), name="mediator_one_open_post_per_room"
+            ),
         ]
 
     def __str__(self):
@@ -150,20 +154,44 @@ class Case(models.Model):
     number = models.CharField(_("案号"), max_length=30, unique=True)
     room = models.ForeignKey(Room, verbose_name=_("调解室"), on_delete=models.PROTECT, related_name="cases")
     estate = models.ForeignKey(Estate, verbose_name=_("小区"), on_delete=models.PROTECT, related_name="mediation_cases")
-    unit = models.ForeignKey(Unit, verbose_name=_("房屋"), null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    unit = models.ForeignKey(
+        Unit, verbose_name=_("房屋"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     category = models.CharField(_("纠纷类别"), max_length=10, choices=Category.choices)
     facts = models.TextField(_("纠纷事实"))
     claims = models.TextField(_("申请事项"))
     status = models.CharField(_("状态"), max_length=10, choices=CaseStatus.choices, default=CaseStatus.INTAKE)
-    session_wish = models.CharField(_("公开调解意愿"), max_length=8, choices=SessionWish.choices, default=SessionWish.NONE)
-    requested_mediator = models.ForeignKey(MediatorPost, verbose_name=_("当事人选择的调解员"), null=True, blank=True,
-                                           on_delete=models.PROTECT, related_name="+")
-    refused_mediators = models.ManyToManyField(MediatorPost, verbose_name=_("当事人拒绝的调解员"), blank=True, related_name="+")
-    mediator = models.ForeignKey(MediatorPost, verbose_name=_("承办调解员"), null=True, blank=True, on_delete=models.PROTECT,
-                                 related_name="cases")
+    session_wish = models.CharField(
+        _("公开调解意愿"), max_length=8, choices=SessionWish.choices, default=SessionWish.NONE
+    )
+    requested_mediator = models.ForeignKey(
+        MediatorPost,
+        verbose_name=_("当事人选择的调解员"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    refused_mediators = models.ManyToManyField(
+        MediatorPost, verbose_name=_("当事人拒绝的调解员"), blank=True, related_name="+"
+    )
+    mediator = models.ForeignKey(
+        MediatorPost,
+        verbose_name=_("承办调解员"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="cases",
+    )
     opened_on = models.DateField(_("登记日期"))
-    opened_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("登记人"), null=True, blank=True,
-                                  on_delete=models.SET_NULL, related_name="+")
+    opened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("登记人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
     outcome = models.TextField(_("终止或拒绝说明"), blank=True)
     closed_on = models.DateField(_("结案日期"), null=True, blank=True)
 
@@ -173,8 +201,10 @@ class Case(models.Model):
         ordering = ["-opened_on", "-pk"]
         indexes = [models.Index(fields=["room", "status"])]
         constraints = [
-            models.CheckConstraint(condition=Q(closed_on__isnull=True) | Q(closed_on__gte=F("opened_on")),
-                                   name="mediation_case_closes_after_opening"),
+            models.CheckConstraint(
+                condition=Q(closed_on__isnull=True) | Q(closed_on__gte=F("opened_on")),
+                name="mediation_case_closes_after_opening",
+            ),
         ]
 
     def __str__(self):
@@ -199,9 +229,17 @@ class CaseParty(models.Model):
     case = models.ForeignKey(Case, verbose_name=_("案件"), on_delete=models.CASCADE, related_name="parties")
     side = models.CharField(_("身份"), max_length=10, choices=Side.choices)
     kind = models.CharField(_("类别"), max_length=10, choices=PartyKind.choices)
-    owner = models.ForeignKey(Owner, verbose_name=_("业主"), null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    company = models.ForeignKey(PropertyCompany, verbose_name=_("物业服务企业"), null=True, blank=True,
-                                on_delete=models.PROTECT, related_name="+")
+    owner = models.ForeignKey(
+        Owner, verbose_name=_("业主"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    company = models.ForeignKey(
+        PropertyCompany,
+        verbose_name=_("物业服务企业"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     name = models.CharField(_("姓名或名称"), max_length=100)
     representative = models.CharField(_("负责人或代理人"), max_length=50, blank=True)
     address = models.CharField(_("住所"), max_length=200, blank=True)
@@ -213,9 +251,12 @@ class CaseParty(models.Model):
         verbose_name_plural = _("当事人")
         ordering = ["case", "side", "pk"]
         constraints = [
-            models.CheckConstraint(condition=~Q(kind="owner") | Q(owner__isnull=False), name="mediation_owner_party_linked"),
-            models.CheckConstraint(condition=~Q(kind="company") | Q(company__isnull=False),
-                                   name="mediation_company_party_linked"),
+            models.CheckConstraint(
+                condition=~Q(kind="owner") | Q(owner__isnull=False), name="mediation_owner_party_linked"
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind="company") | Q(company__isnull=False), name="mediation_company_party_linked"
+            ),
         ]
 
     def __str__(self):
@@ -228,8 +269,14 @@ class CaseStep(models.Model):
     case = models.ForeignKey(Case, verbose_name=_("案件"), on_delete=models.CASCADE, related_name="steps")
     status = models.CharField(_("状态"), max_length=10, choices=CaseStatus.choices)
     at = models.DateTimeField(_("时间"))
-    by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("办理人"), null=True, blank=True, on_delete=models.SET_NULL,
-                           related_name="+")
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("办理人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
     note = models.TextField(_("说明"), blank=True)
 
     class Meta:
@@ -253,13 +300,21 @@ class Session(models.Model):
 
     case = models.ForeignKey(Case, verbose_name=_("案件"), on_delete=models.CASCADE, related_name="sessions")
     room = models.ForeignKey(Room, verbose_name=_("调解室"), on_delete=models.PROTECT, related_name="sessions")
-    mediator = models.ForeignKey(MediatorPost, verbose_name=_("调解员"), on_delete=models.PROTECT, related_name="sessions")
+    mediator = models.ForeignKey(
+        MediatorPost, verbose_name=_("调解员"), on_delete=models.PROTECT, related_name="sessions"
+    )
     starts_at = models.DateTimeField(_("开始时间"))
     ends_at = models.DateTimeField(_("结束时间"))
     public = models.BooleanField(_("公开调解"), default=False)
     status = models.CharField(_("状态"), max_length=10, choices=SessionStatus.choices, default=SessionStatus.BOOKED)
-    booked_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("预约人"), null=True, blank=True,
-                                  on_delete=models.SET_NULL, related_name="+")
+    booked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("预约人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
     attendees = models.TextField(_("到场人员"), blank=True)
     record = models.TextField(_("调解笔录"), blank=True)
     recorded_at = models.DateTimeField(_("记录时间"), null=True, blank=True)
@@ -272,7 +327,10 @@ class Session(models.Model):
             models.CheckConstraint(condition=Q(ends_at__gt=F("starts_at")), name="mediation_session_ends_after_start"),
             PostgresExclusion(
                 name="mediation_room_never_double_booked",
-                expressions=[(TsTzRange("starts_at", "ends_at"), RangeOperators.OVERLAPS), ("room", RangeOperators.EQUAL)],
+                expressions=[
+                    (TsTzRange("starts_at", "ends_at"), RangeOperators.OVERLAPS),
+                    ("room", RangeOperators.EQUAL),
+                ],
                 condition=~Q(status="cancelled"),
             ),
         ]
@@ -311,8 +369,14 @@ class Agreement(models.Model):
     mediator_signed_on = models.DateField(_("调解员签名日期"), null=True, blank=True)
     sealed_on = models.DateField(_("调解委员会盖章日期"), null=True, blank=True)
     effective_on = models.DateField(_("生效日期"), null=True, blank=True)
-    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("记录人"), null=True, blank=True,
-                                    on_delete=models.SET_NULL, related_name="+")
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("记录人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
     # Judicial confirmation (art. 33): both parties apply jointly within the window.
     applied_on = models.DateField(_("申请司法确认日期"), null=True, blank=True)
     court = models.CharField(_("受理法院"), max_length=100, blank=True)
@@ -324,11 +388,17 @@ class Agreement(models.Model):
         verbose_name = _("调解协议")
         verbose_name_plural = _("调解协议")
         constraints = [
-            models.CheckConstraint(condition=Q(perform_by__gte=F("reached_on")), name="mediation_perform_after_agreeing"),
-            models.CheckConstraint(condition=Q(applied_on__isnull=True) | Q(effective_on__isnull=False),
-                                   name="mediation_confirmation_needs_effect"),
-            models.CheckConstraint(condition=Q(decided_on__isnull=True) | Q(applied_on__isnull=False),
-                                   name="mediation_decision_needs_application"),
+            models.CheckConstraint(
+                condition=Q(perform_by__gte=F("reached_on")), name="mediation_perform_after_agreeing"
+            ),
+            models.CheckConstraint(
+                condition=Q(applied_on__isnull=True) | Q(effective_on__isnull=False),
+                name="mediation_confirmation_needs_effect",
+            ),
+            models.CheckConstraint(
+                condition=Q(decided_on__isnull=True) | Q(applied_on__isnull=False),
+                name="mediation_decision_needs_application",
+            ),
         ]
 
     def __str__(self):
@@ -344,7 +414,9 @@ class SignMethod(models.TextChoices):
 class Signature(models.Model):
     """A party's signature, seal or fingerprint on a written agreement, and its date."""
 
-    agreement = models.ForeignKey(Agreement, verbose_name=_("调解协议"), on_delete=models.CASCADE, related_name="signatures")
+    agreement = models.ForeignKey(
+        Agreement, verbose_name=_("调解协议"), on_delete=models.CASCADE, related_name="signatures"
+    )
     party = models.ForeignKey(CaseParty, verbose_name=_("当事人"), on_delete=models.PROTECT, related_name="+")
     method = models.CharField(_("方式"), max_length=12, choices=SignMethod.choices)
     signed_on = models.DateField(_("日期"))
@@ -373,8 +445,14 @@ class FollowUp(models.Model):
     visited_on = models.DateField(_("回访日期"))
     performance = models.CharField(_("履行情况"), max_length=12, choices=Performance.choices)
     notes = models.TextField(_("回访记录"), blank=True)
-    by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("回访人"), null=True, blank=True,
-                           on_delete=models.SET_NULL, related_name="+")
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("回访人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
 
     class Meta:
         verbose_name = _("回访")

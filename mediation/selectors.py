@@ -112,11 +112,15 @@ def rooms_for(user, *, today: date | None = None, only: Room | None = None) -> l
     rooms = Room.objects.filter(pk=only.pk) if only is not None else Room.objects.all()
     rooms = (
         access.visible(user, access.VIEW, rooms.select_related("community__street__district__rule_set"))
-        .prefetch_related(Prefetch("posts", MediatorPost.objects.filter(left_on__isnull=True).order_by("position", "name")))
+        .prefetch_related(
+            Prefetch("posts", MediatorPost.objects.filter(left_on__isnull=True).order_by("position", "name"))
+        )
         .order_by("community__code", "name")
     )
     open_counts = Counter(
-        Case.objects.filter(room__in=[r.pk for r in rooms]).exclude(status=CaseStatus.CLOSED).values_list("room_id", flat=True)
+        Case.objects.filter(room__in=[r.pk for r in rooms])
+        .exclude(status=CaseStatus.CLOSED)
+        .values_list("room_id", flat=True)
     )
     views = []
     for room in rooms:
@@ -145,8 +149,12 @@ def upcoming_sessions(user, *, now=None, limit: int = 50) -> QuerySet:
 
 def room_schedule(room: Room, *, now=None, limit: int = 60) -> QuerySet:
     now = now or timezone.now()
-    return (Session.objects.filter(room=room, ends_at__gte=now).exclude(status=SessionStatus.CANCELLED)
-            .select_related("mediator", "case").order_by("starts_at")[:limit])
+    return (
+        Session.objects.filter(room=room, ends_at__gte=now)
+        .exclude(status=SessionStatus.CANCELLED)
+        .select_related("mediator", "case")
+        .order_by("starts_at")[:limit]
+    )
 
 
 # --------------------------------------------------------------------------- statistics
@@ -199,8 +207,17 @@ def statistics(user, level: str, year: int | None = None) -> tuple[list[GroupSta
     rows = cases.annotate(
         ended=Exists(CaseStep.objects.filter(case=OuterRef("pk"), status=CaseStatus.ENDED)),
         has_agreement=Exists(Agreement.objects.filter(case=OuterRef("pk"))),
-    ).values_list(key, "category", "status", "ended", "has_agreement", "opened_on", "closed_on",
-                  "agreement__applied_on", "agreement__decision")
+    ).values_list(
+        key,
+        "category",
+        "status",
+        "ended",
+        "has_agreement",
+        "opened_on",
+        "closed_on",
+        "agreement__applied_on",
+        "agreement__decision",
+    )
     groups: dict[int, GroupStats] = {}
     total = GroupStats(name="")
     for gid, category, status, ended, agreed, opened_on, closed_on, applied_on, decision in rows:

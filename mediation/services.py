@@ -70,8 +70,10 @@ TRANSITIONS = {
     S.CLOSED: set(),
 }
 
-OTHER_ROUTES = _("调解终止。当事人可以依法通过仲裁、行政、司法等途径维护自己的权利：申请仲裁，"
-                 "请求有关行政机关处理，或者向人民法院提起诉讼（人民调解法第二十六条）。")
+OTHER_ROUTES = _(
+    "调解终止。当事人可以依法通过仲裁、行政、司法等途径维护自己的权利：申请仲裁，"
+    "请求有关行政机关处理，或者向人民法院提起诉讼（人民调解法第二十六条）。"
+)
 
 ROOM_NOT_IN_COMMUNITY = _("调解室只能设在本社区。")
 COMMITTEE_FULL = _("调解委员会已有 %(count)s 名委员，法定上限为 %(max)s 名（人民调解法第八条）；可聘任为调解员。")
@@ -103,7 +105,9 @@ ALREADY_DONE = _("已记录，不能重复。")
 AGREEMENT_IN_FORCE = _("调解协议已生效，不能再终止调解。")
 NOT_EFFECTIVE = _("调解协议尚未生效，不能申请司法确认。")
 ORAL_NOT_CONFIRMABLE = _("口头协议没有书面文本，不能申请司法确认；可先补签书面调解协议。")
-CONFIRMATION_LATE = _("申请司法确认须在协议生效之日起 %(days)s 日内（至 %(day)s）提出，已逾期（人民调解法第三十三条）。")
+CONFIRMATION_LATE = _(
+    "申请司法确认须在协议生效之日起 %(days)s 日内（至 %(day)s）提出，已逾期（人民调解法第三十三条）。"
+)
 NOT_JOINT = _("司法确认须由双方当事人共同申请（人民调解法第三十三条）。")
 ALREADY_APPLIED = _("已于 %(day)s 申请司法确认。")
 NOT_APPLIED = _("尚未申请司法确认。")
@@ -118,8 +122,9 @@ def _number(room: Room, kind: str, year: int) -> str:
 
 def _room_role(user, room: Room) -> RoleAssignment | None:
     """The mediator role ``user`` holds on ``room``, if any."""
-    return RoleAssignment.objects.filter(user=user, role=Role.MEDIATOR, scope_id=room.pk,
-                                         scope_type=ContentType.objects.get_for_model(Room)).first()
+    return RoleAssignment.objects.filter(
+        user=user, role=Role.MEDIATOR, scope_id=room.pk, scope_type=ContentType.objects.get_for_model(Room)
+    ).first()
 
 
 def _today(now: datetime | None = None) -> date:
@@ -140,7 +145,11 @@ def _step(case: Case, to: str, *, actor, now: datetime | None = None, note: str 
 
 
 def _locked(case: Case) -> Case:
-    return Case.objects.select_for_update(of=("self",)).select_related("room__community", "estate", "mediator").get(pk=case.pk)
+    return (
+        Case.objects.select_for_update(of=("self",))
+        .select_related("room__community", "estate", "mediator")
+        .get(pk=case.pk)
+    )
 
 
 # --------------------------------------------------------------------------- rooms and mediators
@@ -156,21 +165,30 @@ def committee_size(room: Room, on: date) -> int:
 
 
 @transaction.atomic
-def open_room(*, actor, community: Community, name: str, address: str, hours: str, phone: str = "",
-              opened_on: date | None = None) -> Room:
+def open_room(
+    *, actor, community: Community, name: str, address: str, hours: str, phone: str = "", opened_on: date | None = None
+) -> Room:
     access.require(actor, access.OPEN_CASES, community)
     for label, value in ((_("名称"), name), (_("地址"), address), (_("开放时间"), hours)):
         if not (value or "").strip():
             raise ValidationError(MISSING, params={"field": label})
-    room = Room(community=community, name=name.strip(), address=address.strip(), hours=hours.strip(), phone=phone.strip(),
-                opened_on=opened_on or _today())
+    room = Room(
+        community=community,
+        name=name.strip(),
+        address=address.strip(),
+        hours=hours.strip(),
+        phone=phone.strip(),
+        opened_on=opened_on or _today(),
+    )
     room.full_clean()
     room.save()
     return room
 
 
 @transaction.atomic
-def appoint_mediator(*, actor, room: Room, user, name: str, position: str, appointed_on: date, mobile: str = "") -> MediatorPost:
+def appoint_mediator(
+    *, actor, room: Room, user, name: str, position: str, appointed_on: date, mobile: str = ""
+) -> MediatorPost:
     """A mediator's term in a room, and the room's mediator role for their login.
 
     The committee (chair, vice-chairs, members) may not grow past the rule set's maximum;
@@ -188,8 +206,15 @@ def appoint_mediator(*, actor, room: Room, user, name: str, position: str, appoi
             raise ValidationError(COMMITTEE_FULL, params={"count": size, "max": rules.mediation_committee_max})
     if MediatorPost.objects.filter(room=room, user=user, left_on__isnull=True).exists():
         raise ValidationError(ALREADY_SERVING, params={"name": name})
-    post = MediatorPost(room=room, user=user, name=name.strip(), mobile=mobile, position=Position(position),
-                        appointed_on=appointed_on, term_ends_on=term_end(room, appointed_on))
+    post = MediatorPost(
+        room=room,
+        user=user,
+        name=name.strip(),
+        mobile=mobile,
+        position=Position(position),
+        appointed_on=appointed_on,
+        term_ends_on=term_end(room, appointed_on),
+    )
     post.full_clean(validate_constraints=False)
     post.save()
     if _room_role(user, room) is None:
@@ -237,7 +262,9 @@ def _check_mediator(case: Case, post: MediatorPost, today: date) -> None:
     if post.room_id != case.room_id:
         raise ValidationError(NOT_A_MEDIATOR_HERE)
     if not post.serving_on(today):
-        raise ValidationError(MEDIATOR_OUT_OF_TERM, params={"name": post.name, "day": post.left_on or post.term_ends_on})
+        raise ValidationError(
+            MEDIATOR_OUT_OF_TERM, params={"name": post.name, "day": post.left_on or post.term_ends_on}
+        )
     if case.refused_mediators.filter(pk=post.pk).exists():
         raise ValidationError(MEDIATOR_REFUSED, params={"name": post.name})
 
@@ -265,8 +292,17 @@ def _party(case: Case, spec: PartySpec) -> CaseParty:
         name = name or spec.company.name
     elif spec.kind == PartyKind.COMMITTEE:
         name = name or f"{case.estate.name}业主委员会"
-    party = CaseParty(case=case, side=spec.side, kind=spec.kind, owner=spec.owner, company=spec.company, name=name,
-                      representative=spec.representative, address=spec.address, mobile=spec.mobile)
+    party = CaseParty(
+        case=case,
+        side=spec.side,
+        kind=spec.kind,
+        owner=spec.owner,
+        company=spec.company,
+        name=name,
+        representative=spec.representative,
+        address=spec.address,
+        mobile=spec.mobile,
+    )
     if not name:
         raise ValidationError(MISSING, params={"field": _("当事人姓名或名称")})
     party.full_clean(exclude=["case"], validate_constraints=False)
@@ -276,9 +312,22 @@ def _party(case: Case, spec: PartySpec) -> CaseParty:
 
 
 @transaction.atomic
-def open_case(*, actor, room: Room, estate: Estate, category: str, facts: str, claims: str, parties: list[PartySpec],
-              unit: Unit | None = None, session_wish: str = SessionWish.NONE, requested_mediator: MediatorPost | None = None,
-              refused_mediators=(), opened_on: date | None = None, now: datetime | None = None) -> Case:
+def open_case(
+    *,
+    actor,
+    room: Room,
+    estate: Estate,
+    category: str,
+    facts: str,
+    claims: str,
+    parties: list[PartySpec],
+    unit: Unit | None = None,
+    session_wish: str = SessionWish.NONE,
+    requested_mediator: MediatorPost | None = None,
+    refused_mediators=(),
+    opened_on: date | None = None,
+    now: datetime | None = None,
+) -> Case:
     """Register a dispute (the registration of the case file, art. 27)."""
     access.require(actor, access.OPEN_CASES, room)
     if estate.grid.community.street_id != room.community.street_id:
@@ -296,9 +345,19 @@ def open_case(*, actor, room: Room, estate: Estate, category: str, facts: str, c
     if requested_mediator is not None and requested_mediator in list(refused_mediators):
         raise ValidationError(MEDIATOR_REFUSED, params={"name": requested_mediator.name})
     opened_on = opened_on or _today(now)
-    case = Case(number=_number(room, "调", opened_on.year), room=room, estate=estate, unit=unit, category=category,
-                facts=facts.strip(), claims=claims.strip(), session_wish=session_wish, requested_mediator=requested_mediator,
-                opened_on=opened_on, opened_by=actor)
+    case = Case(
+        number=_number(room, "调", opened_on.year),
+        room=room,
+        estate=estate,
+        unit=unit,
+        category=category,
+        facts=facts.strip(),
+        claims=claims.strip(),
+        session_wish=session_wish,
+        requested_mediator=requested_mediator,
+        opened_on=opened_on,
+        opened_by=actor,
+    )
     case.full_clean(exclude=["number"])
     case.save()
     CaseParty.objects.bulk_create([_party(case, spec) for spec in parties])
@@ -357,12 +416,21 @@ def end_case(*, actor, case: Case, reason: str, now: datetime | None = None) -> 
 
 def _overlapping(room: Room, starts_at: datetime, ends_at: datetime):
     return Session.objects.filter(room=room, starts_at__lt=ends_at, ends_at__gt=starts_at).exclude(
-        status=SessionStatus.CANCELLED)
+        status=SessionStatus.CANCELLED
+    )
 
 
 @transaction.atomic
-def book_session(*, actor, case: Case, starts_at: datetime, ends_at: datetime, public: bool | None = None,
-                 mediator: MediatorPost | None = None, now: datetime | None = None) -> Session:
+def book_session(
+    *,
+    actor,
+    case: Case,
+    starts_at: datetime,
+    ends_at: datetime,
+    public: bool | None = None,
+    mediator: MediatorPost | None = None,
+    now: datetime | None = None,
+) -> Session:
     """Book the case's room for a session. A slot already taken is refused with a clear message:
     the service looks first; on PostgreSQL the exclusion constraint settles a race."""
     now = now or timezone.now()
@@ -382,10 +450,23 @@ def book_session(*, actor, case: Case, starts_at: datetime, ends_at: datetime, p
     params = {"room": case.room.name}
     if taken is not None:
         local = timezone.localtime
-        raise ValidationError(DOUBLE_BOOKED, params={**params, "start": f"{local(taken.starts_at):%Y-%m-%d %H:%M}",
-                                                     "end": f"{local(taken.ends_at):%H:%M}"})
-    session = Session(case=case, room=case.room, mediator=mediator, starts_at=starts_at, ends_at=ends_at, public=public,
-                      booked_by=actor)
+        raise ValidationError(
+            DOUBLE_BOOKED,
+            params={
+                **params,
+                "start": f"{local(taken.starts_at):%Y-%m-%d %H:%M}",
+                "end": f"{local(taken.ends_at):%H:%M}",
+            },
+        )
+    session = Session(
+        case=case,
+        room=case.room,
+        mediator=mediator,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        public=public,
+        booked_by=actor,
+    )
     try:
         with transaction.atomic():
             session.save()
@@ -393,13 +474,20 @@ def book_session(*, actor, case: Case, starts_at: datetime, ends_at: datetime, p
         if "mediation_room_never_double_booked" not in str(exc):
             raise
         local = timezone.localtime
-        raise ValidationError(DOUBLE_BOOKED, params={**params, "start": f"{local(starts_at):%Y-%m-%d %H:%M}",
-                                                     "end": f"{local(ends_at):%H:%M}"}) from None
+        raise ValidationError(
+            DOUBLE_BOOKED,
+            params={**params, "start": f"{local(starts_at):%Y-%m-%d %H:%M}", "end": f"{local(ends_at):%H:%M}"},
+        ) from None
     if case.status == S.ACCEPTED:
         if case.mediator_id is None:
             case.mediator = mediator
-        _step(case, S.MEDIATING, actor=actor, now=now, note=_("预约首次调解会：%(at)s") % {
-            "at": f"{timezone.localtime(starts_at):%Y-%m-%d %H:%M}"})
+        _step(
+            case,
+            S.MEDIATING,
+            actor=actor,
+            now=now,
+            note=_("预约首次调解会：%(at)s") % {"at": f"{timezone.localtime(starts_at):%Y-%m-%d %H:%M}"},
+        )
     elif case.status != S.MEDIATING:
         raise IllegalTransition(ILLEGAL_MOVE, params={"from": S(case.status).label, "to": S.MEDIATING.label})
     return session
@@ -417,7 +505,9 @@ def cancel_session(*, actor, session: Session, now: datetime | None = None) -> S
 
 
 @transaction.atomic
-def record_session(*, actor, session: Session, record: str, attendees: str = "", now: datetime | None = None) -> Session:
+def record_session(
+    *, actor, session: Session, record: str, attendees: str = "", now: datetime | None = None
+) -> Session:
     """The session record (调解笔录), kept in the case file (art. 27)."""
     now = now or timezone.now()
     session = Session.objects.select_for_update(of=("self",)).select_related("case__room").get(pk=session.pk)
@@ -438,8 +528,20 @@ def record_session(*, actor, session: Session, record: str, attendees: str = "",
 
 
 @transaction.atomic
-def record_agreement(*, actor, case: Case, form: str, facts: str, issues: str, responsibility: str, terms: str,
-                     performance: str, perform_by: date, reached_on: date, now: datetime | None = None) -> Agreement:
+def record_agreement(
+    *,
+    actor,
+    case: Case,
+    form: str,
+    facts: str,
+    issues: str,
+    responsibility: str,
+    terms: str,
+    performance: str,
+    perform_by: date,
+    reached_on: date,
+    now: datetime | None = None,
+) -> Agreement:
     """Write down what the parties agreed (art. 29's contents). An oral agreement takes effect
     the day it is reached (art. 30); a written one once every signature and the seal are on it."""
     case = _locked(case)
@@ -448,8 +550,13 @@ def record_agreement(*, actor, case: Case, form: str, facts: str, issues: str, r
     mediator = acting or case.mediator
     if mediator is None:
         raise ValidationError(MISSING, params={"field": _("调解员")})
-    for label, value in ((_("纠纷的主要事实"), facts), (_("争议事项"), issues), (_("各方当事人的责任"), responsibility),
-                         (_("协议内容"), terms), (_("履行方式"), performance)):
+    for label, value in (
+        (_("纠纷的主要事实"), facts),
+        (_("争议事项"), issues),
+        (_("各方当事人的责任"), responsibility),
+        (_("协议内容"), terms),
+        (_("履行方式"), performance),
+    ):
         if not (value or "").strip():
             raise ValidationError(MISSING, params={"field": label})
     _not_future(reached_on, _("达成日期"), today)
@@ -457,12 +564,27 @@ def record_agreement(*, actor, case: Case, form: str, facts: str, issues: str, r
         raise ValidationError(PERFORM_BEFORE_AGREEMENT)
     oral = form == AgreementForm.ORAL
     agreement = Agreement(
-        case=case, number=_number(case.room, "调协", reached_on.year), form=AgreementForm(form), facts=facts.strip(),
-        issues=issues.strip(), responsibility=responsibility.strip(), terms=terms.strip(), performance=performance.strip(),
-        perform_by=perform_by, reached_on=reached_on, mediator=mediator, recorded_by=actor,
+        case=case,
+        number=_number(case.room, "调协", reached_on.year),
+        form=AgreementForm(form),
+        facts=facts.strip(),
+        issues=issues.strip(),
+        responsibility=responsibility.strip(),
+        terms=terms.strip(),
+        performance=performance.strip(),
+        perform_by=perform_by,
+        reached_on=reached_on,
+        mediator=mediator,
+        recorded_by=actor,
         effective_on=reached_on if oral else None,
     )
-    _step(case, S.AGREED, actor=actor, now=now, note=_("口头协议，自达成之日起生效") if oral else _("书面调解协议待各方签署"))
+    _step(
+        case,
+        S.AGREED,
+        actor=actor,
+        now=now,
+        note=_("口头协议，自达成之日起生效") if oral else _("书面调解协议待各方签署"),
+    )
     agreement.save()
     return agreement
 
@@ -472,8 +594,11 @@ def missing_for_effect(agreement: Agreement) -> list[str]:
     if agreement.form == AgreementForm.ORAL:
         return []
     signed = {s.party_id for s in agreement.signatures.all()}
-    missing = [str(_("%(party)s 签名、盖章或按指印") % {"party": p.name}) for p in agreement.case.parties.all()
-               if p.pk not in signed]
+    missing = [
+        str(_("%(party)s 签名、盖章或按指印") % {"party": p.name})
+        for p in agreement.case.parties.all()
+        if p.pk not in signed
+    ]
     if agreement.mediator_signed_on is None:
         missing.append(str(_("调解员签名")))
     if agreement.sealed_on is None:
@@ -487,12 +612,21 @@ def _take_effect(agreement: Agreement, actor, now) -> None:
     days = [s.signed_on for s in agreement.signatures.all()] + [agreement.mediator_signed_on, agreement.sealed_on]
     agreement.effective_on = max(days)
     agreement.save(update_fields=["effective_on"])
-    CaseStep.objects.create(case=agreement.case, status=agreement.case.status, at=now or timezone.now(), by=actor,
-                            note=str(_("调解协议自 %(day)s 起生效") % {"day": agreement.effective_on}))
+    CaseStep.objects.create(
+        case=agreement.case,
+        status=agreement.case.status,
+        at=now or timezone.now(),
+        by=actor,
+        note=str(_("调解协议自 %(day)s 起生效") % {"day": agreement.effective_on}),
+    )
 
 
 def _locked_agreement(agreement: Agreement) -> Agreement:
-    return Agreement.objects.select_for_update(of=("self",)).select_related("case__room__community", "mediator").get(pk=agreement.pk)
+    return (
+        Agreement.objects.select_for_update(of=("self",))
+        .select_related("case__room__community", "mediator")
+        .get(pk=agreement.pk)
+    )
 
 
 def _signing_day(agreement: Agreement, day: date, label, today: date) -> None:
@@ -504,8 +638,9 @@ def _signing_day(agreement: Agreement, day: date, label, today: date) -> None:
 
 
 @transaction.atomic
-def sign_agreement(*, actor, agreement: Agreement, party: CaseParty, method: str, signed_on: date,
-                   now: datetime | None = None) -> Signature:
+def sign_agreement(
+    *, actor, agreement: Agreement, party: CaseParty, method: str, signed_on: date, now: datetime | None = None
+) -> Signature:
     """A party signs, seals or fingerprints the written agreement (the mediator records it)."""
     agreement = _locked_agreement(agreement)
     today = _today(now)
@@ -568,8 +703,9 @@ def decision_due(agreement: Agreement) -> date | None:
 
 
 @transaction.atomic
-def apply_for_confirmation(*, actor, agreement: Agreement, applied_on: date, court: str, joint: bool,
-                           now: datetime | None = None) -> Agreement:
+def apply_for_confirmation(
+    *, actor, agreement: Agreement, applied_on: date, court: str, joint: bool, now: datetime | None = None
+) -> Agreement:
     agreement = _locked_agreement(agreement)
     today = _today(now)
     access.require(actor, access.OPEN_CASES, agreement.case.room)
@@ -592,14 +728,20 @@ def apply_for_confirmation(*, actor, agreement: Agreement, applied_on: date, cou
         raise ValidationError(CONFIRMATION_LATE, params={"days": days, "day": deadline})
     agreement.applied_on, agreement.court = applied_on, court.strip()
     agreement.save(update_fields=["applied_on", "court"])
-    CaseStep.objects.create(case=agreement.case, status=agreement.case.status, at=now or timezone.now(), by=actor,
-                            note=str(_("双方当事人共同向%(court)s申请司法确认") % {"court": agreement.court}))
+    CaseStep.objects.create(
+        case=agreement.case,
+        status=agreement.case.status,
+        at=now or timezone.now(),
+        by=actor,
+        note=str(_("双方当事人共同向%(court)s申请司法确认") % {"court": agreement.court}),
+    )
     return agreement
 
 
 @transaction.atomic
-def record_court_decision(*, actor, agreement: Agreement, decided_on: date, decision: str, extended: bool = False,
-                          now: datetime | None = None) -> Agreement:
+def record_court_decision(
+    *, actor, agreement: Agreement, decided_on: date, decision: str, extended: bool = False, now: datetime | None = None
+) -> Agreement:
     agreement = _locked_agreement(agreement)
     today = _today(now)
     access.require(actor, access.OPEN_CASES, agreement.case.room)
@@ -613,8 +755,13 @@ def record_court_decision(*, actor, agreement: Agreement, decided_on: date, deci
     agreement.decided_on, agreement.decision, agreement.court_extended = decided_on, decision, extended
     agreement.full_clean(exclude=["case", "mediator", "recorded_by"], validate_unique=False, validate_constraints=False)
     agreement.save(update_fields=["decided_on", "decision", "court_extended"])
-    CaseStep.objects.create(case=agreement.case, status=agreement.case.status, at=now or timezone.now(), by=actor,
-                            note=str(_("法院裁定：%(decision)s") % {"decision": agreement.get_decision_display()}))
+    CaseStep.objects.create(
+        case=agreement.case,
+        status=agreement.case.status,
+        at=now or timezone.now(),
+        by=actor,
+        note=str(_("法院裁定：%(decision)s") % {"decision": agreement.get_decision_display()}),
+    )
     return agreement
 
 
@@ -622,8 +769,9 @@ def record_court_decision(*, actor, agreement: Agreement, decided_on: date, deci
 
 
 @transaction.atomic
-def record_follow_up(*, actor, case: Case, visited_on: date, performance: str, notes: str = "",
-                     now: datetime | None = None) -> FollowUp:
+def record_follow_up(
+    *, actor, case: Case, visited_on: date, performance: str, notes: str = "", now: datetime | None = None
+) -> FollowUp:
     case = _locked(case)
     today = _today(now)
     _acting_mediator(actor, case.room, today)
@@ -631,7 +779,9 @@ def record_follow_up(*, actor, case: Case, visited_on: date, performance: str, n
     if case.status == S.AGREED:
         agreement = case.agreement
         if agreement.effective_on is None:
-            raise ValidationError(_("调解协议尚未生效，尚缺：%(missing)s。") % {"missing": "、".join(missing_for_effect(agreement))})
+            raise ValidationError(
+                _("调解协议尚未生效，尚缺：%(missing)s。") % {"missing": "、".join(missing_for_effect(agreement))}
+            )
         if visited_on < agreement.effective_on:
             raise ValidationError(BEFORE_AGREEMENT, params={"field": _("回访日期"), "day": agreement.effective_on})
         _step(case, S.FOLLOW_UP, actor=actor, now=now, note=_("首次回访"))
@@ -646,7 +796,9 @@ def record_follow_up(*, actor, case: Case, visited_on: date, performance: str, n
 
 
 @transaction.atomic
-def close_case(*, actor, case: Case, closed_on: date | None = None, note: str = "", now: datetime | None = None) -> Case:
+def close_case(
+    *, actor, case: Case, closed_on: date | None = None, note: str = "", now: datetime | None = None
+) -> Case:
     case = _locked(case)
     today = _today(now)
     if case.status == S.REFUSED:
@@ -667,9 +819,15 @@ def close_case(*, actor, case: Case, closed_on: date | None = None, note: str = 
 
 def directory_text(community: Community, rooms) -> str:
     """The directory as the notice prints it: rooms, addresses, hours, office phones. No one's name."""
-    lines = [str(_("%(community)s居民发生物业纠纷，可以到以下物业纠纷调解室申请调解。人民调解不收取任何费用"
-                   "（人民调解法第四条）。当事人可以选择或者接受调解员，可以要求调解公开或者不公开进行。")
-                 % {"community": community.name})]
+    lines = [
+        str(
+            _(
+                "%(community)s居民发生物业纠纷，可以到以下物业纠纷调解室申请调解。人民调解不收取任何费用"
+                "（人民调解法第四条）。当事人可以选择或者接受调解员，可以要求调解公开或者不公开进行。"
+            )
+            % {"community": community.name}
+        )
+    ]
     for room in rooms:
         line = f"{room.name}：{room.address}；{_('开放时间')}：{room.hours}"
         if room.phone:
@@ -695,8 +853,11 @@ def publish_directory(*, actor, community: Community):
         raise PermissionDenied(access.NOT_ALLOWED)
     rooms = rooms_serving(community)
     notice = cms.draft_notice(
-        community=community, category="mediation", title=str(_("%(community)s物业纠纷调解室名录") % {"community": community.name}),
-        body=directory_text(community, rooms), issuer=str(_("%(community)s人民调解委员会") % {"community": community.name}),
+        community=community,
+        category="mediation",
+        title=str(_("%(community)s物业纠纷调解室名录") % {"community": community.name}),
+        body=directory_text(community, rooms),
+        issuer=str(_("%(community)s人民调解委员会") % {"community": community.name}),
         source="mediation.directory",
     )
     return cms.publish_notice(actor=actor, notice=notice)

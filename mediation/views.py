@@ -48,7 +48,6 @@ from .forms import (
 )
 from .models import (
     Agreement,
-    AgreementForm as Written,
     Case,
     CaseStatus,
     MediatorPost,
@@ -56,6 +55,9 @@ from .models import (
     Room,
     Session,
     SessionStatus,
+)
+from .models import (
+    AgreementForm as Written,
 )
 
 S = CaseStatus
@@ -72,7 +74,9 @@ def _submit(request, form, run):
 
 
 def _may_work_in_mediation(user) -> bool:
-    return access.holds_anywhere(user, access.OPEN_CASES) or access.visible(user, access.VIEW, Room.objects.all()).exists()
+    return (
+        access.holds_anywhere(user, access.OPEN_CASES) or access.visible(user, access.VIEW, Room.objects.all()).exists()
+    )
 
 
 # --------------------------------------------------------------------------- workspace and rooms
@@ -84,13 +88,25 @@ def workspace(request):
         raise PermissionDenied
     rooms = selectors.rooms_for(request.user)
     cases = selectors.staff_cases(request.user).exclude(status=S.CLOSED).order_by("-opened_on", "-pk")[:100]
-    communities = access.visible(request.user, access.PUBLISH_NOTICES, Community.objects.filter(
-        pk__in={v.room.community_id for v in rooms})).order_by("code") if rooms else []
+    communities = (
+        access.visible(
+            request.user, access.PUBLISH_NOTICES, Community.objects.filter(pk__in={v.room.community_id for v in rooms})
+        ).order_by("code")
+        if rooms
+        else []
+    )
     can_open_rooms = access.visible(request.user, access.OPEN_CASES, Community.objects.all()).exists()
-    return render(request, "mediation/workspace.html", {
-        "rooms": rooms, "cases": cases, "sessions": selectors.upcoming_sessions(request.user, limit=20),
-        "publishable": communities, "can_open_rooms": can_open_rooms,
-    })
+    return render(
+        request,
+        "mediation/workspace.html",
+        {
+            "rooms": rooms,
+            "cases": cases,
+            "sessions": selectors.upcoming_sessions(request.user, limit=20),
+            "publishable": communities,
+            "can_open_rooms": can_open_rooms,
+        },
+    )
 
 
 @login_required
@@ -100,11 +116,22 @@ def room_new(request):
         raise PermissionDenied
     form = RoomForm(request.POST or None, communities=communities)
     if request.method == "POST":
-        room = _submit(request, form, lambda data: services.open_room(
-            actor=request.user, community=data["community"], name=data["name"], address=data["address"],
-            hours=data["hours"], phone=data["phone"]))
+        room = _submit(
+            request,
+            form,
+            lambda data: services.open_room(
+                actor=request.user,
+                community=data["community"],
+                name=data["name"],
+                address=data["address"],
+                hours=data["hours"],
+                phone=data["phone"],
+            ),
+        )
         if room is not None:
-            messages.success(request, _("调解室“%(name)s”已设立。请任命调解委员会委员（3 至 9 人）。") % {"name": room.name})
+            messages.success(
+                request, _("调解室“%(name)s”已设立。请任命调解委员会委员（3 至 9 人）。") % {"name": room.name}
+            )
             return redirect("mediation:room", room.pk)
     return render(request, "mediation/room_new.html", {"form": form})
 
@@ -125,13 +152,21 @@ def room(request, pk):
             raise PermissionDenied
         action = request.POST.get("action")
         if action == "appoint":
+
             def handler():
                 data = cleaned(AppointForm(request.POST))
-                post = services.appoint_mediator(actor=request.user, room=room, user=data["username"], name=data["name"],
-                                                 mobile=data["mobile"], position=data["position"],
-                                                 appointed_on=data["appointed_on"])
+                post = services.appoint_mediator(
+                    actor=request.user,
+                    room=room,
+                    user=data["username"],
+                    name=data["name"],
+                    mobile=data["mobile"],
+                    position=data["position"],
+                    appointed_on=data["appointed_on"],
+                )
                 return _("已任命 %(name)s，任期至 %(day)s。") % {"name": post.name, "day": post.term_ends_on}
         elif action == "leave":
+
             def handler():
                 post = get_object_or_404(MediatorPost, pk=request.POST.get("post"), room=room)
                 data = cleaned(DayForm(request.POST))
@@ -141,11 +176,18 @@ def room(request, pk):
             raise Http404
         return act(request, handler, request.path)
     view = selectors.rooms_for(request.user, only=room)[0]
-    return render(request, "mediation/room.html", {
-        "view": view, "room": room, "manage": manage, "schedule": selectors.room_schedule(room),
-        "appoint": AppointForm(initial={"appointed_on": timezone.localdate()}) if manage else None,
-        "can_open": access.can(request.user, access.OPEN_CASES, room),
-    })
+    return render(
+        request,
+        "mediation/room.html",
+        {
+            "view": view,
+            "room": room,
+            "manage": manage,
+            "schedule": selectors.room_schedule(room),
+            "appoint": AppointForm(initial={"appointed_on": timezone.localdate()}) if manage else None,
+            "can_open": access.can(request.user, access.OPEN_CASES, room),
+        },
+    )
 
 
 @login_required
@@ -173,10 +215,23 @@ def case_new(request, room_id):
     mediators = MediatorPost.objects.filter(pk__in=[p.pk for p in selectors.room_mediators(room)])
     form = CaseForm(request.POST or None, estates=estates, mediators=mediators)
     if request.method == "POST":
-        case = _submit(request, form, lambda data: services.open_case(
-            actor=request.user, room=room, estate=data["estate"], unit=data["unit"], category=data["category"],
-            facts=data["facts"], claims=data["claims"], parties=data["parties"], session_wish=data["session_wish"],
-            requested_mediator=data["requested_mediator"], refused_mediators=list(data["refused_mediators"])))
+        case = _submit(
+            request,
+            form,
+            lambda data: services.open_case(
+                actor=request.user,
+                room=room,
+                estate=data["estate"],
+                unit=data["unit"],
+                category=data["category"],
+                facts=data["facts"],
+                claims=data["claims"],
+                parties=data["parties"],
+                session_wish=data["session_wish"],
+                requested_mediator=data["requested_mediator"],
+                refused_mediators=list(data["refused_mediators"]),
+            ),
+        )
         if case is not None:
             messages.success(request, _("已登记，案号 %(number)s。") % {"number": case.number})
             return redirect("mediation:case", case.pk)
@@ -207,33 +262,66 @@ def _handlers(request, case: Case, file: dict):
 
     def book():
         data = cleaned(BookForm(post))
-        s = services.book_session(actor=user, case=case, starts_at=data["starts_at"], ends_at=data["ends_at"], public=data["public"])
-        return _("已预约 %(room)s，%(at)s。") % {"room": s.room.name, "at": f"{timezone.localtime(s.starts_at):%Y-%m-%d %H:%M}"}
+        s = services.book_session(
+            actor=user, case=case, starts_at=data["starts_at"], ends_at=data["ends_at"], public=data["public"]
+        )
+        return _("已预约 %(room)s，%(at)s。") % {
+            "room": s.room.name,
+            "at": f"{timezone.localtime(s.starts_at):%Y-%m-%d %H:%M}",
+        }
 
     return {
-        "accept": lambda: services.accept_case(actor=user, case=case,
-                                               mediator=cleaned(AcceptForm(post, mediators=mediators))["mediator"]) and _("已受理。"),
-        "refuse": lambda: services.record_refusal(actor=user, case=case, **cleaned(RefusalForm(post, parties=parties)))
-        and _("已记录：当事人明确拒绝调解，依法不予调解。"),
+        "accept": lambda: (
+            services.accept_case(
+                actor=user, case=case, mediator=cleaned(AcceptForm(post, mediators=mediators))["mediator"]
+            )
+            and _("已受理。")
+        ),
+        "refuse": lambda: (
+            services.record_refusal(actor=user, case=case, **cleaned(RefusalForm(post, parties=parties)))
+            and _("已记录：当事人明确拒绝调解，依法不予调解。")
+        ),
         "book": book,
         "cancel": lambda: services.cancel_session(actor=user, session=session()) and _("已取消该调解会。"),
-        "record": lambda: services.record_session(
-            actor=user, session=session(), **{k: v for k, v in cleaned(SessionRecordForm(post)).items() if k != "session"})
-        and _("调解笔录已归入案卷。"),
-        "agree": lambda: services.record_agreement(actor=user, case=case, **cleaned(AgreementEntryForm(post)))
-        and _("调解协议已记录。"),
-        "sign": lambda: services.sign_agreement(actor=user, agreement=need_agreement(),
-                                                **cleaned(SignForm(post, parties=parties))) and _("已记录签署。"),
-        "mediator_sign": lambda: services.mediator_signs(actor=user, agreement=need_agreement(),
-                                                         signed_on=cleaned(DayForm(post))["day"]) and _("已记录调解员签名。"),
-        "seal": lambda: services.apply_seal(actor=user, agreement=need_agreement(), sealed_on=cleaned(DayForm(post))["day"])
-        and _("已记录加盖调解委员会印章。"),
-        "apply": lambda: services.apply_for_confirmation(actor=user, agreement=need_agreement(),
-                                                         **cleaned(ConfirmationForm(post))) and _("已记录司法确认申请。"),
-        "decide": lambda: services.record_court_decision(actor=user, agreement=need_agreement(), **cleaned(DecisionForm(post)))
-        and _("已记录法院裁定。"),
-        "end": lambda: services.end_case(actor=user, case=case, **cleaned(ReasonForm(post))) and _("调解已终止，已告知当事人其他救济途径。"),
-        "follow": lambda: services.record_follow_up(actor=user, case=case, **cleaned(FollowUpForm(post))) and _("回访已记录。"),
+        "record": lambda: (
+            services.record_session(
+                actor=user,
+                session=session(),
+                **{k: v for k, v in cleaned(SessionRecordForm(post)).items() if k != "session"},
+            )
+            and _("调解笔录已归入案卷。")
+        ),
+        "agree": lambda: (
+            services.record_agreement(actor=user, case=case, **cleaned(AgreementEntryForm(post)))
+            and _("调解协议已记录。")
+        ),
+        "sign": lambda: (
+            services.sign_agreement(actor=user, agreement=need_agreement(), **cleaned(SignForm(post, parties=parties)))
+            and _("已记录签署。")
+        ),
+        "mediator_sign": lambda: (
+            services.mediator_signs(actor=user, agreement=need_agreement(), signed_on=cleaned(DayForm(post))["day"])
+            and _("已记录调解员签名。")
+        ),
+        "seal": lambda: (
+            services.apply_seal(actor=user, agreement=need_agreement(), sealed_on=cleaned(DayForm(post))["day"])
+            and _("已记录加盖调解委员会印章。")
+        ),
+        "apply": lambda: (
+            services.apply_for_confirmation(actor=user, agreement=need_agreement(), **cleaned(ConfirmationForm(post)))
+            and _("已记录司法确认申请。")
+        ),
+        "decide": lambda: (
+            services.record_court_decision(actor=user, agreement=need_agreement(), **cleaned(DecisionForm(post)))
+            and _("已记录法院裁定。")
+        ),
+        "end": lambda: (
+            services.end_case(actor=user, case=case, **cleaned(ReasonForm(post)))
+            and _("调解已终止，已告知当事人其他救济途径。")
+        ),
+        "follow": lambda: (
+            services.record_follow_up(actor=user, case=case, **cleaned(FollowUpForm(post))) and _("回访已记录。")
+        ),
         "close": lambda: services.close_case(actor=user, case=case, **cleaned(CloseForm(post))) and _("已结案。"),
     }
 
@@ -253,8 +341,12 @@ def case(request, pk):
     today = timezone.localdate()
     deadline = services.confirmation_deadline(agreement) if agreement else None
     context = {
-        "case": case, "as_staff": as_staff, **file, "today": today,
-        "deadline": deadline, "days_left": (deadline - today).days if deadline else None,
+        "case": case,
+        "as_staff": as_staff,
+        **file,
+        "today": today,
+        "deadline": deadline,
+        "days_left": (deadline - today).days if deadline else None,
         "decision_due": services.decision_due(agreement) if agreement else None,
         "missing": services.missing_for_effect(agreement) if agreement else [],
     }
@@ -273,17 +365,24 @@ def _forms(user, case: Case, file: dict, today: date) -> dict:
     status = case.status
     day = {"day": today}
     if mediate and status == S.INTAKE:
-        forms["accept"] = AcceptForm(mediators=mediators.exclude(pk__in=[m.pk for m in file["refused"]]),
-                                     initial={"mediator": case.requested_mediator_id})
+        forms["accept"] = AcceptForm(
+            mediators=mediators.exclude(pk__in=[m.pk for m in file["refused"]]),
+            initial={"mediator": case.requested_mediator_id},
+        )
     if status in (S.INTAKE, S.ACCEPTED, S.MEDIATING):
         forms["refuse"] = RefusalForm(parties=parties)
     if mediate and status in (S.ACCEPTED, S.MEDIATING):
         forms["book"] = BookForm(initial={"day": today})
-        forms["agree"] = AgreementEntryForm(initial={"reached_on": today, "facts": case.facts}) if status == S.MEDIATING else None
+        forms["agree"] = (
+            AgreementEntryForm(initial={"reached_on": today, "facts": case.facts}) if status == S.MEDIATING else None
+        )
         forms["end"] = ReasonForm()
     if mediate and status == S.MEDIATING:
-        forms["record"] = [(s, SessionRecordForm(initial={"session": s.pk})) for s in file["sessions"]
-                           if s.status == SessionStatus.BOOKED and s.starts_at <= timezone.now()]
+        forms["record"] = [
+            (s, SessionRecordForm(initial={"session": s.pk}))
+            for s in file["sessions"]
+            if s.status == SessionStatus.BOOKED and s.starts_at <= timezone.now()
+        ]
     if mediate and agreement and agreement.form == Written.WRITTEN and agreement.effective_on is None:
         signed = {s.party_id for s in agreement.signatures.all()}
         unsigned = parties.exclude(pk__in=signed)
@@ -310,9 +409,15 @@ def agreement_pdf(request, pk):
     agreement = get_object_or_404(Agreement.objects.select_related("mediator"), case=case)
     agreement.case = case
     doc = selectors.agreement_document(agreement)
-    verify_url = request.build_absolute_uri(reverse("mediation:verify", args=[agreement.number])) + f"?fp={doc.fingerprint}"
-    body = pdf.agreement_pdf(doc, verify_url=verify_url, deadline=services.confirmation_deadline(agreement),
-                             committee=f"{case.room.community.name}人民调解委员会")
+    verify_url = (
+        request.build_absolute_uri(reverse("mediation:verify", args=[agreement.number])) + f"?fp={doc.fingerprint}"
+    )
+    body = pdf.agreement_pdf(
+        doc,
+        verify_url=verify_url,
+        deadline=services.confirmation_deadline(agreement),
+        committee=f"{case.room.community.name}人民调解委员会",
+    )
     response = HttpResponse(body, content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="agreement-{agreement.pk}.pdf"'
     return response
@@ -320,17 +425,36 @@ def agreement_pdf(request, pk):
 
 def verify(request, number):
     """Public: whoever holds a copy checks it against the room's record. Names are masked."""
-    agreement = (Agreement.objects.select_related("case__room__community", "mediator")
-                 .prefetch_related("signatures").filter(number=number).first())
+    agreement = (
+        Agreement.objects.select_related("case__room__community", "mediator")
+        .prefetch_related("signatures")
+        .filter(number=number)
+        .first()
+    )
     claimed = "".join(request.GET.get("fp", "").split()).lower()
     doc = selectors.agreement_document(agreement) if agreement else None
     ok = bool(doc and claimed and claimed == doc.fingerprint)
     # People's names are masked; a company's or a committee's name is not personal data.
-    parties = [f"{p.get_side_display()} {mask_name(p.name) if p.kind in (PartyKind.OWNER, PartyKind.OTHER) else p.name}"
-               for p in doc.parties] if ok else []
-    return render(request, "mediation/verify.html", {
-        "number": number, "claimed": claimed, "ok": ok, "agreement": agreement if ok else None, "parties": parties,
-    }, status=200 if ok else 404)
+    parties = (
+        [
+            f"{p.get_side_display()} {mask_name(p.name) if p.kind in (PartyKind.OWNER, PartyKind.OTHER) else p.name}"
+            for p in doc.parties
+        ]
+        if ok
+        else []
+    )
+    return render(
+        request,
+        "mediation/verify.html",
+        {
+            "number": number,
+            "claimed": claimed,
+            "ok": ok,
+            "agreement": agreement if ok else None,
+            "parties": parties,
+        },
+        status=200 if ok else 404,
+    )
 
 
 # --------------------------------------------------------------------------- parties
@@ -339,8 +463,11 @@ def verify(request, number):
 @login_required
 def my_cases(request):
     cases = list(selectors.party_cases(request.user).order_by("-opened_on", "-pk")[:50])
-    sessions = (Session.objects.filter(case__in=[c.pk for c in cases], status=SessionStatus.BOOKED, ends_at__gte=timezone.now())
-                .select_related("room", "case").order_by("starts_at"))
+    sessions = (
+        Session.objects.filter(case__in=[c.pk for c in cases], status=SessionStatus.BOOKED, ends_at__gte=timezone.now())
+        .select_related("room", "case")
+        .order_by("starts_at")
+    )
     return render(request, "mediation/my_cases.html", {"cases": cases, "sessions": sessions})
 
 
@@ -362,17 +489,39 @@ def statistics(request):
     labels = selectors.category_labels()
     percent = lambda v: "—" if v is None else f"{v:.0%}"  # noqa: E731
     svg = {
-        "categories": charts.bars([(labels[k], n, str(n)) for k, n in total.categories.most_common()], title=_("按纠纷类别")),
-        "rate": charts.bars([(g.name, g.agreement_rate or 0, percent(g.agreement_rate)) for g in groups],
-                            title=_("调解成功率"), maximum=1),
-        "days": charts.bars([(g.name, g.mean_days or 0, "—" if g.mean_days is None else _("%(d).0f 天") % {"d": g.mean_days})
-                             for g in groups], title=_("平均结案用时"), colour="#8a5a00"),
-        "confirm": charts.bars([(g.name, g.applied, f"{g.confirmed}/{g.applied}") for g in groups],
-                               title=_("申请司法确认（确认/申请）"), colour="#3b5ba5"),
+        "categories": charts.bars(
+            [(labels[k], n, str(n)) for k, n in total.categories.most_common()], title=_("按纠纷类别")
+        ),
+        "rate": charts.bars(
+            [(g.name, g.agreement_rate or 0, percent(g.agreement_rate)) for g in groups],
+            title=_("调解成功率"),
+            maximum=1,
+        ),
+        "days": charts.bars(
+            [
+                (g.name, g.mean_days or 0, "—" if g.mean_days is None else _("%(d).0f 天") % {"d": g.mean_days})
+                for g in groups
+            ],
+            title=_("平均结案用时"),
+            colour="#8a5a00",
+        ),
+        "confirm": charts.bars(
+            [(g.name, g.applied, f"{g.confirmed}/{g.applied}") for g in groups],
+            title=_("申请司法确认（确认/申请）"),
+            colour="#3b5ba5",
+        ),
     }
-    return render(request, "mediation/statistics.html", {
-        "groups": groups, "total": total, "level": level, "year": year, "labels": labels,
-        "svg": {k: mark_safe(v) for k, v in svg.items()},  # built by charts.bars, every text escaped
-        "levels": [("room", _("按调解室")), ("community", _("按社区")), ("street", _("按街道"))],
-        "rate": percent(total.agreement_rate),
-    })
+    return render(
+        request,
+        "mediation/statistics.html",
+        {
+            "groups": groups,
+            "total": total,
+            "level": level,
+            "year": year,
+            "labels": labels,
+            "svg": {k: mark_safe(v) for k, v in svg.items()},  # built by charts.bars, every text escaped
+            "levels": [("room", _("按调解室")), ("community", _("按社区")), ("street", _("按街道"))],
+            "rate": percent(total.agreement_rate),
+        },
+    )

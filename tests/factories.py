@@ -9,7 +9,6 @@ from django.contrib.auth import get_user_model
 from community import models, services
 from community.identifiers import resident_id_check_digit, uscc_check_char
 
-
 PASSWORD = "pw-for-tests"
 
 

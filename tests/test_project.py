@@ -24,7 +24,10 @@ def _manage(*args, **env):
 
 def test_production_settings_pass_the_deploy_check():
     result = _manage(
-        "check", "--deploy", "--fail-level", "WARNING",
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
         SECRET_KEY="x" * 20 + "-production-like-secret-key-with-enough-entropy-0123456789",
         ALLOWED_HOSTS="wuye.example.org",
         DATABASE_URL="postgres://postgres@127.0.0.1:5432/estate",
@@ -49,6 +52,7 @@ def test_every_interface_string_has_an_english_translation():
 
     with open(ROOT / "locale" / "en" / "LC_MESSAGES" / "django.mo", "rb") as mo:
         catalog = gettext.GNUTranslations(mo)
+
     def field(entry, keyword):
         # A field is its keyword's quoted string plus any quoted continuation lines.
         match = re.search(rf'^{keyword} ((?:".*"\n?)+)', entry, re.M)

@@ -45,7 +45,10 @@ def world(db):
     e1 = EstateFactory(grid=g1, name="江滨豪园")
     e2 = EstateFactory(grid=GridFactory(community=c1), name="同社区另一网格")
     e3 = EstateFactory(grid=GridFactory(community=CommunityFactory(street=street1)), name="同街道另一社区")
-    e4 = EstateFactory(grid=GridFactory(community=CommunityFactory(street=StreetFactory(district=street1.district))), name="同区另一街道")
+    e4 = EstateFactory(
+        grid=GridFactory(community=CommunityFactory(street=StreetFactory(district=street1.district))),
+        name="同区另一街道",
+    )
     e5 = EstateFactory(name="另一区")
     today = timezone.localdate()
     company_a, company_b = CompanyFactory(), CompanyFactory()
@@ -67,11 +70,19 @@ def world(db):
         Role.COMMITTEE_MEMBER: user_with_role(Role.COMMITTEE_MEMBER, e1, "committee"),
         Role.COMPANY_STAFF: user_with_role(Role.COMPANY_STAFF, company_a, "company"),
     }
-    room = services.open_room(actor=None, community=c1, name="江滨社区物业纠纷调解室", address="江滨路 1 号社区服务中心 102 室",
-                              hours="工作日 9:00-17:00", phone="0571-88880001", opened_on=date(2021, 3, 1))
+    room = services.open_room(
+        actor=None,
+        community=c1,
+        name="江滨社区物业纠纷调解室",
+        address="江滨路 1 号社区服务中心 102 室",
+        hours="工作日 9:00-17:00",
+        phone="0571-88880001",
+        opened_on=date(2021, 3, 1),
+    )
     mediator = UserFactory(username="mediator")
-    services.appoint_mediator(actor=None, room=room, user=mediator, name="王调解", position="chair",
-                              appointed_on=today - timedelta(days=400))
+    services.appoint_mediator(
+        actor=None, room=room, user=mediator, name="王调解", position="chair", appointed_on=today - timedelta(days=400)
+    )
     users[Role.MEDIATOR] = mediator
     other = {
         Role.DISTRICT_ADMIN: e5,

@@ -8,83 +8,207 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('community', '0002_alter_community_options_alter_district_options_and_more'),
-        ('wagtailcore', '0098_apitoken'),
-        ('wagtaildocs', '0014_alter_document_file_size'),
+        ("community", "0002_alter_community_options_alter_district_options_and_more"),
+        ("wagtailcore", "0098_apitoken"),
+        ("wagtaildocs", "0014_alter_document_file_size"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='CommunityPage',
+            name="CommunityPage",
             fields=[
-                ('page_ptr', models.OneToOneField(auto_created=True, on_delete=django.db.models.deletion.CASCADE, parent_link=True, primary_key=True, serialize=False, to=settings.WAGTAIL_PAGE_MODEL)),
-                ('intro', wagtail.fields.RichTextField(blank=True, verbose_name='简介')),
-                ('community', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='page', to='community.community', verbose_name='社区')),
+                (
+                    "page_ptr",
+                    models.OneToOneField(
+                        auto_created=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        parent_link=True,
+                        primary_key=True,
+                        serialize=False,
+                        to=settings.WAGTAIL_PAGE_MODEL,
+                    ),
+                ),
+                ("intro", wagtail.fields.RichTextField(blank=True, verbose_name="简介")),
+                (
+                    "community",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="page",
+                        to="community.community",
+                        verbose_name="社区",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '社区页面',
+                "verbose_name": "社区页面",
             },
-            bases=('wagtailcore.page',),
+            bases=("wagtailcore.page",),
         ),
         migrations.CreateModel(
-            name='DistrictPage',
+            name="DistrictPage",
             fields=[
-                ('page_ptr', models.OneToOneField(auto_created=True, on_delete=django.db.models.deletion.CASCADE, parent_link=True, primary_key=True, serialize=False, to=settings.WAGTAIL_PAGE_MODEL)),
-                ('intro', wagtail.fields.RichTextField(blank=True, verbose_name='简介')),
-                ('district', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='page', to='community.district', verbose_name='区')),
+                (
+                    "page_ptr",
+                    models.OneToOneField(
+                        auto_created=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        parent_link=True,
+                        primary_key=True,
+                        serialize=False,
+                        to=settings.WAGTAIL_PAGE_MODEL,
+                    ),
+                ),
+                ("intro", wagtail.fields.RichTextField(blank=True, verbose_name="简介")),
+                (
+                    "district",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="page",
+                        to="community.district",
+                        verbose_name="区",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '区首页',
+                "verbose_name": "区首页",
             },
-            bases=('wagtailcore.page',),
+            bases=("wagtailcore.page",),
         ),
         migrations.CreateModel(
-            name='EstatePage',
+            name="EstatePage",
             fields=[
-                ('page_ptr', models.OneToOneField(auto_created=True, on_delete=django.db.models.deletion.CASCADE, parent_link=True, primary_key=True, serialize=False, to=settings.WAGTAIL_PAGE_MODEL)),
-                ('intro', wagtail.fields.RichTextField(blank=True, verbose_name='简介')),
-                ('estate', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='page', to='community.estate', verbose_name='小区')),
+                (
+                    "page_ptr",
+                    models.OneToOneField(
+                        auto_created=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        parent_link=True,
+                        primary_key=True,
+                        serialize=False,
+                        to=settings.WAGTAIL_PAGE_MODEL,
+                    ),
+                ),
+                ("intro", wagtail.fields.RichTextField(blank=True, verbose_name="简介")),
+                (
+                    "estate",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="page",
+                        to="community.estate",
+                        verbose_name="小区",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '小区页面',
+                "verbose_name": "小区页面",
             },
-            bases=('wagtailcore.page',),
+            bases=("wagtailcore.page",),
         ),
         migrations.CreateModel(
-            name='NoticePage',
+            name="NoticePage",
             fields=[
-                ('page_ptr', models.OneToOneField(auto_created=True, on_delete=django.db.models.deletion.CASCADE, parent_link=True, primary_key=True, serialize=False, to=settings.WAGTAIL_PAGE_MODEL)),
-                ('kind', models.CharField(choices=[('announcement', '公告'), ('publicity', '公示')], default='announcement', max_length=20, verbose_name='类型')),
-                ('category', models.CharField(choices=[('votes', '表决'), ('finance', '财务'), ('fund', '维修资金'), ('committee', '业委会'), ('mediation', '调解'), ('general', '综合')], default='general', max_length=20, verbose_name='类别')),
-                ('body', wagtail.fields.RichTextField(verbose_name='正文')),
-                ('publicity_start', models.DateField(blank=True, null=True, verbose_name='公示开始')),
-                ('publicity_end', models.DateField(blank=True, help_text='含当日。公示须填写起止日期。', null=True, verbose_name='公示结束')),
-                ('issuer', models.CharField(max_length=100, verbose_name='发布单位')),
-                ('source', models.CharField(blank=True, editable=False, help_text='自动起草时记录产生它的记录，如 fees.Disclosure:12。', max_length=100, verbose_name='来源')),
+                (
+                    "page_ptr",
+                    models.OneToOneField(
+                        auto_created=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        parent_link=True,
+                        primary_key=True,
+                        serialize=False,
+                        to=settings.WAGTAIL_PAGE_MODEL,
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("announcement", "公告"), ("publicity", "公示")],
+                        default="announcement",
+                        max_length=20,
+                        verbose_name="类型",
+                    ),
+                ),
+                (
+                    "category",
+                    models.CharField(
+                        choices=[
+                            ("votes", "表决"),
+                            ("finance", "财务"),
+                            ("fund", "维修资金"),
+                            ("committee", "业委会"),
+                            ("mediation", "调解"),
+                            ("general", "综合"),
+                        ],
+                        default="general",
+                        max_length=20,
+                        verbose_name="类别",
+                    ),
+                ),
+                ("body", wagtail.fields.RichTextField(verbose_name="正文")),
+                ("publicity_start", models.DateField(blank=True, null=True, verbose_name="公示开始")),
+                (
+                    "publicity_end",
+                    models.DateField(
+                        blank=True, help_text="含当日。公示须填写起止日期。", null=True, verbose_name="公示结束"
+                    ),
+                ),
+                ("issuer", models.CharField(max_length=100, verbose_name="发布单位")),
+                (
+                    "source",
+                    models.CharField(
+                        blank=True,
+                        editable=False,
+                        help_text="自动起草时记录产生它的记录，如 fees.Disclosure:12。",
+                        max_length=100,
+                        verbose_name="来源",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '公告',
-                'verbose_name_plural': '公告',
-                'constraints': [models.CheckConstraint(condition=models.Q(('publicity_end__isnull', True), models.Q(('publicity_end__gte', models.F('publicity_start')), ('publicity_start__isnull', False)), _connector='OR'), name='notice_publicity_period_in_order')],
+                "verbose_name": "公告",
+                "verbose_name_plural": "公告",
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("publicity_end__isnull", True),
+                            models.Q(
+                                ("publicity_end__gte", models.F("publicity_start")), ("publicity_start__isnull", False)
+                            ),
+                            _connector="OR",
+                        ),
+                        name="notice_publicity_period_in_order",
+                    )
+                ],
             },
-            bases=('wagtailcore.page',),
+            bases=("wagtailcore.page",),
         ),
         migrations.CreateModel(
-            name='NoticeAttachment',
+            name="NoticeAttachment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('sort_order', models.IntegerField(blank=True, editable=False, null=True)),
-                ('document', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='wagtaildocs.document', verbose_name='文件')),
-                ('notice', modelcluster.fields.ParentalKey(on_delete=django.db.models.deletion.CASCADE, related_name='attachments', to='cms.noticepage')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("sort_order", models.IntegerField(blank=True, editable=False, null=True)),
+                (
+                    "document",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="wagtaildocs.document",
+                        verbose_name="文件",
+                    ),
+                ),
+                (
+                    "notice",
+                    modelcluster.fields.ParentalKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="attachments", to="cms.noticepage"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '附件',
-                'ordering': ['sort_order'],
-                'abstract': False,
+                "verbose_name": "附件",
+                "ordering": ["sort_order"],
+                "abstract": False,
             },
         ),
     ]

@@ -6,144 +6,250 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('community', '0003_ruleset_exam_certificate_valid_years_numbersequence'),
+        ("community", "0003_ruleset_exam_certificate_valid_years_numbersequence"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Attempt',
+            name="Attempt",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.PositiveSmallIntegerField(verbose_name='第几次')),
-                ('seed', models.BigIntegerField(verbose_name='组卷种子')),
-                ('paper', models.JSONField(verbose_name='试卷')),
-                ('started_at', models.DateTimeField(verbose_name='开始时间')),
-                ('deadline', models.DateTimeField(verbose_name='截止时间')),
-                ('submitted_at', models.DateTimeField(blank=True, null=True, verbose_name='交卷时间')),
-                ('auto_submitted', models.BooleanField(default=False, verbose_name='到时自动交卷')),
-                ('points', models.DecimalField(blank=True, decimal_places=2, max_digits=6, null=True, verbose_name='得分')),
-                ('percent', models.DecimalField(blank=True, decimal_places=2, max_digits=5, null=True, verbose_name='百分制得分')),
-                ('passed', models.BooleanField(null=True, verbose_name='合格')),
-                ('candidate', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='exam_attempts', to='community.owner', verbose_name='考生')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("number", models.PositiveSmallIntegerField(verbose_name="第几次")),
+                ("seed", models.BigIntegerField(verbose_name="组卷种子")),
+                ("paper", models.JSONField(verbose_name="试卷")),
+                ("started_at", models.DateTimeField(verbose_name="开始时间")),
+                ("deadline", models.DateTimeField(verbose_name="截止时间")),
+                ("submitted_at", models.DateTimeField(blank=True, null=True, verbose_name="交卷时间")),
+                ("auto_submitted", models.BooleanField(default=False, verbose_name="到时自动交卷")),
+                (
+                    "points",
+                    models.DecimalField(blank=True, decimal_places=2, max_digits=6, null=True, verbose_name="得分"),
+                ),
+                (
+                    "percent",
+                    models.DecimalField(
+                        blank=True, decimal_places=2, max_digits=5, null=True, verbose_name="百分制得分"
+                    ),
+                ),
+                ("passed", models.BooleanField(null=True, verbose_name="合格")),
+                (
+                    "candidate",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="exam_attempts",
+                        to="community.owner",
+                        verbose_name="考生",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '答卷',
-                'verbose_name_plural': '答卷',
-                'ordering': ['-started_at'],
+                "verbose_name": "答卷",
+                "verbose_name_plural": "答卷",
+                "ordering": ["-started_at"],
             },
         ),
         migrations.CreateModel(
-            name='Certificate',
+            name="Certificate",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.CharField(max_length=30, unique=True, verbose_name='证书编号')),
-                ('issued_on', models.DateField(verbose_name='发证日期')),
-                ('attempt', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='certificate', to='committees.attempt', verbose_name='答卷')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("number", models.CharField(max_length=30, unique=True, verbose_name="证书编号")),
+                ("issued_on", models.DateField(verbose_name="发证日期")),
+                (
+                    "attempt",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="certificate",
+                        to="committees.attempt",
+                        verbose_name="答卷",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '合格证书',
-                'verbose_name_plural': '合格证书',
-                'ordering': ['-issued_on', '-number'],
+                "verbose_name": "合格证书",
+                "verbose_name_plural": "合格证书",
+                "ordering": ["-issued_on", "-number"],
             },
         ),
         migrations.CreateModel(
-            name='ExamSession',
+            name="ExamSession",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('title', models.CharField(max_length=100, verbose_name='名称')),
-                ('opens_at', models.DateTimeField(verbose_name='开考时间')),
-                ('closes_at', models.DateTimeField(verbose_name='截止时间')),
-                ('place', models.CharField(blank=True, help_text='线上考试留空。', max_length=100, verbose_name='地点')),
-                ('blueprint', models.JSONField(help_text='每个主题的题数，如 {"votes": 5}。', verbose_name='组卷方案')),
-                ('partial_credit', models.BooleanField(default=False, verbose_name='多选题部分得分')),
-                ('duration_minutes', models.PositiveIntegerField(verbose_name='时长（分钟）')),
-                ('pass_percent', models.PositiveSmallIntegerField(verbose_name='及格分（百分制）')),
-                ('retake_limit', models.PositiveSmallIntegerField(verbose_name='补考次数')),
-                ('retake_wait_days', models.PositiveSmallIntegerField(verbose_name='补考等待（日）')),
-                ('candidates', models.ManyToManyField(blank=True, related_name='exam_sessions', to='community.owner', verbose_name='考生')),
-                ('community', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='exam_sessions', to='community.community', verbose_name='组织社区')),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("title", models.CharField(max_length=100, verbose_name="名称")),
+                ("opens_at", models.DateTimeField(verbose_name="开考时间")),
+                ("closes_at", models.DateTimeField(verbose_name="截止时间")),
+                (
+                    "place",
+                    models.CharField(blank=True, help_text="线上考试留空。", max_length=100, verbose_name="地点"),
+                ),
+                ("blueprint", models.JSONField(help_text='每个主题的题数，如 {"votes": 5}。', verbose_name="组卷方案")),
+                ("partial_credit", models.BooleanField(default=False, verbose_name="多选题部分得分")),
+                ("duration_minutes", models.PositiveIntegerField(verbose_name="时长（分钟）")),
+                ("pass_percent", models.PositiveSmallIntegerField(verbose_name="及格分（百分制）")),
+                ("retake_limit", models.PositiveSmallIntegerField(verbose_name="补考次数")),
+                ("retake_wait_days", models.PositiveSmallIntegerField(verbose_name="补考等待（日）")),
+                (
+                    "candidates",
+                    models.ManyToManyField(
+                        blank=True, related_name="exam_sessions", to="community.owner", verbose_name="考生"
+                    ),
+                ),
+                (
+                    "community",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="exam_sessions",
+                        to="community.community",
+                        verbose_name="组织社区",
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '考试场次',
-                'verbose_name_plural': '考试场次',
-                'ordering': ['-opens_at'],
+                "verbose_name": "考试场次",
+                "verbose_name_plural": "考试场次",
+                "ordering": ["-opens_at"],
             },
         ),
         migrations.AddField(
-            model_name='attempt',
-            name='session',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='attempts', to='committees.examsession', verbose_name='场次'),
+            model_name="attempt",
+            name="session",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="attempts",
+                to="committees.examsession",
+                verbose_name="场次",
+            ),
         ),
         migrations.CreateModel(
-            name='Question',
+            name="Question",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('single', '单选题'), ('multiple', '多选题'), ('true_false', '判断题')], max_length=20, verbose_name='题型')),
-                ('topic', models.CharField(choices=[('votes', '业主共同决定与表决'), ('committee', '业主大会与业主委员会'), ('fund', '专项维修资金'), ('fees', '物业服务收费'), ('mediation', '人民调解'), ('privacy', '个人信息保护')], max_length=20, verbose_name='主题')),
-                ('text', models.TextField(verbose_name='题干')),
-                ('source', models.CharField(help_text='例如：民法典第278条', max_length=100, verbose_name='法律依据')),
-                ('explanation', models.TextField(verbose_name='解析')),
-                ('active', models.BooleanField(default=True, verbose_name='启用')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("single", "单选题"), ("multiple", "多选题"), ("true_false", "判断题")],
+                        max_length=20,
+                        verbose_name="题型",
+                    ),
+                ),
+                (
+                    "topic",
+                    models.CharField(
+                        choices=[
+                            ("votes", "业主共同决定与表决"),
+                            ("committee", "业主大会与业主委员会"),
+                            ("fund", "专项维修资金"),
+                            ("fees", "物业服务收费"),
+                            ("mediation", "人民调解"),
+                            ("privacy", "个人信息保护"),
+                        ],
+                        max_length=20,
+                        verbose_name="主题",
+                    ),
+                ),
+                ("text", models.TextField(verbose_name="题干")),
+                ("source", models.CharField(help_text="例如：民法典第278条", max_length=100, verbose_name="法律依据")),
+                ("explanation", models.TextField(verbose_name="解析")),
+                ("active", models.BooleanField(default=True, verbose_name="启用")),
             ],
             options={
-                'verbose_name': '试题',
-                'verbose_name_plural': '试题',
-                'ordering': ['topic', 'id'],
-                'constraints': [models.UniqueConstraint(fields=('text',), name='question_text_unique')],
+                "verbose_name": "试题",
+                "verbose_name_plural": "试题",
+                "ordering": ["topic", "id"],
+                "constraints": [models.UniqueConstraint(fields=("text",), name="question_text_unique")],
             },
         ),
         migrations.CreateModel(
-            name='Option',
+            name="Option",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('text', models.CharField(max_length=300, verbose_name='选项')),
-                ('correct', models.BooleanField(default=False, verbose_name='正确')),
-                ('question', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='options', to='committees.question', verbose_name='试题')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("text", models.CharField(max_length=300, verbose_name="选项")),
+                ("correct", models.BooleanField(default=False, verbose_name="正确")),
+                (
+                    "question",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="options",
+                        to="committees.question",
+                        verbose_name="试题",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '选项',
-                'verbose_name_plural': '选项',
-                'ordering': ['question', 'id'],
+                "verbose_name": "选项",
+                "verbose_name_plural": "选项",
+                "ordering": ["question", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Answer',
+            name="Answer",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('chosen', models.JSONField(default=list, verbose_name='所选选项')),
-                ('answered_at', models.DateTimeField(verbose_name='作答时间')),
-                ('attempt', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='answers', to='committees.attempt', verbose_name='答卷')),
-                ('question', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='committees.question', verbose_name='试题')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("chosen", models.JSONField(default=list, verbose_name="所选选项")),
+                ("answered_at", models.DateTimeField(verbose_name="作答时间")),
+                (
+                    "attempt",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="answers",
+                        to="committees.attempt",
+                        verbose_name="答卷",
+                    ),
+                ),
+                (
+                    "question",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="committees.question",
+                        verbose_name="试题",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '作答',
-                'verbose_name_plural': '作答',
+                "verbose_name": "作答",
+                "verbose_name_plural": "作答",
             },
         ),
         migrations.AddConstraint(
-            model_name='examsession',
-            constraint=models.CheckConstraint(condition=models.Q(('closes_at__gt', models.F('opens_at'))), name='exam_session_closes_after_opening'),
+            model_name="examsession",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("closes_at__gt", models.F("opens_at"))), name="exam_session_closes_after_opening"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='examsession',
-            constraint=models.CheckConstraint(condition=models.Q(('pass_percent__lte', 100)), name='exam_pass_percent_at_most_100'),
+            model_name="examsession",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("pass_percent__lte", 100)), name="exam_pass_percent_at_most_100"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='attempt',
-            constraint=models.UniqueConstraint(fields=('session', 'candidate', 'number'), name='attempt_number_unique'),
+            model_name="attempt",
+            constraint=models.UniqueConstraint(fields=("session", "candidate", "number"), name="attempt_number_unique"),
         ),
         migrations.AddConstraint(
-            model_name='attempt',
-            constraint=models.UniqueConstraint(condition=models.Q(('submitted_at__isnull', True)), fields=('candidate',), name='one_open_attempt_per_candidate'),
+            model_name="attempt",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("submitted_at__isnull", True)),
+                fields=("candidate",),
+                name="one_open_attempt_per_candidate",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='answer',
-            constraint=models.UniqueConstraint(fields=('attempt', 'question'), name='one_answer_per_question'),
+            model_name="answer",
+            constraint=models.UniqueConstraint(fields=("attempt", "question"), name="one_answer_per_question"),
         ),
     ]

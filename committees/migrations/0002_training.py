@@ -6,32 +6,55 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('committees', '0001_initial'),
-        ('community', '0004_alter_community_options_alter_district_options_and_more'),
+        ("committees", "0001_initial"),
+        ("community", "0004_alter_community_options_alter_district_options_and_more"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Training',
+            name="Training",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('topic', models.CharField(max_length=200, verbose_name='培训主题')),
-                ('held_on', models.DateField(verbose_name='培训日期')),
-                ('trainer', models.CharField(max_length=100, verbose_name='主讲人')),
-                ('place', models.CharField(max_length=100, verbose_name='地点')),
-                ('hours', models.DecimalField(decimal_places=1, default=2, max_digits=4, verbose_name='学时')),
-                ('attendees', models.ManyToManyField(blank=True, related_name='trainings', to='community.owner', verbose_name='参训人员')),
-                ('community', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='trainings', to='community.community', verbose_name='组织社区')),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("topic", models.CharField(max_length=200, verbose_name="培训主题")),
+                ("held_on", models.DateField(verbose_name="培训日期")),
+                ("trainer", models.CharField(max_length=100, verbose_name="主讲人")),
+                ("place", models.CharField(max_length=100, verbose_name="地点")),
+                ("hours", models.DecimalField(decimal_places=1, default=2, max_digits=4, verbose_name="学时")),
+                (
+                    "attendees",
+                    models.ManyToManyField(
+                        blank=True, related_name="trainings", to="community.owner", verbose_name="参训人员"
+                    ),
+                ),
+                (
+                    "community",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="trainings",
+                        to="community.community",
+                        verbose_name="组织社区",
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '培训',
-                'verbose_name_plural': '培训',
-                'ordering': ['-held_on'],
-                'constraints': [models.CheckConstraint(condition=models.Q(('hours__gt', 0)), name='training_hours_positive')],
+                "verbose_name": "培训",
+                "verbose_name_plural": "培训",
+                "ordering": ["-held_on"],
+                "constraints": [
+                    models.CheckConstraint(condition=models.Q(("hours__gt", 0)), name="training_hours_positive")
+                ],
             },
         ),
     ]

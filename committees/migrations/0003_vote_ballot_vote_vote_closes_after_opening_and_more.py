@@ -6,62 +6,182 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('cms', '0002_drop_wagtail_default_groups'),
-        ('committees', '0002_training'),
-        ('community', '0004_alter_community_options_alter_district_options_and_more'),
+        ("cms", "0002_drop_wagtail_default_groups"),
+        ("committees", "0002_training"),
+        ("community", "0004_alter_community_options_alter_district_options_and_more"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Vote',
+            name="Vote",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('matter', models.PositiveSmallIntegerField(choices=[(1, '制定和修改业主大会议事规则'), (2, '制定和修改管理规约'), (3, '选举业主委员会或者更换业主委员会成员'), (4, '选聘和解聘物业服务企业或者其他管理人'), (5, '使用建筑物及其附属设施的维修资金'), (6, '筹集建筑物及其附属设施的维修资金'), (7, '改建、重建建筑物及其附属设施'), (8, '改变共有部分的用途或者利用共有部分从事经营活动'), (9, '有关共有和共同管理权利的其他重大事项')], verbose_name='表决事项')),
-                ('question', models.CharField(max_length=300, verbose_name='表决内容')),
-                ('opens_at', models.DateTimeField(verbose_name='开始时间')),
-                ('closes_at', models.DateTimeField(verbose_name='结束时间')),
-                ('status', models.CharField(choices=[('open', '表决中'), ('closed', '已结束')], default='open', max_length=10, verbose_name='状态')),
-                ('convened_at', models.DateTimeField(auto_now_add=True, verbose_name='召集时间')),
-                ('result', models.JSONField(blank=True, editable=False, null=True, verbose_name='表决结果')),
-                ('closed_at', models.DateTimeField(blank=True, null=True, verbose_name='结束计票时间')),
-                ('buildings', models.ManyToManyField(blank=True, help_text='不选则为全体业主。', to='community.building', verbose_name='表决范围（楼栋）')),
-                ('closed_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('convened_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('estate', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='votes', to='community.estate', verbose_name='小区')),
-                ('notice', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='cms.noticepage')),
-                ('result_notice', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='cms.noticepage')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "matter",
+                    models.PositiveSmallIntegerField(
+                        choices=[
+                            (1, "制定和修改业主大会议事规则"),
+                            (2, "制定和修改管理规约"),
+                            (3, "选举业主委员会或者更换业主委员会成员"),
+                            (4, "选聘和解聘物业服务企业或者其他管理人"),
+                            (5, "使用建筑物及其附属设施的维修资金"),
+                            (6, "筹集建筑物及其附属设施的维修资金"),
+                            (7, "改建、重建建筑物及其附属设施"),
+                            (8, "改变共有部分的用途或者利用共有部分从事经营活动"),
+                            (9, "有关共有和共同管理权利的其他重大事项"),
+                        ],
+                        verbose_name="表决事项",
+                    ),
+                ),
+                ("question", models.CharField(max_length=300, verbose_name="表决内容")),
+                ("opens_at", models.DateTimeField(verbose_name="开始时间")),
+                ("closes_at", models.DateTimeField(verbose_name="结束时间")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("open", "表决中"), ("closed", "已结束")],
+                        default="open",
+                        max_length=10,
+                        verbose_name="状态",
+                    ),
+                ),
+                ("convened_at", models.DateTimeField(auto_now_add=True, verbose_name="召集时间")),
+                ("result", models.JSONField(blank=True, editable=False, null=True, verbose_name="表决结果")),
+                ("closed_at", models.DateTimeField(blank=True, null=True, verbose_name="结束计票时间")),
+                (
+                    "buildings",
+                    models.ManyToManyField(
+                        blank=True,
+                        help_text="不选则为全体业主。",
+                        to="community.building",
+                        verbose_name="表决范围（楼栋）",
+                    ),
+                ),
+                (
+                    "closed_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "convened_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "estate",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="votes",
+                        to="community.estate",
+                        verbose_name="小区",
+                    ),
+                ),
+                (
+                    "notice",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="cms.noticepage",
+                    ),
+                ),
+                (
+                    "result_notice",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="cms.noticepage",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '业主表决',
-                'verbose_name_plural': '业主表决',
-                'ordering': ['-opens_at'],
+                "verbose_name": "业主表决",
+                "verbose_name_plural": "业主表决",
+                "ordering": ["-opens_at"],
             },
         ),
         migrations.CreateModel(
-            name='Ballot',
+            name="Ballot",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('holder', models.CharField(help_text='业主编号；共有人为逗号分隔的编号；开发建设单位为 developer。', max_length=200, verbose_name='表决权人')),
-                ('choice', models.CharField(choices=[('yes', '同意'), ('no', '反对'), ('abstain', '弃权')], max_length=10, verbose_name='意见')),
-                ('cast_at', models.DateTimeField(verbose_name='投票时间')),
-                ('cast_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='community.owner', verbose_name='投票人')),
-                ('entered_by', models.ForeignKey(blank=True, help_text='纸质表决票由工作人员录入时记录录入人。', null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='录入人')),
-                ('vote', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='ballots', to='committees.vote', verbose_name='表决')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "holder",
+                    models.CharField(
+                        help_text="业主编号；共有人为逗号分隔的编号；开发建设单位为 developer。",
+                        max_length=200,
+                        verbose_name="表决权人",
+                    ),
+                ),
+                (
+                    "choice",
+                    models.CharField(
+                        choices=[("yes", "同意"), ("no", "反对"), ("abstain", "弃权")],
+                        max_length=10,
+                        verbose_name="意见",
+                    ),
+                ),
+                ("cast_at", models.DateTimeField(verbose_name="投票时间")),
+                (
+                    "cast_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="community.owner",
+                        verbose_name="投票人",
+                    ),
+                ),
+                (
+                    "entered_by",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="纸质表决票由工作人员录入时记录录入人。",
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="录入人",
+                    ),
+                ),
+                (
+                    "vote",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="ballots",
+                        to="committees.vote",
+                        verbose_name="表决",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '表决票',
-                'verbose_name_plural': '表决票',
+                "verbose_name": "表决票",
+                "verbose_name_plural": "表决票",
             },
         ),
         migrations.AddConstraint(
-            model_name='vote',
-            constraint=models.CheckConstraint(condition=models.Q(('closes_at__gt', models.F('opens_at'))), name='vote_closes_after_opening'),
+            model_name="vote",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("closes_at__gt", models.F("opens_at"))), name="vote_closes_after_opening"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='ballot',
-            constraint=models.UniqueConstraint(fields=('vote', 'holder'), name='one_ballot_per_holder'),
+            model_name="ballot",
+            constraint=models.UniqueConstraint(fields=("vote", "holder"), name="one_ballot_per_holder"),
         ),
     ]

@@ -6,74 +6,153 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('committees', '0003_vote_ballot_vote_vote_closes_after_opening_and_more'),
-        ('community', '0006_alter_community_options_alter_district_options_and_more'),
+        ("committees", "0003_vote_ballot_vote_vote_closes_after_opening_and_more"),
+        ("community", "0006_alter_community_options_alter_district_options_and_more"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Committee',
+            name="Committee",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('owners', '业主委员会'), ('self', '业主自管会')], default='owners', max_length=10, verbose_name='类型')),
-                ('status', models.CharField(choices=[('elected', '已选举，待备案'), ('filing', '备案审查中'), ('returned', '退回补正'), ('filed', '已备案'), ('dissolved', '已解散')], default='elected', max_length=10, verbose_name='状态')),
-                ('elected_on', models.DateField(verbose_name='选举日期')),
-                ('term_ends_on', models.DateField(verbose_name='任期届满')),
-                ('first_meeting_on', models.DateField(blank=True, null=True, verbose_name='首次会议日期')),
-                ('covenant', models.BooleanField(default=False, verbose_name='已提交管理规约')),
-                ('procedure_rules', models.BooleanField(default=False, verbose_name='已提交议事规则')),
-                ('review_note', models.TextField(blank=True, verbose_name='审查意见')),
-                ('election_vote', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='committees.vote', verbose_name='选举表决')),
-                ('estate', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='committees', to='community.estate', verbose_name='小区')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("owners", "业主委员会"), ("self", "业主自管会")],
+                        default="owners",
+                        max_length=10,
+                        verbose_name="类型",
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("elected", "已选举，待备案"),
+                            ("filing", "备案审查中"),
+                            ("returned", "退回补正"),
+                            ("filed", "已备案"),
+                            ("dissolved", "已解散"),
+                        ],
+                        default="elected",
+                        max_length=10,
+                        verbose_name="状态",
+                    ),
+                ),
+                ("elected_on", models.DateField(verbose_name="选举日期")),
+                ("term_ends_on", models.DateField(verbose_name="任期届满")),
+                ("first_meeting_on", models.DateField(blank=True, null=True, verbose_name="首次会议日期")),
+                ("covenant", models.BooleanField(default=False, verbose_name="已提交管理规约")),
+                ("procedure_rules", models.BooleanField(default=False, verbose_name="已提交议事规则")),
+                ("review_note", models.TextField(blank=True, verbose_name="审查意见")),
+                (
+                    "election_vote",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="committees.vote",
+                        verbose_name="选举表决",
+                    ),
+                ),
+                (
+                    "estate",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="committees",
+                        to="community.estate",
+                        verbose_name="小区",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '业主委员会',
-                'verbose_name_plural': '业主委员会',
-                'ordering': ['-elected_on'],
+                "verbose_name": "业主委员会",
+                "verbose_name_plural": "业主委员会",
+                "ordering": ["-elected_on"],
             },
         ),
         migrations.CreateModel(
-            name='CommitteeEvent',
+            name="CommitteeEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('from_status', models.CharField(blank=True, max_length=10)),
-                ('to_status', models.CharField(max_length=10)),
-                ('at', models.DateTimeField()),
-                ('note', models.TextField(blank=True)),
-                ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('committee', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='events', to='committees.committee')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("from_status", models.CharField(blank=True, max_length=10)),
+                ("to_status", models.CharField(max_length=10)),
+                ("at", models.DateTimeField()),
+                ("note", models.TextField(blank=True)),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "committee",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="events", to="committees.committee"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['at', 'pk'],
+                "ordering": ["at", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='Member',
+            name="Member",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('role', models.CharField(choices=[('chair', '主任'), ('vice_chair', '副主任'), ('member', '委员')], default='member', max_length=12, verbose_name='职务')),
-                ('undertaking_signed', models.BooleanField(default=False, verbose_name='已签书面承诺')),
-                ('committee', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='members', to='committees.committee', verbose_name='委员会')),
-                ('owner', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='committee_seats', to='community.owner', verbose_name='委员')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "role",
+                    models.CharField(
+                        choices=[("chair", "主任"), ("vice_chair", "副主任"), ("member", "委员")],
+                        default="member",
+                        max_length=12,
+                        verbose_name="职务",
+                    ),
+                ),
+                ("undertaking_signed", models.BooleanField(default=False, verbose_name="已签书面承诺")),
+                (
+                    "committee",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="members",
+                        to="committees.committee",
+                        verbose_name="委员会",
+                    ),
+                ),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="committee_seats",
+                        to="community.owner",
+                        verbose_name="委员",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '委员',
-                'verbose_name_plural': '委员',
+                "verbose_name": "委员",
+                "verbose_name_plural": "委员",
             },
         ),
         migrations.AddConstraint(
-            model_name='committee',
-            constraint=models.CheckConstraint(condition=models.Q(('term_ends_on__gt', models.F('elected_on'))), name='committee_term_after_election'),
+            model_name="committee",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("term_ends_on__gt", models.F("elected_on"))), name="committee_term_after_election"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='member',
-            constraint=models.UniqueConstraint(fields=('committee', 'owner'), name='one_seat_per_owner'),
+            model_name="member",
+            constraint=models.UniqueConstraint(fields=("committee", "owner"), name="one_seat_per_owner"),
         ),
         migrations.AddConstraint(
-            model_name='member',
-            constraint=models.UniqueConstraint(condition=models.Q(('role', 'chair')), fields=('committee',), name='one_chair_per_committee'),
+            model_name="member",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("role", "chair")), fields=("committee",), name="one_chair_per_committee"
+            ),
         ),
     ]

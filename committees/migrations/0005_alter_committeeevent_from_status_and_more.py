@@ -4,20 +4,38 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('committees', '0004_committee_committeeevent_member_and_more'),
+        ("committees", "0004_committee_committeeevent_member_and_more"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='committeeevent',
-            name='from_status',
-            field=models.CharField(blank=True, choices=[('elected', '已选举，待备案'), ('filing', '备案审查中'), ('returned', '退回补正'), ('filed', '已备案'), ('dissolved', '已解散')], max_length=10),
+            model_name="committeeevent",
+            name="from_status",
+            field=models.CharField(
+                blank=True,
+                choices=[
+                    ("elected", "已选举，待备案"),
+                    ("filing", "备案审查中"),
+                    ("returned", "退回补正"),
+                    ("filed", "已备案"),
+                    ("dissolved", "已解散"),
+                ],
+                max_length=10,
+            ),
         ),
         migrations.AlterField(
-            model_name='committeeevent',
-            name='to_status',
-            field=models.CharField(choices=[('elected', '已选举，待备案'), ('filing', '备案审查中'), ('returned', '退回补正'), ('filed', '已备案'), ('dissolved', '已解散')], max_length=10),
+            model_name="committeeevent",
+            name="to_status",
+            field=models.CharField(
+                choices=[
+                    ("elected", "已选举，待备案"),
+                    ("filing", "备案审查中"),
+                    ("returned", "退回补正"),
+                    ("filed", "已备案"),
+                    ("dissolved", "已解散"),
+                ],
+                max_length=10,
+            ),
         ),
     ]

@@ -5,44 +5,78 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('cms', '0002_drop_wagtail_default_groups'),
-        ('committees', '0005_alter_committeeevent_from_status_and_more'),
+        ("cms", "0002_drop_wagtail_default_groups"),
+        ("committees", "0005_alter_committeeevent_from_status_and_more"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Meeting',
+            name="Meeting",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('held_on', models.DateField(verbose_name='会议日期')),
-                ('agenda', models.TextField(verbose_name='议题')),
-                ('agenda_posted_on', models.DateField(verbose_name='议题公告日期')),
-                ('minutes', models.TextField(blank=True, verbose_name='会议记录')),
-                ('minutes_signed', models.BooleanField(default=False, verbose_name='记录已由出席委员签字')),
-                ('committee', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='meetings', to='committees.committee', verbose_name='委员会')),
-                ('present', models.ManyToManyField(blank=True, related_name='meetings_attended', to='committees.member', verbose_name='出席委员')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("held_on", models.DateField(verbose_name="会议日期")),
+                ("agenda", models.TextField(verbose_name="议题")),
+                ("agenda_posted_on", models.DateField(verbose_name="议题公告日期")),
+                ("minutes", models.TextField(blank=True, verbose_name="会议记录")),
+                ("minutes_signed", models.BooleanField(default=False, verbose_name="记录已由出席委员签字")),
+                (
+                    "committee",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="meetings",
+                        to="committees.committee",
+                        verbose_name="委员会",
+                    ),
+                ),
+                (
+                    "present",
+                    models.ManyToManyField(
+                        blank=True, related_name="meetings_attended", to="committees.member", verbose_name="出席委员"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '委员会会议',
-                'verbose_name_plural': '委员会会议',
-                'ordering': ['-held_on'],
+                "verbose_name": "委员会会议",
+                "verbose_name_plural": "委员会会议",
+                "ordering": ["-held_on"],
             },
         ),
         migrations.CreateModel(
-            name='Decision',
+            name="Decision",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('text', models.TextField(verbose_name='决定事项')),
-                ('adopted', models.BooleanField(verbose_name='通过')),
-                ('in_favour', models.ManyToManyField(blank=True, related_name='+', to='committees.member', verbose_name='同意的委员')),
-                ('notice', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='cms.noticepage')),
-                ('meeting', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='decisions', to='committees.meeting', verbose_name='会议')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("text", models.TextField(verbose_name="决定事项")),
+                ("adopted", models.BooleanField(verbose_name="通过")),
+                (
+                    "in_favour",
+                    models.ManyToManyField(
+                        blank=True, related_name="+", to="committees.member", verbose_name="同意的委员"
+                    ),
+                ),
+                (
+                    "notice",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="cms.noticepage",
+                    ),
+                ),
+                (
+                    "meeting",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="decisions",
+                        to="committees.meeting",
+                        verbose_name="会议",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '委员会决定',
-                'verbose_name_plural': '委员会决定',
+                "verbose_name": "委员会决定",
+                "verbose_name_plural": "委员会决定",
             },
         ),
     ]

@@ -4,16 +4,21 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('committees', '0007_branchmember_branchreview_motion_partybranch_and_more'),
-        ('community', '0010_fund_permission_and_rule'),
+        ("committees", "0007_branchmember_branchreview_motion_partybranch_and_more"),
+        ("community", "0010_fund_permission_and_rule"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='vote',
-            name='units',
-            field=models.ManyToManyField(blank=True, help_text='只涉及部分房屋的事项（如维修资金分摊范围），只由这些房屋的业主表决。', related_name='+', to='community.unit', verbose_name='表决范围（房屋）'),
+            model_name="vote",
+            name="units",
+            field=models.ManyToManyField(
+                blank=True,
+                help_text="只涉及部分房屋的事项（如维修资金分摊范围），只由这些房屋的业主表决。",
+                related_name="+",
+                to="community.unit",
+                verbose_name="表决范围（房屋）",
+            ),
         ),
     ]

@@ -6,29 +6,65 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('committees', '0008_vote_units'),
-        ('community', '0014_search_indexes'),
+        ("committees", "0008_vote_units"),
+        ("community", "0014_search_indexes"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ContractDecision',
+            name="ContractDecision",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('hire', '选聘'), ('dismiss', '解聘')], default='hire', max_length=10, verbose_name='决定')),
-                ('linked_at', models.DateTimeField(auto_now_add=True, verbose_name='关联时间')),
-                ('contract', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='decisions', to='community.servicecontract', verbose_name='物业服务合同')),
-                ('linked_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='关联人')),
-                ('vote', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='contract_decisions', to='committees.vote', verbose_name='业主表决')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("hire", "选聘"), ("dismiss", "解聘")],
+                        default="hire",
+                        max_length=10,
+                        verbose_name="决定",
+                    ),
+                ),
+                ("linked_at", models.DateTimeField(auto_now_add=True, verbose_name="关联时间")),
+                (
+                    "contract",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="decisions",
+                        to="community.servicecontract",
+                        verbose_name="物业服务合同",
+                    ),
+                ),
+                (
+                    "linked_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="关联人",
+                    ),
+                ),
+                (
+                    "vote",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="contract_decisions",
+                        to="committees.vote",
+                        verbose_name="业主表决",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '合同表决依据',
-                'verbose_name_plural': '合同表决依据',
-                'ordering': ['contract', 'kind'],
-                'constraints': [models.UniqueConstraint(fields=('contract', 'kind'), name='one_decision_per_contract_and_kind'), models.UniqueConstraint(fields=('vote', 'kind'), name='one_contract_per_vote_and_kind')],
+                "verbose_name": "合同表决依据",
+                "verbose_name_plural": "合同表决依据",
+                "ordering": ["contract", "kind"],
+                "constraints": [
+                    models.UniqueConstraint(fields=("contract", "kind"), name="one_decision_per_contract_and_kind"),
+                    models.UniqueConstraint(fields=("vote", "kind"), name="one_contract_per_vote_and_kind"),
+                ],
             },
         ),
     ]

@@ -4,29 +4,33 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('community', '0002_alter_community_options_alter_district_options_and_more'),
+        ("community", "0002_alter_community_options_alter_district_options_and_more"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='ruleset',
-            name='exam_certificate_valid_years',
-            field=models.PositiveIntegerField(blank=True, help_text='留空则采用全国默认值：5。依据：与任期上限一致 [inferred]', null=True, verbose_name='考试合格证书有效期（年）'),
+            model_name="ruleset",
+            name="exam_certificate_valid_years",
+            field=models.PositiveIntegerField(
+                blank=True,
+                help_text="留空则采用全国默认值：5。依据：与任期上限一致 [inferred]",
+                null=True,
+                verbose_name="考试合格证书有效期（年）",
+            ),
         ),
         migrations.CreateModel(
-            name='NumberSequence',
+            name="NumberSequence",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('series', models.CharField(max_length=100, verbose_name='编号系列')),
-                ('year', models.PositiveSmallIntegerField(verbose_name='年度')),
-                ('last', models.PositiveIntegerField(default=0, verbose_name='已用到')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("series", models.CharField(max_length=100, verbose_name="编号系列")),
+                ("year", models.PositiveSmallIntegerField(verbose_name="年度")),
+                ("last", models.PositiveIntegerField(default=0, verbose_name="已用到")),
             ],
             options={
-                'verbose_name': '编号序列',
-                'verbose_name_plural': '编号序列',
-                'constraints': [models.UniqueConstraint(fields=('series', 'year'), name='number_sequence_unique')],
+                "verbose_name": "编号序列",
+                "verbose_name_plural": "编号序列",
+                "constraints": [models.UniqueConstraint(fields=("series", "year"), name="number_sequence_unique")],
             },
         ),
     ]

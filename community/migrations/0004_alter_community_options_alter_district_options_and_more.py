@@ -4,30 +4,89 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('community', '0003_ruleset_exam_certificate_valid_years_numbersequence'),
+        ("community", "0003_ruleset_exam_certificate_valid_years_numbersequence"),
     ]
 
     operations = [
         migrations.AlterModelOptions(
-            name='community',
-            options={'ordering': ['code'], 'permissions': (('view_registry', '查看辖区登记信息'), ('change_registry', '维护辖区登记信息'), ('view_personal_data', '查看业主完整个人信息'), ('draft_notices', '起草公告'), ('publish_notices', '发布公告'), ('run_exams', '组织培训考试、查看成绩')), 'verbose_name': '社区', 'verbose_name_plural': '社区'},
+            name="community",
+            options={
+                "ordering": ["code"],
+                "permissions": (
+                    ("view_registry", "查看辖区登记信息"),
+                    ("change_registry", "维护辖区登记信息"),
+                    ("view_personal_data", "查看业主完整个人信息"),
+                    ("draft_notices", "起草公告"),
+                    ("publish_notices", "发布公告"),
+                    ("run_exams", "组织培训考试、查看成绩"),
+                ),
+                "verbose_name": "社区",
+                "verbose_name_plural": "社区",
+            },
         ),
         migrations.AlterModelOptions(
-            name='district',
-            options={'permissions': (('view_registry', '查看辖区登记信息'), ('change_registry', '维护辖区登记信息'), ('view_personal_data', '查看业主完整个人信息'), ('draft_notices', '起草公告'), ('publish_notices', '发布公告'), ('run_exams', '组织培训考试、查看成绩'), ('change_rules', '修改本区规则集')), 'verbose_name': '区', 'verbose_name_plural': '区'},
+            name="district",
+            options={
+                "permissions": (
+                    ("view_registry", "查看辖区登记信息"),
+                    ("change_registry", "维护辖区登记信息"),
+                    ("view_personal_data", "查看业主完整个人信息"),
+                    ("draft_notices", "起草公告"),
+                    ("publish_notices", "发布公告"),
+                    ("run_exams", "组织培训考试、查看成绩"),
+                    ("change_rules", "修改本区规则集"),
+                ),
+                "verbose_name": "区",
+                "verbose_name_plural": "区",
+            },
         ),
         migrations.AlterModelOptions(
-            name='estate',
-            options={'ordering': ['code'], 'permissions': (('view_registry', '查看辖区登记信息'), ('change_registry', '维护辖区登记信息'), ('view_personal_data', '查看业主完整个人信息'), ('draft_notices', '起草公告'), ('publish_notices', '发布公告'), ('run_exams', '组织培训考试、查看成绩')), 'verbose_name': '小区', 'verbose_name_plural': '小区'},
+            name="estate",
+            options={
+                "ordering": ["code"],
+                "permissions": (
+                    ("view_registry", "查看辖区登记信息"),
+                    ("change_registry", "维护辖区登记信息"),
+                    ("view_personal_data", "查看业主完整个人信息"),
+                    ("draft_notices", "起草公告"),
+                    ("publish_notices", "发布公告"),
+                    ("run_exams", "组织培训考试、查看成绩"),
+                ),
+                "verbose_name": "小区",
+                "verbose_name_plural": "小区",
+            },
         ),
         migrations.AlterModelOptions(
-            name='grid',
-            options={'ordering': ['code'], 'permissions': (('view_registry', '查看辖区登记信息'), ('change_registry', '维护辖区登记信息'), ('view_personal_data', '查看业主完整个人信息'), ('draft_notices', '起草公告'), ('publish_notices', '发布公告'), ('run_exams', '组织培训考试、查看成绩')), 'verbose_name': '网格', 'verbose_name_plural': '网格'},
+            name="grid",
+            options={
+                "ordering": ["code"],
+                "permissions": (
+                    ("view_registry", "查看辖区登记信息"),
+                    ("change_registry", "维护辖区登记信息"),
+                    ("view_personal_data", "查看业主完整个人信息"),
+                    ("draft_notices", "起草公告"),
+                    ("publish_notices", "发布公告"),
+                    ("run_exams", "组织培训考试、查看成绩"),
+                ),
+                "verbose_name": "网格",
+                "verbose_name_plural": "网格",
+            },
         ),
         migrations.AlterModelOptions(
-            name='street',
-            options={'ordering': ['code'], 'permissions': (('view_registry', '查看辖区登记信息'), ('change_registry', '维护辖区登记信息'), ('view_personal_data', '查看业主完整个人信息'), ('draft_notices', '起草公告'), ('publish_notices', '发布公告'), ('run_exams', '组织培训考试、查看成绩')), 'verbose_name': '街道', 'verbose_name_plural': '街道'},
+            name="street",
+            options={
+                "ordering": ["code"],
+                "permissions": (
+                    ("view_registry", "查看辖区登记信息"),
+                    ("change_registry", "维护辖区登记信息"),
+                    ("view_personal_data", "查看业主完整个人信息"),
+                    ("draft_notices", "起草公告"),
+                    ("publish_notices", "发布公告"),
+                    ("run_exams", "组织培训考试、查看成绩"),
+                ),
+                "verbose_name": "街道",
+                "verbose_name_plural": "街道",
+            },
         ),
     ]

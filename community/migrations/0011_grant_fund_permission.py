@@ -5,8 +5,10 @@ from django.db import migrations
 
 from community.grants import granting
 
-NEW = {"district_admin": {"review_fund": "审核维修资金使用、管理维修资金专户"},
-       "street_staff": {"review_fund": "审核维修资金使用、管理维修资金专户"}}
+NEW = {
+    "district_admin": {"review_fund": "审核维修资金使用、管理维修资金专户"},
+    "street_staff": {"review_fund": "审核维修资金使用、管理维修资金专户"},
+}
 
 
 class Migration(migrations.Migration):

@@ -5,19 +5,23 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('community', '0013_grant_mediation_permission'),
+        ("community", "0013_grant_mediation_permission"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='owner',
-            name='mobile_tail',
-            field=models.GeneratedField(db_index=True, db_persist=True, expression=django.db.models.functions.text.Right('mobile', 4), output_field=models.CharField(max_length=4)),
+            model_name="owner",
+            name="mobile_tail",
+            field=models.GeneratedField(
+                db_index=True,
+                db_persist=True,
+                expression=django.db.models.functions.text.Right("mobile", 4),
+                output_field=models.CharField(max_length=4),
+            ),
         ),
         migrations.AddIndex(
-            model_name='unit',
-            index=models.Index(fields=['room'], name='unit_room_idx'),
+            model_name="unit",
+            index=models.Index(fields=["room"], name="unit_room_idx"),
         ),
     ]

@@ -6,87 +6,236 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('community', '0015_grid_case_rules'),
+        ("community", "0015_grid_case_rules"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='GridCase',
+            name="GridCase",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.CharField(max_length=40, unique=True, verbose_name='案件编号')),
-                ('category', models.CharField(choices=[('sanitation', '环境卫生'), ('building', '违章搭建'), ('facility', '设施损坏'), ('obstruction', '占道经营、乱停放'), ('service', '物业服务'), ('safety', '安全隐患'), ('other', '其他')], max_length=12, verbose_name='问题类别')),
-                ('description', models.TextField(verbose_name='问题描述')),
-                ('location', models.CharField(blank=True, max_length=100, verbose_name='具体位置')),
-                ('photo', models.ImageField(max_length=200, upload_to='grid/%Y/%m/', verbose_name='现场照片')),
-                ('status', models.CharField(choices=[('reported', '已上报，待分派'), ('dispatched', '已分派，处置中'), ('handled', '处置完毕，待核查'), ('closed', '核查通过，已结案')], default='reported', max_length=12, verbose_name='状态')),
-                ('level', models.CharField(choices=[('grid', '网格'), ('community', '社区督办'), ('street', '街道督办'), ('district', '区级督办')], default='grid', max_length=10, verbose_name='督办级别')),
-                ('escalated_at', models.DateTimeField(blank=True, help_text='上一次升级时，当前环节超时的时刻。', null=True, verbose_name='最近升级时间')),
-                ('reported_at', models.DateTimeField(verbose_name='上报时间')),
-                ('assignee', models.CharField(blank=True, max_length=100, verbose_name='处置单位')),
-                ('step_started_at', models.DateTimeField(verbose_name='当前环节开始时间')),
-                ('due_at', models.DateTimeField(blank=True, null=True, verbose_name='当前环节时限')),
-                ('closed_at', models.DateTimeField(blank=True, null=True, verbose_name='结案时间')),
-                ('estate', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='grid_cases', to='community.estate', verbose_name='小区')),
-                ('grid', models.ForeignKey(help_text='上报时小区所在的网格。', on_delete=django.db.models.deletion.PROTECT, related_name='grid_cases', to='community.grid', verbose_name='网格')),
-                ('reported_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='上报人')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("number", models.CharField(max_length=40, unique=True, verbose_name="案件编号")),
+                (
+                    "category",
+                    models.CharField(
+                        choices=[
+                            ("sanitation", "环境卫生"),
+                            ("building", "违章搭建"),
+                            ("facility", "设施损坏"),
+                            ("obstruction", "占道经营、乱停放"),
+                            ("service", "物业服务"),
+                            ("safety", "安全隐患"),
+                            ("other", "其他"),
+                        ],
+                        max_length=12,
+                        verbose_name="问题类别",
+                    ),
+                ),
+                ("description", models.TextField(verbose_name="问题描述")),
+                ("location", models.CharField(blank=True, max_length=100, verbose_name="具体位置")),
+                ("photo", models.ImageField(max_length=200, upload_to="grid/%Y/%m/", verbose_name="现场照片")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("reported", "已上报，待分派"),
+                            ("dispatched", "已分派，处置中"),
+                            ("handled", "处置完毕，待核查"),
+                            ("closed", "核查通过，已结案"),
+                        ],
+                        default="reported",
+                        max_length=12,
+                        verbose_name="状态",
+                    ),
+                ),
+                (
+                    "level",
+                    models.CharField(
+                        choices=[
+                            ("grid", "网格"),
+                            ("community", "社区督办"),
+                            ("street", "街道督办"),
+                            ("district", "区级督办"),
+                        ],
+                        default="grid",
+                        max_length=10,
+                        verbose_name="督办级别",
+                    ),
+                ),
+                (
+                    "escalated_at",
+                    models.DateTimeField(
+                        blank=True,
+                        help_text="上一次升级时，当前环节超时的时刻。",
+                        null=True,
+                        verbose_name="最近升级时间",
+                    ),
+                ),
+                ("reported_at", models.DateTimeField(verbose_name="上报时间")),
+                ("assignee", models.CharField(blank=True, max_length=100, verbose_name="处置单位")),
+                ("step_started_at", models.DateTimeField(verbose_name="当前环节开始时间")),
+                ("due_at", models.DateTimeField(blank=True, null=True, verbose_name="当前环节时限")),
+                ("closed_at", models.DateTimeField(blank=True, null=True, verbose_name="结案时间")),
+                (
+                    "estate",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="grid_cases",
+                        to="community.estate",
+                        verbose_name="小区",
+                    ),
+                ),
+                (
+                    "grid",
+                    models.ForeignKey(
+                        help_text="上报时小区所在的网格。",
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="grid_cases",
+                        to="community.grid",
+                        verbose_name="网格",
+                    ),
+                ),
+                (
+                    "reported_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="上报人",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '网格案件',
-                'verbose_name_plural': '网格案件',
-                'ordering': ['-reported_at', '-pk'],
+                "verbose_name": "网格案件",
+                "verbose_name_plural": "网格案件",
+                "ordering": ["-reported_at", "-pk"],
             },
         ),
         migrations.CreateModel(
-            name='GridCaseStep',
+            name="GridCaseStep",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('from_status', models.CharField(blank=True, choices=[('reported', '已上报，待分派'), ('dispatched', '已分派，处置中'), ('handled', '处置完毕，待核查'), ('closed', '核查通过，已结案')], max_length=12, verbose_name='原状态')),
-                ('to_status', models.CharField(choices=[('reported', '已上报，待分派'), ('dispatched', '已分派，处置中'), ('handled', '处置完毕，待核查'), ('closed', '核查通过，已结案')], max_length=12, verbose_name='新状态')),
-                ('level', models.CharField(choices=[('grid', '网格'), ('community', '社区督办'), ('street', '街道督办'), ('district', '区级督办')], max_length=10, verbose_name='督办级别')),
-                ('escalation', models.BooleanField(default=False, verbose_name='超时升级')),
-                ('at', models.DateTimeField(verbose_name='时间')),
-                ('note', models.TextField(blank=True, verbose_name='说明')),
-                ('by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='办理人')),
-                ('case', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='steps', to='grid.gridcase', verbose_name='案件')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "from_status",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("reported", "已上报，待分派"),
+                            ("dispatched", "已分派，处置中"),
+                            ("handled", "处置完毕，待核查"),
+                            ("closed", "核查通过，已结案"),
+                        ],
+                        max_length=12,
+                        verbose_name="原状态",
+                    ),
+                ),
+                (
+                    "to_status",
+                    models.CharField(
+                        choices=[
+                            ("reported", "已上报，待分派"),
+                            ("dispatched", "已分派，处置中"),
+                            ("handled", "处置完毕，待核查"),
+                            ("closed", "核查通过，已结案"),
+                        ],
+                        max_length=12,
+                        verbose_name="新状态",
+                    ),
+                ),
+                (
+                    "level",
+                    models.CharField(
+                        choices=[
+                            ("grid", "网格"),
+                            ("community", "社区督办"),
+                            ("street", "街道督办"),
+                            ("district", "区级督办"),
+                        ],
+                        max_length=10,
+                        verbose_name="督办级别",
+                    ),
+                ),
+                ("escalation", models.BooleanField(default=False, verbose_name="超时升级")),
+                ("at", models.DateTimeField(verbose_name="时间")),
+                ("note", models.TextField(blank=True, verbose_name="说明")),
+                (
+                    "by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="办理人",
+                    ),
+                ),
+                (
+                    "case",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="steps",
+                        to="grid.gridcase",
+                        verbose_name="案件",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '办理记录',
-                'verbose_name_plural': '办理记录',
-                'ordering': ['case', 'at', 'pk'],
+                "verbose_name": "办理记录",
+                "verbose_name_plural": "办理记录",
+                "ordering": ["case", "at", "pk"],
             },
         ),
         migrations.AddIndex(
-            model_name='gridcase',
-            index=models.Index(fields=['status', 'due_at'], name='grid_case_open_due_idx'),
+            model_name="gridcase",
+            index=models.Index(fields=["status", "due_at"], name="grid_case_open_due_idx"),
         ),
         migrations.AddIndex(
-            model_name='gridcase',
-            index=models.Index(fields=['reported_at'], name='grid_case_reported_idx'),
+            model_name="gridcase",
+            index=models.Index(fields=["reported_at"], name="grid_case_reported_idx"),
         ),
         migrations.AddIndex(
-            model_name='gridcase',
-            index=models.Index(fields=['closed_at'], name='grid_case_closed_idx'),
+            model_name="gridcase",
+            index=models.Index(fields=["closed_at"], name="grid_case_closed_idx"),
         ),
         migrations.AddIndex(
-            model_name='gridcase',
-            index=models.Index(fields=['level', 'status'], name='grid_case_level_idx'),
+            model_name="gridcase",
+            index=models.Index(fields=["level", "status"], name="grid_case_level_idx"),
         ),
         migrations.AddConstraint(
-            model_name='gridcase',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('closed_at__isnull', False), ('due_at__isnull', True), ('status', 'closed')), models.Q(models.Q(('status', 'closed'), _negated=True), ('closed_at__isnull', True), ('due_at__isnull', False)), _connector='OR'), name='grid_case_closed_has_no_due'),
+            model_name="gridcase",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("closed_at__isnull", False), ("due_at__isnull", True), ("status", "closed")),
+                    models.Q(
+                        models.Q(("status", "closed"), _negated=True),
+                        ("closed_at__isnull", True),
+                        ("due_at__isnull", False),
+                    ),
+                    _connector="OR",
+                ),
+                name="grid_case_closed_has_no_due",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='gridcase',
-            constraint=models.CheckConstraint(condition=models.Q(('closed_at__isnull', True), ('closed_at__gte', models.F('reported_at')), _connector='OR'), name='grid_case_closes_after_report'),
+            model_name="gridcase",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("closed_at__isnull", True), ("closed_at__gte", models.F("reported_at")), _connector="OR"
+                ),
+                name="grid_case_closes_after_report",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='gridcase',
-            constraint=models.CheckConstraint(condition=models.Q(('level', 'grid'), ('escalated_at__isnull', False), _connector='OR'), name='grid_case_escalation_dated'),
+            model_name="gridcase",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("level", "grid"), ("escalated_at__isnull", False), _connector="OR"),
+                name="grid_case_escalation_dated",
+            ),
         ),
     ]

@@ -14,11 +14,16 @@ def retire(apps, schema_editor):
     if community is None:
         return
     for assignment in RoleAssignment.objects.filter(role="mediator", scope_type=community):
-        others = RoleAssignment.objects.filter(user_id=assignment.user_id, scope_type=community,
-                                               scope_id=assignment.scope_id).exclude(pk=assignment.pk)
+        others = RoleAssignment.objects.filter(
+            user_id=assignment.user_id, scope_type=community, scope_id=assignment.scope_id
+        ).exclude(pk=assignment.pk)
         if not others.exists():
-            Grant.objects.filter(user_id=assignment.user_id, content_type=community, object_pk=str(assignment.scope_id),
-                                 permission__codename="view_registry").delete()
+            Grant.objects.filter(
+                user_id=assignment.user_id,
+                content_type=community,
+                object_pk=str(assignment.scope_id),
+                permission__codename="view_registry",
+            ).delete()
         assignment.delete()
 
 

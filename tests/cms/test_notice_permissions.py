@@ -34,11 +34,19 @@ def _page(estate):
 
 
 def _form(title, action=None):
-    data = nested_form_data({
-        "title": title, "slug": slugify(title, allow_unicode=True), "kind": "announcement", "category": "general", "issuer": "业委会",
-        "publicity_start": "", "publicity_end": "", "body": rich_text("<p>本周六上午检修电梯。</p>"),
-        "attachments": inline_formset([]),
-    })
+    data = nested_form_data(
+        {
+            "title": title,
+            "slug": slugify(title, allow_unicode=True),
+            "kind": "announcement",
+            "category": "general",
+            "issuer": "业委会",
+            "publicity_start": "",
+            "publicity_end": "",
+            "body": rich_text("<p>本周六上午检修电梯。</p>"),
+            "attachments": inline_formset([]),
+        }
+    )
     if action:
         data[action] = "1"
     return data
@@ -95,7 +103,12 @@ def test_company_staff_draft_but_cannot_publish_even_by_direct_url(client, world
 
 
 def test_roles_without_notice_rights_and_owners_cannot_enter_the_editor(client, world):
-    for user in (world.users[Role.STREET_STAFF], world.users[Role.GRID_WORKER], world.users[Role.MEDIATOR], world.owner_user):
+    for user in (
+        world.users[Role.STREET_STAFF],
+        world.users[Role.GRID_WORKER],
+        world.users[Role.MEDIATOR],
+        world.owner_user,
+    ):
         login(client, user)
         response = client.get(reverse("wagtailadmin_home"))
         assert response.status_code == 302 and "login" in response.url
@@ -103,8 +116,9 @@ def test_roles_without_notice_rights_and_owners_cannot_enter_the_editor(client, 
 
 
 def test_editing_another_estates_notice_by_direct_url_is_refused(client, world):
-    notice = services.publish_notice(actor=None, notice=services.draft_notice(
-        estate=world.e2, category="general", title="邻居的公告", body="原文"))
+    notice = services.publish_notice(
+        actor=None, notice=services.draft_notice(estate=world.e2, category="general", title="邻居的公告", body="原文")
+    )
     login(client, world.users[Role.COMMITTEE_MEMBER])
     edit = reverse("wagtailadmin_pages:edit", args=(notice.pk,))
     assert client.get(edit).status_code in (302, 403)
@@ -155,7 +169,11 @@ def test_an_estate_pages_title_cannot_be_changed_in_the_editor(client, world):
     login(client, world.users[Role.COMMITTEE_MEMBER])
     edit = reverse("wagtailadmin_pages:edit", args=(page.pk,))
     assert client.get(edit).status_code == 200
-    client.post(edit, nested_form_data({"title": "改名", "slug": page.slug, "intro": rich_text("<p>欢迎</p>"),
-                                        "action-publish": "1"}))
+    client.post(
+        edit,
+        nested_form_data(
+            {"title": "改名", "slug": page.slug, "intro": rich_text("<p>欢迎</p>"), "action-publish": "1"}
+        ),
+    )
     page.refresh_from_db()
     assert page.title == world.e1.name

@@ -14,8 +14,15 @@ from cms.models import EstatePage
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 PHONE = {"width": 360, "height": 740}
 
 pytestmark = pytest.mark.skipif(
@@ -42,8 +49,11 @@ def test_a_notice_is_visible_and_legible_on_a_phone_without_login(world, live_se
     # world (and the test database) first: fixtures tear down in reverse, so the live
     # server stops before the database is dropped.
     notice = services.draft_notice(
-        estate=world.e1, category="general", title="二次供水水箱清洗停水公示",
-        body="本周六 9:00—13:00 停水，请提前储水。", publicity_days=7,
+        estate=world.e1,
+        category="general",
+        title="二次供水水箱清洗停水公示",
+        body="本周六 9:00—13:00 停水，请提前储水。",
+        publicity_days=7,
     )
     services.publish_notice(actor=None, notice=notice)
     estate_url = live_server.url + EstatePage.objects.get(estate=world.e1).url

@@ -13,7 +13,9 @@ pytestmark = pytest.mark.django_db
 
 def test_registering_an_estate_creates_its_page_under_its_community(world):
     grid = world.e1.grid
-    estate = services.register_estate(actor=None, grid=grid, name="新登记小区", code="N1", delivered_on=date(2020, 1, 1))
+    estate = services.register_estate(
+        actor=None, grid=grid, name="新登记小区", code="N1", delivered_on=date(2020, 1, 1)
+    )
     page = EstatePage.objects.get(estate=estate)
     assert page.title == "新登记小区" and page.slug == "n1" and page.live
     assert page.get_parent().specific == CommunityPage.objects.get(community=grid.community)

@@ -28,8 +28,12 @@ def candidate(world):
 def exam(world, bank, candidate):
     now = timezone.now()
     return services.schedule_session(
-        actor=None, community=world.e1.grid.community, title="2026年第9期备案前考试",
-        opens_at=now - timedelta(hours=1), closes_at=now + timedelta(days=30), blueprint=BLUEPRINT,
+        actor=None,
+        community=world.e1.grid.community,
+        title="2026年第9期备案前考试",
+        opens_at=now - timedelta(hours=1),
+        closes_at=now + timedelta(days=30),
+        blueprint=BLUEPRINT,
         candidates=[candidate],
     )
 
@@ -51,13 +55,23 @@ def election(world):
     owners = []
     for i in range(9):
         owner = OwnerFactory(name=f"候选{i}")
-        OwnershipFactory(unit=UnitFactory(building=building, room=f"{i}01", registered_area=Decimal("90.00")),
-                         owner=owner, started_on=date(2016, 1, 1))
+        OwnershipFactory(
+            unit=UnitFactory(building=building, room=f"{i}01", registered_area=Decimal("90.00")),
+            owner=owner,
+            started_on=date(2016, 1, 1),
+        )
         owners.append(owner)
     now = timezone.now()
-    vote = votes.convene_vote(actor=None, estate=world.e1, matter=3, question="选举第一届业主委员会",
-                              opens_at=now - timedelta(days=10), closes_at=now - timedelta(days=1), buildings=[building],
-                              now=now - timedelta(days=30))
+    vote = votes.convene_vote(
+        actor=None,
+        estate=world.e1,
+        matter=3,
+        question="选举第一届业主委员会",
+        opens_at=now - timedelta(days=10),
+        closes_at=now - timedelta(days=1),
+        buildings=[building],
+        now=now - timedelta(days=30),
+    )
     for owner in owners:
         votes.cast_ballot(voter=owner, vote=vote, holder=str(owner.pk), choice="yes", now=now - timedelta(days=5))
     votes.close_vote(actor=None, vote=vote, now=now)

@@ -42,7 +42,7 @@ def test_every_bad_row_is_reported_with_its_row_and_column():
         ["人民调解", "单选题", "两个答案", "x", "甲", "乙", "", "", "", "", "AB", "y"],
         ["人民调解", "多选题", "答案超出选项", "x", "甲", "乙", "", "", "", "", "C", "y"],
         ["人民调解", "判断题", "判断题乱填", "x", "", "", "", "", "", "", "是", "y"],
-        ["人民调解", "单选题", "=HYPERLINK(\"http://x\")", "x", "甲", "乙", "", "", "", "", "A", "y"],
+        ["人民调解", "单选题", '=HYPERLINK("http://x")', "x", "甲", "乙", "", "", "", "", "A", "y"],
         ["人民调解", "单选题", "测试单选题题干", "x", "甲", "乙", "", "", "", "", "A", "y"],
     ]
     _entries, errors = parse("bank.xlsx", _xlsx(bad))
@@ -55,13 +55,20 @@ def test_every_bad_row_is_reported_with_its_row_and_column():
     assert any(t.startswith("第 10 行“题干”") and "重复" in t for t in text)
 
 
-@pytest.mark.parametrize("name,content,needle", [
-    ("bank.txt", b"x", "只接受"),
-    ("bank.csv", "题目,答案\n".encode(), "表头"),
-    ("bank.xlsx", b"not a zip", "无法读取"),
-    ("bank.csv", (",".join(HEADERS) + "\n" + "\n" * 5).encode(), "没有试题"),
-    ("bank.csv", (",".join(HEADERS) + "\n" + "人民调解,单选题," + "长" * 1200 + ",x,甲,乙,,,,,A,y\n").encode(), "超过"),
-])
+@pytest.mark.parametrize(
+    "name,content,needle",
+    [
+        ("bank.txt", b"x", "只接受"),
+        ("bank.csv", "题目,答案\n".encode(), "表头"),
+        ("bank.xlsx", b"not a zip", "无法读取"),
+        ("bank.csv", (",".join(HEADERS) + "\n" + "\n" * 5).encode(), "没有试题"),
+        (
+            "bank.csv",
+            (",".join(HEADERS) + "\n" + "人民调解,单选题," + "长" * 1200 + ",x,甲,乙,,,,,A,y\n").encode(),
+            "超过",
+        ),
+    ],
+)
 def test_hostile_or_empty_files_get_a_clear_refusal(name, content, needle):
     _entries, errors = parse(name, content)
     assert errors and needle in str(errors[0]) + "".join(str(e) for e in errors)

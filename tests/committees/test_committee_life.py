@@ -7,7 +7,7 @@ from django.utils import timezone
 from committees import committee_services as life
 from committees import services as exams
 from committees.models import Committee, CommitteeEvent, MemberRole
-from community.models import RuleSet, Role
+from community.models import Role, RuleSet
 from tests.committees.conftest import answer_all
 from tests.factories import OwnerFactory
 
@@ -15,7 +15,9 @@ pytestmark = pytest.mark.django_db
 
 
 def _elect(world, vote, members, **kwargs):
-    return life.elect_committee(actor=None, estate=world.e1, vote=vote, elected_on=timezone.localdate(), members=members, **kwargs)
+    return life.elect_committee(
+        actor=None, estate=world.e1, vote=vote, elected_on=timezone.localdate(), members=members, **kwargs
+    )
 
 
 @pytest.mark.parametrize("count,ok", [(4, False), (5, True), (6, False), (7, True)])
@@ -43,9 +45,16 @@ def test_the_first_meeting_within_seven_days_elects_the_chair(world, election):
     vote, owners = election
     committee = _elect(world, vote, owners[:5])
     with pytest.raises(ValidationError):
-        life.record_first_meeting(actor=None, committee=committee, held_on=committee.elected_on + timedelta(days=8), chair=owners[0])
-    life.record_first_meeting(actor=None, committee=committee, held_on=committee.elected_on + timedelta(days=7), chair=owners[0],
-                              vice_chairs=[owners[1]])
+        life.record_first_meeting(
+            actor=None, committee=committee, held_on=committee.elected_on + timedelta(days=8), chair=owners[0]
+        )
+    life.record_first_meeting(
+        actor=None,
+        committee=committee,
+        held_on=committee.elected_on + timedelta(days=7),
+        chair=owners[0],
+        vice_chairs=[owners[1]],
+    )
     roles = dict(committee.members.values_list("owner_id", "role"))
     assert roles[owners[0].pk] == MemberRole.CHAIR and roles[owners[1].pk] == MemberRole.VICE_CHAIR
 
@@ -65,8 +74,15 @@ def test_in_the_demo_district_a_member_without_a_certificate_blocks_filing(world
     committee = _elect(world, vote, owners[:5])
     _ready(committee, owners)
     now = timezone.now()
-    sitting = exams.schedule_session(actor=None, community=world.e1.grid.community, title="考试", opens_at=now - timedelta(hours=1),
-                                     closes_at=now + timedelta(days=1), blueprint={"votes": 2, "fund": 2}, candidates=owners[:5])
+    sitting = exams.schedule_session(
+        actor=None,
+        community=world.e1.grid.community,
+        title="考试",
+        opens_at=now - timedelta(hours=1),
+        closes_at=now + timedelta(days=1),
+        blueprint={"votes": 2, "fund": 2},
+        candidates=owners[:5],
+    )
     for owner in owners[:4]:
         attempt = exams.start_attempt(candidate=owner, session=sitting)
         answer_all(attempt, right=4)
@@ -105,7 +121,9 @@ def test_street_staff_accept_or_return_with_reasons_and_each_step_is_recorded(wo
 
 def test_the_queue_shows_days_left_and_overdue_deadlines(world, election):
     vote, owners = election
-    committee = life.elect_committee(actor=None, estate=world.e1, vote=vote, elected_on=date(2026, 1, 1), members=owners[:5])
+    committee = life.elect_committee(
+        actor=None, estate=world.e1, vote=vote, elected_on=date(2026, 1, 1), members=owners[:5]
+    )
     due = {d.what: d for d in life.deadlines(committee, on=date(2026, 1, 31))}
     assert (due["备案"].day, due["备案"].left, due["备案"].warn) == (date(2026, 1, 31), 0, True)
     assert due["首次会议"].left < 0  # overdue: the 7 days ended on 8 January
@@ -167,37 +185,57 @@ class TestMeetings:
         committee, members = seated
         with pytest.raises(ValidationError):
             life.meeting_requested(committee=committee, requesters=members[:2], on=date(2026, 5, 1))  # 2/7 < 1/3
-        assert life.meeting_requested(committee=committee, requesters=members[:3], on=date(2026, 5, 1)) == date(2026, 5, 8)
+        assert life.meeting_requested(committee=committee, requesters=members[:3], on=date(2026, 5, 1)) == date(
+            2026, 5, 8
+        )
 
     def test_the_agenda_goes_up_seven_days_before(self, seated):
         committee, _members = seated
         with pytest.raises(ValidationError):
-            life.schedule_meeting(actor=None, committee=committee, held_on=date(2026, 5, 16), agenda="议题", posted_on=date(2026, 5, 10))
-        assert life.schedule_meeting(actor=None, committee=committee, held_on=date(2026, 5, 16), agenda="议题", posted_on=date(2026, 5, 9))
+            life.schedule_meeting(
+                actor=None, committee=committee, held_on=date(2026, 5, 16), agenda="议题", posted_on=date(2026, 5, 10)
+            )
+        assert life.schedule_meeting(
+            actor=None, committee=committee, held_on=date(2026, 5, 16), agenda="议题", posted_on=date(2026, 5, 9)
+        )
 
     def test_proxies_are_refused(self, seated):
         committee, members = seated
-        meeting = life.schedule_meeting(actor=None, committee=committee, held_on=date(2026, 5, 16), agenda="议题", posted_on=date(2026, 5, 1))
+        meeting = life.schedule_meeting(
+            actor=None, committee=committee, held_on=date(2026, 5, 16), agenda="议题", posted_on=date(2026, 5, 1)
+        )
         with pytest.raises(ValidationError):
             life.record_attendance(actor=None, meeting=meeting, present=members[:3], proxies=[members[3]])
 
     def test_more_than_half_must_attend_and_half_of_all_members_decide(self, seated):
         committee, members = seated
-        meeting = life.schedule_meeting(actor=None, committee=committee, held_on=date(2026, 5, 16), agenda="议题", posted_on=date(2026, 5, 1))
+        meeting = life.schedule_meeting(
+            actor=None, committee=committee, held_on=date(2026, 5, 16), agenda="议题", posted_on=date(2026, 5, 1)
+        )
         life.record_attendance(actor=None, meeting=meeting, present=members[:3])
         with pytest.raises(ValidationError):
-            life.record_decision(actor=None, meeting=meeting, text="更换门禁", in_favour=members[:3])  # 3/7 present: no quorum
+            life.record_decision(
+                actor=None, meeting=meeting, text="更换门禁", in_favour=members[:3]
+            )  # 3/7 present: no quorum
         life.record_attendance(actor=None, meeting=meeting, present=members[:4])
-        assert not life.record_decision(actor=None, meeting=meeting, text="甲", in_favour=members[:3]).adopted  # 3 of 7 < 1/2
+        assert not life.record_decision(
+            actor=None, meeting=meeting, text="甲", in_favour=members[:3]
+        ).adopted  # 3 of 7 < 1/2
         decision = life.record_decision(actor=None, meeting=meeting, text="更换门禁系统", in_favour=members[:4])
         assert decision.adopted and decision.notice is not None and "同意 4 人" in decision.notice.body
 
     def test_after_a_vacancy_leaves_six_members_three_suffice(self, seated):
         committee, members = seated
         members[6].delete()
-        meeting = life.schedule_meeting(actor=None, committee=committee, held_on=date(2026, 5, 16), agenda="议题", posted_on=date(2026, 5, 1))
+        meeting = life.schedule_meeting(
+            actor=None, committee=committee, held_on=date(2026, 5, 16), agenda="议题", posted_on=date(2026, 5, 1)
+        )
         life.record_attendance(actor=None, meeting=meeting, present=members[:3])
         with pytest.raises(ValidationError):
-            life.record_decision(actor=None, meeting=meeting, text="x", in_favour=members[:3])  # exactly half present: no quorum
+            life.record_decision(
+                actor=None, meeting=meeting, text="x", in_favour=members[:3]
+            )  # exactly half present: no quorum
         life.record_attendance(actor=None, meeting=meeting, present=members[:4])
-        assert life.record_decision(actor=None, meeting=meeting, text="补选委员", in_favour=members[:3]).adopted  # 3/6 = 1/2
+        assert life.record_decision(
+            actor=None, meeting=meeting, text="补选委员", in_favour=members[:3]
+        ).adopted  # 3/6 = 1/2

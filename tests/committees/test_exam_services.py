@@ -16,7 +16,14 @@ pytestmark = pytest.mark.django_db
 
 def test_the_starter_bank_has_sixty_questions_over_every_topic_and_loads_once(bank):
     assert Question.objects.count() == len(QUESTIONS) >= 60
-    assert set(Question.objects.values_list("topic", flat=True)) == {"votes", "committee", "fund", "fees", "mediation", "privacy"}
+    assert set(Question.objects.values_list("topic", flat=True)) == {
+        "votes",
+        "committee",
+        "fund",
+        "fees",
+        "mediation",
+        "privacy",
+    }
     assert services.load_question_bank(QUESTIONS) == 0
     for question in Question.objects.prefetch_related("options"):
         assert any(o.correct for o in question.options.all()) and question.explanation and question.source
@@ -24,19 +31,33 @@ def test_the_starter_bank_has_sixty_questions_over_every_topic_and_loads_once(ba
 
 def test_session_timing_and_marks_come_from_the_rule_set(world, bank, candidate):
     district = world.e1.district
-    district.rule_set = RuleSet.objects.create(name="严格", exam_duration_minutes=45, exam_pass_score=90, exam_retake_limit=1)
+    district.rule_set = RuleSet.objects.create(
+        name="严格", exam_duration_minutes=45, exam_pass_score=90, exam_retake_limit=1
+    )
     district.save()
     now = timezone.now()
-    session = services.schedule_session(actor=None, community=world.e1.grid.community, title="严格场次",
-                                        opens_at=now, closes_at=now + timedelta(days=1), blueprint=BLUEPRINT)
+    session = services.schedule_session(
+        actor=None,
+        community=world.e1.grid.community,
+        title="严格场次",
+        opens_at=now,
+        closes_at=now + timedelta(days=1),
+        blueprint=BLUEPRINT,
+    )
     assert (session.duration_minutes, session.pass_percent, session.retake_limit) == (45, 90, 1)
 
 
 def test_a_blueprint_the_bank_cannot_fill_is_refused_and_nothing_is_written(world, bank):
     now = timezone.now()
     with pytest.raises(ValidationError):
-        services.schedule_session(actor=None, community=world.e1.grid.community, title="过大", opens_at=now,
-                                  closes_at=now + timedelta(days=1), blueprint={"votes": 99})
+        services.schedule_session(
+            actor=None,
+            community=world.e1.grid.community,
+            title="过大",
+            opens_at=now,
+            closes_at=now + timedelta(days=1),
+            blueprint={"votes": 99},
+        )
     assert not world.e1.grid.community.exam_sessions.exists()
 
 
@@ -54,10 +75,16 @@ class TestTimer:
     def test_an_answer_at_the_deadline_second_counts_and_one_after_is_refused(self, exam, candidate):
         attempt = services.start_attempt(candidate=candidate, session=exam)
         first, second = attempt.paper[0], attempt.paper[1]
-        services.save_answer(attempt=attempt, question_id=first["q"], chosen=[first["options"][0]], now=attempt.deadline)
+        services.save_answer(
+            attempt=attempt, question_id=first["q"], chosen=[first["options"][0]], now=attempt.deadline
+        )
         with pytest.raises(ValidationError) as exc:
-            services.save_answer(attempt=attempt, question_id=second["q"], chosen=[second["options"][0]],
-                                 now=attempt.deadline + timedelta(seconds=1))
+            services.save_answer(
+                attempt=attempt,
+                question_id=second["q"],
+                chosen=[second["options"][0]],
+                now=attempt.deadline + timedelta(seconds=1),
+            )
         assert "时间已到" in exc.value.messages[0]
         attempt.refresh_from_db()
         assert attempt.submitted_at == attempt.deadline and attempt.auto_submitted
@@ -128,7 +155,9 @@ class TestMarkingAndCertificates:
         services.submit_attempt(attempt=attempt)
         issued = Certificate.objects.get().issued_on
         assert services.has_valid_certificate(candidate, on=issued.replace(year=issued.year + 5))
-        assert not services.has_valid_certificate(candidate, on=issued.replace(year=issued.year + 5) + timedelta(days=1))
+        assert not services.has_valid_certificate(
+            candidate, on=issued.replace(year=issued.year + 5) + timedelta(days=1)
+        )
         assert not services.has_valid_certificate(candidate, on=issued - timedelta(days=1))
 
     def test_verification_recomputes_the_fingerprint_and_catches_tampering(self, exam, candidate):
@@ -138,7 +167,9 @@ class TestMarkingAndCertificates:
         certificate = Certificate.objects.get()
         fp = services.certificate_fingerprint(certificate)
         assert services.verify_certificate(certificate.number, fp)[1]
-        assert services.verify_certificate(certificate.number, " ".join(fp[i:i + 8] for i in range(0, 64, 8)).upper())[1]
+        assert services.verify_certificate(
+            certificate.number, " ".join(fp[i : i + 8] for i in range(0, 64, 8)).upper()
+        )[1]
         tampered = ("0" if fp[0] != "0" else "1") + fp[1:]
         assert not services.verify_certificate(certificate.number, tampered)[1]
         # A changed record no longer matches the paper printed from it.

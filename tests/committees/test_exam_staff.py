@@ -29,8 +29,12 @@ def sat(exam, candidate):
 def test_exam_staff_see_results_in_their_scope_only(client, world, sat, role, bank):
     now = timezone.now()
     elsewhere = services.schedule_session(
-        actor=None, community=world.other[role].grid.community, title="别处的考试", opens_at=now,
-        closes_at=now + timedelta(days=1), blueprint=BLUEPRINT,
+        actor=None,
+        community=world.other[role].grid.community,
+        title="别处的考试",
+        opens_at=now,
+        closes_at=now + timedelta(days=1),
+        blueprint=BLUEPRINT,
     )
     login(client, world.users[role])
     page = client.get(reverse("committees:staff_sessions")).content.decode()
@@ -56,8 +60,14 @@ def test_the_results_page_runs_a_fixed_number_of_queries(client, world, sat, dja
 
 def _session_form(world, **overrides):
     data = {
-        "community": world.e1.grid.community_id, "title": "后台安排的考试", "opens_at_0": "2026-12-01", "opens_at_1": "09:00",
-        "closes_at_0": "2026-12-20", "closes_at_1": "17:00", "place": "社区会议室", "blueprint": '{"votes": 3, "fund": 2}',
+        "community": world.e1.grid.community_id,
+        "title": "后台安排的考试",
+        "opens_at_0": "2026-12-01",
+        "opens_at_1": "09:00",
+        "closes_at_0": "2026-12-20",
+        "closes_at_1": "17:00",
+        "place": "社区会议室",
+        "blueprint": '{"votes": 3, "fund": 2}',
     }
     data.update(overrides)
     return data
@@ -71,7 +81,10 @@ def test_community_staff_schedule_a_sitting_in_the_admin_with_rule_set_timing(cl
     assert (session.duration_minutes, session.pass_percent) == (60, 80)
 
 
-@pytest.mark.parametrize("blueprint,message", [('{"votes": 99}', "votes"), ('["votes"]', "主题"), ('{"gossip": 2}', "主题"), ('{"votes": -1}', "主题")])
+@pytest.mark.parametrize(
+    "blueprint,message",
+    [('{"votes": 99}', "votes"), ('["votes"]', "主题"), ('{"gossip": 2}', "主题"), ('{"votes": -1}', "主题")],
+)
 def test_a_bad_blueprint_in_the_admin_is_explained_and_nothing_is_written(client, world, bank, blueprint, message):
     login(client, world.users[Role.COMMUNITY_STAFF])
     response = client.post(reverse("admin:committees_examsession_add"), _session_form(world, blueprint=blueprint))
@@ -81,7 +94,9 @@ def test_a_bad_blueprint_in_the_admin_is_explained_and_nothing_is_written(client
 
 def test_staff_cannot_schedule_for_another_community(client, world, bank):
     login(client, world.users[Role.COMMUNITY_STAFF])
-    response = client.post(reverse("admin:committees_examsession_add"), _session_form(world, community=world.e3.grid.community_id))
+    response = client.post(
+        reverse("admin:committees_examsession_add"), _session_form(world, community=world.e3.grid.community_id)
+    )
     assert response.status_code == 200 and not ExamSession.objects.exists()
 
 
@@ -98,13 +113,32 @@ def test_trainings_are_recorded_in_scope_and_form_each_persons_record(world, can
     from django.core.exceptions import PermissionDenied
 
     staff = world.users[Role.COMMUNITY_STAFF]
-    training = services.record_training(actor=staff, community=world.e1.grid.community, topic="备案流程", held_on=date(2026, 3, 1),
-                                        trainer="区住建局", place="社区", attendees=[candidate])
+    training = services.record_training(
+        actor=staff,
+        community=world.e1.grid.community,
+        topic="备案流程",
+        held_on=date(2026, 3, 1),
+        trainer="区住建局",
+        place="社区",
+        attendees=[candidate],
+    )
     assert list(services.training_record(candidate)) == [training]
     assert list(services.training_record(candidate, until=date(2026, 2, 28))) == []
     with pytest.raises(PermissionDenied):
-        services.record_training(actor=staff, community=world.e3.grid.community, topic="越权", held_on=date(2026, 3, 1),
-                                 trainer="x", place="y")
+        services.record_training(
+            actor=staff,
+            community=world.e3.grid.community,
+            topic="越权",
+            held_on=date(2026, 3, 1),
+            trainer="x",
+            place="y",
+        )
     with pytest.raises(PermissionDenied):
-        services.record_training(actor=world.users[Role.GRID_WORKER], community=world.e1.grid.community, topic="越权",
-                                 held_on=date(2026, 3, 1), trainer="x", place="y")
+        services.record_training(
+            actor=world.users[Role.GRID_WORKER],
+            community=world.e1.grid.community,
+            topic="越权",
+            held_on=date(2026, 3, 1),
+            trainer="x",
+            place="y",
+        )

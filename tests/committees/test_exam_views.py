@@ -17,8 +17,10 @@ def _take(client, attempt, *, right):
     for n, item in enumerate(attempt.paper, 1):
         correct = list(Option.objects.filter(question_id=item["q"], correct=True).values_list("pk", flat=True))
         wrong = [o for o in item["options"] if o not in correct][:1]
-        response = client.post(reverse("committees:question", args=[attempt.pk, n]),
-                               {"choice": correct if n <= right else wrong, "go": "next"})
+        response = client.post(
+            reverse("committees:question", args=[attempt.pk, n]),
+            {"choice": correct if n <= right else wrong, "go": "next"},
+        )
         assert response.status_code == 302
 
 
@@ -56,8 +58,11 @@ def test_a_candidate_sees_only_their_own_attempts(client, exam, candidate):
     attempt = services.start_attempt(candidate=candidate, session=exam)
     other = OwnerFactory(user=UserFactory(username="other-candidate"))
     login(client, other.user)
-    for url in (reverse("committees:question", args=[attempt.pk, 1]), reverse("committees:result", args=[attempt.pk]),
-                reverse("committees:confirm", args=[attempt.pk])):
+    for url in (
+        reverse("committees:question", args=[attempt.pk, 1]),
+        reverse("committees:result", args=[attempt.pk]),
+        reverse("committees:confirm", args=[attempt.pk]),
+    ):
         assert client.get(url).status_code == 403
     assert client.post(reverse("committees:start", args=[exam.pk])).status_code == 404
     assert exam.title not in client.get(reverse("committees:my_exams")).content.decode()
@@ -72,7 +77,9 @@ def test_a_late_answer_by_the_page_is_refused_with_a_message(client, exam, candi
     attempt = services.start_attempt(candidate=candidate, session=exam)
     Attempt.objects.filter(pk=attempt.pk).update(deadline=attempt.started_at)
     login(client, candidate.user)
-    response = client.post(reverse("committees:question", args=[attempt.pk, 1]), {"choice": [], "go": "next"}, follow=True)
+    response = client.post(
+        reverse("committees:question", args=[attempt.pk, 1]), {"choice": [], "go": "next"}, follow=True
+    )
     attempt.refresh_from_db()
     assert not attempt.is_open and attempt.auto_submitted
     assert "考试结果" in response.content.decode()

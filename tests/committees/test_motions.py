@@ -20,8 +20,13 @@ pytestmark = pytest.mark.django_db
 def _decide(vote_owners, motion, choice="yes"):
     """Put a motion to the owners, have ``vote_owners`` vote, and close the vote."""
     now = timezone.now()
-    motion = life.put_motion_to_vote(actor=None, motion=motion, opens_at=now - timedelta(days=10),
-                                     closes_at=now - timedelta(days=1), now=now - timedelta(days=30))
+    motion = life.put_motion_to_vote(
+        actor=None,
+        motion=motion,
+        opens_at=now - timedelta(days=10),
+        closes_at=now - timedelta(days=1),
+        now=now - timedelta(days=30),
+    )
     for owner in vote_owners:
         for holder in votes.holdings_of(owner, motion.vote):
             votes.cast_ballot(voter=owner, vote=motion.vote, holder=holder, choice=choice, now=now - timedelta(days=5))
@@ -39,10 +44,18 @@ def small_estate(world):
         unit = UnitFactory(building__estate=estate, room=f"{i}01", registered_area=Decimal("90.00"))
         OwnershipFactory(unit=unit, owner=owners[max(0, i - 1)], started_on=date(2016, 1, 1))
     now = timezone.now()
-    vote = Vote.objects.create(estate=estate, matter=3, question="选举", opens_at=now - timedelta(days=9),
-                               closes_at=now - timedelta(days=8), status="closed", result={"decided": True})
-    committee = Committee.objects.create(estate=estate, election_vote=vote, elected_on=date(2026, 1, 1),
-                                         term_ends_on=date(2030, 12, 31))
+    vote = Vote.objects.create(
+        estate=estate,
+        matter=3,
+        question="选举",
+        opens_at=now - timedelta(days=9),
+        closes_at=now - timedelta(days=8),
+        status="closed",
+        result={"decided": True},
+    )
+    committee = Committee.objects.create(
+        estate=estate, election_vote=vote, elected_on=date(2026, 1, 1), term_ends_on=date(2030, 12, 31)
+    )
     seats = [Member.objects.create(committee=committee, owner=o) for o in owners]
     return committee, owners, seats
 
@@ -54,12 +67,15 @@ def test_members_propose_with_a_third_exactly(small_estate, n, met):
     assert support["members"] == f"{n}/9" and support["met"] is met
 
 
-@pytest.mark.parametrize("signers,area,heads,met", [
-    ([1], "1/10", "1/9", False),
-    ([0], "1/5", "1/9", False),  # a fifth of the area, but not of the heads: both are needed
-    ([1, 2], "1/5", "2/9", True),  # exactly a fifth of the area
-    ([0, 1], "3/10", "2/9", True),
-])
+@pytest.mark.parametrize(
+    "signers,area,heads,met",
+    [
+        ([1], "1/10", "1/9", False),
+        ([0], "1/5", "1/9", False),  # a fifth of the area, but not of the heads: both are needed
+        ([1, 2], "1/5", "2/9", True),  # exactly a fifth of the area
+        ([0, 1], "3/10", "2/9", True),
+    ],
+)
 def test_owners_propose_with_a_fifth_of_area_and_heads(small_estate, signers, area, heads, met):
     committee, owners, _seats = small_estate
     support = life.motion_support(committee, owners=[owners[i] for i in signers], on=date(2026, 6, 1))
@@ -69,20 +85,41 @@ def test_owners_propose_with_a_fifth_of_area_and_heads(small_estate, signers, ar
 def test_too_little_support_is_refused_and_nothing_is_written(small_estate):
     committee, owners, seats = small_estate
     with pytest.raises(ValidationError) as exc:
-        life.propose_motion(actor=None, committee=committee, kind="remove", member=seats[4], reasons="长期不履职",
-                            on=date(2026, 6, 1), by_members=seats[:2], by_owners=owners[1:2])
+        life.propose_motion(
+            actor=None,
+            committee=committee,
+            kind="remove",
+            member=seats[4],
+            reasons="长期不履职",
+            on=date(2026, 6, 1),
+            by_members=seats[:2],
+            by_owners=owners[1:2],
+        )
     assert "2/9" in exc.value.messages[0] and "1/10" in exc.value.messages[0]
     with pytest.raises(ValidationError):
-        life.propose_motion(actor=None, committee=committee, kind="remove", member=seats[4], reasons=" ",
-                            on=date(2026, 6, 1), by_members=seats[:3])
+        life.propose_motion(
+            actor=None,
+            committee=committee,
+            kind="remove",
+            member=seats[4],
+            reasons=" ",
+            on=date(2026, 6, 1),
+            by_members=seats[:3],
+        )
     assert not Motion.objects.exists()
 
 
 def test_only_those_who_convene_votes_there_record_a_motion(world, small_estate):
     committee, _owners, seats = small_estate
     with pytest.raises(PermissionDenied):
-        life.propose_motion(actor=world.users[Role.STREET_STAFF], committee=committee, kind="dissolve",
-                            reasons="不履职", on=date(2026, 6, 1), by_members=seats[:3])
+        life.propose_motion(
+            actor=world.users[Role.STREET_STAFF],
+            committee=committee,
+            kind="dissolve",
+            reasons="不履职",
+            on=date(2026, 6, 1),
+            by_members=seats[:3],
+        )
     assert not Motion.objects.exists()
 
 
@@ -93,8 +130,15 @@ def test_a_removal_the_owners_pass_unseats_the_member_and_a_filed_committee_must
     life.submit_filing(actor=None, committee=committee)
     life.review_filing(actor=None, committee=committee, accept=True)
     seats = list(committee.members.order_by("pk"))
-    motion = life.propose_motion(actor=None, committee=committee, kind="remove", member=seats[6], reasons="长期不履职",
-                                 on=timezone.localdate(), by_members=seats[:3])
+    motion = life.propose_motion(
+        actor=None,
+        committee=committee,
+        kind="remove",
+        member=seats[6],
+        reasons="长期不履职",
+        on=timezone.localdate(),
+        by_members=seats[:3],
+    )
     with pytest.raises(ValidationError):  # the owners have not decided yet
         life.carry_motion(actor=None, motion=motion, on=timezone.localdate())
     motion = _decide(owners, motion)
@@ -117,19 +161,44 @@ def test_a_dissolution_the_owners_reject_changes_nothing_and_one_they_pass_ends_
     vote, owners = election
     committee = _elect(world, vote, owners[:5])
     seats = list(committee.members.all())
-    rejected = _decide(owners, life.propose_motion(actor=None, committee=committee, kind="dissolve", reasons="失职",
-                                                    on=timezone.localdate(), by_members=seats[:2]), choice="no")
+    rejected = _decide(
+        owners,
+        life.propose_motion(
+            actor=None,
+            committee=committee,
+            kind="dissolve",
+            reasons="失职",
+            on=timezone.localdate(),
+            by_members=seats[:2],
+        ),
+        choice="no",
+    )
     life.carry_motion(actor=None, motion=rejected, on=timezone.localdate())
     committee.refresh_from_db()
     assert committee.status == "elected"
-    carried = _decide(owners, life.propose_motion(actor=None, committee=committee, kind="dissolve", reasons="失职",
-                                                   on=timezone.localdate(), by_members=seats[:2]))
+    carried = _decide(
+        owners,
+        life.propose_motion(
+            actor=None,
+            committee=committee,
+            kind="dissolve",
+            reasons="失职",
+            on=timezone.localdate(),
+            by_members=seats[:2],
+        ),
+    )
     life.carry_motion(actor=None, motion=carried, on=timezone.localdate())
     committee.refresh_from_db()
     assert committee.status == "dissolved" and life.deadlines(committee) == []
     with pytest.raises(ValidationError):
-        life.propose_motion(actor=None, committee=committee, kind="dissolve", reasons="再次", on=timezone.localdate(),
-                            by_members=seats[:2])
+        life.propose_motion(
+            actor=None,
+            committee=committee,
+            kind="dissolve",
+            reasons="再次",
+            on=timezone.localdate(),
+            by_members=seats[:2],
+        )
 
 
 def test_a_change_to_an_unfiled_committee_is_logged_without_a_new_deadline(world, election):

@@ -22,8 +22,15 @@ def branch(world):
 
 def _convene(world, matter, **kwargs):
     now = timezone.now()
-    return votes.convene_vote(actor=world.users[Role.COMMITTEE_MEMBER], estate=world.e1, matter=matter, question="续聘物业服务企业",
-                              opens_at=now + timedelta(days=16), closes_at=now + timedelta(days=30), **kwargs)
+    return votes.convene_vote(
+        actor=world.users[Role.COMMITTEE_MEMBER],
+        estate=world.e1,
+        matter=matter,
+        question="续聘物业服务企业",
+        opens_at=now + timedelta(days=16),
+        closes_at=now + timedelta(days=30),
+        **kwargs,
+    )
 
 
 def test_a_major_matter_waits_for_the_branch_review_and_nothing_is_written(world, branch):
@@ -34,15 +41,22 @@ def test_a_major_matter_waits_for_the_branch_review_and_nothing_is_written(world
 
 
 def test_with_the_review_the_vote_is_convened_and_the_review_is_used_once(world, branch):
-    review = steward.record_review(actor=world.users[Role.COMMITTEE_MEMBER], branch=branch, matter=4, question="续聘物业服务企业",
-                                   reviewed_on=timezone.localdate(), opinion="同意提交业主大会表决")
+    review = steward.record_review(
+        actor=world.users[Role.COMMITTEE_MEMBER],
+        branch=branch,
+        matter=4,
+        question="续聘物业服务企业",
+        reviewed_on=timezone.localdate(),
+        opinion="同意提交业主大会表决",
+    )
     vote = _convene(world, 4, branch_review=review)
     review.refresh_from_db()
     assert review.vote == vote and list(steward.pending_reviews(world.e1)) == []
     with pytest.raises(ValidationError):
         _convene(world, 4, branch_review=review)
-    other = steward.record_review(actor=None, branch=branch, matter=5, question="维修电梯", reviewed_on=timezone.localdate(),
-                                  opinion="同意")
+    other = steward.record_review(
+        actor=None, branch=branch, matter=5, question="维修电梯", reviewed_on=timezone.localdate(), opinion="同意"
+    )
     with pytest.raises(ValidationError):  # a review of another matter does not count
         _convene(world, 4, branch_review=other)
 
@@ -55,11 +69,21 @@ def test_ordinary_matters_and_estates_without_a_branch_need_no_review(world, bra
 
 def test_a_review_needs_an_opinion_and_a_convener_of_that_estate(world, branch):
     with pytest.raises(ValidationError):
-        steward.record_review(actor=None, branch=branch, matter=4, question="续聘", reviewed_on=timezone.localdate(), opinion=" ")
-    outside = PartyBranch.objects.create(estate=world.other[Role.COMMITTEE_MEMBER], name="邻近党支部", founded_on=date(2020, 7, 1))
+        steward.record_review(
+            actor=None, branch=branch, matter=4, question="续聘", reviewed_on=timezone.localdate(), opinion=" "
+        )
+    outside = PartyBranch.objects.create(
+        estate=world.other[Role.COMMITTEE_MEMBER], name="邻近党支部", founded_on=date(2020, 7, 1)
+    )
     with pytest.raises(PermissionDenied):
-        steward.record_review(actor=world.users[Role.COMMITTEE_MEMBER], branch=outside, matter=4, question="续聘",
-                              reviewed_on=timezone.localdate(), opinion="同意")
+        steward.record_review(
+            actor=world.users[Role.COMMITTEE_MEMBER],
+            branch=outside,
+            matter=4,
+            question="续聘",
+            reviewed_on=timezone.localdate(),
+            opinion="同意",
+        )
     assert not BranchReview.objects.exists()
 
 

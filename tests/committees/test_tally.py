@@ -50,7 +50,13 @@ class TestApproval:
 
     def test_one_cent_over_half_of_the_area_with_a_head_majority_passes(self):
         units = units_of("100.01", "100.00", "50", "50", "50")
-        ballots = {frozenset({0}): YES, frozenset({2}): YES, frozenset({3}): YES, frozenset({1}): NO, frozenset({4}): NO}
+        ballots = {
+            frozenset({0}): YES,
+            frozenset({2}): YES,
+            frozenset({3}): YES,
+            frozenset({1}): NO,
+            frozenset({4}): NO,
+        }
         result = run(units, ballots)
         assert result.approval_area > Fraction(1, 2) and result.approved
 
@@ -69,13 +75,19 @@ class TestApproval:
 
 class TestHeads:
     def test_an_owner_of_several_units_is_one_head_with_all_their_area(self):
-        units = [UnitInput("1-101", Decimal("80"), frozenset({"a"})), UnitInput("1-102", Decimal("90"), frozenset({"a"})),
-                 UnitInput("1-201", Decimal("85"), frozenset({"b"}))]
+        units = [
+            UnitInput("1-101", Decimal("80"), frozenset({"a"})),
+            UnitInput("1-102", Decimal("90"), frozenset({"a"})),
+            UnitInput("1-201", Decimal("85"), frozenset({"b"})),
+        ]
         holders = holders_in_scope(units)
         assert holders == {frozenset({"a"}): Decimal("170"), frozenset({"b"}): Decimal("85")}
 
     def test_a_co_ownership_is_a_head_apart_from_its_members(self):
-        units = [UnitInput("1-101", Decimal("80"), frozenset({"a"})), UnitInput("1-102", Decimal("90"), frozenset({"a", "b"}))]
+        units = [
+            UnitInput("1-101", Decimal("80"), frozenset({"a"})),
+            UnitInput("1-102", Decimal("90"), frozenset({"a", "b"})),
+        ]
         assert len(holders_in_scope(units)) == 2
         assert len(holders_in_scope(units, co_ownership_separate_head=False)) == 1
 

@@ -15,7 +15,9 @@ pytestmark = pytest.mark.django_db
 def test_the_scope_is_read_in_one_query_with_every_rule_applied(django_assert_num_queries):
     estate = EstateFactory()
     b1, b2 = BuildingFactory(estate=estate), BuildingFactory(estate=estate)
-    developer = Owner.objects.create(kind=OwnerKind.ORGANISATION, name="开发商", uscc=valid_uscc(77, "DW"), is_developer=True)
+    developer = Owner.objects.create(
+        kind=OwnerKind.ORGANISATION, name="开发商", uscc=valid_uscc(77, "DW"), is_developer=True
+    )
     alone, spouse = OwnerFactory(), OwnerFactory()
     OwnershipFactory(unit=UnitFactory(building=b1, room="101", registered_area=Decimal("80.00")), owner=alone)
     shared = UnitFactory(building=b1, room="102", registered_area=None, surveyed_area=Decimal("90.50"))
@@ -39,7 +41,11 @@ def test_the_scope_is_read_in_one_query_with_every_rule_applied(django_assert_nu
     assert fast == {holder_key(h): area for h, area in holders.items()}
     assert fast[f"{min(alone.pk, spouse.pk)},{max(alone.pk, spouse.pk)}"] == Decimal("90.50")
     rules = rules_for(estate)
-    result = tally(units, {frozenset({alone.pk}): YES, DEVELOPER: YES}, quorum=(rules.vote_quorum_area, rules.vote_quorum_heads),
-                   approval=rules.approval_thresholds(5))
+    result = tally(
+        units,
+        {frozenset({alone.pk}): YES, DEVELOPER: YES},
+        quorum=(rules.vote_quorum_area, rules.vote_quorum_heads),
+        approval=rules.approval_thresholds(5),
+    )
     assert result.quorum_heads == Fraction(2, 3) and result.participating.area == Decimal("250.00")
     assert Unit.objects.filter(building__estate=estate).count() == 4

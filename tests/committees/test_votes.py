@@ -23,12 +23,20 @@ def estate_votes(world):
     owners = []
     for i in range(4):
         owner = OwnerFactory(name=f"业主{i}", user=UserFactory(username=f"voter{i}"))
-        OwnershipFactory(unit=UnitFactory(building=building, room=f"{i}01", registered_area=Decimal("100.00")), owner=owner)
+        OwnershipFactory(
+            unit=UnitFactory(building=building, room=f"{i}01", registered_area=Decimal("100.00")), owner=owner
+        )
         owners.append(owner)
     opens = timezone.now() + timedelta(days=16)
-    vote = votes.convene_vote(actor=world.users[Role.COMMITTEE_MEMBER], estate=world.e1, matter=5,
-                              question="使用维修资金更换3号楼电梯", opens_at=opens, closes_at=opens + timedelta(days=10),
-                              buildings=[building])
+    vote = votes.convene_vote(
+        actor=world.users[Role.COMMITTEE_MEMBER],
+        estate=world.e1,
+        matter=5,
+        question="使用维修资金更换3号楼电梯",
+        opens_at=opens,
+        closes_at=opens + timedelta(days=10),
+        buildings=[building],
+    )
     return vote, owners, opens
 
 
@@ -36,12 +44,24 @@ def test_convening_drafts_a_notice_and_keeps_the_notice_period(world, estate_vot
     vote, _owners, _opens = estate_votes
     assert vote.notice is not None and not vote.notice.live and "电梯" in vote.notice.title
     with pytest.raises(ValidationError) as exc:
-        votes.convene_vote(actor=world.users[Role.COMMITTEE_MEMBER], estate=world.e1, matter=5, question="太急",
-                           opens_at=timezone.now() + timedelta(days=14), closes_at=timezone.now() + timedelta(days=20))
+        votes.convene_vote(
+            actor=world.users[Role.COMMITTEE_MEMBER],
+            estate=world.e1,
+            matter=5,
+            question="太急",
+            opens_at=timezone.now() + timedelta(days=14),
+            closes_at=timezone.now() + timedelta(days=20),
+        )
     assert "提前 15 日" in exc.value.messages[0]
     with pytest.raises(PermissionDenied):
-        votes.convene_vote(actor=world.users[Role.COMMITTEE_MEMBER], estate=world.e2, matter=5, question="别人的小区",
-                           opens_at=timezone.now() + timedelta(days=20), closes_at=timezone.now() + timedelta(days=30))
+        votes.convene_vote(
+            actor=world.users[Role.COMMITTEE_MEMBER],
+            estate=world.e2,
+            matter=5,
+            question="别人的小区",
+            opens_at=timezone.now() + timedelta(days=20),
+            closes_at=timezone.now() + timedelta(days=30),
+        )
     assert Vote.objects.count() == 1
 
 
@@ -70,7 +90,9 @@ def test_a_paper_ballot_is_logged_and_its_owner_may_correct_it(world, estate_vot
     votes.cast_ballot(voter=owners[1], vote=vote, holder=holder, choice="yes", now=opens)
     assert Ballot.objects.get(holder=holder).choice == "yes"
     with pytest.raises(PermissionDenied):
-        votes.enter_paper_ballot(actor=world.users[Role.GRID_WORKER], vote=vote, holder=str(owners[2].pk), choice="no", now=opens)
+        votes.enter_paper_ballot(
+            actor=world.users[Role.GRID_WORKER], vote=vote, holder=str(owners[2].pk), choice="no", now=opens
+        )
 
 
 def test_closing_freezes_the_figures_and_drafts_a_result_notice_without_names(world, estate_votes):
@@ -156,7 +178,9 @@ def test_turnout_is_for_conveners_of_that_estate_only(client, world, estate_vote
         login(client, world.users[role])
         assert client.get(url).status_code == 404
     login(client, world.users[Role.COMMITTEE_MEMBER])
-    other = Vote.objects.create(estate=world.e2, matter=5, question="别处", opens_at=opens, closes_at=opens + timedelta(days=1))
+    other = Vote.objects.create(
+        estate=world.e2, matter=5, question="别处", opens_at=opens, closes_at=opens + timedelta(days=1)
+    )
     assert client.get(reverse("committees:turnout", args=[other.pk])).status_code == 404
 
 
@@ -166,7 +190,10 @@ def test_a_batch_of_paper_ballots_is_all_or_nothing(world, estate_votes):
     with pytest.raises(ValidationError):
         votes.enter_paper_ballots(actor=staff, vote=vote, ballots={str(owners[0].pk): "yes", "999999": "no"}, now=opens)
     assert not Ballot.objects.exists()
-    assert votes.enter_paper_ballots(actor=staff, vote=vote, ballots={str(o.pk): "yes" for o in owners[:3]}, now=opens) == 3
+    assert (
+        votes.enter_paper_ballots(actor=staff, vote=vote, ballots={str(o.pk): "yes" for o in owners[:3]}, now=opens)
+        == 3
+    )
     with pytest.raises(ValidationError):
         votes.enter_paper_ballots(actor=staff, vote=vote, ballots={str(owners[0].pk): "no"}, now=opens)
     assert set(Ballot.objects.values_list("entered_by", flat=True)) == {staff.pk}
@@ -180,10 +207,14 @@ def test_holdings_are_read_from_the_owners_own_units(world, estate_votes):
     building = vote.buildings.get()
     spouse = OwnerFactory()
     OwnershipFactory(unit=owners[0].ownerships.get().unit, owner=spouse)  # 0's unit becomes co-owned
-    developer = Owner.objects.create(kind=OwnerKind.ORGANISATION, name="开发商", uscc=valid_uscc(9, "DW"), is_developer=True)
+    developer = Owner.objects.create(
+        kind=OwnerKind.ORGANISATION, name="开发商", uscc=valid_uscc(9, "DW"), is_developer=True
+    )
     OwnershipFactory(unit=UnitFactory(building=building, room="901", registered_area=Decimal("80.00")), owner=developer)
     buyer = OwnerFactory()
-    OwnershipFactory(unit=UnitFactory(building=building, room="902", registered_area=Decimal("80.00"), delivered=False), owner=buyer)
+    OwnershipFactory(
+        unit=UnitFactory(building=building, room="902", registered_area=Decimal("80.00"), delivered=False), owner=buyer
+    )
     assert votes.holdings_of(spouse, vote) == [",".join(str(pk) for pk in sorted([owners[0].pk, spouse.pk]))]
     assert votes.holdings_of(developer, vote) == ["developer"]
     assert votes.holdings_of(buyer, vote) == []  # an undelivered unit counts with the developer

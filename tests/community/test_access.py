@@ -61,8 +61,15 @@ def test_assigning_grants_guardian_permissions_and_revoking_removes_them(world):
     community = CommunityFactory()
     user = user_with_role(Role.COMMUNITY_STAFF, community)
     assert set(get_perms(user, community)) == {
-        "view_registry", "change_registry", "view_personal_data", "draft_notices", "publish_notices", "run_exams",
-        "convene_votes", "open_cases", "dispatch_cases",
+        "view_registry",
+        "change_registry",
+        "view_personal_data",
+        "draft_notices",
+        "publish_notices",
+        "run_exams",
+        "convene_votes",
+        "open_cases",
+        "dispatch_cases",
     }
     assert user.is_staff
     services.revoke_role(actor=None, assignment=RoleAssignment.objects.get(user=user))
@@ -91,8 +98,9 @@ def test_only_a_superuser_assigns_roles(world):
     from django.core.exceptions import PermissionDenied
 
     with pytest.raises(PermissionDenied):
-        services.assign_role(actor=world.users[Role.DISTRICT_ADMIN], user=UserFactory(), role=Role.GRID_WORKER,
-                             scope=GridFactory())
+        services.assign_role(
+            actor=world.users[Role.DISTRICT_ADMIN], user=UserFactory(), role=Role.GRID_WORKER, scope=GridFactory()
+        )
 
 
 def test_can_and_visible_agree_for_every_estate(world):

@@ -1,9 +1,8 @@
-
 import pytest
 from django.urls import reverse
 
 from community.models import Estate, Owner, Role, RoleAssignment, RuleSet
-from tests.factories import login, UserFactory, valid_resident_id
+from tests.factories import UserFactory, login, valid_resident_id
 
 pytestmark = pytest.mark.django_db
 ADMIN_ROLES = [Role.DISTRICT_ADMIN, Role.STREET_STAFF, Role.COMMUNITY_STAFF, Role.GRID_WORKER]
@@ -38,7 +37,9 @@ def test_an_owner_has_no_admin(client, world):
 def test_street_staff_view_but_cannot_change(client, world):
     login(client, world.users[Role.STREET_STAFF])
     url = reverse("admin:community_estate_change", args=[world.e1.pk])
-    response = client.post(url, {"grid": world.e1.grid_id, "name": "改名", "code": world.e1.code, "delivered_on": "2015-01-01"})
+    response = client.post(
+        url, {"grid": world.e1.grid_id, "name": "改名", "code": world.e1.code, "delivered_on": "2015-01-01"}
+    )
     assert response.status_code == 403
     world.e1.refresh_from_db()
     assert world.e1.name == "江滨豪园"
@@ -48,8 +49,16 @@ def test_community_staff_cannot_add_an_estate_under_another_communitys_grid(clie
     login(client, world.users[Role.COMMUNITY_STAFF])
     response = client.post(
         reverse("admin:community_estate_add"),
-        {"grid": world.e3.grid_id, "name": "越权小区", "code": "X9", "delivered_on": "2020-01-01",
-         "contracts-TOTAL_FORMS": 0, "contracts-INITIAL_FORMS": 0, "self_management-TOTAL_FORMS": 0, "self_management-INITIAL_FORMS": 0},
+        {
+            "grid": world.e3.grid_id,
+            "name": "越权小区",
+            "code": "X9",
+            "delivered_on": "2020-01-01",
+            "contracts-TOTAL_FORMS": 0,
+            "contracts-INITIAL_FORMS": 0,
+            "self_management-TOTAL_FORMS": 0,
+            "self_management-INITIAL_FORMS": 0,
+        },
     )
     assert response.status_code == 200
     assert "选择一个有效的选项" in response.content.decode() or "Select a valid choice" in response.content.decode()
@@ -60,8 +69,16 @@ def test_community_staff_add_an_estate_in_their_own_grid(client, world):
     login(client, world.users[Role.COMMUNITY_STAFF])
     response = client.post(
         reverse("admin:community_estate_add"),
-        {"grid": world.e1.grid_id, "name": "新建小区", "code": "X8", "delivered_on": "2020-01-01",
-         "contracts-TOTAL_FORMS": 0, "contracts-INITIAL_FORMS": 0, "self_management-TOTAL_FORMS": 0, "self_management-INITIAL_FORMS": 0},
+        {
+            "grid": world.e1.grid_id,
+            "name": "新建小区",
+            "code": "X8",
+            "delivered_on": "2020-01-01",
+            "contracts-TOTAL_FORMS": 0,
+            "contracts-INITIAL_FORMS": 0,
+            "self_management-TOTAL_FORMS": 0,
+            "self_management-INITIAL_FORMS": 0,
+        },
     )
     assert response.status_code == 302
     assert Estate.objects.get(code="X8").grid == world.e1.grid
@@ -76,7 +93,9 @@ def _owner_form(**overrides):
 def test_a_bad_mobile_or_id_number_in_the_admin_is_explained_and_nothing_is_saved(client, world):
     login(client, world.users[Role.COMMUNITY_STAFF])
     before = Owner.objects.count()
-    response = client.post(reverse("admin:community_owner_add"), _owner_form(mobile="1234", id_number="110105194912310021"))
+    response = client.post(
+        reverse("admin:community_owner_add"), _owner_form(mobile="1234", id_number="110105194912310021")
+    )
     page = response.content.decode()
     assert response.status_code == 200
     assert "手机号码无效" in page and "居民身份证号码无效" in page
@@ -153,7 +172,13 @@ def test_an_overlapping_contract_in_the_admin_shows_the_services_reason_and_writ
     company = world.e1.contracts.get().company
     response = client.post(
         reverse("admin:community_servicecontract_add"),
-        {"estate": world.e1.pk, "company": company.pk, "mode": "lump_sum", "starts_on": "2021-01-01", "ends_on": "2023-12-31"},
+        {
+            "estate": world.e1.pk,
+            "company": company.pk,
+            "mode": "lump_sum",
+            "starts_on": "2021-01-01",
+            "ends_on": "2023-12-31",
+        },
     )
     assert response.status_code == 200 and "合同期不能重叠" in response.content.decode()
     assert world.e1.contracts.count() == 1
@@ -164,7 +189,13 @@ def test_a_contract_signed_in_the_admin_goes_through_the_service(client, world):
     company = world.e1.contracts.get().company
     response = client.post(
         reverse("admin:community_servicecontract_add"),
-        {"estate": world.e2.pk, "company": company.pk, "mode": "remuneration", "starts_on": "2024-01-01", "ends_on": "2026-12-31"},
+        {
+            "estate": world.e2.pk,
+            "company": company.pk,
+            "mode": "remuneration",
+            "starts_on": "2024-01-01",
+            "ends_on": "2026-12-31",
+        },
     )
     assert response.status_code == 302
     signed = world.e2.contracts.get()

@@ -26,8 +26,12 @@ def test_concurrent_overlapping_contracts_leave_exactly_one():
         try:
             barrier.wait()
             services.sign_contract(
-                actor=None, estate=estate, company=company, mode="lump_sum",
-                starts_on=date(2024, 1, 1), ends_on=date(2026, 12, 31),
+                actor=None,
+                estate=estate,
+                company=company,
+                mode="lump_sum",
+                starts_on=date(2024, 1, 1),
+                ends_on=date(2026, 12, 31),
             )
             outcomes.append("signed")
         except ValidationError:

@@ -67,7 +67,11 @@ BAD_ROWS = [
     (["1号楼", "101", "1", "80.123", "", "", "", "", "赵一", "", "", ""], "产权登记面积（㎡）", "两位小数"),
     (["1号楼", "101", "1", "", "", "", "", "", "赵一", "", "", ""], "产权登记面积（㎡）", "至少填一个"),
     (["1号楼", "101", "1", "80", "", "", "", "", "赵一", "110101199003070000", "", ""], "证件号码", "身份证号码无效"),
-    (["1号楼", "101", "1", "80", "", "", "", "组织", "某公司", "91350400MA000000X0", "", ""], "证件号码", "统一社会信用代码无效"),
+    (
+        ["1号楼", "101", "1", "80", "", "", "", "组织", "某公司", "91350400MA000000X0", "", ""],
+        "证件号码",
+        "统一社会信用代码无效",
+    ),
     (["1号楼", "101", "1", "80", "", "", "", "", "赵一", "", "1370000000", ""], "手机号码", "手机号码无效"),
     (["1号楼", "101", "一楼", "80", "", "", "", "", "赵一", "", "", ""], "楼层", "整数"),
     (["1号楼", "101", "1", "80", "", "", "也许", "", "赵一", "", "", ""], "已交付", "是"),
@@ -103,23 +107,29 @@ def test_duplicate_rooms_and_co_owner_rows_are_told_apart():
 
 
 def test_all_errors_of_a_file_come_back_at_once():
-    rows = [GOOD[0], BAD_ROWS[0][0][:1] + ["104"] + BAD_ROWS[0][0][2:],
-            ["1号楼", "105", "1", "80", "", "", "", "", "某", "", "123", ""],
-            ["1号楼", "106", "x", "80", "", "", "", "", "某", "", "", ""]]
+    rows = [
+        GOOD[0],
+        BAD_ROWS[0][0][:1] + ["104"] + BAD_ROWS[0][0][2:],
+        ["1号楼", "105", "1", "80", "", "", "", "", "某", "", "123", ""],
+        ["1号楼", "106", "x", "80", "", "", "", "", "某", "", "", ""],
+    ]
     _units, errors = parse("f.csv", csv_bytes(rows))
     assert [(e.row, e.column) for e in errors] == [(3, "产权登记面积（㎡）"), (4, "手机号码"), (5, "楼层")]
 
 
-@pytest.mark.parametrize("name,content,needle", [
-    ("f.txt", b"x", "只接受"),
-    ("f.xlsx", b"PK\x03\x04 not really", "无法读取"),
-    ("f.csv", "房号,面积\n1,2\n".encode(), "缺少"),
-    ("f.csv", (",".join(HEADERS) + ",备注\n").encode(), "无法识别：备注"),
-    ("f.csv", (",".join(HEADERS) + "\n" + "\n" * 100_000).encode(), "空行也计算在内"),
-    ("f.csv", (",".join(HEADERS) + "\n").encode(), "没有房屋"),
-    ("f.csv", b"\xff\xfe\x00\xd8" * 10, "无法读取"),
-    ("f.xlsx", b"x" * (5 * 1024 * 1024 + 1), "超过 5 MB"),
-])
+@pytest.mark.parametrize(
+    "name,content,needle",
+    [
+        ("f.txt", b"x", "只接受"),
+        ("f.xlsx", b"PK\x03\x04 not really", "无法读取"),
+        ("f.csv", "房号,面积\n1,2\n".encode(), "缺少"),
+        ("f.csv", (",".join(HEADERS) + ",备注\n").encode(), "无法识别：备注"),
+        ("f.csv", (",".join(HEADERS) + "\n" + "\n" * 100_000).encode(), "空行也计算在内"),
+        ("f.csv", (",".join(HEADERS) + "\n").encode(), "没有房屋"),
+        ("f.csv", b"\xff\xfe\x00\xd8" * 10, "无法读取"),
+        ("f.xlsx", b"x" * (5 * 1024 * 1024 + 1), "超过 5 MB"),
+    ],
+)
 def test_hostile_or_empty_files_are_refused_clearly(name, content, needle):
     _units, errors = parse(name, content)
     assert errors and any(needle in str(e) for e in errors), messages(errors)
@@ -141,11 +151,18 @@ def test_formulas_huge_cells_and_wrong_types_are_cell_errors():
     assert "文本格式" in found[(5, "证件号码")]
     assert not any(e.row == 6 for e in errors)  # Excel's numbers and TRUE read as what they say
     unit = next(u for u in units if u.room == "105")
-    assert (unit.floor, unit.registered_area, unit.delivered, unit.owners[0].mobile) == (1, Decimal("80.50"), True, "13700000007")
+    assert (unit.floor, unit.registered_area, unit.delivered, unit.owners[0].mobile) == (
+        1,
+        Decimal("80.50"),
+        True,
+        "13700000007",
+    )
 
 
 def test_a_1_mb_cell_in_an_xlsx_is_refused_not_stored():
-    _units, errors = parse("f.xlsx", xlsx([["1号楼", "101", "1", "80", "", "", "", "", "x" * (1024 * 1024), "", "", ""]]))
+    _units, errors = parse(
+        "f.xlsx", xlsx([["1号楼", "101", "1", "80", "", "", "", "", "x" * (1024 * 1024), "", "", ""]])
+    )
     assert any(e.column == "业主姓名" and "超过" in e.message for e in errors)
 
 
@@ -166,7 +183,9 @@ def test_the_template_has_the_headers_an_example_and_notes():
 def _owners(estate):
     return sorted(
         (h.unit.building.name, h.unit.room, h.owner.name)
-        for h in Ownership.objects.in_force().filter(unit__building__estate=estate).select_related("unit__building", "owner")
+        for h in Ownership.objects.in_force()
+        .filter(unit__building__estate=estate)
+        .select_related("unit__building", "owner")
     )
 
 
@@ -176,7 +195,11 @@ def test_the_happy_path_writes_units_owners_and_holdings(world):
     plan = import_registry(actor=staff, estate=estate, name="f.xlsx", content=xlsx(GOOD))
     assert len(plan.new_units) == 4 and len(plan.new_owners) == 3 and len(plan.new_holdings) == 4
     assert set(Unit.objects.filter(building__estate=estate).values_list("building__name", "room")) >= {
-        ("1号楼", "101"), ("1号楼", "102"), ("2号楼", "201"), ("2号楼", "202")}
+        ("1号楼", "101"),
+        ("1号楼", "102"),
+        ("2号楼", "201"),
+        ("2号楼", "202"),
+    }
     assert ("1号楼", "101", "钱二") in _owners(estate) and ("2号楼", "202", "赵一") in _owners(estate)
     zhao = Owner.objects.get(id_number=ID1)
     assert zhao.mobile == "13700000001" and zhao.ownerships.count() == 2
@@ -246,8 +269,10 @@ def test_an_owner_found_by_mobile_without_id_is_not_duplicated_when_the_id_arriv
 def test_a_bad_file_writes_nothing_and_lists_every_error(world):
     estate, staff = world.e2, world.users[Role.COMMUNITY_STAFF]
     before = (Unit.objects.count(), Owner.objects.count(), Ownership.objects.count(), Building.objects.count())
-    rows = GOOD + [["北楼", "901", "1", "abc", "", "", "", "", "甲", "", "", ""],
-                   ["北楼", "902", "1", "80", "", "", "", "", "乙", "", "12", ""]]
+    rows = GOOD + [
+        ["北楼", "901", "1", "abc", "", "", "", "", "甲", "", "", ""],
+        ["北楼", "902", "1", "80", "", "", "", "", "乙", "", "12", ""],
+    ]
     with pytest.raises(ImportRefused) as exc:
         import_registry(actor=staff, estate=estate, name="f.xlsx", content=xlsx(rows))
     assert [(e.row, e.column) for e in exc.value.rows] == [(7, "产权登记面积（㎡）"), (8, "手机号码")]
@@ -324,4 +349,3 @@ def test_the_command_shows_errors_and_imports_all_or_nothing(world, tmp_path):
     assert "未变化房屋 4" in out.getvalue()
     with pytest.raises(CommandError):
         call_command("import_registry", "NO-SUCH", str(good), "--quiet-progress")
-

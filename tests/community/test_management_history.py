@@ -12,7 +12,9 @@ def test_no_records_is_no_manager_since_delivery():
 
 
 def test_no_manager_then_a_company():
-    segments = timeline([Period(date(2021, 6, 1), date(2027, 5, 31), COMPANY, "甲物业")], since=date(2012, 1, 1), today=TODAY)
+    segments = timeline(
+        [Period(date(2021, 6, 1), date(2027, 5, 31), COMPANY, "甲物业")], since=date(2012, 1, 1), today=TODAY
+    )
     assert [(s.start, s.last, s.state) for s in segments] == [
         (date(2012, 1, 1), date(2021, 5, 31), NONE),
         (date(2021, 6, 1), None, COMPANY),
@@ -36,7 +38,9 @@ def test_a_gap_between_contracts_shows_as_no_manager_and_renewals_merge():
 
 
 def test_a_contract_that_ended_yesterday_leaves_the_estate_without_a_manager_today():
-    segments = timeline([Period(date(2020, 1, 1), TODAY.replace(day=23), COMPANY, "甲")], since=date(2020, 1, 1), today=TODAY)
+    segments = timeline(
+        [Period(date(2020, 1, 1), TODAY.replace(day=23), COMPANY, "甲")], since=date(2020, 1, 1), today=TODAY
+    )
     assert segments[-1].state == NONE and segments[-1].start == TODAY and segments[-1].last is None
 
 

@@ -41,8 +41,10 @@ def test_registry_keepers_see_the_forms_and_sign_in_their_scope(client, world, r
     page = estate_page(client, world.e1)
     assert "管理变更" in page and sign_url(world.e1) in page
     company = CompanyFactory()
-    response = client.post(sign_url(world.e2 if role != Role.GRID_WORKER else world.e1),
-                           sign_data(company=company.pk, starts_on="2040-01-01", ends_on="2041-12-31"))
+    response = client.post(
+        sign_url(world.e2 if role != Role.GRID_WORKER else world.e1),
+        sign_data(company=company.pk, starts_on="2040-01-01", ends_on="2041-12-31"),
+    )
     assert response.status_code == 302 and response.url.endswith("#management")
     assert ServiceContract.objects.filter(company=company).count() == 1
 
@@ -53,7 +55,10 @@ def test_registry_keepers_are_refused_outside_their_scope(client, world, role):
     other = world.other[role]
     company = CompanyFactory()
     assert client.post(sign_url(other), sign_data(company=company.pk)).status_code == 403
-    assert client.post(reverse("community:management_self_start", args=[other.pk]), {"on": "2030-01-01"}).status_code == 403
+    assert (
+        client.post(reverse("community:management_self_start", args=[other.pk]), {"on": "2030-01-01"}).status_code
+        == 403
+    )
     assert not ServiceContract.objects.filter(company=company).exists()
 
 
@@ -63,12 +68,17 @@ def test_other_roles_see_no_forms_and_every_post_is_forbidden(client, world, rol
     if role != Role.MEDIATOR:
         page = estate_page(client, world.e1)
         assert "管理变更" not in page and sign_url(world.e1) not in page
-        assert ServiceContract.objects.get(estate=world.e1).company.name in page  # the contract list is for every viewer
+        assert (
+            ServiceContract.objects.get(estate=world.e1).company.name in page
+        )  # the contract list is for every viewer
     signed = ServiceContract.objects.get(estate=world.e1)
     posts = [
         (sign_url(world.e1), sign_data(company=CompanyFactory().pk)),
         (reverse("community:management_renew", args=[world.e1.pk, signed.pk]), {"ends_on": "2040-01-01"}),
-        (reverse("community:management_terminate", args=[world.e1.pk, signed.pk]), {"last_day": str(timezone.localdate())}),
+        (
+            reverse("community:management_terminate", args=[world.e1.pk, signed.pk]),
+            {"last_day": str(timezone.localdate())},
+        ),
         (reverse("community:management_self_start", args=[world.e2.pk]), {"on": "2030-01-01"}),
         (reverse("community:management_self_end", args=[world.e1.pk]), {"last_day": "2030-01-01"}),
         (reverse("community:management_unmanaged", args=[world.e1.pk]), {"last_day": str(timezone.localdate())}),
@@ -116,34 +126,57 @@ def test_get_is_not_allowed_on_the_action_urls(client, world):
 
 def test_signing_with_a_new_company_registers_it_and_drafts_the_notice(client, world):
     login(client, world.users[Role.COMMUNITY_STAFF])
-    response = client.post(sign_url(world.e2), sign_data(
-        new_company_name="新城物业服务有限公司", new_company_uscc=valid_uscc(777), new_company_phone="0598-1",
-        starts_on="2030-01-01", ends_on="2032-12-31"), follow=True)
+    response = client.post(
+        sign_url(world.e2),
+        sign_data(
+            new_company_name="新城物业服务有限公司",
+            new_company_uscc=valid_uscc(777),
+            new_company_phone="0598-1",
+            starts_on="2030-01-01",
+            ends_on="2032-12-31",
+        ),
+        follow=True,
+    )
     page = response.content.decode()
     assert "已登记物业服务合同" in page
     company = PropertyCompany.objects.get(uscc=valid_uscc(777))
     assert ServiceContract.objects.get(estate=world.e2).company == company
     from cms.models import NoticePage
 
-    assert NoticePage.objects.filter(source__startswith="community.ServiceContract:", title__startswith=world.e2.name).count() == 1
+    assert (
+        NoticePage.objects.filter(
+            source__startswith="community.ServiceContract:", title__startswith=world.e2.name
+        ).count()
+        == 1
+    )
 
 
 def test_a_refused_contract_keeps_the_new_company_out_too(client, world):
     login(client, world.users[Role.COMMUNITY_STAFF])
-    page = client.post(sign_url(world.e1), sign_data(
-        new_company_name="新城物业服务有限公司", new_company_uscc=valid_uscc(778),
-        starts_on=str(timezone.localdate()), ends_on="2099-12-31"), follow=True).content.decode()
+    page = client.post(
+        sign_url(world.e1),
+        sign_data(
+            new_company_name="新城物业服务有限公司",
+            new_company_uscc=valid_uscc(778),
+            starts_on=str(timezone.localdate()),
+            ends_on="2099-12-31",
+        ),
+        follow=True,
+    ).content.decode()
     assert "合同期不能重叠" in page
     assert not PropertyCompany.objects.filter(uscc=valid_uscc(778)).exists()
 
 
-@pytest.mark.parametrize(("data", "shown"), [
-    (sign_data(), "二者选一"),
-    (sign_data(company="1", new_company_name="x", new_company_uscc="y"), "二者选一"),
-    (sign_data(new_company_name="坏码物业", new_company_uscc="123"), "统一社会信用代码无效"),
-    (sign_data(company="1", starts_on="明天"), "起始日期"),
-    (sign_data(company="1", ends_on="2026-01-01"), "终止日期不能早于起始日期"),
-])
+@pytest.mark.parametrize(
+    ("data", "shown"),
+    [
+        (sign_data(), "二者选一"),
+        (sign_data(company="1", new_company_name="x", new_company_uscc="y"), "二者选一"),
+        (sign_data(new_company_name="坏码物业", new_company_uscc="123"), "统一社会信用代码无效"),
+        (sign_data(company="1", starts_on="明天"), "起始日期"),
+        (sign_data(company="1", ends_on="2026-01-01"), "终止日期不能早于起始日期"),
+    ],
+)
 def test_bad_input_shows_the_error_and_writes_nothing(client, world, data, shown):
     login(client, world.users[Role.COMMUNITY_STAFF])
     if data.get("company") == "1":
@@ -165,11 +198,13 @@ def test_renew_terminate_and_mark_unmanaged_through_the_page(client, world):
     page = client.post(renew, {"ends_on": str(signed.ends_on + timedelta(days=900))}, follow=True).content.decode()
     assert "只能续签最近的一份合同" in page
     today = timezone.localdate()
-    page = client.post(reverse("community:management_unmanaged", args=[world.e1.pk]), {"last_day": str(today)},
-                       follow=True).content.decode()
+    page = client.post(
+        reverse("community:management_unmanaged", args=[world.e1.pk]), {"last_day": str(today)}, follow=True
+    ).content.decode()
     assert "后续的物业服务合同" in page  # the renewal follows; nothing changed
-    client.post(reverse("community:management_terminate", args=[world.e1.pk, renewal.pk]),
-                {"last_day": str(renewal.starts_on)})
+    client.post(
+        reverse("community:management_terminate", args=[world.e1.pk, renewal.pk]), {"last_day": str(renewal.starts_on)}
+    )
     renewal.refresh_from_db()
     assert renewal.terminated_on == renewal.starts_on
 
@@ -182,8 +217,9 @@ def test_self_management_starts_and_ends_through_the_page(client, world):
     assert "业主自行管理" in estate_page(client, world.e2)
     page = client.post(start, {"on": "2021-01-01"}, follow=True).content.decode()
     assert "已处于自行管理状态" in page
-    page = client.post(reverse("community:management_self_end", args=[world.e2.pk]), {"last_day": "2019-12-31"},
-                       follow=True).content.decode()
+    page = client.post(
+        reverse("community:management_self_end", args=[world.e2.pk]), {"last_day": "2019-12-31"}, follow=True
+    ).content.decode()
     assert "终止日期不能早于起始日期" in page
     client.post(reverse("community:management_self_end", args=[world.e2.pk]), {"last_day": "2022-06-30"})
     assert SelfManagementPeriod.objects.get(estate=world.e2).ended_on == date(2022, 6, 30)
@@ -192,13 +228,22 @@ def test_self_management_starts_and_ends_through_the_page(client, world):
 def test_the_contract_list_links_the_deciding_vote(client, world):
     signed = ServiceContract.objects.get(estate=world.e1)
     opens = datetime(2023, 3, 1, 9, tzinfo=ZoneInfo("Asia/Shanghai"))
-    vote = Vote.objects.create(estate=world.e1, matter=Matter.MANAGER, question="选聘测试物业", opens_at=opens,
-                               closes_at=opens + timedelta(days=10), status=VoteStatus.CLOSED, result={"decided": True})
+    vote = Vote.objects.create(
+        estate=world.e1,
+        matter=Matter.MANAGER,
+        question="选聘测试物业",
+        opens_at=opens,
+        closes_at=opens + timedelta(days=10),
+        status=VoteStatus.CLOSED,
+        result={"decided": True},
+    )
     login(client, world.users[Role.COMMUNITY_STAFF])
     page = client.get(reverse("committees:contract_votes", args=[world.e1.pk])).content.decode()
     assert "选聘测试物业" in page
-    client.post(reverse("committees:contract_votes", args=[world.e1.pk]),
-                {"contract": signed.pk, "vote": vote.pk, "kind": "hire"})
+    client.post(
+        reverse("committees:contract_votes", args=[world.e1.pk]),
+        {"contract": signed.pk, "vote": vote.pk, "kind": "hire"},
+    )
     assert ContractDecision.objects.filter(contract=signed, vote=vote).exists()
     page = estate_page(client, world.e1)
     assert "选聘测试物业" in page and reverse("committees:turnout", args=[vote.pk]) in page
@@ -207,11 +252,21 @@ def test_the_contract_list_links_the_deciding_vote(client, world):
     page = estate_page(client, world.e1)
     assert "选聘测试物业" in page and reverse("committees:turnout", args=[vote.pk]) not in page
     # A failed vote of the estate is refused with its message.
-    failed = Vote.objects.create(estate=world.e1, matter=Matter.MANAGER, question="解聘", opens_at=opens,
-                                 closes_at=opens + timedelta(days=10), status=VoteStatus.CLOSED, result={"decided": False})
+    failed = Vote.objects.create(
+        estate=world.e1,
+        matter=Matter.MANAGER,
+        question="解聘",
+        opens_at=opens,
+        closes_at=opens + timedelta(days=10),
+        status=VoteStatus.CLOSED,
+        result={"decided": False},
+    )
     login(client, world.users[Role.COMMUNITY_STAFF])
-    page = client.post(reverse("committees:contract_votes", args=[world.e1.pk]),
-                       {"contract": signed.pk, "vote": failed.pk, "kind": "hire"}, follow=True).content.decode()
+    page = client.post(
+        reverse("committees:contract_votes", args=[world.e1.pk]),
+        {"contract": signed.pk, "vote": failed.pk, "kind": "hire"},
+        follow=True,
+    ).content.decode()
     assert "未获通过" in page and ContractDecision.objects.count() == 1
 
 
@@ -224,13 +279,18 @@ def make_unmanaged(world):
     lost = EstateFactory(grid=grid, name="合同期满小区", delivered_on=date(2010, 1, 1))
     contract(lost, starts_on=date(2010, 1, 1), ends_on=date(2019, 12, 31))
     ended_early = EstateFactory(grid=grid, name="提前解约小区", delivered_on=date(2010, 1, 1))
-    services.terminate_contract(actor=None, contract=contract(ended_early, starts_on=date(2012, 1, 1), ends_on=date(2030, 1, 1)),
-                                last_day=date(2014, 12, 31))
+    services.terminate_contract(
+        actor=None,
+        contract=contract(ended_early, starts_on=date(2012, 1, 1), ends_on=date(2030, 1, 1)),
+        last_day=date(2014, 12, 31),
+    )
     self_ended = EstateFactory(grid=grid, name="自管结束小区", delivered_on=date(2010, 1, 1))
     services.start_self_management(actor=None, estate=self_ended, on=date(2011, 1, 1))
     services.end_self_management(actor=None, estate=self_ended, last_day=date(2016, 5, 31))
     future = EstateFactory(grid=grid, name="即将签约小区", delivered_on=date(2018, 1, 1))
-    contract(future, starts_on=timezone.localdate() + timedelta(days=30), ends_on=timezone.localdate() + timedelta(days=400))
+    contract(
+        future, starts_on=timezone.localdate() + timedelta(days=30), ends_on=timezone.localdate() + timedelta(days=400)
+    )
     not_yet = EstateFactory(grid=grid, name="尚未交付小区", delivered_on=timezone.localdate() + timedelta(days=10))
     return {"lost": lost, "ended_early": ended_early, "self_ended": self_ended, "future": future, "not_yet": not_yet}
 
@@ -241,17 +301,25 @@ def test_the_unmanaged_list_agrees_with_each_estate_history(client, world):
     response = client.get(reverse("community:unmanaged"))
     rows = response.context["rows"]
     today = timezone.localdate()
-    direct = set(Estate.objects.with_management_state(today).filter(management_state="none", delivered_on__lte=today)
-                 .filter(grid__community__street__district=world.e1.grid.community.street.district)
-                 .values_list("pk", flat=True))
+    direct = set(
+        Estate.objects.with_management_state(today)
+        .filter(management_state="none", delivered_on__lte=today)
+        .filter(grid__community__street__district=world.e1.grid.community.street.district)
+        .values_list("pk", flat=True)
+    )
     assert {e.pk for e, _s, _d in rows} == direct
     assert made["not_yet"].pk not in direct and made["future"].pk in direct
     for estate, since, days in rows:
         last = management_history(estate, today=today)[-1]  # the estate page's own timeline
         assert (last.state, last.start, last.last) == ("none", since, None)
         assert days == last.days(today)
-    expected = {made["ended_early"].pk: date(2015, 1, 1), world.e2.pk: date(2015, 1, 1),
-                made["self_ended"].pk: date(2016, 6, 1), made["lost"].pk: date(2020, 1, 1), made["future"].pk: date(2018, 1, 1)}
+    expected = {
+        made["ended_early"].pk: date(2015, 1, 1),
+        world.e2.pk: date(2015, 1, 1),
+        made["self_ended"].pk: date(2016, 6, 1),
+        made["lost"].pk: date(2020, 1, 1),
+        made["future"].pk: date(2018, 1, 1),
+    }
     assert {e.pk: s for e, s, _d in rows if e.pk in expected} == expected
     sinces = [s for _e, s, _d in rows]
     assert sinces == sorted(sinces)  # longest wait first

@@ -6,9 +6,9 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from community import services
 from community.models import Estate, ManagementState, Owner, OwnerKind, Unit
 from community.selectors import management_history
-from community import services
 from tests.factories import BuildingFactory, CompanyFactory, EstateFactory, UnitFactory, contract, valid_uscc
 
 pytestmark = pytest.mark.django_db
@@ -17,15 +17,31 @@ pytestmark = pytest.mark.django_db
 class TestEffectiveArea:
     def test_register_wins_then_survey_then_contract(self):
         building = BuildingFactory()
-        both = Unit(building=building, room="1", registered_area=Decimal("90.10"), surveyed_area=Decimal("91"), contract_area=Decimal("92"))
+        both = Unit(
+            building=building,
+            room="1",
+            registered_area=Decimal("90.10"),
+            surveyed_area=Decimal("91"),
+            contract_area=Decimal("92"),
+        )
         survey = Unit(building=building, room="2", surveyed_area=Decimal("91.00"), contract_area=Decimal("92"))
         sale = Unit(building=building, room="3", contract_area=Decimal("92.00"))
-        assert [u.effective_area for u in (both, survey, sale)] == [Decimal("90.10"), Decimal("91.00"), Decimal("92.00")]
+        assert [u.effective_area for u in (both, survey, sale)] == [
+            Decimal("90.10"),
+            Decimal("91.00"),
+            Decimal("92.00"),
+        ]
         assert both.area_source == "产权登记面积（㎡）" and sale.area_source == "合同面积（㎡）"
 
     def test_database_annotation_agrees_with_the_property(self):
         building = BuildingFactory()
-        UnitFactory(building=building, room="1", registered_area=None, surveyed_area=Decimal("70.00"), contract_area=Decimal("71.00"))
+        UnitFactory(
+            building=building,
+            room="1",
+            registered_area=None,
+            surveyed_area=Decimal("70.00"),
+            contract_area=Decimal("71.00"),
+        )
         unit = Unit.objects.with_effective_area().get(building=building)
         assert unit.effective_area_db == unit.effective_area == Decimal("70.00")
 
@@ -55,7 +71,9 @@ class TestOwnerIdentifiers:
             Owner.objects.create(name="王五", is_developer=True)
 
     def test_a_company_credit_code_is_checked(self):
-        company = CompanyFactory.build(uscc=valid_uscc(1)[:-1] + "0" if valid_uscc(1)[-1] != "0" else valid_uscc(1)[:-1] + "1")
+        company = CompanyFactory.build(
+            uscc=valid_uscc(1)[:-1] + "0" if valid_uscc(1)[-1] != "0" else valid_uscc(1)[:-1] + "1"
+        )
         with pytest.raises(ValidationError) as exc:
             company.full_clean()
         assert "统一社会信用代码" in str(exc.value.message_dict["uscc"])
@@ -78,7 +96,10 @@ class TestManagementState:
         services.terminate_contract(actor=None, contract=signed, last_day=today - timedelta(days=1))
         state = Estate.objects.with_management_state(today).get(pk=estate.pk).management_state
         assert state == ManagementState.NONE
-        assert Estate.objects.with_management_state(today - timedelta(days=1)).get(pk=estate.pk).management_state == "company"
+        assert (
+            Estate.objects.with_management_state(today - timedelta(days=1)).get(pk=estate.pk).management_state
+            == "company"
+        )
 
     def test_self_management(self):
         estate = EstateFactory()

@@ -2,11 +2,11 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
-
-from community import demo
-from community.management_history import COMPANY, NONE
 from django.db import transaction
 
+from community import demo
+from community.identifiers import is_valid_mobile, is_valid_resident_id, is_valid_uscc
+from community.management_history import COMPANY, NONE
 from community.models import (
     Community,
     District,
@@ -21,7 +21,6 @@ from community.models import (
 )
 from community.rules import rules_for
 from community.selectors import management_history
-from community.identifiers import is_valid_mobile, is_valid_resident_id, is_valid_uscc
 
 COUNTED = (District, Street, Community, Grid, Estate, Unit, Owner, Ownership, ServiceContract, RoleAssignment)
 
@@ -38,7 +37,12 @@ def seeded(django_db_setup, django_db_blocker):
 
 @pytest.mark.django_db
 def test_the_demo_district_has_the_seed_reports_structure(seeded):
-    assert (District.objects.count(), Street.objects.count(), Community.objects.count(), Grid.objects.count()) == (1, 7, 66, 349)
+    assert (District.objects.count(), Street.objects.count(), Community.objects.count(), Grid.objects.count()) == (
+        1,
+        7,
+        66,
+        349,
+    )
     assert Estate.objects.count() >= 150
     assert Unit.objects.count() >= 30_000
     assert Estate.objects.filter(name__in=["江滨豪园", "水榭新城"]).count() == 2

@@ -23,7 +23,9 @@ pytestmark = pytest.mark.django_db
 
 def _buildings(*rooms_per_building):
     return [
-        services.BuildingSpec(name=f"{i + 1}号楼", units=[services.UnitSpec(room=r, registered_area=Decimal("80.00")) for r in rooms])
+        services.BuildingSpec(
+            name=f"{i + 1}号楼", units=[services.UnitSpec(room=r, registered_area=Decimal("80.00")) for r in rooms]
+        )
         for i, rooms in enumerate(rooms_per_building)
     ]
 
@@ -31,7 +33,11 @@ def _buildings(*rooms_per_building):
 class TestRegisterEstate:
     def test_estate_buildings_and_units_are_written_together(self):
         estate = services.register_estate(
-            actor=None, grid=GridFactory(), name="新小区", code="X1", delivered_on=date(2020, 1, 1),
+            actor=None,
+            grid=GridFactory(),
+            name="新小区",
+            code="X1",
+            delivered_on=date(2020, 1, 1),
             buildings=_buildings(["101", "102"], ["101"]),
         )
         assert Unit.objects.filter(building__estate=estate).count() == 3
@@ -39,7 +45,11 @@ class TestRegisterEstate:
     def test_a_duplicate_room_writes_nothing(self):
         with pytest.raises(ValidationError) as exc:
             services.register_estate(
-                actor=None, grid=GridFactory(), name="新小区", code="X1", delivered_on=date(2020, 1, 1),
+                actor=None,
+                grid=GridFactory(),
+                name="新小区",
+                code="X1",
+                delivered_on=date(2020, 1, 1),
                 buildings=_buildings(["101", "101"]),
             )
         assert "房号重复：101" in exc.value.messages[0]
@@ -48,14 +58,23 @@ class TestRegisterEstate:
     def test_a_unit_without_area_writes_nothing(self):
         spec = services.BuildingSpec(name="1号楼", units=[services.UnitSpec(room="101")])
         with pytest.raises(ValidationError) as exc:
-            services.register_estate(actor=None, grid=GridFactory(), name="新小区", code="X1", delivered_on=date(2020, 1, 1), buildings=[spec])
+            services.register_estate(
+                actor=None,
+                grid=GridFactory(),
+                name="新小区",
+                code="X1",
+                delivered_on=date(2020, 1, 1),
+                buildings=[spec],
+            )
         assert "1号楼-101" in exc.value.messages[0]
         assert not Estate.objects.exists()
 
     def test_staff_cannot_register_in_another_community(self):
         staff = user_with_role(Role.COMMUNITY_STAFF, GridFactory().community)
         with pytest.raises(PermissionDenied):
-            services.register_estate(actor=staff, grid=GridFactory(), name="越权", code="X2", delivered_on=date(2020, 1, 1))
+            services.register_estate(
+                actor=staff, grid=GridFactory(), name="越权", code="X2", delivered_on=date(2020, 1, 1)
+            )
         assert not Estate.objects.exists()
 
 
@@ -132,7 +151,9 @@ class TestRecordOwnerships:
         estate, stray = EstateFactory(), UnitFactory()
         with pytest.raises(ValidationError):
             services.record_ownerships(
-                actor=None, estate=estate, ownerships=[Ownership(unit=stray, owner=OwnerFactory(), started_on=date(2020, 1, 1))]
+                actor=None,
+                estate=estate,
+                ownerships=[Ownership(unit=stray, owner=OwnerFactory(), started_on=date(2020, 1, 1))],
             )
         assert not Ownership.objects.exists()
 

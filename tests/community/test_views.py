@@ -2,7 +2,7 @@ import pytest
 from django.urls import reverse
 
 from community.models import Role
-from tests.factories import login, EstateFactory, OwnershipFactory, UnitFactory
+from tests.factories import EstateFactory, OwnershipFactory, UnitFactory, login
 
 pytestmark = pytest.mark.django_db
 ALL_ROLES = list(Role)
@@ -42,7 +42,11 @@ def test_owner_sees_no_staff_page_but_their_own_units(client, world):
 
 
 def test_anonymous_visitors_are_sent_to_login(client, world):
-    for url in (reverse("community:directory"), reverse("community:estate_detail", args=[world.e1.pk]), reverse("community:my_units")):
+    for url in (
+        reverse("community:directory"),
+        reverse("community:estate_detail", args=[world.e1.pk]),
+        reverse("community:my_units"),
+    ):
         response = client.get(url)
         assert response.status_code == 302 and response.url.startswith(reverse("login"))
 

@@ -111,11 +111,14 @@ def test_the_registry_changed_between_preview_and_confirm(client, world):
     assert "发现 1 处错误" in page and not Unit.objects.filter(building__estate=world.e2, room="102").exists()
 
 
-@pytest.mark.parametrize("name,content,needle", [
-    ("r.csv", (",".join(HEADERS) + "\n" + "\n" * 100_000).encode(), "空行也计算在内"),
-    ("r.pdf", b"%PDF-1.4", "只接受 .xlsx 或 .csv 文件"),
-    ("r.xlsx", b"not a zip", "无法读取文件"),
-])
+@pytest.mark.parametrize(
+    "name,content,needle",
+    [
+        ("r.csv", (",".join(HEADERS) + "\n" + "\n" * 100_000).encode(), "空行也计算在内"),
+        ("r.pdf", b"%PDF-1.4", "只接受 .xlsx 或 .csv 文件"),
+        ("r.xlsx", b"not a zip", "无法读取文件"),
+    ],
+)
 def test_hostile_uploads_get_a_clear_refusal(client, world, name, content, needle):
     login(client, world.users[Role.COMMUNITY_STAFF])
     page = _upload(client, world.e2, name, content).content.decode()
@@ -202,10 +205,13 @@ def test_search_runs_a_fixed_number_of_queries(client, world, django_assert_max_
 def test_the_estate_page_shows_the_chain_from_grid_worker_to_street(client, world):
     login(client, world.users[Role.COMMUNITY_STAFF])
     page = client.get(reverse("community:estate_detail", args=[world.e1.pk])).content.decode()
-    chain = page[page.index("网格责任"):]
+    chain = page[page.index("网格责任") :]
     grid, community, street = world.e1.grid, world.e1.grid.community, world.e1.grid.community.street
-    for label, node, user in ((("网格员", grid, Role.GRID_WORKER)), ("社区工作人员", community, Role.COMMUNITY_STAFF),
-                              ("街道工作人员", street, Role.STREET_STAFF)):
+    for label, node, user in (
+        (("网格员", grid, Role.GRID_WORKER)),
+        ("社区工作人员", community, Role.COMMUNITY_STAFF),
+        ("街道工作人员", street, Role.STREET_STAFF),
+    ):
         assert f"<strong>{label}</strong> · {node.name}：{world.users[user].username}" in chain
     page = client.get(reverse("community:estate_detail", args=[world.e2.pk])).content.decode()
-    assert "<strong>网格员</strong> · " + world.e2.grid.name + "：<span class=\"muted\">尚未指定" in page
+    assert "<strong>网格员</strong> · " + world.e2.grid.name + '：<span class="muted">尚未指定' in page

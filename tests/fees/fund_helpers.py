@@ -32,15 +32,23 @@ def open_fund(world, *, cost="2000.00", pct="6", on=date(2020, 6, 1)) -> Fund:
     for index, area in enumerate(AREAS):
         unit = UnitFactory(building=building, room=f"{index + 1}01", registered_area=area)
         if index == 3:
-            owner = OwnerFactory(name="三元置业有限公司", kind="org", is_developer=True, uscc="91350400MA2XYZ0001", mobile="")
+            owner = OwnerFactory(
+                name="三元置业有限公司", kind="org", is_developer=True, uscc="91350400MA2XYZ0001", mobile=""
+            )
         else:
             owner = OwnerFactory(name=f"三栋业主{index}")
         OwnershipFactory(unit=unit, owner=owner, started_on=date(2019, 1, 1))
         units.append(unit)
         owners.append(owner)
     account = fund_services.open_account(
-        actor=district, estate=world.e1, bank="建设银行三元支行", account_number="3500-0001", construction_cost=cost,
-        deposit_pct=pct, custodian="三元区住房专项维修资金管理中心", opened_on=on,
+        actor=district,
+        estate=world.e1,
+        bank="建设银行三元支行",
+        account_number="3500-0001",
+        construction_cost=cost,
+        deposit_pct=pct,
+        custodian="三元区住房专项维修资金管理中心",
+        opened_on=on,
     )
     fund_services.open_subaccounts(actor=district, account=account, on=on)
     return Fund(account, building, units, owners)
@@ -54,6 +62,8 @@ def run_vote(use, voters, *, choice="yes"):
     use = fund_services.put_to_vote(actor=None, use=use, opens_at=opens, closes_at=closes, now=now)
     for owner in voters:
         for holder in vote_services.holdings_of(owner, use.vote):
-            vote_services.cast_ballot(voter=owner, vote=use.vote, holder=holder, choice=choice, now=opens + timedelta(hours=1))
+            vote_services.cast_ballot(
+                voter=owner, vote=use.vote, holder=holder, choice=choice, now=opens + timedelta(hours=1)
+            )
     vote_services.close_vote(actor=None, vote=use.vote, now=closes + timedelta(hours=1))
     return fund_services.settle_vote(actor=None, use=use, now=closes + timedelta(hours=2))

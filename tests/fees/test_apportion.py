@@ -69,8 +69,13 @@ def test_a_month_without_a_change_is_one_span():
 
 def test_a_sale_on_the_tenth_cuts_the_month_at_the_tenth():
     # The seller's last day is the 9th; the buyer holds from the 10th.
-    spans = apportion.spans(date(2026, 4, 1), [("seller", date(2020, 1, 1), date(2026, 4, 9)), ("buyer", date(2026, 4, 10), None)])
-    assert [(s.starts_on.day, s.ends_on.day, s.holders, s.days) for s in spans] == [(1, 9, ("seller",), 9), (10, 30, ("buyer",), 21)]
+    spans = apportion.spans(
+        date(2026, 4, 1), [("seller", date(2020, 1, 1), date(2026, 4, 9)), ("buyer", date(2026, 4, 10), None)]
+    )
+    assert [(s.starts_on.day, s.ends_on.day, s.holders, s.days) for s in spans] == [
+        (1, 9, ("seller",), 9),
+        (10, 30, ("buyer",), 21),
+    ]
 
 
 def test_days_nobody_held_are_not_billed_and_the_parts_are_the_days_worth():
@@ -81,7 +86,9 @@ def test_days_nobody_held_are_not_billed_and_the_parts_are_the_days_worth():
 
 
 def test_parts_of_a_split_month_add_up_to_the_whole_month():
-    spans = apportion.spans(date(2026, 1, 1), [("a", date(2020, 1, 1), date(2026, 1, 12)), ("b", date(2026, 1, 13), None)])
+    spans = apportion.spans(
+        date(2026, 1, 1), [("a", date(2020, 1, 1), date(2026, 1, 12)), ("b", date(2026, 1, 13), None)]
+    )
     parts = apportion.bill_parts(17900, spans)
     assert sum(p for _s, p in parts) == 17900
     assert [p for _s, p in parts] == [6929, 10971]  # 12/31 and 19/31 of 179.00
@@ -103,7 +110,9 @@ D = Decimal
 
 def test_apportion_one_cent_over_three_equal_units_goes_to_the_smallest_key():
     assert apportion.apportion(1, {"3-101": D("80.00"), "3-102": D("80.00"), "3-103": D("80.00")}) == {
-        "3-101": 1, "3-102": 0, "3-103": 0,
+        "3-101": 1,
+        "3-102": 0,
+        "3-103": 0,
     }
 
 
@@ -140,7 +149,10 @@ def test_apportion_refuses_floats_and_fractions_of_a_cent():
 areas = st.decimals(min_value=0, max_value=1000, places=2, allow_nan=False, allow_infinity=False)
 
 
-@given(st.integers(0, 10**11), st.dictionaries(st.integers(1, 10**6), areas, min_size=1, max_size=40).filter(lambda w: sum(w.values()) > 0))
+@given(
+    st.integers(0, 10**11),
+    st.dictionaries(st.integers(1, 10**6), areas, min_size=1, max_size=40).filter(lambda w: sum(w.values()) > 0),
+)
 def test_apportion_always_sums_exactly_and_each_part_is_within_a_cent(total, weights):
     parts = apportion.apportion(total, weights)
     assert set(parts) == set(weights)

@@ -93,7 +93,11 @@ def test_a_billing_run_bills_every_unit_from_the_schedule_and_a_second_run_creat
     period = month_ago()
     run = services.run_billing(actor=world.users[Role.COMPANY_STAFF], estate=pilot, period=period)
     amounts = [(b.item.name, b.amount, b.addressee) for b in bills_of(unit, period)]
-    assert amounts == [("物业服务费", D("179.00"), "张三丰"), ("生活垃圾清运费", D("10.00"), "张三丰"), ("车位管理费", D("60.00"), "张三丰")]
+    assert amounts == [
+        ("物业服务费", D("179.00"), "张三丰"),
+        ("生活垃圾清运费", D("10.00"), "张三丰"),
+        ("车位管理费", D("60.00"), "张三丰"),
+    ]
     assert run.bills_created == Bill.objects.count()
     assert services.run_billing(actor=None, estate=pilot, period=period) is None
     assert BillingRun.objects.count() == 1 and Bill.objects.count() == run.bills_created
@@ -105,7 +109,11 @@ def test_a_unit_sold_mid_month_is_billed_to_each_owner_for_their_days(pilot, wor
     OwnershipFactory(unit=unit, owner=seller, started_on=date(2015, 1, 1))
     transfer_unit(actor=None, unit=unit, new_owners=[buyer], on=date(2026, 1, 13))
     services.run_billing(actor=None, estate=pilot, period=date(2026, 1, 1))
-    fee = [(b.addressee, b.starts_on.day, b.ends_on.day, b.amount) for b in bills_of(unit, date(2026, 1, 1)) if b.item.kind == "per_area"]
+    fee = [
+        (b.addressee, b.starts_on.day, b.ends_on.day, b.amount)
+        for b in bills_of(unit, date(2026, 1, 1))
+        if b.item.kind == "per_area"
+    ]
     # 200.00 for January: 12 days (6 451.61.. -> 77.42) and 19 days (122.58); together exactly 200.00.
     assert fee == [("卖方", 1, 12, D("77.42")), ("买方", 13, 31, D("122.58"))]
 
@@ -125,7 +133,10 @@ def test_the_new_price_applies_from_its_month(pilot, world):
     services.run_billing(actor=None, estate=pilot, period=date(2026, 3, 1))
     services.run_billing(actor=None, estate=pilot, period=date(2026, 4, 1))
     unit = world.resident.ownerships.get().unit
-    assert [b.amount for b in Bill.objects.filter(unit=unit, item__name="物业服务费").order_by("period")] == [D("179.00"), D("196.90")]
+    assert [b.amount for b in Bill.objects.filter(unit=unit, item__name="物业服务费").order_by("period")] == [
+        D("179.00"),
+        D("196.90"),
+    ]
 
 
 # --------------------------------------------------------------------------- payments
@@ -140,14 +151,25 @@ def billed(pilot, world):
 
 
 def pay(unit, bills, amount, *, paid_on=None, note="", actor=None, now=None):
-    return services.record_payment(actor=actor, unit=unit, amount=amount, paid_on=paid_on or timezone.localdate(), method="wechat",
-                                   payer="张三丰", bills=bills, note=note, now=now)
+    return services.record_payment(
+        actor=actor,
+        unit=unit,
+        amount=amount,
+        paid_on=paid_on or timezone.localdate(),
+        method="wechat",
+        payer="张三丰",
+        bills=bills,
+        note=note,
+        now=now,
+    )
 
 
 def test_one_payment_settles_several_bills_oldest_first_and_a_partial_one_leaves_the_rest_open(billed):
     unit, bills = billed  # Jan 179 + 10, Feb 179 + 10
     payment = pay(unit, bills, "250.00")
-    settled = {(a.bill.period.month, a.bill.item.name): a.amount for a in payment.allocations.select_related("bill__item")}
+    settled = {
+        (a.bill.period.month, a.bill.item.name): a.amount for a in payment.allocations.select_related("bill__item")
+    }
     assert settled == {(1, "物业服务费"): D("179.00"), (1, "生活垃圾清运费"): D("10.00"), (2, "物业服务费"): D("61.00")}
     owed = services.outstanding([b.pk for b in bills])
     assert sum(owed.values()) == D("128.00")
@@ -227,16 +249,31 @@ def test_a_demand_letter_lists_the_open_bills_and_gives_the_rule_sets_period(bil
 
 
 def test_common_part_income_goes_to_the_income_ledger(pilot):
-    entry = services.record_income(actor=None, estate=pilot, category="common", amount="1200.00", entry_date=timezone.localdate(),
-                                   description="电梯广告位租金", counterparty="某传媒公司")
+    entry = services.record_income(
+        actor=None,
+        estate=pilot,
+        category="common",
+        amount="1200.00",
+        entry_date=timezone.localdate(),
+        description="电梯广告位租金",
+        counterparty="某传媒公司",
+    )
     assert entry.voucher.startswith("收") and entry.keeper == pilot.contracts.get().company.name
     with pytest.raises(ValidationError, match="不属于"):
-        services.record_income(actor=None, estate=pilot, category="repairs", amount="1", entry_date=timezone.localdate(), description="x")
+        services.record_income(
+            actor=None, estate=pilot, category="repairs", amount="1", entry_date=timezone.localdate(), description="x"
+        )
 
 
 def test_a_correction_is_a_reversing_entry_that_points_at_the_original(pilot):
-    entry = services.record_income(actor=None, estate=pilot, category="common", amount="1200.00", entry_date=timezone.localdate(),
-                                   description="电梯广告位租金")
+    entry = services.record_income(
+        actor=None,
+        estate=pilot,
+        category="common",
+        amount="1200.00",
+        entry_date=timezone.localdate(),
+        description="电梯广告位租金",
+    )
     reversal = services.reverse_entry(actor=None, entry=entry, reason="金额录错")
     assert (reversal.amount, reversal.reverses, reversal.number) == (D("-1200.00"), entry, 2)
     entry.refresh_from_db()
@@ -251,9 +288,13 @@ def test_a_rolled_back_entry_leaves_no_gap(pilot):
     from django.db import transaction
 
     with pytest.raises(RuntimeError), transaction.atomic():
-        services.record_income(actor=None, estate=pilot, category="common", amount="1.00", entry_date=timezone.localdate(), description="a")
+        services.record_income(
+            actor=None, estate=pilot, category="common", amount="1.00", entry_date=timezone.localdate(), description="a"
+        )
         raise RuntimeError("rolled back")
-    entry = services.record_income(actor=None, estate=pilot, category="common", amount="2.00", entry_date=timezone.localdate(), description="b")
+    entry = services.record_income(
+        actor=None, estate=pilot, category="common", amount="2.00", entry_date=timezone.localdate(), description="b"
+    )
     assert entry.number == 1
 
 
@@ -261,8 +302,9 @@ def test_a_rolled_back_entry_leaves_no_gap(pilot):
 
 
 def request(estate, amount="3000.00", actor=None):
-    return services.request_expenditure(actor=actor, estate=estate, category="repairs", payee="某维修公司", amount=amount,
-                                        purpose="更换3号楼单元门禁")
+    return services.request_expenditure(
+        actor=actor, estate=estate, category="repairs", payee="某维修公司", amount=amount, purpose="更换3号楼单元门禁"
+    )
 
 
 def test_exactly_half_of_all_members_approves_and_the_expenditure_is_posted_with_the_next_voucher(pilot):
@@ -302,7 +344,9 @@ def test_an_amount_above_the_limit_waits_for_the_owners_vote(pilot):
     big.refresh_from_db()
     assert big.status == "vote" and not LedgerEntry.objects.exists()
     now = timezone.now()
-    services.put_expenditure_to_vote(actor=None, expenditure=big, opens_at=now + timedelta(days=16), closes_at=now + timedelta(days=30))
+    services.put_expenditure_to_vote(
+        actor=None, expenditure=big, opens_at=now + timedelta(days=16), closes_at=now + timedelta(days=30)
+    )
     big.refresh_from_db()
     with pytest.raises(ValidationError, match="尚未结束"):
         services.settle_expenditure_vote(actor=None, expenditure=big)

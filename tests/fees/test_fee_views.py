@@ -14,16 +14,29 @@ from tests.factories import OwnerFactory, OwnershipFactory, UnitFactory, login
 
 from .conftest import publish, seat_committee
 
-STAFF_VIEWERS = [Role.DISTRICT_ADMIN, Role.STREET_STAFF, Role.COMMUNITY_STAFF, Role.GRID_WORKER, Role.COMMITTEE_MEMBER,
-                 Role.COMPANY_STAFF]
+STAFF_VIEWERS = [
+    Role.DISTRICT_ADMIN,
+    Role.STREET_STAFF,
+    Role.COMMUNITY_STAFF,
+    Role.GRID_WORKER,
+    Role.COMMITTEE_MEMBER,
+    Role.COMPANY_STAFF,
+]
 
 
 @pytest.fixture
 def books(pilot, world):
     services.run_billing(actor=None, estate=pilot, period=date(2026, 1, 1))
     unit = world.resident.ownerships.get().unit
-    payment = services.record_payment(actor=None, unit=unit, amount="100.00", paid_on=timezone.localdate(), method="cash",
-                                      payer="张三丰", bills=list(unit.bills.all()))
+    payment = services.record_payment(
+        actor=None,
+        unit=unit,
+        amount="100.00",
+        paid_on=timezone.localdate(),
+        method="cash",
+        payer="张三丰",
+        bills=list(unit.bills.all()),
+    )
     return unit, payment
 
 
@@ -34,7 +47,18 @@ def test_the_price_board_is_public_and_shows_every_display_field_and_12358(clien
     response = client.get(reverse("fees:prices", args=[pilot.pk]))
     body = response.content.decode()
     assert response.status_code == 200
-    for text in ("收费主体", "服务内容", "服务标准", "计费方式", "计费起始日期", "价格管理形式", "收费依据", "12358", "物业服务费", "2.00"):
+    for text in (
+        "收费主体",
+        "服务内容",
+        "服务标准",
+        "计费方式",
+        "计费起始日期",
+        "价格管理形式",
+        "收费依据",
+        "12358",
+        "物业服务费",
+        "2.00",
+    ):
         assert text in body
 
 
@@ -48,7 +72,9 @@ def test_an_announced_price_change_shows_beside_the_current_one(client, pilot):
 
 
 def test_published_statements_are_public_and_verify(client, books, pilot):
-    statement = services.publish_statement(actor=None, estate=pilot, kind="month", start=date(2026, 1, 1), base_url="http://testserver")
+    statement = services.publish_statement(
+        actor=None, estate=pilot, kind="month", start=date(2026, 1, 1), base_url="http://testserver"
+    )
     listing = client.get(reverse("fees:statements", args=[pilot.pk])).content.decode()
     assert "2026年1月" in listing
     pdf = client.get(reverse("fees:statement_pdf", args=[statement.pk]))
@@ -60,7 +86,7 @@ def test_published_statements_are_public_and_verify(client, books, pilot):
     bad = client.get(url, {"fp": tampered})
     assert bad.status_code == 404 and "核验未通过" in bad.content.decode()
     # Spaces as printed in groups are ignored.
-    spaced = " ".join(statement.fingerprint[i:i + 8] for i in range(0, 64, 8))
+    spaced = " ".join(statement.fingerprint[i : i + 8] for i in range(0, 64, 8))
     assert client.get(url, {"fp": spaced}).status_code == 200
 
 
@@ -91,8 +117,15 @@ def test_an_owner_cannot_open_someone_elses_receipt(client, books, world):
     neighbour = UnitFactory(building=unit.building, room="102")
     OwnershipFactory(unit=neighbour, owner=OwnerFactory(name="邻居王"), started_on=date(2015, 1, 1))
     services.run_billing(actor=None, estate=world.e1, period=date(2026, 1, 1))
-    theirs = services.record_payment(actor=None, unit=neighbour, amount="10.00", paid_on=timezone.localdate(), method="cash",
-                                     payer="邻居王", bills=list(neighbour.bills.all()))
+    theirs = services.record_payment(
+        actor=None,
+        unit=neighbour,
+        amount="10.00",
+        paid_on=timezone.localdate(),
+        method="cash",
+        payer="邻居王",
+        bills=list(neighbour.bills.all()),
+    )
     login(client, world.owner_user)
     assert client.get(reverse("fees:receipt_pdf", args=[theirs.pk])).status_code == 404
 
@@ -106,8 +139,15 @@ def test_my_bills_runs_a_fixed_number_of_queries(client, pilot, world, django_as
     unit = world.resident.ownerships.get().unit
     for month in range(1, 7):
         services.run_billing(actor=None, estate=pilot, period=date(2026, month, 1))
-    services.record_payment(actor=None, unit=unit, amount="300.00", paid_on=timezone.localdate(), method="cash", payer="张三丰",
-                            bills=list(unit.bills.all()))
+    services.record_payment(
+        actor=None,
+        unit=unit,
+        amount="300.00",
+        paid_on=timezone.localdate(),
+        method="cash",
+        payer="张三丰",
+        bills=list(unit.bills.all()),
+    )
     login(client, world.owner_user)
     with django_assert_max_num_queries(12):
         assert client.get(reverse("fees:my_bills")).status_code == 200
@@ -144,9 +184,15 @@ def test_anonymous_visitors_are_sent_to_log_in(client, world):
     assert response.status_code == 302 and "/login/" in response["Location"]
 
 
-@pytest.mark.parametrize("role,allowed", [
-    (Role.COMPANY_STAFF, True), (Role.COMMITTEE_MEMBER, False), (Role.COMMUNITY_STAFF, False), (Role.DISTRICT_ADMIN, False),
-])
+@pytest.mark.parametrize(
+    "role,allowed",
+    [
+        (Role.COMPANY_STAFF, True),
+        (Role.COMMITTEE_MEMBER, False),
+        (Role.COMMUNITY_STAFF, False),
+        (Role.DISTRICT_ADMIN, False),
+    ],
+)
 def test_only_the_company_that_keeps_the_books_bills_and_records_payments(client, world, pilot, role, allowed):
     login(client, world.users[role])
     client.post(reverse("fees:estate", args=[pilot.pk]), {"action": "bill", "period": "2026-02"})
@@ -154,9 +200,17 @@ def test_only_the_company_that_keeps_the_books_bills_and_records_payments(client
     unit = world.resident.ownerships.get().unit
     services.run_billing(actor=None, estate=pilot, period=date(2026, 3, 1))
     bill = Bill.objects.filter(unit=unit, period=date(2026, 3, 1)).first()
-    client.post(reverse("fees:unit", args=[pilot.pk, unit.pk]), {
-        "action": "pay", "amount": "10.00", "paid_on": timezone.localdate().isoformat(), "method": "cash", "payer": "张三丰", "bills": [bill.pk],
-    })
+    client.post(
+        reverse("fees:unit", args=[pilot.pk, unit.pk]),
+        {
+            "action": "pay",
+            "amount": "10.00",
+            "paid_on": timezone.localdate().isoformat(),
+            "method": "cash",
+            "payer": "张三丰",
+            "bills": [bill.pk],
+        },
+    )
     assert Payment.objects.exists() is allowed
 
 
@@ -174,23 +228,40 @@ def test_a_bad_payment_shows_the_error_and_writes_nothing(client, world, books):
     unit, _payment = books
     login(client, world.users[Role.COMPANY_STAFF])
     bill = unit.bills.first()
-    response = client.post(reverse("fees:unit", args=[world.e1.pk, unit.pk]), {
-        "action": "pay", "amount": "99999.00", "paid_on": timezone.localdate().isoformat(), "method": "cash", "payer": "张三丰", "bills": [bill.pk],
-    }, follow=True)
+    response = client.post(
+        reverse("fees:unit", args=[world.e1.pk, unit.pk]),
+        {
+            "action": "pay",
+            "amount": "99999.00",
+            "paid_on": timezone.localdate().isoformat(),
+            "method": "cash",
+            "payer": "张三丰",
+            "bills": [bill.pk],
+        },
+        follow=True,
+    )
     assert "超过" in response.content.decode()
     assert Payment.objects.count() == 1 and LedgerEntry.objects.count() == 1
 
 
 def test_a_committee_member_approves_an_expenditure_and_sees_its_voucher(client, world, books):
     committee = seat_committee(world.e1, size=5)
-    item = services.request_expenditure(actor=world.users[Role.COMPANY_STAFF], estate=world.e1, category="repairs", payee="某电梯公司",
-                                        amount="2400.00", purpose="电梯年检")
+    item = services.request_expenditure(
+        actor=world.users[Role.COMPANY_STAFF],
+        estate=world.e1,
+        category="repairs",
+        payee="某电梯公司",
+        amount="2400.00",
+        purpose="电梯年检",
+    )
     members = [m.pk for m in committee.members.all()][:3]
     login(client, world.users[Role.COMPANY_STAFF])
     client.post(reverse("fees:expenditure", args=[item.pk]), {"action": "decide", "in_favour": members})
     assert Expenditure.objects.get(pk=item.pk).status == "requested"  # the company cannot approve its own request
     login(client, world.users[Role.COMMITTEE_MEMBER])
-    response = client.post(reverse("fees:expenditure", args=[item.pk]), {"action": "decide", "in_favour": members}, follow=True)
+    response = client.post(
+        reverse("fees:expenditure", args=[item.pk]), {"action": "decide", "in_favour": members}, follow=True
+    )
     body = response.content.decode()
     entry = LedgerEntry.objects.get(expenditure=item)
     assert entry.voucher in body and "已批准并入账" in body
@@ -199,10 +270,15 @@ def test_a_committee_member_approves_an_expenditure_and_sees_its_voucher(client,
 
 def test_a_refusal_without_reasons_is_sent_back_with_the_rule(client, world, books):
     committee = seat_committee(world.e1, size=5)
-    item = services.request_expenditure(actor=None, estate=world.e1, category="repairs", payee="某公司", amount="50.00", purpose="x")
+    item = services.request_expenditure(
+        actor=None, estate=world.e1, category="repairs", payee="某公司", amount="50.00", purpose="x"
+    )
     login(client, world.users[Role.COMMITTEE_MEMBER])
-    response = client.post(reverse("fees:expenditure", args=[item.pk]),
-                           {"action": "decide", "in_favour": [committee.members.first().pk]}, follow=True)
+    response = client.post(
+        reverse("fees:expenditure", args=[item.pk]),
+        {"action": "decide", "in_favour": [committee.members.first().pk]},
+        follow=True,
+    )
     assert "写明理由" in response.content.decode()
     assert Expenditure.objects.get(pk=item.pk).status == "requested"
 
@@ -212,10 +288,16 @@ def test_company_staff_request_an_expenditure_with_an_attachment(client, world, 
 
     settings.MEDIA_ROOT = tmp_path
     login(client, world.users[Role.COMPANY_STAFF])
-    client.post(reverse("fees:expenditures", args=[pilot.pk]), {
-        "category": "services", "payee": "某保洁公司", "amount": "8000.00", "purpose": "11月保洁服务费",
-        "attachment": SimpleUploadedFile("合同.pdf", b"%PDF-1.4 test", content_type="application/pdf"),
-    })
+    client.post(
+        reverse("fees:expenditures", args=[pilot.pk]),
+        {
+            "category": "services",
+            "payee": "某保洁公司",
+            "amount": "8000.00",
+            "purpose": "11月保洁服务费",
+            "attachment": SimpleUploadedFile("合同.pdf", b"%PDF-1.4 test", content_type="application/pdf"),
+        },
+    )
     item = Expenditure.objects.get()
     assert item.attachment and item.requested_by == world.users[Role.COMPANY_STAFF]
     assert client.get(reverse("fees:attachment", args=[item.pk])).status_code == 200
@@ -228,10 +310,14 @@ def test_company_staff_request_an_expenditure_with_an_attachment(client, world, 
 def test_the_committee_publishes_a_statement_from_the_ledger_page(client, world, books):
     login(client, world.users[Role.COMMITTEE_MEMBER])
     start = (timezone.localdate().replace(day=1) - __import__("datetime").timedelta(days=1)).replace(day=1)
-    client.post(reverse("fees:ledger", args=[world.e1.pk]), {"action": "publish", "kind": "month", "start": start.isoformat()})
+    client.post(
+        reverse("fees:ledger", args=[world.e1.pk]), {"action": "publish", "kind": "month", "start": start.isoformat()}
+    )
     assert Statement.objects.filter(estate=world.e1, starts_on=start).exists()
     login(client, world.users[Role.GRID_WORKER])
-    client.post(reverse("fees:ledger", args=[world.e1.pk]), {"action": "publish", "kind": "year", "start": "2025-01-01"})
+    client.post(
+        reverse("fees:ledger", args=[world.e1.pk]), {"action": "publish", "kind": "year", "start": "2025-01-01"}
+    )
     assert Statement.objects.count() == 1
 
 
@@ -239,13 +325,17 @@ def test_staff_export_a_verifiable_pdf_for_any_period(client, world, books):
     login(client, world.users[Role.STREET_STAFF])
     response = client.get(reverse("fees:export", args=[world.e1.pk]), {"kind": "year", "start": "2026-01-01"})
     assert response.status_code == 200 and response.content.startswith(b"%PDF")
-    response = client.get(reverse("fees:export", args=[world.e1.pk]), {"kind": "quarter", "start": "2026-02-01"}, follow=True)
+    response = client.get(
+        reverse("fees:export", args=[world.e1.pk]), {"kind": "quarter", "start": "2026-02-01"}, follow=True
+    )
     assert "起始日期" in response.content.decode()
 
 
 def test_the_arrears_list_runs_a_fixed_number_of_queries(client, world, pilot, django_assert_max_num_queries):
     for i in range(12):
-        OwnershipFactory(unit=UnitFactory(building__estate=pilot, room=f"{i}08"), owner=OwnerFactory(), started_on=date(2015, 1, 1))
+        OwnershipFactory(
+            unit=UnitFactory(building__estate=pilot, room=f"{i}08"), owner=OwnerFactory(), started_on=date(2015, 1, 1)
+        )
     for month in (1, 2, 3):
         services.run_billing(actor=None, estate=pilot, period=date(2026, month, 1))
     login(client, world.users[Role.COMPANY_STAFF])
@@ -256,8 +346,14 @@ def test_the_arrears_list_runs_a_fixed_number_of_queries(client, world, pilot, d
 
 def test_the_ledger_page_runs_a_fixed_number_of_queries(client, world, books, django_assert_max_num_queries):
     for i in range(15):
-        services.record_income(actor=None, estate=world.e1, category="common", amount=Decimal("10.00") + i, entry_date=timezone.localdate(),
-                               description=f"广告{i}")
+        services.record_income(
+            actor=None,
+            estate=world.e1,
+            category="common",
+            amount=Decimal("10.00") + i,
+            entry_date=timezone.localdate(),
+            description=f"广告{i}",
+        )
     login(client, world.users[Role.COMMITTEE_MEMBER])
     with django_assert_max_num_queries(20):
         assert client.get(reverse("fees:ledger", args=[world.e1.pk])).status_code == 200

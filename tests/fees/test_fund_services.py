@@ -24,9 +24,18 @@ TODAY = timezone.localdate
 def plan(world, fund, *, actor=None, budget="10000.00", emergency=False, **extra):
     actor = actor or world.users[Role.COMMITTEE_MEMBER]
     return fund_services.plan_use(
-        actor=actor, estate=world.e1, title="3栋屋面防水翻新", kind="roof", plan="铲除旧防水层，铺设 SBS 卷材两道",
-        budget=budget, contractor="三元防水工程有限公司", quotes="三元防水 9800\n闽中建设 10500",
-        buildings=[fund.building], emergency=emergency, emergency_reason="顶层住户室内漏水" if emergency else "", **extra,
+        actor=actor,
+        estate=world.e1,
+        title="3栋屋面防水翻新",
+        kind="roof",
+        plan="铲除旧防水层，铺设 SBS 卷材两道",
+        budget=budget,
+        contractor="三元防水工程有限公司",
+        quotes="三元防水 9800\n闽中建设 10500",
+        buildings=[fund.building],
+        emergency=emergency,
+        emergency_reason="顶层住户室内漏水" if emergency else "",
+        **extra,
     )
 
 
@@ -47,8 +56,14 @@ class TestAccounts:
     @pytest.mark.parametrize("pct, rate", [("5", "100.00"), ("8", "160.00"), ("6.5", "130.00")])
     def test_rate_within_the_rule_sets_bounds(self, world, pct, rate):
         account = fund_services.open_account(
-            actor=world.users[Role.DISTRICT_ADMIN], estate=world.e1, bank="建行", account_number="1", construction_cost="2000.00",
-            deposit_pct=pct, custodian="中心", opened_on=date(2020, 1, 1),
+            actor=world.users[Role.DISTRICT_ADMIN],
+            estate=world.e1,
+            bank="建行",
+            account_number="1",
+            construction_cost="2000.00",
+            deposit_pct=pct,
+            custodian="中心",
+            opened_on=date(2020, 1, 1),
         )
         assert account.rate == Decimal(rate)
 
@@ -56,8 +71,14 @@ class TestAccounts:
     def test_rate_outside_is_refused_and_nothing_written(self, world, pct):
         with pytest.raises(ValidationError, match="5% 至 8%"):
             fund_services.open_account(
-                actor=world.users[Role.DISTRICT_ADMIN], estate=world.e1, bank="建行", account_number="1",
-                construction_cost="2000.00", deposit_pct=pct, custodian="中心", opened_on=date(2020, 1, 1),
+                actor=world.users[Role.DISTRICT_ADMIN],
+                estate=world.e1,
+                bank="建行",
+                account_number="1",
+                construction_cost="2000.00",
+                deposit_pct=pct,
+                custodian="中心",
+                opened_on=date(2020, 1, 1),
             )
         assert not FundAccount.objects.exists()
 
@@ -65,8 +86,14 @@ class TestAccounts:
         for role in (Role.COMMITTEE_MEMBER, Role.COMPANY_STAFF, Role.COMMUNITY_STAFF):
             with pytest.raises(PermissionDenied):
                 fund_services.open_account(
-                    actor=world.users[role], estate=world.e1, bank="建行", account_number="1", construction_cost="2000",
-                    deposit_pct="6", custodian="中心", opened_on=date(2020, 1, 1),
+                    actor=world.users[role],
+                    estate=world.e1,
+                    bank="建行",
+                    account_number="1",
+                    construction_cost="2000",
+                    deposit_pct="6",
+                    custodian="中心",
+                    opened_on=date(2020, 1, 1),
                 )
 
     def test_first_deposits_are_area_times_rate_with_gapless_vouchers(self, world):
@@ -96,8 +123,13 @@ class TestAccounts:
 class TestTopUp:
     def _drain_to(self, world, fund, unit, balance):
         sub = SubAccount.objects.get(unit=unit)
-        return fund_services.refund(actor=world.users[Role.DISTRICT_ADMIN], unit=unit, amount=sub.first_deposit - balance,
-                                    on=TODAY(), reason="测试：按比例扣减")
+        return fund_services.refund(
+            actor=world.users[Role.DISTRICT_ADMIN],
+            unit=unit,
+            amount=sub.first_deposit - balance,
+            on=TODAY(),
+            reason="测试：按比例扣减",
+        )
 
     def test_exactly_three_tenths_is_not_an_alert_one_cent_less_is(self, world):
         fund = open_fund(world)
@@ -120,7 +152,9 @@ class TestTopUp:
         fund = open_fund(world)
         before = LedgerEntry.objects.count()
         with pytest.raises(ValidationError, match="超过分户账余额"):
-            fund_services.refund(actor=world.users[Role.DISTRICT_ADMIN], unit=fund.units[0], amount="9600.01", on=TODAY(), reason="拆迁")
+            fund_services.refund(
+                actor=world.users[Role.DISTRICT_ADMIN], unit=fund.units[0], amount="9600.01", on=TODAY(), reason="拆迁"
+            )
         assert LedgerEntry.objects.count() == before
 
     @pytest.mark.parametrize("amount", ["0", "-5", "abc", "1.001", "NaN"])
@@ -134,7 +168,11 @@ class TestInterest:
     def test_interest_is_shared_by_balance_to_the_cent(self, world):
         fund = open_fund(world)
         total = Decimal("1234.57")
-        entries = list(fund_services.post_interest(actor=world.users[Role.DISTRICT_ADMIN], account=fund.account, amount=total, on=TODAY()).entries())
+        entries = list(
+            fund_services.post_interest(
+                actor=world.users[Role.DISTRICT_ADMIN], account=fund.account, amount=total, on=TODAY()
+            ).entries()
+        )
         assert sum(e.amount for e in entries) == total
         by_unit = {e.unit_id: e.amount for e in entries}
         # the three equal units get equal shares give or take the one leftover cent
@@ -146,8 +184,12 @@ class TestInterest:
         district = world.users[Role.DISTRICT_ADMIN]
         # leave only the three equal units with money
         for unit in (fund.units[3], world.e1.buildings.exclude(pk=fund.building.pk).first().units.first()):
-            fund_services.refund(actor=district, unit=unit, amount=fund_selectors.balance_of(unit), on=TODAY(), reason="清零")
-        entries = list(fund_services.post_interest(actor=district, account=fund.account, amount="0.01", on=TODAY()).entries())
+            fund_services.refund(
+                actor=district, unit=unit, amount=fund_selectors.balance_of(unit), on=TODAY(), reason="清零"
+            )
+        entries = list(
+            fund_services.post_interest(actor=district, account=fund.account, amount="0.01", on=TODAY()).entries()
+        )
         assert [(e.unit_id, e.amount) for e in entries] == [(min(u.pk for u in fund.units[:3]), Decimal("0.01"))]
 
     def test_nothing_to_share_among_is_refused(self, world):
@@ -160,8 +202,15 @@ class TestInterest:
 
     def test_income_is_shared_by_area(self, world):
         fund = open_fund(world)
-        entries = list(fund_services.post_income(actor=world.users[Role.DISTRICT_ADMIN], account=fund.account, amount="100.00",
-                                            on=TODAY(), description="国债收益").entries())
+        entries = list(
+            fund_services.post_income(
+                actor=world.users[Role.DISTRICT_ADMIN],
+                account=fund.account,
+                amount="100.00",
+                on=TODAY(),
+                description="国债收益",
+            ).entries()
+        )
         assert sum(e.amount for e in entries) == Decimal("100.00")
 
 
@@ -193,7 +242,15 @@ class TestNormalProcedure:
         use = fund_services.publish_settlement(actor=world.users[Role.COMMITTEE_MEMBER], use=use)
         assert use.status == S.SETTLED
         assert list(use.steps.values_list("status", flat=True)) == [
-            S.PLANNED, S.VOTING, S.APPROVED, S.PUBLICIZED, S.WORKS_DONE, S.APPLIED, S.CLEARED, S.PAID, S.SETTLED,
+            S.PLANNED,
+            S.VOTING,
+            S.APPROVED,
+            S.PUBLICIZED,
+            S.WORKS_DONE,
+            S.APPLIED,
+            S.CLEARED,
+            S.PAID,
+            S.SETTLED,
         ]
         assert use.steps.get(status=S.CLEARED).by == world.users[Role.STREET_STAFF]
 
@@ -202,7 +259,9 @@ class TestNormalProcedure:
         use = run_vote(plan(world, fund), fund.owners, choice="no")
         assert use.status == S.FAILED and "同意未达到法定比例" in use.comments
         with pytest.raises(IllegalTransition):
-            fund_services.record_works_done(actor=world.users[Role.COMMITTEE_MEMBER], use=use, done_on=TODAY(), acceptance="x")
+            fund_services.record_works_done(
+                actor=world.users[Role.COMMITTEE_MEMBER], use=use, done_on=TODAY(), acceptance="x"
+            )
 
     def test_too_few_voters_fail_on_the_quorum(self, world):
         fund = open_fund(world)
@@ -213,7 +272,9 @@ class TestNormalProcedure:
         fund = open_fund(world)
         use = plan(world, fund)
         now = timezone.now()
-        use = fund_services.put_to_vote(actor=None, use=use, opens_at=now + timedelta(days=16), closes_at=now + timedelta(days=20), now=now)
+        use = fund_services.put_to_vote(
+            actor=None, use=use, opens_at=now + timedelta(days=16), closes_at=now + timedelta(days=20), now=now
+        )
         from committees import vote_services
 
         assert vote_services.holdings_of(world.resident, use.vote) == []  # unit 101 is in another building
@@ -224,7 +285,9 @@ class TestNormalProcedure:
         use = plan(world, fund, units=fund.units[:2])
         assert use.charged.count() == 2
         now = timezone.now()
-        use = fund_services.put_to_vote(actor=None, use=use, opens_at=now + timedelta(days=16), closes_at=now + timedelta(days=20), now=now)
+        use = fund_services.put_to_vote(
+            actor=None, use=use, opens_at=now + timedelta(days=16), closes_at=now + timedelta(days=20), now=now
+        )
         from committees import vote_services
 
         assert len(vote_services.holders_of(use.vote)) == 2
@@ -233,7 +296,9 @@ class TestNormalProcedure:
         fund = open_fund(world)
         use = plan(world, fund)
         with pytest.raises(ValidationError, match="只有应急使用"):
-            fund_services.record_works_done(actor=world.users[Role.COMMITTEE_MEMBER], use=use, done_on=TODAY(), acceptance="x")
+            fund_services.record_works_done(
+                actor=world.users[Role.COMMITTEE_MEMBER], use=use, done_on=TODAY(), acceptance="x"
+            )
         assert FundUse.objects.get(pk=use.pk).status == S.PLANNED
 
     def test_settlement_above_the_voted_budget_is_refused(self, world):
@@ -249,13 +314,31 @@ class TestNormalProcedure:
     def test_plan_needs_every_field_and_nothing_is_written(self, world):
         fund = open_fund(world)
         with pytest.raises(ValidationError, match="施工单位"):
-            fund_services.plan_use(actor=None, estate=world.e1, title="t", kind="roof", plan="p", budget="1.00", contractor=" ",
-                                   buildings=[fund.building])
+            fund_services.plan_use(
+                actor=None,
+                estate=world.e1,
+                title="t",
+                kind="roof",
+                plan="p",
+                budget="1.00",
+                contractor=" ",
+                buildings=[fund.building],
+            )
         with pytest.raises(ValidationError):
-            fund_services.plan_use(actor=None, estate=world.e1, title="t", kind="roof", plan="p", budget="abc", contractor="c")
+            fund_services.plan_use(
+                actor=None, estate=world.e1, title="t", kind="roof", plan="p", budget="abc", contractor="c"
+            )
         with pytest.raises(ValidationError, match="不属于本小区"):
-            fund_services.plan_use(actor=None, estate=world.e1, title="t", kind="roof", plan="p", budget="1.00", contractor="c",
-                                   units=[UnitFactory(building__estate=world.e2)])
+            fund_services.plan_use(
+                actor=None,
+                estate=world.e1,
+                title="t",
+                kind="roof",
+                plan="p",
+                budget="1.00",
+                contractor="c",
+                units=[UnitFactory(building__estate=world.e2)],
+            )
         assert not FundUse.objects.exists()
 
     def test_units_without_a_sub_account_cannot_be_charged(self, world):
@@ -301,7 +384,10 @@ class TestReview:
             fund_services.review_payout(actor=world.users[Role.COMMITTEE_MEMBER], use=use, approve=True)
         with pytest.raises(PermissionDenied):
             fund_services.review_payout(actor=world.users[Role.COMMUNITY_STAFF], use=use, approve=True)
-        assert fund_services.review_payout(actor=world.users[Role.DISTRICT_ADMIN], use=use, approve=True).status == S.CLEARED
+        assert (
+            fund_services.review_payout(actor=world.users[Role.DISTRICT_ADMIN], use=use, approve=True).status
+            == S.CLEARED
+        )
 
     def test_the_committee_reviews_after_it(self, world):
         fund = open_fund(world)
@@ -314,7 +400,9 @@ class TestReview:
         with pytest.raises(PermissionDenied):
             fund_services.review_payout(actor=world.users[Role.STREET_STAFF], use=use, approve=True)
         use = fund_services.review_payout(actor=world.users[Role.COMMITTEE_MEMBER], use=use, approve=True)
-        entries = list(fund_services.pay_out(actor=world.users[Role.COMMITTEE_MEMBER], use=use, paid_on=TODAY()).entries())
+        entries = list(
+            fund_services.pay_out(actor=world.users[Role.COMMITTEE_MEMBER], use=use, paid_on=TODAY()).entries()
+        )
         assert entries[0].keeper == "江滨豪园业主大会"
 
     def test_a_payout_before_review_is_refused(self, world):
@@ -331,7 +419,9 @@ class TestEmergency:
         use = plan(world, fund, emergency=True)
         with pytest.raises(ValidationError, match="不经业主表决"):
             now = timezone.now()
-            fund_services.put_to_vote(actor=None, use=use, opens_at=now + timedelta(days=16), closes_at=now + timedelta(days=20))
+            fund_services.put_to_vote(
+                actor=None, use=use, opens_at=now + timedelta(days=16), closes_at=now + timedelta(days=20)
+            )
         use = walk_to_cleared(world, fund, use, settlement="12000.00")  # no budget cap without a vote
         fund_services.pay_out(actor=world.users[Role.DISTRICT_ADMIN], use=use, paid_on=TODAY())
         use.refresh_from_db()
@@ -346,8 +436,17 @@ class TestEmergency:
     def test_emergency_needs_its_reason(self, world):
         fund = open_fund(world)
         with pytest.raises(ValidationError, match="紧急情况"):
-            fund_services.plan_use(actor=None, estate=world.e1, title="t", kind="lift", plan="p", budget="1.00", contractor="c",
-                                   emergency=True, emergency_reason="")
+            fund_services.plan_use(
+                actor=None,
+                estate=world.e1,
+                title="t",
+                kind="lift",
+                plan="p",
+                budget="1.00",
+                contractor="c",
+                emergency=True,
+                emergency_reason="",
+            )
         assert fund.account.estate.fund_uses.count() == 0
 
     def test_settlement_notice_names_rooms_never_owners(self, world):
@@ -392,7 +491,9 @@ class TestAnnualStatement:
         fund = open_fund(world)
         year = TODAY().year - 1
         district = world.users[Role.DISTRICT_ADMIN]
-        statement = fund_services.publish_fund_statement(actor=district, estate=world.e1, year=year, base_url="http://x")
+        statement = fund_services.publish_fund_statement(
+            actor=district, estate=world.e1, year=year, base_url="http://x"
+        )
         assert statement.subject == "fund" and statement.notice is not None
         data = fund_selectors.fund_statement(world.e1, date(year, 1, 1), date(year, 12, 31))
         assert data.fingerprint == statement.fingerprint
@@ -402,11 +503,15 @@ class TestAnnualStatement:
         with pytest.raises(ValidationError, match="已经发布"):
             fund_services.publish_fund_statement(actor=district, estate=world.e1, year=year, base_url="http://x")
         with pytest.raises(ValidationError, match="尚未结束"):
-            fund_services.publish_fund_statement(actor=district, estate=world.e1, year=TODAY().year, base_url="http://x")
+            fund_services.publish_fund_statement(
+                actor=district, estate=world.e1, year=TODAY().year, base_url="http://x"
+            )
 
     def test_the_notice_carries_rooms_and_amounts_never_names(self, world):
         fund = open_fund(world)
-        statement = fund_services.publish_fund_statement(actor=None, estate=world.e1, year=TODAY().year - 1, base_url="http://x")
+        statement = fund_services.publish_fund_statement(
+            actor=None, estate=world.e1, year=TODAY().year - 1, base_url="http://x"
+        )
         body = str(statement.notice.body)
         assert not any(o.name in body for o in fund.owners + [world.resident])
         assert "5 户" in body
@@ -464,5 +569,14 @@ def test_a_batch_line_with_an_unknown_field_is_refused(world):
     from fees import ledger
 
     with pytest.raises(TypeError), transaction.atomic():
-        ledger.post_many(actor=None, estate=world.e1, ledger="fund", entry_date=TODAY(), keeper="中心",
-                         lines=[dict(category="topup", amount=Decimal("1.00"), unit=fund.units[0], description="x", entry_date=TODAY())] * 2)
+        ledger.post_many(
+            actor=None,
+            estate=world.e1,
+            ledger="fund",
+            entry_date=TODAY(),
+            keeper="中心",
+            lines=[
+                dict(category="topup", amount=Decimal("1.00"), unit=fund.units[0], description="x", entry_date=TODAY())
+            ]
+            * 2,
+        )

@@ -18,8 +18,14 @@ from tests.factories import OwnershipFactory, UnitFactory, login
 from .fund_helpers import open_fund, run_vote
 
 S = FundUseStatus
-STAFF = [Role.DISTRICT_ADMIN, Role.STREET_STAFF, Role.COMMUNITY_STAFF, Role.GRID_WORKER, Role.COMMITTEE_MEMBER,
-         Role.COMPANY_STAFF]  # a mediator reads no estate's fund: see test_grid_workers_and_mediators_cannot_plan
+STAFF = [
+    Role.DISTRICT_ADMIN,
+    Role.STREET_STAFF,
+    Role.COMMUNITY_STAFF,
+    Role.GRID_WORKER,
+    Role.COMMITTEE_MEMBER,
+    Role.COMPANY_STAFF,
+]  # a mediator reads no estate's fund: see test_grid_workers_and_mediators_cannot_plan
 KEEPERS = {Role.DISTRICT_ADMIN, Role.STREET_STAFF}  # before the hand-over to the assembly
 PROPOSERS = {Role.COMMUNITY_STAFF, Role.COMMITTEE_MEMBER, Role.COMPANY_STAFF}
 
@@ -30,8 +36,17 @@ def fund(world):
 
 
 def _use(world, fund, **extra):
-    return fund_services.plan_use(actor=None, estate=world.e1, title="3栋屋面防水翻新", kind="roof", plan="SBS 卷材两道",
-                                  budget="10000.00", contractor="三元防水", buildings=[fund.building], **extra)
+    return fund_services.plan_use(
+        actor=None,
+        estate=world.e1,
+        title="3栋屋面防水翻新",
+        kind="roof",
+        plan="SBS 卷材两道",
+        budget="10000.00",
+        contractor="三元防水",
+        buildings=[fund.building],
+        **extra,
+    )
 
 
 def _cleared(world, fund):
@@ -70,9 +85,11 @@ def test_owners_and_strangers_get_no_staff_pages(client, world, fund):
 def test_posting_interest_is_the_keepers_alone(client, world, fund, role):
     login(client, world.users[role])
     before = LedgerEntry.objects.count()
-    response = client.post(reverse("fees:fund_estate", args=[world.e1.pk]),
-                           {"action": "interest", "amount": "100.00", "on": timezone.localdate().isoformat(), "description": ""},
-                           follow=True)
+    response = client.post(
+        reverse("fees:fund_estate", args=[world.e1.pk]),
+        {"action": "interest", "amount": "100.00", "on": timezone.localdate().isoformat(), "description": ""},
+        follow=True,
+    )
     if role in KEEPERS:
         assert "利息已按余额分配到 5 户" in response.content.decode()
         assert LedgerEntry.objects.count() == before + 5
@@ -89,7 +106,9 @@ def test_review_and_payout_follow_who_keeps_the_fund(client, world, fund, role):
     login(client, world.users[role])
     page = client.get(reverse("fees:fund_use", args=[use.pk])).content.decode()
     assert ('value="review"' in page) == (role in KEEPERS)
-    response = client.post(reverse("fees:fund_use", args=[use.pk]), {"action": "review", "decision": "clear", "comments": ""}, follow=True)
+    response = client.post(
+        reverse("fees:fund_use", args=[use.pk]), {"action": "review", "decision": "clear", "comments": ""}, follow=True
+    )
     use.refresh_from_db()
     assert (use.status == S.CLEARED) == (role in KEEPERS)
     if role not in KEEPERS:
@@ -99,8 +118,11 @@ def test_review_and_payout_follow_who_keeps_the_fund(client, world, fund, role):
 def test_the_payout_page_splits_to_the_cent_and_records_the_step(client, world, fund):
     use = _cleared(world, fund)
     login(client, world.users[Role.STREET_STAFF])
-    response = client.post(reverse("fees:fund_use", args=[use.pk]), {"action": "pay", "paid_on": timezone.localdate().isoformat()},
-                           follow=True)
+    response = client.post(
+        reverse("fees:fund_use", args=[use.pk]),
+        {"action": "pay", "paid_on": timezone.localdate().isoformat()},
+        follow=True,
+    )
     body = response.content.decode()
     assert "4 户分户账已按面积分摊记账" in body
     assert "2222.22" in body and "3333.33" in body
@@ -111,19 +133,32 @@ def test_a_new_plan_from_the_form_with_rooms(client, world, fund):
     login(client, world.users[Role.COMMITTEE_MEMBER])
     url = reverse("fees:fund_use_new", args=[world.e1.pk])
     assert client.get(url).status_code == 200
-    response = client.post(url, {"title": "3栋 1、2 单元雨棚", "kind": "other", "plan": "更换雨棚", "budget": "1000.00",
-                                 "contractor": "某公司", "rooms": "3栋 101\n3栋 201"}, follow=True)
+    response = client.post(
+        url,
+        {
+            "title": "3栋 1、2 单元雨棚",
+            "kind": "other",
+            "plan": "更换雨棚",
+            "budget": "1000.00",
+            "contractor": "某公司",
+            "rooms": "3栋 101\n3栋 201",
+        },
+        follow=True,
+    )
     assert "2 户按面积分摊" in response.content.decode()
     use = FundUse.objects.get()
     assert sorted(use.charged.values_list("planned_share", flat=True)) == [Decimal("500.00"), Decimal("500.00")]
 
 
-@pytest.mark.parametrize("data, message", [
-    ({"budget": "abc"}, "预算（元）：输入一个数字"),
-    ({"rooms": "3栋 999"}, "本小区没有"),
-    ({"contractor": ""}, "施工单位：必需字段"),
-    ({"emergency": "on", "emergency_reason": ""}, "紧急情况"),
-])
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        ({"budget": "abc"}, "预算（元）：输入一个数字"),
+        ({"rooms": "3栋 999"}, "本小区没有"),
+        ({"contractor": ""}, "施工单位：必需字段"),
+        ({"emergency": "on", "emergency_reason": ""}, "紧急情况"),
+    ],
+)
 def test_bad_plans_show_their_error_and_write_nothing(client, world, fund, data, message):
     login(client, world.users[Role.COMMITTEE_MEMBER])
     form = {"title": "雨棚", "kind": "other", "plan": "更换", "budget": "1000.00", "contractor": "某公司", **data}
@@ -145,9 +180,19 @@ def test_grid_workers_and_mediators_cannot_plan(client, world, fund):
 def test_an_owner_sees_balance_alert_share_and_history(client, world, fund):
     unit = world.resident.ownerships.get().unit
     sub = unit.fund_subaccount
-    fund_services.refund(actor=None, unit=unit, amount=sub.first_deposit - Decimal("100.00"), on=timezone.localdate(), reason="测试")
-    charged = fund_services.plan_use(actor=None, estate=world.e1, title="1 单元对讲门", kind="other", plan="更换", budget="300.00",
-                                     contractor="某公司", units=[unit, fund.units[0]])
+    fund_services.refund(
+        actor=None, unit=unit, amount=sub.first_deposit - Decimal("100.00"), on=timezone.localdate(), reason="测试"
+    )
+    charged = fund_services.plan_use(
+        actor=None,
+        estate=world.e1,
+        title="1 单元对讲门",
+        kind="other",
+        plan="更换",
+        budget="300.00",
+        contractor="某公司",
+        units=[unit, fund.units[0]],
+    )
     login(client, world.owner_user)
     body = client.get(reverse("fees:my_fund")).content.decode()
     assert "100.00" in body and "请按规定续交" in body
@@ -180,7 +225,9 @@ def test_the_previous_owners_name_is_masked_for_the_new_owner(client, world, fun
 
 def test_the_annual_statement_is_public_verifies_and_its_pdf_adds_up(client, world, fund, tmp_path):
     year = timezone.localdate().year - 1
-    statement = fund_services.publish_fund_statement(actor=None, estate=world.e1, year=year, base_url="http://testserver")
+    statement = fund_services.publish_fund_statement(
+        actor=None, estate=world.e1, year=year, base_url="http://testserver"
+    )
     listing = client.get(reverse("fees:fund_statements", args=[world.e1.pk])).content.decode()
     assert f"{year}年度" in listing
     url = reverse("fees:verify_fund", args=[world.e1.code, f"{year}-01-01", f"{year}-12-31"])
@@ -193,15 +240,24 @@ def test_the_annual_statement_is_public_verifies_and_its_pdf_adds_up(client, wor
     path.write_bytes(statement.pdf.read())
     text = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True).stdout
     money = r"(-?[\d,]+\.\d\d)"
-    balances = [Decimal(m.group(1).replace(",", "")) for line in text.splitlines()
-                if (m := re.match(rf"\s*\S+-\S+\s.*\s{money}\s*$", line)) and "合计" not in line]
-    total = [Decimal(m.group(1).replace(",", "")) for line in text.splitlines() if (m := re.match(rf"\s*合计\s.*\s{money}\s*$", line))][-1]
+    balances = [
+        Decimal(m.group(1).replace(",", ""))
+        for line in text.splitlines()
+        if (m := re.match(rf"\s*\S+-\S+\s.*\s{money}\s*$", line)) and "合计" not in line
+    ]
+    total = [
+        Decimal(m.group(1).replace(",", ""))
+        for line in text.splitlines()
+        if (m := re.match(rf"\s*合计\s.*\s{money}\s*$", line))
+    ][-1]
     assert len(balances) == 5 and sum(balances) == total
     assert "张三丰" not in text and "三栋业主0" not in text
 
 
 def test_a_fund_statement_is_listed_apart_from_fee_statements(client, world, fund):
-    fund_services.publish_fund_statement(actor=None, estate=world.e1, year=timezone.localdate().year - 1, base_url="http://x")
+    fund_services.publish_fund_statement(
+        actor=None, estate=world.e1, year=timezone.localdate().year - 1, base_url="http://x"
+    )
     body = client.get(reverse("fees:statements", args=[world.e1.pk])).content.decode()
     assert "尚未发布收支报表" in body
 
@@ -219,8 +275,16 @@ def _grow(world, fund, extra):
         _use(world, fund)
     if extra > 1:  # more estates in the workspace, each with its own rule set's top-up share
         for estate in (world.e2, world.e3):
-            fund_services.open_account(actor=None, estate=estate, bank="建行", account_number=f"X{estate.pk}",
-                                       construction_cost="2000", deposit_pct="6", custodian="中心", opened_on=date(2020, 1, 1))
+            fund_services.open_account(
+                actor=None,
+                estate=estate,
+                bank="建行",
+                account_number=f"X{estate.pk}",
+                construction_cost="2000",
+                deposit_pct="6",
+                custodian="中心",
+                opened_on=date(2020, 1, 1),
+            )
 
 
 @pytest.mark.parametrize("extra", [1, 8])
@@ -249,7 +313,8 @@ def _owner_login(owner):
 
 def test_balances_are_read_in_whole_cents(world, fund):
     assert fund_selectors.estate_totals(fund.account)["balance"] == sum(
-        (s.first_deposit for s in fund.account.subaccounts.all()), Decimal("0.00"))
+        (s.first_deposit for s in fund.account.subaccounts.all()), Decimal("0.00")
+    )
 
 
 def test_the_committee_puts_a_plan_to_the_vote_from_its_page(client, world, fund):
@@ -258,15 +323,31 @@ def test_the_committee_puts_a_plan_to_the_vote_from_its_page(client, world, fund
     url = reverse("fees:fund_use", args=[use.pk])
     opens = timezone.localtime() + timezone.timedelta(days=16)
     fmt = "%Y-%m-%dT%H:%M"
-    bad = client.post(url, {"action": "vote", "opens_at": opens.strftime(fmt), "closes_at": opens.strftime(fmt)}, follow=True)
+    bad = client.post(
+        url, {"action": "vote", "opens_at": opens.strftime(fmt), "closes_at": opens.strftime(fmt)}, follow=True
+    )
     assert "结束时间须晚于开始时间" in bad.content.decode()
-    early = client.post(url, {"action": "vote", "opens_at": (opens - timezone.timedelta(days=10)).strftime(fmt),
-                              "closes_at": opens.strftime(fmt)}, follow=True)
+    early = client.post(
+        url,
+        {
+            "action": "vote",
+            "opens_at": (opens - timezone.timedelta(days=10)).strftime(fmt),
+            "closes_at": opens.strftime(fmt),
+        },
+        follow=True,
+    )
     assert "须提前 15 日通知" in early.content.decode()
     use.refresh_from_db()
     assert use.status == S.PLANNED and use.vote is None
-    ok = client.post(url, {"action": "vote", "opens_at": opens.strftime(fmt),
-                           "closes_at": (opens + timezone.timedelta(days=5)).strftime(fmt)}, follow=True)
+    ok = client.post(
+        url,
+        {
+            "action": "vote",
+            "opens_at": opens.strftime(fmt),
+            "closes_at": (opens + timezone.timedelta(days=5)).strftime(fmt),
+        },
+        follow=True,
+    )
     assert "业主表决已召集" in ok.content.decode()
     use.refresh_from_db()
     assert use.status == S.VOTING and use.vote.matter == 5 and use.vote.units.count() == 4
@@ -274,8 +355,16 @@ def test_the_committee_puts_a_plan_to_the_vote_from_its_page(client, world, fund
 
 @pytest.mark.parametrize("role", [Role.DISTRICT_ADMIN, Role.COMMUNITY_STAFF])
 def test_the_admin_shows_the_fund_read_only_and_in_scope(client, world, fund, role):
-    other = fund_services.open_account(actor=None, estate=world.other[role], bank="建行", account_number="OTHER-9999", construction_cost="2000",
-                                       deposit_pct="6", custodian="中心", opened_on=date(2020, 1, 1))
+    other = fund_services.open_account(
+        actor=None,
+        estate=world.other[role],
+        bank="建行",
+        account_number="OTHER-9999",
+        construction_cost="2000",
+        deposit_pct="6",
+        custodian="中心",
+        opened_on=date(2020, 1, 1),
+    )
     login(client, world.users[role])
     page = client.get(reverse("admin:fees_fundaccount_changelist")).content.decode()
     assert "3500-0001" in page and other.account_number not in page

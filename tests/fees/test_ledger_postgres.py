@@ -17,10 +17,20 @@ ENTRIES = 500
 
 @pytest.mark.postgres
 def test_raw_sql_cannot_update_or_delete_a_ledger_entry(pilot):
-    entry = services.record_income(actor=None, estate=pilot, category="common", amount="100.00", entry_date=timezone.localdate(),
-                                   description="广告位租金")
+    entry = services.record_income(
+        actor=None,
+        estate=pilot,
+        category="common",
+        amount="100.00",
+        entry_date=timezone.localdate(),
+        description="广告位租金",
+    )
     for sql in ("UPDATE fees_ledgerentry SET amount = 1 WHERE id = %s", "DELETE FROM fees_ledgerentry WHERE id = %s"):
-        with pytest.raises(DatabaseError, match="ledger_append_only"), transaction.atomic(), connection.cursor() as cursor:
+        with (
+            pytest.raises(DatabaseError, match="ledger_append_only"),
+            transaction.atomic(),
+            connection.cursor() as cursor,
+        ):
             cursor.execute(sql, [entry.pk])
     entry.refresh_from_db()
     assert entry.amount == 100
@@ -28,8 +38,14 @@ def test_raw_sql_cannot_update_or_delete_a_ledger_entry(pilot):
 
 @pytest.mark.postgres
 def test_the_orm_cannot_update_or_delete_a_ledger_entry_either(pilot):
-    entry = services.record_income(actor=None, estate=pilot, category="common", amount="100.00", entry_date=timezone.localdate(),
-                                   description="广告位租金")
+    entry = services.record_income(
+        actor=None,
+        estate=pilot,
+        category="common",
+        amount="100.00",
+        entry_date=timezone.localdate(),
+        description="广告位租金",
+    )
     with pytest.raises(DatabaseError), transaction.atomic():
         LedgerEntry.objects.filter(pk=entry.pk).update(description="改过")
     with pytest.raises(DatabaseError), transaction.atomic():
@@ -51,8 +67,14 @@ def test_eight_concurrent_writers_leave_no_gap_and_no_duplicate():
             for n in range(ENTRIES):
                 try:
                     with transaction.atomic():
-                        services.record_income(actor=None, estate=estate, category="common", amount="1.00", entry_date=today,
-                                               description=f"w{writer}-{n}")
+                        services.record_income(
+                            actor=None,
+                            estate=estate,
+                            category="common",
+                            amount="1.00",
+                            entry_date=today,
+                            description=f"w{writer}-{n}",
+                        )
                         if n % 10 == 9:
                             raise RuntimeError("rolled back on purpose")
                 except RuntimeError:
@@ -68,7 +90,9 @@ def test_eight_concurrent_writers_leave_no_gap_and_no_duplicate():
     for t in threads:
         t.join()
     assert failures == []
-    numbers = sorted(LedgerEntry.objects.filter(estate=estate, ledger="income", year=today.year).values_list("number", flat=True))
+    numbers = sorted(
+        LedgerEntry.objects.filter(estate=estate, ledger="income", year=today.year).values_list("number", flat=True)
+    )
     kept = WRITERS * ENTRIES * 9 // 10
     assert numbers == list(range(1, kept + 1))
 
@@ -89,11 +113,29 @@ def test_a_payout_and_concurrent_top_ups_lose_nothing():
     building = Building.objects.create(estate=estate, name="3栋")
     units = [UnitFactory(building=building, room=f"{n:03d}", registered_area=Decimal("80.00") + n) for n in range(200)]
     today = timezone.localdate()
-    account = fund_services.open_account(actor=None, estate=estate, bank="建行", account_number="1", construction_cost="2000",
-                                         deposit_pct="6", custodian="中心", opened_on=date(2020, 1, 1))
+    account = fund_services.open_account(
+        actor=None,
+        estate=estate,
+        bank="建行",
+        account_number="1",
+        construction_cost="2000",
+        deposit_pct="6",
+        custodian="中心",
+        opened_on=date(2020, 1, 1),
+    )
     fund_services.open_subaccounts(actor=None, account=account, on=date(2020, 1, 1))
-    use = fund_services.plan_use(actor=None, estate=estate, title="屋面", kind="roof", plan="防水", budget="123456.78",
-                                 contractor="某公司", buildings=[building], emergency=True, emergency_reason="漏水进户")
+    use = fund_services.plan_use(
+        actor=None,
+        estate=estate,
+        title="屋面",
+        kind="roof",
+        plan="防水",
+        budget="123456.78",
+        contractor="某公司",
+        buildings=[building],
+        emergency=True,
+        emergency_reason="漏水进户",
+    )
     use = fund_services.record_works_done(actor=None, use=use, done_on=today, acceptance="合格")
     use = fund_services.apply_payout(actor=None, use=use, settlement="123456.78")
     use = fund_services.review_payout(actor=None, use=use, approve=True)
@@ -115,7 +157,9 @@ def test_a_payout_and_concurrent_top_ups_lose_nothing():
         try:
             barrier.wait()
             for n in range(per_thread):
-                fund_services.top_up(actor=None, unit=units[(writer * per_thread + n) % len(units)], amount="10.01", on=today)
+                fund_services.top_up(
+                    actor=None, unit=units[(writer * per_thread + n) % len(units)], amount="10.01", on=today
+                )
         except Exception as exc:  # noqa: BLE001
             failures.append(repr(exc))
         finally:
@@ -135,5 +179,7 @@ def test_a_payout_and_concurrent_top_ups_lose_nothing():
             topped[units[(writer * per_thread + n) % len(units)].pk] += Decimal("10.01")
     for unit in units:
         assert fund_selectors.balance_of(unit) == first[unit.pk] - charged[unit.pk] + topped[unit.pk]
-    numbers = sorted(LedgerEntry.objects.filter(estate=estate, ledger="fund", year=today.year).values_list("number", flat=True))
+    numbers = sorted(
+        LedgerEntry.objects.filter(estate=estate, ledger="fund", year=today.year).values_list("number", flat=True)
+    )
     assert numbers == list(range(1, 200 + threads_n * per_thread + 1))

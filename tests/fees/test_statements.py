@@ -25,15 +25,41 @@ def january(pilot, world):
     services.run_billing(actor=None, estate=pilot, period=date(2026, 1, 1))
     unit = world.resident.ownerships.get().unit
     bills = list(unit.bills.all())
-    services.record_payment(actor=None, unit=unit, amount="189.00", paid_on=date(2026, 1, 5), method="cash", payer="张三丰",
-                            bills=bills, note="补登一月现金", now=None)
-    income = services.record_income(actor=None, estate=pilot, category="common", amount="1200.50", entry_date=date(2026, 1, 10),
-                                    description="电梯广告位租金（1月）", counterparty="某传媒公司")
+    services.record_payment(
+        actor=None,
+        unit=unit,
+        amount="189.00",
+        paid_on=date(2026, 1, 5),
+        method="cash",
+        payer="张三丰",
+        bills=bills,
+        note="补登一月现金",
+        now=None,
+    )
+    income = services.record_income(
+        actor=None,
+        estate=pilot,
+        category="common",
+        amount="1200.50",
+        entry_date=date(2026, 1, 10),
+        description="电梯广告位租金（1月）",
+        counterparty="某传媒公司",
+    )
     committee = seat_committee(pilot)
-    expenditure = services.request_expenditure(actor=None, estate=pilot, category="utilities", payee="国网某供电公司",
-                                               amount="300.25", purpose="公共照明电费（1月）")
-    services.decide_expenditure(actor=None, expenditure=expenditure, in_favour=list(committee.members.all())[:3],
-                                now=timezone.make_aware(timezone.datetime(2026, 1, 20, 9)))
+    expenditure = services.request_expenditure(
+        actor=None,
+        estate=pilot,
+        category="utilities",
+        payee="国网某供电公司",
+        amount="300.25",
+        purpose="公共照明电费（1月）",
+    )
+    services.decide_expenditure(
+        actor=None,
+        expenditure=expenditure,
+        in_favour=list(committee.members.all())[:3],
+        now=timezone.make_aware(timezone.datetime(2026, 1, 20, 9)),
+    )
     return pilot, income
 
 
@@ -57,21 +83,32 @@ def test_a_lump_sum_estate_discloses_collection_only(world):
 def test_the_fingerprint_changes_with_any_row(january):
     pilot, income = january
     before = selectors.statement(pilot, date(2026, 1, 1), date(2026, 1, 31)).fingerprint
-    services.record_income(actor=None, estate=pilot, category="other_in", amount="0.01", entry_date=date(2026, 1, 31), description="利息")
+    services.record_income(
+        actor=None, estate=pilot, category="other_in", amount="0.01", entry_date=date(2026, 1, 31), description="利息"
+    )
     after = selectors.statement(pilot, date(2026, 1, 1), date(2026, 1, 31)).fingerprint
     assert before != after
 
 
 def test_publishing_stores_the_pdf_closes_the_period_and_drafts_a_notice_without_personal_data(january):
     pilot, income = january
-    statement = services.publish_statement(actor=None, estate=pilot, kind="month", start=date(2026, 1, 1), base_url=BASE)
+    statement = services.publish_statement(
+        actor=None, estate=pilot, kind="month", start=date(2026, 1, 1), base_url=BASE
+    )
     assert statement.pdf.read().startswith(b"%PDF")
     notice = statement.notice
     assert notice.attachments.count() == 1 and "1389.50" in notice.body
     assert "张三丰" not in notice.body
     # The period is closed: nothing more may be dated in it, so the fingerprint stays true.
     with pytest.raises(ValidationError, match="已公布"):
-        services.record_income(actor=None, estate=pilot, category="other_in", amount="1.00", entry_date=date(2026, 1, 20), description="迟到的收入")
+        services.record_income(
+            actor=None,
+            estate=pilot,
+            category="other_in",
+            amount="1.00",
+            entry_date=date(2026, 1, 20),
+            description="迟到的收入",
+        )
     with pytest.raises(ValidationError, match="已经发布"):
         services.publish_statement(actor=None, estate=pilot, kind="month", start=date(2026, 1, 1), base_url=BASE)
     assert Statement.objects.count() == 1

@@ -101,11 +101,19 @@ def test_the_transition_table_is_the_seeds_flow():
 
 
 ACTIONS = {
-    "dispatch": (S.DISPATCHED, lambda case: services.dispatch_case(actor=None, case=case, assignee="城管中队", now=T0 + 9 * HOUR)),
-    "handle": (S.HANDLED, lambda case: services.record_handling(actor=None, case=case, note="已处置", now=T0 + 9 * HOUR)),
+    "dispatch": (
+        S.DISPATCHED,
+        lambda case: services.dispatch_case(actor=None, case=case, assignee="城管中队", now=T0 + 9 * HOUR),
+    ),
+    "handle": (
+        S.HANDLED,
+        lambda case: services.record_handling(actor=None, case=case, note="已处置", now=T0 + 9 * HOUR),
+    ),
     "pass": (S.CLOSED, lambda case: services.verify_case(actor=None, case=case, passed=True, now=T0 + 9 * HOUR)),
-    "fail": (S.DISPATCHED, lambda case: services.verify_case(actor=None, case=case, passed=False, note="仍有垃圾",
-                                                             now=T0 + 9 * HOUR)),
+    "fail": (
+        S.DISPATCHED,
+        lambda case: services.verify_case(actor=None, case=case, passed=False, note="仍有垃圾", now=T0 + 9 * HOUR),
+    ),
 }
 
 
@@ -158,7 +166,11 @@ def test_handling_needs_a_note_and_a_failed_check_a_reason(world):
 def test_the_time_at_each_step_is_kept(world):
     case = walk(world, S.CLOSED)
     assert [(s.to_status, s.at) for s in case.steps.all()] == [
-        (S.REPORTED, T0), (S.DISPATCHED, T0 + HOUR), (S.HANDLED, T0 + 2 * HOUR), (S.CLOSED, T0 + 3 * HOUR)]
+        (S.REPORTED, T0),
+        (S.DISPATCHED, T0 + HOUR),
+        (S.HANDLED, T0 + 2 * HOUR),
+        (S.CLOSED, T0 + 3 * HOUR),
+    ]
     assert case.closed_at == T0 + 3 * HOUR
 
 

@@ -21,8 +21,14 @@ from .helpers import png, report, walk
 pytestmark = pytest.mark.django_db
 S = CaseStatus
 # Who reads E1's cases: whoever may view E1's registry.
-READERS = {Role.DISTRICT_ADMIN, Role.STREET_STAFF, Role.COMMUNITY_STAFF, Role.GRID_WORKER, Role.COMMITTEE_MEMBER,
-           Role.COMPANY_STAFF}
+READERS = {
+    Role.DISTRICT_ADMIN,
+    Role.STREET_STAFF,
+    Role.COMMUNITY_STAFF,
+    Role.GRID_WORKER,
+    Role.COMMITTEE_MEMBER,
+    Role.COMPANY_STAFF,
+}
 REPORTERS = {Role.DISTRICT_ADMIN, Role.COMMUNITY_STAFF, Role.GRID_WORKER}
 DASHBOARD = {Role.DISTRICT_ADMIN, Role.STREET_STAFF, Role.COMMUNITY_STAFF}
 
@@ -82,8 +88,16 @@ def _files():
 
 def test_a_grid_worker_reports_from_the_form(client, world):
     login(client, world.users[Role.GRID_WORKER])
-    response = client.post(reverse("grid:report"), {"estate": world.e1.pk, "category": "facility", "location": "2号楼",
-                                                    "description": "单元门禁损坏", "photo": png()})
+    response = client.post(
+        reverse("grid:report"),
+        {
+            "estate": world.e1.pk,
+            "category": "facility",
+            "location": "2号楼",
+            "description": "单元门禁损坏",
+            "photo": png(),
+        },
+    )
     case = GridCase.objects.get()
     assert response.status_code == 302 and response.url == reverse("grid:case", args=[case.pk])
     assert case.reported_by == world.users[Role.GRID_WORKER] and case.location == "2号楼"
@@ -93,7 +107,10 @@ BAD_POSTS = {
     "no category": ({"category": ""}, "请选择问题类别"),
     "no photo": ({"photo": None}, "请拍摄或上传现场照片"),
     "not an image": ({"photo": SimpleUploadedFile("a.jpg", b"plain text", "image/jpeg")}, "不是图片"),
-    "too large": ({"photo": SimpleUploadedFile("b.png", png().read() + b"\0" * PHOTO_MAX_BYTES, "image/png")}, "不能超过 5 MB"),
+    "too large": (
+        {"photo": SimpleUploadedFile("b.png", png().read() + b"\0" * PHOTO_MAX_BYTES, "image/png")},
+        "不能超过 5 MB",
+    ),
     "foreign estate": ({"estate": "E2"}, "不在您负责的网格内"),
 }
 
@@ -124,8 +141,12 @@ def test_community_staff_work_a_case_through_the_page(client, world):
     assert case.status == S.HANDLED
     client.post(url, {"action": "pass", "note": "现场已整洁"})
     case.refresh_from_db()
-    assert case.status == S.CLOSED and [s.to_status for s in case.steps.all()] == [S.REPORTED, S.DISPATCHED, S.HANDLED,
-                                                                                   S.CLOSED]
+    assert case.status == S.CLOSED and [s.to_status for s in case.steps.all()] == [
+        S.REPORTED,
+        S.DISPATCHED,
+        S.HANDLED,
+        S.CLOSED,
+    ]
 
 
 @pytest.mark.parametrize("role", [Role.GRID_WORKER, Role.STREET_STAFF, Role.COMMITTEE_MEMBER])
@@ -159,9 +180,13 @@ def test_filters_find_the_overdue_and_escalated_and_the_months(client, world):
     fresh = report(world, now=now)
     services.escalate_overdue(now=now)
     login(client, world.users[Role.COMMUNITY_STAFF])
-    for params, expected in (({"overdue": "on"}, [old]), ({"escalated": "on"}, [old]), ({"level": Level.DISTRICT}, [old]),
-                             ({"opened": f"{now:%Y-%m}"}, [fresh] + ([old] if old.reported_at.month == now.month else [])),
-                             ({"status": S.CLOSED}, [])):
+    for params, expected in (
+        ({"overdue": "on"}, [old]),
+        ({"escalated": "on"}, [old]),
+        ({"level": Level.DISTRICT}, [old]),
+        ({"opened": f"{now:%Y-%m}"}, [fresh] + ([old] if old.reported_at.month == now.month else [])),
+        ({"status": S.CLOSED}, []),
+    ):
         page = client.get(reverse("grid:cases"), params).context["page"]
         assert {c.pk for c in page.object_list} == {c.pk for c in expected}, params
     body = client.get(reverse("grid:cases")).content.decode()
@@ -180,8 +205,12 @@ def test_the_case_list_runs_a_fixed_number_of_queries(client, world, django_asse
 @pytest.mark.parametrize("rows", [2, 30])
 def test_the_dashboard_runs_a_fixed_number_of_queries(client, world, django_assert_max_num_queries, rows):
     for i in range(rows):
-        walk(world, [S.REPORTED, S.CLOSED][i % 2], estate=[world.e1, world.e2, world.e3, world.e4][i % 4],
-             now=timezone.now() - timedelta(days=i * 9))
+        walk(
+            world,
+            [S.REPORTED, S.CLOSED][i % 2],
+            estate=[world.e1, world.e2, world.e3, world.e4][i % 4],
+            now=timezone.now() - timedelta(days=i * 9),
+        )
     for role in (Role.DISTRICT_ADMIN, Role.STREET_STAFF, Role.COMMUNITY_STAFF):
         login(client, world.users[role])
         with django_assert_max_num_queries(14):
@@ -200,8 +229,12 @@ def test_the_dashboards_figures_are_the_direct_counts_and_link_to_the_same_rows(
     vote, owners = election
     life.elect_committee(actor=None, estate=world.e1, vote=vote, elected_on=today, members=owners[:5])
     for i in range(15):
-        walk(world, [S.REPORTED, S.DISPATCHED, S.HANDLED, S.CLOSED, S.CLOSED][i % 5],
-             estate=[world.e1, world.e2, world.e3, world.e4][i % 4], now=now - timedelta(days=30 * i + 2))
+        walk(
+            world,
+            [S.REPORTED, S.DISPATCHED, S.HANDLED, S.CLOSED, S.CLOSED][i % 5],
+            estate=[world.e1, world.e2, world.e3, world.e4][i % 4],
+            now=now - timedelta(days=30 * i + 2),
+        )
     services.escalate_overdue(now=now)
     user = world.users[Role.STREET_STAFF]
     login(client, user)
@@ -221,14 +254,19 @@ def test_the_dashboards_figures_are_the_direct_counts_and_link_to_the_same_rows(
     states = dict(estates.with_management_state().values_list("pk", "management_state"))
     for state in ManagementState.values:
         assert board.states[state] == list(states.values()).count(state)
-    assert board.trend[-1][2] == sum(1 for pk, s in states.items()
-                                     if s == ManagementState.NONE and estates.get(pk=pk).delivered_on <= today)
+    assert board.trend[-1][2] == sum(
+        1 for pk, s in states.items() if s == ManagementState.NONE and estates.get(pk=pk).delivered_on <= today
+    )
     assert sum(o for _m, o, _c in board.monthly) == board.opened
     assert board.opened > 0 and board.closed > 0
     # Every figure's link lists exactly the rows it counts.
     links = response.context["links"]
-    for key, figure in (("opened", board.opened), ("closed", board.closed), ("overdue", board.overdue),
-                        ("open", board.open_now)):
+    for key, figure in (
+        ("opened", board.opened),
+        ("closed", board.closed),
+        ("overdue", board.overdue),
+        ("open", board.open_now),
+    ):
         listed = client.get(links[key]).context["page"].paginator.count
         assert listed == figure, key
     assert client.get(links["committees"]).context["page"].paginator.count == 1

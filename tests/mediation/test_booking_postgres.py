@@ -22,10 +22,18 @@ def test_the_database_itself_refuses_an_overlap(world):
     case = accepted(world)
     first = services.book_session(actor=None, case=case, starts_at=at(1, 9), ends_at=at(1, 10))
     with pytest.raises(IntegrityError, match="mediation_room_never_double_booked"), transaction.atomic():
-        Session.objects.create(case=case, room=case.room, mediator=first.mediator, starts_at=at(1, 9, 30), ends_at=at(1, 11))
+        Session.objects.create(
+            case=case, room=case.room, mediator=first.mediator, starts_at=at(1, 9, 30), ends_at=at(1, 11)
+        )
     # A cancelled session does not hold the room; back to back is not an overlap.
-    Session.objects.create(case=case, room=case.room, mediator=first.mediator, starts_at=at(1, 9), ends_at=at(1, 10),
-                           status=SessionStatus.CANCELLED)
+    Session.objects.create(
+        case=case,
+        room=case.room,
+        mediator=first.mediator,
+        starts_at=at(1, 9),
+        ends_at=at(1, 10),
+        status=SessionStatus.CANCELLED,
+    )
     Session.objects.create(case=case, room=case.room, mediator=first.mediator, starts_at=at(1, 10), ends_at=at(1, 11))
 
 
@@ -45,7 +53,9 @@ def test_twenty_concurrent_bookings_of_one_slot_exactly_one_succeeds(world, monk
     def book(case):
         try:
             barrier.wait()
-            booked.append(services.book_session(actor=mediator, case=case, starts_at=start, ends_at=start + timedelta(hours=1)))
+            booked.append(
+                services.book_session(actor=mediator, case=case, starts_at=start, ends_at=start + timedelta(hours=1))
+            )
         except services.ValidationError as exc:
             refused.append(str(exc))
         except Exception as exc:  # noqa: BLE001 (reported below)

@@ -15,8 +15,9 @@ retire = importlib.import_module("mediation.migrations.0002_retire_community_med
 
 
 def _legacy(user, community):
-    RoleAssignment.objects.create(user=user, role=Role.MEDIATOR, scope_type=ContentType.objects.get_for_model(community),
-                                  scope_id=community.pk)
+    RoleAssignment.objects.create(
+        user=user, role=Role.MEDIATOR, scope_type=ContentType.objects.get_for_model(community), scope_id=community.pk
+    )
     assign_perm("view_registry", user, community)
 
 

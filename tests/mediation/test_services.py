@@ -35,13 +35,19 @@ def test_the_committee_holds_at_most_nine_and_hired_mediators_do_not_count(world
     room = world.room
     today = timezone.localdate()
     for i in range(8):  # the chair is already there: 9 in all
-        services.appoint_mediator(actor=None, room=room, user=UserFactory(), name=f"委员{i}", position="member", appointed_on=today)
+        services.appoint_mediator(
+            actor=None, room=room, user=UserFactory(), name=f"委员{i}", position="member", appointed_on=today
+        )
     assert services.committee_size(room, today) == 9
     before = MediatorPost.objects.count()
     with pytest.raises(ValidationError, match="上限为 9"):
-        services.appoint_mediator(actor=None, room=room, user=UserFactory(), name="第十人", position="member", appointed_on=today)
+        services.appoint_mediator(
+            actor=None, room=room, user=UserFactory(), name="第十人", position="member", appointed_on=today
+        )
     assert MediatorPost.objects.count() == before
-    services.appoint_mediator(actor=None, room=room, user=UserFactory(), name="聘任", position="hired", appointed_on=today)
+    services.appoint_mediator(
+        actor=None, room=room, user=UserFactory(), name="聘任", position="hired", appointed_on=today
+    )
     assert services.committee_size(room, today) == 9
 
 
@@ -49,8 +55,14 @@ def test_appointing_gives_the_room_role_and_leaving_takes_it_away(world):
     from community import access
 
     user = UserFactory()
-    post = services.appoint_mediator(actor=world.users[Role.COMMUNITY_STAFF], room=world.room, user=user, name="新调解员",
-                                     position="member", appointed_on=timezone.localdate())
+    post = services.appoint_mediator(
+        actor=world.users[Role.COMMUNITY_STAFF],
+        room=world.room,
+        user=user,
+        name="新调解员",
+        position="member",
+        appointed_on=timezone.localdate(),
+    )
     assert access.can(user, access.MEDIATE, world.room)
     services.end_post(actor=world.users[Role.COMMUNITY_STAFF], post=post, left_on=timezone.localdate())
     access.forget(user)
@@ -60,14 +72,26 @@ def test_appointing_gives_the_room_role_and_leaving_takes_it_away(world):
 def test_only_staff_over_the_community_appoint(world):
     for role in (Role.STREET_STAFF, Role.GRID_WORKER, Role.COMMITTEE_MEMBER, Role.COMPANY_STAFF, Role.MEDIATOR):
         with pytest.raises(PermissionDenied):
-            services.appoint_mediator(actor=world.users[role], room=world.room, user=UserFactory(), name="某", position="member",
-                                      appointed_on=timezone.localdate())
+            services.appoint_mediator(
+                actor=world.users[role],
+                room=world.room,
+                user=UserFactory(),
+                name="某",
+                position="member",
+                appointed_on=timezone.localdate(),
+            )
 
 
 def test_a_mediator_out_of_term_cannot_mediate(world):
     case = open_case(world)
-    old = services.appoint_mediator(actor=None, room=world.room, user=UserFactory(), name="老调解员", position="member",
-                                    appointed_on=date(2020, 1, 1))
+    old = services.appoint_mediator(
+        actor=None,
+        room=world.room,
+        user=UserFactory(),
+        name="老调解员",
+        position="member",
+        appointed_on=date(2020, 1, 1),
+    )
     assert old.term_ends_on == date(2023, 1, 1)
     with pytest.raises(ValidationError, match="任期"):
         services.accept_case(actor=None, case=case, mediator=old)
@@ -88,25 +112,36 @@ def test_a_case_is_numbered_and_its_first_step_recorded(world):
 
 def test_an_estate_of_another_street_goes_to_its_own_room(world):
     with pytest.raises(ValidationError, match="不在调解室所在街道"):
-        services.open_case(actor=None, room=world.room, estate=world.e4, category="fees", facts="x", claims="y",
-                           parties=parties(world))
+        services.open_case(
+            actor=None, room=world.room, estate=world.e4, category="fees", facts="x", claims="y", parties=parties(world)
+        )
     assert not Case.objects.exists()
 
 
 def test_a_case_needs_both_sides_and_facts(world):
     with pytest.raises(ValidationError, match="申请人"):
-        services.open_case(actor=None, room=world.room, estate=world.e1, category="fees", facts="x", claims="y",
-                           parties=parties(world)[:1])
+        services.open_case(
+            actor=None,
+            room=world.room,
+            estate=world.e1,
+            category="fees",
+            facts="x",
+            claims="y",
+            parties=parties(world)[:1],
+        )
     with pytest.raises(ValidationError, match="纠纷事实"):
-        services.open_case(actor=None, room=world.room, estate=world.e1, category="fees", facts=" ", claims="y",
-                           parties=parties(world))
+        services.open_case(
+            actor=None, room=world.room, estate=world.e1, category="fees", facts=" ", claims="y", parties=parties(world)
+        )
     assert not Case.objects.exists() and not CaseStep.objects.exists()
 
 
 def test_an_explicit_refusal_means_no_mediation(world):
     case = open_case(world)
     party = case.parties.get(side="respondent")
-    case = services.record_refusal(actor=world.users[Role.COMMUNITY_STAFF], case=case, party=party, reason="企业书面回复拒绝")
+    case = services.record_refusal(
+        actor=world.users[Role.COMMUNITY_STAFF], case=case, party=party, reason="企业书面回复拒绝"
+    )
     assert case.status == S.REFUSED and "第十七条" in case.outcome
     with pytest.raises(IllegalTransition):
         services.accept_case(actor=None, case=case, mediator=world.room.posts.get())
@@ -140,7 +175,9 @@ def test_ending_without_agreement_tells_the_other_routes(world):
 def test_every_step_says_who_and_when(world):
     agreement = effective(world)
     case = agreement.case
-    services.record_follow_up(actor=world.users[Role.MEDIATOR], case=case, visited_on=timezone.localdate(), performance="full")
+    services.record_follow_up(
+        actor=world.users[Role.MEDIATOR], case=case, visited_on=timezone.localdate(), performance="full"
+    )
     services.close_case(actor=world.users[Role.MEDIATOR], case=case)
     statuses = list(case.steps.values_list("status", flat=True))
     assert statuses[:4] == [S.INTAKE, S.ACCEPTED, S.MEDIATING, S.AGREED] and statuses[-2:] == [S.FOLLOW_UP, S.CLOSED]
@@ -228,14 +265,17 @@ def test_a_written_agreement_takes_effect_only_with_every_signature_and_the_seal
     agreement = agreed(world)
     today = timezone.localdate()
     applicant, respondent = agreement.case.parties.order_by("side")
-    services.sign_agreement(actor=world.users[Role.MEDIATOR], agreement=agreement, party=applicant, method="fingerprint",
-                            signed_on=today)
+    services.sign_agreement(
+        actor=world.users[Role.MEDIATOR], agreement=agreement, party=applicant, method="fingerprint", signed_on=today
+    )
     services.mediator_signs(actor=world.users[Role.MEDIATOR], agreement=agreement, signed_on=today)
     services.apply_seal(actor=world.users[Role.MEDIATOR], agreement=agreement, sealed_on=today)
     agreement.refresh_from_db()
     assert agreement.effective_on is None
     assert services.missing_for_effect(agreement) == [f"{respondent.name} 签名、盖章或按指印"]
-    services.sign_agreement(actor=world.users[Role.MEDIATOR], agreement=agreement, party=respondent, method="seal", signed_on=today)
+    services.sign_agreement(
+        actor=world.users[Role.MEDIATOR], agreement=agreement, party=respondent, method="seal", signed_on=today
+    )
     agreement.refresh_from_db()
     assert agreement.effective_on == today
 
@@ -266,11 +306,18 @@ def test_a_party_signs_once_and_not_before_the_agreement(world):
     agreement = agreed(world)
     party = agreement.case.parties.first()
     with pytest.raises(ValidationError, match="不能早于"):
-        services.sign_agreement(actor=None, agreement=agreement, party=party, method="sign",
-                                signed_on=agreement.reached_on - timedelta(days=1))
+        services.sign_agreement(
+            actor=None,
+            agreement=agreement,
+            party=party,
+            method="sign",
+            signed_on=agreement.reached_on - timedelta(days=1),
+        )
     services.sign_agreement(actor=None, agreement=agreement, party=party, method="sign", signed_on=agreement.reached_on)
     with pytest.raises(ValidationError, match="已于"):
-        services.sign_agreement(actor=None, agreement=agreement, party=party, method="seal", signed_on=agreement.reached_on)
+        services.sign_agreement(
+            actor=None, agreement=agreement, party=party, method="seal", signed_on=agreement.reached_on
+        )
     assert Signature.objects.count() == 1
 
 
@@ -278,10 +325,17 @@ def test_an_oral_agreement_takes_effect_when_reached(world):
     agreement = agreed(world, form="oral")
     assert agreement.effective_on == agreement.reached_on
     with pytest.raises(ValidationError, match="口头协议"):
-        services.sign_agreement(actor=None, agreement=agreement, party=agreement.case.parties.first(), method="sign",
-                                signed_on=agreement.reached_on)
+        services.sign_agreement(
+            actor=None,
+            agreement=agreement,
+            party=agreement.case.parties.first(),
+            method="sign",
+            signed_on=agreement.reached_on,
+        )
     with pytest.raises(ValidationError, match="口头协议"):
-        services.apply_for_confirmation(actor=None, agreement=agreement, applied_on=agreement.reached_on, court="某法院", joint=True)
+        services.apply_for_confirmation(
+            actor=None, agreement=agreement, applied_on=agreement.reached_on, court="某法院", joint=True
+        )
 
 
 def test_an_agreement_in_force_cannot_be_ended(world):
@@ -304,24 +358,30 @@ def test_the_thirtieth_day_is_in_time_and_the_thirty_first_is_late(world):
     agreement = effective(world, on=start)
     assert services.confirmation_deadline(agreement) == start + timedelta(days=30)
     with pytest.raises(ValidationError, match="已逾期"):
-        services.apply_for_confirmation(actor=None, agreement=agreement, applied_on=start + timedelta(days=31), court="区法院",
-                                        joint=True)
+        services.apply_for_confirmation(
+            actor=None, agreement=agreement, applied_on=start + timedelta(days=31), court="区法院", joint=True
+        )
     assert Agreement.objects.get(pk=agreement.pk).applied_on is None
-    services.apply_for_confirmation(actor=None, agreement=agreement, applied_on=start + timedelta(days=30), court="区法院",
-                                    joint=True)
+    services.apply_for_confirmation(
+        actor=None, agreement=agreement, applied_on=start + timedelta(days=30), court="区法院", joint=True
+    )
     assert Agreement.objects.get(pk=agreement.pk).applied_on == start + timedelta(days=30)
 
 
 def test_confirmation_needs_both_parties(world):
     agreement = effective(world)
     with pytest.raises(ValidationError, match="共同申请"):
-        services.apply_for_confirmation(actor=None, agreement=agreement, applied_on=timezone.localdate(), court="区法院", joint=False)
+        services.apply_for_confirmation(
+            actor=None, agreement=agreement, applied_on=timezone.localdate(), court="区法院", joint=False
+        )
 
 
 def test_an_unsigned_agreement_cannot_be_confirmed(world):
     agreement = agreed(world)
     with pytest.raises(ValidationError, match="尚未生效"):
-        services.apply_for_confirmation(actor=None, agreement=agreement, applied_on=timezone.localdate(), court="区法院", joint=True)
+        services.apply_for_confirmation(
+            actor=None, agreement=agreement, applied_on=timezone.localdate(), court="区法院", joint=True
+        )
 
 
 def test_the_court_decides_within_fifteen_days_or_twenty_five_extended(world):
@@ -331,9 +391,12 @@ def test_the_court_decides_within_fifteen_days_or_twenty_five_extended(world):
     agreement.refresh_from_db()
     assert services.decision_due(agreement) == start + timedelta(days=15)
     with pytest.raises(ValidationError, match="不能早于申请"):
-        services.record_court_decision(actor=None, agreement=agreement, decided_on=start - timedelta(days=1), decision="confirmed")
-    services.record_court_decision(actor=None, agreement=agreement, decided_on=start + timedelta(days=18), decision="confirmed",
-                                   extended=True)
+        services.record_court_decision(
+            actor=None, agreement=agreement, decided_on=start - timedelta(days=1), decision="confirmed"
+        )
+    services.record_court_decision(
+        actor=None, agreement=agreement, decided_on=start + timedelta(days=18), decision="confirmed", extended=True
+    )
     agreement.refresh_from_db()
     assert services.decision_due(agreement) == start + timedelta(days=25)
     assert agreement.decision == "confirmed"
@@ -352,7 +415,9 @@ def test_an_agreed_case_is_followed_up_only_once_in_force(world):
 def test_follow_up_then_close(world):
     agreement = effective(world)
     case = agreement.case
-    services.record_follow_up(actor=None, case=case, visited_on=timezone.localdate(), performance="partial", notes="已抵扣一个月")
+    services.record_follow_up(
+        actor=None, case=case, visited_on=timezone.localdate(), performance="partial", notes="已抵扣一个月"
+    )
     services.record_follow_up(actor=None, case=case, visited_on=timezone.localdate(), performance="full")
     case = services.close_case(actor=None, case=case)
     assert case.status == S.CLOSED and case.follow_ups.count() == 2 and case.closed_on == timezone.localdate()
@@ -360,11 +425,18 @@ def test_follow_up_then_close(world):
 
 def test_other_mediators_and_staff_cannot_work_someone_elses_room(world):
     case = accepted(world)
-    stranger_room = services.open_room(actor=None, community=CommunityFactory(street=world.e1.street), name="别处",
-                                       address="x", hours="y")
+    stranger_room = services.open_room(
+        actor=None, community=CommunityFactory(street=world.e1.street), name="别处", address="x", hours="y"
+    )
     stranger = UserFactory()
-    services.appoint_mediator(actor=None, room=stranger_room, user=stranger, name="别处调解员", position="chair",
-                              appointed_on=timezone.localdate())
+    services.appoint_mediator(
+        actor=None,
+        room=stranger_room,
+        user=stranger,
+        name="别处调解员",
+        position="chair",
+        appointed_on=timezone.localdate(),
+    )
     for user in (stranger, world.users[Role.COMMUNITY_STAFF], world.users[Role.COMMITTEE_MEMBER], world.owner_user):
         with pytest.raises(PermissionDenied):
             services.book_session(actor=user, case=case, starts_at=at(1, 9), ends_at=at(1, 10))
@@ -373,7 +445,16 @@ def test_other_mediators_and_staff_cannot_work_someone_elses_room(world):
 
 def test_estates_of_the_same_street_may_use_a_neighbouring_communitys_room(world):
     estate = EstateFactory(grid=GridFactory(community=CommunityFactory(street=world.e1.street)))
-    case = services.open_case(actor=None, room=world.room, estate=estate, category="noise", facts="噪声", claims="停止",
-                              parties=[services.PartySpec(side="applicant", kind="other", name="甲"),
-                                       services.PartySpec(side="respondent", kind="other", name="乙")])
+    case = services.open_case(
+        actor=None,
+        room=world.room,
+        estate=estate,
+        category="noise",
+        facts="噪声",
+        claims="停止",
+        parties=[
+            services.PartySpec(side="applicant", kind="other", name="甲"),
+            services.PartySpec(side="respondent", kind="other", name="乙"),
+        ],
+    )
     assert case.estate == estate

@@ -98,8 +98,11 @@ def test_a_mediator_books_and_a_second_booking_of_the_slot_is_refused(client, wo
 def test_bad_booking_input_is_explained_and_nothing_written(client, world):
     case = accepted(world)
     login(client, world.users[Role.MEDIATOR])
-    body = client.post(reverse("mediation:case", args=[case.pk]),
-                       {"action": "book", "day": "not-a-day", "starts": "09:00", "ends": "08:00"}, follow=True).content.decode()
+    body = client.post(
+        reverse("mediation:case", args=[case.pk]),
+        {"action": "book", "day": "not-a-day", "starts": "09:00", "ends": "08:00"},
+        follow=True,
+    ).content.decode()
     assert "日期" in body and not Session.objects.exists()
 
 
@@ -110,9 +113,21 @@ def test_a_mediator_records_an_agreement_collects_signatures_and_the_countdown_a
     login(client, world.users[Role.MEDIATOR])
     url = reverse("mediation:case", args=[case.pk])
     today = timezone.localdate()
-    client.post(url, {"action": "agree", "form": "written", "facts": "停运", "issues": "电梯费", "responsibility": "物业",
-                      "terms": "减免 90 元", "performance": "抵扣", "perform_by": (today + timedelta(days=30)).isoformat(),
-                      "reached_on": today.isoformat()}, follow=True)
+    client.post(
+        url,
+        {
+            "action": "agree",
+            "form": "written",
+            "facts": "停运",
+            "issues": "电梯费",
+            "responsibility": "物业",
+            "terms": "减免 90 元",
+            "performance": "抵扣",
+            "perform_by": (today + timedelta(days=30)).isoformat(),
+            "reached_on": today.isoformat(),
+        },
+        follow=True,
+    )
     case.refresh_from_db()
     assert case.status == S.AGREED
     for party in case.parties.all():
@@ -124,14 +139,18 @@ def test_a_mediator_records_an_agreement_collects_signatures_and_the_countdown_a
     assert "还剩 30 天" in body and (today + timedelta(days=30)).isoformat() in body
 
 
-@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils (pdftotext) is needed to read the PDF back")
+@pytest.mark.skipif(
+    shutil.which("pdftotext") is None, reason="poppler-utils (pdftotext) is needed to read the PDF back"
+)
 def test_the_agreement_pdf_has_a_copy_per_party_and_the_committees_and_verifies(client, world):
     agreement = effective(world)
     case = agreement.case
     login(client, world.users[Role.MEDIATOR])
     response = client.get(reverse("mediation:agreement_pdf", args=[case.pk]))
     assert response["Content-Type"] == "application/pdf"
-    text = subprocess.run(["pdftotext", "-layout", "-", "-"], input=response.content, capture_output=True, check=True).stdout.decode()
+    text = subprocess.run(
+        ["pdftotext", "-layout", "-", "-"], input=response.content, capture_output=True, check=True
+    ).stdout.decode()
     assert text.count("人民调解协议书") >= 3
     assert "申请人 张三丰 收执" in text and "人民调解委员会 存档" in text
     for field in ("纠纷的主要事实", "争议事项", "各方当事人的责任", "履行方式", "履行期限", "本协议于"):
@@ -155,8 +174,17 @@ def test_intake_through_the_page(client, world):
     login(client, world.users[Role.COMMUNITY_STAFF])
     url = reverse("mediation:case_new", args=[world.room.pk])
     assert client.get(url).status_code == 200
-    form = {"estate": world.e1.pk, "unit": "", "category": "fees", "applicant_kind": "owner", "applicant_unit": "坏楼 999",
-            "respondent_kind": "company", "facts": "停运", "claims": "减免", "session_wish": "private"}
+    form = {
+        "estate": world.e1.pk,
+        "unit": "",
+        "category": "fees",
+        "applicant_kind": "owner",
+        "applicant_unit": "坏楼 999",
+        "respondent_kind": "company",
+        "facts": "停运",
+        "claims": "减免",
+        "session_wish": "private",
+    }
     body = client.post(url, form).content.decode()
     assert "没有房屋“坏楼 999”" in body
     assert "停运" in body  # the form comes back as typed
@@ -181,15 +209,44 @@ def test_appointing_through_the_room_page(client, world):
     newcomer = UserFactory(username="new-mediator")
     login(client, world.users[Role.COMMUNITY_STAFF])
     url = reverse("mediation:room", args=[world.room.pk])
-    body = client.post(url, {"action": "appoint", "username": "nobody", "name": "某", "position": "member",
-                             "appointed_on": timezone.localdate().isoformat()}, follow=True).content.decode()
+    body = client.post(
+        url,
+        {
+            "action": "appoint",
+            "username": "nobody",
+            "name": "某",
+            "position": "member",
+            "appointed_on": timezone.localdate().isoformat(),
+        },
+        follow=True,
+    ).content.decode()
     assert "账号“nobody”不存在" in body
-    body = client.post(url, {"action": "appoint", "username": newcomer.username, "name": "新调解员", "position": "member",
-                             "appointed_on": timezone.localdate().isoformat()}, follow=True).content.decode()
+    body = client.post(
+        url,
+        {
+            "action": "appoint",
+            "username": newcomer.username,
+            "name": "新调解员",
+            "position": "member",
+            "appointed_on": timezone.localdate().isoformat(),
+        },
+        follow=True,
+    ).content.decode()
     assert "已任命 新调解员" in body
     login(client, world.users[Role.MEDIATOR])
-    assert client.post(url, {"action": "appoint", "username": newcomer.username, "name": "x", "position": "member",
-                             "appointed_on": timezone.localdate().isoformat()}).status_code == 403
+    assert (
+        client.post(
+            url,
+            {
+                "action": "appoint",
+                "username": newcomer.username,
+                "name": "x",
+                "position": "member",
+                "appointed_on": timezone.localdate().isoformat(),
+            },
+        ).status_code
+        == 403
+    )
 
 
 def test_the_directory_is_published_on_the_community_site_without_personal_data(client, world):
@@ -213,8 +270,14 @@ def test_term_warnings_show_in_the_workspace(client, world):
     from tests.factories import UserFactory
 
     today = timezone.localdate()
-    services.appoint_mediator(actor=None, room=world.room, user=UserFactory(), name="将满", position="member",
-                              appointed_on=today.replace(year=today.year - 3) + timedelta(days=30))
+    services.appoint_mediator(
+        actor=None,
+        room=world.room,
+        user=UserFactory(),
+        name="将满",
+        position="member",
+        appointed_on=today.replace(year=today.year - 3) + timedelta(days=30),
+    )
     login(client, world.users[Role.COMMUNITY_STAFF])
     body = client.get(reverse("mediation:workspace")).content.decode()
     assert "将满 任期" in body and "少于法定 3 人" in body
@@ -245,7 +308,9 @@ def test_statistics_count_agreements_and_confirmations(world):
     start = timezone.localdate() - timedelta(days=20)
     confirmed = effective(world, on=start)
     services.apply_for_confirmation(actor=None, agreement=confirmed, applied_on=start, court="区法院", joint=True)
-    services.record_court_decision(actor=None, agreement=confirmed, decided_on=start + timedelta(days=10), decision="confirmed")
+    services.record_court_decision(
+        actor=None, agreement=confirmed, decided_on=start + timedelta(days=10), decision="confirmed"
+    )
     services.end_case(actor=None, case=accepted(world), reason="分歧大")
     open_case(world)
     groups, total = selectors.statistics(world.users[Role.DISTRICT_ADMIN], "room")

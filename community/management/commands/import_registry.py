@@ -44,6 +44,7 @@ class Command(BaseCommand):
             self.stdout.write("预览（未写入）：" + summary(plan))
             return
         with tqdm(total=import_services.STEPS, disable=quiet_progress, file=sys.stderr, unit="步") as bar:
+
             def progress(label):
                 bar.set_description(label)
                 bar.update(1)

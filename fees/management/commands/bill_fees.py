@@ -19,7 +19,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--period", help="账期，格式 2026-03；默认本月")
-        parser.add_argument("--estate", action="append", default=[], help="小区编码，可多次指定；默认所有已公示收费标准的小区")
+        parser.add_argument(
+            "--estate", action="append", default=[], help="小区编码，可多次指定；默认所有已公示收费标准的小区"
+        )
         parser.add_argument("--quiet-progress", action="store_true", help="不显示进度条")
 
     def handle(self, *args, period=None, estate=(), quiet_progress=False, **options):
