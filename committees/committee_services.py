@@ -17,8 +17,10 @@ from django.utils.translation import gettext_lazy as _
 from cms import services as cms
 from community import access
 from community.legaltime import days_before, last_day_after_days, last_day_after_months
+from community.locks import lock_one, lock_rows
 from community.models import Ownership
 from community.rules import rules_for
+from community.workflow import Workflow
 
 from .models import (
     Committee,
@@ -49,11 +51,11 @@ TRANSITIONS = {
     S.ENDED: set(),
     S.DISSOLVED: set(),
 }
+FLOW = Workflow(S, TRANSITIONS)
 ACTIVE = (S.ELECTED, S.FILING, S.RETURNED, S.FILED, S.CHANGED)
 FILABLE = (S.ELECTED, S.RETURNED, S.CHANGED)
 
 NOT_ALLOWED = _("您没有权限进行此操作。")
-ILLEGAL_MOVE = _("不能从“%(from)s”转为“%(to)s”。")
 NOT_AN_ELECTION = _("选举须依据已结束并获通过的“选举业主委员会”表决（民法典第278条第3项）。")
 MEMBER_COUNT = _("委员须为 %(min)s 至 %(max)s 人%(odd)s，现为 %(n)s 人。")
 NOT_AN_OWNER = _("委员须为本小区业主：%(names)s 不是。")
@@ -81,17 +83,11 @@ MOTION_NOT_PENDING = _("该提议已处理。")
 MOTION_VOTE_NOT_CLOSED = _("该提议的业主表决尚未结束计票。")
 
 
-class IllegalTransition(ValidationError):
-    """A status move the transition table does not allow; views show its message."""
-
-
 def _move(committee: Committee, to: str, *, actor, note: str = "") -> None:
-    if to not in TRANSITIONS[committee.status]:
-        raise IllegalTransition(ILLEGAL_MOVE, params={"from": S(committee.status).label, "to": S(to).label})
+    left = FLOW.move(committee, to)
     CommitteeEvent.objects.create(
-        committee=committee, from_status=committee.status, to_status=to, actor=actor, at=timezone.now(), note=note
+        committee=committee, from_status=left, to_status=to, actor=actor, at=timezone.now(), note=note
     )
-    committee.status = to
     committee.save(update_fields=["status", "review_note", "changed_on"])
 
 
@@ -137,7 +133,7 @@ def elect_committee(
     strangers = [m.name for m in members if m.pk not in holding]
     if strangers:
         raise ValidationError(NOT_AN_OWNER, params={"names": "、".join(strangers)})
-    for predecessor in Committee.objects.select_for_update().filter(estate=estate, status__in=ACTIVE):
+    for predecessor in lock_rows(Committee.objects.filter(estate=estate, status__in=ACTIVE)):
         _move(predecessor, S.ENDED, actor=actor, note=f"换届：{vote}")
     committee = Committee.objects.create(
         estate=estate,
@@ -221,7 +217,7 @@ def record_change(*, actor, committee: Committee, on: date, what: str) -> Commit
     """A change to what was filed (a member leaves, the covenant is amended...). A filed
     committee must then re-file within the rule set's days; an unfiled one simply files
     the changed content by its first deadline."""
-    committee = Committee.objects.select_for_update().select_related("estate").get(pk=committee.pk)
+    committee = lock_one(Committee.objects.select_related("estate"), pk=committee.pk)
     if actor is not None and not access.can(actor, access.CONVENE_VOTES, committee.estate):
         raise PermissionDenied(NOT_ALLOWED)
     if committee.status not in ACTIVE:
@@ -246,11 +242,11 @@ def record_change(*, actor, committee: Committee, on: date, what: str) -> Commit
 @transaction.atomic
 def submit_filing(*, actor, committee: Committee, on: date | None = None) -> Committee:
     """File with the street office; refused, listing what is missing, until the checklist is complete."""
-    committee = Committee.objects.select_for_update().get(pk=committee.pk)
+    committee = lock_one(Committee, pk=committee.pk)
     if actor is not None and not access.can(actor, access.CONVENE_VOTES, committee.estate):
         raise PermissionDenied(NOT_ALLOWED)
     if committee.status not in FILABLE:
-        raise IllegalTransition(ILLEGAL_MOVE, params={"from": S(committee.status).label, "to": S.FILING.label})
+        raise FLOW.refusal(committee.status, S.FILING)
     missing = [item.label for item in filing_checklist(committee, on=on) if not item.ok]
     if missing:
         raise ValidationError(NOT_READY, params={"missing": "；".join(missing)})
@@ -261,7 +257,7 @@ def submit_filing(*, actor, committee: Committee, on: date | None = None) -> Com
 @transaction.atomic
 def review_filing(*, actor, committee: Committee, accept: bool, reasons: str = "") -> Committee:
     """Street staff accept a filing, or return it with reasons."""
-    committee = Committee.objects.select_for_update().get(pk=committee.pk)
+    committee = lock_one(Committee, pk=committee.pk)
     if actor is not None and not access.can(actor, access.REVIEW_FILINGS, committee.estate):
         raise PermissionDenied(NOT_ALLOWED)
     if not accept and not reasons.strip():
@@ -454,7 +450,7 @@ def propose_motion(
 ) -> Motion:
     """Record a proposal to remove a member or dissolve the committee. It stands only with
     enough support (see motion_support); the owners then decide it by a vote on matter 3."""
-    committee = Committee.objects.select_for_update().select_related("estate").get(pk=committee.pk)
+    committee = lock_one(Committee.objects.select_related("estate"), pk=committee.pk)
     if actor is not None and not access.can(actor, access.CONVENE_VOTES, committee.estate):
         raise PermissionDenied(NOT_ALLOWED)
     if committee.status not in ACTIVE:
@@ -506,11 +502,7 @@ def put_motion_to_vote(*, actor, motion: Motion, opens_at, closes_at, now=None) 
     """Convene the owners' vote (matter 3) that decides a proposal."""
     from .vote_services import convene_vote
 
-    motion = (
-        Motion.objects.select_for_update(of=("self",))
-        .select_related("committee__estate", "member__owner")
-        .get(pk=motion.pk)
-    )
+    motion = lock_one(Motion.objects.select_related("committee__estate", "member__owner"), pk=motion.pk)
     if motion.status != MotionStatus.PROPOSED or motion.vote_id is not None:
         raise ValidationError(MOTION_NOT_PENDING)
     motion.vote = convene_vote(
@@ -530,11 +522,7 @@ def put_motion_to_vote(*, actor, motion: Motion, opens_at, closes_at, now=None) 
 def carry_motion(*, actor, motion: Motion, on: date) -> Motion:
     """Apply the owners' decision: a removed member leaves (and a filed committee must
     re-file); a dissolved committee ends. A vote that did not pass leaves things as they were."""
-    motion = (
-        Motion.objects.select_for_update(of=("self",))
-        .select_related("committee__estate", "member__owner", "vote")
-        .get(pk=motion.pk)
-    )
+    motion = lock_one(Motion.objects.select_related("committee__estate", "member__owner", "vote"), pk=motion.pk)
     committee = motion.committee
     if actor is not None and not access.can(actor, access.CONVENE_VOTES, committee.estate):
         raise PermissionDenied(NOT_ALLOWED)
@@ -550,7 +538,7 @@ def carry_motion(*, actor, motion: Motion, on: date) -> Motion:
             Member.objects.filter(pk=motion.member_id).update(left_on=on, left_reason=f"业主表决罢免：{motion.vote}")
             record_change(actor=actor, committee=committee, on=on, what=f"委员{motion.member.owner.name}被罢免")
         else:
-            committee = Committee.objects.select_for_update().get(pk=committee.pk)
+            committee = lock_one(Committee, pk=committee.pk)
             _move(committee, S.DISSOLVED, actor=actor, note=f"业主表决解散：{motion.vote}")
     motion.save(update_fields=["status"])
     return motion

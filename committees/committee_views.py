@@ -13,8 +13,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from community import access
-from community.forms import cleaned, error_text
 from community.models import Ownership
+from community.web import cleaned, error_text
 
 from . import committee_services as life
 from . import steward
@@ -31,10 +31,11 @@ from .forms import (
 )
 from .models import Committee, Meeting, Motion, PartyBranch, Vote
 
+COMMITTEES = Committee.objects.select_related("estate__grid__community__street__district__rule_set", "election_vote")
+
 
 def _visible(user, perm):
-    qs = Committee.objects.select_related("estate__grid__community__street__district__rule_set", "election_vote")
-    return access.visible(user, perm, qs)
+    return access.visible(user, perm, COMMITTEES)
 
 
 @login_required
@@ -59,9 +60,7 @@ def queue(request):
 
 @login_required
 def detail(request, pk):
-    committee = _visible(request.user, access.VIEW).filter(pk=pk).first()
-    if committee is None:
-        raise Http404
+    committee = access.get_visible_or_404(request.user, access.VIEW, COMMITTEES, pk=pk)
     can_act = access.can(request.user, access.CONVENE_VOTES, committee.estate)
     seats = life.seated(committee).select_related("owner")
     branch = PartyBranch.objects.filter(estate=committee.estate).prefetch_related("members").first()
@@ -108,9 +107,7 @@ def _owners_of_lines(committee, text, on):
 @login_required
 @require_POST
 def act(request, pk):
-    committee = _visible(request.user, access.VIEW).filter(pk=pk).first()
-    if committee is None:
-        raise Http404
+    committee = access.get_visible_or_404(request.user, access.VIEW, COMMITTEES, pk=pk)
     action = request.POST.get("action")
     user, today = request.user, timezone.localdate()
     seats = life.seated(committee).select_related("owner")
@@ -173,9 +170,7 @@ def act(request, pk):
 
 
 def _meeting(user, pk):
-    meeting = Meeting.objects.select_related("committee__estate").filter(pk=pk).first()
-    if meeting is None or not _visible(user, access.VIEW).filter(pk=meeting.committee_id).exists():
-        raise Http404
+    meeting = access.get_visible_or_404(user, access.VIEW, Meeting.objects.select_related("committee__estate"), pk=pk)
     return meeting
 
 

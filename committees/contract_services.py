@@ -13,6 +13,7 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext_lazy as _
 
 from community import access
+from community.locks import lock_one
 from community.models import ServiceContract
 
 from .models import ContractDecision, ContractDecisionKind, Matter, Vote, VoteStatus
@@ -36,7 +37,7 @@ def link_contract_to_vote(
     access.require(actor, access.CHANGE, contract.estate)
     if kind not in ContractDecisionKind.values:
         raise ValidationError(BAD_KIND)
-    vote = Vote.objects.select_for_update().get(pk=vote.pk)
+    vote = lock_one(Vote, pk=vote.pk)
     if vote.estate_id != contract.estate_id:
         raise ValidationError(VOTE_OTHER_ESTATE)
     if vote.matter != Matter.MANAGER:

@@ -11,10 +11,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from community import access
-from community.forms import cleaned
 from community.management_selectors import estate_contracts
 from community.models import Estate, ServiceContract
-from community.views import act
+from community.web import act, cleaned
 
 from . import contract_services
 from .models import ContractDecisionKind, Vote

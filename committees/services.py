@@ -24,6 +24,7 @@ from django.utils.translation import gettext_lazy as _
 
 from community import access
 from community.legaltime import last_day_after_days, last_day_after_months
+from community.locks import hold, lock_one
 from community.models import Owner
 from community.pdf import fingerprint
 from community.rules import rules_for
@@ -165,7 +166,7 @@ def _bank() -> dict:
 
 
 def _lock_candidate(candidate: Owner) -> None:
-    Owner.objects.select_for_update().filter(pk=candidate.pk).first()
+    hold(candidate)
 
 
 @transaction.atomic
@@ -230,7 +231,7 @@ def save_answer(*, attempt: Attempt, question_id: int, chosen: list[int], now: d
 
 @transaction.atomic
 def _record_answer(*, attempt: Attempt, question_id: int, chosen: list[int], now: datetime) -> Answer:
-    attempt = Attempt.objects.select_for_update().get(pk=attempt.pk)
+    attempt = lock_one(Attempt, pk=attempt.pk)
     if not attempt.is_open:
         raise ValidationError(SUBMITTED)
     item = next((item for item in attempt.paper if item["q"] == question_id), None)
@@ -251,7 +252,7 @@ def _record_answer(*, attempt: Attempt, question_id: int, chosen: list[int], now
 @transaction.atomic
 def submit_attempt(*, attempt: Attempt, auto: bool = False, now: datetime | None = None) -> Attempt:
     """Mark the paper and, on a pass, issue the certificate. Submitting twice changes nothing."""
-    attempt = Attempt.objects.select_for_update().select_related("session", "candidate").get(pk=attempt.pk)
+    attempt = lock_one(Attempt.objects.select_related("session", "candidate"), pk=attempt.pk)
     if not attempt.is_open:
         return attempt
     now = min(now or timezone.now(), attempt.deadline)

@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from cms import services as cms
 from community import access
 from community.legaltime import days_before
+from community.locks import lock_one
 from community.models import Owner
 from community.rules import rules_for
 
@@ -159,7 +160,7 @@ def cast_ballot(*, voter: Owner, vote: Vote, holder: str, choice: str, now: date
             return Ballot.objects.create(vote=vote, holder=holder, choice=choice, cast_by=voter, cast_at=now)
     except IntegrityError:
         with transaction.atomic():
-            existing = Ballot.objects.select_for_update().get(vote=vote, holder=holder)
+            existing = lock_one(Ballot, vote=vote, holder=holder)
             if existing.entered_by_id is None:
                 raise ValidationError(ALREADY_VOTED) from None
             existing.choice, existing.cast_by, existing.cast_at = choice, voter, now
@@ -300,7 +301,7 @@ def figures(result: TallyResult) -> dict:
 def close_vote(*, actor, vote: Vote, now: datetime | None = None) -> Vote:
     """Freeze the result with the tally's full figures and draft a result notice without personal data."""
     now = now or timezone.now()
-    vote = Vote.objects.select_for_update().select_related("estate").get(pk=vote.pk)
+    vote = lock_one(Vote.objects.select_related("estate"), pk=vote.pk)
     if actor is not None and not access.can(actor, access.CONVENE_VOTES, vote.estate):
         raise PermissionDenied(NOT_ALLOWED)
     if vote.status == VoteStatus.CLOSED:

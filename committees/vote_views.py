@@ -104,10 +104,9 @@ def manage(request):
 
 def _convened(request, vote_id) -> Vote:
     """A vote the user may run (convene, watch, enter ballots for); anything else is not found."""
-    vote = Vote.objects.select_related("estate").filter(pk=vote_id).first()
-    if vote is None or not access.can(request.user, access.CONVENE_VOTES, vote.estate):
-        raise Http404
-    return vote
+    return access.get_visible_or_404(
+        request.user, access.CONVENE_VOTES, Vote.objects.select_related("estate"), pk=vote_id
+    )
 
 
 @login_required
@@ -150,9 +149,7 @@ def turnout(request, vote_id):
 @login_required
 def convene(request, estate_id):
     """A committee member (or community staff, for a first assembly) convenes a vote."""
-    estate = Estate.objects.filter(pk=estate_id).first()
-    if estate is None or not access.can(request.user, access.CONVENE_VOTES, estate):
-        raise Http404
+    estate = access.get_visible_or_404(request.user, access.CONVENE_VOTES, Estate, pk=estate_id)
     reviews, rules = steward.pending_reviews(estate), rules_for(estate)
     form = VoteForm(request.POST or None, estate=estate, reviews=reviews)
     if request.method == "POST" and form.is_valid():

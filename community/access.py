@@ -13,6 +13,8 @@ estate is self-managed (RULES.md §4).
 * ``can(user, perm, obj)``: may the user do ``perm`` on this object?
 * ``visible(user, perm, queryset)``: the rows of ``queryset`` the user may ``perm``.
 * ``holds_anywhere(user, perm)``: does the user hold ``perm`` on any scope at all?
+* ``get_visible_or_404(user, perm, queryset_or_model, **lookup)``: for views, the one row the
+  user may ``perm``, or 404 whether it does not exist or is out of the user's reach.
 
 ``can`` is ``visible`` applied to one row, so the two can never disagree.
 Each call costs one query for the user's grants (cached on the user object for
@@ -26,6 +28,7 @@ from collections import defaultdict
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from guardian.models import UserObjectPermission
@@ -254,3 +257,15 @@ def can(user, perm: str, obj) -> bool:
     if obj is None or obj.pk is None:
         return False
     return visible(user, perm, type(obj)._default_manager.filter(pk=obj.pk)).exists()
+
+
+def get_visible_or_404(user, perm: str, queryset_or_model, **lookup):
+    """For views: the row matching ``lookup`` on which ``user`` holds ``perm``; 404 when there is
+    none, the same answer whether the row does not exist or lies outside the user's scope."""
+    queryset = (
+        queryset_or_model if isinstance(queryset_or_model, QuerySet) else queryset_or_model._default_manager.all()
+    )
+    found = visible(user, perm, queryset).filter(**lookup).first()
+    if found is None:
+        raise Http404
+    return found

@@ -1,26 +1,5 @@
 from django import forms
-from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
-
-
-def cleaned(form) -> dict:
-    """The form's data, or a ValidationError naming each bad field, for a view to show as a message
-    (the same way it shows a service's refusal)."""
-    if not form.is_valid():
-        raise ValidationError(
-            "；".join(
-                f"{form.fields[f].label}：{e}" if f in form.fields else str(e)
-                for f, errs in form.errors.items()
-                for e in errs
-            )
-        )
-    return form.cleaned_data
-
-
-def error_text(exc) -> str:
-    """A service's refusal (ValidationError or PermissionDenied) as one line for ``messages``."""
-    return "；".join(getattr(exc, "messages", [str(exc)]))
-
 
 from .models import Building, Community, Grid, ManagementState, Street
 

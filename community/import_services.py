@@ -28,10 +28,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from . import access
+from .locks import hold
 from .models import Building, Estate, Owner, OwnerKind, Ownership, Unit
 from .privacy import mask_id_number, mask_mobile
 from .registry_import import ID_NUMBER, MOBILE, NAME, SINCE, OwnerRow, UnitRow, parse
-from .services import _lock
 from .spreadsheet import RowError
 
 UNIT_FIELDS = ("floor", "registered_area", "surveyed_area", "contract_area", "delivered")
@@ -341,7 +341,7 @@ def import_registry(
     units, errors = parse(name, content)
     if errors:
         raise ImportRefused(errors)
-    _lock(estate)
+    hold(estate)  # one import or management change per estate at a time
     progress(_("与登记信息比对"))
     plan = _plan(actor=actor, estate=estate, units=units, today=today)
     if plan.errors:

@@ -22,11 +22,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from . import access, services
-from .forms import cleaned
 from .management_forms import LastDayForm, RenewContractForm, SignContractForm, StartSelfManagementForm
 from .management_selectors import estate_contracts, self_management_periods, unmanaged_estates, unmanaged_since
 from .models import Estate, ServiceContract
-from .views import act
+from .web import act, cleaned
 
 UNMANAGED_PAGE_SIZE = 30
 

@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy as _
 from guardian.shortcuts import assign_perm, remove_perm
 
 from . import access, identifiers
+from .locks import hold, lock_rows
 from .models import (
     USCC_INVALID,
     Building,
@@ -63,12 +64,6 @@ RENEW_NOT_LATEST = _("该合同之后已有合同（%(contract)s），只能续�
 RENEW_ENDS_TOO_EARLY = _("续签合同自 %(start)s 起，终止日期不能早于该日。")
 NOTHING_IN_FORCE = _("该小区在 %(date)s 没有在履行的物业服务合同或自行管理，无需标记为无物业。")
 LATER_MANAGEMENT = _("该小区自 %(date)s 起已有后续的物业服务合同或自行管理，不能标记为无物业。")
-
-
-def _lock(estate: Estate) -> None:
-    """Serialise changes to one estate's management records (a row lock on PostgreSQL;
-    SQLite already serialises writers)."""
-    Estate.objects.select_for_update().filter(pk=estate.pk).first()
 
 
 # --------------------------------------------------------------------------- roles
@@ -244,7 +239,7 @@ def transfer_unit(*, actor, unit: Unit, new_owners: list[Owner], on: date) -> li
     access.require(actor, access.CHANGE, unit)
     if not new_owners:
         raise ValidationError(NO_NEW_OWNERS)
-    current = list(Ownership.objects.select_for_update().filter(unit=unit, ended_on__isnull=True))
+    current = lock_rows(Ownership.objects.filter(unit=unit, ended_on__isnull=True))
     for ownership in current:
         if ownership.started_on >= on:
             raise ValidationError(TRANSFER_BEFORE_START, params={"date": ownership.started_on})
@@ -288,7 +283,7 @@ def sign_contract(
     before the contract starts (None when it starts on the delivery day), so that cms
     drafts a public notice when an estate without a manager comes under a company."""
     access.require(actor, access.CHANGE, estate)
-    _lock(estate)
+    hold(estate)
     contract = check_new_contract(estate=estate, company=company, mode=mode, starts_on=starts_on, ends_on=ends_on)
     previous = state_on_eve(estate, starts_on)
     contract.created_by = actor
@@ -308,7 +303,7 @@ def terminate_contract(*, actor, contract: ServiceContract, last_day: date) -> S
     agreed last day inclusive. An early end already recorded may be brought forward, never
     pushed back (a later contract may already follow it)."""
     access.require(actor, access.CHANGE, contract.estate)
-    _lock(contract.estate)
+    hold(contract.estate)
     if not contract.starts_on <= last_day <= contract.ends_on:
         raise ValidationError(TERMINATION_OUTSIDE, params={"start": contract.starts_on, "end": contract.ends_on})
     recorded = ServiceContract.objects.filter(pk=contract.pk).values_list("terminated_on", flat=True).first()
@@ -324,7 +319,7 @@ def terminate_contract(*, actor, contract: ServiceContract, last_day: date) -> S
 @transaction.atomic
 def start_self_management(*, actor, estate: Estate, on: date, note: str = "") -> SelfManagementPeriod:
     access.require(actor, access.CHANGE, estate)
-    _lock(estate)
+    hold(estate)
     if SelfManagementPeriod.objects.filter(estate=estate, ended_on__isnull=True).exists():
         raise ValidationError(SELF_ALREADY_OPEN)
     if ServiceContract.objects.in_force(on).filter(estate=estate).exists():
@@ -338,7 +333,8 @@ def start_self_management(*, actor, estate: Estate, on: date, note: str = "") ->
 @transaction.atomic
 def end_self_management(*, actor, estate: Estate, last_day: date) -> SelfManagementPeriod:
     access.require(actor, access.CHANGE, estate)
-    period = SelfManagementPeriod.objects.select_for_update().filter(estate=estate, ended_on__isnull=True).first()
+    open_periods = lock_rows(SelfManagementPeriod.objects.filter(estate=estate, ended_on__isnull=True))
+    period = open_periods[0] if open_periods else None
     if period is None:
         raise ValidationError(SELF_NOT_OPEN)
     period.ended_on = last_day
@@ -396,7 +392,7 @@ def renew_contract(
     has been without a manager and a new contract is signed instead.
     """
     access.require(actor, access.CHANGE, contract.estate)
-    _lock(contract.estate)
+    hold(contract.estate)
     contract = ServiceContract.objects.select_related("estate", "company").get(pk=contract.pk)
     today = today or timezone.localdate()
     if contract.terminated_on is not None:
@@ -425,7 +421,7 @@ def mark_unmanaged(*, actor, estate: Estate, last_day: date) -> str:
     self-management period in force that day ends on it. Refused when nothing is in force
     that day, or when a later contract or period already follows (it would not be unmanaged)."""
     access.require(actor, access.CHANGE, estate)
-    _lock(estate)
+    hold(estate)
     later_contract = ServiceContract.objects.filter(estate=estate, starts_on__gt=last_day).order_by("starts_on").first()
     later_self = (
         SelfManagementPeriod.objects.filter(estate=estate, started_on__gt=last_day).order_by("started_on").first()

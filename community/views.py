@@ -1,30 +1,17 @@
 """Staff pages: the estate directory and the estate page; the owner's own units."""
 
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from . import access, selectors
-from .forms import EstateFilterForm, UnitFilterForm, error_text
+from .forms import EstateFilterForm, UnitFilterForm
 
 DIRECTORY_PAGE_SIZE = 30
 UNITS_PAGE_SIZE = 50
-
-
-def act(request, handler, fallback, done=None):
-    """For every app's POST handlers: run one service call; show what it did (the handler's
-    text, else ``done``) or its refusal as a message; redirect back."""
-    try:
-        result = handler()
-        messages.success(request, result if isinstance(result, str) else done or _("已办理。"))
-    except (ValidationError, PermissionDenied) as exc:
-        messages.error(request, error_text(exc))
-    return redirect(fallback)
 
 
 def _require_staff_view(user):

@@ -31,12 +31,13 @@ from django.utils.translation import gettext_lazy as _
 
 from cms import services as cms
 from committees import vote_services
-from committees.committee_services import ILLEGAL_MOVE, IllegalTransition
 from committees.models import Matter, VoteStatus
 from community import access
 from community.legaltime import last_day_after_days
+from community.locks import hold, lock_one
 from community.models import Building, Estate, Unit
 from community.rules import rules_for
+from community.workflow import Workflow
 
 from . import apportion, fund_selectors, ledger, pdf
 from .models import (
@@ -69,7 +70,8 @@ TRANSITIONS = {
     S.PAID: {S.SETTLED},
     S.SETTLED: set(),
 }
-OPEN = [s for s in S if TRANSITIONS[s]]
+FLOW = Workflow(S, TRANSITIONS)
+OPEN = FLOW.open_statuses
 PROPOSERS = (access.CONVENE_VOTES, access.KEEP_ACCOUNTS)
 
 NO_ACCOUNT = _("本小区尚未建立维修资金专户。")
@@ -165,7 +167,7 @@ def open_account(
     """Open the estate's special account. The first-deposit rate per m² is the local construction
     cost per m² times a percentage the rule set bounds (5%–8% by default), to the cent."""
     access.require(actor, access.REVIEW_FUND, estate)
-    Estate.objects.select_for_update().filter(pk=estate.pk).first()
+    hold(estate)
     if FundAccount.objects.filter(estate=estate).exists():
         raise ValidationError(ACCOUNT_EXISTS)
     cost = parse_money(construction_cost)
@@ -199,7 +201,7 @@ def open_subaccounts(*, actor, account: FundAccount, on: date, progress=None, no
         raise ValidationError(FUTURE_DATE)
     if on < account.opened_on:
         raise ValidationError(BEFORE_ACCOUNT, params={"day": account.opened_on})
-    FundAccount.objects.select_for_update().filter(pk=account.pk).first()
+    hold(account)
     units = (
         Unit.objects.filter(building__estate=account.estate, fund_subaccount__isnull=True)
         .with_effective_area()
@@ -281,7 +283,7 @@ def refund(*, actor, unit: Unit, amount, on: date, reason: str, now: datetime | 
     amount = parse_money(amount)
     _dated(on, sub.account, now)
     reason = _required(reason, _("退还原因"))
-    SubAccount.objects.select_for_update().filter(pk=sub.pk).first()
+    hold(sub)
     balance = fund_selectors.balance_of(unit)
     if amount > balance:
         raise ValidationError(OVERDRAWN, params={"amount": amount, "balance": balance})
@@ -348,7 +350,7 @@ def post_interest(
     _require_keeper(actor, account, now)
     amount = parse_money(amount)
     _dated(on, account, now)
-    FundAccount.objects.select_for_update().filter(pk=account.pk).first()
+    hold(account)
     weights = {unit_id: balance for unit_id, balance in fund_selectors.balances_on(account, on).items() if balance > 0}
     if not weights:
         raise ValidationError(NO_BALANCE)
@@ -403,7 +405,7 @@ def reverse_fund_entry(*, actor, entry: LedgerEntry, reason: str, now: datetime 
     those are part of a settled use and are not reversed one by one."""
     account = account_of(entry.estate)
     _require_keeper(actor, account, now)
-    entry = LedgerEntry.objects.select_for_update(of=("self",)).get(pk=entry.pk, ledger=Ledger.FUND)
+    entry = lock_one(LedgerEntry, pk=entry.pk, ledger=Ledger.FUND)
     today = today_of(now)
     return ledger.post(
         actor=actor,
@@ -420,15 +422,13 @@ def reverse_fund_entry(*, actor, entry: LedgerEntry, reason: str, now: datetime 
 
 
 def _step(use: FundUse, to: str, *, actor, now: datetime, note: str = "") -> None:
-    if to not in TRANSITIONS[use.status]:
-        raise IllegalTransition(ILLEGAL_MOVE, params={"from": S(use.status).label, "to": S(to).label})
-    use.status = to
+    FLOW.move(use, to)
     use.save()
     FundUseStep.objects.create(use=use, status=to, at=now, by=actor, note=note)
 
 
 def _locked(use: FundUse) -> FundUse:
-    return FundUse.objects.select_for_update(of=("self",)).select_related("estate", "vote").get(pk=use.pk)
+    return lock_one(FundUse.objects.select_related("estate", "vote"), pk=use.pk)
 
 
 @transaction.atomic
@@ -522,7 +522,7 @@ def put_to_vote(
     if use.emergency:
         raise ValidationError(EMERGENCY_NO_VOTE)
     if use.status != S.PLANNED:
-        raise IllegalTransition(ILLEGAL_MOVE, params={"from": S(use.status).label, "to": S.VOTING.label})
+        raise FLOW.refusal(use.status, S.VOTING)
     now = now or timezone.now()
     use.vote = vote_services.convene_vote(
         actor=actor,
@@ -562,7 +562,7 @@ def settle_vote(*, actor, use: FundUse, now: datetime | None = None) -> FundUse:
     use = _locked(use)
     now = now or timezone.now()
     if use.status != S.VOTING or use.vote is None:
-        raise IllegalTransition(ILLEGAL_MOVE, params={"from": S(use.status).label, "to": S.APPROVED.label})
+        raise FLOW.refusal(use.status, S.APPROVED)
     if use.vote.status != VoteStatus.CLOSED:
         raise ValidationError(VOTE_NOT_CLOSED)
     result = use.vote.result or {}
@@ -606,7 +606,7 @@ def publish_plan(*, actor, use: FundUse, now: datetime | None = None) -> FundUse
     access.require(actor, access.PUBLISH_NOTICES, use.estate)
     use = _locked(use)
     if use.status != S.APPROVED:
-        raise IllegalTransition(ILLEGAL_MOVE, params={"from": S(use.status).label, "to": S.PUBLICIZED.label})
+        raise FLOW.refusal(use.status, S.PUBLICIZED)
     _publish(actor, use.plan_notice)
     _step(use, S.PUBLICIZED, actor=actor, now=now or timezone.now())
     return use
@@ -673,7 +673,7 @@ def pay_out(*, actor, use: FundUse, paid_on: date, now: datetime | None = None) 
     _require_keeper(actor, account, now)
     now = now or timezone.now()
     if use.status != S.CLEARED:
-        raise IllegalTransition(ILLEGAL_MOVE, params={"from": S(use.status).label, "to": S.PAID.label})
+        raise FLOW.refusal(use.status, S.PAID)
     _dated(paid_on, account, now)
     weights = dict(ChargedUnit.objects.filter(use=use).values_list("unit_id", "area"))
     entries = _spread(
@@ -725,7 +725,7 @@ def publish_settlement(*, actor, use: FundUse, now: datetime | None = None) -> F
     access.require(actor, access.PUBLISH_NOTICES, use.estate)
     use = _locked(use)
     if use.status != S.PAID:
-        raise IllegalTransition(ILLEGAL_MOVE, params={"from": S(use.status).label, "to": S.SETTLED.label})
+        raise FLOW.refusal(use.status, S.SETTLED)
     _publish(actor, use.settlement_notice)
     _step(use, S.SETTLED, actor=actor, now=now or timezone.now())
     return use
@@ -754,7 +754,7 @@ def publish_fund_statement(
     label = f"{year}年度"
     if end >= today_of(now):
         raise ValidationError(YEAR_NOT_OVER, params={"label": label})
-    Estate.objects.select_for_update().filter(pk=estate.pk).first()
+    hold(estate)
     if Statement.objects.filter(estate=estate, subject=Subject.FUND, kind=PeriodKind.YEAR, starts_on=start).exists():
         raise ValidationError(FUND_STATEMENT_EXISTS, params={"label": label})
     data = fund_selectors.fund_statement(estate, start, end, label=label)

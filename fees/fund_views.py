@@ -22,11 +22,10 @@ from django.utils.translation import gettext as _
 
 from committees import steward, vote_services
 from community import access
-from community.forms import cleaned, error_text
 from community.models import Estate, Unit
 from community.privacy import mask_name
 from community.rules import rules_for
-from community.views import act
+from community.web import act, cleaned, error_text
 
 from . import fund_selectors, fund_services, pdf
 from .forms import (
@@ -347,14 +346,12 @@ def use_new(request, estate_id):
 
 
 def _use(user, pk) -> FundUse:
-    use = (
-        FundUse.objects.select_related("estate", "vote", "plan_notice", "settlement_notice", "created_by")
-        .filter(pk=pk)
-        .first()
+    return access.get_visible_or_404(
+        user,
+        access.VIEW,
+        FundUse.objects.select_related("estate", "vote", "plan_notice", "settlement_notice", "created_by"),
+        pk=pk,
     )
-    if use is None or not access.can(user, access.VIEW, use.estate):
-        raise Http404
-    return use
 
 
 @login_required

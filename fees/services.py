@@ -28,13 +28,15 @@ from django.utils.translation import gettext_lazy as _
 
 from cms import services as cms
 from committees import vote_services
-from committees.committee_services import ILLEGAL_MOVE, IllegalTransition, seated
+from committees.committee_services import seated
 from committees.models import Matter, VoteStatus
 from community import access
 from community.legaltime import last_day_after_days, last_day_after_months
+from community.locks import hold, lock_one, lock_rows
 from community.models import Estate, Ownership, Unit
 from community.rules import rules_for
 from community.sequences import next_number
+from community.workflow import Workflow
 
 from . import apportion, ledger, pdf, selectors
 from .models import (
@@ -112,11 +114,6 @@ def today_of(now: datetime | None) -> date:
     return timezone.localdate(now or timezone.now())
 
 
-def _lock(queryset) -> list:
-    """Lock rows in primary-key order, so two transactions never wait on each other in a cycle."""
-    return list(queryset.select_for_update(of=("self",)).order_by("pk"))
-
-
 # --------------------------------------------------------------------------- schedules
 
 BOARD_FIELDS = ("provider", "service_content", "service_standard", "billing_method", "legal_basis")
@@ -145,7 +142,7 @@ def publish_schedule(
     access.require(actor, access.KEEP_ACCOUNTS, estate)
     now = now or timezone.now()
     today = today_of(now)
-    Estate.objects.select_for_update().filter(pk=estate.pk).first()
+    hold(estate)
     if effective_from.day != 1:
         raise ValidationError(NOT_FIRST_OF_MONTH)
     keeper = books(estate, effective_from)
@@ -244,7 +241,7 @@ def run_billing(
     period = _month(period)
     if period > _month(today_of(now)):
         raise ValidationError(FUTURE_PERIOD, params={"period": f"{period:%Y-%m}"})
-    Estate.objects.select_for_update().filter(pk=estate.pk).first()  # one run per estate at a time
+    hold(estate)  # one run per estate at a time
     schedule = schedule_in_force(estate, period)
     if schedule is None:
         raise ValidationError(NO_SCHEDULE, params={"period": f"{period:%Y年%m月}"})
@@ -401,7 +398,7 @@ def record_payment(
     bill_ids = sorted({b.pk if hasattr(b, "pk") else int(b) for b in bills})
     if not bill_ids:
         raise ValidationError(NO_BILLS)
-    locked = _lock(Bill.objects.filter(pk__in=bill_ids))
+    locked = lock_rows(Bill.objects.filter(pk__in=bill_ids))
     if len(locked) != len(bill_ids) or any(b.unit_id != unit.pk for b in locked):
         raise ValidationError(FOREIGN_BILL, params={"unit": unit})
     owed = outstanding(bill_ids)
@@ -489,7 +486,7 @@ def reverse_entry(*, actor, entry: LedgerEntry, reason: str, now: datetime | Non
     """Undo an income or expenditure entry with its negation, dated today, pointing at it.
     The original stays as it was. (Fund entries are reversed by fund_services.)"""
     access.require(actor, access.KEEP_ACCOUNTS, entry.estate)
-    entry = LedgerEntry.objects.select_for_update(of=("self",)).get(pk=entry.pk)
+    entry = lock_one(LedgerEntry, pk=entry.pk)
     if entry.ledger == Ledger.FUND:
         raise ValidationError(
             WRONG_CATEGORY, params={"category": Category(entry.category).label, "ledger": _("物业费收支账")}
@@ -519,10 +516,11 @@ TRANSITIONS = {
 }
 
 
+FLOW = Workflow(X, TRANSITIONS)
+
+
 def _move(expenditure: Expenditure, to: str) -> None:
-    if to not in TRANSITIONS[expenditure.status]:
-        raise IllegalTransition(ILLEGAL_MOVE, params={"from": X(expenditure.status).label, "to": X(to).label})
-    expenditure.status = to
+    FLOW.move(expenditure, to)
 
 
 @transaction.atomic
@@ -588,9 +586,9 @@ def decide_expenditure(
     vote first; otherwise it is posted at once with the next voucher number. A refusal keeps its reasons."""
     access.require(actor, access.APPROVE_SPENDING, expenditure.estate)
     now = now or timezone.now()
-    expenditure = Expenditure.objects.select_for_update(of=("self",)).select_related("estate").get(pk=expenditure.pk)
+    expenditure = lock_one(Expenditure.objects.select_related("estate"), pk=expenditure.pk)
     if expenditure.status != X.REQUESTED:
-        raise IllegalTransition(ILLEGAL_MOVE, params={"from": X(expenditure.status).label, "to": X.POSTED.label})
+        raise FLOW.refusal(expenditure.status, X.POSTED)
     committee = committee_of(expenditure.estate)
     if committee is None:
         raise ValidationError(NO_COMMITTEE)
@@ -624,7 +622,7 @@ def put_expenditure_to_vote(
 ) -> Expenditure:
     """Convene the owners' vote that a large expenditure needs (art. 278 matter 9)."""
     access.require(actor, access.APPROVE_SPENDING, expenditure.estate)
-    expenditure = Expenditure.objects.select_for_update(of=("self",)).select_related("estate").get(pk=expenditure.pk)
+    expenditure = lock_one(Expenditure.objects.select_related("estate"), pk=expenditure.pk)
     if expenditure.status != X.AWAITING_VOTE or expenditure.vote_id is not None:
         raise ValidationError(NOT_AWAITING_VOTE)
     expenditure.vote = vote_services.convene_vote(
@@ -647,9 +645,7 @@ def settle_expenditure_vote(*, actor, expenditure: Expenditure, now: datetime | 
     """After the owners' vote is counted: post the expenditure if it passed, refuse it if not."""
     access.require(actor, access.APPROVE_SPENDING, expenditure.estate)
     now = now or timezone.now()
-    expenditure = (
-        Expenditure.objects.select_for_update(of=("self",)).select_related("estate", "vote").get(pk=expenditure.pk)
-    )
+    expenditure = lock_one(Expenditure.objects.select_related("estate", "vote"), pk=expenditure.pk)
     if expenditure.status != X.AWAITING_VOTE or expenditure.vote is None:
         raise ValidationError(NOT_AWAITING_VOTE)
     if expenditure.vote.status != VoteStatus.CLOSED:
@@ -721,7 +717,7 @@ def publish_statement(
     label = period_label(kind, start)
     if end >= today_of(now):
         raise ValidationError(PERIOD_NOT_OVER, params={"label": label})
-    Estate.objects.select_for_update().filter(pk=estate.pk).first()
+    hold(estate)
     if Statement.objects.filter(estate=estate, subject=Subject.FEES, kind=kind, starts_on=start).exists():
         raise ValidationError(STATEMENT_EXISTS, params={"label": label})
     statement = selectors.statement(estate, start, end, kind=kind)

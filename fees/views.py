@@ -25,10 +25,9 @@ from django.utils.translation import gettext as _
 from committees.committee_services import seated
 from committees.models import Member
 from community import access
-from community.forms import cleaned, error_text
 from community.models import Estate, Unit
 from community.privacy import mask_name
-from community.views import act
+from community.web import act, cleaned, error_text
 
 from . import pdf, selectors, services
 from .forms import (
@@ -181,14 +180,9 @@ def receipt_pdf(request, pk):
 
 def _estate(user, estate_id) -> Estate:
     """An estate the user may see; the same 404 whether it exists elsewhere or not."""
-    estate = (
-        access.visible(user, access.VIEW, Estate.objects.select_related("grid__community__street__district"))
-        .filter(pk=estate_id)
-        .first()
+    return access.get_visible_or_404(
+        user, access.VIEW, Estate.objects.select_related("grid__community__street__district"), pk=estate_id
     )
-    if estate is None:
-        raise Http404
-    return estate
 
 
 def _abilities(user, estate) -> dict:
@@ -454,10 +448,7 @@ def expenditures(request, estate_id):
 
 
 def _expenditure(user, pk) -> Expenditure:
-    expenditure = Expenditure.objects.select_related("estate", "vote").filter(pk=pk).first()
-    if expenditure is None or not access.can(user, access.VIEW, expenditure.estate):
-        raise Http404
-    return expenditure
+    return access.get_visible_or_404(user, access.VIEW, Expenditure.objects.select_related("estate", "vote"), pk=pk)
 
 
 @login_required

@@ -30,11 +30,12 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from committees.committee_services import ILLEGAL_MOVE, IllegalTransition
 from community import access
+from community.locks import lock_one, lock_rows
 from community.models import Community, District, Estate, Grid, Street
 from community.rules import rules_for
 from community.sequences import next_number
+from community.workflow import IllegalTransition, Workflow
 
 from .models import LEVEL_ORDER, OPEN_STATUSES, CaseStatus, Category, GridCase, GridCaseStep, Level, validate_photo
 
@@ -46,6 +47,7 @@ TRANSITIONS = {
     S.HANDLED: {S.CLOSED, S.DISPATCHED},  # 核查通过 closes; 核查不通过 sends it back to handling
     S.CLOSED: set(),
 }
+FLOW = Workflow(S, TRANSITIONS)
 # The rule that limits the time a case may spend in each open status.
 LIMIT_RULES = {S.REPORTED: "grid_dispatch_hours", S.DISPATCHED: "grid_handle_hours", S.HANDLED: "grid_verify_hours"}
 
@@ -84,17 +86,14 @@ def _with_rules(estate: Estate) -> Estate:
 
 def _locked(case: GridCase) -> GridCase:
     """The case's row, locked for this transaction, with its estate's rules at hand."""
-    locked = GridCase.objects.select_for_update(of=("self",)).get(pk=case.pk)
+    locked = lock_one(GridCase, pk=case.pk)
     cached = GridCase.estate.is_cached(case) and case.estate_id == locked.estate_id
     locked.estate = _with_rules(case.estate if cached else Estate(pk=locked.estate_id))
     return locked
 
 
 def _move(case: GridCase, to: str, *, actor, now: datetime, note: str = "", fields=()) -> GridCase:
-    if to not in TRANSITIONS[case.status]:
-        raise IllegalTransition(ILLEGAL_MOVE, params={"from": S(case.status).label, "to": S(to).label})
-    from_status = case.status
-    case.status = to
+    from_status = FLOW.move(case, to)
     case.step_started_at = now
     case.due_at = None if to == S.CLOSED else now + limit(case.estate, to)
     case.closed_at = now if to == S.CLOSED else None
@@ -220,15 +219,13 @@ def escalate_overdue(*, now: datetime | None = None, progress=None) -> int:
     limit, logging each level as a step. Returns how many levels were raised. Idempotent."""
     now = _now(now)
     progress = progress or (lambda iterable, **kw: iterable)
-    overdue = (
-        GridCase.objects.select_for_update(of=("self",))
-        .filter(status__in=OPEN_STATUSES, due_at__lt=now)
+    overdue = lock_rows(
+        GridCase.objects.filter(status__in=OPEN_STATUSES, due_at__lt=now)
         .exclude(level=Level.DISTRICT)
         .select_related(f"estate__{RULES_PATH}")
-        .order_by("pk")
     )
     steps, raised = [], 0
-    for case in progress(list(overdue), desc="网格案件督办", unit="件"):
+    for case in progress(overdue, desc="网格案件督办", unit="件"):
         target, began = levels_due(case, now)
         start = LEVEL_ORDER.index(Level(case.level))
         end = LEVEL_ORDER.index(Level(target))

@@ -26,9 +26,8 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
 from community import access, charts
-from community.forms import cleaned, error_text
 from community.models import Community, Estate, Grid, ManagementState, Street
-from community.views import act
+from community.web import act, cleaned, error_text
 
 from . import selectors, services
 from .forms import CaseFilterForm, DayScopeForm, DispatchForm, HandleForm, ReportForm, ScopeForm, VerifyForm

@@ -29,13 +29,14 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from cms import services as cms
-from committees.committee_services import ILLEGAL_MOVE, IllegalTransition
 from community import access
 from community import services as registry
 from community.legaltime import last_day_after_days, last_day_after_months
+from community.locks import hold, lock_one
 from community.models import Community, Estate, Owner, PropertyCompany, Role, RoleAssignment, Unit
 from community.rules import rules_for
 from community.sequences import next_number
+from community.workflow import Workflow
 
 from .models import (
     COMMITTEE_POSITIONS,
@@ -69,6 +70,7 @@ TRANSITIONS = {
     S.FOLLOW_UP: {S.CLOSED},
     S.CLOSED: set(),
 }
+FLOW = Workflow(S, TRANSITIONS)
 
 OTHER_ROUTES = _(
     "调解终止。当事人可以依法通过仲裁、行政、司法等途径维护自己的权利：申请仲裁，"
@@ -137,19 +139,13 @@ def _not_future(day: date, label, today: date) -> None:
 
 
 def _step(case: Case, to: str, *, actor, now: datetime | None = None, note: str = "") -> None:
-    if to not in TRANSITIONS[case.status]:
-        raise IllegalTransition(ILLEGAL_MOVE, params={"from": S(case.status).label, "to": S(to).label})
-    case.status = to
+    FLOW.move(case, to)
     case.save(update_fields=["status", "outcome", "closed_on", "mediator"])
     CaseStep.objects.create(case=case, status=to, at=now or timezone.now(), by=actor, note=str(note))
 
 
 def _locked(case: Case) -> Case:
-    return (
-        Case.objects.select_for_update(of=("self",))
-        .select_related("room__community", "estate", "mediator")
-        .get(pk=case.pk)
-    )
+    return lock_one(Case.objects.select_related("room__community", "estate", "mediator"), pk=case.pk)
 
 
 # --------------------------------------------------------------------------- rooms and mediators
@@ -198,7 +194,7 @@ def appoint_mediator(
         raise ValidationError(MISSING, params={"field": _("姓名")})
     if appointed_on > _today():
         raise ValidationError(APPOINTED_IN_FUTURE)
-    Room.objects.select_for_update().filter(pk=room.pk).first()
+    hold(room)
     if position in COMMITTEE_POSITIONS:
         rules = rules_for(room)
         size = committee_size(room, appointed_on)
@@ -489,13 +485,13 @@ def book_session(
             note=_("预约首次调解会：%(at)s") % {"at": f"{timezone.localtime(starts_at):%Y-%m-%d %H:%M}"},
         )
     elif case.status != S.MEDIATING:
-        raise IllegalTransition(ILLEGAL_MOVE, params={"from": S(case.status).label, "to": S.MEDIATING.label})
+        raise FLOW.refusal(case.status, S.MEDIATING)
     return session
 
 
 @transaction.atomic
 def cancel_session(*, actor, session: Session, now: datetime | None = None) -> Session:
-    session = Session.objects.select_for_update(of=("self",)).select_related("case__room").get(pk=session.pk)
+    session = lock_one(Session.objects.select_related("case__room"), pk=session.pk)
     _acting_mediator(actor, session.case.room, _today(now))
     if session.status != SessionStatus.BOOKED:
         raise ValidationError(SESSION_NOT_BOOKED)
@@ -510,7 +506,7 @@ def record_session(
 ) -> Session:
     """The session record (调解笔录), kept in the case file (art. 27)."""
     now = now or timezone.now()
-    session = Session.objects.select_for_update(of=("self",)).select_related("case__room").get(pk=session.pk)
+    session = lock_one(Session.objects.select_related("case__room"), pk=session.pk)
     _acting_mediator(actor, session.case.room, _today(now))
     if session.status != SessionStatus.BOOKED:
         raise ValidationError(SESSION_NOT_BOOKED)
@@ -622,11 +618,7 @@ def _take_effect(agreement: Agreement, actor, now) -> None:
 
 
 def _locked_agreement(agreement: Agreement) -> Agreement:
-    return (
-        Agreement.objects.select_for_update(of=("self",))
-        .select_related("case__room__community", "mediator")
-        .get(pk=agreement.pk)
-    )
+    return lock_one(Agreement.objects.select_related("case__room__community", "mediator"), pk=agreement.pk)
 
 
 def _signing_day(agreement: Agreement, day: date, label, today: date) -> None:
@@ -788,7 +780,7 @@ def record_follow_up(
     elif case.status == S.ENDED:
         _step(case, S.FOLLOW_UP, actor=actor, now=now, note=_("首次回访"))
     elif case.status != S.FOLLOW_UP:
-        raise IllegalTransition(ILLEGAL_MOVE, params={"from": S(case.status).label, "to": S.FOLLOW_UP.label})
+        raise FLOW.refusal(case.status, S.FOLLOW_UP)
     follow_up = FollowUp(case=case, visited_on=visited_on, performance=performance, notes=notes.strip(), by=actor)
     follow_up.full_clean(exclude=["case"])
     follow_up.save()

@@ -23,10 +23,9 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
 from community import access, charts
-from community.forms import cleaned, error_text
 from community.models import Community, Estate
 from community.privacy import mask_name
-from community.views import act
+from community.web import act, cleaned, error_text
 
 from . import pdf, selectors, services
 from .forms import (
@@ -137,10 +136,7 @@ def room_new(request):
 
 
 def _room(user, pk) -> Room:
-    room = access.visible(user, access.VIEW, Room.objects.select_related("community__street")).filter(pk=pk).first()
-    if room is None:
-        raise Http404
-    return room
+    return access.get_visible_or_404(user, access.VIEW, Room.objects.select_related("community__street"), pk=pk)
 
 
 @login_required

@@ -8,6 +8,7 @@ from committees import committee_services as life
 from committees import services as exams
 from committees.models import Committee, CommitteeEvent, MemberRole
 from community.models import Role, RuleSet
+from community.workflow import IllegalTransition
 from tests.committees.conftest import answer_all
 from tests.factories import OwnerFactory
 
@@ -115,7 +116,7 @@ def test_street_staff_accept_or_return_with_reasons_and_each_step_is_recorded(wo
     steps = list(CommitteeEvent.objects.filter(committee=committee).values_list("to_status", "actor"))
     assert [s for s, _a in steps] == ["elected", "filing", "returned", "filing", "filed"]
     assert steps[-1][1] == street.pk
-    with pytest.raises(life.IllegalTransition):
+    with pytest.raises(IllegalTransition):
         life.submit_filing(actor=None, committee=committee)
 
 

@@ -9,8 +9,8 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from cms.models import NoticePage
-from committees.committee_services import IllegalTransition
 from community.models import Ownership, Role
+from community.workflow import IllegalTransition
 from fees import fund_selectors, fund_services
 from fees.models import FundAccount, FundUse, FundUseStatus, FundUseStep, LedgerEntry, Statement, SubAccount
 from tests.factories import OwnerFactory, OwnershipFactory, UnitFactory

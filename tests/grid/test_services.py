@@ -8,8 +8,8 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from committees.committee_services import IllegalTransition
 from community.models import Role, RuleSet
+from community.workflow import IllegalTransition
 from grid import services
 from grid.models import PHOTO_MAX_BYTES, CaseStatus, GridCase, GridCaseStep, Level
 

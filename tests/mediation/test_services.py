@@ -6,8 +6,8 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
-from committees.committee_services import IllegalTransition
 from community.models import Role, RuleSet
+from community.workflow import IllegalTransition
 from mediation import services
 from mediation.models import Agreement, Case, CaseStatus, CaseStep, MediatorPost, Session, SessionStatus, Signature
 from tests.factories import CommunityFactory, EstateFactory, GridFactory, UserFactory
