@@ -38,6 +38,7 @@ from .models import (
     Vote,
     VoteStatus,
 )
+from .selectors import ACTIVE, seated
 from .services import has_valid_certificate, training_record
 
 S = CommitteeStatus
@@ -52,7 +53,6 @@ TRANSITIONS = {
     S.DISSOLVED: set(),
 }
 FLOW = Workflow(S, TRANSITIONS)
-ACTIVE = (S.ELECTED, S.FILING, S.RETURNED, S.FILED, S.CHANGED)
 FILABLE = (S.ELECTED, S.RETURNED, S.CHANGED)
 
 NOT_ALLOWED = _("您没有权限进行此操作。")
@@ -89,11 +89,6 @@ def _move(committee: Committee, to: str, *, actor, note: str = "") -> None:
         committee=committee, from_status=left, to_status=to, actor=actor, at=timezone.now(), note=note
     )
     committee.save(update_fields=["status", "review_note", "changed_on"])
-
-
-def seated(committee: Committee):
-    """The members now in office (a removed member keeps their row, with the day they left)."""
-    return committee.members.filter(left_on=None)
 
 
 @transaction.atomic

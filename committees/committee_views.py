@@ -17,7 +17,7 @@ from community.models import Ownership
 from community.web import cleaned, error_text
 
 from . import committee_services as life
-from . import steward
+from . import selectors, steward
 from . import vote_services as votes
 from .forms import (
     AttendanceForm,
@@ -46,7 +46,9 @@ def queue(request):
     if not any(access.holds_anywhere(request.user, p) for p in perms):
         raise PermissionDenied
     today = timezone.localdate()
-    committees = _visible(request.user, access.VIEW).filter(status__in=life.ACTIVE).order_by("status", "elected_on")
+    committees = (
+        _visible(request.user, access.VIEW).filter(status__in=selectors.ACTIVE).order_by("status", "elected_on")
+    )
     rows = [(c, life.deadlines(c, on=today)) for c in committees]
     return render(
         request,
@@ -62,9 +64,9 @@ def queue(request):
 def detail(request, pk):
     committee = access.get_visible_or_404(request.user, access.VIEW, COMMITTEES, pk=pk)
     can_act = access.can(request.user, access.CONVENE_VOTES, committee.estate)
-    seats = life.seated(committee).select_related("owner")
+    seats = selectors.seated(committee).select_related("owner")
     branch = PartyBranch.objects.filter(estate=committee.estate).prefetch_related("members").first()
-    active = committee.status in life.ACTIVE
+    active = committee.status in selectors.ACTIVE
     return render(
         request,
         "committees/committee.html",
@@ -110,7 +112,7 @@ def act(request, pk):
     committee = access.get_visible_or_404(request.user, access.VIEW, COMMITTEES, pk=pk)
     action = request.POST.get("action")
     user, today = request.user, timezone.localdate()
-    seats = life.seated(committee).select_related("owner")
+    seats = selectors.seated(committee).select_related("owner")
     try:
         if action == "file":
             life.submit_filing(actor=user, committee=committee)
@@ -178,9 +180,9 @@ def _meeting(user, pk):
 def meeting(request, pk):
     meeting = _meeting(request.user, pk)
     committee = meeting.committee
-    seats = life.seated(committee).select_related("owner")
+    seats = selectors.seated(committee).select_related("owner")
     present = meeting.present.select_related("owner")
-    can_act = access.can(request.user, access.CONVENE_VOTES, committee.estate) and committee.status in life.ACTIVE
+    can_act = access.can(request.user, access.CONVENE_VOTES, committee.estate) and committee.status in selectors.ACTIVE
     if request.method == "POST":
         if not can_act:
             raise PermissionDenied

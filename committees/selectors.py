@@ -1,4 +1,4 @@
-"""Reads for exam staff, scoped through community.access, with a fixed number of queries."""
+"""Reads for committees, exams and votes, scoped through community.access, with a fixed number of queries."""
 
 from collections import Counter
 from fractions import Fraction
@@ -11,7 +11,33 @@ from django.utils.translation import gettext as _
 from community import access
 from community.models import Estate
 
-from .models import Answer, Attempt, ContractDecision, ExamSession, Matter, Option, Question, Vote, VoteStatus
+from .models import (
+    Answer,
+    Attempt,
+    Committee,
+    CommitteeStatus,
+    ContractDecision,
+    ExamSession,
+    Matter,
+    Option,
+    Question,
+    Vote,
+    VoteStatus,
+)
+
+# A committee in one of these statuses is the estate's sitting committee.
+ACTIVE = (
+    CommitteeStatus.ELECTED,
+    CommitteeStatus.FILING,
+    CommitteeStatus.RETURNED,
+    CommitteeStatus.FILED,
+    CommitteeStatus.CHANGED,
+)
+
+
+def seated(committee: Committee):
+    """The members now in office (a removed member keeps their row, with the day they left)."""
+    return committee.members.filter(left_on=None)
 
 
 def staff_sessions(user):

@@ -21,7 +21,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from cms import services as cms
-from committees.committee_services import seated
+from committees.selectors import seated
 from community.demo import PILOT_ESTATES
 from community.legaltime import last_day_after_months
 from community.models import Estate, Unit

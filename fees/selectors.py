@@ -17,8 +17,8 @@ from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from committees.committee_services import ACTIVE
 from committees.models import Committee
+from committees.selectors import ACTIVE
 from community import access
 from community.models import ContractMode, Estate, Owner, Ownership, SelfManagementPeriod, ServiceContract, money_field
 from community.pdf import fingerprint

@@ -22,8 +22,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from committees.committee_services import seated
 from committees.models import Member
+from committees.selectors import seated
 from community import access
 from community.models import Estate, Unit
 from community.privacy import mask_name

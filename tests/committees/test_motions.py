@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
 from committees import committee_services as life
+from committees import selectors
 from committees import vote_services as votes
 from committees.models import Committee, Member, Motion, Vote
 from community.models import Role
@@ -147,7 +148,9 @@ def test_a_removal_the_owners_pass_unseats_the_member_and_a_filed_committee_must
     motion.refresh_from_db()
     committee.refresh_from_db()
     assert motion.status == "carried"
-    assert life.seated(committee).count() == 6 and Member.objects.get(pk=seats[6].pk).left_on == timezone.localdate()
+    assert (
+        selectors.seated(committee).count() == 6 and Member.objects.get(pk=seats[6].pk).left_on == timezone.localdate()
+    )
     assert committee.status == "changed" and committee.changed_on == timezone.localdate()
     due = {d.what: d for d in life.deadlines(committee)}
     assert due["重新备案"].left == 30
