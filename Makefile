@@ -39,14 +39,14 @@ format: $(STAMP)
 	$(VENV)/bin/ruff check --fix .
 
 # Browser tests use Debian's Chromium; PDFs embed a CJK font (wqy-microhei) and are read
-# back with poppler-utils.
+# back with poppler-utils; the translation test extracts strings with GNU gettext.
 # Installed here when missing and this is a Debian machine we are root on;
 # otherwise those tests skip (and fail under CI=true).
 browser:
-	@if [ ! -x /usr/bin/chromium ] || [ ! -f /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] || ! command -v pdftotext >/dev/null; then \
+	@if [ ! -x /usr/bin/chromium ] || [ ! -f /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] || ! command -v pdftotext >/dev/null || ! command -v xgettext >/dev/null; then \
 		if command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
-			echo "installing chromium, fonts-wqy-microhei and poppler-utils (Debian packages)"; \
-			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei poppler-utils >/dev/null; \
+			echo "installing chromium, fonts-wqy-microhei, poppler-utils and gettext (Debian packages)"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei poppler-utils gettext >/dev/null; \
 		else \
 			echo "!! /usr/bin/chromium is missing and cannot be installed here: browser tests will skip" >&2; \
 		fi; \

@@ -1,6 +1,8 @@
-"""Promises of the project as a whole: migrations committed, deploy settings clean."""
+"""Promises of the project as a whole: migrations committed, deploy settings clean, every string in English."""
 
 import os
+import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -40,26 +42,67 @@ def test_production_refuses_to_start_without_a_secret_key():
     assert result.returncode != 0 and "SECRET_KEY" in result.stderr
 
 
-def test_every_interface_string_has_an_english_translation():
-    import re
-
-    po = (ROOT / "locale" / "en" / "LC_MESSAGES" / "django.po").read_text(encoding="utf-8")
-    entries = po.split("\n\n")[1:]
-    untranslated = [e for e in entries if re.search(r'^msgstr(\[\d\])? ""$', e, re.M) and "#~" not in e]
-    assert untranslated == []
-    # The compiled catalogue says what the source catalogue says.
-    import gettext
-
-    with open(ROOT / "locale" / "en" / "LC_MESSAGES" / "django.mo", "rb") as mo:
-        catalog = gettext.GNUTranslations(mo)
+def _po_entries(path: Path) -> list[dict]:
+    """The catalogue's entries: msgid, msgstr, whether fuzzy or obsolete (the header is left out)."""
 
     def field(entry, keyword):
         # A field is its keyword's quoted string plus any quoted continuation lines.
         match = re.search(rf'^{keyword} ((?:".*"\n?)+)', entry, re.M)
         return "".join(re.findall(r'"(.*)"', match.group(1))).replace('\\"', '"') if match else None
 
-    pairs = [(field(e, "msgid"), field(e, "msgstr")) for e in entries if "msgid_plural" not in e]
-    pairs = [(msgid, english) for msgid, english in pairs if msgid]
-    assert len(pairs) > 100
-    stale = [(msgid, english) for msgid, english in pairs if catalog.gettext(msgid) != english]
-    assert stale == []
+    rows = []
+    for entry in path.read_text(encoding="utf-8").split("\n\n")[1:]:
+        rows.append(
+            {
+                "msgid": field(entry, "msgid"),
+                "msgstr": field(entry, r"msgstr(?:\[0\])?"),
+                "plural": "msgid_plural" in entry,
+                "fuzzy": bool(re.search(r"^#,.*\bfuzzy\b", entry, re.M)),
+                "obsolete": entry.lstrip().startswith("#~"),
+            }
+        )
+    return rows
+
+
+PO = ROOT / "locale" / "en" / "LC_MESSAGES" / "django.po"
+
+
+def test_every_interface_string_has_an_english_translation():
+    """The .po file is the one source of the English: every entry translated, none fuzzy, and
+    the compiled catalogue says what it says."""
+    rows = [r for r in _po_entries(PO) if r["msgid"] and not r["obsolete"]]
+    assert len(rows) > 100
+    assert [r["msgid"] for r in rows if not r["msgstr"]] == [], "untranslated"
+    assert [r["msgid"] for r in rows if r["fuzzy"]] == [], "fuzzy: check the English and remove the flag"
+    import gettext
+
+    with open(PO.with_suffix(".mo"), "rb") as mo:
+        catalog = gettext.GNUTranslations(mo)
+    stale = [(r["msgid"], r["msgstr"]) for r in rows if not r["plural"] and catalog.gettext(r["msgid"]) != r["msgstr"]]
+    assert stale == [], "django.mo is older than django.po: run msgfmt (see README)"
+
+
+XGETTEXT = shutil.which("xgettext")
+
+
+@pytest.mark.skipif(
+    XGETTEXT is None and os.environ.get("CI") != "true",
+    reason="GNU gettext (xgettext) is not installed; make test installs it on Debian",
+)
+def test_the_catalogue_holds_every_string_the_code_marks(tmp_path):
+    """Extract the strings afresh from a copy of the code: a string marked for translation that
+    the committed .po lacks (someone forgot makemessages) fails here."""
+    ignore = shutil.ignore_patterns(".venv", ".git", "media", "test-artifacts", "__pycache__", "*.sqlite3", "*.whl")
+    copy = tmp_path / "src"
+    shutil.copytree(ROOT, copy, ignore=ignore)
+    result = subprocess.run(
+        [sys.executable, "manage.py", "makemessages", "-l", "en", "--ignore=tests", "--ignore=bench", "-v", "0"],
+        cwd=copy,
+        env={**os.environ, "DEBUG": "1", "DATABASE_URL": f"sqlite:///{tmp_path}/unused.sqlite3"},
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    committed = {r["msgid"] for r in _po_entries(PO) if r["msgstr"] and not r["fuzzy"] and not r["obsolete"]}
+    fresh = [r["msgid"] for r in _po_entries(copy / "locale" / "en" / "LC_MESSAGES" / "django.po") if r["msgid"]]
+    assert [m for m in fresh if m not in committed] == [], "run makemessages and write the English in django.po"
