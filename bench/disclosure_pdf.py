@@ -120,7 +120,8 @@ def main():
     a, b = statistics.median(ours_times), statistics.median(raw_times)
     print(f"rows: {args.rows}")
     print(
-        f"statement_pdf: {a:.2f} s ({size_ours / 1e6:.1f} MB)   raw reportlab LongTable: {b:.2f} s ({size_raw / 1e6:.1f} MB)"
+        f"statement_pdf: {a:.2f} s ({size_ours / 1e6:.1f} MB)   "
+        f"raw reportlab LongTable: {b:.2f} s ({size_raw / 1e6:.1f} MB)"
     )
     print(f"ratio: {a / b:.2f}x (target <= 1.5x)")
 

@@ -168,7 +168,8 @@ def main():
     print(f"raw executemany of the same rows: {r:.3f} s")
     print(f"ratio .xlsx: {x / r:.1f}x   .csv: {c / r:.1f}x   re-import: {a / r:.1f}x")
     print(
-        f"plan of the first import: {len(plan.new_units)} units, {len(plan.new_owners)} owners, {len(plan.new_holdings)} holdings"
+        f"plan of the first import: {len(plan.new_units)} units, {len(plan.new_owners)} owners, "
+        f"{len(plan.new_holdings)} holdings"
     )
 
 

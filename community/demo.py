@@ -51,15 +51,22 @@ STILL_NO_MANAGER = 12
 DEMO_PASSWORD = "demo2021"
 
 STREET_NAMES = ["澄江街道", "翠湖街道", "云岭街道", "沙溪街道", "麟山街道", "东霞街道", "荆岭街道"]
-COMMUNITY_WORDS = "新村 和平 建设 光明 幸福 长安 文昌 锦绣 福源 青山 龙泉 安康 朝阳 紫云 凤岗 红星 育才 梅园 桃源 金沙 富民 永兴".split()
-ESTATE_FIRST = "江滨 水榭 翠园 金桥 碧水 锦江 丽景 书香 阳光 沁园 名城 御景 东方 盛世 华庭 海棠 枫林 兰亭 滨江 香榭 新华 明珠".split()
+COMMUNITY_WORDS = (
+    "新村 和平 建设 光明 幸福 长安 文昌 锦绣 福源 青山 龙泉 安康 朝阳 紫云 凤岗 红星 育才 梅园 桃源 金沙 富民 永兴"
+).split()
+ESTATE_FIRST = (
+    "江滨 水榭 翠园 金桥 碧水 锦江 丽景 书香 阳光 沁园 名城 御景 东方 盛世 华庭 海棠 枫林 兰亭 滨江 香榭 新华 明珠"
+).split()
 ESTATE_LAST = "花园 小区 新城 家园 苑 豪园 雅居 公寓 嘉园 名邸".split()
 PILOT_ESTATES = ["江滨豪园", "水榭新城", "翠园雅居", "金桥花园", "碧水家园", "锦江名邸"]
-SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高郑梁谢宋唐许韩冯邓曹彭曾肖田董潘袁蔡蒋余于杜叶程魏苏吕丁任沈姚卢傅钟姜崔谭廖范汪陆金石戴贾韦夏邱方侯邹熊孟秦白江阎薛尹段雷黎史龙陶贺顾毛郝龚邵万钱严覃武戴莫孔汤".replace(
-    " ", ""
+SURNAMES = (
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高郑梁谢宋唐许韩冯邓曹彭曾肖田董潘袁蔡蒋余于杜叶程魏"
+    "苏吕丁任沈姚卢傅钟姜崔谭廖范汪陆金石戴贾韦夏邱方侯邹熊孟秦白江阎薛尹段雷黎史龙陶贺顾毛郝龚"
+    "邵万钱严覃武戴莫孔汤"
 )
-GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰萍鹏辉建国红梅春燕志文斌宇浩凯欣怡佳琪晨阳婷雪琳子涵思远俊峰海波丹丹晓东立新淑珍秀兰".replace(
-    " ", ""
+GIVEN = (
+    "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰萍鹏辉建国红梅"
+    "春燕志文斌宇浩凯欣怡佳琪晨阳婷雪琳子涵思远俊峰海波丹丹晓东立新淑珍秀兰"
 )
 COMPANY_NAMES = [
     "三江物业服务有限公司",
@@ -495,7 +502,10 @@ def import_sample(grids: list[Grid], companies: list[PropertyCompany], *, today:
     plan = import_registry(
         actor=None, estate=estate, name="registry-sample.xlsx", content=sample_workbook(), today=today
     )
-    return f"{name}：导入示例表格，新增房屋 {len(plan.new_units)}、业主 {len(plan.new_owners)}，未变化房屋 {plan.unchanged_units}"
+    return (
+        f"{name}：导入示例表格，新增房屋 {len(plan.new_units)}、业主 {len(plan.new_owners)}，"
+        f"未变化房屋 {plan.unchanged_units}"
+    )
 
 
 def build(*, today: date, progress=None, log=print) -> list[tuple[str, str, str]]:

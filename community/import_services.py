@@ -104,7 +104,8 @@ class Plan:
                 % {
                     "name": owner.name,
                     "changes": "；".join(
-                        f"{Owner._meta.get_field(f).verbose_name} {_mask(f, getattr(owner, f))} → {_mask(f, _owner_value(row, f))}"
+                        f"{Owner._meta.get_field(f).verbose_name} "
+                        f"{_mask(f, getattr(owner, f))} → {_mask(f, _owner_value(row, f))}"
                         for f in fields
                     ),
                 }

@@ -111,7 +111,8 @@ def build(*, today, progress=None, log=print):
     ):
         services.publish_directory(actor=None, community=community)
     log(
-        f"物业纠纷调解：调解室 {len(rooms)} 个，调解员 {sum(r.posts.count() for r in rooms)} 名，案件 {Case.objects.count()} 件"
+        f"物业纠纷调解：调解室 {len(rooms)} 个，调解员 {sum(r.posts.count() for r in rooms)} 名，"
+        f"案件 {Case.objects.count()} 件"
     )
     return [_mediator_login()]
 

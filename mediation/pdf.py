@@ -89,8 +89,8 @@ def agreement_pdf(doc, *, verify_url: str, deadline, committee: str) -> bytes:
         if agreement.form == AgreementForm.ORAL:
             story.append(
                 Paragraph(
-                    f"本协议为口头协议，由调解员 {escape(agreement.mediator.name)} 记录，自 {agreement.reached_on:%Y年%m月%d日} "
-                    "达成之日起生效（人民调解法第二十八条、第三十条）。",
+                    f"本协议为口头协议，由调解员 {escape(agreement.mediator.name)} 记录，"
+                    f"自 {agreement.reached_on:%Y年%m月%d日} 达成之日起生效（人民调解法第二十八条、第三十条）。",
                     body,
                 )
             )

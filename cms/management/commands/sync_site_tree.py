@@ -23,7 +23,8 @@ class Command(BaseCommand):
         users = permissions.sync_everyone()
         self.stdout.write(
             self.style.SUCCESS(
-                f"新建页面：区 {created['DistrictPage']}，社区 {created['CommunityPage']}，小区 {created['EstatePage']}；"
+                f"新建页面：区 {created['DistrictPage']}，社区 {created['CommunityPage']}，"
+                f"小区 {created['EstatePage']}；"
                 f"已同步 {users} 个账号的公告编辑权限。"
             )
         )
