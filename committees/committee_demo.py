@@ -17,8 +17,9 @@ from community.models import Estate, Owner, SelfManagementPeriod
 
 from . import committee_services as life
 from . import services as exams
-from . import vote_services as votes
 from .models import BranchMember, BranchRole, Committee, CommitteeKind, Option, PartyBranch
+from .votes import selectors as vote_selectors
+from .votes import services as votes
 
 COMMITTEES = 21
 STAGES = ["filed", "changed", "filing", "returned", "elected", "overdue", "expiring"]
@@ -39,7 +40,7 @@ def _elect(estate, elected_on, kind, *, members=None):
         closes_at=_at(elected_on - timedelta(days=1)),
         now=_at(elected_on - timedelta(days=30)),
     )
-    holders = sorted(votes.holder_keys(vote))
+    holders = sorted(vote_selectors.holder_keys(vote))
     voting = holders[: len(holders) * 4 // 5]
     votes.enter_paper_ballots(
         actor=None,
@@ -122,7 +123,7 @@ def _remove_a_member(committee, today):
     motion = life.put_motion_to_vote(
         actor=None, motion=motion, opens_at=opens, closes_at=_at(today - timedelta(days=10)), now=_at(proposed_on)
     )
-    holders = sorted(votes.holder_keys(motion.vote))
+    holders = sorted(vote_selectors.holder_keys(motion.vote))
     votes.enter_paper_ballots(
         actor=None,
         vote=motion.vote,

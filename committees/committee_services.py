@@ -40,6 +40,9 @@ from .models import (
 )
 from .selectors import ACTIVE, seated
 from .services import has_valid_certificate, training_record
+from .votes.selectors import scope_holders
+from .votes.services import convene_vote
+from .votes.tally import DEVELOPER, YES, count_holders, share_text
 
 S = CommitteeStatus
 SOON_DAYS = 7  # a filing or meeting deadline this close stands out on the queue
@@ -402,9 +405,6 @@ def motion_support(committee: Committee, *, members=(), owners=(), on: date) -> 
     and by headcount, both at least the rule set's share, with heads counted as in the
     tally (a co-ownership is one head and one signature from a co-owner stands for it).
     """
-    from .selectors import scope_holders
-    from .tally import DEVELOPER, YES, count_holders, share_text
-
     rules = rules_for(committee.estate)
     seats = set(seated(committee).values_list("pk", flat=True))
     asking = {m.pk for m in members} & seats
@@ -495,8 +495,6 @@ def motion_question(motion: Motion) -> str:
 @transaction.atomic
 def put_motion_to_vote(*, actor, motion: Motion, opens_at, closes_at, now=None) -> Motion:
     """Convene the owners' vote (matter 3) that decides a proposal."""
-    from .vote_services import convene_vote
-
     motion = lock_one(Motion.objects.select_related("committee__estate", "member__owner"), pk=motion.pk)
     if motion.status != MotionStatus.PROPOSED or motion.vote_id is not None:
         raise ValidationError(MOTION_NOT_PENDING)

@@ -18,7 +18,6 @@ from community.web import cleaned, error_text
 
 from . import committee_services as life
 from . import selectors, steward
-from . import vote_services as votes
 from .forms import (
     AttendanceForm,
     ChangeForm,
@@ -30,6 +29,7 @@ from .forms import (
     ReviewForm,
 )
 from .models import Committee, Meeting, Motion, PartyBranch, Vote
+from .votes import services as votes
 
 COMMITTEES = Committee.objects.select_related("estate__grid__community__street__district__rule_set", "election_vote")
 

@@ -91,7 +91,8 @@ def build(*, today, progress=None, log=print):
         _sitting(index, estates, rng, tz)
     _trainings(estates, rng)
     logins = [_open_sitting(estates[0], tz)]
-    from . import committee_demo, vote_demo
+    from . import committee_demo
+    from .votes import demo as vote_demo
 
     vote_demo.build(today=today, log=log)
     committee_demo.build(today=today, progress=progress, log=log)

@@ -9,8 +9,9 @@ from django.utils import timezone
 
 from committees import committee_services as life
 from committees import selectors
-from committees import vote_services as votes
 from committees.models import Committee, Member, Motion, Vote
+from committees.votes import selectors as vote_selectors
+from committees.votes import services as votes
 from community.models import Role
 from tests.committees.test_committee_life import _elect, _ready
 from tests.factories import EstateFactory, OwnerFactory, OwnershipFactory, UnitFactory
@@ -29,7 +30,7 @@ def _decide(vote_owners, motion, choice="yes"):
         now=now - timedelta(days=30),
     )
     for owner in vote_owners:
-        for holder in votes.holdings_of(owner, motion.vote):
+        for holder in vote_selectors.holdings_of(owner, motion.vote):
             votes.cast_ballot(voter=owner, vote=motion.vote, holder=holder, choice=choice, now=now - timedelta(days=5))
     votes.close_vote(actor=None, vote=motion.vote, now=now)
     return motion

@@ -7,8 +7,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
 from committees import steward
-from committees import vote_services as votes
 from committees.models import BranchMember, BranchReview, PartyBranch, Vote
+from committees.votes import services as votes
 from community.models import Role
 from tests.committees.test_committee_life import _elect
 
