@@ -16,7 +16,7 @@ from community.demo import PILOT_ESTATES
 from community.models import Estate, Owner, SelfManagementPeriod
 
 from . import committee_services as life
-from . import services as exams
+from .exams import services as exams
 from .models import BranchMember, BranchRole, Committee, CommitteeKind, Option, PartyBranch
 from .votes import selectors as vote_selectors
 from .votes import services as votes

@@ -22,6 +22,7 @@ from community.models import Ownership
 from community.rules import rules_for
 from community.workflow import Workflow
 
+from .exams.selectors import has_valid_certificate, training_record
 from .models import (
     Committee,
     CommitteeEvent,
@@ -39,7 +40,6 @@ from .models import (
     VoteStatus,
 )
 from .selectors import ACTIVE, seated
-from .services import has_valid_certificate, training_record
 from .votes.selectors import scope_holders
 from .votes.services import convene_vote
 from .votes.tally import DEVELOPER, YES, count_holders, share_text

@@ -1,6 +1,7 @@
 from django.urls import path
 
-from . import committee_views, views
+from . import committee_views
+from .exams import views
 from .votes import views as vote_views
 
 app_name = "committees"

@@ -4,8 +4,8 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from committees import services
-from committees.question_bank import QUESTIONS
+from committees.exams import services
+from committees.exams.question_bank import QUESTIONS
 from committees.votes import services as votes
 from tests.factories import BuildingFactory, OwnerFactory, OwnershipFactory, UnitFactory, UserFactory
 

@@ -5,7 +5,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
 from committees import committee_services as life
-from committees import services as exams
+from committees.exams import services as exams
 from committees.models import Committee, CommitteeEvent, MemberRole
 from community.models import Role, RuleSet
 from community.workflow import IllegalTransition

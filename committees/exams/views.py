@@ -1,4 +1,5 @@
-"""Candidates take the exam on a phone: one question a page, each answer saved as it is given."""
+"""The exam pages: candidates take the exam on a phone, one question a page, each answer
+saved as it is given; anyone checks a certificate; staff see their sittings and results."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -11,9 +12,9 @@ from django.views.decorators.http import require_POST
 
 from community import access
 from community.privacy import mask_name
+from community.web import error_text
 
 from . import pdf, selectors, services
-from .models import ExamSession, Option, Question
 
 
 def _candidate(request):
@@ -27,10 +28,14 @@ def _candidate(request):
 def my_exams(request):
     candidate = _candidate(request)
     services.close_expired_attempts(candidate=candidate)
-    sessions = ExamSession.objects.filter(candidates=candidate).order_by("-opens_at")
-    attempts = candidate.exam_attempts.select_related("session", "certificate").order_by("-started_at")
     return render(
-        request, "committees/my_exams.html", {"sessions": sessions, "attempts": attempts, "now": timezone.now()}
+        request,
+        "committees/my_exams.html",
+        {
+            "sessions": selectors.enrolled_sessions(candidate),
+            "attempts": selectors.attempts_of(candidate),
+            "now": timezone.now(),
+        },
     )
 
 
@@ -38,13 +43,13 @@ def my_exams(request):
 @require_POST
 def start(request, session_id):
     candidate = _candidate(request)
-    session = ExamSession.objects.filter(pk=session_id, candidates=candidate).first()
+    session = selectors.enrolled_session(candidate, session_id)
     if session is None:
         raise Http404
     try:
         attempt = services.start_attempt(candidate=candidate, session=session)
     except (ValidationError, PermissionDenied) as exc:
-        messages.error(request, "；".join(getattr(exc, "messages", [str(exc)])))
+        messages.error(request, error_text(exc))
         return redirect("committees:my_exams")
     return redirect("committees:question", attempt.pk, 1)
 
@@ -56,14 +61,10 @@ def question(request, attempt_id, index):
         return redirect("committees:result", attempt.pk)
     if not 1 <= index <= len(attempt.paper):
         raise Http404
-    item = attempt.paper[index - 1]
-    q = Question.objects.get(pk=item["q"])
-    options = {o.pk: o for o in Option.objects.filter(question=q)}
-    answer = attempt.answers.filter(question=q).first()
     if request.method == "POST":
         chosen = [int(c) for c in request.POST.getlist("choice") if c.isdigit()]
         try:
-            services.save_answer(attempt=attempt, question_id=q.pk, chosen=chosen)
+            services.save_answer(attempt=attempt, question_id=attempt.paper[index - 1]["q"], chosen=chosen)
         except ValidationError as exc:
             messages.error(request, "；".join(exc.messages))
             return redirect("committees:question", attempt.pk, index)
@@ -72,7 +73,7 @@ def question(request, attempt_id, index):
             return redirect("committees:confirm", attempt.pk)
         step = -1 if target == "prev" else 1
         return redirect("committees:question", attempt.pk, min(max(index + step, 1), len(attempt.paper)))
-    answered = set(attempt.answers.values_list("question_id", flat=True))
+    page = selectors.question_page(attempt, index)
     return render(
         request,
         "committees/question.html",
@@ -80,12 +81,12 @@ def question(request, attempt_id, index):
             "attempt": attempt,
             "index": index,
             "total": len(attempt.paper),
-            "question": q,
-            "options": [options[i] for i in item["options"]],
-            "chosen": set(answer.chosen if answer else []),
+            "question": page["question"],
+            "options": page["options"],
+            "chosen": page["chosen"],
             "seconds_left": max(0, int((attempt.deadline - timezone.now()).total_seconds())),
-            "answered_count": len(answered),
-            "progress": [(n, entry["q"] in answered) for n, entry in enumerate(attempt.paper, 1)],
+            "answered_count": len(page["answered"]),
+            "progress": [(n, entry["q"] in page["answered"]) for n, entry in enumerate(attempt.paper, 1)],
         },
     )
 
@@ -98,13 +99,12 @@ def confirm(request, attempt_id):
     if request.method == "POST":
         services.submit_attempt(attempt=attempt)
         return redirect("committees:result", attempt.pk)
-    answered = attempt.answers.count()
     return render(
         request,
         "committees/confirm.html",
         {
             "attempt": attempt,
-            "answered": answered,
+            "answered": selectors.answered_count(attempt),
             "total": len(attempt.paper),
             "seconds_left": max(0, int((attempt.deadline - timezone.now()).total_seconds())),
         },
@@ -116,34 +116,23 @@ def result(request, attempt_id):
     attempt = services.attempt_for(user=request.user, pk=attempt_id)
     if attempt.is_open:
         return redirect("committees:question", attempt.pk, 1)
-    ids = [item["q"] for item in attempt.paper]
-    questions = Question.objects.in_bulk(ids)
-    options = {}
-    for option in Option.objects.filter(question_id__in=ids):
-        options.setdefault(option.question_id, []).append(option)
-    chosen = dict(attempt.answers.values_list("question_id", "chosen"))
-    wrong = []
-    for n, qid in enumerate(ids, 1):
-        correct = {o.pk for o in options[qid] if o.correct}
-        picked = set(chosen.get(qid, []))
-        if picked != correct:
-            wrong.append({"n": n, "question": questions[qid], "options": options[qid], "picked": picked})
+    wrong = selectors.wrong_answers(attempt)
     certificate = getattr(attempt, "certificate", None)
     return render(request, "committees/result.html", {"attempt": attempt, "wrong": wrong, "certificate": certificate})
 
 
 @login_required
 def certificate_pdf(request, number):
-    certificate = services.certificate_by_number(number)
+    certificate = selectors.certificate_by_number(number)
     if certificate is None or certificate.attempt.candidate.user_id != request.user.pk:
         raise Http404
-    fp = services.certificate_fingerprint(certificate)
+    fp = selectors.certificate_fingerprint(certificate)
     url = request.build_absolute_uri(reverse("committees:verify", args=[certificate.number, fp]))
     content = pdf.certificate_pdf(
-        payload=services.certificate_payload(certificate),
+        payload=selectors.certificate_payload(certificate),
         fingerprint=fp,
         verify_url=url,
-        valid_until=services.valid_until(certificate),
+        valid_until=selectors.valid_until(certificate),
         community=certificate.attempt.session.community.name,
     )
     response = HttpResponse(content, content_type="application/pdf")
@@ -154,13 +143,13 @@ def certificate_pdf(request, number):
 def verify(request, number, fp=""):
     """Public: anyone holding the paper checks it against the live record. Names are masked."""
     claimed = fp or request.GET.get("fp", "")
-    certificate, ok = services.verify_certificate(number, claimed)
+    certificate, ok = selectors.verify_certificate(number, claimed)
     context = {"number": number, "claimed": claimed, "ok": ok, "certificate": certificate}
     if certificate is not None:
         context.update(
             holder=mask_name(certificate.attempt.candidate.name),
-            valid_until=services.valid_until(certificate),
-            valid_now=services.valid_until(certificate) >= timezone.localdate(),
+            valid_until=selectors.valid_until(certificate),
+            valid_now=selectors.valid_until(certificate) >= timezone.localdate(),
         )
     return render(request, "committees/verify.html", context, status=200 if ok else 404)
 

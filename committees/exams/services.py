@@ -1,4 +1,6 @@
-"""The pre-filing exam, one function per step. The clock is the server's.
+"""The pre-filing exam's writes, one function per step: the question bank, sittings, attempts
+and answers, marking and certificates, trainings. The clock is the server's; the exam's
+reads (pages, results, certificates) are committees/exams/selectors.py.
 
 How the timer is enforced:
 * ``start_attempt`` fixes the deadline: the start plus the session's duration,
@@ -23,15 +25,14 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from community import access
-from community.legaltime import last_day_after_days, last_day_after_months
+from community.legaltime import last_day_after_days
 from community.locks import hold, lock_one
 from community.models import Owner
-from community.pdf import fingerprint
 from community.rules import rules_for
 from community.sequences import next_number
 
+from ..models import Answer, Attempt, Certificate, ExamSession, Option, Question, Topic, Training
 from . import marking, papers
-from .models import Answer, Attempt, Certificate, ExamSession, Option, Question, Topic, Training
 
 NOT_ENROLLED = _("您未报名本场考试。")
 NOT_OPEN_YET = _("本场考试尚未开始（%(at)s 开考）。")
@@ -322,64 +323,3 @@ def record_training(
     training.save()
     training.attendees.set(attendees)
     return training
-
-
-def training_record(person: Owner, *, until: date | None = None):
-    """The trainings ``person`` attended (up to ``until``): the record filed for each member."""
-    trainings = Training.objects.filter(attendees=person).select_related("community").order_by("held_on")
-    return trainings.filter(held_on__lte=until) if until else trainings
-
-
-# --------------------------------------------------------------------------- certificates
-
-
-def certificate_payload(certificate: Certificate) -> dict:
-    """What the certificate shows, as the fingerprint covers it."""
-    attempt = certificate.attempt
-    return {
-        "number": certificate.number,
-        "issued_on": certificate.issued_on.isoformat(),
-        "holder": attempt.candidate.name,
-        "holder_id": attempt.candidate.pk,
-        "session": attempt.session.title,
-        "session_id": attempt.session.pk,
-        "percent": str(attempt.percent),
-        "attempt": attempt.pk,
-    }
-
-
-def certificate_fingerprint(certificate: Certificate) -> str:
-    return fingerprint(certificate_payload(certificate))
-
-
-def certificate_by_number(number: str) -> Certificate | None:
-    return (
-        Certificate.objects.select_related(
-            "attempt__candidate", "attempt__session__community__street__district__rule_set"
-        )
-        .filter(number=number)
-        .first()
-    )
-
-
-def verify_certificate(number: str, claimed: str) -> tuple[Certificate | None, bool]:
-    """(the certificate with that number, whether ``claimed`` is its fingerprint recomputed from the live rows)."""
-    certificate = certificate_by_number(number)
-    if certificate is None:
-        return None, False
-    claimed = "".join((claimed or "").split()).lower()
-    return certificate, secrets.compare_digest(claimed, certificate_fingerprint(certificate))
-
-
-def valid_until(certificate: Certificate) -> date:
-    years = rules_for(certificate.attempt.session.community.street.district).exam_certificate_valid_years
-    return last_day_after_months(certificate.issued_on, 12 * years)
-
-
-def has_valid_certificate(person: Owner, on: date | None = None) -> bool:
-    """The filing gate: does ``person`` hold a pre-filing exam certificate valid on ``on``?"""
-    on = on or timezone.localdate()
-    certificates = Certificate.objects.filter(attempt__candidate=person, issued_on__lte=on).select_related(
-        "attempt__session__community__street__district__rule_set"
-    )
-    return any(on <= valid_until(c) for c in certificates)
