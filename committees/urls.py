@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import committee_views
+from . import views as committee_views
 from .exams import views
 from .votes import views as vote_views
 

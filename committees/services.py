@@ -1,12 +1,15 @@
-"""A committee's life from election to filing (RULES.md §2), one function per step.
+"""A committee's life (RULES.md §2), one function per step that changes it: election, the
+first meeting, filing and its review, changes, meetings and decisions, and the motions to
+remove a member or dissolve the committee (decided by an owners' vote, convened through
+committees.votes.services).
 
 TRANSITIONS is the only table of allowed status moves; ``_move`` is the only
-place a status changes, and it records who moved it, when and why.
+place a status changes, and it records who moved it, when and why. What a filing lacks,
+the deadlines and a motion's support are reads: committees/selectors.py.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -22,7 +25,6 @@ from community.models import Ownership
 from community.rules import rules_for
 from community.workflow import Workflow
 
-from .exams.selectors import has_valid_certificate, training_record
 from .models import (
     Committee,
     CommitteeEvent,
@@ -39,13 +41,10 @@ from .models import (
     Vote,
     VoteStatus,
 )
-from .selectors import ACTIVE, seated
-from .votes.selectors import scope_holders
+from .selectors import ACTIVE, FILABLE, filing_checklist, motion_support, seated
 from .votes.services import convene_vote
-from .votes.tally import DEVELOPER, YES, count_holders, share_text
 
 S = CommitteeStatus
-SOON_DAYS = 7  # a filing or meeting deadline this close stands out on the queue
 TRANSITIONS = {
     S.ELECTED: {S.FILING, S.ENDED, S.DISSOLVED},
     S.FILING: {S.FILED, S.RETURNED},
@@ -56,7 +55,6 @@ TRANSITIONS = {
     S.DISSOLVED: set(),
 }
 FLOW = Workflow(S, TRANSITIONS)
-FILABLE = (S.ELECTED, S.RETURNED, S.CHANGED)
 
 NOT_ALLOWED = _("您没有权限进行此操作。")
 NOT_AN_ELECTION = _("选举须依据已结束并获通过的“选举业主委员会”表决（民法典第278条第3项）。")
@@ -170,46 +168,6 @@ def record_first_meeting(*, actor, committee: Committee, held_on: date, chair, v
     return committee
 
 
-@dataclass
-class ChecklistItem:
-    label: str
-    ok: bool
-
-
-def filing_checklist(committee: Committee, *, on: date | None = None) -> list[ChecklistItem]:
-    """What filing needs (RULES.md §2), each item with whether it is there."""
-    on = on or timezone.localdate()
-    rules = rules_for(committee.estate)
-    members = list(seated(committee).select_related("owner"))
-    what, deadline = filing_deadline(committee)
-    items = [
-        ChecklistItem(f"选举结果（表决：{committee.election_vote.question}）", True),
-        ChecklistItem("首次会议已推选主任", committee.first_meeting_on is not None),
-        ChecklistItem("管理规约", committee.covenant),
-        ChecklistItem("业主大会议事规则", committee.procedure_rules),
-        ChecklistItem(f"{what}（最迟 {deadline}）", on <= deadline),
-    ]
-    for member in members:
-        name = member.owner.name
-        items.append(ChecklistItem(f"{name}：书面承诺", member.undertaking_signed))
-        if rules.filing_requires_training_record:
-            items.append(ChecklistItem(f"{name}：培训记录", training_record(member.owner, until=on).exists()))
-        if rules.filing_requires_exam:
-            items.append(ChecklistItem(f"{name}：备案前考试合格证书", has_valid_certificate(member.owner, on=on)))
-    return items
-
-
-def filing_deadline(committee: Committee) -> tuple[str, date]:
-    """What the next filing is and its last day: 30 days from the election, or, once a filed
-    committee has changed, 30 days from the change (both per the rule set)."""
-    rules = rules_for(committee.estate)
-    if committee.changed_on is not None:
-        days = rules.refiling_deadline_days
-        return f"变更后 {days} 日内重新备案", last_day_after_days(committee.changed_on, days)
-    days = rules.filing_deadline_days
-    return f"选举后 {days} 日内备案", last_day_after_days(committee.elected_on, days)
-
-
 @transaction.atomic
 def record_change(*, actor, committee: Committee, on: date, what: str) -> Committee:
     """A change to what was filed (a member leaves, the covenant is amended...). A filed
@@ -263,33 +221,6 @@ def review_filing(*, actor, committee: Committee, accept: bool, reasons: str = "
     committee.review_note = reasons.strip()
     _move(committee, S.FILED if accept else S.RETURNED, actor=actor, note=committee.review_note)
     return committee
-
-
-@dataclass(frozen=True)
-class Deadline:
-    what: str
-    day: date
-    left: int  # days; negative when overdue
-    warn: bool  # close enough to stand out
-
-
-def deadlines(committee: Committee, *, on: date | None = None) -> list[Deadline]:
-    """What a committee must do next and by when, for the staff queue. A term nearing its
-    end is flagged the rule set's warning days ahead, so the re-election can be organised."""
-    on = on or timezone.localdate()
-    rules = rules_for(committee.estate)
-    if committee.status not in ACTIVE:
-        return []
-    due = []
-    if committee.first_meeting_on is None:
-        due.append(
-            ("首次会议", last_day_after_days(committee.elected_on, rules.committee_first_meeting_days), SOON_DAYS)
-        )
-    if committee.status in FILABLE:
-        what, day = filing_deadline(committee)
-        due.append(("重新备案" if committee.changed_on else "备案", day, SOON_DAYS))
-    due.append(("任期届满", committee.term_ends_on, rules.term_expiry_warning_days))
-    return [Deadline(what, day, (day - on).days, (day - on).days <= warn) for what, day, warn in due]
 
 
 # --------------------------------------------------------------------------- meetings
@@ -395,40 +326,6 @@ def record_decision(*, actor, meeting: Meeting, text: str, in_favour) -> Decisio
 
 
 # --------------------------------------------------------------------------- removal and dissolution
-
-
-def motion_support(committee: Committee, *, members=(), owners=(), on: date) -> dict:
-    """How much support a removal or dissolution proposal has, two ways (RULES.md §2):
-    the share of members now seated, and the owners' share of the estate's votes.
-
-    "Owners holding 20% of the votes" is read as the Civil Code counts votes: by area
-    and by headcount, both at least the rule set's share, with heads counted as in the
-    tally (a co-ownership is one head and one signature from a co-owner stands for it).
-    """
-    rules = rules_for(committee.estate)
-    seats = set(seated(committee).values_list("pk", flat=True))
-    asking = {m.pk for m in members} & seats
-    by_members = rules.member_removal_by_members.met(len(asking), len(seats))
-    signers = {str(o.pk) for o in owners}
-    developer_signed = any(o.is_developer for o in owners)
-    holders = scope_holders(committee.estate, on=on)
-    signed = {
-        h: YES
-        for h in holders
-        if (h == DEVELOPER and developer_signed) or (h != DEVELOPER and signers & set(h.split(",")))
-    }
-    threshold = rules.member_removal_by_owners
-    result = count_holders(
-        holders, signed, quorum=(threshold, threshold), approval=rules.approval_thresholds(Matter.COMMITTEE)
-    )
-    return {
-        "members": f"{len(asking)}/{len(seats)}",
-        "members_met": by_members,
-        "owners_area": share_text(result.quorum_area),
-        "owners_heads": share_text(result.quorum_heads),
-        "owners_met": bool(signers) and result.quorum_met,
-        "met": by_members or (bool(signers) and result.quorum_met),
-    }
 
 
 @transaction.atomic

@@ -1,5 +1,7 @@
-"""The seed's 21 committees (some self-managed) at every stage: filed, in review, returned,
-just elected, overdue for filing, and with a term about to end.
+"""The app's demo (seed_demo imports committees.demo and calls build): the exams and votes
+parts from their packages, then the seed's 21 committees (some self-managed) at every
+stage: filed, in review, returned, just elected, overdue for filing, and with a term
+about to end.
 
 Everything goes through the services at the dates it would have happened, so
 the filed ones passed the exam and the training their district requires.
@@ -15,9 +17,11 @@ from django.utils import timezone
 from community.demo import PILOT_ESTATES
 from community.models import Estate, Owner, SelfManagementPeriod
 
-from . import committee_services as life
+from . import services as life
+from .exams import demo as exams_demo
 from .exams import services as exams
 from .models import BranchMember, BranchRole, Committee, CommitteeKind, Option, PartyBranch
+from .votes import demo as votes_demo
 from .votes import selectors as vote_selectors
 from .votes import services as votes
 
@@ -196,9 +200,20 @@ def _jiangbin(today):
 
 
 def build(*, today, progress=None, log=print):
+    """The app's part of seed_demo, in the order the data depends on: the exams (whose open
+    sitting makes the `candidate` login), the votes, then the committees; the exams' closing
+    line comes last, once the committees' own sittings are counted. Returns the demo logins."""
     progress = progress or (lambda iterable, **kw: iterable)
+    logins = exams_demo.build(today=today, progress=progress, log=log)
+    votes_demo.build(today=today, log=log)
+    _committees(today=today, progress=progress, log=log)
+    exams_demo.report(log)
+    return logins
+
+
+def _committees(*, today, progress, log):
     if Committee.objects.exists():
-        return []
+        return
     self_managed = list(SelfManagementPeriod.objects.in_force(today).values_list("estate", flat=True))
     chosen = list(Estate.objects.filter(name__in=PILOT_ESTATES).exclude(code="E0001").order_by("code"))
     chosen += list(Estate.objects.filter(pk__in=self_managed).order_by("code"))
@@ -211,4 +226,3 @@ def build(*, today, progress=None, log=print):
         f"业委会：{Committee.objects.count()} 个（自管会 {Committee.objects.filter(kind='self').count()} 个），"
         f"已备案 {Committee.objects.filter(status='filed').count()} 个"
     )
-    return []

@@ -1,5 +1,6 @@
-"""Committee pages: the queue of committees and deadlines, a committee's page with its
-filing checklist, motions, party branch, votes and meetings, and a meeting's page.
+"""The committee's pages: the queue of committees and deadlines, a committee's page with its
+filing checklist, motions, party branch, votes and meetings, and a meeting's page. Reads
+come from committees.selectors, changes from committees.services.
 
 Every form posts to one action endpoint; the services decide and their messages are shown."""
 
@@ -13,11 +14,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from community import access
-from community.models import Ownership
 from community.web import cleaned, error_text
 
-from . import committee_services as life
 from . import selectors, steward
+from . import services as life
 from .forms import (
     AttendanceForm,
     ChangeForm,
@@ -28,14 +28,7 @@ from .forms import (
     MotionVoteForm,
     ReviewForm,
 )
-from .models import Committee, Meeting, Motion, PartyBranch, Vote
 from .votes import services as votes
-
-COMMITTEES = Committee.objects.select_related("estate__grid__community__street__district__rule_set", "election_vote")
-
-
-def _visible(user, perm):
-    return access.visible(user, perm, COMMITTEES)
 
 
 @login_required
@@ -46,10 +39,7 @@ def queue(request):
     if not any(access.holds_anywhere(request.user, p) for p in perms):
         raise PermissionDenied
     today = timezone.localdate()
-    committees = (
-        _visible(request.user, access.VIEW).filter(status__in=selectors.ACTIVE).order_by("status", "elected_on")
-    )
-    rows = [(c, life.deadlines(c, on=today)) for c in committees]
+    rows = [(c, selectors.deadlines(c, on=today)) for c in selectors.committee_queue(request.user)]
     return render(
         request,
         "committees/queue.html",
@@ -62,28 +52,28 @@ def queue(request):
 
 @login_required
 def detail(request, pk):
-    committee = access.get_visible_or_404(request.user, access.VIEW, COMMITTEES, pk=pk)
+    committee = access.get_visible_or_404(request.user, access.VIEW, selectors.COMMITTEES, pk=pk)
     can_act = access.can(request.user, access.CONVENE_VOTES, committee.estate)
-    seats = selectors.seated(committee).select_related("owner")
-    branch = PartyBranch.objects.filter(estate=committee.estate).prefetch_related("members").first()
+    seats = selectors.seats_of(committee)
+    lists = selectors.committee_page(committee)
     active = committee.status in selectors.ACTIVE
     return render(
         request,
         "committees/committee.html",
         {
             "committee": committee,
-            "members": committee.members.select_related("owner").order_by("left_on", "role", "pk"),
-            "checklist": life.filing_checklist(committee),
-            "deadlines": life.deadlines(committee),
-            "events": committee.events.select_related("actor"),
-            "motions": committee.motions.select_related("member__owner", "vote"),
-            "meetings": committee.meetings.all(),
-            "votes": Vote.objects.filter(estate=committee.estate).order_by("-opens_at")[:20],
-            "branch": branch,
+            "members": lists["members"],
+            "checklist": selectors.filing_checklist(committee),
+            "deadlines": selectors.deadlines(committee),
+            "events": lists["events"],
+            "motions": lists["motions"],
+            "meetings": lists["meetings"],
+            "votes": lists["votes"],
+            "branch": lists["branch"],
             "cross": steward.cross_appointments(committee),
-            "reviews": branch.reviews.select_related("vote") if branch else [],
+            "reviews": lists["reviews"],
             "can_act": can_act and active,
-            "can_file": can_act and committee.status in life.FILABLE,
+            "can_file": can_act and committee.status in selectors.FILABLE,
             "can_review": access.can(request.user, access.REVIEW_FILINGS, committee.estate)
             and committee.status == "filing",
             "forms": {
@@ -103,16 +93,16 @@ def _owners_of_lines(committee, text, on):
     if not text.strip():
         return []
     units = [pk for _n, pk, *_rest in votes.read_unit_lines(committee.estate, text, with_choice=False)]
-    return list({o.owner for o in Ownership.objects.in_force(on).filter(unit__in=units).select_related("owner")})
+    return selectors.owners_of_units(units, on)
 
 
 @login_required
 @require_POST
 def act(request, pk):
-    committee = access.get_visible_or_404(request.user, access.VIEW, COMMITTEES, pk=pk)
+    committee = access.get_visible_or_404(request.user, access.VIEW, selectors.COMMITTEES, pk=pk)
     action = request.POST.get("action")
     user, today = request.user, timezone.localdate()
-    seats = selectors.seated(committee).select_related("owner")
+    seats = selectors.seats_of(committee)
     try:
         if action == "file":
             life.submit_filing(actor=user, committee=committee)
@@ -136,7 +126,7 @@ def act(request, pk):
                 by_owners=_owners_of_lines(committee, data["by_units"], today),
             )
         elif action in ("motion_vote", "carry"):
-            motion = Motion.objects.filter(committee=committee, pk=request.POST.get("motion") or 0).first()
+            motion = selectors.motion_of(committee, request.POST.get("motion"))
             if motion is None:
                 raise Http404
             if action == "carry":
@@ -158,7 +148,7 @@ def act(request, pk):
             messages.success(request, _("会议已安排，议题请按期公告。"))
             return redirect("committees:meeting", meeting.pk)
         elif action == "review":
-            branch = PartyBranch.objects.filter(estate=committee.estate).first()
+            branch = selectors.branch_of(committee.estate)
             data = cleaned(ReviewForm(request.POST))
             if branch is None:
                 raise Http404
@@ -171,17 +161,12 @@ def act(request, pk):
     return redirect("committees:committee", committee.pk)
 
 
-def _meeting(user, pk):
-    meeting = access.get_visible_or_404(user, access.VIEW, Meeting.objects.select_related("committee__estate"), pk=pk)
-    return meeting
-
-
 @login_required
 def meeting(request, pk):
-    meeting = _meeting(request.user, pk)
+    meeting = access.get_visible_or_404(request.user, access.VIEW, selectors.MEETINGS, pk=pk)
     committee = meeting.committee
-    seats = selectors.seated(committee).select_related("owner")
-    present = meeting.present.select_related("owner")
+    seats = selectors.seats_of(committee)
+    present = selectors.present_at(meeting)
     can_act = access.can(request.user, access.CONVENE_VOTES, committee.estate) and committee.status in selectors.ACTIVE
     if request.method == "POST":
         if not can_act:
@@ -212,7 +197,7 @@ def meeting(request, pk):
             "committee": committee,
             "present": present,
             "total": seats.count(),
-            "decisions": meeting.decisions.prefetch_related("in_favour__owner").select_related("notice"),
+            "decisions": selectors.decisions_of(meeting),
             "can_act": can_act,
             "forms": {
                 "attendance": AttendanceForm(seats=seats, initial={"present": list(present)}),
