@@ -211,6 +211,16 @@ def convening_estates(user):
     return access.visible(user, access.CONVENE_VOTES, Estate.objects.order_by("code"))
 
 
+def convenes_in(user, estate_pk) -> bool:
+    """Whether the user may convene a vote in the estate with that primary key."""
+    return convening_estates(user).filter(pk=estate_pk).exists()
+
+
+def estate_choices(user, *, limit: int = 500):
+    """(pk, name) of the estates the user may convene in, for the picker."""
+    return convening_estates(user).values_list("pk", "name")[:limit]
+
+
 def paper_ballots(vote: Vote, *, limit: int = 500) -> tuple[list, int]:
     """The latest ``limit`` ballots of a vote with who entered or cast each, every holder shown
     by masked owner names, and how many ballots there are in all. Three queries."""

@@ -80,15 +80,14 @@ def manage(request):
     """Conveners (committee members, community staff) see the votes of their estates and start new ones."""
     if not access.holds_anywhere(request.user, access.CONVENE_VOTES):
         raise PermissionDenied
-    estates = selectors.convening_estates(request.user)
     chosen = request.GET.get("estate")
-    if chosen and chosen.isdigit() and estates.filter(pk=chosen).exists():
+    if chosen and chosen.isdigit() and selectors.convenes_in(request.user, chosen):
         return redirect("committees:convene", int(chosen))
     page, _query = paged(request, selectors.convened_votes(request.user), VOTES_PAGE_SIZE)
     return render(
         request,
         "committees/manage_votes.html",
-        {"page": page, "estates": estates.values_list("pk", "name")[:500], "now": timezone.now()},
+        {"page": page, "estates": selectors.estate_choices(request.user), "now": timezone.now()},
     )
 
 
