@@ -2,7 +2,7 @@
 
 An estate of 10,000 units and 8,000 owners (some with two units, co-owned
 units, 1,002 developer units), and 7,000 ballots, in a throwaway SQLite
-database. Times committees.vote_services.count(vote) (read the scope and the
+database. Times committees.votes.selectors.count(vote) (read the scope and the
 ballots, then the exact tally in Python) against a single raw SQL query summing
 the same areas and heads. Prints both, the ratio and the query count.
 Target: at most 3 queries for the data and at most 2x the raw aggregate.
@@ -35,8 +35,8 @@ from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
-from committees import vote_services  # noqa: E402
 from committees.models import Ballot, Vote  # noqa: E402
+from committees.votes import selectors as vote_selectors  # noqa: E402
 from community.identifiers import uscc_check_char  # noqa: E402
 from community.models import Building, Community, District, Estate, Grid, Owner, Ownership, Street, Unit  # noqa: E402
 
@@ -84,7 +84,7 @@ def setup() -> Vote:
     vote = Vote.objects.create(
         estate=estate, matter=5, question="基准", opens_at=now - timedelta(days=1), closes_at=now + timedelta(days=1)
     )
-    holders = sorted(vote_services.holder_keys(vote))
+    holders = sorted(vote_selectors.holder_keys(vote))
     Ballot.objects.bulk_create(
         [
             Ballot(vote=vote, holder=h, choice=rng.choice(["yes", "yes", "no", "abstain"]), cast_at=now)
@@ -129,8 +129,8 @@ def main():
 
     queries = []
     with connection.execute_wrapper(lambda execute, sql, *a: queries.append(sql) or execute(sql, *a)):
-        result = vote_services.count(vote)
-    ours, baseline = timed(lambda: vote_services.count(vote), repeat), timed(raw, repeat)
+        result = vote_selectors.count(vote)
+    ours, baseline = timed(lambda: vote_selectors.count(vote), repeat), timed(raw, repeat)
     print(f"scope: {result.eligible.heads:,} heads, {result.eligible.area} m²; ballots: {result.participating.heads:,}")
     print(f"tally from the database: {ours * 1000:8.1f} ms   queries: {len(queries)}")
     print(f"raw SQL aggregate:       {baseline * 1000:8.1f} ms   queries: 1")

@@ -1,6 +1,6 @@
 """Exam administration: the question bank (district administrators) and sittings (exam staff).
 
-Sittings are created through committees.services.schedule_session, so the rule
+Sittings are created through committees.exams.services.schedule_session, so the rule
 set's timing and marks and the access check apply here as everywhere.
 """
 
@@ -13,7 +13,7 @@ from django.urls import path
 from community import access, spreadsheet
 from community.admin import ScopedAdmin
 
-from . import bank_import, services
+from .exams import bank_import, services
 from .models import ExamSession, Option, Question, Training
 
 
@@ -147,7 +147,7 @@ class TrainingForm(forms.ModelForm):
 
 @admin.register(Training)
 class TrainingAdmin(ExamSessionAdmin):
-    """Same scope as sittings (run_exams); recorded through committees.services.record_training."""
+    """Same scope as sittings (run_exams); recorded through committees.exams.services.record_training."""
 
     form = TrainingForm
     list_display = ("held_on", "topic", "community", "trainer", "hours")

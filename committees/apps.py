@@ -22,6 +22,6 @@ class CommitteesConfig(AppConfig):
 
         from community.management_selectors import register_contract_notes
 
-        from .selectors import contract_notes
+        from .votes.selectors import contract_notes
 
         register_contract_notes(contract_notes)  # the estate page shows the vote behind each contract

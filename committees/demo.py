@@ -1,160 +1,228 @@
-"""The demo's exams: the starter bank, 9 sittings over the year with realistic results,
-and an open sitting where the `candidate` login can take the exam.
+"""The app's demo (seed_demo imports committees.demo and calls build): the exams and votes
+parts from their packages, then the seed's 21 committees (some self-managed) at every
+stage: filed, in review, returned, just elected, overdue for filing, and with a term
+about to end.
 
-Everything goes through committees.services with explicit times, so the history is
-what the services would have produced live. Idempotent: sittings are found by title.
+Everything goes through the services at the dates it would have happened, so
+the filed ones passed the exam and the training their district requires.
 """
 
 from __future__ import annotations
 
-import random
 from datetime import datetime, time, timedelta
 
-from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
-from community import services as registry
-from community.demo import DEMO_PASSWORD, PILOT_ESTATES, SEED
-from community.models import Estate, Owner
+from community.demo import PILOT_ESTATES
+from community.models import Estate, Owner, SelfManagementPeriod
 
-from . import services
-from .models import ExamSession, Option, Training
-from .question_bank import QUESTIONS
+from . import services as life
+from .exams import demo as exams_demo
+from .exams import services as exams
+from .models import BranchMember, BranchRole, Committee, CommitteeKind, Option, PartyBranch
+from .votes import demo as votes_demo
+from .votes import selectors as vote_selectors
+from .votes import services as votes
 
-BLUEPRINT = {"votes": 4, "committee": 4, "fund": 4, "fees": 3, "mediation": 2, "privacy": 3}
-SITTINGS = 9
-PER_SITTING = 6
-OPEN_TITLE = "2026年第10期业主委员会备案前培训考试（线上，开放中）"
-
-
-def _candidates(rng: random.Random, estates, count):
-    pool = []
-    for estate in estates:
-        pool += list(
-            Owner.objects.filter(
-                kind="person", ownerships__unit__building__estate=estate, ownerships__ended_on__isnull=True
-            ).order_by("pk")[:3]
-        )
-    return rng.sample(pool, count)
+COMMITTEES = 21
+STAGES = ["filed", "changed", "filing", "returned", "elected", "overdue", "expiring"]
+BLUEPRINT = {"votes": 3, "committee": 3, "fund": 2, "privacy": 2}
 
 
-def _sit(attempt, rng: random.Random, skill: float, at: datetime) -> None:
-    for n, item in enumerate(attempt.paper):
-        correct = list(Option.objects.filter(question_id=item["q"], correct=True).values_list("pk", flat=True))
-        wrong = [o for o in item["options"] if o not in correct][:1]
-        services.save_answer(
-            attempt=attempt,
-            question_id=item["q"],
-            chosen=correct if rng.random() < skill else wrong,
-            now=at + timedelta(seconds=40 * (n + 1)),
-        )
-    services.submit_attempt(attempt=attempt, now=at + timedelta(minutes=25))
+def _at(day, hour=10):
+    return datetime.combine(day, time(hour, 0), timezone.get_current_timezone())
 
 
-@transaction.atomic
-def _sitting(index: int, estates, rng: random.Random, tz):
-    title = f"2026年第{index}期业主委员会备案前培训考试"
-    if ExamSession.objects.filter(title=title).exists():
-        return
-    opens = datetime.combine(datetime(2026, 1, 15).date() + timedelta(days=32 * (index - 1)), time(9, 0), tz)
-    estate = estates[(index - 1) % len(estates)]
-    people = _candidates(rng, estates, PER_SITTING)
-    session = services.schedule_session(
+def _elect(estate, elected_on, kind, *, members=None):
+    vote = votes.convene_vote(
         actor=None,
-        community=estate.grid.community,
-        title=title,
-        opens_at=opens,
-        closes_at=opens + timedelta(days=20),
-        blueprint=BLUEPRINT,
-        place=f"{estate.grid.community.name}党群服务中心",
-        candidates=people,
+        estate=estate,
+        matter=3,
+        question=f"选举{estate.name}第一届{'业主自管会' if kind == 'self' else '业主委员会'}",
+        opens_at=_at(elected_on - timedelta(days=10)),
+        closes_at=_at(elected_on - timedelta(days=1)),
+        now=_at(elected_on - timedelta(days=30)),
     )
-    for person in people:
-        skill = rng.choice([0.95, 0.9, 0.85, 0.8, 0.7, 0.6])
-        attempt = services.start_attempt(candidate=person, session=session, now=opens + timedelta(minutes=5))
-        _sit(attempt, rng, skill, opens + timedelta(minutes=5))
-        attempt.refresh_from_db()
-        if not attempt.passed and rng.random() < 0.7:
-            retake_at = opens + timedelta(days=session.retake_wait_days, hours=1)
-            retake = services.start_attempt(candidate=person, session=session, now=retake_at)
-            _sit(retake, rng, min(0.97, skill + 0.15), retake_at)
-
-
-def build(*, today, progress=None, log=print):
-    progress = progress or (lambda iterable, **kw: iterable)
-    services.load_question_bank(QUESTIONS)
-    rng = random.Random(SEED + 5)
-    estates = list(Estate.objects.filter(name__in=PILOT_ESTATES).select_related("grid__community").order_by("code"))
-    tz = timezone.get_current_timezone()
-    for index in progress(range(1, SITTINGS + 1), desc="考试场次", unit="场"):
-        _sitting(index, estates, rng, tz)
-    _trainings(estates, rng)
-    logins = [_open_sitting(estates[0], tz)]
-    from . import committee_demo, vote_demo
-
-    vote_demo.build(today=today, log=log)
-    committee_demo.build(today=today, progress=progress, log=log)
-    log(f"考试：题库 {len(QUESTIONS)} 道，{ExamSession.objects.count()} 个场次，培训 {Training.objects.count()} 场")
-    return logins
-
-
-TRAININGS = [
-    ("2026-03-20", "业主大会与业主委员会：组建、备案与议事规则", "区住建局 物业科"),
-    ("2026-06-18", "专项维修资金的使用程序与分摊计算", "市维修资金管理中心"),
-    ("2026-09-24", "物业服务收费明码标价与收支分离试点", "区发改局 价格科"),
-]
-
-
-@transaction.atomic
-def _trainings(estates, rng):
-    from datetime import date
-
-    for day, topic, trainer in TRAININGS:
-        if Training.objects.filter(topic=topic).exists():
-            continue
-        community = estates[0].grid.community
-        services.record_training(
-            actor=None,
-            community=community,
-            topic=topic,
-            held_on=date.fromisoformat(day),
-            trainer=trainer,
-            place=f"{community.name}党群服务中心",
-            attendees=_candidates(rng, estates, 12),
-        )
-
-
-@transaction.atomic
-def _open_sitting(estate, tz):
-    User = get_user_model()
-    user, created = User.objects.get_or_create(username="candidate", defaults={"first_name": "业委会委员候选人"})
-    if created:
-        user.set_password(DEMO_PASSWORD)
-        user.save()
-        owner = (
+    holders = sorted(vote_selectors.holder_keys(vote))
+    voting = holders[: len(holders) * 4 // 5]
+    votes.enter_paper_ballots(
+        actor=None,
+        vote=vote,
+        now=_at(elected_on - timedelta(days=5)),
+        ballots={h: ("yes" if i % 7 else "no") for i, h in enumerate(voting)},
+    )
+    votes.close_vote(actor=None, vote=vote, now=_at(elected_on))
+    vote.refresh_from_db()
+    if members is None:
+        members = list(
             Owner.objects.filter(
                 kind="person",
                 user__isnull=True,
                 ownerships__unit__building__estate=estate,
                 ownerships__ended_on__isnull=True,
             )
-            .order_by("-pk")
-            .first()
+            .order_by("pk")
+            .distinct()[:5]
         )
-        owner.user = user
-        registry.save_registry_object(actor=None, obj=owner)
-    owner = Owner.objects.get(user=user)
-    session = ExamSession.objects.filter(title=OPEN_TITLE).first()
-    if session is None:
-        now = timezone.now()
-        session = services.schedule_session(
-            actor=None,
-            community=estate.grid.community,
-            title=OPEN_TITLE,
-            opens_at=now - timedelta(days=1),
-            closes_at=now + timedelta(days=90),
-            blueprint=BLUEPRINT,
-            candidates=[owner],
+    return life.elect_committee(actor=None, estate=estate, vote=vote, elected_on=elected_on, members=members, kind=kind)
+
+
+def _prepare_filing(committee, members, *, examined=None, submit=True):
+    """Training, the exam (for ``examined``, everyone by default), the first meeting and the
+    paperwork; then, unless ``submit`` is False, the filing itself."""
+    examined = members if examined is None else examined
+    day = committee.elected_on
+    exams.record_training(
+        actor=None,
+        community=committee.estate.grid.community,
+        topic=f"{committee.estate.name}委员备案前培训",
+        held_on=day + timedelta(days=2),
+        trainer="社区两委",
+        place="社区党群服务中心",
+        attendees=members,
+    )
+    sitting = exams.schedule_session(
+        actor=None,
+        community=committee.estate.grid.community,
+        title=f"{committee.estate.name}委员备案前考试",
+        opens_at=_at(day + timedelta(days=3), 9),
+        closes_at=_at(day + timedelta(days=6), 17),
+        blueprint=BLUEPRINT,
+        candidates=examined,
+    )
+    for member in examined:
+        attempt = exams.start_attempt(candidate=member, session=sitting, now=_at(day + timedelta(days=3), 9))
+        for item in attempt.paper:
+            correct = list(Option.objects.filter(question_id=item["q"], correct=True).values_list("pk", flat=True))
+            exams.save_answer(
+                attempt=attempt, question_id=item["q"], chosen=correct, now=_at(day + timedelta(days=3), 9)
+            )
+        exams.submit_attempt(attempt=attempt, now=_at(day + timedelta(days=3), 9) + timedelta(minutes=20))
+    life.record_first_meeting(
+        actor=None, committee=committee, held_on=day + timedelta(days=4), chair=members[0], vice_chairs=[members[1]]
+    )
+    committee.covenant = committee.procedure_rules = True
+    committee.save(update_fields=["covenant", "procedure_rules"])
+    committee.members.update(undertaking_signed=True)
+    if submit:
+        life.submit_filing(actor=None, committee=committee, on=day + timedelta(days=10))
+
+
+def _remove_a_member(committee, today):
+    """Two of five members propose removing one who stopped attending; the owners agree, and
+    the filed committee now has to re-file within 30 days of the change."""
+    seats = list(committee.members.order_by("pk"))
+    proposed_on = today - timedelta(days=40)
+    motion = life.propose_motion(
+        actor=None,
+        committee=committee,
+        kind="remove",
+        member=seats[-1],
+        on=proposed_on,
+        reasons="连续六个月无故不参加委员会会议。",
+        by_members=seats[:2],
+    )
+    opens = _at(today - timedelta(days=20))
+    motion = life.put_motion_to_vote(
+        actor=None, motion=motion, opens_at=opens, closes_at=_at(today - timedelta(days=10)), now=_at(proposed_on)
+    )
+    holders = sorted(vote_selectors.holder_keys(motion.vote))
+    votes.enter_paper_ballots(
+        actor=None,
+        vote=motion.vote,
+        now=opens + timedelta(days=1),
+        ballots={h: ("yes" if i % 6 else "no") for i, h in enumerate(holders[: len(holders) * 3 // 4])},
+    )
+    votes.close_vote(actor=None, vote=motion.vote, now=_at(today - timedelta(days=10), 18))
+    life.carry_motion(actor=None, motion=motion, on=today - timedelta(days=9))
+
+
+@transaction.atomic
+def _one(estate, stage, today):
+    kind = (
+        CommitteeKind.SELF_MANAGEMENT
+        if SelfManagementPeriod.objects.in_force(today).filter(estate=estate).exists()
+        else CommitteeKind.OWNERS
+    )
+    elected_on = {
+        "filed": today - timedelta(days=200),
+        "changed": today - timedelta(days=220),
+        "filing": today - timedelta(days=20),
+        "returned": today - timedelta(days=26),
+        "elected": today - timedelta(days=3),
+        "overdue": today - timedelta(days=45),
+        "expiring": today.replace(year=today.year - 5) + timedelta(days=20),
+    }[stage]
+    committee = _elect(estate, elected_on, kind)
+    members = [m.owner for m in committee.members.select_related("owner").order_by("pk")]
+    if stage in ("filed", "changed", "filing", "returned", "expiring"):
+        _prepare_filing(committee, members)
+        if stage in ("filed", "changed", "expiring"):
+            life.review_filing(actor=None, committee=committee, accept=True)
+        if stage == "changed":
+            _remove_a_member(committee, today)
+        elif stage == "returned":
+            life.review_filing(
+                actor=None,
+                committee=committee,
+                accept=False,
+                reasons="管理规约未载明专项维修资金的使用程序，请补正后重新备案。",
+            )
+
+
+@transaction.atomic
+def _jiangbin(today):
+    """江滨豪园, the `committee` login's estate: elected three days ago, with the `candidate`
+    login among its five members. Everything is ready except the candidate's exam
+    certificate, so filing is refused until the candidate passes the open online sitting.
+    Its party branch is led by the committee's chair (the cross-appointment flag)."""
+    estate = Estate.objects.get(code="E0001")
+    elected_on = today - timedelta(days=3)
+    candidate = Owner.objects.get(user__username="candidate")
+    others = list(
+        Owner.objects.filter(
+            kind="person",
+            user__isnull=True,
+            ownerships__unit__building__estate=estate,
+            ownerships__ended_on__isnull=True,
         )
-    return ("candidate", "业委会委员候选人（考生）", f"{estate.name}，{session.title}")
+        .exclude(pk=candidate.pk)
+        .order_by("pk")
+        .distinct()[:4]
+    )
+    committee = _elect(estate, elected_on, CommitteeKind.OWNERS, members=others + [candidate])
+    _prepare_filing(committee, others + [candidate], examined=others, submit=False)
+    branch = PartyBranch.objects.get(estate=estate)
+    BranchMember.objects.create(branch=branch, name=others[0].name, owner=others[0], role=BranchRole.SECRETARY)
+    BranchMember.objects.create(branch=branch, name=others[2].name, owner=others[2])
+    BranchMember.objects.create(branch=branch, name="社区党委选派 周建国", role=BranchRole.DEPUTY)
+
+
+def build(*, today, progress=None, log=print):
+    """The app's part of seed_demo, in the order the data depends on: the exams (whose open
+    sitting makes the `candidate` login), the votes, then the committees; the exams' closing
+    line comes last, once the committees' own sittings are counted. Returns the demo logins."""
+    progress = progress or (lambda iterable, **kw: iterable)
+    logins = exams_demo.build(today=today, progress=progress, log=log)
+    votes_demo.build(today=today, log=log)
+    _committees(today=today, progress=progress, log=log)
+    exams_demo.report(log)
+    return logins
+
+
+def _committees(*, today, progress, log):
+    if Committee.objects.exists():
+        return
+    self_managed = list(SelfManagementPeriod.objects.in_force(today).values_list("estate", flat=True))
+    chosen = list(Estate.objects.filter(name__in=PILOT_ESTATES).exclude(code="E0001").order_by("code"))
+    chosen += list(Estate.objects.filter(pk__in=self_managed).order_by("code"))
+    chosen += list(Estate.objects.exclude(pk__in=[e.pk for e in chosen]).exclude(code="E0001").order_by("code"))
+    chosen = chosen[:COMMITTEES]
+    for n, estate in enumerate(progress(chosen, desc="业委会", unit="个")):
+        _one(estate, STAGES[n % len(STAGES)], today)
+    _jiangbin(today)
+    log(
+        f"业委会：{Committee.objects.count()} 个（自管会 {Committee.objects.filter(kind='self').count()} 个），"
+        f"已备案 {Committee.objects.filter(status='filed').count()} 个"
+    )

@@ -1,54 +1,14 @@
-"""Forms for the committee and vote pages. They check input shape only; the rules live in
-the services, whose ValidationErrors the views show next to the form."""
+"""Forms for the committee's own pages (motions, filing changes, meetings, the party
+branch's review). They check input shape only; the rules live in committees.services,
+whose ValidationErrors the views show next to the form."""
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from .models import Matter, MotionKind
+from .votes.forms import DATETIME
 
-DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-
-
-class VoteWindowForm(forms.Form):
-    """When a vote opens and closes; every form that convenes a vote starts from it."""
-
-    opens_at = forms.DateTimeField(label=_("开始时间"), widget=DATETIME)
-    closes_at = forms.DateTimeField(label=_("结束时间"), widget=DATETIME)
-
-    def clean(self):
-        data = super().clean()
-        if data.get("opens_at") and data.get("closes_at") and data["closes_at"] <= data["opens_at"]:
-            self.add_error("closes_at", _("结束时间须晚于开始时间。"))
-        return data
-
-
-class VoteForm(VoteWindowForm):
-    field_order = ["matter", "question", "opens_at", "closes_at", "buildings", "branch_review"]
-    matter = forms.TypedChoiceField(label=_("表决事项"), choices=Matter.choices, coerce=int)
-    question = forms.CharField(label=_("表决内容"), max_length=300)
-    buildings = forms.ModelMultipleChoiceField(
-        label=_("表决范围（楼栋）"),
-        queryset=None,
-        required=False,
-        widget=forms.CheckboxSelectMultiple,
-        help_text=_("不选则为全体业主。"),
-    )
-    branch_review = forms.ModelChoiceField(label=_("党支部事前审议"), queryset=None, required=False)
-
-    def __init__(self, *args, estate, reviews, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["buildings"].queryset = estate.buildings.order_by("name")
-        self.fields["branch_review"].queryset = reviews
-
-
-class PaperBallotsForm(forms.Form):
-    lines = forms.CharField(
-        label=_("纸质表决票"),
-        widget=forms.Textarea(attrs={"rows": 8}),
-        max_length=200_000,
-        help_text=_("每行一张：楼栋 房号 意见（同意/反对/弃权），如“1栋 101 同意”。一张有误则整批不录入。"),
-    )
 
 
 class UnitLinesField(forms.CharField):

@@ -307,7 +307,7 @@ class CommitteeStatus(models.TextChoices):
 
 class Committee(models.Model):
     """An owners' committee or self-management committee. Its status moves only through
-    committees.committee_services, whose TRANSITIONS table is the only one there is."""
+    committees.services, whose TRANSITIONS table is the only one there is."""
 
     estate = models.ForeignKey(
         "community.Estate", verbose_name=_("小区"), on_delete=models.PROTECT, related_name="committees"
@@ -546,7 +546,7 @@ class ContractDecisionKind(models.TextChoices):
 
 class ContractDecision(models.Model):
     """The owners' vote on matter 4 of Civil Code art. 278 that hired the company of a
-    contract, or dismissed it. Written only by ``committees.contract_services``."""
+    contract, or dismissed it. Written only by ``committees.votes.services``."""
 
     contract = models.ForeignKey(
         "community.ServiceContract", verbose_name=_("物业服务合同"), on_delete=models.PROTECT, related_name="decisions"

@@ -1,29 +1,25 @@
-"""Reads for committees, exams and votes, scoped through community.access, with a fixed number of queries."""
+"""Reads for the committee's own life: which committees sit, who is seated, what a filing
+still lacks and which deadlines come next, how much support a motion has, and the rows the
+queue, committee and meeting pages show. Scoped through community.access; none writes."""
 
-from collections import Counter
-from fractions import Fraction
+from __future__ import annotations
 
-from django.db.models import Count, Q
-from django.urls import reverse
+from dataclasses import dataclass
+from datetime import date
+
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from community import access
-from community.models import Estate
+from community.legaltime import last_day_after_days
+from community.models import Ownership
+from community.rules import rules_for
 
-from .models import (
-    Answer,
-    Attempt,
-    Committee,
-    CommitteeStatus,
-    ContractDecision,
-    ExamSession,
-    Matter,
-    Option,
-    Question,
-    Vote,
-    VoteStatus,
-)
+from .exams.selectors import has_valid_certificate, training_record
+from .models import Committee, CommitteeStatus, Matter, Meeting, Motion, PartyBranch, Vote
+from .votes.selectors import scope_holders
+from .votes.tally import DEVELOPER, YES, count_holders, share_text
+
+S = CommitteeStatus
 
 # A committee in one of these statuses is the estate's sitting committee.
 ACTIVE = (
@@ -33,6 +29,9 @@ ACTIVE = (
     CommitteeStatus.FILED,
     CommitteeStatus.CHANGED,
 )
+# A committee in one of these statuses may (re)file.
+FILABLE = (S.ELECTED, S.RETURNED, S.CHANGED)
+SOON_DAYS = 7  # a filing or meeting deadline this close stands out on the queue
 
 
 def seated(committee: Committee):
@@ -40,183 +39,156 @@ def seated(committee: Committee):
     return committee.members.filter(left_on=None)
 
 
-def staff_sessions(user):
-    qs = ExamSession.objects.select_related("community").annotate(
-        sat=Count("attempts__candidate", distinct=True),
-        passed=Count("attempts__candidate", filter=Q(attempts__passed=True), distinct=True),
-        enrolled=Count("candidates", distinct=True),
-    )
-    return access.visible(user, access.RUN_EXAMS, qs).order_by("-opens_at")
+# --------------------------------------------------------------------------- filing and deadlines
 
 
-def staff_session(user, pk):
-    return staff_sessions(user).filter(pk=pk).first()
+@dataclass
+class ChecklistItem:
+    label: str
+    ok: bool
 
 
-def session_results(session: ExamSession, *, most_missed: int = 10) -> dict:
-    """Attempts, the pass rate by candidate, and the questions most often answered wrongly."""
-    attempts = list(
-        Attempt.objects.filter(session=session).select_related("candidate").order_by("candidate__name", "number")
-    )
-    finished = [a for a in attempts if not a.is_open]
-    question_ids = {item["q"] for a in finished for item in a.paper}
-    correct: dict[int, set] = {}
-    for option_id, question_id in Option.objects.filter(question_id__in=question_ids, correct=True).values_list(
-        "id", "question_id"
-    ):
-        correct.setdefault(question_id, set()).add(option_id)
-    chosen = {
-        (a, q): set(c)
-        for a, q, c in Answer.objects.filter(attempt__in=finished).values_list("attempt_id", "question_id", "chosen")
-    }
-    asked, missed = Counter(), Counter()
-    for attempt in finished:
-        for item in attempt.paper:
-            asked[item["q"]] += 1
-            if chosen.get((attempt.pk, item["q"]), set()) != correct.get(item["q"], set()):
-                missed[item["q"]] += 1
-    questions = Question.objects.in_bulk([q for q, _n in missed.most_common(most_missed)])
-    sat = {a.candidate_id for a in finished}
-    passed = {a.candidate_id for a in finished if a.passed}
-    return {
-        "attempts": attempts,
-        "sat": len(sat),
-        "passed": len(passed),
-        "pass_rate": (Fraction(len(passed), len(sat)) * 100) if sat else None,
-        "most_missed": [(questions[q], n, asked[q]) for q, n in missed.most_common(most_missed)],
-    }
-
-
-def _scope_rows(estate, *, buildings=None, units=None, on=None, held_by=None) -> list[tuple]:
-    """Each unit of the scope once, as (unit id, effective area in cents, its owners now,
-    whether the developer holds it): one query, a unit joined to its ownerships in force.
-
-    ``buildings`` is None for the whole estate, or a list or queryset of buildings;
-    ``units`` (None, or a queryset of units) narrows it further.
-    ``held_by`` keeps only the units that owner holds now (a holder's key depends on
-    its own units alone, so one owner's holdings need no more than that).
-    A unit is developer-held when its current owner is the developer, or, under the
-    rule set's developer_one_head rule, when it is sold but not yet delivered.
-    The effective area (AREA_SOURCES, first present) is read as whole cents: SQLite
-    hands back COALESCE of decimals as a float, and rounding that to cents is exact.
-    """
-    from django.db import connection
-    from django.db.models import BigIntegerField, F, FilteredRelation, Value
-    from django.db.models.functions import Cast, Coalesce, Round
-    from django.utils import timezone
-
-    from community.models import AREA_SOURCES, Ownership, Unit, in_force_q
-    from community.rules import rules_for
-
+def filing_checklist(committee: Committee, *, on: date | None = None) -> list[ChecklistItem]:
+    """What filing needs (RULES.md §2), each item with whether it is there."""
     on = on or timezone.localdate()
-    undelivered_to_developer = rules_for(estate).developer_one_head
-    chosen = units
-    units = Unit.objects.filter(building__estate=estate)
-    if buildings is not None:
-        units = units.filter(building__in=buildings)
-    if chosen is not None:
-        units = units.filter(pk__in=chosen)
-    if held_by is not None:
-        units = units.filter(pk__in=Ownership.objects.in_force(on).filter(owner=held_by).values("unit"))
-    query = (
-        units.annotate(
-            held=FilteredRelation("ownerships", condition=in_force_q(on, "ownerships__")),
-            cents=Cast(Round(Coalesce(*AREA_SOURCES) * Value(100)), BigIntegerField()),
-        )
-        .order_by("pk")
-        .values_list("pk", "cents", "delivered", "held__owner_id", F("held__owner__is_developer"))
-    )
-    # Read straight from the cursor: ids, whole cents and flags (0/1 or booleans) need none of
-    # the ORM's per-value converters, which would cost more than the query itself here.
-    sql, params = query.query.sql_with_params()
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
-    return _group_units(rows, undelivered_to_developer)
-
-
-def _group_units(rows, undelivered_to_developer):
-    """Fold the joined rows (ordered by unit) into one tuple per unit."""
-    current, area, owners, developer = None, 0, set(), False
-    units = []
-    for pk, cents, delivered, owner_id, is_developer in rows:
-        if pk != current:
-            if current is not None:
-                units.append((current, area, frozenset(owners), developer))
-            current, area, owners = pk, cents, set()
-            developer = not delivered and undelivered_to_developer
-        if owner_id is not None:
-            owners.add(owner_id)
-            developer = developer or bool(is_developer)
-    if current is not None:
-        units.append((current, area, frozenset(owners), developer))
-    return units
-
-
-def scope_units(estate, *, buildings=None, units=None, on=None, held_by=None):
-    """The tally's input for an estate (or some of its buildings), one UnitInput per unit."""
-    from decimal import Decimal
-
-    from .tally import UnitInput
-
-    return [
-        UnitInput(key=pk, area=Decimal(cents).scaleb(-2), owners=owners, developer_held=developer)
-        for pk, cents, owners, developer in _scope_rows(
-            estate, buildings=buildings, units=units, on=on, held_by=held_by
-        )
+    rules = rules_for(committee.estate)
+    members = list(seated(committee).select_related("owner"))
+    what, deadline = filing_deadline(committee)
+    items = [
+        ChecklistItem(f"选举结果（表决：{committee.election_vote.question}）", True),
+        ChecklistItem("首次会议已推选主任", committee.first_meeting_on is not None),
+        ChecklistItem("管理规约", committee.covenant),
+        ChecklistItem("业主大会议事规则", committee.procedure_rules),
+        ChecklistItem(f"{what}（最迟 {deadline}）", on <= deadline),
     ]
+    for member in members:
+        name = member.owner.name
+        items.append(ChecklistItem(f"{name}：书面承诺", member.undertaking_signed))
+        if rules.filing_requires_training_record:
+            items.append(ChecklistItem(f"{name}：培训记录", training_record(member.owner, until=on).exists()))
+        if rules.filing_requires_exam:
+            items.append(ChecklistItem(f"{name}：备案前考试合格证书", has_valid_certificate(member.owner, on=on)))
+    return items
 
 
-def scope_holders(estate, *, buildings=None, units=None, on=None, held_by=None) -> dict:
-    """{holder key as stored on ballots: its area in scope}, as tally.holders_in_scope would
-    give for scope_units, read in one query without building a UnitInput per unit."""
-    from decimal import Decimal
-
-    from community.rules import rules_for
-
-    from .tally import holder_from, holder_key
-
-    separate = rules_for(estate).co_ownership_separate_head
-    cents: dict[str, int] = {}
-    for pk, area, owners, developer in _scope_rows(estate, buildings=buildings, units=units, on=on, held_by=held_by):
-        if area is None or area <= 0:
-            raise ValueError(f"unit {pk!r} needs a positive area")
-        key = holder_key(holder_from(pk, owners, developer, co_ownership_separate_head=separate))
-        cents[key] = cents.get(key, 0) + area
-    return {key: Decimal(total).scaleb(-2) for key, total in cents.items()}
+def filing_deadline(committee: Committee) -> tuple[str, date]:
+    """What the next filing is and its last day: 30 days from the election, or, once a filed
+    committee has changed, 30 days from the change (both per the rule set)."""
+    rules = rules_for(committee.estate)
+    if committee.changed_on is not None:
+        days = rules.refiling_deadline_days
+        return f"变更后 {days} 日内重新备案", last_day_after_days(committee.changed_on, days)
+    days = rules.filing_deadline_days
+    return f"选举后 {days} 日内备案", last_day_after_days(committee.elected_on, days)
 
 
-# --------------------------------------------------------------------------- contracts and the votes behind them
+@dataclass(frozen=True)
+class Deadline:
+    what: str
+    day: date
+    left: int  # days; negative when overdue
+    warn: bool  # close enough to stand out
 
 
-def passed_manager_votes(estate) -> list:
-    """The estate's closed votes on matter 4 (hiring or dismissing the company) that passed:
-    those a contract may be linked to. One query."""
-    votes = Vote.objects.filter(estate=estate, matter=Matter.MANAGER, status=VoteStatus.CLOSED).order_by("-closes_at")
-    return [v for v in votes if (v.result or {}).get("decided")]
+def deadlines(committee: Committee, *, on: date | None = None) -> list[Deadline]:
+    """What a committee must do next and by when, for the staff queue. A term nearing its
+    end is flagged the rule set's warning days ahead, so the re-election can be organised."""
+    on = on or timezone.localdate()
+    rules = rules_for(committee.estate)
+    if committee.status not in ACTIVE:
+        return []
+    due = []
+    if committee.first_meeting_on is None:
+        due.append(
+            ("首次会议", last_day_after_days(committee.elected_on, rules.committee_first_meeting_days), SOON_DAYS)
+        )
+    if committee.status in FILABLE:
+        what, day = filing_deadline(committee)
+        due.append(("重新备案" if committee.changed_on else "备案", day, SOON_DAYS))
+    due.append(("任期届满", committee.term_ends_on, rules.term_expiry_warning_days))
+    return [Deadline(what, day, (day - on).days, (day - on).days <= warn) for what, day, warn in due]
 
 
-def contract_notes(user, contracts) -> dict:
-    """For the estate page (community.management_selectors): each contract's deciding votes,
-    linked to the vote's result page for those who may read it. One query, and one more for
-    the permission when there is a decision to show."""
-    estate_of = {c.pk: c.estate_id for c in contracts}
-    if not estate_of:
-        return {}
-    decisions = list(
-        ContractDecision.objects.filter(contract__in=list(estate_of)).select_related("vote").order_by("kind")
-    )
-    readable = {
-        pk: access.can(user, access.CONVENE_VOTES, Estate(pk=pk))
-        for pk in {estate_of[d.contract_id] for d in decisions}
+def motion_support(committee: Committee, *, members=(), owners=(), on: date) -> dict:
+    """How much support a removal or dissolution proposal has, two ways (RULES.md §2):
+    the share of members now seated, and the owners' share of the estate's votes.
+
+    "Owners holding 20% of the votes" is read as the Civil Code counts votes: by area
+    and by headcount, both at least the rule set's share, with heads counted as in the
+    tally (a co-ownership is one head and one signature from a co-owner stands for it).
+    """
+    rules = rules_for(committee.estate)
+    seats = set(seated(committee).values_list("pk", flat=True))
+    asking = {m.pk for m in members} & seats
+    by_members = rules.member_removal_by_members.met(len(asking), len(seats))
+    signers = {str(o.pk) for o in owners}
+    developer_signed = any(o.is_developer for o in owners)
+    holders = scope_holders(committee.estate, on=on)
+    signed = {
+        h: YES
+        for h in holders
+        if (h == DEVELOPER and developer_signed) or (h != DEVELOPER and signers & set(h.split(",")))
     }
-    notes: dict = {}
-    for d in decisions:
-        text = _("%(kind)s：%(question)s（%(day)s 表决通过）") % {
-            "kind": d.get_kind_display(),
-            "question": d.vote.question,
-            "day": f"{timezone.localdate(d.vote.closes_at):%Y-%m-%d}",
-        }
-        url = reverse("committees:turnout", args=[d.vote_id]) if readable[estate_of[d.contract_id]] else None
-        notes.setdefault(d.contract_id, []).append((text, url))
-    return notes
+    threshold = rules.member_removal_by_owners
+    result = count_holders(
+        holders, signed, quorum=(threshold, threshold), approval=rules.approval_thresholds(Matter.COMMITTEE)
+    )
+    return {
+        "members": f"{len(asking)}/{len(seats)}",
+        "members_met": by_members,
+        "owners_area": share_text(result.quorum_area),
+        "owners_heads": share_text(result.quorum_heads),
+        "owners_met": bool(signers) and result.quorum_met,
+        "met": by_members or (bool(signers) and result.quorum_met),
+    }
+
+
+# --------------------------------------------------------------------------- what the pages show
+
+COMMITTEES = Committee.objects.select_related("estate__grid__community__street__district__rule_set", "election_vote")
+MEETINGS = Meeting.objects.select_related("committee__estate")
+
+
+def committee_queue(user):
+    """The sitting committees the user may see, by status and election day."""
+    return access.visible(user, access.VIEW, COMMITTEES).filter(status__in=ACTIVE).order_by("status", "elected_on")
+
+
+def branch_of(estate) -> PartyBranch | None:
+    return PartyBranch.objects.filter(estate=estate).first()
+
+
+def committee_page(committee: Committee) -> dict:
+    """The lists on a committee's page, as querysets the template reads."""
+    branch = PartyBranch.objects.filter(estate=committee.estate).prefetch_related("members").first()
+    return {
+        "members": committee.members.select_related("owner").order_by("left_on", "role", "pk"),
+        "events": committee.events.select_related("actor"),
+        "motions": committee.motions.select_related("member__owner", "vote"),
+        "meetings": committee.meetings.all(),
+        "votes": Vote.objects.filter(estate=committee.estate).order_by("-opens_at")[:20],
+        "branch": branch,
+        "reviews": branch.reviews.select_related("vote") if branch else [],
+    }
+
+
+def seats_of(committee: Committee):
+    """The seated members with their owner record, for the forms that choose among them."""
+    return seated(committee).select_related("owner")
+
+
+def motion_of(committee: Committee, pk) -> Motion | None:
+    return Motion.objects.filter(committee=committee, pk=pk or 0).first()
+
+
+def owners_of_units(units, on: date) -> list:
+    """The owners holding any of ``units`` on ``on``, each once."""
+    return list({o.owner for o in Ownership.objects.in_force(on).filter(unit__in=units).select_related("owner")})
+
+
+def present_at(meeting: Meeting):
+    return meeting.present.select_related("owner")
+
+
+def decisions_of(meeting: Meeting):
+    return meeting.decisions.prefetch_related("in_favour__owner").select_related("notice")

@@ -1,385 +1,434 @@
-"""The pre-filing exam, one function per step. The clock is the server's.
+"""A committee's life (RULES.md §2), one function per step that changes it: election, the
+first meeting, filing and its review, changes, meetings and decisions, and the motions to
+remove a member or dissolve the committee (decided by an owners' vote, convened through
+committees.votes.services).
 
-How the timer is enforced:
-* ``start_attempt`` fixes the deadline: the start plus the session's duration,
-  cut short by the session's closing time.
-* ``save_answer`` accepts an answer up to and including the deadline second and
-  refuses it after; the refusal also submits the attempt with what was saved.
-* Every read of an attempt (``attempt_for``) first submits it if its deadline
-  has passed, and ``close_expired_attempts`` (a management command) does the
-  same in bulk, so an abandoned attempt is marked at its deadline even if the
-  candidate never comes back.
+TRANSITIONS is the only table of allowed status moves; ``_move`` is the only
+place a status changes, and it records who moved it, when and why. What a filing lacks,
+the deadlines and a motion's support are reads: committees/selectors.py.
 """
 
 from __future__ import annotations
 
-import secrets
-from datetime import date, datetime, timedelta
-from decimal import Decimal
+from datetime import date
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from cms import services as cms
 from community import access
-from community.legaltime import last_day_after_days, last_day_after_months
-from community.locks import hold, lock_one
-from community.models import Owner
-from community.pdf import fingerprint
+from community.legaltime import days_before, last_day_after_days, last_day_after_months
+from community.locks import lock_one, lock_rows
+from community.models import Ownership
 from community.rules import rules_for
-from community.sequences import next_number
+from community.workflow import Workflow
 
-from . import marking, papers
-from .models import Answer, Attempt, Certificate, ExamSession, Option, Question, Topic, Training
-
-NOT_ENROLLED = _("您未报名本场考试。")
-NOT_OPEN_YET = _("本场考试尚未开始（%(at)s 开考）。")
-CLOSED = _("本场考试已截止。")
-ALREADY_OPEN = _("您有一份未交的答卷，请先完成它。")
-NO_RETAKES_LEFT = _("本场考试的补考次数已用完（共可考 %(n)s 次）。")
-WAIT_FOR_RETAKE = _("补考须等待至 %(day)s。")
-ALREADY_PASSED = _("您已通过本场考试，无需再考。")
-TIME_UP = _("考试时间已到，答卷已自动提交，此答案未被记录。")
-SUBMITTED = _("答卷已提交，不能再修改。")
-NOT_ON_PAPER = _("这道题不在您的试卷上。")
-BAD_CHOICE = _("所选选项不属于这道题。")
-ONE_CHOICE_ONLY = _("这道题只能选一个选项。")
-NOT_ALLOWED = _("您没有权限进行此操作。")
-BAD_BLUEPRINT = _("组卷方案无效：%(error)s")
-BLUEPRINT_SHAPE = _(
-    "应为“主题: 题数”，主题取 votes、committee、fund、fees、mediation、privacy，题数为非负整数且至少一题"
+from .models import (
+    Committee,
+    CommitteeEvent,
+    CommitteeKind,
+    CommitteeStatus,
+    Decision,
+    Matter,
+    Meeting,
+    Member,
+    MemberRole,
+    Motion,
+    MotionKind,
+    MotionStatus,
+    Vote,
+    VoteStatus,
 )
+from .selectors import ACTIVE, FILABLE, filing_checklist, motion_support, seated
+from .votes.services import convene_vote
 
-CERTIFICATE_SERIES = "exam-certificate"
+S = CommitteeStatus
+TRANSITIONS = {
+    S.ELECTED: {S.FILING, S.ENDED, S.DISSOLVED},
+    S.FILING: {S.FILED, S.RETURNED},
+    S.RETURNED: {S.FILING, S.ENDED, S.DISSOLVED},
+    S.FILED: {S.CHANGED, S.ENDED, S.DISSOLVED},
+    S.CHANGED: {S.FILING, S.ENDED, S.DISSOLVED},
+    S.ENDED: set(),
+    S.DISSOLVED: set(),
+}
+FLOW = Workflow(S, TRANSITIONS)
+
+NOT_ALLOWED = _("您没有权限进行此操作。")
+NOT_AN_ELECTION = _("选举须依据已结束并获通过的“选举业主委员会”表决（民法典第278条第3项）。")
+MEMBER_COUNT = _("委员须为 %(min)s 至 %(max)s 人%(odd)s，现为 %(n)s 人。")
+NOT_AN_OWNER = _("委员须为本小区业主：%(names)s 不是。")
+LATE_MEETING = _("首次会议应在选举后 %(days)s 日内召开（最迟 %(day)s）。")
+ONE_CHAIR = _("首次会议须推选一名主任。")
+NOT_READY = _("备案材料不全：%(missing)s")
+NO_REASONS = _("退回须写明理由。")
+TOO_FEW_REQUESTERS = _("提议召开会议须有三分之一以上委员（现 %(n)s / %(total)s 人）。")
+AGENDA_TOO_LATE = _("会议议题须提前 %(days)s 日公告：%(day)s 开会，最迟 %(latest)s 公告。")
+NO_PROXIES = _("业主委员会会议不得委托他人出席或表决。")
+NOT_MEMBERS = _("出席和表决的须是本届委员。")
+NO_QUORUM = _("出席委员未过半数（%(n)s / %(total)s 人），会议不能作出决定。")
+FAVOUR_NOT_PRESENT = _("同意的委员须出席会议。")
+REQUESTED_MEETING_LATE = _("委员提议召开的会议最迟应于 %(day)s 召开。")
+NO_MINUTES = _("请填写会议记录。")
+NOT_ACTIVE = _("该委员会已换届或解散。")
+NO_CHANGE = _("请写明变更的备案事项。")
+NO_REASONS_GIVEN = _("请写明提议理由。")
+NOT_A_SEATED_MEMBER = _("被提议罢免的须是本届在任委员。")
+TOO_LITTLE_SUPPORT = _(
+    "提议人数不足：须有三分之一以上委员（现 %(members)s），或专有部分面积和人数均达到 %(share)s 的业主"
+    "（现面积 %(area)s、人数 %(heads)s）。"
+)
+MOTION_NOT_PENDING = _("该提议已处理。")
+MOTION_VOTE_NOT_CLOSED = _("该提议的业主表决尚未结束计票。")
 
 
-# --------------------------------------------------------------------------- question bank
+def _move(committee: Committee, to: str, *, actor, note: str = "") -> None:
+    left = FLOW.move(committee, to)
+    CommitteeEvent.objects.create(
+        committee=committee, from_status=left, to_status=to, actor=actor, at=timezone.now(), note=note
+    )
+    committee.save(update_fields=["status", "review_note", "changed_on"])
 
 
 @transaction.atomic
-def load_question_bank(entries) -> int:
-    """Add the questions of ``entries`` (see question_bank.py) not yet in the bank; returns how many."""
-    existing = set(Question.objects.values_list("text", flat=True))
-    added = 0
-    for topic, kind, text, source, options, explanation in entries:
-        if text in existing:
-            continue
-        question = Question(topic=topic, kind=kind, text=text, source=source, explanation=explanation)
-        question.full_clean()
-        question.save()
-        Option.objects.bulk_create(
-            [Option(question=question, text=o.lstrip("*"), correct=o.startswith("*")) for o in options.split("|")]
-        )
-        added += 1
-    return added
-
-
-# --------------------------------------------------------------------------- sessions
-
-
-def check_session(
-    *,
-    community,
-    title: str,
-    opens_at: datetime,
-    closes_at: datetime,
-    blueprint: dict,
-    place: str = "",
-    partial_credit: bool = False,
-    actor=None,
-) -> ExamSession:
-    """The unsaved sitting, with timing and marks from the rule set, or ValidationError
-    (bad fields, or a blueprint the question bank cannot fill)."""
-    rules = rules_for(community.street.district)
+def elect_committee(
+    *, actor, estate, vote: Vote, elected_on: date, members, kind: str = CommitteeKind.OWNERS
+) -> Committee:
+    """Record the committee an owners' vote elected: members counted and checked against the rule set."""
+    if actor is not None and not access.can(actor, access.CONVENE_VOTES, estate):
+        raise PermissionDenied(NOT_ALLOWED)
     if (
-        not isinstance(blueprint, dict)
-        or not set(blueprint) <= set(Topic.values)
-        or not all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in blueprint.values())
-        or not any(blueprint.values())
+        vote.estate_id != estate.pk
+        or vote.matter != Matter.COMMITTEE
+        or vote.status != VoteStatus.CLOSED
+        or not (vote.result or {}).get("decided")
     ):
-        raise ValidationError(BAD_BLUEPRINT, params={"error": BLUEPRINT_SHAPE})
-    session = ExamSession(
-        community=community,
-        title=title,
-        opens_at=opens_at,
-        closes_at=closes_at,
-        place=place,
-        blueprint={k: v for k, v in blueprint.items() if v > 0},
-        partial_credit=partial_credit,
-        duration_minutes=rules.exam_duration_minutes,
-        pass_percent=rules.exam_pass_score,
-        retake_limit=rules.exam_retake_limit,
-        retake_wait_days=rules.exam_retake_wait_days,
-        created_by=actor,
-    )
-    session.full_clean()
-    try:
-        papers.draw(0, _bank(), session.blueprint)
-    except papers.BlueprintError as exc:
-        raise ValidationError(BAD_BLUEPRINT, params={"error": exc}) from exc
-    return session
-
-
-@transaction.atomic
-def schedule_session(
-    *,
-    actor,
-    community,
-    title: str,
-    opens_at: datetime,
-    closes_at: datetime,
-    blueprint: dict,
-    place: str = "",
-    partial_credit: bool = False,
-    candidates=(),
-) -> ExamSession:
-    """Street or community staff schedule a sitting; timing and marks come from the rule set."""
-    if actor is not None and not access.can(actor, access.RUN_EXAMS, community):
-        raise PermissionDenied(NOT_ALLOWED)
-    session = check_session(
-        community=community,
-        title=title,
-        opens_at=opens_at,
-        closes_at=closes_at,
-        blueprint=blueprint,
-        place=place,
-        partial_credit=partial_credit,
-        actor=actor,
-    )
-    session.save()
-    session.candidates.set(candidates)
-    return session
-
-
-def _bank() -> dict:
-    bank: dict[str, list] = {}
-    options: dict[int, list[int]] = {}
-    for option_id, question_id in Option.objects.filter(question__active=True).values_list("id", "question_id"):
-        options.setdefault(question_id, []).append(option_id)
-    for question_id, topic, kind in Question.objects.filter(active=True).values_list("id", "topic", "kind"):
-        bank.setdefault(topic, []).append((question_id, kind, sorted(options.get(question_id, []))))
-    return bank
-
-
-# --------------------------------------------------------------------------- attempts
-
-
-def _lock_candidate(candidate: Owner) -> None:
-    hold(candidate)
-
-
-@transaction.atomic
-def start_attempt(*, candidate: Owner, session: ExamSession, now: datetime | None = None) -> Attempt:
-    now = now or timezone.now()
-    _lock_candidate(candidate)
-    if not session.candidates.filter(pk=candidate.pk).exists():
-        raise PermissionDenied(NOT_ENROLLED)
-    if now < session.opens_at:
+        raise ValidationError(NOT_AN_ELECTION)
+    rules = rules_for(estate)
+    members = list(dict.fromkeys(members))
+    n = len(members)
+    if not rules.committee_min_members <= n <= rules.committee_max_members or (
+        rules.committee_members_odd and n % 2 == 0
+    ):
         raise ValidationError(
-            NOT_OPEN_YET, params={"at": timezone.localtime(session.opens_at).strftime("%Y-%m-%d %H:%M")}
+            MEMBER_COUNT,
+            params={
+                "min": rules.committee_min_members,
+                "max": rules.committee_max_members,
+                "n": n,
+                "odd": "且为单数" if rules.committee_members_odd else "",
+            },
         )
-    if now >= session.closes_at:
-        raise ValidationError(CLOSED)
-    close_expired_attempts(now=now, candidate=candidate)
-    if Attempt.objects.filter(candidate=candidate, submitted_at__isnull=True).exists():
-        raise ValidationError(ALREADY_OPEN)
-    earlier = list(Attempt.objects.filter(candidate=candidate, session=session).order_by("number"))
-    if any(a.passed for a in earlier):
-        raise ValidationError(ALREADY_PASSED)
-    if len(earlier) > session.retake_limit:
-        raise ValidationError(NO_RETAKES_LEFT, params={"n": session.retake_limit + 1})
-    if earlier:
-        last_day = timezone.localdate(earlier[-1].submitted_at)
-        allowed_from = last_day_after_days(last_day, session.retake_wait_days)
-        if timezone.localdate(now) < allowed_from:
-            raise ValidationError(WAIT_FOR_RETAKE, params={"day": allowed_from.isoformat()})
-    seed = secrets.randbits(48)
-    attempt = Attempt.objects.create(
-        session=session,
-        candidate=candidate,
-        number=len(earlier) + 1,
-        seed=seed,
-        paper=papers.draw(seed, _bank(), session.blueprint),
-        started_at=now,
-        deadline=min(now + timedelta(minutes=session.duration_minutes), session.closes_at),
+    holding = set(
+        Ownership.objects.in_force(elected_on)
+        .filter(unit__building__estate=estate, owner__in=members)
+        .values_list("owner_id", flat=True)
     )
-    return attempt
+    strangers = [m.name for m in members if m.pk not in holding]
+    if strangers:
+        raise ValidationError(NOT_AN_OWNER, params={"names": "、".join(strangers)})
+    for predecessor in lock_rows(Committee.objects.filter(estate=estate, status__in=ACTIVE)):
+        _move(predecessor, S.ENDED, actor=actor, note=f"换届：{vote}")
+    committee = Committee.objects.create(
+        estate=estate,
+        kind=kind,
+        election_vote=vote,
+        elected_on=elected_on,
+        term_ends_on=last_day_after_months(elected_on, 12 * rules.committee_term_max_years),
+    )
+    Member.objects.bulk_create([Member(committee=committee, owner=m) for m in members])
+    CommitteeEvent.objects.create(
+        committee=committee, to_status=S.ELECTED, actor=actor, at=timezone.now(), note=str(vote)
+    )
+    return committee
 
 
-def attempt_for(*, user, pk) -> Attempt:
-    """The user's own attempt, submitted first if its time ran out. Another's is PermissionDenied."""
-    attempt = Attempt.objects.select_related("session", "candidate").filter(pk=pk, candidate__user=user).first()
-    if attempt is None:
+@transaction.atomic
+def record_first_meeting(*, actor, committee: Committee, held_on: date, chair, vice_chairs=()) -> Committee:
+    if actor is not None and not access.can(actor, access.CONVENE_VOTES, committee.estate):
         raise PermissionDenied(NOT_ALLOWED)
-    if attempt.is_open and timezone.now() > attempt.deadline:
-        submit_attempt(attempt=attempt, auto=True)
-        attempt.refresh_from_db()
-    return attempt
-
-
-def save_answer(*, attempt: Attempt, question_id: int, chosen: list[int], now: datetime | None = None) -> Answer:
-    """Record (or change) one answer. At the deadline second it is accepted; after it, refused,
-    and the attempt is submitted as it stood at the deadline (that submission is kept: it is
-    not part of the refused answer's transaction). An attempt's deadline never changes."""
-    now = now or timezone.now()
-    if now > attempt.deadline:
-        submit_attempt(attempt=attempt, auto=True, now=attempt.deadline)
-        raise ValidationError(TIME_UP)
-    return _record_answer(attempt=attempt, question_id=question_id, chosen=chosen, now=now)
-
-
-@transaction.atomic
-def _record_answer(*, attempt: Attempt, question_id: int, chosen: list[int], now: datetime) -> Answer:
-    attempt = lock_one(Attempt, pk=attempt.pk)
-    if not attempt.is_open:
-        raise ValidationError(SUBMITTED)
-    item = next((item for item in attempt.paper if item["q"] == question_id), None)
-    if item is None:
-        raise ValidationError(NOT_ON_PAPER)
-    chosen = sorted({int(c) for c in chosen})
-    if not set(chosen) <= set(item["options"]):
-        raise ValidationError(BAD_CHOICE)
-    kind = Question.objects.values_list("kind", flat=True).get(pk=question_id)
-    if kind != "multiple" and len(chosen) > 1:
-        raise ValidationError(ONE_CHOICE_ONLY)
-    answer, _created = Answer.objects.update_or_create(
-        attempt=attempt, question_id=question_id, defaults={"chosen": chosen, "answered_at": now}
-    )
-    return answer
+    days = rules_for(committee.estate).committee_first_meeting_days
+    last = last_day_after_days(committee.elected_on, days)
+    if held_on > last:
+        raise ValidationError(LATE_MEETING, params={"days": days, "day": last})
+    seats = {m.owner_id: m for m in seated(committee)}
+    if chair is None or chair.pk not in seats:
+        raise ValidationError(ONE_CHAIR)
+    for member in seats.values():
+        member.role = MemberRole.MEMBER
+    seats[chair.pk].role = MemberRole.CHAIR
+    for vice in vice_chairs:
+        if vice.pk in seats and vice.pk != chair.pk:
+            seats[vice.pk].role = MemberRole.VICE_CHAIR
+    Member.objects.bulk_update(seats.values(), ["role"])
+    committee.first_meeting_on = held_on
+    committee.save(update_fields=["first_meeting_on"])
+    return committee
 
 
 @transaction.atomic
-def submit_attempt(*, attempt: Attempt, auto: bool = False, now: datetime | None = None) -> Attempt:
-    """Mark the paper and, on a pass, issue the certificate. Submitting twice changes nothing."""
-    attempt = lock_one(Attempt.objects.select_related("session", "candidate"), pk=attempt.pk)
-    if not attempt.is_open:
-        return attempt
-    now = min(now or timezone.now(), attempt.deadline)
-    question_ids = [item["q"] for item in attempt.paper]
-    kinds = dict(Question.objects.filter(pk__in=question_ids).values_list("id", "kind"))
-    correct: dict[int, set] = {}
-    for option_id, question_id in Option.objects.filter(question_id__in=question_ids, correct=True).values_list(
-        "id", "question_id"
-    ):
-        correct.setdefault(question_id, set()).add(option_id)
-    chosen = dict(attempt.answers.values_list("question_id", "chosen"))
-    result = marking.mark(
-        ((kinds[q], correct.get(q, set()), chosen.get(q, [])) for q in question_ids),
-        pass_percent=attempt.session.pass_percent,
-        partial_credit=attempt.session.partial_credit,
-    )
-    attempt.submitted_at = now
-    attempt.auto_submitted = auto
-    attempt.points = Decimal(result.points.numerator) / Decimal(result.points.denominator)
-    attempt.points = attempt.points.quantize(Decimal("0.01"))
-    attempt.percent = (Decimal(result.percent.numerator) / Decimal(result.percent.denominator)).quantize(
-        Decimal("0.01")
-    )
-    attempt.passed = result.passed
-    attempt.save(update_fields=["submitted_at", "auto_submitted", "points", "percent", "passed"])
-    if result.passed:
-        issued = timezone.localdate(now)
-        number = next_number(CERTIFICATE_SERIES, issued.year)
-        Certificate.objects.create(attempt=attempt, number=f"KS{issued.year}-{number:05d}", issued_on=issued)
-    return attempt
-
-
-def close_expired_attempts(*, now: datetime | None = None, candidate: Owner | None = None) -> int:
-    """Submit every open attempt whose deadline has passed, as at its deadline."""
-    now = now or timezone.now()
-    expired = Attempt.objects.filter(submitted_at__isnull=True, deadline__lt=now)
-    if candidate is not None:
-        expired = expired.filter(candidate=candidate)
-    count = 0
-    for attempt in expired:
-        submit_attempt(attempt=attempt, auto=True, now=attempt.deadline)
-        count += 1
-    return count
-
-
-# --------------------------------------------------------------------------- trainings
+def record_change(*, actor, committee: Committee, on: date, what: str) -> Committee:
+    """A change to what was filed (a member leaves, the covenant is amended...). A filed
+    committee must then re-file within the rule set's days; an unfiled one simply files
+    the changed content by its first deadline."""
+    committee = lock_one(Committee.objects.select_related("estate"), pk=committee.pk)
+    if actor is not None and not access.can(actor, access.CONVENE_VOTES, committee.estate):
+        raise PermissionDenied(NOT_ALLOWED)
+    if committee.status not in ACTIVE:
+        raise ValidationError(NOT_ACTIVE)
+    if not what.strip():
+        raise ValidationError(NO_CHANGE)
+    if committee.status == S.FILED:
+        committee.changed_on = on
+        _move(committee, S.CHANGED, actor=actor, note=what.strip())
+    else:
+        CommitteeEvent.objects.create(
+            committee=committee,
+            from_status=committee.status,
+            to_status=committee.status,
+            actor=actor,
+            at=timezone.now(),
+            note=what.strip(),
+        )
+    return committee
 
 
 @transaction.atomic
-def record_training(
+def submit_filing(*, actor, committee: Committee, on: date | None = None) -> Committee:
+    """File with the street office; refused, listing what is missing, until the checklist is complete."""
+    committee = lock_one(Committee, pk=committee.pk)
+    if actor is not None and not access.can(actor, access.CONVENE_VOTES, committee.estate):
+        raise PermissionDenied(NOT_ALLOWED)
+    if committee.status not in FILABLE:
+        raise FLOW.refusal(committee.status, S.FILING)
+    missing = [item.label for item in filing_checklist(committee, on=on) if not item.ok]
+    if missing:
+        raise ValidationError(NOT_READY, params={"missing": "；".join(missing)})
+    _move(committee, S.FILING, actor=actor)
+    return committee
+
+
+@transaction.atomic
+def review_filing(*, actor, committee: Committee, accept: bool, reasons: str = "") -> Committee:
+    """Street staff accept a filing, or return it with reasons."""
+    committee = lock_one(Committee, pk=committee.pk)
+    if actor is not None and not access.can(actor, access.REVIEW_FILINGS, committee.estate):
+        raise PermissionDenied(NOT_ALLOWED)
+    if not accept and not reasons.strip():
+        raise ValidationError(NO_REASONS)
+    committee.review_note = reasons.strip()
+    _move(committee, S.FILED if accept else S.RETURNED, actor=actor, note=committee.review_note)
+    return committee
+
+
+# --------------------------------------------------------------------------- meetings
+
+
+def meeting_requested(*, committee: Committee, requesters, on: date) -> date:
+    """Members ask for a meeting: with at least the rule set's share (1/3) it must be held
+    within its days (7); returns the last day. Fewer requesters are refused."""
+    rules = rules_for(committee.estate)
+    seats = set(seated(committee).values_list("pk", flat=True))
+    asking = {m.pk for m in requesters} & seats
+    if not rules.meeting_request_share.met(len(asking), len(seats)):
+        raise ValidationError(TOO_FEW_REQUESTERS, params={"n": len(asking), "total": len(seats)})
+    return last_day_after_days(on, rules.meeting_request_days)
+
+
+@transaction.atomic
+def schedule_meeting(
     *,
     actor,
-    community,
-    topic: str,
+    committee: Committee,
     held_on: date,
-    trainer: str,
-    place: str,
-    hours: Decimal = Decimal("2"),
-    attendees=(),
-) -> Training:
-    if actor is not None and not access.can(actor, access.RUN_EXAMS, community):
+    agenda: str,
+    posted_on: date,
+    requested_by=(),
+    requested_on: date | None = None,
+) -> Meeting:
+    """Schedule a meeting, its agenda posted the rule set's days ahead. When members asked for
+    it (``requested_by``), they must be enough, and the meeting must fall within the days allowed."""
+    if actor is not None and not access.can(actor, access.CONVENE_VOTES, committee.estate):
         raise PermissionDenied(NOT_ALLOWED)
-    training = Training(
-        community=community, topic=topic, held_on=held_on, trainer=trainer, place=place, hours=hours, created_by=actor
-    )
-    training.full_clean()
-    training.save()
-    training.attendees.set(attendees)
-    return training
+    requested_by = list(requested_by)
+    if requested_by:
+        last = meeting_requested(committee=committee, requesters=requested_by, on=requested_on or posted_on)
+        if held_on > last:
+            raise ValidationError(REQUESTED_MEETING_LATE, params={"day": last})
+    days = rules_for(committee.estate).meeting_agenda_notice_days
+    latest = days_before(held_on, days)
+    if posted_on > latest:
+        raise ValidationError(AGENDA_TOO_LATE, params={"days": days, "day": held_on, "latest": latest})
+    meeting = Meeting(committee=committee, held_on=held_on, agenda=agenda, agenda_posted_on=posted_on)
+    meeting.full_clean()
+    meeting.save()
+    return meeting
 
 
-def training_record(person: Owner, *, until: date | None = None):
-    """The trainings ``person`` attended (up to ``until``): the record filed for each member."""
-    trainings = Training.objects.filter(attendees=person).select_related("community").order_by("held_on")
-    return trainings.filter(held_on__lte=until) if until else trainings
+@transaction.atomic
+def record_attendance(*, actor, meeting: Meeting, present, proxies=()) -> Meeting:
+    """Who came. A proxy is refused outright; members only."""
+    if actor is not None and not access.can(actor, access.CONVENE_VOTES, meeting.committee.estate):
+        raise PermissionDenied(NOT_ALLOWED)
+    if list(proxies):
+        raise ValidationError(NO_PROXIES)
+    present = list(present)
+    if any(m.committee_id != meeting.committee_id or m.left_on is not None for m in present):
+        raise ValidationError(NOT_MEMBERS)
+    meeting.present.set(present)
+    return meeting
 
 
-# --------------------------------------------------------------------------- certificates
+@transaction.atomic
+def record_minutes(*, actor, meeting: Meeting, minutes: str, signed: bool) -> Meeting:
+    if actor is not None and not access.can(actor, access.CONVENE_VOTES, meeting.committee.estate):
+        raise PermissionDenied(NOT_ALLOWED)
+    if not minutes.strip():
+        raise ValidationError(NO_MINUTES)
+    meeting.minutes, meeting.minutes_signed = minutes.strip(), signed
+    meeting.save(update_fields=["minutes", "minutes_signed"])
+    return meeting
 
 
-def certificate_payload(certificate: Certificate) -> dict:
-    """What the certificate shows, as the fingerprint covers it."""
-    attempt = certificate.attempt
-    return {
-        "number": certificate.number,
-        "issued_on": certificate.issued_on.isoformat(),
-        "holder": attempt.candidate.name,
-        "holder_id": attempt.candidate.pk,
-        "session": attempt.session.title,
-        "session_id": attempt.session.pk,
-        "percent": str(attempt.percent),
-        "attempt": attempt.pk,
-    }
-
-
-def certificate_fingerprint(certificate: Certificate) -> str:
-    return fingerprint(certificate_payload(certificate))
-
-
-def certificate_by_number(number: str) -> Certificate | None:
-    return (
-        Certificate.objects.select_related(
-            "attempt__candidate", "attempt__session__community__street__district__rule_set"
+@transaction.atomic
+def record_decision(*, actor, meeting: Meeting, text: str, in_favour) -> Decision:
+    """A decision needs a quorum (more than half present) and the votes of at least half of
+    ALL members, not of those present. An adopted decision is drafted as a notice at once,
+    to be posted within the rule set's days (3)."""
+    committee = meeting.committee
+    if actor is not None and not access.can(actor, access.CONVENE_VOTES, committee.estate):
+        raise PermissionDenied(NOT_ALLOWED)
+    rules = rules_for(committee.estate)
+    total = seated(committee).count()
+    present = set(meeting.present.values_list("pk", flat=True))
+    if not rules.meeting_quorum.met(len(present), total):
+        raise ValidationError(NO_QUORUM, params={"n": len(present), "total": total})
+    in_favour = list(in_favour)
+    if any(m.pk not in present for m in in_favour):
+        raise ValidationError(FAVOUR_NOT_PRESENT)
+    adopted = rules.meeting_decision.met(len(in_favour), total)
+    decision = Decision.objects.create(meeting=meeting, text=text, adopted=adopted)
+    decision.in_favour.set(in_favour)
+    if adopted:
+        decision.notice = cms.draft_notice(
+            estate=committee.estate,
+            category="committee",
+            title=f"{committee.estate.name}{committee.get_kind_display()}决定公告",
+            body=f"{meeting.held_on:%Y年%m月%d日}会议决定：{text}\n全体委员 {total} 人，同意 {len(in_favour)} 人。",
+            publicity_days=rules.decision_posting_days,
+            source=f"committees.Decision:{decision.pk}",
+            issuer=f"{committee.estate.name}{committee.get_kind_display()}",
         )
-        .filter(number=number)
-        .first()
+        decision.save(update_fields=["notice"])
+    return decision
+
+
+# --------------------------------------------------------------------------- removal and dissolution
+
+
+@transaction.atomic
+def propose_motion(
+    *,
+    actor,
+    committee: Committee,
+    kind: str,
+    reasons: str,
+    on: date,
+    member: Member | None = None,
+    by_members=(),
+    by_owners=(),
+) -> Motion:
+    """Record a proposal to remove a member or dissolve the committee. It stands only with
+    enough support (see motion_support); the owners then decide it by a vote on matter 3."""
+    committee = lock_one(Committee.objects.select_related("estate"), pk=committee.pk)
+    if actor is not None and not access.can(actor, access.CONVENE_VOTES, committee.estate):
+        raise PermissionDenied(NOT_ALLOWED)
+    if committee.status not in ACTIVE:
+        raise ValidationError(NOT_ACTIVE)
+    if not reasons.strip():
+        raise ValidationError(NO_REASONS_GIVEN)
+    if kind == MotionKind.REMOVE_MEMBER:
+        if member is None or member.committee_id != committee.pk or member.left_on is not None:
+            raise ValidationError(NOT_A_SEATED_MEMBER)
+    elif kind == MotionKind.DISSOLVE:
+        member = None
+    else:
+        raise ValidationError(_("提议事项只能是罢免委员或解散委员会。"))
+    by_members, by_owners = list(by_members), list(by_owners)
+    support = motion_support(committee, members=by_members, owners=by_owners, on=on)
+    if not support["met"]:
+        raise ValidationError(
+            TOO_LITTLE_SUPPORT,
+            params={
+                "members": support["members"],
+                "share": str(rules_for(committee.estate).member_removal_by_owners),
+                "area": support["owners_area"],
+                "heads": support["owners_heads"],
+            },
+        )
+    motion = Motion.objects.create(
+        committee=committee,
+        kind=kind,
+        member=member,
+        reasons=reasons.strip(),
+        proposed_on=on,
+        support=support,
+        recorded_by=actor,
     )
+    motion.proposing_members.set(by_members)
+    motion.proposing_owners.set(by_owners)
+    return motion
 
 
-def verify_certificate(number: str, claimed: str) -> tuple[Certificate | None, bool]:
-    """(the certificate with that number, whether ``claimed`` is its fingerprint recomputed from the live rows)."""
-    certificate = certificate_by_number(number)
-    if certificate is None:
-        return None, False
-    claimed = "".join((claimed or "").split()).lower()
-    return certificate, secrets.compare_digest(claimed, certificate_fingerprint(certificate))
+def motion_question(motion: Motion) -> str:
+    committee = motion.committee
+    if motion.kind == MotionKind.REMOVE_MEMBER:
+        return f"罢免{committee.estate.name}{committee.get_kind_display()}委员{motion.member.owner.name}"
+    return f"解散{committee.estate.name}{committee.get_kind_display()}"
 
 
-def valid_until(certificate: Certificate) -> date:
-    years = rules_for(certificate.attempt.session.community.street.district).exam_certificate_valid_years
-    return last_day_after_months(certificate.issued_on, 12 * years)
-
-
-def has_valid_certificate(person: Owner, on: date | None = None) -> bool:
-    """The filing gate: does ``person`` hold a pre-filing exam certificate valid on ``on``?"""
-    on = on or timezone.localdate()
-    certificates = Certificate.objects.filter(attempt__candidate=person, issued_on__lte=on).select_related(
-        "attempt__session__community__street__district__rule_set"
+@transaction.atomic
+def put_motion_to_vote(*, actor, motion: Motion, opens_at, closes_at, now=None) -> Motion:
+    """Convene the owners' vote (matter 3) that decides a proposal."""
+    motion = lock_one(Motion.objects.select_related("committee__estate", "member__owner"), pk=motion.pk)
+    if motion.status != MotionStatus.PROPOSED or motion.vote_id is not None:
+        raise ValidationError(MOTION_NOT_PENDING)
+    motion.vote = convene_vote(
+        actor=actor,
+        estate=motion.committee.estate,
+        matter=Matter.COMMITTEE,
+        question=motion_question(motion),
+        opens_at=opens_at,
+        closes_at=closes_at,
+        now=now,
     )
-    return any(on <= valid_until(c) for c in certificates)
+    motion.save(update_fields=["vote"])
+    return motion
+
+
+@transaction.atomic
+def carry_motion(*, actor, motion: Motion, on: date) -> Motion:
+    """Apply the owners' decision: a removed member leaves (and a filed committee must
+    re-file); a dissolved committee ends. A vote that did not pass leaves things as they were."""
+    motion = lock_one(Motion.objects.select_related("committee__estate", "member__owner", "vote"), pk=motion.pk)
+    committee = motion.committee
+    if actor is not None and not access.can(actor, access.CONVENE_VOTES, committee.estate):
+        raise PermissionDenied(NOT_ALLOWED)
+    if motion.status != MotionStatus.PROPOSED:
+        raise ValidationError(MOTION_NOT_PENDING)
+    if motion.vote is None or motion.vote.status != VoteStatus.CLOSED:
+        raise ValidationError(MOTION_VOTE_NOT_CLOSED)
+    if not (motion.vote.result or {}).get("decided"):
+        motion.status = MotionStatus.REJECTED
+    else:
+        motion.status = MotionStatus.CARRIED
+        if motion.kind == MotionKind.REMOVE_MEMBER:
+            Member.objects.filter(pk=motion.member_id).update(left_on=on, left_reason=f"业主表决罢免：{motion.vote}")
+            record_change(actor=actor, committee=committee, on=on, what=f"委员{motion.member.owner.name}被罢免")
+        else:
+            committee = lock_one(Committee, pk=committee.pk)
+            _move(committee, S.DISSOLVED, actor=actor, note=f"业主表决解散：{motion.vote}")
+    motion.save(update_fields=["status"])
+    return motion

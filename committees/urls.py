@@ -1,6 +1,8 @@
 from django.urls import path
 
-from . import committee_views, contract_views, views, vote_views
+from . import views as committee_views
+from .exams import views
+from .votes import views as vote_views
 
 app_name = "committees"
 
@@ -23,7 +25,7 @@ urlpatterns = [
     path("votes/manage/", vote_views.manage, name="manage_votes"),
     path("votes/<int:vote_id>/", vote_views.ballot, name="ballot"),
     path("votes/<int:vote_id>/turnout/", vote_views.turnout, name="turnout"),
-    path("estates/<int:estate_id>/contract-votes/", contract_views.contract_votes, name="contract_votes"),
+    path("estates/<int:estate_id>/contract-votes/", vote_views.contract_votes, name="contract_votes"),
     path("verify/certificate/<str:number>/", views.verify, name="verify_form"),
     path("verify/certificate/<str:number>/<str:fp>/", views.verify, name="verify"),
 ]

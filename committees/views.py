@@ -1,185 +1,210 @@
-"""Candidates take the exam on a phone: one question a page, each answer saved as it is given."""
+"""The committee's pages: the queue of committees and deadlines, a committee's page with its
+filing checklist, motions, party branch, votes and meetings, and a meeting's page. Reads
+come from committees.selectors, changes from committees.services.
+
+Every form posts to one action endpoint; the services decide and their messages are shown."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from community import access
-from community.privacy import mask_name
+from community.web import cleaned, error_text
 
-from . import pdf, selectors, services
-from .models import ExamSession, Option, Question
-
-
-def _candidate(request):
-    owner = getattr(request.user, "owner", None)
-    if owner is None:
-        raise PermissionDenied
-    return owner
+from . import selectors, steward
+from . import services as life
+from .forms import (
+    AttendanceForm,
+    ChangeForm,
+    DecisionForm,
+    MeetingForm,
+    MinutesForm,
+    MotionForm,
+    MotionVoteForm,
+    ReviewForm,
+)
+from .votes import services as votes
 
 
 @login_required
-def my_exams(request):
-    candidate = _candidate(request)
-    services.close_expired_attempts(candidate=candidate)
-    sessions = ExamSession.objects.filter(candidates=candidate).order_by("-opens_at")
-    attempts = candidate.exam_attempts.select_related("session", "certificate").order_by("-started_at")
+def queue(request):
+    """Staff see the committees in their scope with each deadline and the days left; a committee
+    member sees their own committee."""
+    perms = (access.REVIEW_FILINGS, access.RUN_EXAMS, access.CONVENE_VOTES)
+    if not any(access.holds_anywhere(request.user, p) for p in perms):
+        raise PermissionDenied
+    today = timezone.localdate()
+    rows = [(c, selectors.deadlines(c, on=today)) for c in selectors.committee_queue(request.user)]
     return render(
-        request, "committees/my_exams.html", {"sessions": sessions, "attempts": attempts, "now": timezone.now()}
+        request,
+        "committees/queue.html",
+        {
+            "rows": rows,
+            "can_review": access.holds_anywhere(request.user, access.REVIEW_FILINGS),
+        },
     )
+
+
+@login_required
+def detail(request, pk):
+    committee = access.get_visible_or_404(request.user, access.VIEW, selectors.COMMITTEES, pk=pk)
+    can_act = access.can(request.user, access.CONVENE_VOTES, committee.estate)
+    seats = selectors.seats_of(committee)
+    lists = selectors.committee_page(committee)
+    active = committee.status in selectors.ACTIVE
+    return render(
+        request,
+        "committees/committee.html",
+        {
+            "committee": committee,
+            "members": lists["members"],
+            "checklist": selectors.filing_checklist(committee),
+            "deadlines": selectors.deadlines(committee),
+            "events": lists["events"],
+            "motions": lists["motions"],
+            "meetings": lists["meetings"],
+            "votes": lists["votes"],
+            "branch": lists["branch"],
+            "cross": steward.cross_appointments(committee),
+            "reviews": lists["reviews"],
+            "can_act": can_act and active,
+            "can_file": can_act and committee.status in selectors.FILABLE,
+            "can_review": access.can(request.user, access.REVIEW_FILINGS, committee.estate)
+            and committee.status == "filing",
+            "forms": {
+                "motion": MotionForm(seats=seats),
+                "motion_vote": MotionVoteForm(),
+                "change": ChangeForm(),
+                "meeting": MeetingForm(seats=seats),
+                "review": ReviewForm(),
+            }
+            if can_act and active
+            else {},
+        },
+    )
+
+
+def _owners_of_lines(committee, text, on):
+    if not text.strip():
+        return []
+    units = [pk for _n, pk, *_rest in votes.read_unit_lines(committee.estate, text, with_choice=False)]
+    return selectors.owners_of_units(units, on)
 
 
 @login_required
 @require_POST
-def start(request, session_id):
-    candidate = _candidate(request)
-    session = ExamSession.objects.filter(pk=session_id, candidates=candidate).first()
-    if session is None:
-        raise Http404
+def act(request, pk):
+    committee = access.get_visible_or_404(request.user, access.VIEW, selectors.COMMITTEES, pk=pk)
+    action = request.POST.get("action")
+    user, today = request.user, timezone.localdate()
+    seats = selectors.seats_of(committee)
     try:
-        attempt = services.start_attempt(candidate=candidate, session=session)
+        if action == "file":
+            life.submit_filing(actor=user, committee=committee)
+        elif action in ("accept", "return"):
+            life.review_filing(
+                actor=user, committee=committee, accept=action == "accept", reasons=request.POST.get("reasons", "")
+            )
+        elif action == "change":
+            data = cleaned(ChangeForm(request.POST))
+            life.record_change(actor=user, committee=committee, on=today, what=data["what"])
+        elif action == "propose":
+            data = cleaned(MotionForm(request.POST, seats=seats))
+            life.propose_motion(
+                actor=user,
+                committee=committee,
+                kind=data["kind"],
+                member=data["member"],
+                reasons=data["reasons"],
+                on=today,
+                by_members=data["by_members"],
+                by_owners=_owners_of_lines(committee, data["by_units"], today),
+            )
+        elif action in ("motion_vote", "carry"):
+            motion = selectors.motion_of(committee, request.POST.get("motion"))
+            if motion is None:
+                raise Http404
+            if action == "carry":
+                life.carry_motion(actor=user, motion=motion, on=today)
+            else:
+                data = cleaned(MotionVoteForm(request.POST))
+                life.put_motion_to_vote(actor=user, motion=motion, **data)
+        elif action == "meeting":
+            data = cleaned(MeetingForm(request.POST, seats=seats))
+            meeting = life.schedule_meeting(
+                actor=user,
+                committee=committee,
+                held_on=data["held_on"],
+                agenda=data["agenda"],
+                posted_on=today,
+                requested_by=data["requested_by"],
+                requested_on=today,
+            )
+            messages.success(request, _("会议已安排，议题请按期公告。"))
+            return redirect("committees:meeting", meeting.pk)
+        elif action == "review":
+            branch = selectors.branch_of(committee.estate)
+            data = cleaned(ReviewForm(request.POST))
+            if branch is None:
+                raise Http404
+            steward.record_review(actor=user, branch=branch, **data)
+        else:
+            raise Http404
+        messages.success(request, _("已办理。"))
     except (ValidationError, PermissionDenied) as exc:
-        messages.error(request, "；".join(getattr(exc, "messages", [str(exc)])))
-        return redirect("committees:my_exams")
-    return redirect("committees:question", attempt.pk, 1)
+        messages.error(request, error_text(exc))
+    return redirect("committees:committee", committee.pk)
 
 
 @login_required
-def question(request, attempt_id, index):
-    attempt = services.attempt_for(user=request.user, pk=attempt_id)
-    if not attempt.is_open:
-        return redirect("committees:result", attempt.pk)
-    if not 1 <= index <= len(attempt.paper):
-        raise Http404
-    item = attempt.paper[index - 1]
-    q = Question.objects.get(pk=item["q"])
-    options = {o.pk: o for o in Option.objects.filter(question=q)}
-    answer = attempt.answers.filter(question=q).first()
+def meeting(request, pk):
+    meeting = access.get_visible_or_404(request.user, access.VIEW, selectors.MEETINGS, pk=pk)
+    committee = meeting.committee
+    seats = selectors.seats_of(committee)
+    present = selectors.present_at(meeting)
+    can_act = access.can(request.user, access.CONVENE_VOTES, committee.estate) and committee.status in selectors.ACTIVE
     if request.method == "POST":
-        chosen = [int(c) for c in request.POST.getlist("choice") if c.isdigit()]
+        if not can_act:
+            raise PermissionDenied
+        action = request.POST.get("action")
         try:
-            services.save_answer(attempt=attempt, question_id=q.pk, chosen=chosen)
-        except ValidationError as exc:
-            messages.error(request, "；".join(exc.messages))
-            return redirect("committees:question", attempt.pk, index)
-        target = request.POST.get("go")
-        if target == "submit":
-            return redirect("committees:confirm", attempt.pk)
-        step = -1 if target == "prev" else 1
-        return redirect("committees:question", attempt.pk, min(max(index + step, 1), len(attempt.paper)))
-    answered = set(attempt.answers.values_list("question_id", flat=True))
+            if action == "attendance":
+                data = cleaned(AttendanceForm(request.POST, seats=seats))
+                proxies = [p for p in request.POST.getlist("proxy") if p.strip()]
+                life.record_attendance(actor=request.user, meeting=meeting, present=data["present"], proxies=proxies)
+            elif action == "decision":
+                data = cleaned(DecisionForm(request.POST, present=present))
+                life.record_decision(actor=request.user, meeting=meeting, **data)
+            elif action == "minutes":
+                data = cleaned(MinutesForm(request.POST))
+                life.record_minutes(actor=request.user, meeting=meeting, minutes=data["minutes"], signed=data["signed"])
+            else:
+                raise Http404
+            messages.success(request, _("已办理。"))
+        except (ValidationError, PermissionDenied) as exc:
+            messages.error(request, error_text(exc))
+        return redirect("committees:meeting", meeting.pk)
     return render(
         request,
-        "committees/question.html",
+        "committees/meeting.html",
         {
-            "attempt": attempt,
-            "index": index,
-            "total": len(attempt.paper),
-            "question": q,
-            "options": [options[i] for i in item["options"]],
-            "chosen": set(answer.chosen if answer else []),
-            "seconds_left": max(0, int((attempt.deadline - timezone.now()).total_seconds())),
-            "answered_count": len(answered),
-            "progress": [(n, entry["q"] in answered) for n, entry in enumerate(attempt.paper, 1)],
+            "meeting": meeting,
+            "committee": committee,
+            "present": present,
+            "total": seats.count(),
+            "decisions": selectors.decisions_of(meeting),
+            "can_act": can_act,
+            "forms": {
+                "attendance": AttendanceForm(seats=seats, initial={"present": list(present)}),
+                "decision": DecisionForm(present=present),
+                "minutes": MinutesForm(initial={"minutes": meeting.minutes, "signed": meeting.minutes_signed}),
+            }
+            if can_act
+            else {},
         },
     )
-
-
-@login_required
-def confirm(request, attempt_id):
-    attempt = services.attempt_for(user=request.user, pk=attempt_id)
-    if not attempt.is_open:
-        return redirect("committees:result", attempt.pk)
-    if request.method == "POST":
-        services.submit_attempt(attempt=attempt)
-        return redirect("committees:result", attempt.pk)
-    answered = attempt.answers.count()
-    return render(
-        request,
-        "committees/confirm.html",
-        {
-            "attempt": attempt,
-            "answered": answered,
-            "total": len(attempt.paper),
-            "seconds_left": max(0, int((attempt.deadline - timezone.now()).total_seconds())),
-        },
-    )
-
-
-@login_required
-def result(request, attempt_id):
-    attempt = services.attempt_for(user=request.user, pk=attempt_id)
-    if attempt.is_open:
-        return redirect("committees:question", attempt.pk, 1)
-    ids = [item["q"] for item in attempt.paper]
-    questions = Question.objects.in_bulk(ids)
-    options = {}
-    for option in Option.objects.filter(question_id__in=ids):
-        options.setdefault(option.question_id, []).append(option)
-    chosen = dict(attempt.answers.values_list("question_id", "chosen"))
-    wrong = []
-    for n, qid in enumerate(ids, 1):
-        correct = {o.pk for o in options[qid] if o.correct}
-        picked = set(chosen.get(qid, []))
-        if picked != correct:
-            wrong.append({"n": n, "question": questions[qid], "options": options[qid], "picked": picked})
-    certificate = getattr(attempt, "certificate", None)
-    return render(request, "committees/result.html", {"attempt": attempt, "wrong": wrong, "certificate": certificate})
-
-
-@login_required
-def certificate_pdf(request, number):
-    certificate = services.certificate_by_number(number)
-    if certificate is None or certificate.attempt.candidate.user_id != request.user.pk:
-        raise Http404
-    fp = services.certificate_fingerprint(certificate)
-    url = request.build_absolute_uri(reverse("committees:verify", args=[certificate.number, fp]))
-    content = pdf.certificate_pdf(
-        payload=services.certificate_payload(certificate),
-        fingerprint=fp,
-        verify_url=url,
-        valid_until=services.valid_until(certificate),
-        community=certificate.attempt.session.community.name,
-    )
-    response = HttpResponse(content, content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="certificate-{certificate.number}.pdf"'
-    return response
-
-
-def verify(request, number, fp=""):
-    """Public: anyone holding the paper checks it against the live record. Names are masked."""
-    claimed = fp or request.GET.get("fp", "")
-    certificate, ok = services.verify_certificate(number, claimed)
-    context = {"number": number, "claimed": claimed, "ok": ok, "certificate": certificate}
-    if certificate is not None:
-        context.update(
-            holder=mask_name(certificate.attempt.candidate.name),
-            valid_until=services.valid_until(certificate),
-            valid_now=services.valid_until(certificate) >= timezone.localdate(),
-        )
-    return render(request, "committees/verify.html", context, status=200 if ok else 404)
-
-
-@login_required
-def staff_sessions(request):
-    if not access.holds_anywhere(request.user, access.RUN_EXAMS):
-        raise PermissionDenied
-    return render(request, "committees/staff_sessions.html", {"sessions": selectors.staff_sessions(request.user)})
-
-
-@login_required
-def staff_results(request, session_id):
-    if not access.holds_anywhere(request.user, access.RUN_EXAMS):
-        raise PermissionDenied
-    session = selectors.staff_session(request.user, session_id)
-    if session is None:
-        raise Http404
-    full = access.can(request.user, access.PERSONAL, session.community)
-    results = selectors.session_results(session)
-    rows = [(a, a.candidate.name if full else mask_name(a.candidate.name)) for a in results["attempts"]]
-    return render(request, "committees/staff_results.html", {"session": session, "results": results, "rows": rows})

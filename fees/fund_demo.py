@@ -22,8 +22,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from cms import services as cms
-from committees import steward, vote_services
+from committees import steward
 from committees.models import Matter, PartyBranch
+from committees.votes import selectors as vote_selectors
+from committees.votes import services as vote_services
 from community.demo import PILOT_ESTATES
 from community.models import Building, Estate
 
@@ -210,7 +212,7 @@ def _request(
                 now=_at(day),
                 branch_review=_review(estate, day, title),
             )
-            holders = list(vote_services.holders_of(use.vote))
+            holders = list(vote_selectors.holders_of(use.vote))
             if target == S.VOTING:
                 if closes > timezone.now() > opens:
                     share = holders[: len(holders) // 2]

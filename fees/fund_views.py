@@ -20,7 +20,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from committees import steward, vote_services
+from committees import steward
+from committees.votes import services as vote_services
 from community import access
 from community.models import Estate, Unit
 from community.privacy import mask_name

@@ -27,9 +27,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from cms import services as cms
-from committees import vote_services
 from committees.models import Matter, VoteStatus
 from committees.selectors import seated
+from committees.votes import services as vote_services
 from community import access
 from community.legaltime import last_day_after_days, last_day_after_months
 from community.locks import hold, lock_one, lock_rows

@@ -4,9 +4,9 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from committees import services
-from committees import vote_services as votes
-from committees.question_bank import QUESTIONS
+from committees.exams import services
+from committees.exams.question_bank import QUESTIONS
+from committees.votes import services as votes
 from tests.factories import BuildingFactory, OwnerFactory, OwnershipFactory, UnitFactory, UserFactory
 
 BLUEPRINT = {"votes": 3, "committee": 3, "fund": 2, "fees": 2}

@@ -6,7 +6,7 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 from openpyxl import Workbook
 
-from committees.bank_import import HEADERS, parse
+from committees.exams.bank_import import HEADERS, parse
 from committees.models import Question
 from community.models import Role
 from tests.factories import login

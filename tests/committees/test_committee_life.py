@@ -4,8 +4,9 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
-from committees import committee_services as life
-from committees import services as exams
+from committees import selectors
+from committees import services as life
+from committees.exams import services as exams
 from committees.models import Committee, CommitteeEvent, MemberRole
 from community.models import Role, RuleSet
 from community.workflow import IllegalTransition
@@ -125,13 +126,13 @@ def test_the_queue_shows_days_left_and_overdue_deadlines(world, election):
     committee = life.elect_committee(
         actor=None, estate=world.e1, vote=vote, elected_on=date(2026, 1, 1), members=owners[:5]
     )
-    due = {d.what: d for d in life.deadlines(committee, on=date(2026, 1, 31))}
+    due = {d.what: d for d in selectors.deadlines(committee, on=date(2026, 1, 31))}
     assert (due["备案"].day, due["备案"].left, due["备案"].warn) == (date(2026, 1, 31), 0, True)
     assert due["首次会议"].left < 0  # overdue: the 7 days ended on 8 January
     assert due["任期届满"].day == date(2031, 1, 1) and not due["任期届满"].warn
     # the term's end is flagged 90 days ahead (the rule set's warning), not 91
-    assert life.deadlines(committee, on=date(2030, 10, 3))[-1].warn
-    assert not life.deadlines(committee, on=date(2030, 10, 2))[-1].warn
+    assert selectors.deadlines(committee, on=date(2030, 10, 3))[-1].warn
+    assert not selectors.deadlines(committee, on=date(2030, 10, 2))[-1].warn
 
 
 def test_the_queue_and_the_committee_page_follow_each_roles_scope(client, world, election):

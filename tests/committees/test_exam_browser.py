@@ -38,7 +38,7 @@ def test_from_login_to_a_verified_certificate_on_a_phone(world, exam, candidate,
     assert pdf_path.read_bytes().startswith(b"%PDF")
 
     certificate = Attempt.objects.get(pk=attempt.pk).certificate
-    from committees.services import certificate_fingerprint
+    from committees.exams.selectors import certificate_fingerprint
 
     page.goto(f"{live_server.url}/verify/certificate/{certificate.number}/{certificate_fingerprint(certificate)}/")
     assert page.get_by_text("真实有效的记录").is_visible()

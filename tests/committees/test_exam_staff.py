@@ -4,7 +4,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from committees import services
+from committees.exams import selectors as exam_selectors
+from committees.exams import services
 from committees.models import ExamSession
 from community.models import Role
 from tests.committees.conftest import BLUEPRINT, answer_all
@@ -122,8 +123,8 @@ def test_trainings_are_recorded_in_scope_and_form_each_persons_record(world, can
         place="社区",
         attendees=[candidate],
     )
-    assert list(services.training_record(candidate)) == [training]
-    assert list(services.training_record(candidate, until=date(2026, 2, 28))) == []
+    assert list(exam_selectors.training_record(candidate)) == [training]
+    assert list(exam_selectors.training_record(candidate, until=date(2026, 2, 28))) == []
     with pytest.raises(PermissionDenied):
         services.record_training(
             actor=staff,

@@ -5,7 +5,8 @@ import subprocess
 import pytest
 from django.urls import reverse
 
-from committees import services
+from committees.exams import selectors as exam_selectors
+from committees.exams import services
 from committees.models import Attempt, Certificate, Option
 from community.models import Role
 from tests.factories import OwnerFactory, UserFactory, login
@@ -96,7 +97,7 @@ def _passed_certificate(exam, candidate):
 
 def test_the_public_verify_page_confirms_a_true_certificate_and_rejects_a_tampered_one(client, exam, candidate):
     certificate = _passed_certificate(exam, candidate)
-    fp = services.certificate_fingerprint(certificate)
+    fp = exam_selectors.certificate_fingerprint(certificate)
     page = client.get(reverse("committees:verify", args=[certificate.number, fp]))
     assert page.status_code == 200 and "真实有效" in page.content.decode()
     assert "陈委员" not in page.content.decode() and "陈**" in page.content.decode()
@@ -119,7 +120,7 @@ def test_the_certificate_pdf_reads_back_in_chinese_with_its_fingerprint(client, 
     path.write_bytes(client.get(reverse("committees:certificate_pdf", args=[certificate.number])).content)
     text = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True).stdout
     assert "业主委员会备案前培训考试合格证书" in text and "陈委员" in text and certificate.number in text
-    fp = services.certificate_fingerprint(certificate)
+    fp = exam_selectors.certificate_fingerprint(certificate)
     assert fp[:8] in re.sub(r"\s+", " ", text)
     fonts = subprocess.run(["pdffonts", str(path)], capture_output=True, text=True, check=True).stdout
     cjk = [line for line in fonts.splitlines() if "WenQuanYiMicroHei" in line]

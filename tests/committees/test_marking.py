@@ -4,8 +4,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from committees.marking import mark, question_points
-from committees.papers import BlueprintError, draw
+from committees.exams.marking import mark, question_points
+from committees.exams.papers import BlueprintError, draw
 
 
 def test_single_choice_scores_only_the_right_option():

@@ -7,10 +7,11 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
-from committees import committee_services as life
 from committees import selectors
-from committees import vote_services as votes
+from committees import services as life
 from committees.models import Committee, Member, Motion, Vote
+from committees.votes import selectors as vote_selectors
+from committees.votes import services as votes
 from community.models import Role
 from tests.committees.test_committee_life import _elect, _ready
 from tests.factories import EstateFactory, OwnerFactory, OwnershipFactory, UnitFactory
@@ -29,7 +30,7 @@ def _decide(vote_owners, motion, choice="yes"):
         now=now - timedelta(days=30),
     )
     for owner in vote_owners:
-        for holder in votes.holdings_of(owner, motion.vote):
+        for holder in vote_selectors.holdings_of(owner, motion.vote):
             votes.cast_ballot(voter=owner, vote=motion.vote, holder=holder, choice=choice, now=now - timedelta(days=5))
     votes.close_vote(actor=None, vote=motion.vote, now=now)
     return motion
@@ -64,7 +65,7 @@ def small_estate(world):
 @pytest.mark.parametrize("n,met", [(2, False), (3, True)])
 def test_members_propose_with_a_third_exactly(small_estate, n, met):
     committee, owners, seats = small_estate
-    support = life.motion_support(committee, members=seats[:n], on=date(2026, 6, 1))
+    support = selectors.motion_support(committee, members=seats[:n], on=date(2026, 6, 1))
     assert support["members"] == f"{n}/9" and support["met"] is met
 
 
@@ -79,7 +80,7 @@ def test_members_propose_with_a_third_exactly(small_estate, n, met):
 )
 def test_owners_propose_with_a_fifth_of_area_and_heads(small_estate, signers, area, heads, met):
     committee, owners, _seats = small_estate
-    support = life.motion_support(committee, owners=[owners[i] for i in signers], on=date(2026, 6, 1))
+    support = selectors.motion_support(committee, owners=[owners[i] for i in signers], on=date(2026, 6, 1))
     assert (support["owners_area"], support["owners_heads"], support["met"]) == (area, heads, met)
 
 
@@ -152,9 +153,9 @@ def test_a_removal_the_owners_pass_unseats_the_member_and_a_filed_committee_must
         selectors.seated(committee).count() == 6 and Member.objects.get(pk=seats[6].pk).left_on == timezone.localdate()
     )
     assert committee.status == "changed" and committee.changed_on == timezone.localdate()
-    due = {d.what: d for d in life.deadlines(committee)}
+    due = {d.what: d for d in selectors.deadlines(committee)}
     assert due["重新备案"].left == 30
-    assert any("变更后 30 日内重新备案" in item.label for item in life.filing_checklist(committee))
+    assert any("变更后 30 日内重新备案" in item.label for item in selectors.filing_checklist(committee))
     assert life.submit_filing(actor=None, committee=committee).status == "filing"
     with pytest.raises(ValidationError):
         life.carry_motion(actor=None, motion=motion, on=timezone.localdate())
@@ -192,7 +193,7 @@ def test_a_dissolution_the_owners_reject_changes_nothing_and_one_they_pass_ends_
     )
     life.carry_motion(actor=None, motion=carried, on=timezone.localdate())
     committee.refresh_from_db()
-    assert committee.status == "dissolved" and life.deadlines(committee) == []
+    assert committee.status == "dissolved" and selectors.deadlines(committee) == []
     with pytest.raises(ValidationError):
         life.propose_motion(
             actor=None,

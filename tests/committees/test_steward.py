@@ -7,8 +7,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
 from committees import steward
-from committees import vote_services as votes
 from committees.models import BranchMember, BranchReview, PartyBranch, Vote
+from committees.votes import services as votes
 from community.models import Role
 from tests.committees.test_committee_life import _elect
 
@@ -90,7 +90,7 @@ def test_a_review_needs_an_opinion_and_a_convener_of_that_estate(world, branch):
 def test_cross_appointment_flags_the_secretary_who_chairs_the_committee(world, election, branch):
     vote, owners = election
     committee = _elect(world, vote, owners[:5])
-    from committees import committee_services as life
+    from committees import services as life
 
     life.record_first_meeting(actor=None, committee=committee, held_on=committee.elected_on, chair=owners[0])
     BranchMember.objects.create(branch=branch, name=owners[0].name, owner=owners[0], role="secretary")

@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from committees.tally import ABSTAIN, DEVELOPER, NO, YES, UnitInput, holders_in_scope, tally
+from committees.votes.tally import ABSTAIN, DEVELOPER, NO, YES, UnitInput, holders_in_scope, tally
 from community.rules import NATIONAL
 
 QUORUM = (NATIONAL.vote_quorum_area, NATIONAL.vote_quorum_heads)

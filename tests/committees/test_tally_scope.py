@@ -3,8 +3,8 @@ from fractions import Fraction
 
 import pytest
 
-from committees.selectors import scope_holders, scope_units
-from committees.tally import DEVELOPER, YES, holder_key, holders_in_scope, tally
+from committees.votes.selectors import scope_holders, scope_units
+from committees.votes.tally import DEVELOPER, YES, holder_key, holders_in_scope, tally
 from community.models import Owner, OwnerKind, Unit
 from community.rules import rules_for
 from tests.factories import BuildingFactory, EstateFactory, OwnerFactory, OwnershipFactory, UnitFactory, valid_uscc

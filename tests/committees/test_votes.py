@@ -8,8 +8,9 @@ from django.db import connection
 from django.utils import timezone
 
 from cms.models import NoticePage
-from committees import vote_services as votes
 from committees.models import Ballot, Vote
+from committees.votes import selectors as vote_selectors
+from committees.votes import services as votes
 from community.models import Role
 from tests.factories import BuildingFactory, OwnerFactory, OwnershipFactory, UnitFactory, UserFactory
 
@@ -67,7 +68,7 @@ def test_convening_drafts_a_notice_and_keeps_the_notice_period(world, estate_vot
 
 def test_an_owner_votes_once_per_holding_and_only_while_open(estate_votes):
     vote, owners, opens = estate_votes
-    holding = votes.holdings_of(owners[0], vote)
+    holding = vote_selectors.holdings_of(owners[0], vote)
     assert holding == [str(owners[0].pk)]
     with pytest.raises(ValidationError):
         votes.cast_ballot(voter=owners[0], vote=vote, holder=holding[0], choice="yes", now=opens - timedelta(seconds=1))
@@ -99,7 +100,7 @@ def test_closing_freezes_the_figures_and_drafts_a_result_notice_without_names(wo
     vote, owners, opens = estate_votes
     for owner, choice in zip(owners, ["yes", "yes", "yes", "no"], strict=True):
         votes.cast_ballot(voter=owner, vote=vote, holder=str(owner.pk), choice=choice, now=opens)
-    live = votes.turnout(vote)
+    live = vote_selectors.turnout(vote)
     assert live["waiting"] == 0 and live["result"].quorum_met and not live["can_fail"]
     with pytest.raises(ValidationError):
         votes.close_vote(actor=world.users[Role.COMMITTEE_MEMBER], vote=vote, now=vote.closes_at - timedelta(seconds=1))
@@ -115,7 +116,7 @@ def test_closing_freezes_the_figures_and_drafts_a_result_notice_without_names(wo
 def test_exactly_half_in_favour_fails_and_turnout_shows_what_is_still_reachable(world, estate_votes):
     vote, owners, opens = estate_votes
     votes.cast_ballot(voter=owners[0], vote=vote, holder=str(owners[0].pk), choice="yes", now=opens)
-    live = votes.turnout(vote)
+    live = vote_selectors.turnout(vote)
     assert live["can_pass"] and live["can_fail"] and live["waiting"] == 3 and not live["result"].quorum_met
     for owner, choice in zip(owners[1:], ["yes", "no", "no"], strict=True):
         votes.cast_ballot(voter=owner, vote=vote, holder=str(owner.pk), choice=choice, now=opens)
@@ -215,8 +216,8 @@ def test_holdings_are_read_from_the_owners_own_units(world, estate_votes):
     OwnershipFactory(
         unit=UnitFactory(building=building, room="902", registered_area=Decimal("80.00"), delivered=False), owner=buyer
     )
-    assert votes.holdings_of(spouse, vote) == [",".join(str(pk) for pk in sorted([owners[0].pk, spouse.pk]))]
-    assert votes.holdings_of(developer, vote) == ["developer"]
-    assert votes.holdings_of(buyer, vote) == []  # an undelivered unit counts with the developer
-    assert votes.holdings_of(owners[1], vote) == [str(owners[1].pk)]
-    assert len(votes.holder_keys(vote)) == 5  # co-ownership, owners 1-3, developer
+    assert vote_selectors.holdings_of(spouse, vote) == [",".join(str(pk) for pk in sorted([owners[0].pk, spouse.pk]))]
+    assert vote_selectors.holdings_of(developer, vote) == ["developer"]
+    assert vote_selectors.holdings_of(buyer, vote) == []  # an undelivered unit counts with the developer
+    assert vote_selectors.holdings_of(owners[1], vote) == [str(owners[1].pk)]
+    assert len(vote_selectors.holder_keys(vote)) == 5  # co-ownership, owners 1-3, developer

@@ -10,8 +10,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
 from cms.models import NoticePage
-from committees import contract_services as links
 from committees.models import ContractDecision, Matter, Vote, VoteStatus
+from committees.votes import services as links
 from community import services
 from community.models import Estate, PropertyCompany, Role, SelfManagementPeriod, ServiceContract
 from tests.factories import CompanyFactory, EstateFactory, UserFactory, contract, user_with_role, valid_uscc

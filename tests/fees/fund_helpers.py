@@ -6,7 +6,8 @@ from decimal import Decimal
 
 from django.utils import timezone
 
-from committees import vote_services
+from committees.votes import selectors as vote_selectors
+from committees.votes import services as vote_services
 from community.models import Building, Role
 from fees import fund_services
 from fees.models import FundAccount
@@ -61,7 +62,7 @@ def run_vote(use, voters, *, choice="yes"):
     closes = opens + timedelta(days=5)
     use = fund_services.put_to_vote(actor=None, use=use, opens_at=opens, closes_at=closes, now=now)
     for owner in voters:
-        for holder in vote_services.holdings_of(owner, use.vote):
+        for holder in vote_selectors.holdings_of(owner, use.vote):
             vote_services.cast_ballot(
                 voter=owner, vote=use.vote, holder=holder, choice=choice, now=opens + timedelta(hours=1)
             )

@@ -335,7 +335,8 @@ def test_one_short_of_half_is_refused_and_the_reason_is_kept(pilot):
 
 
 def test_an_amount_above_the_limit_waits_for_the_owners_vote(pilot):
-    from committees import vote_services
+    from committees.votes import selectors as vote_selectors
+    from committees.votes import services as vote_services
 
     committee = seat_committee(pilot, size=5)
     members = list(committee.members.all())
@@ -350,7 +351,7 @@ def test_an_amount_above_the_limit_waits_for_the_owners_vote(pilot):
     big.refresh_from_db()
     with pytest.raises(ValidationError, match="尚未结束"):
         services.settle_expenditure_vote(actor=None, expenditure=big)
-    assert vote_services.holder_keys(big.vote)  # the whole estate is asked
+    assert vote_selectors.holder_keys(big.vote)  # the whole estate is asked
     vote_services.close_vote(actor=None, vote=big.vote, now=now + timedelta(days=31))
     services.settle_expenditure_vote(actor=None, expenditure=big)
     big.refresh_from_db()

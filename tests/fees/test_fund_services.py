@@ -275,10 +275,10 @@ class TestNormalProcedure:
         use = fund_services.put_to_vote(
             actor=None, use=use, opens_at=now + timedelta(days=16), closes_at=now + timedelta(days=20), now=now
         )
-        from committees import vote_services
+        from committees.votes import selectors as vote_selectors
 
-        assert vote_services.holdings_of(world.resident, use.vote) == []  # unit 101 is in another building
-        assert len(vote_services.holders_of(use.vote)) == 4
+        assert vote_selectors.holdings_of(world.resident, use.vote) == []  # unit 101 is in another building
+        assert len(vote_selectors.holders_of(use.vote)) == 4
 
     def test_a_plan_charged_to_some_units_is_voted_by_those_units_only(self, world):
         fund = open_fund(world)
@@ -288,9 +288,9 @@ class TestNormalProcedure:
         use = fund_services.put_to_vote(
             actor=None, use=use, opens_at=now + timedelta(days=16), closes_at=now + timedelta(days=20), now=now
         )
-        from committees import vote_services
+        from committees.votes import selectors as vote_selectors
 
-        assert len(vote_services.holders_of(use.vote)) == 2
+        assert len(vote_selectors.holders_of(use.vote)) == 2
 
     def test_works_cannot_start_before_the_vote(self, world):
         fund = open_fund(world)

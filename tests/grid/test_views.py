@@ -10,7 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
-from committees import committee_services as life
+from committees import services as life
 from community.models import Estate, ManagementState, Role
 from grid import selectors, services
 from grid.models import PHOTO_MAX_BYTES, CaseStatus, GridCase, Level

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from committees import services
+from committees.exams import services
 
 
 class Command(BaseCommand):

@@ -2,11 +2,11 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from committees import bank_import, services
+from committees.exams import bank_import, services
 
 
 class Command(BaseCommand):
-    help = "从 .xlsx 或 .csv 导入试题（表头见 committees/bank_import.py）。有任何错误则一题都不导入。"
+    help = "从 .xlsx 或 .csv 导入试题（表头见 committees/exams/bank_import.py）。有任何错误则一题都不导入。"
 
     def add_arguments(self, parser):
         parser.add_argument("file")

@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand
 
-from committees import services
-from committees.question_bank import QUESTIONS
+from committees.exams import services
+from committees.exams.question_bank import QUESTIONS
 
 
 class Command(BaseCommand):

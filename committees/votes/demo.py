@@ -1,4 +1,6 @@
-"""Demo votes in 江滨豪园: closed votes on several matters with every kind of outcome, and an open one."""
+"""The demo's votes in 江滨豪园: closed votes on several matters with every kind of outcome,
+an open one, and the renewal contract linked to the vote that passed it. Everything goes
+through committees.votes.services at the times it would have happened."""
 
 from __future__ import annotations
 
@@ -8,15 +10,18 @@ from datetime import date, timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from community.models import Estate, Owner
+from community import services as registry
+from community.legaltime import last_day_after_months
+from community.models import Estate, Owner, ServiceContract
 
-from . import steward
-from . import vote_services as votes
-from .models import PartyBranch, Vote
+from .. import steward
+from ..models import PartyBranch, Vote
+from . import selectors
+from . import services as votes
 
 
 def _ballots(vote, rng, *, turnout: float, yes: float, at):
-    holders = sorted(votes.holder_keys(vote))
+    holders = sorted(selectors.holder_keys(vote))
     voters = holders[: int(len(holders) * turnout)]
     for n, holder in enumerate(voters):
         owner = None if holder == "developer" else Owner.objects.get(pk=int(holder.split(",")[0]))
@@ -85,12 +90,6 @@ def build(*, today, progress=None, log=print):
 def _renewal(estate, now):
     """After the first renewal vote missed its quorum, a second one passes; the renewal contract
     that follows the current one is recorded and linked to it (matter 4 of Civil Code art. 278)."""
-    from community import services as registry
-    from community.legaltime import last_day_after_months
-    from community.models import ServiceContract
-
-    from .contract_services import link_contract_to_vote
-
     current = ServiceContract.objects.in_force(timezone.localdate(now)).get(estate=estate)
     opens = now - timedelta(days=45)
     vote = _convene(estate, 4, f"续聘{current.company.name}（第二次表决）", opens, 10)
@@ -103,5 +102,5 @@ def _renewal(estate, now):
         ends_on=last_day_after_months(starts_on, 36) - timedelta(days=1),
         today=timezone.localdate(now),
     )
-    link_contract_to_vote(actor=None, contract=renewal, vote=vote)
+    votes.link_contract_to_vote(actor=None, contract=renewal, vote=vote)
     return renewal

@@ -1,18 +1,17 @@
-"""Owners' votes (业主大会表决): convene, cast, enter paper ballots, watch turnout, close.
+"""Owners' votes (业主大会表决), one use case a function: convene, cast, enter paper ballots,
+close; and link a property-service contract to the vote that decided it.
 
-Each function is one use case, keyword-only and atomic, checking access through
-community.access. The count itself is committees/tally.py; this module only
-feeds it from the database and freezes what it says when the vote closes.
+Each function is keyword-only and atomic, checking access through community.access. The
+count itself is committees/votes/tally.py, fed by committees/votes/selectors.py; this
+module writes what they say, and freezes the figures when a vote closes.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -20,13 +19,13 @@ from cms import services as cms
 from community import access
 from community.legaltime import days_before
 from community.locks import lock_one
-from community.models import Owner
+from community.models import Owner, ServiceContract, Unit
 from community.rules import rules_for
 
-from . import steward
-from .models import Ballot, Matter, Vote, VoteStatus
-from .selectors import scope_holders, scope_units
-from .tally import ABSTAIN, DEVELOPER, NO, YES, TallyResult, count_holders, holder_key, holder_of, share_text
+from .. import steward
+from ..models import Ballot, ContractDecision, ContractDecisionKind, Matter, Vote, VoteStatus
+from .selectors import count, holder_keys, holdings_of, scope_of
+from .tally import ABSTAIN, NO, YES, TallyResult, holder_key, holder_of, share_text
 
 NOT_ALLOWED = _("您没有权限进行此操作。")
 NOTICE_TOO_LATE = _("业主大会须提前 %(days)s 日通知：最早可于 %(day)s 开始表决。")
@@ -43,46 +42,17 @@ CONFLICT = _("第 %(n)s 行：%(building)s %(room)s 与第 %(first)s 行属同�
 NO_LINES = _("请至少填写一行。")
 CHOICE_WORDS = {"同意": YES, "反对": NO, "弃权": ABSTAIN, "yes": YES, "no": NO, "abstain": ABSTAIN}
 
-
-def _buildings(vote: Vote):
-    """The vote's buildings, or the whole estate's when it names none (a subquery, not a query)."""
-    chosen = Vote.buildings.through.objects.filter(vote=vote)
-    return vote.estate.buildings.filter(Q(~Exists(chosen)) | Q(pk__in=chosen.values("building")))
-
-
-def _units(vote: Vote):
-    """The vote's units, or every unit when it names none (a subquery, not a query)."""
-    from community.models import Unit
-
-    chosen = Vote.units.through.objects.filter(vote=vote)
-    return Unit.objects.filter(Q(~Exists(chosen)) | Q(pk__in=chosen.values("unit"))).values("pk")
-
-
-def scope_of(vote: Vote, *, held_by: Owner | None = None):
-    """The vote's units, one UnitInput each (one query)."""
-    return scope_units(vote.estate, buildings=_buildings(vote), units=_units(vote), held_by=held_by)
-
-
-def holders_of(vote: Vote, *, held_by: Owner | None = None) -> dict[str, Decimal]:
-    """{holder key: area} over the vote's scope (one query)."""
-    return scope_holders(vote.estate, buildings=_buildings(vote), units=_units(vote), held_by=held_by)
-
-
-def holder_keys(vote: Vote) -> set[str]:
-    """Every holder key in the vote's scope."""
-    return set(holders_of(vote))
-
-
-def holdings_of(owner: Owner, vote: Vote) -> list[str]:
-    """The holder keys ``owner`` may vote for: alone, as a co-owner, or as the developer.
-
-    A person's holdings are read from their own units only; the developer's
-    (which include undelivered units sold to others) from the whole scope.
-    """
-    if owner.is_developer:
-        return [DEVELOPER] if DEVELOPER in holder_keys(vote) else []
-    mine = str(owner.pk)
-    return sorted(k for k in holders_of(vote, held_by=owner) if k != DEVELOPER and mine in k.split(","))
+# linking a contract to the vote that decided it
+VOTE_OTHER_ESTATE = _("该表决不是本小区的业主表决。")
+VOTE_OTHER_MATTER = _(
+    "只有“选聘和解聘物业服务企业或者其他管理人”（民法典第二百七十八条第四项）的表决才能作为合同依据。"
+)
+VOTE_NOT_CLOSED = _("该表决尚未结束计票，不能作为合同依据。")
+VOTE_NOT_PASSED = _("该表决未获通过，不能作为合同依据。")
+DISMISS_NOT_ENDED = _("合同尚未提前终止，不能关联解聘表决；请先登记提前终止。")
+ALREADY_LINKED = _("该合同已关联%(kind)s表决（%(vote)s）。")
+VOTE_ALREADY_USED = _("该表决已作为另一份合同的%(kind)s依据（%(contract)s）。")
+BAD_KIND = _("请选择“选聘”或“解聘”。")
 
 
 @transaction.atomic
@@ -210,8 +180,6 @@ def enter_paper_ballots(*, actor, vote: Vote, ballots: dict[str, str], now: date
 def read_unit_lines(estate, text: str, *, with_choice: bool) -> list[tuple[int, int, str, str, str | None]]:
     """Parse lines of "楼栋 房号[ 意见]" typed from paper into (line number, unit pk, building,
     room, choice). Every bad line is reported at once, so a batch is fixed in one pass."""
-    from community.models import Unit
-
     index = {
         (b, r): pk
         for pk, b, r in Unit.objects.filter(building__estate=estate).values_list("pk", "building__name", "room")
@@ -270,17 +238,6 @@ def enter_paper_lines(*, actor, vote: Vote, text: str, now: datetime | None = No
     return enter_paper_ballots(actor=actor, vote=vote, ballots={k: c for k, (c, _n) in ballots.items()}, now=now)
 
 
-def count(vote: Vote) -> TallyResult:
-    """The tally of the ballots so far: two queries (the scope's holders, the ballots)."""
-    rules = rules_for(vote.estate)
-    return count_holders(
-        holders_of(vote),
-        dict(Ballot.objects.filter(vote=vote).values_list("holder", "choice")),
-        quorum=(rules.vote_quorum_area, rules.vote_quorum_heads),
-        approval=rules.approval_thresholds(vote.matter),
-    )
-
-
 def figures(result: TallyResult) -> dict:
     """The tally as frozen JSON: exact shares as fractions, areas as decimal strings."""
     return {
@@ -332,18 +289,40 @@ def close_vote(*, actor, vote: Vote, now: datetime | None = None) -> Vote:
     return vote
 
 
-def turnout(vote: Vote) -> dict:
-    """Live figures for the committee's screen: the count so far and which outcomes remain reachable."""
-    rules = rules_for(vote.estate)
-    holders = holders_of(vote)
-    ballots = dict(Ballot.objects.filter(vote=vote).values_list("holder", "choice"))
-    kwargs = dict(
-        quorum=(rules.vote_quorum_area, rules.vote_quorum_heads), approval=rules.approval_thresholds(vote.matter)
-    )
-    now_result = count_holders(holders, ballots, **kwargs)
-    missing = [h for h in holders if h not in ballots]
-    best = count_holders(holders, {**ballots, **{h: YES for h in missing}}, **kwargs)
-    worst = count_holders(holders, {**ballots, **{h: NO for h in missing}}, **kwargs)
-    # It can still fail if the rest vote against, or simply stay away.
-    can_fail = not (worst.decided and now_result.decided)
-    return {"result": now_result, "can_pass": best.decided, "can_fail": can_fail, "waiting": len(missing)}
+# --------------------------------------------------------------------------- contracts and the votes behind them
+# Hiring or dismissing the property company is matter 4 of Civil Code art. 278 (RULES.md §1):
+# a contract is linked only to a closed vote of its own estate on that matter which passed.
+# Whoever keeps the estate's registry (change_registry) records the link, as they record the
+# contract itself.
+
+
+@transaction.atomic
+def link_contract_to_vote(
+    *, actor, contract: ServiceContract, vote: Vote, kind: str = ContractDecisionKind.HIRE
+) -> ContractDecision:
+    access.require(actor, access.CHANGE, contract.estate)
+    if kind not in ContractDecisionKind.values:
+        raise ValidationError(BAD_KIND)
+    vote = lock_one(Vote, pk=vote.pk)
+    if vote.estate_id != contract.estate_id:
+        raise ValidationError(VOTE_OTHER_ESTATE)
+    if vote.matter != Matter.MANAGER:
+        raise ValidationError(VOTE_OTHER_MATTER)
+    if vote.status != VoteStatus.CLOSED:
+        raise ValidationError(VOTE_NOT_CLOSED)
+    if not (vote.result or {}).get("decided"):
+        raise ValidationError(VOTE_NOT_PASSED)
+    if kind == ContractDecisionKind.DISMISS and contract.terminated_on is None:
+        raise ValidationError(DISMISS_NOT_ENDED)
+    label = ContractDecisionKind(kind).label
+    existing = ContractDecision.objects.filter(contract=contract, kind=kind).select_related("vote").first()
+    if existing is not None:
+        raise ValidationError(ALREADY_LINKED, params={"kind": label, "vote": existing.vote})
+    used = ContractDecision.objects.filter(vote=vote, kind=kind).select_related("contract__company").first()
+    if used is not None:
+        raise ValidationError(VOTE_ALREADY_USED, params={"kind": label, "contract": used.contract})
+    try:
+        with transaction.atomic():
+            return ContractDecision.objects.create(contract=contract, vote=vote, kind=kind, linked_by=actor)
+    except IntegrityError:  # the same link recorded a moment ago by someone else
+        raise ValidationError(ALREADY_LINKED, params={"kind": label, "vote": vote}) from None

@@ -1,4 +1,6 @@
-"""Vote pages: owners see their votes and cast ballots on a phone; conveners watch turnout."""
+"""Vote pages: owners see their votes and cast ballots on a phone; conveners start votes,
+watch turnout, type in paper ballots and close the count; registry staff link an estate's
+contracts to the votes (matter 4 of Civil Code art. 278) that hired or dismissed the company."""
 
 from decimal import Decimal
 from fractions import Fraction
@@ -6,22 +8,24 @@ from fractions import Fraction
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from community import access
-from community.models import Estate, Owner, Ownership
-from community.privacy import mask_name
+from community.management_selectors import estate_contracts
+from community.models import Estate
 from community.rules import rules_for
+from community.web import act, cleaned, paged
 
-from . import steward
-from . import vote_services as votes
-from .forms import PaperBallotsForm, VoteForm
-from .models import Ballot, Matter, Vote
-from .tally import DEVELOPER
+from .. import steward
+from ..models import Matter, Vote
+from . import selectors, services
+from .forms import LinkForm, PaperBallotsForm, VoteForm
+
+VOTES_PAGE_SIZE = 30
 
 
 def _owner(request):
@@ -39,31 +43,26 @@ def _percent(share) -> str:
 @login_required
 def my_votes(request):
     owner = _owner(request)
-    estates = Ownership.objects.in_force().filter(owner=owner).values("unit__building__estate")
-    vote_list = Vote.objects.filter(estate__in=estates).select_related("estate").order_by("-opens_at")
-    mine = dict(Ballot.objects.filter(vote__in=vote_list, cast_by=owner).values_list("vote_id", "choice"))
-    return render(
-        request, "committees/my_votes.html", {"votes": [(v, mine.get(v.pk)) for v in vote_list], "now": timezone.now()}
-    )
+    return render(request, "committees/my_votes.html", {"votes": selectors.owner_votes(owner), "now": timezone.now()})
 
 
 @login_required
 def ballot(request, vote_id):
     owner = _owner(request)
-    vote = Vote.objects.select_related("estate").filter(pk=vote_id).first()
-    holdings = votes.holdings_of(owner, vote) if vote else []
+    vote = selectors.vote_with_estate(vote_id)
+    holdings = selectors.holdings_of(owner, vote) if vote else []
     if not holdings:
         raise Http404
     if request.method == "POST":
-        try:
-            votes.cast_ballot(
+
+        def handler():
+            services.cast_ballot(
                 voter=owner, vote=vote, holder=request.POST.get("holder", ""), choice=request.POST.get("choice", "")
             )
-            messages.success(request, _("您的表决已记录。"))
-        except (ValidationError, PermissionDenied) as exc:
-            messages.error(request, "；".join(getattr(exc, "messages", [str(exc)])))
-        return redirect("committees:ballot", vote.pk)
-    cast = {b.holder: b for b in Ballot.objects.filter(vote=vote, holder__in=holdings)}
+            return _("您的表决已记录。")
+
+        return act(request, handler, reverse("committees:ballot", args=[vote.pk]))
+    cast = selectors.ballots_cast(vote, holdings)
     return render(
         request,
         "committees/ballot.html",
@@ -76,37 +75,25 @@ def ballot(request, vote_id):
     )
 
 
-VOTES_PAGE_SIZE = 30
-
-
 @login_required
 def manage(request):
     """Conveners (committee members, community staff) see the votes of their estates and start new ones."""
     if not access.holds_anywhere(request.user, access.CONVENE_VOTES):
         raise PermissionDenied
-    vote_list = access.visible(request.user, access.CONVENE_VOTES, Vote.objects.select_related("estate")).order_by(
-        "-opens_at"
-    )
-    estates = access.visible(request.user, access.CONVENE_VOTES, Estate.objects.order_by("code"))
     chosen = request.GET.get("estate")
-    if chosen and chosen.isdigit() and estates.filter(pk=chosen).exists():
+    if chosen and chosen.isdigit() and selectors.convenes_in(request.user, chosen):
         return redirect("committees:convene", int(chosen))
+    page, _query = paged(request, selectors.convened_votes(request.user), VOTES_PAGE_SIZE)
     return render(
         request,
         "committees/manage_votes.html",
-        {
-            "page": Paginator(vote_list, VOTES_PAGE_SIZE).get_page(request.GET.get("page")),
-            "estates": estates.values_list("pk", "name")[:500],
-            "now": timezone.now(),
-        },
+        {"page": page, "estates": selectors.estate_choices(request.user), "now": timezone.now()},
     )
 
 
 def _convened(request, vote_id) -> Vote:
     """A vote the user may run (convene, watch, enter ballots for); anything else is not found."""
-    return access.get_visible_or_404(
-        request.user, access.CONVENE_VOTES, Vote.objects.select_related("estate"), pk=vote_id
-    )
+    return access.get_visible_or_404(request.user, access.CONVENE_VOTES, selectors.votes_with_estate(), pk=vote_id)
 
 
 @login_required
@@ -115,18 +102,18 @@ def turnout(request, vote_id):
     ended, and afterwards the result exactly as frozen at the close."""
     vote = _convened(request, vote_id)
     if request.method == "POST":
-        try:
-            votes.close_vote(actor=request.user, vote=vote)
-            messages.success(request, _("已结束计票，结果公告已起草，请在公告编辑中审核发布。"))
-        except (ValidationError, PermissionDenied) as exc:
-            messages.error(request, "；".join(getattr(exc, "messages", [str(exc)])))
-        return redirect("committees:turnout", vote.pk)
+
+        def handler():
+            services.close_vote(actor=request.user, vote=vote)
+            return _("已结束计票，结果公告已起草，请在公告编辑中审核发布。")
+
+        return act(request, handler, reverse("committees:turnout", args=[vote.pk]))
     now, rules = timezone.now(), rules_for(vote.estate)
     if vote.status == "closed":
         live, result = None, vote.result
         shares = (Fraction(result["quorum_area"]), Fraction(result["quorum_heads"]))
     else:
-        live = votes.turnout(vote)
+        live = selectors.turnout(vote)
         result = live["result"]
         shares = (result.quorum_area, result.quorum_heads)
     return render(
@@ -154,7 +141,7 @@ def convene(request, estate_id):
     form = VoteForm(request.POST or None, estate=estate, reviews=reviews)
     if request.method == "POST" and form.is_valid():
         try:
-            vote = votes.convene_vote(actor=request.user, estate=estate, **form.cleaned_data)
+            vote = services.convene_vote(actor=request.user, estate=estate, **form.cleaned_data)
         except (ValidationError, PermissionDenied) as exc:
             form.add_error(None, exc)
         else:
@@ -180,24 +167,13 @@ def paper(request, vote_id):
     form = PaperBallotsForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            n = votes.enter_paper_lines(actor=request.user, vote=vote, text=form.cleaned_data["lines"])
+            n = services.enter_paper_lines(actor=request.user, vote=vote, text=form.cleaned_data["lines"])
         except (ValidationError, PermissionDenied) as exc:
             form.add_error("lines", exc)
         else:
             messages.success(request, _("已录入 %(n)s 张纸质表决票。") % {"n": n})
             return redirect("committees:paper", vote.pk)
-    ballots = list(Ballot.objects.filter(vote=vote).select_related("entered_by", "cast_by").order_by("-cast_at")[:500])
-    owner_ids = {int(pk) for b in ballots if b.holder != DEVELOPER for pk in b.holder.split(",")}
-    names = dict(Owner.objects.filter(pk__in=owner_ids).values_list("pk", "name"))
-    rows = [
-        (
-            b,
-            _("开发建设单位")
-            if b.holder == DEVELOPER
-            else "、".join(mask_name(names.get(int(pk), "?")) for pk in b.holder.split(",")),
-        )
-        for b in ballots
-    ]
+    rows, total = selectors.paper_ballots(vote)
     return render(
         request,
         "committees/paper.html",
@@ -205,7 +181,38 @@ def paper(request, vote_id):
             "vote": vote,
             "form": form,
             "rows": rows,
-            "total": Ballot.objects.filter(vote=vote).count(),
+            "total": total,
             "open": vote.status == "open" and vote.opens_at <= timezone.now() < vote.closes_at,
+        },
+    )
+
+
+@login_required
+def contract_votes(request, estate_id):
+    """Registry staff link the estate's contracts to the passed votes on hiring or dismissing the company."""
+    estate = selectors.estate_by_pk(estate_id)
+    if estate is None or not access.can(request.user, access.CHANGE, estate):
+        raise PermissionDenied
+    here = reverse("committees:contract_votes", args=[estate.pk])
+    if request.method == "POST":
+        form = LinkForm(request.POST, estate=estate)
+
+        def handler():
+            data = cleaned(form)
+            services.link_contract_to_vote(
+                actor=request.user, contract=data["contract"], vote=data["vote"], kind=data["kind"]
+            )
+            return _("已将合同与业主表决关联。")
+
+        return act(request, handler, here)
+    votes = selectors.passed_manager_votes(estate)
+    return render(
+        request,
+        "committees/contract_votes.html",
+        {
+            "estate": estate,
+            "contracts": estate_contracts(request.user, estate),
+            "votes": votes,
+            "form": LinkForm(estate=estate, votes=votes),
         },
     )

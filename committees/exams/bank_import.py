@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from community.spreadsheet import Refused, RowError, read_table, text_of
 
-from .models import QuestionKind, Topic
+from ..models import QuestionKind, Topic
 
 HEADERS = ["主题", "题型", "题干", "法律依据", "选项A", "选项B", "选项C", "选项D", "选项E", "选项F", "正确答案", "解析"]
 LETTERS = "ABCDEF"
