@@ -145,6 +145,9 @@ class Answer(models.Model):
         verbose_name_plural = _("作答")
         constraints = [models.UniqueConstraint(fields=["attempt", "question"], name="one_answer_per_question")]
 
+    def __str__(self):
+        return f"{self.attempt_id}/{self.question_id}"
+
 
 class Certificate(models.Model):
     """Issued once per passing attempt. Its fingerprint is recomputed from these rows on verification."""
@@ -286,6 +289,9 @@ class Ballot(models.Model):
         verbose_name_plural = _("表决票")
         constraints = [models.UniqueConstraint(fields=["vote", "holder"], name="one_ballot_per_holder")]
 
+    def __str__(self):
+        return f"{self.vote_id}/{self.holder}: {self.get_choice_display()}"
+
 
 # --------------------------------------------------------------------------- committees
 
@@ -382,6 +388,9 @@ class CommitteeEvent(models.Model):
     class Meta:
         ordering = ["at", "pk"]
 
+    def __str__(self):
+        return f"{self.committee_id}: {self.from_status or '—'} → {self.to_status}"
+
 
 class Meeting(models.Model):
     committee = models.ForeignKey(
@@ -399,6 +408,9 @@ class Meeting(models.Model):
         verbose_name_plural = _("委员会会议")
         ordering = ["-held_on"]
 
+    def __str__(self):
+        return f"{self.held_on:%Y-%m-%d} {self.agenda[:30]}"
+
 
 class Decision(models.Model):
     meeting = models.ForeignKey(Meeting, verbose_name=_("会议"), on_delete=models.PROTECT, related_name="decisions")
@@ -410,6 +422,9 @@ class Decision(models.Model):
     class Meta:
         verbose_name = _("委员会决定")
         verbose_name_plural = _("委员会决定")
+
+    def __str__(self):
+        return self.text[:50]
 
 
 class MotionKind(models.TextChoices):

@@ -284,6 +284,9 @@ class CaseStep(models.Model):
         verbose_name_plural = _("办理记录")
         ordering = ["case", "pk"]
 
+    def __str__(self):
+        return f"{self.case_id}: {self.get_status_display()} {self.at:%Y-%m-%d %H:%M}"
+
 
 # --------------------------------------------------------------------------- sessions
 
@@ -426,6 +429,9 @@ class Signature(models.Model):
         verbose_name_plural = _("当事人签署")
         constraints = [models.UniqueConstraint(fields=["agreement", "party"], name="mediation_one_signature_per_party")]
 
+    def __str__(self):
+        return f"{self.agreement_id}/{self.party_id}: {self.get_method_display()} {self.signed_on}"
+
 
 # --------------------------------------------------------------------------- follow-ups
 
@@ -458,3 +464,6 @@ class FollowUp(models.Model):
         verbose_name = _("回访")
         verbose_name_plural = _("回访")
         ordering = ["case", "visited_on", "pk"]
+
+    def __str__(self):
+        return f"{self.case_id}: {self.visited_on} {self.get_performance_display()}"

@@ -100,7 +100,8 @@ def convene_vote(
         body=(
             f"表决事项：{Matter(matter).label}（民法典第二百七十八条第{matter}项）。\n"
             f"表决内容：{question}\n表决范围：{scope}。\n"
-            f"表决时间：{timezone.localtime(opens_at):%Y年%m月%d日 %H:%M} 至 {timezone.localtime(closes_at):%Y年%m月%d日 %H:%M}。\n"
+            f"表决时间：{timezone.localtime(opens_at):%Y年%m月%d日 %H:%M} "
+            f"至 {timezone.localtime(closes_at):%Y年%m月%d日 %H:%M}。\n"
             "业主可登录本系统在线表决，也可向业主委员会提交书面表决票。共有人通过一名代表表决。"
         ),
         publicity_days=(timezone.localdate(closes_at) - today).days + 1,
