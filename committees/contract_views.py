@@ -11,8 +11,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from community import access
-from community.management_selectors import estate_contracts
 from community.models import Estate, ServiceContract
+from community.tenure.selectors import estate_contracts
 from community.web import act, cleaned
 
 from . import contract_services

@@ -85,9 +85,9 @@ def build(*, today, progress=None, log=print):
 def _renewal(estate, now):
     """After the first renewal vote missed its quorum, a second one passes; the renewal contract
     that follows the current one is recorded and linked to it (matter 4 of Civil Code art. 278)."""
-    from community import services as registry
     from community.legaltime import last_day_after_months
     from community.models import ServiceContract
+    from community.tenure import services as registry
 
     from .contract_services import link_contract_to_vote
 
