@@ -62,6 +62,15 @@ def territory_choices(user):
     }
 
 
+def importable_estates(user):
+    """The estates whose registry the user may change (import a spreadsheet into)."""
+    return access.visible(user, access.CHANGE, Estate.objects.select_related("grid__community")).order_by("code")
+
+
+def importable_estate(user, pk) -> Estate | None:
+    return importable_estates(user).filter(pk=pk).first()
+
+
 def visible_estate(user, pk):
     """One estate the user may view, or None (absent and forbidden look the same)."""
     qs = access.visible(user, access.VIEW, Estate.objects.with_management_state())
