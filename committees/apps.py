@@ -20,7 +20,7 @@ class CommitteesConfig(AppConfig):
         access.register_child(Meeting, "committee")
         access.register_child(PartyBranch, "estate")
 
-        from community.management_selectors import register_contract_notes
+        from community.tenure.selectors import register_contract_notes
 
         from .votes.selectors import contract_notes
 

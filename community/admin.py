@@ -1,9 +1,10 @@
 """The Django admin, held to the same access rules as every other path.
 
 Each admin asks ``community.access`` what the user may see and change, limits
-foreign-key choices to the user's scope, and saves through
-``community.services`` so that a change made here obeys the same checks as a
-change made anywhere else. Deleting registry rows is the superuser's alone.
+foreign-key choices to the user's scope, and saves through ``community.services``
+(contracts through ``community.tenure.services``) so that a change made here obeys
+the same checks as a change made anywhere else. Deleting registry rows is the
+superuser's alone.
 """
 
 from django import forms
@@ -31,6 +32,7 @@ from .models import (
 )
 from .privacy import mask_id_number
 from .rules import RULE_SPECS
+from .tenure import services as tenure
 
 
 class ScopedAdmin(admin.ModelAdmin):
@@ -229,7 +231,7 @@ class ContractForm(forms.ModelForm):
         data = super().clean()
         if self.instance.pk is None and not self.errors:
             try:
-                services.check_new_contract(
+                tenure.check_new_contract(
                     estate=data["estate"],
                     company=data["company"],
                     mode=data["mode"],
@@ -254,9 +256,9 @@ class ServiceContractAdmin(ScopedAdmin):
 
     def save_model(self, request, obj, form, change):
         if change:
-            services.terminate_contract(actor=request.user, contract=obj, last_day=obj.terminated_on)
+            tenure.terminate_contract(actor=request.user, contract=obj, last_day=obj.terminated_on)
         else:
-            form.instance = services.sign_contract(
+            form.instance = tenure.sign_contract(
                 actor=request.user,
                 estate=obj.estate,
                 company=obj.company,

@@ -3,7 +3,7 @@
 Deterministic: every estate draws from its own ``random.Random`` seeded with
 its index, so a half-finished run resumes where it stopped and produces the
 same rows as an uninterrupted one. Idempotent: what exists is left alone.
-Everything is written through ``community.services``.
+Everything is written through ``community.services`` and ``community.tenure.services``.
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ from .models import (
     Unit,
 )
 from .registry_import import template_workbook
+from .tenure import services as tenure
 
 SEED = 2021
 DISTRICT_CODE = "DEMO"
@@ -329,7 +330,7 @@ class DemoBuilder:
                 # The pilots of 收支分离 are 酬金制 (RULES.md §4); the draw is made either way
                 # so that every other estate keeps the same history.
                 remuneration = rng.random() < 0.3 or plan.name in PILOT_ESTATES
-                services.sign_contract(
+                tenure.sign_contract(
                     actor=None,
                     estate=estate,
                     company=companies[company_index % len(companies)],
@@ -354,7 +355,7 @@ class DemoBuilder:
         elif plan.history == "self":
             handover = date(rng.randrange(2019, 2022), rng.randrange(1, 13), 1)
             contracts(delivered_on, handover - timedelta(days=1), first)
-            services.start_self_management(actor=None, estate=estate, on=handover, note="业主自管会成立")
+            tenure.start_self_management(actor=None, estate=estate, on=handover, note="业主自管会成立")
         # "none": never managed; the history shows it as 无物业 since delivery.
 
     # ---------------------------------------------------------------- logins
@@ -491,7 +492,7 @@ def import_sample(grids: list[Grid], companies: list[PropertyCompany], *, today:
             delivered_on=date(2018, 12, 1),
             address=f"{grids[0].community.street.name}翠湖路 8 号",
         )
-        services.sign_contract(
+        tenure.sign_contract(
             actor=None,
             estate=estate,
             company=companies[1],

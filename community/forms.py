@@ -1,7 +1,13 @@
+"""Input parsing for the registry pages: the directory and estate filters, the import upload."""
+
+from pathlib import PurePath
+
 from django import forms
+from django.utils.translation import gettext, gettext_lazy
 from django.utils.translation import gettext_lazy as _
 
-from .models import Building, Community, Grid, ManagementState, Street
+from . import spreadsheet
+from .models import Building, Community, Estate, Grid, ManagementState, Street
 
 
 class EstateFilterForm(forms.Form):
@@ -46,3 +52,24 @@ class UnitFilterForm(forms.Form):
         self.fields["building"].label_from_instance = lambda building: building.name
         self.fields["building"].empty_label = _("全部楼栋")
         self.fields["building"].error_messages["invalid_choice"] = _("所选楼栋不属于本小区。")
+
+
+class UploadForm(forms.Form):
+    """A registry spreadsheet for one of ``estates`` (those the user may change)."""
+
+    estate = forms.ModelChoiceField(label=gettext_lazy("小区"), queryset=Estate.objects.none())
+    file = forms.FileField(label=gettext_lazy("房屋与业主表（.xlsx 或 .csv，不超过 5 MB）"))
+
+    def __init__(self, *args, estates, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["estate"].queryset = estates
+        self.fields["estate"].label_from_instance = lambda e: f"{e.name}（{e.grid.community.name}）"
+        self.fields["estate"].error_messages["invalid_choice"] = gettext("所选小区不存在或不在您的管辖范围内。")
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > spreadsheet.MAX_BYTES:
+            raise forms.ValidationError(gettext("文件超过 5 MB。"))
+        if PurePath(upload.name).suffix.lower() not in (".xlsx", ".csv"):
+            raise forms.ValidationError(gettext("只接受 .xlsx 或 .csv 文件。"))
+        return upload

@@ -9,10 +9,8 @@ from decimal import Decimal
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Count, OuterRef, Prefetch, Q, Subquery, Sum
 from django.db.models.functions import Coalesce
-from django.utils import timezone
 
 from . import access
-from .management_history import COMPANY, SELF, Period, Segment, timeline
 from .models import (
     AREA_SOURCES,
     Building,
@@ -23,8 +21,6 @@ from .models import (
     Ownership,
     Role,
     RoleAssignment,
-    SelfManagementPeriod,
-    ServiceContract,
     Street,
     Unit,
 )
@@ -64,6 +60,15 @@ def territory_choices(user):
         "communities": access.visible(user, access.VIEW, Community.objects.select_related("street")),
         "grids": access.visible(user, access.VIEW, Grid.objects.select_related("community")),
     }
+
+
+def importable_estates(user):
+    """The estates whose registry the user may change (import a spreadsheet into)."""
+    return access.visible(user, access.CHANGE, Estate.objects.select_related("grid__community")).order_by("code")
+
+
+def importable_estate(user, pk) -> Estate | None:
+    return importable_estates(user).filter(pk=pk).first()
 
 
 def visible_estate(user, pk):
@@ -109,21 +114,6 @@ def estate_summary(estate: Estate) -> dict:
         # SQLite sums decimals without their scale; areas are shown to two places.
         "total_area": Decimal(row["effective"] or 0).quantize(CENT),
     }
-
-
-def management_history(estate: Estate, *, today=None, contracts=None, self_periods=None) -> list[Segment]:
-    """The estate's timeline; ``contracts`` (with their company) and ``self_periods`` may be
-    passed when the page has already read them."""
-    today = today or timezone.localdate()
-    if contracts is None:
-        contracts = ServiceContract.objects.filter(estate=estate).select_related("company")
-    if self_periods is None:
-        self_periods = SelfManagementPeriod.objects.filter(estate=estate)
-    periods = [
-        Period(c.starts_on, c.last_day, COMPANY, f"{c.company.name}（{c.get_mode_display()}）") for c in contracts
-    ]
-    periods += [Period(p.started_on, p.ended_on, SELF, "") for p in self_periods]
-    return timeline(periods, since=estate.delivered_on, today=today)
 
 
 def units_of_owner_user(user):

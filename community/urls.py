@@ -1,6 +1,7 @@
 from django.urls import path
 
-from . import management_views, views, workspace_views
+from . import views, workspace_views
+from .tenure import views as tenure_views
 
 app_name = "community"
 
@@ -14,20 +15,20 @@ urlpatterns = [
     path("registry/import/template.xlsx", workspace_views.import_template, name="import_template"),
     path("registry/import/sample.xlsx", workspace_views.import_sample, name="import_sample"),
     path("registry/search/", workspace_views.search, name="search"),
-    # management changes (issue 10): estates without a manager, and the estate page's forms
-    path("estates/unmanaged/", management_views.unmanaged, name="unmanaged"),
-    path("estates/<int:pk>/management/sign/", management_views.sign, name="management_sign"),
+    # tenure (issue 10): estates without a manager, and the estate page's management forms
+    path("estates/unmanaged/", tenure_views.unmanaged, name="unmanaged"),
+    path("estates/<int:pk>/management/sign/", tenure_views.sign, name="management_sign"),
     path(
         "estates/<int:pk>/management/contracts/<int:contract_pk>/renew/",
-        management_views.renew,
+        tenure_views.renew,
         name="management_renew",
     ),
     path(
         "estates/<int:pk>/management/contracts/<int:contract_pk>/terminate/",
-        management_views.terminate,
+        tenure_views.terminate,
         name="management_terminate",
     ),
-    path("estates/<int:pk>/management/self/start/", management_views.start_self, name="management_self_start"),
-    path("estates/<int:pk>/management/self/end/", management_views.end_self, name="management_self_end"),
-    path("estates/<int:pk>/management/unmanaged/", management_views.mark_unmanaged, name="management_unmanaged"),
+    path("estates/<int:pk>/management/self/start/", tenure_views.start_self, name="management_self_start"),
+    path("estates/<int:pk>/management/self/end/", tenure_views.end_self, name="management_self_end"),
+    path("estates/<int:pk>/management/unmanaged/", tenure_views.mark_unmanaged, name="management_unmanaged"),
 ]

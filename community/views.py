@@ -2,13 +2,15 @@
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
 from . import access, selectors
 from .forms import EstateFilterForm, UnitFilterForm
+from .tenure import selectors as tenure_selectors
+from .tenure.views import management_context
+from .web import paged
 
 DIRECTORY_PAGE_SIZE = 30
 UNITS_PAGE_SIZE = 50
@@ -32,25 +34,20 @@ def home(request):
 def directory(request):
     _require_staff_view(request.user)
     form = EstateFilterForm(request.GET or None, choices=selectors.territory_choices(request.user))
-    filters = form.cleaned_data if form.is_valid() else {}
-    estates = selectors.estate_directory(
-        request.user,
-        street=filters.get("street"),
-        community=filters.get("community"),
-        grid=filters.get("grid"),
-        state=filters.get("state"),
-        query=filters.get("q", ""),
-    )
     if form.is_bound and not form.is_valid():
-        estates = estates.none()
-    page = Paginator(estates, DIRECTORY_PAGE_SIZE).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
-    return render(
-        request,
-        "community/directory.html",
-        {"form": form, "page": page, "querystring": query.urlencode()},
-    )
+        estates = []
+    else:
+        filters = form.cleaned_data if form.is_bound else {}
+        estates = selectors.estate_directory(
+            request.user,
+            street=filters.get("street"),
+            community=filters.get("community"),
+            grid=filters.get("grid"),
+            state=filters.get("state"),
+            query=filters.get("q", ""),
+        )
+    page, querystring = paged(request, estates, DIRECTORY_PAGE_SIZE)
+    return render(request, "community/directory.html", {"form": form, "page": page, "querystring": querystring})
 
 
 @login_required
@@ -64,15 +61,11 @@ def estate_detail(request, pk):
     form = UnitFilterForm(request.GET or None, estate=estate)
     building = form.cleaned_data.get("building") if form.is_valid() else None
     units, show_owner = selectors.estate_units(estate, full_personal_data=full, building=building)
-    page = Paginator(units, UNITS_PAGE_SIZE).get_page(request.GET.get("page"))
+    page, querystring = paged(request, units, UNITS_PAGE_SIZE)
     rows = [(unit, [show_owner(o.owner) for o in unit.current_ownerships]) for unit in page.object_list]
-    query = request.GET.copy()
-    query.pop("page", None)
     today = timezone.localdate()
-    from .management_views import management_context  # it imports act from here
-
     management = management_context(request.user, estate, today)
-    history = selectors.management_history(
+    history = tenure_selectors.management_history(
         estate, today=today, contracts=[r.contract for r in management["contracts"]], self_periods=management["periods"]
     )
     return render(
@@ -88,7 +81,7 @@ def estate_detail(request, pk):
             "page": page,
             "rows": rows,
             "full_personal_data": full,
-            "querystring": query.urlencode(),
+            "querystring": querystring,
         },
     )
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import uuid
 from pathlib import PurePath
 
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core import signing
@@ -16,12 +15,11 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from . import access, import_services, selectors, spreadsheet
 from .demo import sample_workbook  # the file seed_demo imports into 翠湖苑
-from .models import Estate
+from .forms import UploadForm
 from .registry_import import HEADERS, NOTES, template_workbook
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -29,32 +27,9 @@ SALT = "registry-import"
 TOKEN_AGE = 3600  # seconds a preview stays confirmable
 
 
-def _importable(user):
-    return access.visible(user, access.CHANGE, Estate.objects.select_related("grid__community")).order_by("code")
-
-
 def _require_importer(user):
     if not access.holds_anywhere(user, access.CHANGE):
         raise PermissionDenied
-
-
-class UploadForm(forms.Form):
-    estate = forms.ModelChoiceField(label=gettext_lazy("小区"), queryset=Estate.objects.none())
-    file = forms.FileField(label=gettext_lazy("房屋与业主表（.xlsx 或 .csv，不超过 5 MB）"))
-
-    def __init__(self, *args, user, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["estate"].queryset = _importable(user)
-        self.fields["estate"].label_from_instance = lambda e: f"{e.name}（{e.grid.community.name}）"
-        self.fields["estate"].error_messages["invalid_choice"] = _("所选小区不存在或不在您的管辖范围内。")
-
-    def clean_file(self):
-        upload = self.cleaned_data["file"]
-        if upload.size > spreadsheet.MAX_BYTES:
-            raise forms.ValidationError(_("文件超过 5 MB。"))
-        if PurePath(upload.name).suffix.lower() not in (".xlsx", ".csv"):
-            raise forms.ValidationError(_("只接受 .xlsx 或 .csv 文件。"))
-        return upload
 
 
 def _download(content: bytes, filename: str) -> HttpResponse:
@@ -80,7 +55,10 @@ def import_upload(request):
     """Upload a file and see, before anything is written, every error or everything it will change."""
     _require_importer(request.user)
     form = UploadForm(
-        request.POST or None, request.FILES or None, user=request.user, initial={"estate": request.GET.get("estate")}
+        request.POST or None,
+        request.FILES or None,
+        estates=selectors.importable_estates(request.user),
+        initial={"estate": request.GET.get("estate")},
     )
     context = {"form": form, "headers": HEADERS, "notes": NOTES}
     if request.method == "POST" and form.is_valid():
@@ -110,7 +88,7 @@ def import_confirm(request):
     if ticket["user"] != request.user.pk or not default_storage.exists(ticket["path"]):
         messages.error(request, _("预览已过期或无效，请重新上传文件。"))
         return redirect("community:import")
-    estate = _importable(request.user).filter(pk=ticket["estate"]).first()
+    estate = selectors.importable_estate(request.user, ticket["estate"])
     if estate is None:
         raise PermissionDenied
     with default_storage.open(ticket["path"], "rb") as handle:
@@ -122,7 +100,7 @@ def import_confirm(request):
             request,
             "community/import.html",
             {
-                "form": UploadForm(user=request.user, initial={"estate": estate.pk}),
+                "form": UploadForm(estates=selectors.importable_estates(request.user), initial={"estate": estate.pk}),
                 "headers": HEADERS,
                 "notes": NOTES,
                 "plan": import_services.Plan(estate=estate, errors=refused.rows),

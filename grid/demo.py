@@ -23,6 +23,7 @@ from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
+from PIL import Image, ImageDraw
 
 from community.models import Estate
 
@@ -57,8 +58,6 @@ UNITS = ["物业服务中心", "社区环卫站", "街道城管中队", "供电�
 
 def _photos() -> dict[str, bytes]:
     """One small JPEG per category (a coloured card), drawn once."""
-    from PIL import Image, ImageDraw
-
     photos = {}
     for category, colour in COLOURS.items():
         image = Image.new("RGB", (160, 120), colour)

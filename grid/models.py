@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from PIL import Image, UnidentifiedImageError
 
 from community.models import Estate, Grid
 
@@ -24,8 +25,6 @@ PHOTO_NOT_AN_IMAGE = _("上传的文件不是图片：请拍照或选择 JPG、P
 
 def validate_photo(file) -> None:
     """A photo is an image (Pillow can read it) of at most PHOTO_MAX_BYTES."""
-    from PIL import Image, UnidentifiedImageError
-
     size = getattr(file, "size", None)
     if size is None or size > PHOTO_MAX_BYTES:
         raise ValidationError(

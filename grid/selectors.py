@@ -80,6 +80,32 @@ def may_read_cases(user) -> bool:
     return access.visible(user, access.VIEW, Estate.objects.all()).exists()
 
 
+def reportable_estates(user) -> QuerySet:
+    """The estates on which the user may report a problem (those whose registry they may change)."""
+    return access.visible(user, access.CHANGE, Estate.objects.select_related("grid__community")).order_by("code")
+
+
+def may_report(user) -> bool:
+    return reportable_estates(user).exists()
+
+
+def territory(user) -> dict:
+    """The streets and communities the user may name in a scope or filter form."""
+    return {
+        "streets": access.visible(user, access.VIEW, Street.objects.all()),
+        "communities": access.visible(user, access.VIEW, Community.objects.all()),
+    }
+
+
+def case_filter_choices(user) -> dict:
+    """What the case list's filters offer: the user's streets, communities, grids and estates."""
+    return {
+        **territory(user),
+        "grids": access.visible(user, access.VIEW, Grid.objects.all()),
+        "estates": access.visible(user, access.VIEW, Estate.objects.all()),
+    }
+
+
 def case_list(
     user,
     *,

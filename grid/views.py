@@ -17,7 +17,6 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -26,8 +25,8 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
 from community import access, charts
-from community.models import Community, Estate, Grid, ManagementState, Street
-from community.web import act, cleaned, error_text
+from community.models import ManagementState
+from community.web import act, cleaned, error_text, paged
 
 from . import selectors, services
 from .forms import CaseFilterForm, DayScopeForm, DispatchForm, HandleForm, ReportForm, ScopeForm, VerifyForm
@@ -37,26 +36,17 @@ S = CaseStatus
 PAGE_SIZE = 30
 
 
-def _reportable(user):
-    return access.visible(user, access.CHANGE, Estate.objects.select_related("grid__community")).order_by("code")
-
-
-def _query(request) -> str:
-    query = request.GET.copy()
-    query.pop("page", None)
-    return query.urlencode()
-
-
 # --------------------------------------------------------------------------- reporting
 
 
 @login_required
 def report(request):
-    estates = _reportable(request.user)
-    if not estates.exists():
+    if not selectors.may_report(request.user):
         raise PermissionDenied
     initial = {"estate": request.GET.get("estate")} if request.GET.get("estate", "").isdigit() else {}
-    form = ReportForm(request.POST or None, request.FILES or None, estates=estates, initial=initial)
+    form = ReportForm(
+        request.POST or None, request.FILES or None, estates=selectors.reportable_estates(request.user), initial=initial
+    )
     if request.method == "POST":
         try:
             data = cleaned(form)
@@ -79,38 +69,27 @@ def report(request):
 # --------------------------------------------------------------------------- cases
 
 
-def _territory(user):
-    return {
-        "streets": access.visible(user, access.VIEW, Street.objects.all()),
-        "communities": access.visible(user, access.VIEW, Community.objects.all()),
-    }
-
-
 @login_required
 def case_list(request):
     if not selectors.may_read_cases(request.user):
         raise PermissionDenied
     user = request.user
-    form = CaseFilterForm(
-        request.GET or None,
-        **_territory(user),
-        grids=access.visible(user, access.VIEW, Grid.objects.all()),
-        estates=access.visible(user, access.VIEW, Estate.objects.all()),
-    )
-    filters = form.cleaned_data if form.is_bound and form.is_valid() else {}
-    rows = selectors.case_list(user, **filters)
+    form = CaseFilterForm(request.GET or None, **selectors.case_filter_choices(user))
     if form.is_bound and not form.is_valid():
-        rows = rows.none()
-    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+        filters, rows = {}, []
+    else:
+        filters = form.cleaned_data if form.is_bound else {}
+        rows = selectors.case_list(user, **filters)
+    page, querystring = paged(request, rows, PAGE_SIZE)
     return render(
         request,
         "grid/cases.html",
         {
             "form": form,
             "page": page,
-            "querystring": _query(request),
+            "querystring": querystring,
             "estate": filters.get("estate"),
-            "can_report": _reportable(user).exists(),
+            "can_report": selectors.may_report(user),
             "dashboard": selectors.dashboard_scopes(user),
         },
     )
@@ -187,7 +166,7 @@ def _scope(request, form_class=ScopeForm):
     """The dashboard's scope form and the street / community it names (404 outside the reader's scope)."""
     if not selectors.dashboard_scopes(request.user):
         raise PermissionDenied
-    form = form_class(request.GET or None, **_territory(request.user))
+    form = form_class(request.GET or None, **selectors.territory(request.user))
     if form.is_bound and not form.is_valid():
         raise Http404
     data = form.cleaned_data if form.is_bound else {}
@@ -285,10 +264,8 @@ def no_manager(request):
     form, street, community, data = _scope(request, DayScopeForm)
     on = data.get("on") or timezone.localdate()
     estates = selectors.no_manager_estates(request.user, on=on, street=street, community=community)
-    page = Paginator(estates, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(
-        request, "grid/no_manager.html", {"form": form, "page": page, "on": on, "querystring": _query(request)}
-    )
+    page, querystring = paged(request, estates, PAGE_SIZE)
+    return render(request, "grid/no_manager.html", {"form": form, "page": page, "on": on, "querystring": querystring})
 
 
 @login_required
@@ -298,7 +275,7 @@ def committees(request):
     today = timezone.localdate()
     since = data.get("since") or selectors.period_start(today)
     rows = selectors.committees_formed(request.user, since=since, today=today, street=street, community=community)
-    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    page, querystring = paged(request, rows, PAGE_SIZE)
     return render(
-        request, "grid/committees.html", {"form": form, "page": page, "since": since, "querystring": _query(request)}
+        request, "grid/committees.html", {"form": form, "page": page, "since": since, "querystring": querystring}
     )

@@ -15,14 +15,18 @@ from datetime import date
 
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from community import access
+from community.legaltime import last_day_after_days
 from community.models import Community, Estate, PropertyCompany, Street
+from community.pdf import fingerprint
 from community.rules import rules_for
 
 from .models import (
     COMMITTEE_POSITIONS,
     Agreement,
+    AgreementForm,
     Case,
     CaseParty,
     CaseStatus,
@@ -91,7 +95,107 @@ def room_mediators(room: Room, on: date | None = None) -> list[MediatorPost]:
     return [p for p in room.posts.filter(left_on__isnull=True).order_by("position", "name") if p.serving_on(on)]
 
 
+def mediator_choices(room: Room, on: date | None = None, *, excluding=None) -> QuerySet:
+    """The room's mediators in term on ``on`` (today) as a queryset for a form's choices,
+    without those in ``excluding`` (the mediators the parties refused)."""
+    choices = MediatorPost.objects.filter(pk__in=[p.pk for p in room_mediators(room, on)])
+    if excluding is not None:
+        choices = choices.exclude(pk__in=[m.pk for m in excluding])
+    return choices
+
+
+def open_cases(user, *, limit: int = 100) -> QuerySet:
+    """The workspace's list: case files the user works on that are not closed, newest first."""
+    return staff_cases(user).exclude(status=CaseStatus.CLOSED).order_by("-opened_on", "-pk")[:limit]
+
+
+def my_cases(user, *, limit: int = 50) -> list[Case]:
+    """A party's own cases, newest first."""
+    return list(party_cases(user).order_by("-opened_on", "-pk")[:limit])
+
+
+def party_sessions(cases, *, now=None) -> QuerySet:
+    """The sessions still to come in these (the party's own) cases."""
+    now = now or timezone.now()
+    return (
+        Session.objects.filter(case__in=[c.pk for c in cases], status=SessionStatus.BOOKED, ends_at__gte=now)
+        .select_related("room", "case")
+        .order_by("starts_at")
+    )
+
+
+def case_session(case: Case, pk) -> Session | None:
+    return Session.objects.filter(pk=pk, case=case).first()
+
+
+def case_agreement(case: Case) -> Agreement | None:
+    """The case's agreement with its mediator, or None."""
+    return Agreement.objects.select_related("mediator").filter(case=case).first()
+
+
+def agreement_by_number(number: str) -> Agreement | None:
+    """An agreement by its printed number, with what its document needs (the public verify page)."""
+    return (
+        Agreement.objects.select_related("case__room__community", "mediator")
+        .prefetch_related("signatures")
+        .filter(number=number)
+        .first()
+    )
+
+
+def unsigned_parties(case: Case, agreement: Agreement) -> QuerySet | None:
+    """The case's parties who have not yet signed the agreement, or None when all have."""
+    signed = {s.party_id for s in agreement.signatures.all()}
+    unsigned = case.parties.exclude(pk__in=signed)
+    return unsigned if unsigned.exists() else None
+
+
 # --------------------------------------------------------------------------- rooms
+
+
+def sees_rooms(user) -> bool:
+    """Whether any room is the user's to view (its mediators, staff over it)."""
+    return access.visible(user, access.VIEW, Room.objects.all()).exists()
+
+
+def may_work_in_mediation(user) -> bool:
+    return access.holds_anywhere(user, access.OPEN_CASES) or sees_rooms(user)
+
+
+def room_communities(user) -> QuerySet:
+    """The communities where the user may open a room (and register cases)."""
+    return access.visible(user, access.OPEN_CASES, Community.objects.all()).order_by("code")
+
+
+def may_open_rooms(user) -> bool:
+    return room_communities(user).exists()
+
+
+def publishable_communities(user, rooms: list[RoomView]):
+    """The communities of these rooms on whose site the user may publish the room directory."""
+    if not rooms:
+        return []
+    communities = Community.objects.filter(pk__in={v.room.community_id for v in rooms})
+    return access.visible(user, access.PUBLISH_NOTICES, communities).order_by("code")
+
+
+def community(pk) -> Community | None:
+    return Community.objects.filter(pk=pk).first()
+
+
+def rooms_with_place() -> QuerySet:
+    """Rooms with their community and street, for a page that fetches one through
+    ``access.get_visible_or_404``."""
+    return Room.objects.select_related("community__street")
+
+
+def room_post(room: Room, pk) -> MediatorPost | None:
+    return MediatorPost.objects.filter(pk=pk, room=room).first()
+
+
+def street_estates(room: Room) -> QuerySet:
+    """The estates of the room's street: those whose disputes it may register."""
+    return Estate.objects.filter(grid__community__street_id=room.community.street_id).order_by("code")
 
 
 @dataclass
@@ -263,8 +367,6 @@ class AgreementDocument:
 def agreement_document(agreement: Agreement) -> AgreementDocument:
     """What the agreement PDF prints, and its fingerprint: the same on every copy, and the
     same whenever it is printed again while nothing recorded about it changes."""
-    from community.pdf import fingerprint
-
     case = agreement.case
     parties = list(case.parties.all())
     signatures = {s.party_id: s for s in agreement.signatures.all()}
@@ -284,3 +386,39 @@ def agreement_document(agreement: Agreement) -> AgreementDocument:
         "effective_on": agreement.effective_on,
     }
     return AgreementDocument(agreement, parties, signatures, payload, fingerprint(payload))
+
+
+# --------------------------------------------------------------------------- an agreement's standing
+
+
+def missing_for_effect(agreement: Agreement) -> list[str]:
+    """What a written agreement still lacks before it takes effect (art. 29), in words."""
+    if agreement.form == AgreementForm.ORAL:
+        return []
+    signed = {s.party_id for s in agreement.signatures.all()}
+    missing = [
+        str(_("%(party)s 签名、盖章或按指印") % {"party": p.name})
+        for p in agreement.case.parties.all()
+        if p.pk not in signed
+    ]
+    if agreement.mediator_signed_on is None:
+        missing.append(str(_("调解员签名")))
+    if agreement.sealed_on is None:
+        missing.append(str(_("调解委员会盖章")))
+    return missing
+
+
+def confirmation_deadline(agreement: Agreement) -> date | None:
+    """The last day to apply jointly for judicial confirmation (art. 33), once in effect."""
+    if agreement.effective_on is None or agreement.form == AgreementForm.ORAL:
+        return None
+    return last_day_after_days(agreement.effective_on, rules_for(agreement.case.room).judicial_confirmation_days)
+
+
+def decision_due(agreement: Agreement) -> date | None:
+    """When the court should decide: 15 days from the application, 25 if it extended."""
+    if agreement.applied_on is None:
+        return None
+    rules = rules_for(agreement.case.room)
+    days = rules.court_decision_days + (rules.court_extension_days if agreement.court_extended else 0)
+    return last_day_after_days(agreement.applied_on, days)

@@ -31,7 +31,7 @@ from django.utils.translation import gettext_lazy as _
 from cms import services as cms
 from community import access
 from community import services as registry
-from community.legaltime import last_day_after_days, last_day_after_months
+from community.legaltime import last_day_after_months
 from community.locks import hold, lock_one
 from community.models import Community, Estate, Owner, PropertyCompany, Role, RoleAssignment, Unit
 from community.rules import rules_for
@@ -57,6 +57,7 @@ from .models import (
     Side,
     Signature,
 )
+from .selectors import confirmation_deadline, missing_for_effect
 
 S = CaseStatus
 
@@ -585,23 +586,6 @@ def record_agreement(
     return agreement
 
 
-def missing_for_effect(agreement: Agreement) -> list[str]:
-    """What a written agreement still lacks before it takes effect (art. 29), in words."""
-    if agreement.form == AgreementForm.ORAL:
-        return []
-    signed = {s.party_id for s in agreement.signatures.all()}
-    missing = [
-        str(_("%(party)s 签名、盖章或按指印") % {"party": p.name})
-        for p in agreement.case.parties.all()
-        if p.pk not in signed
-    ]
-    if agreement.mediator_signed_on is None:
-        missing.append(str(_("调解员签名")))
-    if agreement.sealed_on is None:
-        missing.append(str(_("调解委员会盖章")))
-    return missing
-
-
 def _take_effect(agreement: Agreement, actor, now) -> None:
     if agreement.effective_on is not None or missing_for_effect(agreement):
         return
@@ -676,22 +660,6 @@ def apply_seal(*, actor, agreement: Agreement, sealed_on: date, now: datetime | 
 
 
 # --------------------------------------------------------------------------- judicial confirmation
-
-
-def confirmation_deadline(agreement: Agreement) -> date | None:
-    """The last day to apply jointly for judicial confirmation (art. 33), once in effect."""
-    if agreement.effective_on is None or agreement.form == AgreementForm.ORAL:
-        return None
-    return last_day_after_days(agreement.effective_on, rules_for(agreement.case.room).judicial_confirmation_days)
-
-
-def decision_due(agreement: Agreement) -> date | None:
-    """When the court should decide: 15 days from the application, 25 if it extended."""
-    if agreement.applied_on is None:
-        return None
-    rules = rules_for(agreement.case.room)
-    days = rules.court_decision_days + (rules.court_extension_days if agreement.court_extended else 0)
-    return last_day_after_days(agreement.applied_on, days)
 
 
 @transaction.atomic

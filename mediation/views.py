@@ -16,14 +16,13 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
 from community import access, charts
-from community.models import Community, Estate
 from community.privacy import mask_name
 from community.web import act, cleaned, error_text
 
@@ -46,17 +45,14 @@ from .forms import (
     SignForm,
 )
 from .models import (
-    Agreement,
-    Case,
-    CaseStatus,
-    MediatorPost,
-    PartyKind,
-    Room,
-    Session,
-    SessionStatus,
+    AgreementForm as Written,
 )
 from .models import (
-    AgreementForm as Written,
+    Case,
+    CaseStatus,
+    PartyKind,
+    Room,
+    SessionStatus,
 )
 
 S = CaseStatus
@@ -72,29 +68,17 @@ def _submit(request, form, run):
         return None
 
 
-def _may_work_in_mediation(user) -> bool:
-    return (
-        access.holds_anywhere(user, access.OPEN_CASES) or access.visible(user, access.VIEW, Room.objects.all()).exists()
-    )
-
-
 # --------------------------------------------------------------------------- workspace and rooms
 
 
 @login_required
 def workspace(request):
-    if not _may_work_in_mediation(request.user):
+    if not selectors.may_work_in_mediation(request.user):
         raise PermissionDenied
     rooms = selectors.rooms_for(request.user)
-    cases = selectors.staff_cases(request.user).exclude(status=S.CLOSED).order_by("-opened_on", "-pk")[:100]
-    communities = (
-        access.visible(
-            request.user, access.PUBLISH_NOTICES, Community.objects.filter(pk__in={v.room.community_id for v in rooms})
-        ).order_by("code")
-        if rooms
-        else []
-    )
-    can_open_rooms = access.visible(request.user, access.OPEN_CASES, Community.objects.all()).exists()
+    cases = selectors.open_cases(request.user, limit=100)
+    communities = selectors.publishable_communities(request.user, rooms)
+    can_open_rooms = selectors.may_open_rooms(request.user)
     return render(
         request,
         "mediation/workspace.html",
@@ -110,10 +94,9 @@ def workspace(request):
 
 @login_required
 def room_new(request):
-    communities = access.visible(request.user, access.OPEN_CASES, Community.objects.all()).order_by("code")
-    if not communities.exists():
+    if not selectors.may_open_rooms(request.user):
         raise PermissionDenied
-    form = RoomForm(request.POST or None, communities=communities)
+    form = RoomForm(request.POST or None, communities=selectors.room_communities(request.user))
     if request.method == "POST":
         room = _submit(
             request,
@@ -136,7 +119,7 @@ def room_new(request):
 
 
 def _room(user, pk) -> Room:
-    return access.get_visible_or_404(user, access.VIEW, Room.objects.select_related("community__street"), pk=pk)
+    return access.get_visible_or_404(user, access.VIEW, selectors.rooms_with_place(), pk=pk)
 
 
 @login_required
@@ -164,7 +147,9 @@ def room(request, pk):
         elif action == "leave":
 
             def handler():
-                post = get_object_or_404(MediatorPost, pk=request.POST.get("post"), room=room)
+                post = selectors.room_post(room, request.POST.get("post"))
+                if post is None:
+                    raise Http404
                 data = cleaned(DayForm(request.POST))
                 services.end_post(actor=request.user, post=post, left_on=data["day"])
                 return _("%(name)s 已离任。") % {"name": post.name}
@@ -190,7 +175,9 @@ def room(request, pk):
 def publish_directory(request, community_id):
     if request.method != "POST":
         raise Http404
-    community = get_object_or_404(Community, pk=community_id)
+    community = selectors.community(community_id)
+    if community is None:
+        raise Http404
 
     def handler():
         notice = services.publish_directory(actor=request.user, community=community)
@@ -207,9 +194,9 @@ def case_new(request, room_id):
     room = _room(request.user, room_id)
     if not access.can(request.user, access.OPEN_CASES, room):
         raise PermissionDenied
-    estates = Estate.objects.filter(grid__community__street_id=room.community.street_id).order_by("code")
-    mediators = MediatorPost.objects.filter(pk__in=[p.pk for p in selectors.room_mediators(room)])
-    form = CaseForm(request.POST or None, estates=estates, mediators=mediators)
+    form = CaseForm(
+        request.POST or None, estates=selectors.street_estates(room), mediators=selectors.mediator_choices(room)
+    )
     if request.method == "POST":
         case = _submit(
             request,
@@ -246,10 +233,13 @@ def _handlers(request, case: Case, file: dict):
     user, post = request.user, request.POST
     agreement = file["agreement"]
     parties = case.parties.all()
-    mediators = MediatorPost.objects.filter(pk__in=[p.pk for p in selectors.room_mediators(case.room)])
+    mediators = selectors.mediator_choices(case.room)
 
     def session():
-        return get_object_or_404(Session, pk=post.get("session"), case=case)
+        found = selectors.case_session(case, post.get("session"))
+        if found is None:
+            raise Http404
+        return found
 
     def need_agreement():
         if agreement is None:
@@ -335,7 +325,7 @@ def case(request, pk):
         return act(request, handler, request.path)
     agreement = file["agreement"]
     today = timezone.localdate()
-    deadline = services.confirmation_deadline(agreement) if agreement else None
+    deadline = selectors.confirmation_deadline(agreement) if agreement else None
     context = {
         "case": case,
         "as_staff": as_staff,
@@ -343,8 +333,8 @@ def case(request, pk):
         "today": today,
         "deadline": deadline,
         "days_left": (deadline - today).days if deadline else None,
-        "decision_due": services.decision_due(agreement) if agreement else None,
-        "missing": services.missing_for_effect(agreement) if agreement else [],
+        "decision_due": selectors.decision_due(agreement) if agreement else None,
+        "missing": selectors.missing_for_effect(agreement) if agreement else [],
     }
     if as_staff:
         context["forms"] = _forms(request.user, case, file, today)
@@ -354,7 +344,6 @@ def case(request, pk):
 def _forms(user, case: Case, file: dict, today: date) -> dict:
     """The action forms this user may use on this case now."""
     mediate = access.can(user, access.MEDIATE, case.room)
-    mediators = MediatorPost.objects.filter(pk__in=[p.pk for p in selectors.room_mediators(case.room, today)])
     parties = case.parties.all()
     agreement = file["agreement"]
     forms = {}
@@ -362,7 +351,7 @@ def _forms(user, case: Case, file: dict, today: date) -> dict:
     day = {"day": today}
     if mediate and status == S.INTAKE:
         forms["accept"] = AcceptForm(
-            mediators=mediators.exclude(pk__in=[m.pk for m in file["refused"]]),
+            mediators=selectors.mediator_choices(case.room, today, excluding=file["refused"]),
             initial={"mediator": case.requested_mediator_id},
         )
     if status in (S.INTAKE, S.ACCEPTED, S.MEDIATING):
@@ -380,9 +369,8 @@ def _forms(user, case: Case, file: dict, today: date) -> dict:
             if s.status == SessionStatus.BOOKED and s.starts_at <= timezone.now()
         ]
     if mediate and agreement and agreement.form == Written.WRITTEN and agreement.effective_on is None:
-        signed = {s.party_id for s in agreement.signatures.all()}
-        unsigned = parties.exclude(pk__in=signed)
-        forms["sign"] = SignForm(parties=unsigned, initial={"signed_on": today}) if unsigned.exists() else None
+        unsigned = selectors.unsigned_parties(case, agreement)
+        forms["sign"] = SignForm(parties=unsigned, initial={"signed_on": today}) if unsigned is not None else None
         own = agreement.mediator.user_id == user.pk
         forms["mediator_sign"] = DayForm(initial=day) if agreement.mediator_signed_on is None and own else None
         forms["seal"] = DayForm(initial=day) if agreement.sealed_on is None else None
@@ -402,7 +390,9 @@ def _forms(user, case: Case, file: dict, today: date) -> dict:
 @login_required
 def agreement_pdf(request, pk):
     case, _as_staff = _case_or_404(request.user, pk)
-    agreement = get_object_or_404(Agreement.objects.select_related("mediator"), case=case)
+    agreement = selectors.case_agreement(case)
+    if agreement is None:
+        raise Http404
     agreement.case = case
     doc = selectors.agreement_document(agreement)
     verify_url = (
@@ -411,7 +401,7 @@ def agreement_pdf(request, pk):
     body = pdf.agreement_pdf(
         doc,
         verify_url=verify_url,
-        deadline=services.confirmation_deadline(agreement),
+        deadline=selectors.confirmation_deadline(agreement),
         committee=f"{case.room.community.name}人民调解委员会",
     )
     response = HttpResponse(body, content_type="application/pdf")
@@ -421,12 +411,7 @@ def agreement_pdf(request, pk):
 
 def verify(request, number):
     """Public: whoever holds a copy checks it against the room's record. Names are masked."""
-    agreement = (
-        Agreement.objects.select_related("case__room__community", "mediator")
-        .prefetch_related("signatures")
-        .filter(number=number)
-        .first()
-    )
+    agreement = selectors.agreement_by_number(number)
     claimed = "".join(request.GET.get("fp", "").split()).lower()
     doc = selectors.agreement_document(agreement) if agreement else None
     ok = bool(doc and claimed and claimed == doc.fingerprint)
@@ -458,13 +443,8 @@ def verify(request, number):
 
 @login_required
 def my_cases(request):
-    cases = list(selectors.party_cases(request.user).order_by("-opened_on", "-pk")[:50])
-    sessions = (
-        Session.objects.filter(case__in=[c.pk for c in cases], status=SessionStatus.BOOKED, ends_at__gte=timezone.now())
-        .select_related("room", "case")
-        .order_by("starts_at")
-    )
-    return render(request, "mediation/my_cases.html", {"cases": cases, "sessions": sessions})
+    cases = selectors.my_cases(request.user, limit=50)
+    return render(request, "mediation/my_cases.html", {"cases": cases, "sessions": selectors.party_sessions(cases)})
 
 
 # --------------------------------------------------------------------------- statistics
@@ -472,7 +452,7 @@ def my_cases(request):
 
 @login_required
 def statistics(request):
-    if not access.visible(request.user, access.VIEW, Room.objects.all()).exists():
+    if not selectors.sees_rooms(request.user):
         raise PermissionDenied
     level = request.GET.get("level", "community")
     if level not in selectors.LEVELS:

@@ -8,6 +8,7 @@ from django.contrib.auth import get_user_model
 
 from community import models, services
 from community.identifiers import resident_id_check_digit, uscc_check_char
+from community.tenure import services as tenure
 
 PASSWORD = "pw-for-tests"
 
@@ -120,7 +121,7 @@ class CompanyFactory(factory.django.DjangoModelFactory):
 
 
 def contract(estate, company=None, *, starts_on=date(2020, 1, 1), ends_on=date(2030, 12, 31), mode="lump_sum"):
-    return services.sign_contract(
+    return tenure.sign_contract(
         actor=None, estate=estate, company=company or CompanyFactory(), mode=mode, starts_on=starts_on, ends_on=ends_on
     )
 

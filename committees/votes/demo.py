@@ -10,9 +10,9 @@ from datetime import date, timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from community import services as registry
 from community.legaltime import last_day_after_months
 from community.models import Estate, Owner, ServiceContract
+from community.tenure import services as registry
 
 from .. import steward
 from ..models import PartyBranch, Vote

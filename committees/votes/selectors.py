@@ -256,7 +256,7 @@ def passed_manager_votes(estate) -> list:
 
 
 def contract_notes(user, contracts) -> dict:
-    """For the estate page (community.management_selectors): each contract's deciding votes,
+    """For the estate page (community.tenure.selectors): each contract's deciding votes,
     linked to the vote's result page for those who may read it. One query, and one more for
     the permission when there is a decision to show."""
     estate_of = {c.pk: c.estate_id for c in contracts}

@@ -15,9 +15,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from community import access
-from community.management_selectors import estate_contracts
 from community.models import Estate
 from community.rules import rules_for
+from community.tenure.selectors import estate_contracts
 from community.web import act, cleaned, paged
 
 from .. import steward

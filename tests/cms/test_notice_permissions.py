@@ -142,7 +142,7 @@ def test_a_stale_wagtail_group_cannot_outlive_the_access_module(client, world):
 
 
 def test_company_staff_lose_drafting_when_the_contract_ends(world):
-    from community import services as registry
+    from community.tenure import services as registry
 
     user = world.users[Role.COMPANY_STAFF]
     assert user.groups.filter(name__startswith="公告起草").exists()

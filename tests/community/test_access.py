@@ -6,6 +6,7 @@ from guardian.shortcuts import get_perms
 
 from community import access, services
 from community.models import Estate, Owner, Role, RoleAssignment, Unit
+from community.tenure import services as tenure
 from tests.factories import CommunityFactory, GridFactory, UserFactory, user_with_role
 
 pytestmark = pytest.mark.django_db
@@ -52,7 +53,7 @@ def test_an_owner_and_a_stranger_hold_nothing(world):
 def test_company_staff_lose_the_estate_when_the_contract_ends(world):
     user = world.users[Role.COMPANY_STAFF]
     signed = world.e1.contracts.get()
-    services.terminate_contract(actor=None, contract=signed, last_day=timezone.localdate() - timedelta(days=1))
+    tenure.terminate_contract(actor=None, contract=signed, last_day=timezone.localdate() - timedelta(days=1))
     access.forget(user)
     assert not access.can(user, access.VIEW, world.e1)
 

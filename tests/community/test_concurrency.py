@@ -7,8 +7,8 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection
 
-from community import services
 from community.models import ServiceContract
+from community.tenure import services
 from tests.factories import CompanyFactory, EstateFactory
 
 ATTEMPTS = 8

@@ -12,8 +12,8 @@ from django.utils import timezone
 from cms.models import NoticePage
 from committees.models import ContractDecision, Matter, Vote, VoteStatus
 from committees.votes import services as links
-from community import services
 from community.models import Estate, PropertyCompany, Role, SelfManagementPeriod, ServiceContract
+from community.tenure import services
 from tests.factories import CompanyFactory, EstateFactory, UserFactory, contract, user_with_role, valid_uscc
 
 pytestmark = pytest.mark.django_db

@@ -1,6 +1,6 @@
 from datetime import date
 
-from community.management_history import COMPANY, NONE, SELF, Period, timeline
+from community.tenure.history import COMPANY, NONE, SELF, Period, timeline
 
 TODAY = date(2026, 11, 24)
 

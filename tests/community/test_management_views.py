@@ -8,10 +8,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from committees.models import ContractDecision, Matter, Vote, VoteStatus
-from community import services
-from community.management_selectors import unmanaged_estates, unmanaged_since
 from community.models import Estate, PropertyCompany, Role, SelfManagementPeriod, ServiceContract
-from community.selectors import management_history
+from community.tenure import services
+from community.tenure.selectors import management_history, unmanaged_estates, unmanaged_since
 from tests.factories import CompanyFactory, EstateFactory, contract, login, valid_uscc
 
 pytestmark = pytest.mark.django_db

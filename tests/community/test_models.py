@@ -6,9 +6,9 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from community import services
 from community.models import Estate, ManagementState, Owner, OwnerKind, Unit
-from community.selectors import management_history
+from community.tenure import services
+from community.tenure.selectors import management_history
 from tests.factories import BuildingFactory, CompanyFactory, EstateFactory, UnitFactory, contract, valid_uscc
 
 pytestmark = pytest.mark.django_db

@@ -6,7 +6,6 @@ from django.db import transaction
 
 from community import demo
 from community.identifiers import is_valid_mobile, is_valid_resident_id, is_valid_uscc
-from community.management_history import COMPANY, NONE
 from community.models import (
     Community,
     District,
@@ -20,7 +19,8 @@ from community.models import (
     Unit,
 )
 from community.rules import rules_for
-from community.selectors import management_history
+from community.tenure.history import COMPANY, NONE
+from community.tenure.selectors import management_history
 
 COUNTED = (District, Street, Community, Grid, Estate, Unit, Owner, Ownership, ServiceContract, RoleAssignment)
 

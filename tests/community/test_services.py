@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from community import services
 from community.models import Building, Estate, Ownership, Role, SelfManagementPeriod, ServiceContract, Unit
+from community.tenure import services as tenure
 from tests.factories import (
     CompanyFactory,
     EstateFactory,
@@ -112,7 +113,7 @@ class TestContracts:
 
     def test_a_contract_ends_a_running_self_management_period(self):
         estate = EstateFactory()
-        services.start_self_management(actor=None, estate=estate, on=date(2020, 1, 1))
+        tenure.start_self_management(actor=None, estate=estate, on=date(2020, 1, 1))
         contract(estate, starts_on=date(2023, 5, 1), ends_on=date(2026, 4, 30))
         assert SelfManagementPeriod.objects.get().ended_on == date(2023, 4, 30)
 
@@ -124,7 +125,7 @@ class TestContracts:
     def test_termination_outside_the_term_is_refused(self):
         signed = contract(EstateFactory(), starts_on=date(2020, 1, 1), ends_on=date(2022, 12, 31))
         with pytest.raises(ValidationError):
-            services.terminate_contract(actor=None, contract=signed, last_day=date(2023, 1, 1))
+            tenure.terminate_contract(actor=None, contract=signed, last_day=date(2023, 1, 1))
         signed.refresh_from_db()
         assert signed.terminated_on is None
 
@@ -132,17 +133,17 @@ class TestContracts:
         estate = EstateFactory()
         contract(estate, starts_on=date(2020, 1, 1), ends_on=timezone.localdate() + timedelta(days=10))
         with pytest.raises(ValidationError):
-            services.start_self_management(actor=None, estate=estate, on=timezone.localdate())
+            tenure.start_self_management(actor=None, estate=estate, on=timezone.localdate())
         assert not SelfManagementPeriod.objects.exists()
 
     def test_self_management_cannot_be_opened_twice_or_closed_when_not_open(self):
         estate = EstateFactory()
         with pytest.raises(ValidationError):
-            services.end_self_management(actor=None, estate=estate, last_day=date(2020, 1, 1))
-        services.start_self_management(actor=None, estate=estate, on=date(2020, 1, 1))
+            tenure.end_self_management(actor=None, estate=estate, last_day=date(2020, 1, 1))
+        tenure.start_self_management(actor=None, estate=estate, on=date(2020, 1, 1))
         with pytest.raises(ValidationError):
-            services.start_self_management(actor=None, estate=estate, on=date(2021, 1, 1))
-        services.end_self_management(actor=None, estate=estate, last_day=date(2021, 6, 30))
+            tenure.start_self_management(actor=None, estate=estate, on=date(2021, 1, 1))
+        tenure.end_self_management(actor=None, estate=estate, last_day=date(2021, 6, 30))
         assert SelfManagementPeriod.objects.get().ended_on == date(2021, 6, 30)
 
 

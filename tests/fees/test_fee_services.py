@@ -384,7 +384,7 @@ def test_company_staff_request_and_only_the_committee_decides(pilot, world):
 
 
 def test_a_self_managed_estate_keeps_both_ledgers_under_its_committee(world):
-    from community.services import start_self_management
+    from community.tenure.services import start_self_management
 
     estate = world.e2
     start_self_management(actor=None, estate=estate, on=date(2021, 1, 1), note="自管")

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from community.models import Role, RuleSet
 from community.workflow import IllegalTransition
-from mediation import services
+from mediation import selectors, services
 from mediation.models import Agreement, Case, CaseStatus, CaseStep, MediatorPost, Session, SessionStatus, Signature
 from tests.factories import CommunityFactory, EstateFactory, GridFactory, UserFactory
 
@@ -272,7 +272,7 @@ def test_a_written_agreement_takes_effect_only_with_every_signature_and_the_seal
     services.apply_seal(actor=world.users[Role.MEDIATOR], agreement=agreement, sealed_on=today)
     agreement.refresh_from_db()
     assert agreement.effective_on is None
-    assert services.missing_for_effect(agreement) == [f"{respondent.name} 签名、盖章或按指印"]
+    assert selectors.missing_for_effect(agreement) == [f"{respondent.name} 签名、盖章或按指印"]
     services.sign_agreement(
         actor=world.users[Role.MEDIATOR], agreement=agreement, party=respondent, method="seal", signed_on=today
     )
@@ -356,7 +356,7 @@ def test_an_unsigned_agreement_may_still_end_without_agreement(world):
 def test_the_thirtieth_day_is_in_time_and_the_thirty_first_is_late(world):
     start = timezone.localdate() - timedelta(days=40)
     agreement = effective(world, on=start)
-    assert services.confirmation_deadline(agreement) == start + timedelta(days=30)
+    assert selectors.confirmation_deadline(agreement) == start + timedelta(days=30)
     with pytest.raises(ValidationError, match="已逾期"):
         services.apply_for_confirmation(
             actor=None, agreement=agreement, applied_on=start + timedelta(days=31), court="区法院", joint=True
@@ -389,7 +389,7 @@ def test_the_court_decides_within_fifteen_days_or_twenty_five_extended(world):
     agreement = effective(world, on=start)
     services.apply_for_confirmation(actor=None, agreement=agreement, applied_on=start, court="区法院", joint=True)
     agreement.refresh_from_db()
-    assert services.decision_due(agreement) == start + timedelta(days=15)
+    assert selectors.decision_due(agreement) == start + timedelta(days=15)
     with pytest.raises(ValidationError, match="不能早于申请"):
         services.record_court_decision(
             actor=None, agreement=agreement, decided_on=start - timedelta(days=1), decision="confirmed"
@@ -398,7 +398,7 @@ def test_the_court_decides_within_fifteen_days_or_twenty_five_extended(world):
         actor=None, agreement=agreement, decided_on=start + timedelta(days=18), decision="confirmed", extended=True
     )
     agreement.refresh_from_db()
-    assert services.decision_due(agreement) == start + timedelta(days=25)
+    assert selectors.decision_due(agreement) == start + timedelta(days=25)
     assert agreement.decision == "confirmed"
 
 

@@ -1,4 +1,4 @@
-"""An estate's management history as a timeline of segments (pure Python).
+"""An estate's management history as a timeline of segments: plain Python, no ORM.
 
 The records say when a contract or a self-management period was in force;
 whatever they do not cover, from the estate's delivery on, is "no manager"

@@ -1,5 +1,6 @@
-"""Reads for management changes: an estate's contracts and self-management periods, and the
-list of estates without a manager (无物业小区) with how long each has waited."""
+"""Reads about who manages an estate: its contracts (with the notes other apps attach) and
+self-management periods, its management history as a timeline, and the list of estates
+without a manager (无物业小区) with how long each has waited."""
 
 from __future__ import annotations
 
@@ -11,8 +12,9 @@ from django.db.models import BooleanField, Case, F, Max, OuterRef, Q, Subquery, 
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
-from . import access
-from .models import Estate, ManagementState, SelfManagementPeriod, ServiceContract
+from .. import access
+from ..models import Estate, ManagementState, SelfManagementPeriod, ServiceContract
+from .history import COMPANY, SELF, Period, Segment, timeline
 
 # Apps built on the registry add notes to the contracts on the estate page (committees: the
 # owners' vote that decided a contract) without community importing them. Each provider is
@@ -48,6 +50,31 @@ def estate_contracts(user, estate: Estate, *, today: date | None = None) -> list
 
 def self_management_periods(estate: Estate):
     return SelfManagementPeriod.objects.filter(estate=estate).order_by("-started_on")
+
+
+def management_history(estate: Estate, *, today=None, contracts=None, self_periods=None) -> list[Segment]:
+    """The estate's timeline; ``contracts`` (with their company) and ``self_periods`` may be
+    passed when the page has already read them."""
+    today = today or timezone.localdate()
+    if contracts is None:
+        contracts = ServiceContract.objects.filter(estate=estate).select_related("company")
+    if self_periods is None:
+        self_periods = SelfManagementPeriod.objects.filter(estate=estate)
+    periods = [
+        Period(c.starts_on, c.last_day, COMPANY, f"{c.company.name}（{c.get_mode_display()}）") for c in contracts
+    ]
+    periods += [Period(p.started_on, p.ended_on, SELF, "") for p in self_periods]
+    return timeline(periods, since=estate.delivered_on, today=today)
+
+
+def estate_by_pk(pk) -> Estate | None:
+    """The estate with this primary key, or None (the tenure pages then check access)."""
+    return Estate.objects.filter(pk=pk).first()
+
+
+def estate_contract(estate: Estate, pk) -> ServiceContract | None:
+    """One of the estate's contracts, with its estate and company, or None."""
+    return ServiceContract.objects.filter(pk=pk, estate=estate).select_related("estate", "company").first()
 
 
 def unmanaged_estates(user, *, today: date | None = None):

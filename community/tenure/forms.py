@@ -1,10 +1,11 @@
-"""Input for management changes: parsing only; the rules are in community.services."""
+"""Input for tenure changes on the estate page: parsing and field checks only; the rules
+are in ``community.tenure.services``."""
 
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from .models import ContractMode, PropertyCompany
+from ..models import ContractMode, PropertyCompany
 
 COMPANY_CHOOSE_ONE = _("请选择已登记的企业，或填写新企业的名称和统一社会信用代码（二者选一）。")
 

@@ -1,7 +1,8 @@
-"""Management changes from the estate page: sign, renew or end a contract early, start or end
-self-management, mark an estate without a manager; and the list of estates without a manager.
+"""Tenure pages: the forms of the estate page's "管理变更" section and the POSTs behind them
+(sign, renew or end a contract early, start or end self-management, mark an estate without a
+manager), and the list of estates without a manager (无物业小区).
 
-Each POST calls one service through ``views.act``. Only users who may change the estate's
+Each POST calls one service through ``community.web.act``. Only users who may change the estate's
 registry (community staff, grid workers, district administrators) reach them; everyone else,
 and any estate that does not exist, gets 403.
 """
@@ -12,8 +13,6 @@ from datetime import date
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
-from django.db import transaction
 from django.http import Http404
 from django.shortcuts import render
 from django.urls import reverse
@@ -21,11 +20,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from . import access, services
-from .management_forms import LastDayForm, RenewContractForm, SignContractForm, StartSelfManagementForm
-from .management_selectors import estate_contracts, self_management_periods, unmanaged_estates, unmanaged_since
-from .models import Estate, ServiceContract
-from .web import act, cleaned
+from .. import access
+from ..models import Estate, ServiceContract
+from ..web import act, cleaned, paged
+from . import selectors, services
+from .forms import LastDayForm, RenewContractForm, SignContractForm, StartSelfManagementForm
 
 UNMANAGED_PAGE_SIZE = 30
 
@@ -33,8 +32,8 @@ UNMANAGED_PAGE_SIZE = 30
 def management_context(user, estate: Estate, today: date) -> dict:
     """What the estate page's "管理变更" section shows: contracts (with the votes behind them),
     self-management periods, and the forms, only for those who may change the estate."""
-    contracts = estate_contracts(user, estate, today=today)
-    periods = list(self_management_periods(estate))
+    contracts = selectors.estate_contracts(user, estate, today=today)
+    periods = list(selectors.self_management_periods(estate))
     context = {"contracts": contracts, "periods": periods, "can_change": access.can(user, access.CHANGE, estate)}
     if context["can_change"]:
         latest = contracts[0].contract if contracts else None
@@ -57,14 +56,14 @@ def management_context(user, estate: Estate, today: date) -> dict:
 
 
 def _changeable(request, pk) -> Estate:
-    estate = Estate.objects.filter(pk=pk).first()
+    estate = selectors.estate_by_pk(pk)
     if estate is None or not access.can(request.user, access.CHANGE, estate):
         raise PermissionDenied
     return estate
 
 
 def _contract(estate: Estate, contract_pk) -> ServiceContract:
-    contract = ServiceContract.objects.filter(pk=contract_pk, estate=estate).select_related("estate", "company").first()
+    contract = selectors.estate_contract(estate, contract_pk)
     if contract is None:
         raise Http404
     return contract
@@ -82,20 +81,17 @@ def sign(request, pk):
 
     def handler():
         data = cleaned(form)
-        with transaction.atomic():  # a company registered here is kept only if the contract is signed
-            company = data["company"] or services.register_company(
+        terms = {"mode": data["mode"], "starts_on": data["starts_on"], "ends_on": data["ends_on"]}
+        if data["company"]:
+            contract = services.sign_contract(actor=request.user, estate=estate, company=data["company"], **terms)
+        else:
+            contract = services.sign_contract_with_new_company(
                 actor=request.user,
+                estate=estate,
                 name=data["new_company_name"],
                 uscc=data["new_company_uscc"],
                 phone=data["new_company_phone"],
-            )
-            contract = services.sign_contract(
-                actor=request.user,
-                estate=estate,
-                company=company,
-                mode=data["mode"],
-                starts_on=data["starts_on"],
-                ends_on=data["ends_on"],
+                **terms,
             )
         return _("已登记物业服务合同：%(contract)s。") % {"contract": contract}
 
@@ -180,11 +176,11 @@ def unmanaged(request):
     if not access.holds_anywhere(request.user, access.VIEW):
         raise PermissionDenied
     today = timezone.localdate()
-    page = Paginator(unmanaged_estates(request.user, today=today), UNMANAGED_PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
+    page, querystring = paged(request, selectors.unmanaged_estates(request.user, today=today), UNMANAGED_PAGE_SIZE)
     rows = []
     for estate in page.object_list:
-        since = unmanaged_since(estate)
+        since = selectors.unmanaged_since(estate)
         rows.append((estate, since, (today - since).days + 1))
-    return render(request, "community/unmanaged.html", {"page": page, "rows": rows, "today": today, "querystring": ""})
+    return render(
+        request, "community/unmanaged.html", {"page": page, "rows": rows, "today": today, "querystring": querystring}
+    )
