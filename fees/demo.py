@@ -28,6 +28,7 @@ from community.models import Estate, Unit
 from community.rules import rules_for
 
 from . import selectors, services
+from .fund import demo as fund_demo
 from .models import Bill, Expenditure, FeeSchedule, ParkingSpace, Statement
 
 SEED = 2021_07
@@ -60,8 +61,6 @@ def _shift(month: date, by: int) -> date:
 def build(*, today, progress=None, log=print):
     progress = progress or (lambda iterable, **kw: iterable)
     estates = list(Estate.objects.filter(name__in=PILOT_ESTATES).order_by("code"))
-    from . import fund_demo
-
     if Statement.objects.filter(estate__in=estates, subject="fees").exists():
         log("收支分离试点：已建立，跳过")
         fund_demo.build(today=today, progress=progress, log=log)

@@ -177,7 +177,7 @@ FUND_UNIT_COLUMNS = [24 * mm, 18 * mm, 24 * mm, 22 * mm, 20 * mm, 24 * mm, 18 * 
 
 
 def fund_statement_pdf(data, *, verify_url: str) -> bytes:
-    """``data`` is a ``fees.fund_selectors.FundStatementData``: totals, projects and every unit, no names."""
+    """``data`` is a ``fees.fund.selectors.FundStatementData``: totals, projects and every unit, no names."""
     t = data.totals
     summary = [
         ["管理主体", data.keeper, "专户", data.account],

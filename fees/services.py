@@ -484,7 +484,7 @@ def record_income(
 @transaction.atomic
 def reverse_entry(*, actor, entry: LedgerEntry, reason: str, now: datetime | None = None) -> LedgerEntry:
     """Undo an income or expenditure entry with its negation, dated today, pointing at it.
-    The original stays as it was. (Fund entries are reversed by fund_services.)"""
+    The original stays as it was. (Fund entries are reversed by fees.fund.services.)"""
     access.require(actor, access.KEEP_ACCOUNTS, entry.estate)
     entry = lock_one(LedgerEntry, pk=entry.pk)
     if entry.ledger == Ledger.FUND:

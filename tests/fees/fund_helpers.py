@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from committees import vote_services
 from community.models import Building, Role
-from fees import fund_services
+from fees.fund import services as fund_services
 from fees.models import FundAccount
 from tests.factories import OwnerFactory, OwnershipFactory, UnitFactory
 

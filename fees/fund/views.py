@@ -6,7 +6,7 @@
   requests that charge their units, with their share before the vote.
 * Staff: the fund workspace (estates, review queue), an estate's account and alerts, a
   unit's sub-account, and a use request walked step by step. ``community.access`` decides
-  what each may do; ``fees.fund_services`` checks it again on every action.
+  what each may do; ``fees.fund.services`` checks it again on every action.
 """
 
 from __future__ import annotations
@@ -27,8 +27,8 @@ from community.privacy import mask_name
 from community.rules import rules_for
 from community.web import act, cleaned, error_text
 
-from . import fund_selectors, fund_services, pdf
-from .forms import (
+from .. import pdf
+from ..forms import (
     FundAccountForm,
     FundAmountForm,
     FundDateForm,
@@ -41,8 +41,9 @@ from .forms import (
     PayOutForm,
     WorksDoneForm,
 )
-from .models import FundAccount, FundUse, FundUseStatus, Statement, Subject
-from .views import _estate, verified
+from ..models import FundAccount, FundUse, FundUseStatus, Statement, Subject
+from ..views import _estate, verified
+from . import selectors, services
 
 S = FundUseStatus
 
@@ -72,7 +73,7 @@ def verify_fund(request, code, start, end):
         start,
         end,
         subject=Subject.FUND,
-        read=lambda s, e: fund_selectors.fund_statement(estate, s, e),
+        read=lambda s, e: selectors.fund_statement(estate, s, e),
         template="fees/fund_verify.html",
     )
 
@@ -85,19 +86,19 @@ def my_fund(request):
     owner = getattr(request.user, "owner", None)
     if owner is None:
         raise PermissionDenied
-    subs = list(fund_selectors.owner_subaccounts(owner))
+    subs = list(selectors.owner_subaccounts(owner))
     for sub in subs:
         share = rules_for(sub.unit.building.estate).fund_topup_below
-        sub.balance = fund_selectors.yuan(sub.balance_cents)
-        sub.alert = fund_selectors.needs_top_up(sub.balance, sub.first_deposit, share)
-        sub.floor = (sub.first_deposit * share.numerator / share.denominator).quantize(fund_selectors.ZERO)
-        sub.periods = fund_selectors.history(sub.unit)
+        sub.balance = selectors.yuan(sub.balance_cents)
+        sub.alert = selectors.needs_top_up(sub.balance, sub.first_deposit, share)
+        sub.floor = (sub.first_deposit * share.numerator / share.denominator).quantize(selectors.ZERO)
+        sub.periods = selectors.history(sub.unit)
         for period in sub.periods:
             period.mine = owner.pk in period.owner_ids
             period.shown = "、".join(period.names if period.mine else [mask_name(n) for n in period.names])
-    uses = list(fund_selectors.owner_uses(owner)[:50])
+    uses = list(selectors.owner_uses(owner)[:50])
     for charged in uses:
-        charged.charged_yuan = fund_selectors.yuan(-charged.charged)
+        charged.charged_yuan = selectors.yuan(-charged.charged)
     return render(request, "fees/my_fund.html", {"subs": subs, "uses": uses})
 
 
@@ -107,9 +108,9 @@ def my_fund(request):
 def _abilities(user, estate: Estate, account: FundAccount | None) -> dict:
     today = timezone.localdate()
     return {
-        "keep": account is not None and access.can(user, fund_services.authority(account, today), estate),
+        "keep": account is not None and access.can(user, services.authority(account, today), estate),
         "open": account is None and access.can(user, access.REVIEW_FUND, estate),
-        "propose": any(access.can(user, perm, estate) for perm in fund_services.PROPOSERS),
+        "propose": any(access.can(user, perm, estate) for perm in services.PROPOSERS),
         "convene": access.can(user, access.CONVENE_VOTES, estate),
         "publish": access.can(user, access.PUBLISH_NOTICES, estate),
         "names": access.can(user, access.PERSONAL, estate),
@@ -132,7 +133,7 @@ def workspace(request):
         .annotate(open_uses=Count("fund_uses", filter=~Q(fund_uses__status__in=[S.SETTLED, S.FAILED])))
         .order_by("code")[:200]
     )
-    alerts = fund_selectors.alert_counts(estates)
+    alerts = selectors.alert_counts(estates)
     for estate in estates:
         estate.alerts = alerts.get(estate.pk, 0)
     # The review queue: applications waiting for this user as the fund's keeper.
@@ -162,15 +163,15 @@ def estate_fund(request, estate_id):
         base = request.build_absolute_uri("/")
         handlers = {
             "open": lambda: (
-                fund_services.open_account(actor=request.user, estate=estate, **cleaned(FundAccountForm(request.POST)))
+                services.open_account(actor=request.user, estate=estate, **cleaned(FundAccountForm(request.POST)))
                 and _("维修资金专户已开立。")
             ),
             "subaccounts": lambda: (
                 _("已为 %(n)s 户建立分户账并记入首期交存。")
                 % {
-                    "n": fund_services.open_subaccounts(
+                    "n": services.open_subaccounts(
                         actor=request.user,
-                        account=fund_services.account_of(estate),
+                        account=services.account_of(estate),
                         on=cleaned(FundDateForm(request.POST))["on"],
                     )
                 }
@@ -180,7 +181,7 @@ def estate_fund(request, estate_id):
             "statement": lambda: (
                 _("%(year)s 年度维修资金公布表已发布，公告草稿已生成。")
                 % {
-                    "year": fund_services.publish_fund_statement(
+                    "year": services.publish_fund_statement(
                         actor=request.user,
                         estate=estate,
                         year=cleaned(FundYearForm(request.POST))["year"],
@@ -196,13 +197,13 @@ def estate_fund(request, estate_id):
     if account is None:
         context["account_form"] = FundAccountForm() if can["open"] else None
         return render(request, "fees/fund_estate.html", context)
-    alerts = list(fund_selectors.alerts(account)[:200])
+    alerts = list(selectors.alerts(account)[:200])
     for sub in alerts:
-        sub.balance = fund_selectors.yuan(sub.balance_cents)
+        sub.balance = selectors.yuan(sub.balance_cents)
     context.update(
         {
-            "totals": fund_selectors.estate_totals(account),
-            "keeper": fund_services.keeper_name(account, timezone.localdate()),
+            "totals": selectors.estate_totals(account),
+            "keeper": services.keeper_name(account, timezone.localdate()),
             "reviewer": _("业主委员会") if account.handed_over(timezone.localdate()) else account.custodian,
             "subaccounts": account.subaccounts.count(),
             "units": Unit.objects.filter(building__estate=estate).count(),
@@ -219,7 +220,7 @@ def estate_fund(request, estate_id):
             "overdue": [
                 u
                 for u in FundUse.objects.filter(estate=estate, status=S.PAID, emergency=True)
-                if fund_services.publication_overdue(u)
+                if services.publication_overdue(u)
             ],
         }
     )
@@ -228,9 +229,9 @@ def estate_fund(request, estate_id):
 
 def _interest(request, estate):
     data = cleaned(FundAmountForm(request.POST))
-    batch = fund_services.post_interest(
+    batch = services.post_interest(
         actor=request.user,
-        account=fund_services.account_of(estate),
+        account=services.account_of(estate),
         amount=data["amount"],
         on=data["on"],
         description=data["description"],
@@ -244,9 +245,9 @@ def _interest(request, estate):
 
 def _income(request, estate):
     data = cleaned(FundAmountForm(request.POST))
-    batch = fund_services.post_income(
+    batch = services.post_income(
         actor=request.user,
-        account=fund_services.account_of(estate),
+        account=services.account_of(estate),
         amount=data["amount"],
         on=data["on"],
         description=data["description"],
@@ -267,7 +268,7 @@ def unit_fund(request, estate_id, unit_id):
 
             def topup():
                 data = cleaned(FundAmountForm(request.POST))
-                entry = fund_services.top_up(
+                entry = services.top_up(
                     actor=request.user, unit=unit, amount=data["amount"], on=data["on"], note=data["description"]
                 )
                 return _("已记入续交 %(amount)s 元，凭证 %(v)s。") % {"amount": entry.amount, "v": entry.voucher}
@@ -277,7 +278,7 @@ def unit_fund(request, estate_id, unit_id):
 
             def give_back():
                 data = cleaned(FundRefundForm(request.POST))
-                entry = fund_services.refund(
+                entry = services.refund(
                     actor=request.user, unit=unit, amount=data["amount"], on=data["on"], reason=data["reason"]
                 )
                 return _("已退还 %(amount)s 元，凭证 %(v)s。") % {"amount": -entry.amount, "v": entry.voucher}
@@ -287,7 +288,7 @@ def unit_fund(request, estate_id, unit_id):
 
             def reverse():
                 entry = get_object_or_404(unit.fund_entries.all(), pk=request.POST.get("entry") or 0)
-                back = fund_services.reverse_fund_entry(
+                back = services.reverse_fund_entry(
                     actor=request.user, entry=entry, reason=request.POST.get("reason", "")
                 )
                 return _("已冲销，冲销凭证 %(v)s。") % {"v": back.voucher}
@@ -295,10 +296,10 @@ def unit_fund(request, estate_id, unit_id):
             return act(request, reverse, here)
         raise Http404
     sub = unit.fund_subaccount if hasattr(unit, "fund_subaccount") else None
-    periods = fund_selectors.history(unit) if sub else []
+    periods = selectors.history(unit) if sub else []
     for period in periods:
         period.shown = "、".join(period.names if can["names"] else [mask_name(n) for n in period.names])
-    balance = fund_selectors.balance_of(unit)
+    balance = selectors.balance_of(unit)
     return render(
         request,
         "fees/fund_unit.html",
@@ -310,7 +311,7 @@ def unit_fund(request, estate_id, unit_id):
             "periods": periods,
             "balance": balance,
             "alert": sub is not None
-            and fund_selectors.needs_top_up(balance, sub.first_deposit, rules_for(estate).fund_topup_below),
+            and selectors.needs_top_up(balance, sub.first_deposit, rules_for(estate).fund_topup_below),
             "amount_form": FundAmountForm(),
             "refund_form": FundRefundForm(),
         },
@@ -337,7 +338,7 @@ def use_new(request, estate_id):
                         ]
                     )
                 )
-            use = fund_services.plan_use(actor=request.user, estate=estate, units=units, **data)
+            use = services.plan_use(actor=request.user, estate=estate, units=units, **data)
             messages.success(request, _("使用方案已登记：%(n)s 户按面积分摊。") % {"n": use.charged.count()})
             return redirect("fees:fund_use", use.pk)
         except (ValidationError, PermissionDenied) as exc:
@@ -367,34 +368,32 @@ def use_detail(request, pk):
         me = request.user
         handlers = {
             "vote": lambda: (
-                fund_services.put_to_vote(actor=me, use=use, **cleaned(FundVoteForm(request.POST, reviews=reviews)))
+                services.put_to_vote(actor=me, use=use, **cleaned(FundVoteForm(request.POST, reviews=reviews)))
                 and _("业主表决已召集，表决公告草稿已生成。")
             ),
-            "settle_vote": lambda: fund_services.settle_vote(actor=me, use=use).get_status_display(),
-            "publish_plan": lambda: fund_services.publish_plan(actor=me, use=use) and _("方案及表决结果公示已发布。"),
+            "settle_vote": lambda: services.settle_vote(actor=me, use=use).get_status_display(),
+            "publish_plan": lambda: services.publish_plan(actor=me, use=use) and _("方案及表决结果公示已发布。"),
             "done": lambda: (
-                fund_services.record_works_done(actor=me, use=use, **cleaned(WorksDoneForm(request.POST)))
+                services.record_works_done(actor=me, use=use, **cleaned(WorksDoneForm(request.POST)))
                 and _("已记录竣工验收。")
             ),
             "apply": lambda: (
-                fund_services.apply_payout(
-                    actor=me, use=use, **cleaned(PayoutApplicationForm(request.POST, request.FILES))
-                )
+                services.apply_payout(actor=me, use=use, **cleaned(PayoutApplicationForm(request.POST, request.FILES)))
                 and _("拨付申请已提交，等待审核。")
             ),
             "review": lambda: _review(me, use, cleaned(FundReviewForm(request.POST))),
             "pay": lambda: (
                 _("已拨付，%(n)s 户分户账已按面积分摊记账。")
-                % {"n": fund_services.pay_out(actor=me, use=use, **cleaned(PayOutForm(request.POST))).count}
+                % {"n": services.pay_out(actor=me, use=use, **cleaned(PayOutForm(request.POST))).count}
             ),
-            "publish_settlement": lambda: fund_services.publish_settlement(actor=me, use=use) and _("结算公示已发布。"),
+            "publish_settlement": lambda: services.publish_settlement(actor=me, use=use) and _("结算公示已发布。"),
         }
         if action not in handlers:
             raise Http404
         return act(request, handlers[action], here)
     status = use.status
-    rows = fund_selectors.split_rows(use)
-    count, area = len(rows), sum((r.area for r in rows), fund_selectors.ZERO)
+    rows = selectors.split_rows(use)
+    count, area = len(rows), sum((r.area for r in rows), selectors.ZERO)
     steps = list(use.steps.select_related("by"))
     vote_closed = use.vote is not None and use.vote.status == "closed"
     return render(
@@ -410,7 +409,7 @@ def use_detail(request, pk):
             "count": count,
             "area": area,
             "more_rows": max(0, count - 500),
-            "overdue": fund_services.publication_overdue(use),
+            "overdue": services.publication_overdue(use),
             "paid_total": sum((r.amount or 0 for r in rows), 0),
             "deadlines": _deadlines(use),
             "forms": {
@@ -434,9 +433,7 @@ def use_detail(request, pk):
 
 
 def _review(actor, use, data):
-    done = fund_services.review_payout(
-        actor=actor, use=use, approve=data["decision"] == "clear", comments=data["comments"]
-    )
+    done = services.review_payout(actor=actor, use=use, approve=data["decision"] == "clear", comments=data["comments"])
     return done.get_status_display()
 
 
@@ -456,6 +453,6 @@ def _deadlines(use: FundUse) -> list[tuple[str, str]]:
 @login_required
 def use_split_pdf(request, pk):
     use = _use(request.user, pk)
-    response = HttpResponse(pdf.fund_split_pdf(use, fund_selectors.split_rows(use)), content_type="application/pdf")
+    response = HttpResponse(pdf.fund_split_pdf(use, selectors.split_rows(use)), content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="fund-use-{use.pk}.pdf"'
     return response

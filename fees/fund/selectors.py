@@ -23,8 +23,8 @@ from community.models import Estate, Owner, Ownership, Unit
 from community.pdf import fingerprint
 from community.rules import rules_for
 
-from .apportion import yuan
-from .models import Category, ChargedUnit, FundAccount, FundUse, FundUseKind, Ledger, LedgerEntry, SubAccount
+from ..apportion import yuan
+from ..models import Category, ChargedUnit, FundAccount, FundUse, FundUseKind, Ledger, LedgerEntry, SubAccount
 
 ZERO = Decimal("0.00")
 IN = {Category.FUND_DEPOSIT, Category.FUND_TOPUP}
@@ -328,7 +328,7 @@ class FundStatementData:
 def fund_statement(estate: Estate, start: date, end: date, *, label: str | None = None) -> FundStatementData:
     """The fund over [start, end]: totals, each charged project with its cost and split, and each
     unit's opening, deposits, income, uses, refunds and balance. No names. Four queries."""
-    from .fund_services import keeper_name  # the keeper's name is the services' rule
+    from .services import keeper_name  # the keeper's name is the services' rule
 
     account = FundAccount.objects.select_related("estate").get(estate=estate)
     in_period = Q(entry_date__gte=start)

@@ -39,8 +39,8 @@ from community.models import Building, Estate, Unit
 from community.rules import rules_for
 from community.workflow import Workflow
 
-from . import apportion, fund_selectors, ledger, pdf
-from .models import (
+from .. import apportion, ledger, pdf
+from ..models import (
     Category,
     ChargedUnit,
     FundAccount,
@@ -54,7 +54,8 @@ from .models import (
     SubAccount,
     Subject,
 )
-from .services import parse_money, today_of
+from ..services import parse_money, today_of
+from . import selectors
 
 S = FundUseStatus
 TRANSITIONS = {
@@ -284,7 +285,7 @@ def refund(*, actor, unit: Unit, amount, on: date, reason: str, now: datetime | 
     _dated(on, sub.account, now)
     reason = _required(reason, _("退还原因"))
     hold(sub)
-    balance = fund_selectors.balance_of(unit)
+    balance = selectors.balance_of(unit)
     if amount > balance:
         raise ValidationError(OVERDRAWN, params={"amount": amount, "balance": balance})
     return ledger.post(
@@ -351,7 +352,7 @@ def post_interest(
     amount = parse_money(amount)
     _dated(on, account, now)
     hold(account)
-    weights = {unit_id: balance for unit_id, balance in fund_selectors.balances_on(account, on).items() if balance > 0}
+    weights = {unit_id: balance for unit_id, balance in selectors.balances_on(account, on).items() if balance > 0}
     if not weights:
         raise ValidationError(NO_BALANCE)
     return _spread(
@@ -572,7 +573,7 @@ def settle_vote(*, actor, use: FundUse, now: datetime | None = None) -> FundUse:
         )
         _step(use, S.FAILED, actor=actor, now=now, note=use.comments)
         return use
-    count, area = fund_selectors.scope_size(use)
+    count, area = selectors.scope_size(use)
     use.plan_notice = cms.draft_notice(
         estate=use.estate,
         category="fund",
@@ -580,7 +581,7 @@ def settle_vote(*, actor, use: FundUse, now: datetime | None = None) -> FundUse:
         body=(
             f"维修项目：{use.title}（{use.get_kind_display()}）。\n维修方案：{use.plan}\n"
             f"预算 {use.budget} 元，施工单位：{use.contractor}。\n"
-            f"分摊范围：{fund_selectors.scope_text(use)}，共 {count} 户、{area} 平方米，按建筑面积分摊，每平方米约 "
+            f"分摊范围：{selectors.scope_text(use)}，共 {count} 户、{area} 平方米，按建筑面积分摊，每平方米约 "
             f"{(use.budget / area).quantize(apportion.CENT)} 元。\n"
             f"业主表决：参与面积 {result['participating']['area']} 平方米、{result['participating']['heads']} 人；"
             f"同意面积 {result['by_choice']['yes']['area']} 平方米、{result['by_choice']['yes']['heads']} 人。表决通过。\n"
@@ -692,7 +693,7 @@ def pay_out(*, actor, use: FundUse, paid_on: date, now: datetime | None = None) 
     use.paid_on = paid_on
     if use.emergency:
         use.publish_by = last_day_after_days(paid_on, rules_for(use.estate).fund_emergency_publication_days)
-    rows = fund_selectors.split_rows(use)
+    rows = selectors.split_rows(use)
     document = pdf.fund_split_pdf(use, rows)
     lines = "\n".join(f"{r.unit}：{r.area}㎡，分摊 {r.amount} 元" for r in rows[:30])
     more = "\n……" if len(rows) > 30 else ""
@@ -757,8 +758,8 @@ def publish_fund_statement(
     hold(estate)
     if Statement.objects.filter(estate=estate, subject=Subject.FUND, kind=PeriodKind.YEAR, starts_on=start).exists():
         raise ValidationError(FUND_STATEMENT_EXISTS, params={"label": label})
-    data = fund_selectors.fund_statement(estate, start, end, label=label)
-    url = fund_selectors.verify_url(base_url, data)
+    data = selectors.fund_statement(estate, start, end, label=label)
+    url = selectors.verify_url(base_url, data)
     document = pdf.fund_statement_pdf(data, verify_url=url)
     record = Statement(
         estate=estate,
