@@ -39,7 +39,7 @@ from community.models import Building, Estate, Unit
 from community.rules import rules_for
 from community.workflow import Workflow
 
-from .. import apportion, ledger, pdf
+from .. import apportion, ledger
 from ..models import (
     Category,
     ChargedUnit,
@@ -55,7 +55,7 @@ from ..models import (
     Subject,
 )
 from ..services import parse_money, today_of
-from . import selectors
+from . import pdf, selectors
 
 S = FundUseStatus
 TRANSITIONS = {

@@ -27,8 +27,10 @@ from community.privacy import mask_name
 from community.rules import rules_for
 from community.web import act, cleaned, error_text
 
-from .. import pdf
-from ..forms import (
+from ..models import FundAccount, FundUse, FundUseStatus, Statement, Subject
+from ..views import _estate, verified
+from . import pdf, selectors, services
+from .forms import (
     FundAccountForm,
     FundAmountForm,
     FundDateForm,
@@ -41,9 +43,6 @@ from ..forms import (
     PayOutForm,
     WorksDoneForm,
 )
-from ..models import FundAccount, FundUse, FundUseStatus, Statement, Subject
-from ..views import _estate, verified
-from . import selectors, services
 
 S = FundUseStatus
 
