@@ -328,8 +328,6 @@ class FundStatementData:
 def fund_statement(estate: Estate, start: date, end: date, *, label: str | None = None) -> FundStatementData:
     """The fund over [start, end]: totals, each charged project with its cost and split, and each
     unit's opening, deposits, income, uses, refunds and balance. No names. Four queries."""
-    from .services import keeper_name  # the keeper's name is the services' rule
-
     account = FundAccount.objects.select_related("estate").get(estate=estate)
     in_period = Q(entry_date__gte=start)
     sums = {
@@ -396,7 +394,7 @@ def fund_statement(estate: Estate, start: date, end: date, *, label: str | None 
         start=start,
         end=end,
         label=label or f"{start.isoformat()} — {end.isoformat()}",
-        keeper=keeper_name(account, end),
+        keeper=account.keeper_name(end),
         account=f"{account.bank} {account.account_number}",
         units=lines,
         projects=projects,

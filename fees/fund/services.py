@@ -129,10 +129,6 @@ def hand_over(*, actor, account: FundAccount, on: date, now: datetime | None = N
     return account
 
 
-def keeper_name(account: FundAccount, on: date) -> str:
-    return f"{account.estate.name}业主大会" if account.handed_over(on) else account.custodian
-
-
 def _require_keeper(actor, account: FundAccount, now: datetime | None) -> None:
     access.require(actor, authority(account, today_of(now)), account.estate)
 
@@ -233,7 +229,7 @@ def open_subaccounts(*, actor, account: FundAccount, on: date, progress=None, no
         estate=account.estate,
         ledger=Ledger.FUND,
         entry_date=on,
-        keeper=keeper_name(account, on),
+        keeper=account.keeper_name(on),
         lines=lines,
         now=now,
     )
@@ -267,7 +263,7 @@ def top_up(*, actor, unit: Unit, amount, on: date, note: str = "", now: datetime
         estate=sub.account.estate,
         ledger=Ledger.FUND,
         entry_date=on,
-        keeper=keeper_name(sub.account, on),
+        keeper=sub.account.keeper_name(on),
         now=now,
         category=Category.FUND_TOPUP,
         amount=amount,
@@ -293,7 +289,7 @@ def refund(*, actor, unit: Unit, amount, on: date, reason: str, now: datetime | 
         estate=sub.account.estate,
         ledger=Ledger.FUND,
         entry_date=on,
-        keeper=keeper_name(sub.account, on),
+        keeper=sub.account.keeper_name(on),
         now=now,
         category=Category.FUND_REFUND,
         amount=-amount,
@@ -336,7 +332,7 @@ def _spread(
         estate=account.estate,
         ledger=Ledger.FUND,
         entry_date=on,
-        keeper=keeper_name(account, on),
+        keeper=account.keeper_name(on),
         lines=lines,
         now=now,
     )
@@ -413,7 +409,7 @@ def reverse_fund_entry(*, actor, entry: LedgerEntry, reason: str, now: datetime 
         estate=entry.estate,
         ledger=Ledger.FUND,
         entry_date=today,
-        keeper=keeper_name(account, today),
+        keeper=account.keeper_name(today),
         now=now,
         **ledger.reversal(entry, reason),
     )

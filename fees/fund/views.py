@@ -202,7 +202,7 @@ def estate_fund(request, estate_id):
     context.update(
         {
             "totals": selectors.estate_totals(account),
-            "keeper": services.keeper_name(account, timezone.localdate()),
+            "keeper": account.keeper_name(timezone.localdate()),
             "reviewer": _("业主委员会") if account.handed_over(timezone.localdate()) else account.custodian,
             "subaccounts": account.subaccounts.count(),
             "units": Unit.objects.filter(building__estate=estate).count(),
