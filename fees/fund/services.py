@@ -24,7 +24,6 @@ from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -54,7 +53,7 @@ from ..models import (
     SubAccount,
     Subject,
 )
-from ..services import parse_money, today_of
+from ..services import Disclosure, parse_money, publish_disclosure, today_of
 from . import pdf, selectors
 
 S = FundUseStatus
@@ -746,48 +745,44 @@ def publish_fund_statement(
     never names."""
     account = account_of(estate)
     _require_keeper(actor, account, now)
-    now = now or timezone.now()
     start, end = date(year, 1, 1), date(year, 12, 31)
     label = f"{year}年度"
-    if end >= today_of(now):
-        raise ValidationError(YEAR_NOT_OVER, params={"label": label})
-    hold(estate)
-    if Statement.objects.filter(estate=estate, subject=Subject.FUND, kind=PeriodKind.YEAR, starts_on=start).exists():
-        raise ValidationError(FUND_STATEMENT_EXISTS, params={"label": label})
-    data = selectors.fund_statement(estate, start, end, label=label)
-    url = selectors.verify_url(base_url, data)
-    document = pdf.fund_statement_pdf(data, verify_url=url)
-    record = Statement(
+
+    def build() -> Disclosure:
+        data = selectors.fund_statement(estate, start, end, label=label)
+        url = selectors.verify_url(base_url, data)
+        t = data.totals
+        projects = "\n".join(
+            f"{p.title}：{p.cost} 元，{p.units} 户按面积分摊（每平方米约 {p.per_m2} 元）" for p in data.projects
+        )
+        return Disclosure(
+            fingerprint=data.fingerprint,
+            document=pdf.fund_statement_pdf(data, verify_url=url),
+            filename=f"{estate.code}-{year}-fund.pdf",
+            category="fund",
+            title=f"{estate.name}{label}住宅专项维修资金公布",
+            body=(
+                f"管理主体：{data.keeper}；专户：{data.account}。\n"
+                f"期初余额 {t['opening']} 元，本年交存 {t['deposits']} 元，收益 {t['income']} 元，使用 {t['uses']} 元，"
+                f"退还 {t['refunds']} 元，期末余额 {t['closing']} 元。\n"
+                f"本年使用维修资金的项目 {len(data.projects)} 项：\n{projects or '无'}\n"
+                f"每户（按房号）的交存、使用、收益和余额见附件，共 {len(data.units)} 户。"
+                f"业主可登录本系统随时查询本户分户账。附件的数字指纹可在 {url} 核验。"
+            ),
+            source=f"fees.Statement:{estate.pk}:fund:{year}",
+            issuer=data.keeper,
+        )
+
+    return publish_disclosure(
+        actor=actor,
         estate=estate,
         subject=Subject.FUND,
         kind=PeriodKind.YEAR,
-        starts_on=start,
-        ends_on=end,
-        fingerprint=data.fingerprint,
-        published_at=now,
-        published_by=actor,
+        start=start,
+        end=end,
+        label=label,
+        not_over=YEAR_NOT_OVER,
+        exists=FUND_STATEMENT_EXISTS,
+        build=build,
+        now=now,
     )
-    filename = f"{estate.code}-{year}-fund.pdf"
-    record.pdf.save(filename, ContentFile(document), save=False)
-    t = data.totals
-    projects = "\n".join(
-        f"{p.title}：{p.cost} 元，{p.units} 户按面积分摊（每平方米约 {p.per_m2} 元）" for p in data.projects
-    )
-    record.notice = cms.draft_notice(
-        estate=estate,
-        category="fund",
-        title=f"{estate.name}{label}住宅专项维修资金公布",
-        body=(
-            f"管理主体：{data.keeper}；专户：{data.account}。\n"
-            f"期初余额 {t['opening']} 元，本年交存 {t['deposits']} 元，收益 {t['income']} 元，使用 {t['uses']} 元，"
-            f"退还 {t['refunds']} 元，期末余额 {t['closing']} 元。\n"
-            f"本年使用维修资金的项目 {len(data.projects)} 项：\n{projects or '无'}\n"
-            f"每户（按房号）的交存、使用、收益和余额见附件，共 {len(data.units)} 户。"
-            f"业主可登录本系统随时查询本户分户账。附件的数字指纹可在 {url} 核验。"
-        ),
-        attachments=[(filename, document)],
-        source=f"fees.Statement:{estate.pk}:fund:{year}",
-        issuer=data.keeper,
-    )
-    record.save()
-    return record
