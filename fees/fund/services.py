@@ -105,6 +105,11 @@ def _required(value: str, field) -> str:
     return value
 
 
+def _filled(value: str, model, name: str) -> str:
+    """A required text of ``model``'s field ``name``, refused under that field's label."""
+    return _required(value, model._meta.get_field(name).verbose_name)
+
+
 # --------------------------------------------------------------------------- who keeps the fund
 
 
@@ -177,12 +182,12 @@ def open_account(
     rate = (cost * pct / 100).quantize(apportion.CENT, rounding=ROUND_HALF_UP)
     return FundAccount.objects.create(
         estate=estate,
-        bank=_required(bank, FundAccount._meta.get_field("bank").verbose_name),
-        account_number=_required(account_number, FundAccount._meta.get_field("account_number").verbose_name),
+        bank=_filled(bank, FundAccount, "bank"),
+        account_number=_filled(account_number, FundAccount, "account_number"),
         construction_cost=cost,
         deposit_pct=pct,
         rate=rate,
-        custodian=_required(custodian, FundAccount._meta.get_field("custodian").verbose_name),
+        custodian=_filled(custodian, FundAccount, "custodian"),
         opened_on=opened_on,
     )
 
@@ -193,10 +198,7 @@ def open_subaccounts(*, actor, account: FundAccount, on: date, progress=None, no
     (effective area × the account's rate, rounded half up to the cent), posted in one batch.
     Idempotent: returns how many were opened (0 when every unit has one)."""
     _require_keeper(actor, account, now)
-    if on > today_of(now):
-        raise ValidationError(FUTURE_DATE)
-    if on < account.opened_on:
-        raise ValidationError(BEFORE_ACCOUNT, params={"day": account.opened_on})
+    _dated(on, account, now)
     hold(account)
     units = (
         Unit.objects.filter(building__estate=account.estate, fund_subaccount__isnull=True)
@@ -243,6 +245,7 @@ def _subaccount(unit: Unit) -> SubAccount:
 
 
 def _dated(on: date, account: FundAccount, now) -> None:
+    """An entry's date: not in the future, not before the account was opened."""
     if on > today_of(now):
         raise ValidationError(FUTURE_DATE)
     if on < account.opened_on:
@@ -427,6 +430,14 @@ def _locked(use: FundUse) -> FundUse:
     return lock_one(FundUse.objects.select_related("estate", "vote"), pk=use.pk)
 
 
+def _locked_for_keeper(actor, use: FundUse, now: datetime | None) -> tuple[FundUse, FundAccount]:
+    """The use, locked, and its estate's account, for a step only the fund's keeper takes."""
+    use = _locked(use)
+    account = account_of(use.estate)
+    _require_keeper(actor, account, now)
+    return use, account
+
+
 @transaction.atomic
 def plan_use(
     *,
@@ -450,11 +461,10 @@ def plan_use(
     now = now or timezone.now()
     account_of(estate)
     budget = parse_money(budget)
-    field = lambda name: FundUse._meta.get_field(name).verbose_name  # noqa: E731
     title, plan, contractor = (
-        _required(title, field("title")),
-        _required(plan, field("plan")),
-        _required(contractor, field("contractor")),
+        _filled(title, FundUse, "title"),
+        _filled(plan, FundUse, "plan"),
+        _filled(contractor, FundUse, "contractor"),
     )
     if emergency and not (emergency_reason or "").strip():
         raise ValidationError(EMERGENCY_NEEDS_REASON)
@@ -589,23 +599,25 @@ def settle_vote(*, actor, use: FundUse, now: datetime | None = None) -> FundUse:
     return use
 
 
-def _publish(actor, notice) -> None:
-    if notice is None:
+def _publish(*, actor, use: FundUse, ready: str, to: str, notice: str, now: datetime | None) -> FundUse:
+    """Publish the use's drafted notice (its field ``notice``) and move it from ``ready`` to ``to``."""
+    access.require(actor, access.PUBLISH_NOTICES, use.estate)
+    use = _locked(use)
+    if use.status != ready:
+        raise FLOW.refusal(use.status, to)
+    page = getattr(use, notice)
+    if page is None:
         raise ValidationError(NOTICE_NOT_PUBLISHED)
-    if not notice.live:
-        cms.publish_notice(actor=actor, notice=notice)
+    if not page.live:
+        cms.publish_notice(actor=actor, notice=page)
+    _step(use, to, actor=actor, now=now or timezone.now())
+    return use
 
 
 @transaction.atomic
 def publish_plan(*, actor, use: FundUse, now: datetime | None = None) -> FundUse:
     """Publish the notice of the plan and the vote's result; the works may then start."""
-    access.require(actor, access.PUBLISH_NOTICES, use.estate)
-    use = _locked(use)
-    if use.status != S.APPROVED:
-        raise FLOW.refusal(use.status, S.PUBLICIZED)
-    _publish(actor, use.plan_notice)
-    _step(use, S.PUBLICIZED, actor=actor, now=now or timezone.now())
-    return use
+    return _publish(actor=actor, use=use, ready=S.APPROVED, to=S.PUBLICIZED, notice="plan_notice", now=now)
 
 
 @transaction.atomic
@@ -619,7 +631,7 @@ def record_works_done(*, actor, use: FundUse, done_on: date, acceptance: str, no
     if done_on > today_of(now):
         raise ValidationError(FUTURE_DATE)
     use.works_done_on = done_on
-    use.acceptance = _required(acceptance, FundUse._meta.get_field("acceptance").verbose_name)
+    use.acceptance = _filled(acceptance, FundUse, "acceptance")
     _step(use, S.WORKS_DONE, actor=actor, now=now, note=use.acceptance)
     return use
 
@@ -648,9 +660,7 @@ def apply_payout(
 @transaction.atomic
 def review_payout(*, actor, use: FundUse, approve: bool, comments: str = "", now: datetime | None = None) -> FundUse:
     """The keeper's review: cleared for payout, or returned with comments to apply again."""
-    use = _locked(use)
-    account = account_of(use.estate)
-    _require_keeper(actor, account, now)
+    use, account = _locked_for_keeper(actor, use, now)
     now = now or timezone.now()
     if not approve and not comments.strip():
         raise ValidationError(RETURN_NEEDS_COMMENTS)
@@ -664,9 +674,7 @@ def pay_out(*, actor, use: FundUse, paid_on: date, now: datetime | None = None) 
     """The transfer to the contractor: the settlement apportioned by area over every charged
     sub-account, posted as one batch of entries in this transaction, and the settlement notice
     drafted (rooms and amounts, no names). An emergency must publish it within the rule set's days."""
-    use = _locked(use)
-    account = account_of(use.estate)
-    _require_keeper(actor, account, now)
+    use, account = _locked_for_keeper(actor, use, now)
     now = now or timezone.now()
     if use.status != S.CLEARED:
         raise FLOW.refusal(use.status, S.PAID)
@@ -718,13 +726,7 @@ def pay_out(*, actor, use: FundUse, paid_on: date, now: datetime | None = None) 
 @transaction.atomic
 def publish_settlement(*, actor, use: FundUse, now: datetime | None = None) -> FundUse:
     """Publish the settlement (for an emergency, the after-the-fact publication art. 24 requires)."""
-    access.require(actor, access.PUBLISH_NOTICES, use.estate)
-    use = _locked(use)
-    if use.status != S.PAID:
-        raise FLOW.refusal(use.status, S.SETTLED)
-    _publish(actor, use.settlement_notice)
-    _step(use, S.SETTLED, actor=actor, now=now or timezone.now())
-    return use
+    return _publish(actor=actor, use=use, ready=S.PAID, to=S.SETTLED, notice="settlement_notice", now=now)
 
 
 def publication_overdue(use: FundUse, today: date | None = None) -> bool:
