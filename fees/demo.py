@@ -206,7 +206,7 @@ def _jiangbin(estate: Estate, today: date) -> None:
     if not FeeSchedule.objects.filter(estate=estate, effective_from=effective).exists() and selectors.books(
         estate, effective
     ):
-        current = services.schedule_in_force(estate, today)
+        current = selectors.schedule_in_force(estate, today)
         services.publish_schedule(
             actor=None,
             estate=estate,
@@ -239,7 +239,7 @@ def _jiangbin(estate: Estate, today: date) -> None:
         description="快递柜场地使用费（本年度）",
         counterparty="丰巢网络技术有限公司",
     )
-    arrears = services.selectors.arrears(estate)
+    arrears = selectors.arrears(estate)
     if arrears:
         services.issue_demand_letter(actor=None, unit=Unit.objects.get(pk=arrears[0].unit_id))
     services.request_expenditure(

@@ -63,7 +63,7 @@ from .models import (
     Subject,
     period_label,
 )
-from .selectors import SEPARATED, Books, books, committee_of
+from .selectors import SEPARATED, Books, books, committee_of, schedule_in_force
 
 NOT_ALLOWED = access.NOT_ALLOWED
 NOBODY_MANAGES = _("%(day)s 本小区既无物业服务合同，也未自行管理，没有记账主体。")
@@ -214,10 +214,6 @@ def publish_schedule(
     )
     schedule.save(update_fields=["notice"])
     return schedule
-
-
-def schedule_in_force(estate: Estate, on: date) -> FeeSchedule | None:
-    return FeeSchedule.objects.filter(estate=estate, effective_from__lte=on).order_by("-effective_from").first()
 
 
 # --------------------------------------------------------------------------- billing

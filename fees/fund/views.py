@@ -14,21 +14,21 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count, Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from committees import steward, vote_services
+from committees import vote_services
 from community import access
-from community.models import Estate, Unit
+from community.models import Estate
 from community.privacy import mask_name
 from community.rules import rules_for
 from community.web import act, cleaned, error_text
 
-from ..models import FundAccount, FundUse, FundUseStatus, Statement, Subject
-from ..views import _estate, verified
+from ..models import FundAccount, FundUse, FundUseStatus, Subject
+from ..selectors import public_estates, published_statements, units_of, visible_estate
+from ..verify import verify_page
 from . import pdf, selectors, services
 from .forms import (
     FundAccountForm,
@@ -50,23 +50,20 @@ S = FundUseStatus
 
 
 def fund_statements(request, estate_id):
-    estate = get_object_or_404(Estate, pk=estate_id)
+    estate = get_object_or_404(public_estates(), pk=estate_id)
     return render(
         request,
         "fees/fund_statements.html",
-        {
-            "estate": estate,
-            "statements": Statement.objects.filter(estate=estate, subject=Subject.FUND).order_by("-ends_on"),
-        },
+        {"estate": estate, "statements": published_statements(estate, Subject.FUND)},
     )
 
 
 def verify_fund(request, code, start, end):
     """Anyone holding a fund statement checks its fingerprint against the live sub-accounts."""
-    estate = get_object_or_404(Estate, code=code)
-    if not FundAccount.objects.filter(estate=estate).exists():
+    estate = get_object_or_404(public_estates(), code=code)
+    if not selectors.has_account(estate):
         raise Http404
-    return verified(
+    return verify_page(
         request,
         estate,
         start,
@@ -104,6 +101,14 @@ def my_fund(request):
 # --------------------------------------------------------------------------- staff
 
 
+def _account(estate: Estate) -> FundAccount:
+    """The estate's account; a page about a fund that has none is not found."""
+    account = selectors.find_account(estate)
+    if account is None:
+        raise Http404
+    return account
+
+
 def _abilities(user, estate: Estate, account: FundAccount | None) -> dict:
     today = timezone.localdate()
     return {
@@ -121,40 +126,15 @@ def workspace(request):
     perms = (access.VIEW,)
     if not any(access.holds_anywhere(request.user, p) for p in perms):
         raise PermissionDenied
-    estates = list(
-        # down to the district's rule set: alert_counts asks each estate's top-up share
-        access.visible(
-            request.user,
-            access.VIEW,
-            Estate.objects.select_related("grid__community__street__district__rule_set", "fund_account"),
-        )
-        .filter(fund_account__isnull=False)
-        .annotate(open_uses=Count("fund_uses", filter=~Q(fund_uses__status__in=[S.SETTLED, S.FAILED])))
-        .order_by("code")[:200]
-    )
-    alerts = selectors.alert_counts(estates)
-    for estate in estates:
-        estate.alerts = alerts.get(estate.pk, 0)
-    # The review queue: applications waiting for this user as the fund's keeper.
-    review = access.visible(request.user, access.REVIEW_FUND, Estate.objects.all()).filter(
-        Q(fund_account__handed_over_on__isnull=True) | Q(fund_account__handed_over_on__gt=timezone.localdate())
-    )
-    committee = access.visible(request.user, access.APPROVE_SPENDING, Estate.objects.all()).filter(
-        fund_account__handed_over_on__lte=timezone.localdate()
-    )
-    queue = (
-        FundUse.objects.filter(status__in=[S.APPLIED, S.CLEARED])
-        .filter(Q(estate__in=review) | Q(estate__in=committee))
-        .select_related("estate")
-        .order_by("created_at")[:100]
-    )
+    estates = selectors.workspace_estates(request.user)
+    queue = selectors.review_queue(request.user, timezone.localdate())
     return render(request, "fees/fund_workspace.html", {"estates": estates, "queue": queue})
 
 
 @login_required
 def estate_fund(request, estate_id):
-    estate = _estate(request.user, estate_id)
-    account = FundAccount.objects.filter(estate=estate).first()
+    estate = visible_estate(request.user, estate_id)
+    account = selectors.find_account(estate)
     can = _abilities(request.user, estate, account)
     here = request.path
     if request.method == "POST":
@@ -204,23 +184,16 @@ def estate_fund(request, estate_id):
             "totals": selectors.estate_totals(account),
             "keeper": account.keeper_name(timezone.localdate()),
             "reviewer": _("业主委员会") if account.handed_over(timezone.localdate()) else account.custodian,
-            "subaccounts": account.subaccounts.count(),
-            "units": Unit.objects.filter(building__estate=estate).count(),
+            "subaccounts": selectors.subaccount_count(account),
+            "units": selectors.unit_count(estate),
             "alerts": alerts,
             "share": rules_for(estate).fund_topup_below,
-            "uses": FundUse.objects.filter(estate=estate)
-            .select_related("vote")
-            .annotate(n=Count("charged"))
-            .order_by("-created_at")[:100],
-            "statements": Statement.objects.filter(estate=estate, subject=Subject.FUND).order_by("-ends_on"),
+            "uses": selectors.uses_of(estate),
+            "statements": published_statements(estate, Subject.FUND),
             "date_form": FundDateForm(),
             "amount_form": FundAmountForm(),
             "year_form": FundYearForm(initial={"year": timezone.localdate().year - 1}),
-            "overdue": [
-                u
-                for u in FundUse.objects.filter(estate=estate, status=S.PAID, emergency=True)
-                if services.publication_overdue(u)
-            ],
+            "overdue": [u for u in selectors.paid_emergencies(estate) if services.publication_overdue(u)],
         }
     )
     return render(request, "fees/fund_estate.html", context)
@@ -256,9 +229,9 @@ def _income(request, estate):
 
 @login_required
 def unit_fund(request, estate_id, unit_id):
-    estate = _estate(request.user, estate_id)
-    unit = get_object_or_404(Unit.objects.select_related("building"), pk=unit_id, building__estate=estate)
-    account = get_object_or_404(FundAccount, estate=estate)
+    estate = visible_estate(request.user, estate_id)
+    unit = get_object_or_404(units_of(estate), pk=unit_id)
+    account = _account(estate)
     can = _abilities(request.user, estate, account)
     here = request.path
     if request.method == "POST":
@@ -286,7 +259,7 @@ def unit_fund(request, estate_id, unit_id):
         if action == "reverse":
 
             def reverse():
-                entry = get_object_or_404(unit.fund_entries.all(), pk=request.POST.get("entry") or 0)
+                entry = get_object_or_404(selectors.unit_entries(unit), pk=request.POST.get("entry") or 0)
                 back = services.reverse_fund_entry(
                     actor=request.user, entry=entry, reason=request.POST.get("reason", "")
                 )
@@ -294,7 +267,7 @@ def unit_fund(request, estate_id, unit_id):
 
             return act(request, reverse, here)
         raise Http404
-    sub = unit.fund_subaccount if hasattr(unit, "fund_subaccount") else None
+    sub = selectors.subaccount_of(unit)
     periods = selectors.history(unit) if sub else []
     for period in periods:
         period.shown = "、".join(period.names if can["names"] else [mask_name(n) for n in period.names])
@@ -319,8 +292,8 @@ def unit_fund(request, estate_id, unit_id):
 
 @login_required
 def use_new(request, estate_id):
-    estate = _estate(request.user, estate_id)
-    account = get_object_or_404(FundAccount, estate=estate)
+    estate = visible_estate(request.user, estate_id)
+    account = _account(estate)
     if not _abilities(request.user, estate, account)["propose"]:
         raise PermissionDenied
     form = FundUseForm(request.POST or None, estate=estate)
@@ -330,37 +303,23 @@ def use_new(request, estate_id):
             rooms = data.pop("rooms")
             units = []
             if rooms.strip():
-                units = list(
-                    Unit.objects.filter(
-                        pk__in=[
-                            pk for _n, pk, *_rest in vote_services.read_unit_lines(estate, rooms, with_choice=False)
-                        ]
-                    )
-                )
+                lines = vote_services.read_unit_lines(estate, rooms, with_choice=False)
+                units = selectors.units_by_pk([pk for _n, pk, *_rest in lines])
             use = services.plan_use(actor=request.user, estate=estate, units=units, **data)
-            messages.success(request, _("使用方案已登记：%(n)s 户按面积分摊。") % {"n": use.charged.count()})
+            messages.success(request, _("使用方案已登记：%(n)s 户按面积分摊。") % {"n": selectors.charged_count(use)})
             return redirect("fees:fund_use", use.pk)
         except (ValidationError, PermissionDenied) as exc:
             messages.error(request, error_text(exc))
     return render(request, "fees/fund_use_form.html", {"estate": estate, "form": form})
 
 
-def _use(user, pk) -> FundUse:
-    return access.get_visible_or_404(
-        user,
-        access.VIEW,
-        FundUse.objects.select_related("estate", "vote", "plan_notice", "settlement_notice", "created_by"),
-        pk=pk,
-    )
-
-
 @login_required
 def use_detail(request, pk):
-    use = _use(request.user, pk)
+    use = selectors.visible_use(request.user, pk)
     estate = use.estate
-    account = get_object_or_404(FundAccount, estate=estate)
+    account = _account(estate)
     can = _abilities(request.user, estate, account)
-    reviews = steward.pending_reviews(estate).filter(matter=5)
+    reviews = selectors.pending_reviews(estate)
     here = request.path
     if request.method == "POST":
         action = request.POST.get("action")
@@ -393,7 +352,7 @@ def use_detail(request, pk):
     status = use.status
     rows = selectors.split_rows(use)
     count, area = len(rows), sum((r.area for r in rows), selectors.ZERO)
-    steps = list(use.steps.select_related("by"))
+    steps = selectors.steps(use)
     vote_closed = use.vote is not None and use.vote.status == "closed"
     return render(
         request,
@@ -451,7 +410,7 @@ def _deadlines(use: FundUse) -> list[tuple[str, str]]:
 
 @login_required
 def use_split_pdf(request, pk):
-    use = _use(request.user, pk)
+    use = selectors.visible_use(request.user, pk)
     response = HttpResponse(pdf.fund_split_pdf(use, selectors.split_rows(use)), content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="fund-use-{use.pk}.pdf"'
     return response
