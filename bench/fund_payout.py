@@ -59,7 +59,8 @@ from django.db import connection, transaction  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from community.models import Building, Community, District, Estate, Grid, Street, Unit  # noqa: E402
-from fees import fund_services, ledger  # noqa: E402
+from fees import ledger  # noqa: E402
+from fees.fund import services as fund_services  # noqa: E402
 from fees.models import ChargedUnit, Ledger, LedgerEntry  # noqa: E402
 
 

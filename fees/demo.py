@@ -28,6 +28,7 @@ from community.models import Estate, Unit
 from community.rules import rules_for
 
 from . import selectors, services
+from .fund import demo as fund_demo
 from .models import Bill, Expenditure, FeeSchedule, ParkingSpace, Statement
 
 SEED = 2021_07
@@ -60,8 +61,6 @@ def _shift(month: date, by: int) -> date:
 def build(*, today, progress=None, log=print):
     progress = progress or (lambda iterable, **kw: iterable)
     estates = list(Estate.objects.filter(name__in=PILOT_ESTATES).order_by("code"))
-    from . import fund_demo
-
     if Statement.objects.filter(estate__in=estates, subject="fees").exists():
         log("收支分离试点：已建立，跳过")
         fund_demo.build(today=today, progress=progress, log=log)
@@ -207,7 +206,7 @@ def _jiangbin(estate: Estate, today: date) -> None:
     if not FeeSchedule.objects.filter(estate=estate, effective_from=effective).exists() and selectors.books(
         estate, effective
     ):
-        current = services.schedule_in_force(estate, today)
+        current = selectors.schedule_in_force(estate, today)
         services.publish_schedule(
             actor=None,
             estate=estate,
@@ -240,7 +239,7 @@ def _jiangbin(estate: Estate, today: date) -> None:
         description="快递柜场地使用费（本年度）",
         counterparty="丰巢网络技术有限公司",
     )
-    arrears = services.selectors.arrears(estate)
+    arrears = selectors.arrears(estate)
     if arrears:
         services.issue_demand_letter(actor=None, unit=Unit.objects.get(pk=arrears[0].unit_id))
     services.request_expenditure(

@@ -531,6 +531,11 @@ class FundAccount(models.Model):
     def handed_over(self, on: date) -> bool:
         return self.handed_over_on is not None and self.handed_over_on <= on
 
+    def keeper_name(self, on: date) -> str:
+        """Who keeps the fund on ``on``, as entries and statements name it: the custodian
+        before the hand-over, the estate's owners' assembly after."""
+        return f"{self.estate.name}业主大会" if self.handed_over(on) else self.custodian
+
 
 class SubAccount(models.Model):
     """A unit's sub-account (分户账). It belongs to the unit, so it moves with it on a sale.

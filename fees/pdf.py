@@ -3,6 +3,8 @@
 Built on community/pdf.py (the embedded CJK font, fingerprints). A statement
 prints every row a selector gives it, its totals, "page x / y", the estate and
 period on every page, and the fingerprint with a QR code to the verify page.
+The frames here (``disclosure``, ``simple_document``, ``table_style``, ``wrap``,
+``money``) also build the maintenance fund's documents in ``fees/fund/pdf.py``.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ COLUMNS = [24 * mm, 20 * mm, 22 * mm, 58 * mm, 34 * mm, 22 * mm]
 PADDING = 2 * 6  # a cell's left and right padding, in points
 
 
-def _wrap(text: str, width: float, font: str, size: float = 8) -> str:
+def wrap(text: str, width: float, font: str, size: float = 8) -> str:
     """Break ``text`` into lines that fit ``width`` points. Plain strings with newlines
     keep a long table fast; a Paragraph per cell would cost far more at 10,000 rows."""
     if pdfmetrics.stringWidth(text, font, size) <= width - PADDING:
@@ -70,7 +72,7 @@ def _numbered(header: str, footer: str):
     return NumberedCanvas
 
 
-def _style(font: str, header_rows: int = 1) -> TableStyle:
+def table_style(font: str, header_rows: int = 1) -> TableStyle:
     return TableStyle(
         [
             ("FONT", (0, 0), (-1, -1), font, 8),
@@ -84,7 +86,7 @@ def _style(font: str, header_rows: int = 1) -> TableStyle:
     )
 
 
-def _disclosure(
+def disclosure(
     *, title_text: str, period: str, summary: list[list[str]], sections, verify_url: str, fp: str, header: str
 ) -> bytes:
     """The frame every disclosure shares: title, period, a summary beside the QR code, the
@@ -119,7 +121,7 @@ def _disclosure(
     return buffer.getvalue()
 
 
-def _money(value) -> str:
+def money(value) -> str:
     return "—" if value is None else f"{value:,.2f}"
 
 
@@ -127,16 +129,14 @@ def statement_pdf(data, *, verify_url: str) -> bytes:
     """``data`` is a ``fees.selectors.StatementData``."""
     summary = [
         ["记账主体", data.keeper, "方式", data.mode_label],
-        ["期初结余", _money(data.opening), "本期收入合计", _money(data.income_total)],
-        ["本期支出合计", _money(data.spending_total), "期末结余", _money(data.closing)],
+        ["期初结余", money(data.opening), "本期收入合计", money(data.income_total)],
+        ["本期支出合计", money(data.spending_total), "期末结余", money(data.closing)],
     ]
 
     def sections(font, body):
-        totals = [["账簿", "类别", "合计（元）"]] + [
-            [t.ledger, t.label, _money(t.amount)] for t in data.category_totals
-        ]
+        totals = [["账簿", "类别", "合计（元）"]] + [[t.ledger, t.label, money(t.amount)] for t in data.category_totals]
         totals_table = Table(totals, colWidths=[40 * mm, 60 * mm, 40 * mm])
-        totals_table.setStyle(_style(font))
+        totals_table.setStyle(table_style(font))
         story = [Paragraph("分类合计", body), totals_table, Spacer(1, 4 * mm)]
         ledgers = [Ledger.INCOME] if data.mode == "collection" else [Ledger.INCOME, Ledger.EXPENDITURE]
         for ledger in ledgers:
@@ -149,20 +149,20 @@ def statement_pdf(data, *, verify_url: str) -> bytes:
                         row.voucher,
                         row.date.isoformat(),
                         row.category,
-                        _wrap(row.description, COLUMNS[3], font),
-                        _wrap(row.counterparty, COLUMNS[4], font),
-                        _money(row.amount),
+                        wrap(row.description, COLUMNS[3], font),
+                        wrap(row.counterparty, COLUMNS[4], font),
+                        money(row.amount),
                     ]
                 )
-            table_rows.append([f"{Ledger(ledger).label}合计", "", "", f"共 {len(rows)} 笔", "", _money(total)])
+            table_rows.append([f"{Ledger(ledger).label}合计", "", "", f"共 {len(rows)} 笔", "", money(total)])
             table = LongTable(table_rows, colWidths=COLUMNS, repeatRows=1)
-            style = _style(font)
+            style = table_style(font)
             style.add("SPAN", (0, -1), (2, -1))
             table.setStyle(style)
             story += [Paragraph(f"{Ledger(ledger).label}明细", body), table, Spacer(1, 4 * mm)]
         return story
 
-    return _disclosure(
+    return disclosure(
         title_text=f"{data.estate} {data.label} 物业费收支公开报表",
         period=f"期间：{data.start.isoformat()} 至 {data.end.isoformat()}",
         summary=summary,
@@ -173,89 +173,7 @@ def statement_pdf(data, *, verify_url: str) -> bytes:
     )
 
 
-FUND_UNIT_COLUMNS = [24 * mm, 18 * mm, 24 * mm, 22 * mm, 20 * mm, 24 * mm, 18 * mm, 30 * mm]
-
-
-def fund_statement_pdf(data, *, verify_url: str) -> bytes:
-    """``data`` is a ``fees.fund_selectors.FundStatementData``: totals, projects and every unit, no names."""
-    t = data.totals
-    summary = [
-        ["管理主体", data.keeper, "专户", data.account],
-        ["期初余额", _money(t["opening"]), "本期交存", _money(t["deposits"])],
-        ["本期收益", _money(t["income"]), "本期使用", _money(t["uses"])],
-        ["本期退还", _money(t["refunds"]), "期末余额", _money(t["closing"])],
-    ]
-
-    def sections(font, body):
-        projects = [["维修项目", "部位", "", "拨付日期", "金额（元）", "分摊户数", "分摊面积（㎡）"]]
-        projects += [
-            [
-                _wrap(p.title, 50 * mm, font),
-                p.kind,
-                "应急" if p.emergency else "",
-                p.paid_on.isoformat() if p.paid_on else "",
-                _money(p.cost),
-                str(p.units),
-                _money(p.area),
-            ]
-            for p in data.projects
-        ]
-        projects.append(["合计", "", "", "", _money(sum((p.cost for p in data.projects), 0)), "", ""])
-        project_table = LongTable(
-            projects, colWidths=[50 * mm, 22 * mm, 10 * mm, 22 * mm, 28 * mm, 18 * mm, 30 * mm], repeatRows=1
-        )
-        project_table.setStyle(_style(font))
-        units = [["房屋", "面积（㎡）", "期初余额", "交存", "收益", "使用", "退还", "期末余额"]]
-        units += [
-            [
-                u.unit,
-                _money(u.area),
-                _money(u.opening),
-                _money(u.deposits),
-                _money(u.income),
-                _money(u.uses),
-                _money(u.refunds),
-                _money(u.balance),
-            ]
-            for u in data.units
-        ]
-        units.append(
-            [
-                "合计",
-                "",
-                _money(t["opening"]),
-                _money(t["deposits"]),
-                _money(t["income"]),
-                _money(t["uses"]),
-                _money(t["refunds"]),
-                _money(t["closing"]),
-            ]
-        )
-        unit_table = LongTable(units, colWidths=FUND_UNIT_COLUMNS, repeatRows=1)
-        style = _style(font)
-        style.add("ALIGN", (1, 0), (-1, -1), "RIGHT")
-        unit_table.setStyle(style)
-        return [
-            Paragraph(f"本期使用维修资金的项目（{len(data.projects)} 项），各户分摊额见下表“使用”栏", body),
-            project_table,
-            Spacer(1, 4 * mm),
-            Paragraph(f"分户账（{len(data.units)} 户，按房号排列，不含业主姓名）", body),
-            unit_table,
-            Spacer(1, 4 * mm),
-        ]
-
-    return _disclosure(
-        title_text=f"{data.estate} {data.label} 住宅专项维修资金公布表",
-        period=f"期间：{data.start.isoformat()} 至 {data.end.isoformat()}",
-        summary=summary,
-        sections=sections,
-        verify_url=verify_url,
-        fp=data.fingerprint,
-        header=f"{data.estate} · 维修资金 · {data.label}",
-    )
-
-
-def _simple(
+def simple_document(
     title_text: str,
     lines: list[str],
     table_rows: list[list[str]] | None,
@@ -272,7 +190,7 @@ def _simple(
     story = [Paragraph(title_text, title), Spacer(1, 5 * mm)] + [Paragraph(line, body) for line in lines]
     if table_rows:
         table = LongTable(table_rows, colWidths=list(widths), repeatRows=1)
-        table.setStyle(_style(font))
+        table.setStyle(table_style(font))
         story += [Spacer(1, 3 * mm), table, Spacer(1, 3 * mm)]
     story += [Paragraph(line, body) for line in closing]
     doc.build(story, canvasmaker=_numbered(header, ""))
@@ -302,7 +220,7 @@ def receipt_pdf(payment, allocations) -> bytes:
         f"收款单位：{payment.ledger_entry.keeper if hasattr(payment, 'ledger_entry') else ''}",
         f"入账凭证：{payment.ledger_entry.voucher if hasattr(payment, 'ledger_entry') else ''}",
     ]
-    return _simple("物业服务费收据", lines, rows, closing, header=f"{estate.name} 收据 {payment.receipt_no}")
+    return simple_document("物业服务费收据", lines, rows, closing, header=f"{estate.name} 收据 {payment.receipt_no}")
 
 
 def demand_letter_pdf(letter, bills, *, keeper: str) -> bytes:
@@ -320,25 +238,9 @@ def demand_letter_pdf(letter, bills, *, keeper: str) -> bytes:
         "物业服务人不得采取停止供电、供水、供热、供燃气等方式催交物业费。",
         f"催交单位：{keeper}　　{letter.issued_at:%Y年%m月%d日}",
     ]
-    return _simple("物业服务费书面催交通知书", lines, rows, closing, header=f"{estate.name} 催交通知书 {letter.pk}")
-
-
-def fund_split_pdf(use, rows) -> bytes:
-    """A use's split: each charged room, its area, its share of the budget and of the settlement. No names."""
-    table = [["房屋", "分摊面积（㎡）", "按预算分摊（元）", "结算分摊（元）"]] + [
-        [r.unit, _money(r.area), _money(r.planned), _money(r.amount)] for r in rows
-    ]
-    table.append(
-        [
-            "合计",
-            _money(sum((r.area for r in rows), 0)),
-            _money(use.budget),
-            _money(sum((r.amount or 0 for r in rows), 0)),
-        ]
+    return simple_document(
+        "物业服务费书面催交通知书", lines, rows, closing, header=f"{estate.name} 催交通知书 {letter.pk}"
     )
-    lines = [
-        f"小区：{use.estate.name}　项目：{use.title}（{use.get_kind_display()}）",
-        f"施工单位：{use.contractor}　预算：{_money(use.budget)} 元　结算：{_money(use.settlement)} 元",
-        "按建筑面积分摊，精确到分；尾差按最大余数法分配（余数相同的，面积大者优先，再按房屋编号）。",
-    ]
-    return _simple("住宅专项维修资金分摊明细", lines, table, [], header=f"{use.estate.name} 维修资金分摊 {use.title}")
+
+
+_style = table_style  # the name bench/disclosure_pdf.py reads it by

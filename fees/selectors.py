@@ -1,8 +1,10 @@
-"""Reads for fees: who keeps the books, bills and arrears, ledgers and statements.
+"""Reads for fees: estates and price lists, who keeps the books, bills and arrears,
+payments and letters, ledgers, expenditures and statements.
 
 A statement (``statement``) is the single reading of a period's ledgers: the
 PDF prints it, the fingerprint hashes it, and the verify page recomputes it
-from the live entries. Each list here runs a fixed number of queries.
+from the live entries. Each list here runs a fixed number of queries. The pages
+(fees.views, fees.fund.views) read through these functions and nothing else.
 """
 
 from __future__ import annotations
@@ -17,24 +19,88 @@ from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from committees.models import Committee
-from committees.selectors import ACTIVE
+from committees.models import Committee, Member
+from committees.selectors import ACTIVE, seated
 from community import access
-from community.models import ContractMode, Estate, Owner, Ownership, SelfManagementPeriod, ServiceContract, money_field
+from community.models import (
+    ContractMode,
+    Estate,
+    Owner,
+    Ownership,
+    SelfManagementPeriod,
+    ServiceContract,
+    Unit,
+    money_field,
+)
 from community.pdf import fingerprint
 
 from .models import (
     Allocation,
     Bill,
+    BillingRun,
     Category,
+    DemandLetter,
+    Expenditure,
+    FeeSchedule,
     Ledger,
     LedgerEntry,
     Payment,
+    Statement,
     period_label,
     voucher,
 )
 
 ZERO = Decimal("0.00")
+
+# --------------------------------------------------------------------------- estates and price lists
+
+
+def public_estates():
+    """Estates for the public pages (price board, statements, verify), with their community."""
+    return Estate.objects.select_related("grid__community")
+
+
+def visible_estate(user, pk: int) -> Estate:
+    """An estate ``user`` may see, for the staff pages of fees and of the fund; the same 404
+    whether it exists elsewhere or not."""
+    return access.get_visible_or_404(
+        user, access.VIEW, Estate.objects.select_related("grid__community__street__district"), pk=pk
+    )
+
+
+def fee_estates(user, *, limit: int = 200):
+    """The fee workspace's estates: those the user may see that have a price list, and those
+    whose books the user keeps."""
+    keep = access.visible(user, access.KEEP_ACCOUNTS, Estate.objects.all()).values("pk")
+    return (
+        access.visible(user, access.VIEW, Estate.objects.select_related("grid__community"))
+        .filter(Q(Exists(FeeSchedule.objects.filter(estate=OuterRef("pk")))) | Q(pk__in=keep))
+        .order_by("code")[:limit]
+    )
+
+
+def units_of(estate: Estate):
+    """The estate's units with their building, for fetching one by its id."""
+    return Unit.objects.select_related("building").filter(building__estate=estate)
+
+
+def schedule_in_force(estate: Estate, on: date) -> FeeSchedule | None:
+    return FeeSchedule.objects.filter(estate=estate, effective_from__lte=on).order_by("-effective_from").first()
+
+
+def schedules(estate: Estate, today: date):
+    """The price list in force ``today`` and those announced to come (with their items)."""
+    upcoming = (
+        FeeSchedule.objects.filter(estate=estate, effective_from__gt=today)
+        .prefetch_related("items")
+        .order_by("effective_from")
+    )
+    return schedule_in_force(estate, today), upcoming
+
+
+def billing_runs(estate: Estate, *, limit: int = 12) -> list[BillingRun]:
+    return list(BillingRun.objects.filter(estate=estate).order_by("-period", "-started_at")[:limit])
+
 
 # --------------------------------------------------------------------------- who keeps the books
 
@@ -66,6 +132,11 @@ def books(estate: Estate, on: date) -> Books | None:
 
 def committee_of(estate: Estate) -> Committee | None:
     return Committee.objects.filter(estate=estate, status__in=ACTIVE).order_by("-elected_on", "-pk").first()
+
+
+def seats(committee: Committee | None):
+    """The committee's seated members with their owners, who may approve an expenditure (none without a committee)."""
+    return seated(committee).select_related("owner") if committee else Member.objects.none()
 
 
 # --------------------------------------------------------------------------- bills
@@ -121,6 +192,46 @@ def unit_bills(unit):
         .prefetch_related("allocations__payment")
         .order_by("-period", "item_id", "starts_on")
     )
+
+
+def open_bills(unit):
+    """The unit's bills still owed, oldest first: what a payment may settle."""
+    return (
+        with_paid(Bill.objects.filter(unit=unit).select_related("item"))
+        .filter(open_amount__gt=0)
+        .order_by("period", "starts_on")
+    )
+
+
+def unit_payments(unit) -> list[Payment]:
+    return list(Payment.objects.filter(unit=unit).select_related("ledger_entry").order_by("-paid_on", "-pk"))
+
+
+def recent_payments(estate: Estate, *, limit: int = 20):
+    return Payment.objects.filter(estate=estate).select_related("unit__building").order_by("-recorded_at")[:limit]
+
+
+def receipts():
+    """Payments with what a receipt prints (the estate, the ledger entry); fetch one by its id."""
+    return Payment.objects.select_related("unit__building__estate", "ledger_entry")
+
+
+def receipt_lines(payment: Payment):
+    """What a payment settled, bill by bill, oldest first."""
+    return payment.allocations.select_related("bill__item").order_by("bill__period", "bill__starts_on")
+
+
+def demand_letters(unit):
+    return DemandLetter.objects.filter(unit=unit)
+
+
+def letters():
+    """Demand letters with their estate and unit; fetch one by its id."""
+    return DemandLetter.objects.select_related("estate", "unit__building")
+
+
+def letter_bills(letter: DemandLetter):
+    return with_paid(letter.bills.select_related("item")).order_by("period", "starts_on")
 
 
 @dataclass
@@ -275,6 +386,21 @@ def statement(estate: Estate, start: date, end: date, *, kind: str | None = None
     return data
 
 
+def published_statements(estate: Estate, subject: str):
+    """The estate's published statements of one subject (fees or fund), latest period first."""
+    return Statement.objects.filter(estate=estate, subject=subject).order_by("-ends_on", "kind")
+
+
+def statement_files():
+    """Published statements with their estate; fetch one by its id to serve its PDF."""
+    return Statement.objects.select_related("estate")
+
+
+def published_statement(estate: Estate, subject: str, start: date, end: date) -> Statement | None:
+    """The statement published for exactly [start, end], if any (the verify page names it)."""
+    return Statement.objects.filter(estate=estate, subject=subject, starts_on=start, ends_on=end).first()
+
+
 def verify_url(base_url: str, data: StatementData) -> str:
     path = reverse("fees:verify", args=[data.code, data.start.isoformat(), data.end.isoformat()])
     return f"{base_url.rstrip('/')}{path}?{urlencode({'fp': data.fingerprint})}"
@@ -290,3 +416,33 @@ def ledger_page(estate: Estate, ledger: str, *, limit: int = 200):
     )
     total = LedgerEntry.objects.filter(estate=estate, ledger=ledger).aggregate(total=Sum("amount"))["total"] or ZERO
     return entries, total.quantize(ZERO)
+
+
+def entries_of(estate: Estate):
+    """The estate's ledger entries, for fetching one by its id (to reverse it)."""
+    return LedgerEntry.objects.filter(estate=estate)
+
+
+# --------------------------------------------------------------------------- expenditure
+
+
+def expenditures_of(estate: Estate, *, limit: int = 100):
+    return (
+        Expenditure.objects.filter(estate=estate)
+        .select_related("ledger_entry", "requested_by")
+        .order_by("-requested_at")[:limit]
+    )
+
+
+def visible_expenditure(user, pk: int) -> Expenditure:
+    """An expenditure ``user`` may see, with its estate and vote; 404 otherwise."""
+    return access.get_visible_or_404(user, access.VIEW, Expenditure.objects.select_related("estate", "vote"), pk=pk)
+
+
+def expenditure_entry(expenditure: Expenditure) -> LedgerEntry | None:
+    """The entry that posted the expenditure, once approved."""
+    return LedgerEntry.objects.filter(expenditure=expenditure).first()
+
+
+def in_favour(expenditure: Expenditure):
+    return expenditure.in_favour.select_related("owner")

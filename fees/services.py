@@ -16,6 +16,8 @@ more may be dated in it, so a published fingerprint stays true.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
@@ -61,7 +63,7 @@ from .models import (
     Subject,
     period_label,
 )
-from .selectors import SEPARATED, Books, books, committee_of
+from .selectors import SEPARATED, Books, books, committee_of, schedule_in_force
 
 NOT_ALLOWED = access.NOT_ALLOWED
 NOBODY_MANAGES = _("%(day)s 本小区既无物业服务合同，也未自行管理，没有记账主体。")
@@ -212,10 +214,6 @@ def publish_schedule(
     )
     schedule.save(update_fields=["notice"])
     return schedule
-
-
-def schedule_in_force(estate: Estate, on: date) -> FeeSchedule | None:
-    return FeeSchedule.objects.filter(estate=estate, effective_from__lte=on).order_by("-effective_from").first()
 
 
 # --------------------------------------------------------------------------- billing
@@ -484,7 +482,7 @@ def record_income(
 @transaction.atomic
 def reverse_entry(*, actor, entry: LedgerEntry, reason: str, now: datetime | None = None) -> LedgerEntry:
     """Undo an income or expenditure entry with its negation, dated today, pointing at it.
-    The original stays as it was. (Fund entries are reversed by fund_services.)"""
+    The original stays as it was. (Fund entries are reversed by fees.fund.services.)"""
     access.require(actor, access.KEEP_ACCOUNTS, entry.estate)
     entry = lock_one(LedgerEntry, pk=entry.pk)
     if entry.ledger == Ledger.FUND:
@@ -702,6 +700,73 @@ def period_bounds(kind: str, start: date) -> tuple[date, date]:
     return start, last_day_after_months(start, months) - timedelta(days=1)
 
 
+@dataclass(frozen=True)
+class Disclosure:
+    """A statement ready to be stored and announced: what ``publish_disclosure`` asks its
+    ``build`` for once the period is known to be free."""
+
+    fingerprint: str
+    document: bytes  # the PDF
+    filename: str
+    category: str  # the notice's cms category
+    title: str
+    body: str
+    source: str
+    issuer: str
+
+
+def publish_disclosure(
+    *,
+    actor,
+    estate: Estate,
+    subject: str,
+    kind: str,
+    start: date,
+    end: date,
+    label: str,
+    not_over,
+    exists,
+    build: Callable[[], Disclosure],
+    now: datetime | None = None,
+) -> Statement:
+    """The one way a statement is published, for the fee books and the maintenance fund alike;
+    the caller has already checked who may publish. A period not yet over is refused with
+    ``not_over``; the estate's row is held, so one statement is published there at a time, and a
+    period already published is refused with ``exists``. Only then does ``build()`` read the
+    period and render its PDF, so nothing is posted between the reading and the storing. The PDF
+    and its fingerprint are stored (which closes the period to new entries) and a notice is
+    drafted with the PDF attached. Runs inside the caller's transaction."""
+    now = now or timezone.now()
+    if end >= today_of(now):
+        raise ValidationError(not_over, params={"label": label})
+    hold(estate)
+    if Statement.objects.filter(estate=estate, subject=subject, kind=kind, starts_on=start).exists():
+        raise ValidationError(exists, params={"label": label})
+    made = build()
+    record = Statement(
+        estate=estate,
+        subject=subject,
+        kind=kind,
+        starts_on=start,
+        ends_on=end,
+        fingerprint=made.fingerprint,
+        published_at=now,
+        published_by=actor,
+    )
+    record.pdf.save(made.filename, ContentFile(made.document), save=False)
+    record.notice = cms.draft_notice(
+        estate=estate,
+        category=made.category,
+        title=made.title,
+        body=made.body,
+        attachments=[(made.filename, made.document)],
+        source=made.source,
+        issuer=made.issuer,
+    )
+    record.save()
+    return record
+
+
 @transaction.atomic
 def publish_statement(
     *, actor, estate: Estate, kind: str, start: date, base_url: str, now: datetime | None = None
@@ -712,41 +777,39 @@ def publish_statement(
         access.can(actor, access.APPROVE_SPENDING, estate) or access.can(actor, access.KEEP_ACCOUNTS, estate)
     ):
         raise PermissionDenied(NOT_ALLOWED)
-    now = now or timezone.now()
     start, end = period_bounds(kind, start)
     label = period_label(kind, start)
-    if end >= today_of(now):
-        raise ValidationError(PERIOD_NOT_OVER, params={"label": label})
-    hold(estate)
-    if Statement.objects.filter(estate=estate, subject=Subject.FEES, kind=kind, starts_on=start).exists():
-        raise ValidationError(STATEMENT_EXISTS, params={"label": label})
-    statement = selectors.statement(estate, start, end, kind=kind)
-    document = pdf.statement_pdf(statement, verify_url=selectors.verify_url(base_url, statement))
-    record = Statement(
+
+    def build() -> Disclosure:
+        statement = selectors.statement(estate, start, end, kind=kind)
+        url = selectors.verify_url(base_url, statement)
+        totals = "；".join(f"{line.label} {line.amount} 元" for line in statement.category_totals)
+        return Disclosure(
+            fingerprint=statement.fingerprint,
+            document=pdf.statement_pdf(statement, verify_url=url),
+            filename=f"{estate.code}-{start:%Y%m}-{kind}.pdf",
+            category="finance",
+            title=f"{estate.name}{label}物业费收支公开报表",
+            body=(
+                f"记账主体：{statement.keeper}（{statement.mode_label}）。\n"
+                f"期初结余 {statement.opening} 元，本期收入 {statement.income_total} 元，本期支出 {statement.spending_total} 元，"
+                f"期末结余 {statement.closing} 元。\n{totals}\n"
+                f"每一笔收支见附件。附件右下角的数字指纹可在 {url} 核验。"
+            ),
+            source=f"fees.Statement:{estate.pk}:{kind}:{start}",
+            issuer=statement.keeper,
+        )
+
+    return publish_disclosure(
+        actor=actor,
         estate=estate,
+        subject=Subject.FEES,
         kind=kind,
-        starts_on=start,
-        ends_on=end,
-        fingerprint=statement.fingerprint,
-        published_at=now,
-        published_by=actor,
+        start=start,
+        end=end,
+        label=label,
+        not_over=PERIOD_NOT_OVER,
+        exists=STATEMENT_EXISTS,
+        build=build,
+        now=now,
     )
-    filename = f"{estate.code}-{start:%Y%m}-{kind}.pdf"
-    record.pdf.save(filename, ContentFile(document), save=False)
-    totals = "；".join(f"{line.label} {line.amount} 元" for line in statement.category_totals)
-    record.notice = cms.draft_notice(
-        estate=estate,
-        category="finance",
-        title=f"{estate.name}{label}物业费收支公开报表",
-        body=(
-            f"记账主体：{statement.keeper}（{statement.mode_label}）。\n"
-            f"期初结余 {statement.opening} 元，本期收入 {statement.income_total} 元，本期支出 {statement.spending_total} 元，"
-            f"期末结余 {statement.closing} 元。\n{totals}\n"
-            f"每一笔收支见附件。附件右下角的数字指纹可在 {selectors.verify_url(base_url, statement)} 核验。"
-        ),
-        attachments=[(filename, document)],
-        source=f"fees.Statement:{estate.pk}:{kind}:{start}",
-        issuer=statement.keeper,
-    )
-    record.save()
-    return record

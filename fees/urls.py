@@ -1,6 +1,7 @@
 from django.urls import path
 
-from . import fund_views, views
+from . import views
+from .fund import views as fund_views
 
 app_name = "fees"
 

@@ -11,21 +11,16 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Exists, OuterRef, Q
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from committees.models import Member
-from committees.selectors import seated
 from community import access
-from community.models import Estate, Unit
 from community.privacy import mask_name
 from community.web import act, cleaned, error_text
 
@@ -41,54 +36,30 @@ from .forms import (
     ScheduleForm,
     VoteForm,
 )
-from .models import (
-    Bill,
-    BillingRun,
-    DemandLetter,
-    Expenditure,
-    FeeSchedule,
-    Ledger,
-    LedgerEntry,
-    Payment,
-    Statement,
-    Subject,
-)
+from .models import Ledger, Subject
+from .verify import verify_page
 
 # --------------------------------------------------------------------------- public
 
 
-def _schedules(estate):
-    today = timezone.localdate()
-    current = services.schedule_in_force(estate, today)
-    upcoming = (
-        FeeSchedule.objects.filter(estate=estate, effective_from__gt=today)
-        .prefetch_related("items")
-        .order_by("effective_from")
-    )
-    return current, upcoming
-
-
 def prices(request, estate_id):
     """明码标价: the price list in force and any announced change, for anyone."""
-    estate = get_object_or_404(Estate.objects.select_related("grid__community"), pk=estate_id)
-    current, upcoming = _schedules(estate)
+    estate = get_object_or_404(selectors.public_estates(), pk=estate_id)
+    current, upcoming = selectors.schedules(estate, timezone.localdate())
     return render(request, "fees/prices.html", {"estate": estate, "current": current, "upcoming": upcoming})
 
 
 def statements(request, estate_id):
-    estate = get_object_or_404(Estate, pk=estate_id)
+    estate = get_object_or_404(selectors.public_estates(), pk=estate_id)
     return render(
         request,
         "fees/statements.html",
-        {
-            "estate": estate,
-            "statements": Statement.objects.filter(estate=estate, subject=Subject.FEES).order_by("-ends_on", "kind"),
-        },
+        {"estate": estate, "statements": selectors.published_statements(estate, Subject.FEES)},
     )
 
 
 def statement_pdf(request, pk):
-    statement = get_object_or_404(Statement.objects.select_related("estate"), pk=pk)
+    statement = get_object_or_404(selectors.statement_files(), pk=pk)
     try:
         handle = statement.pdf.open("rb")
     except FileNotFoundError:
@@ -102,8 +73,8 @@ def statement_pdf(request, pk):
 
 def verify(request, code, start, end):
     """Anyone holding a statement checks its fingerprint against the live ledger for that period."""
-    estate = get_object_or_404(Estate, code=code)
-    return verified(
+    estate = get_object_or_404(selectors.public_estates(), code=code)
+    return verify_page(
         request,
         estate,
         start,
@@ -111,36 +82,6 @@ def verify(request, code, start, end):
         subject=Subject.FEES,
         read=lambda s, e: selectors.statement(estate, s, e),
         template="fees/verify.html",
-    )
-
-
-def verified(request, estate, start: str, end: str, *, subject: str, read, template: str):
-    """The verify page of any disclosure: recompute the period with ``read(start, end)`` and compare
-    its fingerprint with the one claimed (``?fp=``). A mismatch answers 404, so a scanner sees it."""
-    try:
-        start_day, end_day = date.fromisoformat(start), date.fromisoformat(end)
-    except ValueError:
-        raise Http404 from None
-    if end_day < start_day:
-        raise Http404
-    claimed = "".join(request.GET.get("fp", "").split()).lower()
-    live = read(start_day, end_day)
-    ok = bool(claimed) and claimed == live.fingerprint
-    return render(
-        request,
-        template,
-        {
-            "estate": estate,
-            "start": start_day,
-            "end": end_day,
-            "claimed": claimed,
-            "ok": ok,
-            "live": live,
-            "published": Statement.objects.filter(
-                estate=estate, subject=subject, starts_on=start_day, ends_on=end_day
-            ).first(),
-        },
-        status=200 if ok or not claimed else 404,
     )
 
 
@@ -166,23 +107,15 @@ def my_bills(request):
 
 @login_required
 def receipt_pdf(request, pk):
-    payment = get_object_or_404(Payment.objects.select_related("unit__building__estate", "ledger_entry"), pk=pk)
+    payment = get_object_or_404(selectors.receipts(), pk=pk)
     if not selectors.may_see_payment(request.user, payment):
         raise Http404
-    allocations = payment.allocations.select_related("bill__item").order_by("bill__period", "bill__starts_on")
-    response = HttpResponse(pdf.receipt_pdf(payment, allocations), content_type="application/pdf")
+    response = HttpResponse(pdf.receipt_pdf(payment, selectors.receipt_lines(payment)), content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="receipt-{payment.receipt_no}.pdf"'
     return response
 
 
 # --------------------------------------------------------------------------- staff
-
-
-def _estate(user, estate_id) -> Estate:
-    """An estate the user may see; the same 404 whether it exists elsewhere or not."""
-    return access.get_visible_or_404(
-        user, access.VIEW, Estate.objects.select_related("grid__community__street__district"), pk=estate_id
-    )
 
 
 def _abilities(user, estate) -> dict:
@@ -202,18 +135,12 @@ def workspace(request):
     perms = (access.KEEP_ACCOUNTS, access.APPROVE_SPENDING, access.VIEW)
     if not any(access.holds_anywhere(request.user, p) for p in perms):
         raise PermissionDenied
-    keep = access.visible(request.user, access.KEEP_ACCOUNTS, Estate.objects.all()).values("pk")
-    estates = (
-        access.visible(request.user, access.VIEW, Estate.objects.select_related("grid__community"))
-        .filter(Q(Exists(FeeSchedule.objects.filter(estate=OuterRef("pk")))) | Q(pk__in=keep))
-        .order_by("code")[:200]
-    )
-    return render(request, "fees/workspace.html", {"estates": estates})
+    return render(request, "fees/workspace.html", {"estates": selectors.fee_estates(request.user)})
 
 
 @login_required
 def estate_fees(request, estate_id):
-    estate = _estate(request.user, estate_id)
+    estate = selectors.visible_estate(request.user, estate_id)
     can = _abilities(request.user, estate)
     here = request.path
     if request.method == "POST":
@@ -229,8 +156,7 @@ def estate_fees(request, estate_id):
 
         return act(request, bill, here)
     today = timezone.localdate()
-    current, upcoming = _schedules(estate)
-    runs = list(BillingRun.objects.filter(estate=estate).order_by("-period", "-started_at")[:12])
+    current, upcoming = selectors.schedules(estate, today)
     return render(
         request,
         "fees/estate.html",
@@ -240,11 +166,9 @@ def estate_fees(request, estate_id):
             "books": selectors.books(estate, today),
             "current": current,
             "upcoming": upcoming,
-            "runs": runs,
+            "runs": selectors.billing_runs(estate),
             "arrears": [replace(a, addressee=_names(can, a.addressee)) for a in selectors.arrears(estate)[:100]],
-            "payments": Payment.objects.filter(estate=estate)
-            .select_related("unit__building")
-            .order_by("-recorded_at")[:20],
+            "payments": selectors.recent_payments(estate),
             "billing_form": BillingForm(initial={"period": f"{today:%Y-%m}"}),
         },
     )
@@ -252,15 +176,11 @@ def estate_fees(request, estate_id):
 
 @login_required
 def unit_fees(request, estate_id, unit_id):
-    estate = _estate(request.user, estate_id)
-    unit = get_object_or_404(Unit.objects.select_related("building"), pk=unit_id, building__estate=estate)
+    estate = selectors.visible_estate(request.user, estate_id)
+    unit = get_object_or_404(selectors.units_of(estate), pk=unit_id)
     can = _abilities(request.user, estate)
     here = request.path
-    open_bills = (
-        selectors.with_paid(Bill.objects.filter(unit=unit).select_related("item"))
-        .filter(open_amount__gt=0)
-        .order_by("period", "starts_on")
-    )
+    open_bills = selectors.open_bills(unit)
     if request.method == "POST":
         action = request.POST.get("action")
         if action == "pay":
@@ -290,7 +210,7 @@ def unit_fees(request, estate_id, unit_id):
         raise Http404
     holders = "、".join(dict.fromkeys(b.addressee for b in open_bills if b.addressee))
     bills = list(selectors.unit_bills(unit)[:120])
-    payments = list(unit.payments.select_related("ledger_entry").order_by("-paid_on", "-pk"))
+    payments = selectors.unit_payments(unit)
     for row in bills:
         row.addressee = _names(can, row.addressee)
     for row in payments:
@@ -304,7 +224,7 @@ def unit_fees(request, estate_id, unit_id):
             "can": can,
             "bills": bills,
             "payments": payments,
-            "letters": DemandLetter.objects.filter(unit=unit),
+            "letters": selectors.demand_letters(unit),
             "form": PaymentForm(bills=open_bills, initial={"bills": list(open_bills), "payer": holders})
             if can["keep"] and open_bills
             else None,
@@ -314,10 +234,10 @@ def unit_fees(request, estate_id, unit_id):
 
 @login_required
 def letter_pdf(request, pk):
-    letter = get_object_or_404(DemandLetter.objects.select_related("estate", "unit__building"), pk=pk)
-    if not _abilities(request.user, _estate(request.user, letter.estate_id))["names"]:
+    letter = get_object_or_404(selectors.letters(), pk=pk)
+    if not _abilities(request.user, selectors.visible_estate(request.user, letter.estate_id))["names"]:
         raise Http404
-    bills = selectors.with_paid(letter.bills.select_related("item")).order_by("period", "starts_on")
+    bills = selectors.letter_bills(letter)
     keeper = selectors.books(letter.estate, timezone.localdate(letter.issued_at))
     response = HttpResponse(
         pdf.demand_letter_pdf(letter, bills, keeper=keeper.keeper if keeper else letter.estate.name),
@@ -329,7 +249,7 @@ def letter_pdf(request, pk):
 
 @login_required
 def schedule_new(request, estate_id):
-    estate = _estate(request.user, estate_id)
+    estate = selectors.visible_estate(request.user, estate_id)
     if not access.can(request.user, access.KEEP_ACCOUNTS, estate):
         raise PermissionDenied
     form = ScheduleForm(request.POST or None)
@@ -346,7 +266,7 @@ def schedule_new(request, estate_id):
 
 @login_required
 def ledger(request, estate_id):
-    estate = _estate(request.user, estate_id)
+    estate = selectors.visible_estate(request.user, estate_id)
     can = _abilities(request.user, estate)
     here = request.path
     if request.method == "POST":
@@ -361,7 +281,7 @@ def ledger(request, estate_id):
 
             def reverse():
                 data = cleaned(ReversalForm(request.POST))
-                entry = get_object_or_404(LedgerEntry, pk=data["entry"], estate=estate)
+                entry = get_object_or_404(selectors.entries_of(estate), pk=data["entry"])
                 return _("已冲销，冲销凭证 %(v)s。") % {
                     "v": services.reverse_entry(actor=request.user, entry=entry, reason=data["reason"]).voucher
                 }
@@ -398,7 +318,7 @@ def ledger(request, estate_id):
             "balance": income_total - spending_total,
             "income_form": IncomeForm(),
             "period_form": PeriodForm(),
-            "statements": Statement.objects.filter(estate=estate, subject=Subject.FEES).order_by("-ends_on")[:12],
+            "statements": selectors.published_statements(estate, Subject.FEES)[:12],
         },
     )
 
@@ -406,7 +326,7 @@ def ledger(request, estate_id):
 @login_required
 def export(request, estate_id):
     """Any period's statement as a PDF for staff, verifiable like a published one."""
-    estate = _estate(request.user, estate_id)
+    estate = selectors.visible_estate(request.user, estate_id)
     form = PeriodForm(request.GET)
     try:
         data = cleaned(form)
@@ -423,7 +343,7 @@ def export(request, estate_id):
 
 @login_required
 def expenditures(request, estate_id):
-    estate = _estate(request.user, estate_id)
+    estate = selectors.visible_estate(request.user, estate_id)
     can = _abilities(request.user, estate)
     if request.method == "POST":
 
@@ -440,23 +360,17 @@ def expenditures(request, estate_id):
             "estate": estate,
             "can": can,
             "form": ExpenditureForm() if can["keep"] else None,
-            "expenditures": Expenditure.objects.filter(estate=estate)
-            .select_related("ledger_entry", "requested_by")
-            .order_by("-requested_at")[:100],
+            "expenditures": selectors.expenditures_of(estate),
         },
     )
 
 
-def _expenditure(user, pk) -> Expenditure:
-    return access.get_visible_or_404(user, access.VIEW, Expenditure.objects.select_related("estate", "vote"), pk=pk)
-
-
 @login_required
 def expenditure(request, pk):
-    item = _expenditure(request.user, pk)
+    item = selectors.visible_expenditure(request.user, pk)
     estate = item.estate
     committee = selectors.committee_of(estate)
-    seats = seated(committee).select_related("owner") if committee else Member.objects.none()
+    seats = selectors.seats(committee)
     here = request.path
     if request.method == "POST":
         action = request.POST.get("action")
@@ -495,8 +409,8 @@ def expenditure(request, pk):
             "estate": estate,
             "can": can,
             "committee": committee,
-            "entry": LedgerEntry.objects.filter(expenditure=item).first(),
-            "in_favour": item.in_favour.select_related("owner"),
+            "entry": selectors.expenditure_entry(item),
+            "in_favour": selectors.in_favour(item),
             "decision_form": DecisionForm(seats=seats)
             if committee is not None and can["approve"] and item.status == "requested"
             else None,
@@ -507,7 +421,7 @@ def expenditure(request, pk):
 
 @login_required
 def attachment(request, pk):
-    item = _expenditure(request.user, pk)
+    item = selectors.visible_expenditure(request.user, pk)
     if not item.attachment:
         raise Http404
     return FileResponse(

@@ -9,7 +9,7 @@ from django.utils import timezone
 from committees.votes import selectors as vote_selectors
 from committees.votes import services as vote_services
 from community.models import Building, Role
-from fees import fund_services
+from fees.fund import services as fund_services
 from fees.models import FundAccount
 from tests.factories import OwnerFactory, OwnershipFactory, UnitFactory
 

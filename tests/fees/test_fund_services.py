@@ -11,7 +11,8 @@ from django.utils import timezone
 from cms.models import NoticePage
 from community.models import Ownership, Role
 from community.workflow import IllegalTransition
-from fees import fund_selectors, fund_services
+from fees.fund import selectors as fund_selectors
+from fees.fund import services as fund_services
 from fees.models import FundAccount, FundUse, FundUseStatus, FundUseStep, LedgerEntry, Statement, SubAccount
 from tests.factories import OwnerFactory, OwnershipFactory, UnitFactory
 

@@ -11,7 +11,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from community.models import Role
-from fees import fund_selectors, fund_services
+from fees.fund import selectors as fund_selectors
+from fees.fund import services as fund_services
 from fees.models import FundUse, FundUseStatus, LedgerEntry
 from tests.factories import OwnershipFactory, UnitFactory, login
 

@@ -105,7 +105,8 @@ def test_a_payout_and_concurrent_top_ups_lose_nothing():
     from decimal import Decimal
 
     from community.models import Building
-    from fees import fund_selectors, fund_services
+    from fees.fund import selectors as fund_selectors
+    from fees.fund import services as fund_services
     from fees.models import SubAccount
     from tests.factories import UnitFactory
 

@@ -24,7 +24,6 @@ from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -39,8 +38,8 @@ from community.models import Building, Estate, Unit
 from community.rules import rules_for
 from community.workflow import Workflow
 
-from . import apportion, fund_selectors, ledger, pdf
-from .models import (
+from .. import apportion, ledger
+from ..models import (
     Category,
     ChargedUnit,
     FundAccount,
@@ -54,7 +53,8 @@ from .models import (
     SubAccount,
     Subject,
 )
-from .services import parse_money, today_of
+from ..services import Disclosure, parse_money, publish_disclosure, today_of
+from . import pdf, selectors
 
 S = FundUseStatus
 TRANSITIONS = {
@@ -105,6 +105,11 @@ def _required(value: str, field) -> str:
     return value
 
 
+def _filled(value: str, model, name: str) -> str:
+    """A required text of ``model``'s field ``name``, refused under that field's label."""
+    return _required(value, model._meta.get_field(name).verbose_name)
+
+
 # --------------------------------------------------------------------------- who keeps the fund
 
 
@@ -126,10 +131,6 @@ def hand_over(*, actor, account: FundAccount, on: date, now: datetime | None = N
     account.handed_over_on = on
     account.save(update_fields=["handed_over_on"])
     return account
-
-
-def keeper_name(account: FundAccount, on: date) -> str:
-    return f"{account.estate.name}业主大会" if account.handed_over(on) else account.custodian
 
 
 def _require_keeper(actor, account: FundAccount, now: datetime | None) -> None:
@@ -181,12 +182,12 @@ def open_account(
     rate = (cost * pct / 100).quantize(apportion.CENT, rounding=ROUND_HALF_UP)
     return FundAccount.objects.create(
         estate=estate,
-        bank=_required(bank, FundAccount._meta.get_field("bank").verbose_name),
-        account_number=_required(account_number, FundAccount._meta.get_field("account_number").verbose_name),
+        bank=_filled(bank, FundAccount, "bank"),
+        account_number=_filled(account_number, FundAccount, "account_number"),
         construction_cost=cost,
         deposit_pct=pct,
         rate=rate,
-        custodian=_required(custodian, FundAccount._meta.get_field("custodian").verbose_name),
+        custodian=_filled(custodian, FundAccount, "custodian"),
         opened_on=opened_on,
     )
 
@@ -197,10 +198,7 @@ def open_subaccounts(*, actor, account: FundAccount, on: date, progress=None, no
     (effective area × the account's rate, rounded half up to the cent), posted in one batch.
     Idempotent: returns how many were opened (0 when every unit has one)."""
     _require_keeper(actor, account, now)
-    if on > today_of(now):
-        raise ValidationError(FUTURE_DATE)
-    if on < account.opened_on:
-        raise ValidationError(BEFORE_ACCOUNT, params={"day": account.opened_on})
+    _dated(on, account, now)
     hold(account)
     units = (
         Unit.objects.filter(building__estate=account.estate, fund_subaccount__isnull=True)
@@ -232,7 +230,7 @@ def open_subaccounts(*, actor, account: FundAccount, on: date, progress=None, no
         estate=account.estate,
         ledger=Ledger.FUND,
         entry_date=on,
-        keeper=keeper_name(account, on),
+        keeper=account.keeper_name(on),
         lines=lines,
         now=now,
     )
@@ -247,6 +245,7 @@ def _subaccount(unit: Unit) -> SubAccount:
 
 
 def _dated(on: date, account: FundAccount, now) -> None:
+    """An entry's date: not in the future, not before the account was opened."""
     if on > today_of(now):
         raise ValidationError(FUTURE_DATE)
     if on < account.opened_on:
@@ -266,7 +265,7 @@ def top_up(*, actor, unit: Unit, amount, on: date, note: str = "", now: datetime
         estate=sub.account.estate,
         ledger=Ledger.FUND,
         entry_date=on,
-        keeper=keeper_name(sub.account, on),
+        keeper=sub.account.keeper_name(on),
         now=now,
         category=Category.FUND_TOPUP,
         amount=amount,
@@ -284,7 +283,7 @@ def refund(*, actor, unit: Unit, amount, on: date, reason: str, now: datetime | 
     _dated(on, sub.account, now)
     reason = _required(reason, _("退还原因"))
     hold(sub)
-    balance = fund_selectors.balance_of(unit)
+    balance = selectors.balance_of(unit)
     if amount > balance:
         raise ValidationError(OVERDRAWN, params={"amount": amount, "balance": balance})
     return ledger.post(
@@ -292,7 +291,7 @@ def refund(*, actor, unit: Unit, amount, on: date, reason: str, now: datetime | 
         estate=sub.account.estate,
         ledger=Ledger.FUND,
         entry_date=on,
-        keeper=keeper_name(sub.account, on),
+        keeper=sub.account.keeper_name(on),
         now=now,
         category=Category.FUND_REFUND,
         amount=-amount,
@@ -335,7 +334,7 @@ def _spread(
         estate=account.estate,
         ledger=Ledger.FUND,
         entry_date=on,
-        keeper=keeper_name(account, on),
+        keeper=account.keeper_name(on),
         lines=lines,
         now=now,
     )
@@ -351,7 +350,7 @@ def post_interest(
     amount = parse_money(amount)
     _dated(on, account, now)
     hold(account)
-    weights = {unit_id: balance for unit_id, balance in fund_selectors.balances_on(account, on).items() if balance > 0}
+    weights = {unit_id: balance for unit_id, balance in selectors.balances_on(account, on).items() if balance > 0}
     if not weights:
         raise ValidationError(NO_BALANCE)
     return _spread(
@@ -412,7 +411,7 @@ def reverse_fund_entry(*, actor, entry: LedgerEntry, reason: str, now: datetime 
         estate=entry.estate,
         ledger=Ledger.FUND,
         entry_date=today,
-        keeper=keeper_name(account, today),
+        keeper=account.keeper_name(today),
         now=now,
         **ledger.reversal(entry, reason),
     )
@@ -429,6 +428,14 @@ def _step(use: FundUse, to: str, *, actor, now: datetime, note: str = "") -> Non
 
 def _locked(use: FundUse) -> FundUse:
     return lock_one(FundUse.objects.select_related("estate", "vote"), pk=use.pk)
+
+
+def _locked_for_keeper(actor, use: FundUse, now: datetime | None) -> tuple[FundUse, FundAccount]:
+    """The use, locked, and its estate's account, for a step only the fund's keeper takes."""
+    use = _locked(use)
+    account = account_of(use.estate)
+    _require_keeper(actor, account, now)
+    return use, account
 
 
 @transaction.atomic
@@ -454,11 +461,10 @@ def plan_use(
     now = now or timezone.now()
     account_of(estate)
     budget = parse_money(budget)
-    field = lambda name: FundUse._meta.get_field(name).verbose_name  # noqa: E731
     title, plan, contractor = (
-        _required(title, field("title")),
-        _required(plan, field("plan")),
-        _required(contractor, field("contractor")),
+        _filled(title, FundUse, "title"),
+        _filled(plan, FundUse, "plan"),
+        _filled(contractor, FundUse, "contractor"),
     )
     if emergency and not (emergency_reason or "").strip():
         raise ValidationError(EMERGENCY_NEEDS_REASON)
@@ -572,7 +578,7 @@ def settle_vote(*, actor, use: FundUse, now: datetime | None = None) -> FundUse:
         )
         _step(use, S.FAILED, actor=actor, now=now, note=use.comments)
         return use
-    count, area = fund_selectors.scope_size(use)
+    count, area = selectors.scope_size(use)
     use.plan_notice = cms.draft_notice(
         estate=use.estate,
         category="fund",
@@ -580,7 +586,7 @@ def settle_vote(*, actor, use: FundUse, now: datetime | None = None) -> FundUse:
         body=(
             f"维修项目：{use.title}（{use.get_kind_display()}）。\n维修方案：{use.plan}\n"
             f"预算 {use.budget} 元，施工单位：{use.contractor}。\n"
-            f"分摊范围：{fund_selectors.scope_text(use)}，共 {count} 户、{area} 平方米，按建筑面积分摊，每平方米约 "
+            f"分摊范围：{selectors.scope_text(use)}，共 {count} 户、{area} 平方米，按建筑面积分摊，每平方米约 "
             f"{(use.budget / area).quantize(apportion.CENT)} 元。\n"
             f"业主表决：参与面积 {result['participating']['area']} 平方米、{result['participating']['heads']} 人；"
             f"同意面积 {result['by_choice']['yes']['area']} 平方米、{result['by_choice']['yes']['heads']} 人。表决通过。\n"
@@ -593,23 +599,25 @@ def settle_vote(*, actor, use: FundUse, now: datetime | None = None) -> FundUse:
     return use
 
 
-def _publish(actor, notice) -> None:
-    if notice is None:
+def _publish(*, actor, use: FundUse, ready: str, to: str, notice: str, now: datetime | None) -> FundUse:
+    """Publish the use's drafted notice (its field ``notice``) and move it from ``ready`` to ``to``."""
+    access.require(actor, access.PUBLISH_NOTICES, use.estate)
+    use = _locked(use)
+    if use.status != ready:
+        raise FLOW.refusal(use.status, to)
+    page = getattr(use, notice)
+    if page is None:
         raise ValidationError(NOTICE_NOT_PUBLISHED)
-    if not notice.live:
-        cms.publish_notice(actor=actor, notice=notice)
+    if not page.live:
+        cms.publish_notice(actor=actor, notice=page)
+    _step(use, to, actor=actor, now=now or timezone.now())
+    return use
 
 
 @transaction.atomic
 def publish_plan(*, actor, use: FundUse, now: datetime | None = None) -> FundUse:
     """Publish the notice of the plan and the vote's result; the works may then start."""
-    access.require(actor, access.PUBLISH_NOTICES, use.estate)
-    use = _locked(use)
-    if use.status != S.APPROVED:
-        raise FLOW.refusal(use.status, S.PUBLICIZED)
-    _publish(actor, use.plan_notice)
-    _step(use, S.PUBLICIZED, actor=actor, now=now or timezone.now())
-    return use
+    return _publish(actor=actor, use=use, ready=S.APPROVED, to=S.PUBLICIZED, notice="plan_notice", now=now)
 
 
 @transaction.atomic
@@ -623,7 +631,7 @@ def record_works_done(*, actor, use: FundUse, done_on: date, acceptance: str, no
     if done_on > today_of(now):
         raise ValidationError(FUTURE_DATE)
     use.works_done_on = done_on
-    use.acceptance = _required(acceptance, FundUse._meta.get_field("acceptance").verbose_name)
+    use.acceptance = _filled(acceptance, FundUse, "acceptance")
     _step(use, S.WORKS_DONE, actor=actor, now=now, note=use.acceptance)
     return use
 
@@ -652,9 +660,7 @@ def apply_payout(
 @transaction.atomic
 def review_payout(*, actor, use: FundUse, approve: bool, comments: str = "", now: datetime | None = None) -> FundUse:
     """The keeper's review: cleared for payout, or returned with comments to apply again."""
-    use = _locked(use)
-    account = account_of(use.estate)
-    _require_keeper(actor, account, now)
+    use, account = _locked_for_keeper(actor, use, now)
     now = now or timezone.now()
     if not approve and not comments.strip():
         raise ValidationError(RETURN_NEEDS_COMMENTS)
@@ -668,9 +674,7 @@ def pay_out(*, actor, use: FundUse, paid_on: date, now: datetime | None = None) 
     """The transfer to the contractor: the settlement apportioned by area over every charged
     sub-account, posted as one batch of entries in this transaction, and the settlement notice
     drafted (rooms and amounts, no names). An emergency must publish it within the rule set's days."""
-    use = _locked(use)
-    account = account_of(use.estate)
-    _require_keeper(actor, account, now)
+    use, account = _locked_for_keeper(actor, use, now)
     now = now or timezone.now()
     if use.status != S.CLEARED:
         raise FLOW.refusal(use.status, S.PAID)
@@ -692,7 +696,7 @@ def pay_out(*, actor, use: FundUse, paid_on: date, now: datetime | None = None) 
     use.paid_on = paid_on
     if use.emergency:
         use.publish_by = last_day_after_days(paid_on, rules_for(use.estate).fund_emergency_publication_days)
-    rows = fund_selectors.split_rows(use)
+    rows = selectors.split_rows(use)
     document = pdf.fund_split_pdf(use, rows)
     lines = "\n".join(f"{r.unit}：{r.area}㎡，分摊 {r.amount} 元" for r in rows[:30])
     more = "\n……" if len(rows) > 30 else ""
@@ -722,13 +726,7 @@ def pay_out(*, actor, use: FundUse, paid_on: date, now: datetime | None = None) 
 @transaction.atomic
 def publish_settlement(*, actor, use: FundUse, now: datetime | None = None) -> FundUse:
     """Publish the settlement (for an emergency, the after-the-fact publication art. 24 requires)."""
-    access.require(actor, access.PUBLISH_NOTICES, use.estate)
-    use = _locked(use)
-    if use.status != S.PAID:
-        raise FLOW.refusal(use.status, S.SETTLED)
-    _publish(actor, use.settlement_notice)
-    _step(use, S.SETTLED, actor=actor, now=now or timezone.now())
-    return use
+    return _publish(actor=actor, use=use, ready=S.PAID, to=S.SETTLED, notice="settlement_notice", now=now)
 
 
 def publication_overdue(use: FundUse, today: date | None = None) -> bool:
@@ -749,48 +747,44 @@ def publish_fund_statement(
     never names."""
     account = account_of(estate)
     _require_keeper(actor, account, now)
-    now = now or timezone.now()
     start, end = date(year, 1, 1), date(year, 12, 31)
     label = f"{year}年度"
-    if end >= today_of(now):
-        raise ValidationError(YEAR_NOT_OVER, params={"label": label})
-    hold(estate)
-    if Statement.objects.filter(estate=estate, subject=Subject.FUND, kind=PeriodKind.YEAR, starts_on=start).exists():
-        raise ValidationError(FUND_STATEMENT_EXISTS, params={"label": label})
-    data = fund_selectors.fund_statement(estate, start, end, label=label)
-    url = fund_selectors.verify_url(base_url, data)
-    document = pdf.fund_statement_pdf(data, verify_url=url)
-    record = Statement(
+
+    def build() -> Disclosure:
+        data = selectors.fund_statement(estate, start, end, label=label)
+        url = selectors.verify_url(base_url, data)
+        t = data.totals
+        projects = "\n".join(
+            f"{p.title}：{p.cost} 元，{p.units} 户按面积分摊（每平方米约 {p.per_m2} 元）" for p in data.projects
+        )
+        return Disclosure(
+            fingerprint=data.fingerprint,
+            document=pdf.fund_statement_pdf(data, verify_url=url),
+            filename=f"{estate.code}-{year}-fund.pdf",
+            category="fund",
+            title=f"{estate.name}{label}住宅专项维修资金公布",
+            body=(
+                f"管理主体：{data.keeper}；专户：{data.account}。\n"
+                f"期初余额 {t['opening']} 元，本年交存 {t['deposits']} 元，收益 {t['income']} 元，使用 {t['uses']} 元，"
+                f"退还 {t['refunds']} 元，期末余额 {t['closing']} 元。\n"
+                f"本年使用维修资金的项目 {len(data.projects)} 项：\n{projects or '无'}\n"
+                f"每户（按房号）的交存、使用、收益和余额见附件，共 {len(data.units)} 户。"
+                f"业主可登录本系统随时查询本户分户账。附件的数字指纹可在 {url} 核验。"
+            ),
+            source=f"fees.Statement:{estate.pk}:fund:{year}",
+            issuer=data.keeper,
+        )
+
+    return publish_disclosure(
+        actor=actor,
         estate=estate,
         subject=Subject.FUND,
         kind=PeriodKind.YEAR,
-        starts_on=start,
-        ends_on=end,
-        fingerprint=data.fingerprint,
-        published_at=now,
-        published_by=actor,
+        start=start,
+        end=end,
+        label=label,
+        not_over=YEAR_NOT_OVER,
+        exists=FUND_STATEMENT_EXISTS,
+        build=build,
+        now=now,
     )
-    filename = f"{estate.code}-{year}-fund.pdf"
-    record.pdf.save(filename, ContentFile(document), save=False)
-    t = data.totals
-    projects = "\n".join(
-        f"{p.title}：{p.cost} 元，{p.units} 户按面积分摊（每平方米约 {p.per_m2} 元）" for p in data.projects
-    )
-    record.notice = cms.draft_notice(
-        estate=estate,
-        category="fund",
-        title=f"{estate.name}{label}住宅专项维修资金公布",
-        body=(
-            f"管理主体：{data.keeper}；专户：{data.account}。\n"
-            f"期初余额 {t['opening']} 元，本年交存 {t['deposits']} 元，收益 {t['income']} 元，使用 {t['uses']} 元，"
-            f"退还 {t['refunds']} 元，期末余额 {t['closing']} 元。\n"
-            f"本年使用维修资金的项目 {len(data.projects)} 项：\n{projects or '无'}\n"
-            f"每户（按房号）的交存、使用、收益和余额见附件，共 {len(data.units)} 户。"
-            f"业主可登录本系统随时查询本户分户账。附件的数字指纹可在 {url} 核验。"
-        ),
-        attachments=[(filename, document)],
-        source=f"fees.Statement:{estate.pk}:fund:{year}",
-        issuer=data.keeper,
-    )
-    record.save()
-    return record

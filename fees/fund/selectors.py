@@ -1,5 +1,6 @@
-"""Reads for the maintenance fund: balances, top-up alerts, a sub-account's history, the
-annual statement. Each runs a fixed number of queries, whatever the number of units.
+"""Reads for the maintenance fund: accounts and use requests as the pages list them, balances,
+top-up alerts, a sub-account's history, the annual statement. Each runs a fixed number of
+queries, whatever the number of units; none of them writes, and none imports the services.
 
 Balances are summed from the fund ledger's entries. SQLite hands sums of decimals back
 as floats, so every sum is read as whole cents (rounded in the database) and compared
@@ -19,16 +20,144 @@ from django.db.models import BigIntegerField, Count, F, OuterRef, Q, Subquery, S
 from django.db.models.functions import Cast, Coalesce, Round
 from django.urls import reverse
 
+from committees import steward
+from committees.models import Matter
+from community import access
 from community.models import Estate, Owner, Ownership, Unit
 from community.pdf import fingerprint
 from community.rules import rules_for
 
-from .apportion import yuan
-from .models import Category, ChargedUnit, FundAccount, FundUse, FundUseKind, Ledger, LedgerEntry, SubAccount
+from ..apportion import yuan
+from ..models import (
+    Category,
+    ChargedUnit,
+    FundAccount,
+    FundUse,
+    FundUseKind,
+    FundUseStatus,
+    FundUseStep,
+    Ledger,
+    LedgerEntry,
+    SubAccount,
+)
 
 ZERO = Decimal("0.00")
 IN = {Category.FUND_DEPOSIT, Category.FUND_TOPUP}
 EARNED = {Category.FUND_INTEREST, Category.FUND_INCOME}
+
+
+S = FundUseStatus
+
+# --------------------------------------------------------------------------- accounts and use requests, for the pages
+
+
+def find_account(estate: Estate) -> FundAccount | None:
+    """The estate's special account, or None before one is opened."""
+    return FundAccount.objects.filter(estate=estate).first()
+
+
+def has_account(estate: Estate) -> bool:
+    return FundAccount.objects.filter(estate=estate).exists()
+
+
+def workspace_estates(user, *, limit: int = 200) -> list[Estate]:
+    """Estates with an account that ``user`` may see, each with ``open_uses`` and ``alerts``
+    (sub-accounts needing a top-up): two queries, whatever the number of estates."""
+    estates = list(
+        # down to the district's rule set: alert_counts asks each estate's top-up share
+        access.visible(
+            user,
+            access.VIEW,
+            Estate.objects.select_related("grid__community__street__district__rule_set", "fund_account"),
+        )
+        .filter(fund_account__isnull=False)
+        .annotate(open_uses=Count("fund_uses", filter=~Q(fund_uses__status__in=[S.SETTLED, S.FAILED])))
+        .order_by("code")[:limit]
+    )
+    counts = alert_counts(estates)
+    for estate in estates:
+        estate.alerts = counts.get(estate.pk, 0)
+    return estates
+
+
+def review_queue(user, today: date, *, limit: int = 100):
+    """Payout applications waiting for ``user`` as the fund's keeper: the housing department's
+    before the hand-over, the committee's after."""
+    review = access.visible(user, access.REVIEW_FUND, Estate.objects.all()).filter(
+        Q(fund_account__handed_over_on__isnull=True) | Q(fund_account__handed_over_on__gt=today)
+    )
+    committee = access.visible(user, access.APPROVE_SPENDING, Estate.objects.all()).filter(
+        fund_account__handed_over_on__lte=today
+    )
+    return (
+        FundUse.objects.filter(status__in=[S.APPLIED, S.CLEARED])
+        .filter(Q(estate__in=review) | Q(estate__in=committee))
+        .select_related("estate")
+        .order_by("created_at")[:limit]
+    )
+
+
+def subaccount_count(account: FundAccount) -> int:
+    return account.subaccounts.count()
+
+
+def unit_count(estate: Estate) -> int:
+    return Unit.objects.filter(building__estate=estate).count()
+
+
+def uses_of(estate: Estate, *, limit: int = 100):
+    """The estate's use requests, newest first, each with ``n`` charged units."""
+    return (
+        FundUse.objects.filter(estate=estate)
+        .select_related("vote")
+        .annotate(n=Count("charged"))
+        .order_by("-created_at")[:limit]
+    )
+
+
+def paid_emergencies(estate: Estate):
+    """Emergency uses paid out and not yet settled: those whose publication may be overdue."""
+    return FundUse.objects.filter(estate=estate, status=S.PAID, emergency=True)
+
+
+def visible_use(user, pk: int) -> FundUse:
+    """A use request ``user`` may see, with what its page shows; 404 otherwise."""
+    return access.get_visible_or_404(
+        user,
+        access.VIEW,
+        FundUse.objects.select_related("estate", "vote", "plan_notice", "settlement_notice", "created_by"),
+        pk=pk,
+    )
+
+
+def steps(use: FundUse) -> list[FundUseStep]:
+    return list(use.steps.select_related("by"))
+
+
+def charged_count(use: FundUse) -> int:
+    return use.charged.count()
+
+
+def pending_reviews(estate: Estate):
+    """The party branch's reviews of fund uses that no vote has used yet."""
+    return steward.pending_reviews(estate).filter(matter=Matter.FUND_USE)
+
+
+def units_by_pk(pks) -> list[Unit]:
+    return list(Unit.objects.filter(pk__in=pks))
+
+
+def subaccount_of(unit: Unit) -> SubAccount | None:
+    """The unit's sub-account, or None (read through the unit, which keeps it for later use)."""
+    return getattr(unit, "fund_subaccount", None)
+
+
+def unit_entries(unit: Unit):
+    """The unit's ledger entries, for fetching one by its id (to reverse it)."""
+    return unit.fund_entries.all()
+
+
+# --------------------------------------------------------------------------- balances
 
 
 def _cents(expression):
@@ -328,8 +457,6 @@ class FundStatementData:
 def fund_statement(estate: Estate, start: date, end: date, *, label: str | None = None) -> FundStatementData:
     """The fund over [start, end]: totals, each charged project with its cost and split, and each
     unit's opening, deposits, income, uses, refunds and balance. No names. Four queries."""
-    from .fund_services import keeper_name  # the keeper's name is the services' rule
-
     account = FundAccount.objects.select_related("estate").get(estate=estate)
     in_period = Q(entry_date__gte=start)
     sums = {
@@ -396,7 +523,7 @@ def fund_statement(estate: Estate, start: date, end: date, *, label: str | None 
         start=start,
         end=end,
         label=label or f"{start.isoformat()} — {end.isoformat()}",
-        keeper=keeper_name(account, end),
+        keeper=account.keeper_name(end),
         account=f"{account.bank} {account.account_number}",
         units=lines,
         projects=projects,

@@ -2,7 +2,7 @@
 
 Every estate gets a special account and a sub-account per unit with its first deposit;
 last year's interest is shared by balance. Over the last year some 90 use requests go
-through fees.fund_services with explicit dates, ending in every status: failed votes,
+through fees.fund.services with explicit dates, ending in every status: failed votes,
 emergencies (two overdue for publication), returns with comments, payouts split to the
 cent. A lift repair leaves one building of 江滨豪园 below the top-up line, and a few of
 its owners have topped up. The six pilots publish last year's fund statement.
@@ -29,8 +29,8 @@ from committees.votes import services as vote_services
 from community.demo import PILOT_ESTATES
 from community.models import Building, Estate
 
-from . import fund_selectors, fund_services
-from .models import FundAccount, FundUse, FundUseStatus
+from ..models import FundAccount, FundUse, FundUseStatus
+from . import selectors, services
 
 S = FundUseStatus
 SEED = 2021_08
@@ -99,9 +99,7 @@ def build(*, today: date, progress=None, log=print) -> None:
     jiangbin = next(e for e in estates if e.name == PILOT_ESTATES[0])
     _jiangbin(jiangbin, rng, today)
     for estate in pilots:
-        statement = fund_services.publish_fund_statement(
-            actor=None, estate=estate, year=today.year - 1, base_url=BASE_URL
-        )
+        statement = services.publish_fund_statement(actor=None, estate=estate, year=today.year - 1, base_url=BASE_URL)
         cms.publish_notice(actor=None, notice=statement.notice)
     log(
         f"维修资金：专户 {len(estates)} 个，使用申请 {FundUse.objects.count()} 项，"
@@ -112,7 +110,7 @@ def build(*, today: date, progress=None, log=print) -> None:
 @transaction.atomic
 def _account(estate: Estate, rng: random.Random, opened_on: date, interest_on: date) -> None:
     handed_over = estate.name in PILOT_ESTATES[4:] or rng.random() < 0.1
-    account = fund_services.open_account(
+    account = services.open_account(
         actor=None,
         estate=estate,
         bank="中国建设银行三元支行",
@@ -124,11 +122,11 @@ def _account(estate: Estate, rng: random.Random, opened_on: date, interest_on: d
         now=_at(opened_on),
     )
     if handed_over:
-        fund_services.hand_over(actor=None, account=account, on=opened_on + timedelta(days=900))
-    if not fund_services.open_subaccounts(actor=None, account=account, on=opened_on, now=_at(opened_on)):
+        services.hand_over(actor=None, account=account, on=opened_on + timedelta(days=900))
+    if not services.open_subaccounts(actor=None, account=account, on=opened_on, now=_at(opened_on)):
         return
-    balance = fund_selectors.estate_totals(account)["balance"]
-    fund_services.post_interest(
+    balance = selectors.estate_totals(account)["balance"]
+    services.post_interest(
         actor=None,
         account=account,
         amount=(balance * Decimal("0.0135")).quantize(Decimal("0.01")),
@@ -186,7 +184,7 @@ def _request(
         )
     day = created
     with transaction.atomic():
-        use = fund_services.plan_use(
+        use = services.plan_use(
             actor=None,
             estate=estate,
             title=title,
@@ -204,7 +202,7 @@ def _request(
             return use
         if not emergency:
             opens, closes = _at(day + timedelta(days=16), 8), _at(day + timedelta(days=23), 20)
-            use = fund_services.put_to_vote(
+            use = services.put_to_vote(
                 actor=None,
                 use=use,
                 opens_at=opens,
@@ -229,15 +227,15 @@ def _request(
                 ballots={h: ("yes" if yes or i % 4 == 0 else "no") for i, h in enumerate(voters)},
             )
             vote_services.close_vote(actor=None, vote=use.vote, now=closes + timedelta(hours=1))
-            use = fund_services.settle_vote(actor=None, use=use, now=closes + timedelta(hours=2))
+            use = services.settle_vote(actor=None, use=use, now=closes + timedelta(hours=2))
             day = closes.date() + timedelta(days=1)
             if target in (S.FAILED, S.APPROVED):
                 return use
-            use = fund_services.publish_plan(actor=None, use=use, now=_at(day))
+            use = services.publish_plan(actor=None, use=use, now=_at(day))
             if target == S.PUBLICIZED:
                 return use
         day += timedelta(days=rng.randrange(3, 30) if not emergency else 1)
-        use = fund_services.record_works_done(
+        use = services.record_works_done(
             actor=None, use=use, done_on=day, acceptance="业委会、物业、施工单位三方验收合格", now=_at(day)
         )
         if target == S.WORKS_DONE:
@@ -246,30 +244,28 @@ def _request(
             use.budget, (use.budget * Decimal(rng.choice(["0.92", "0.96", "0.985", "1"]))).quantize(Decimal("0.01"))
         )
         day += timedelta(days=3)
-        use = fund_services.apply_payout(actor=None, use=use, settlement=settlement, now=_at(day))
+        use = services.apply_payout(actor=None, use=use, settlement=settlement, now=_at(day))
         if target == S.APPLIED:
             return use
         day += timedelta(days=4)
         if target == S.RETURNED or rng.random() < 0.15:
-            use = fund_services.review_payout(
+            use = services.review_payout(
                 actor=None, use=use, approve=False, comments="结算单缺少监理签字，请补充后重新申请。", now=_at(day)
             )
             if target == S.RETURNED:
                 return use
             day += timedelta(days=3)
-            use = fund_services.apply_payout(
-                actor=None, use=use, settlement=settlement, note="已补充监理签字", now=_at(day)
-            )
+            use = services.apply_payout(actor=None, use=use, settlement=settlement, note="已补充监理签字", now=_at(day))
             day += timedelta(days=2)
-        use = fund_services.review_payout(actor=None, use=use, approve=True, now=_at(day))
+        use = services.review_payout(actor=None, use=use, approve=True, now=_at(day))
         if target == S.CLEARED:
             return use
         day += timedelta(days=2)
-        fund_services.pay_out(actor=None, use=use, paid_on=day, now=_at(day))
+        services.pay_out(actor=None, use=use, paid_on=day, now=_at(day))
         if target == S.PAID:
             return use
         day += timedelta(days=rng.randrange(2, 10))
-        return fund_services.publish_settlement(actor=None, use=use, now=_at(min(day, today)))
+        return services.publish_settlement(actor=None, use=use, now=_at(min(day, today)))
 
 
 def _jiangbin(estate: Estate, rng: random.Random, today: date) -> None:
@@ -290,7 +286,7 @@ def _jiangbin(estate: Estate, rng: random.Random, today: date) -> None:
         created=today - timedelta(days=80),
     )
     seventh = Building.objects.get(estate=estate, name="7号楼")
-    account = fund_services.account_of(estate)
+    account = services.account_of(estate)
     area = sum(s.area for s in account.subaccounts.filter(unit__building=seventh))
     cost = (area * account.rate * Decimal("0.74")).quantize(Decimal("100"))  # leaves ~26% of the first deposits
     _request(
@@ -304,8 +300,8 @@ def _jiangbin(estate: Estate, rng: random.Random, today: date) -> None:
         budget=cost,
         created=today - timedelta(days=150),
     )
-    for sub in list(fund_selectors.alerts(account))[:4]:
-        fund_services.top_up(
+    for sub in list(selectors.alerts(account))[:4]:
+        services.top_up(
             actor=None,
             unit=sub.unit,
             amount=(sub.first_deposit * Decimal("0.1")).quantize(Decimal("0.01")),

@@ -6,7 +6,7 @@
   requests that charge their units, with their share before the vote.
 * Staff: the fund workspace (estates, review queue), an estate's account and alerts, a
   unit's sub-account, and a use request walked step by step. ``community.access`` decides
-  what each may do; ``fees.fund_services`` checks it again on every action.
+  what each may do; ``fees.fund.services`` checks it again on every action.
 """
 
 from __future__ import annotations
@@ -14,21 +14,22 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count, Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from committees import steward
 from committees.votes import services as vote_services
 from community import access
-from community.models import Estate, Unit
+from community.models import Estate
 from community.privacy import mask_name
 from community.rules import rules_for
 from community.web import act, cleaned, error_text
 
-from . import fund_selectors, fund_services, pdf
+from ..models import FundAccount, FundUse, FundUseStatus, Subject
+from ..selectors import public_estates, published_statements, units_of, visible_estate
+from ..verify import verify_page
+from . import pdf, selectors, services
 from .forms import (
     FundAccountForm,
     FundAmountForm,
@@ -42,8 +43,6 @@ from .forms import (
     PayOutForm,
     WorksDoneForm,
 )
-from .models import FundAccount, FundUse, FundUseStatus, Statement, Subject
-from .views import _estate, verified
 
 S = FundUseStatus
 
@@ -51,29 +50,26 @@ S = FundUseStatus
 
 
 def fund_statements(request, estate_id):
-    estate = get_object_or_404(Estate, pk=estate_id)
+    estate = get_object_or_404(public_estates(), pk=estate_id)
     return render(
         request,
         "fees/fund_statements.html",
-        {
-            "estate": estate,
-            "statements": Statement.objects.filter(estate=estate, subject=Subject.FUND).order_by("-ends_on"),
-        },
+        {"estate": estate, "statements": published_statements(estate, Subject.FUND)},
     )
 
 
 def verify_fund(request, code, start, end):
     """Anyone holding a fund statement checks its fingerprint against the live sub-accounts."""
-    estate = get_object_or_404(Estate, code=code)
-    if not FundAccount.objects.filter(estate=estate).exists():
+    estate = get_object_or_404(public_estates(), code=code)
+    if not selectors.has_account(estate):
         raise Http404
-    return verified(
+    return verify_page(
         request,
         estate,
         start,
         end,
         subject=Subject.FUND,
-        read=lambda s, e: fund_selectors.fund_statement(estate, s, e),
+        read=lambda s, e: selectors.fund_statement(estate, s, e),
         template="fees/fund_verify.html",
     )
 
@@ -86,31 +82,39 @@ def my_fund(request):
     owner = getattr(request.user, "owner", None)
     if owner is None:
         raise PermissionDenied
-    subs = list(fund_selectors.owner_subaccounts(owner))
+    subs = list(selectors.owner_subaccounts(owner))
     for sub in subs:
         share = rules_for(sub.unit.building.estate).fund_topup_below
-        sub.balance = fund_selectors.yuan(sub.balance_cents)
-        sub.alert = fund_selectors.needs_top_up(sub.balance, sub.first_deposit, share)
-        sub.floor = (sub.first_deposit * share.numerator / share.denominator).quantize(fund_selectors.ZERO)
-        sub.periods = fund_selectors.history(sub.unit)
+        sub.balance = selectors.yuan(sub.balance_cents)
+        sub.alert = selectors.needs_top_up(sub.balance, sub.first_deposit, share)
+        sub.floor = (sub.first_deposit * share.numerator / share.denominator).quantize(selectors.ZERO)
+        sub.periods = selectors.history(sub.unit)
         for period in sub.periods:
             period.mine = owner.pk in period.owner_ids
             period.shown = "、".join(period.names if period.mine else [mask_name(n) for n in period.names])
-    uses = list(fund_selectors.owner_uses(owner)[:50])
+    uses = list(selectors.owner_uses(owner)[:50])
     for charged in uses:
-        charged.charged_yuan = fund_selectors.yuan(-charged.charged)
+        charged.charged_yuan = selectors.yuan(-charged.charged)
     return render(request, "fees/my_fund.html", {"subs": subs, "uses": uses})
 
 
 # --------------------------------------------------------------------------- staff
 
 
+def _account(estate: Estate) -> FundAccount:
+    """The estate's account; a page about a fund that has none is not found."""
+    account = selectors.find_account(estate)
+    if account is None:
+        raise Http404
+    return account
+
+
 def _abilities(user, estate: Estate, account: FundAccount | None) -> dict:
     today = timezone.localdate()
     return {
-        "keep": account is not None and access.can(user, fund_services.authority(account, today), estate),
+        "keep": account is not None and access.can(user, services.authority(account, today), estate),
         "open": account is None and access.can(user, access.REVIEW_FUND, estate),
-        "propose": any(access.can(user, perm, estate) for perm in fund_services.PROPOSERS),
+        "propose": any(access.can(user, perm, estate) for perm in services.PROPOSERS),
         "convene": access.can(user, access.CONVENE_VOTES, estate),
         "publish": access.can(user, access.PUBLISH_NOTICES, estate),
         "names": access.can(user, access.PERSONAL, estate),
@@ -122,40 +126,15 @@ def workspace(request):
     perms = (access.VIEW,)
     if not any(access.holds_anywhere(request.user, p) for p in perms):
         raise PermissionDenied
-    estates = list(
-        # down to the district's rule set: alert_counts asks each estate's top-up share
-        access.visible(
-            request.user,
-            access.VIEW,
-            Estate.objects.select_related("grid__community__street__district__rule_set", "fund_account"),
-        )
-        .filter(fund_account__isnull=False)
-        .annotate(open_uses=Count("fund_uses", filter=~Q(fund_uses__status__in=[S.SETTLED, S.FAILED])))
-        .order_by("code")[:200]
-    )
-    alerts = fund_selectors.alert_counts(estates)
-    for estate in estates:
-        estate.alerts = alerts.get(estate.pk, 0)
-    # The review queue: applications waiting for this user as the fund's keeper.
-    review = access.visible(request.user, access.REVIEW_FUND, Estate.objects.all()).filter(
-        Q(fund_account__handed_over_on__isnull=True) | Q(fund_account__handed_over_on__gt=timezone.localdate())
-    )
-    committee = access.visible(request.user, access.APPROVE_SPENDING, Estate.objects.all()).filter(
-        fund_account__handed_over_on__lte=timezone.localdate()
-    )
-    queue = (
-        FundUse.objects.filter(status__in=[S.APPLIED, S.CLEARED])
-        .filter(Q(estate__in=review) | Q(estate__in=committee))
-        .select_related("estate")
-        .order_by("created_at")[:100]
-    )
+    estates = selectors.workspace_estates(request.user)
+    queue = selectors.review_queue(request.user, timezone.localdate())
     return render(request, "fees/fund_workspace.html", {"estates": estates, "queue": queue})
 
 
 @login_required
 def estate_fund(request, estate_id):
-    estate = _estate(request.user, estate_id)
-    account = FundAccount.objects.filter(estate=estate).first()
+    estate = visible_estate(request.user, estate_id)
+    account = selectors.find_account(estate)
     can = _abilities(request.user, estate, account)
     here = request.path
     if request.method == "POST":
@@ -163,15 +142,15 @@ def estate_fund(request, estate_id):
         base = request.build_absolute_uri("/")
         handlers = {
             "open": lambda: (
-                fund_services.open_account(actor=request.user, estate=estate, **cleaned(FundAccountForm(request.POST)))
+                services.open_account(actor=request.user, estate=estate, **cleaned(FundAccountForm(request.POST)))
                 and _("维修资金专户已开立。")
             ),
             "subaccounts": lambda: (
                 _("已为 %(n)s 户建立分户账并记入首期交存。")
                 % {
-                    "n": fund_services.open_subaccounts(
+                    "n": services.open_subaccounts(
                         actor=request.user,
-                        account=fund_services.account_of(estate),
+                        account=services.account_of(estate),
                         on=cleaned(FundDateForm(request.POST))["on"],
                     )
                 }
@@ -181,7 +160,7 @@ def estate_fund(request, estate_id):
             "statement": lambda: (
                 _("%(year)s 年度维修资金公布表已发布，公告草稿已生成。")
                 % {
-                    "year": fund_services.publish_fund_statement(
+                    "year": services.publish_fund_statement(
                         actor=request.user,
                         estate=estate,
                         year=cleaned(FundYearForm(request.POST))["year"],
@@ -197,31 +176,24 @@ def estate_fund(request, estate_id):
     if account is None:
         context["account_form"] = FundAccountForm() if can["open"] else None
         return render(request, "fees/fund_estate.html", context)
-    alerts = list(fund_selectors.alerts(account)[:200])
+    alerts = list(selectors.alerts(account)[:200])
     for sub in alerts:
-        sub.balance = fund_selectors.yuan(sub.balance_cents)
+        sub.balance = selectors.yuan(sub.balance_cents)
     context.update(
         {
-            "totals": fund_selectors.estate_totals(account),
-            "keeper": fund_services.keeper_name(account, timezone.localdate()),
+            "totals": selectors.estate_totals(account),
+            "keeper": account.keeper_name(timezone.localdate()),
             "reviewer": _("业主委员会") if account.handed_over(timezone.localdate()) else account.custodian,
-            "subaccounts": account.subaccounts.count(),
-            "units": Unit.objects.filter(building__estate=estate).count(),
+            "subaccounts": selectors.subaccount_count(account),
+            "units": selectors.unit_count(estate),
             "alerts": alerts,
             "share": rules_for(estate).fund_topup_below,
-            "uses": FundUse.objects.filter(estate=estate)
-            .select_related("vote")
-            .annotate(n=Count("charged"))
-            .order_by("-created_at")[:100],
-            "statements": Statement.objects.filter(estate=estate, subject=Subject.FUND).order_by("-ends_on"),
+            "uses": selectors.uses_of(estate),
+            "statements": published_statements(estate, Subject.FUND),
             "date_form": FundDateForm(),
             "amount_form": FundAmountForm(),
             "year_form": FundYearForm(initial={"year": timezone.localdate().year - 1}),
-            "overdue": [
-                u
-                for u in FundUse.objects.filter(estate=estate, status=S.PAID, emergency=True)
-                if fund_services.publication_overdue(u)
-            ],
+            "overdue": [u for u in selectors.paid_emergencies(estate) if services.publication_overdue(u)],
         }
     )
     return render(request, "fees/fund_estate.html", context)
@@ -229,9 +201,9 @@ def estate_fund(request, estate_id):
 
 def _interest(request, estate):
     data = cleaned(FundAmountForm(request.POST))
-    batch = fund_services.post_interest(
+    batch = services.post_interest(
         actor=request.user,
-        account=fund_services.account_of(estate),
+        account=services.account_of(estate),
         amount=data["amount"],
         on=data["on"],
         description=data["description"],
@@ -245,9 +217,9 @@ def _interest(request, estate):
 
 def _income(request, estate):
     data = cleaned(FundAmountForm(request.POST))
-    batch = fund_services.post_income(
+    batch = services.post_income(
         actor=request.user,
-        account=fund_services.account_of(estate),
+        account=services.account_of(estate),
         amount=data["amount"],
         on=data["on"],
         description=data["description"],
@@ -257,9 +229,9 @@ def _income(request, estate):
 
 @login_required
 def unit_fund(request, estate_id, unit_id):
-    estate = _estate(request.user, estate_id)
-    unit = get_object_or_404(Unit.objects.select_related("building"), pk=unit_id, building__estate=estate)
-    account = get_object_or_404(FundAccount, estate=estate)
+    estate = visible_estate(request.user, estate_id)
+    unit = get_object_or_404(units_of(estate), pk=unit_id)
+    account = _account(estate)
     can = _abilities(request.user, estate, account)
     here = request.path
     if request.method == "POST":
@@ -268,7 +240,7 @@ def unit_fund(request, estate_id, unit_id):
 
             def topup():
                 data = cleaned(FundAmountForm(request.POST))
-                entry = fund_services.top_up(
+                entry = services.top_up(
                     actor=request.user, unit=unit, amount=data["amount"], on=data["on"], note=data["description"]
                 )
                 return _("已记入续交 %(amount)s 元，凭证 %(v)s。") % {"amount": entry.amount, "v": entry.voucher}
@@ -278,7 +250,7 @@ def unit_fund(request, estate_id, unit_id):
 
             def give_back():
                 data = cleaned(FundRefundForm(request.POST))
-                entry = fund_services.refund(
+                entry = services.refund(
                     actor=request.user, unit=unit, amount=data["amount"], on=data["on"], reason=data["reason"]
                 )
                 return _("已退还 %(amount)s 元，凭证 %(v)s。") % {"amount": -entry.amount, "v": entry.voucher}
@@ -287,19 +259,19 @@ def unit_fund(request, estate_id, unit_id):
         if action == "reverse":
 
             def reverse():
-                entry = get_object_or_404(unit.fund_entries.all(), pk=request.POST.get("entry") or 0)
-                back = fund_services.reverse_fund_entry(
+                entry = get_object_or_404(selectors.unit_entries(unit), pk=request.POST.get("entry") or 0)
+                back = services.reverse_fund_entry(
                     actor=request.user, entry=entry, reason=request.POST.get("reason", "")
                 )
                 return _("已冲销，冲销凭证 %(v)s。") % {"v": back.voucher}
 
             return act(request, reverse, here)
         raise Http404
-    sub = unit.fund_subaccount if hasattr(unit, "fund_subaccount") else None
-    periods = fund_selectors.history(unit) if sub else []
+    sub = selectors.subaccount_of(unit)
+    periods = selectors.history(unit) if sub else []
     for period in periods:
         period.shown = "、".join(period.names if can["names"] else [mask_name(n) for n in period.names])
-    balance = fund_selectors.balance_of(unit)
+    balance = selectors.balance_of(unit)
     return render(
         request,
         "fees/fund_unit.html",
@@ -311,7 +283,7 @@ def unit_fund(request, estate_id, unit_id):
             "periods": periods,
             "balance": balance,
             "alert": sub is not None
-            and fund_selectors.needs_top_up(balance, sub.first_deposit, rules_for(estate).fund_topup_below),
+            and selectors.needs_top_up(balance, sub.first_deposit, rules_for(estate).fund_topup_below),
             "amount_form": FundAmountForm(),
             "refund_form": FundRefundForm(),
         },
@@ -320,8 +292,8 @@ def unit_fund(request, estate_id, unit_id):
 
 @login_required
 def use_new(request, estate_id):
-    estate = _estate(request.user, estate_id)
-    account = get_object_or_404(FundAccount, estate=estate)
+    estate = visible_estate(request.user, estate_id)
+    account = _account(estate)
     if not _abilities(request.user, estate, account)["propose"]:
         raise PermissionDenied
     form = FundUseForm(request.POST or None, estate=estate)
@@ -331,72 +303,56 @@ def use_new(request, estate_id):
             rooms = data.pop("rooms")
             units = []
             if rooms.strip():
-                units = list(
-                    Unit.objects.filter(
-                        pk__in=[
-                            pk for _n, pk, *_rest in vote_services.read_unit_lines(estate, rooms, with_choice=False)
-                        ]
-                    )
-                )
-            use = fund_services.plan_use(actor=request.user, estate=estate, units=units, **data)
-            messages.success(request, _("使用方案已登记：%(n)s 户按面积分摊。") % {"n": use.charged.count()})
+                lines = vote_services.read_unit_lines(estate, rooms, with_choice=False)
+                units = selectors.units_by_pk([pk for _n, pk, *_rest in lines])
+            use = services.plan_use(actor=request.user, estate=estate, units=units, **data)
+            messages.success(request, _("使用方案已登记：%(n)s 户按面积分摊。") % {"n": selectors.charged_count(use)})
             return redirect("fees:fund_use", use.pk)
         except (ValidationError, PermissionDenied) as exc:
             messages.error(request, error_text(exc))
     return render(request, "fees/fund_use_form.html", {"estate": estate, "form": form})
 
 
-def _use(user, pk) -> FundUse:
-    return access.get_visible_or_404(
-        user,
-        access.VIEW,
-        FundUse.objects.select_related("estate", "vote", "plan_notice", "settlement_notice", "created_by"),
-        pk=pk,
-    )
-
-
 @login_required
 def use_detail(request, pk):
-    use = _use(request.user, pk)
+    use = selectors.visible_use(request.user, pk)
     estate = use.estate
-    account = get_object_or_404(FundAccount, estate=estate)
+    account = _account(estate)
     can = _abilities(request.user, estate, account)
-    reviews = steward.pending_reviews(estate).filter(matter=5)
+    reviews = selectors.pending_reviews(estate)
     here = request.path
     if request.method == "POST":
         action = request.POST.get("action")
         me = request.user
         handlers = {
             "vote": lambda: (
-                fund_services.put_to_vote(actor=me, use=use, **cleaned(FundVoteForm(request.POST, reviews=reviews)))
+                services.put_to_vote(actor=me, use=use, **cleaned(FundVoteForm(request.POST, reviews=reviews)))
                 and _("业主表决已召集，表决公告草稿已生成。")
             ),
-            "settle_vote": lambda: fund_services.settle_vote(actor=me, use=use).get_status_display(),
-            "publish_plan": lambda: fund_services.publish_plan(actor=me, use=use) and _("方案及表决结果公示已发布。"),
+            "settle_vote": lambda: services.settle_vote(actor=me, use=use).get_status_display(),
+            "publish_plan": lambda: services.publish_plan(actor=me, use=use) and _("方案及表决结果公示已发布。"),
             "done": lambda: (
-                fund_services.record_works_done(actor=me, use=use, **cleaned(WorksDoneForm(request.POST)))
+                services.record_works_done(actor=me, use=use, **cleaned(WorksDoneForm(request.POST)))
                 and _("已记录竣工验收。")
             ),
             "apply": lambda: (
-                fund_services.apply_payout(
-                    actor=me, use=use, **cleaned(PayoutApplicationForm(request.POST, request.FILES))
-                )
+                services.apply_payout(actor=me, use=use, **cleaned(PayoutApplicationForm(request.POST, request.FILES)))
                 and _("拨付申请已提交，等待审核。")
             ),
             "review": lambda: _review(me, use, cleaned(FundReviewForm(request.POST))),
             "pay": lambda: (
                 _("已拨付，%(n)s 户分户账已按面积分摊记账。")
-                % {"n": fund_services.pay_out(actor=me, use=use, **cleaned(PayOutForm(request.POST))).count}
+                % {"n": services.pay_out(actor=me, use=use, **cleaned(PayOutForm(request.POST))).count}
             ),
-            "publish_settlement": lambda: fund_services.publish_settlement(actor=me, use=use) and _("结算公示已发布。"),
+            "publish_settlement": lambda: services.publish_settlement(actor=me, use=use) and _("结算公示已发布。"),
         }
         if action not in handlers:
             raise Http404
         return act(request, handlers[action], here)
     status = use.status
-    rows = fund_selectors.split_rows(use)
-    count, area = len(rows), sum((r.area for r in rows), fund_selectors.ZERO)
-    steps = list(use.steps.select_related("by"))
+    rows = selectors.split_rows(use)
+    count, area = len(rows), sum((r.area for r in rows), selectors.ZERO)
+    steps = selectors.steps(use)
     vote_closed = use.vote is not None and use.vote.status == "closed"
     return render(
         request,
@@ -411,7 +367,7 @@ def use_detail(request, pk):
             "count": count,
             "area": area,
             "more_rows": max(0, count - 500),
-            "overdue": fund_services.publication_overdue(use),
+            "overdue": services.publication_overdue(use),
             "paid_total": sum((r.amount or 0 for r in rows), 0),
             "deadlines": _deadlines(use),
             "forms": {
@@ -435,9 +391,7 @@ def use_detail(request, pk):
 
 
 def _review(actor, use, data):
-    done = fund_services.review_payout(
-        actor=actor, use=use, approve=data["decision"] == "clear", comments=data["comments"]
-    )
+    done = services.review_payout(actor=actor, use=use, approve=data["decision"] == "clear", comments=data["comments"])
     return done.get_status_display()
 
 
@@ -456,7 +410,7 @@ def _deadlines(use: FundUse) -> list[tuple[str, str]]:
 
 @login_required
 def use_split_pdf(request, pk):
-    use = _use(request.user, pk)
-    response = HttpResponse(pdf.fund_split_pdf(use, fund_selectors.split_rows(use)), content_type="application/pdf")
+    use = selectors.visible_use(request.user, pk)
+    response = HttpResponse(pdf.fund_split_pdf(use, selectors.split_rows(use)), content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="fund-use-{use.pk}.pdf"'
     return response
