@@ -85,9 +85,15 @@ def apportion(total_cents: int, weights: Mapping[K, Decimal]) -> dict[K, int]:
     >>> from decimal import Decimal
     >>> apportion(10000, {"1-101": Decimal("90.00"), "1-102": Decimal("90.00"), "1-201": Decimal("120.00")})
     {'1-101': 3000, '1-102': 3000, '1-201': 4000}
-    >>> apportion(1, {"A": Decimal("80"), "B": Decimal("80"), "C": Decimal("80")})  # the one cent: equal weights, smaller key
+
+    The one cent left over goes, among equal weights, to the smaller key:
+
+    >>> apportion(1, {"A": Decimal("80"), "B": Decimal("80"), "C": Decimal("80")})
     {'A': 1, 'B': 0, 'C': 0}
-    >>> apportion(100, {"A": Decimal("1"), "B": Decimal("2"), "C": Decimal("3")})  # 16.67, 33.33, 50: B and C round down
+
+    16.67, 33.33 and 50: B and C round down, A takes the remaining cent:
+
+    >>> apportion(100, {"A": Decimal("1"), "B": Decimal("2"), "C": Decimal("3")})
     {'A': 17, 'B': 33, 'C': 50}
     """
     keys = sorted(weights)

@@ -244,6 +244,9 @@ class Allocation(models.Model):
             models.CheckConstraint(condition=Q(amount__gt=0), name="allocation_positive"),
         ]
 
+    def __str__(self):
+        return f"{self.payment_id} → {self.bill_id}: {self.amount}"
+
 
 class DemandLetter(models.Model):
     """A written demand for arrears (Civil Code art. 944): the record that it was issued, and when."""
@@ -263,6 +266,9 @@ class DemandLetter(models.Model):
         verbose_name = _("催交通知书")
         verbose_name_plural = _("催交通知书")
         ordering = ["-issued_at"]
+
+    def __str__(self):
+        return f"{self.addressee} {self.issued_at:%Y-%m-%d}"
 
 
 # --------------------------------------------------------------------------- ledgers
@@ -659,6 +665,9 @@ class ChargedUnit(models.Model):
         verbose_name_plural = _("分摊房屋")
         constraints = [models.UniqueConstraint(fields=["use", "unit"], name="charged_once")]
 
+    def __str__(self):
+        return f"{self.use_id}/{self.unit_id}: {self.area} ㎡"
+
 
 class FundUseStep(models.Model):
     """One step of a request: the status it reached, when, by whom, and what was said."""
@@ -680,3 +689,6 @@ class FundUseStep(models.Model):
         verbose_name = _("办理记录")
         verbose_name_plural = _("办理记录")
         ordering = ["use", "pk"]
+
+    def __str__(self):
+        return f"{self.use_id}: {self.get_status_display()} {self.at:%Y-%m-%d %H:%M}"

@@ -212,7 +212,8 @@ def receipt_pdf(payment, allocations) -> bytes:
         f"收据编号：{estate.code}-{payment.receipt_no}",
         f"小区：{estate.name}　房屋：{payment.unit}",
         f"交款人：{payment.payer}",
-        f"金额：{payment.amount:,.2f} 元　方式：{payment.get_method_display()}　收款日期：{payment.paid_on.isoformat()}",
+        f"金额：{payment.amount:,.2f} 元　方式：{payment.get_method_display()}"
+        f"　收款日期：{payment.paid_on.isoformat()}",
     ]
     if payment.backdated:
         lines.append(f"补登：登记于 {payment.recorded_at:%Y-%m-%d}，原因：{payment.note}")
@@ -230,7 +231,8 @@ def demand_letter_pdf(letter, bills, *, keeper: str) -> bytes:
     ]
     lines = [
         f"致：{letter.addressee or '房屋业主'}（{estate.name} {letter.unit}）",
-        f"截至 {letter.issued_at:%Y年%m月%d日}，您名下的上述房屋尚有物业服务费 {letter.amount:,.2f} 元未缴纳，明细如下：",
+        f"截至 {letter.issued_at:%Y年%m月%d日}，"
+        f"您名下的上述房屋尚有物业服务费 {letter.amount:,.2f} 元未缴纳，明细如下：",
     ]
     closing = [
         f"请于 {letter.pay_by:%Y年%m月%d日} 前缴纳。如对账单有异议，请在此期限内与我们联系核对。",

@@ -336,7 +336,8 @@ BILL_COLUMNS = ("estate", "unit", "item", "period", "starts_on", "ends_on", "qua
 def _insert_bills(rows: list[tuple], run_id: int) -> None:
     """Insert bills in one executemany; the database's constraints still check every row."""
     columns = ", ".join(connection.ops.quote_name(Bill._meta.get_field(name).column) for name in BILL_COLUMNS)
-    sql = f"INSERT INTO {connection.ops.quote_name(Bill._meta.db_table)} ({columns}) VALUES ({', '.join(['%s'] * len(BILL_COLUMNS))})"
+    placeholders = ", ".join(["%s"] * len(BILL_COLUMNS))
+    sql = f"INSERT INTO {connection.ops.quote_name(Bill._meta.db_table)} ({columns}) VALUES ({placeholders})"
     with connection.cursor() as cursor:
         for start in range(0, len(rows), 5000):
             cursor.executemany(sql, [row + (run_id,) for row in rows[start : start + 5000]])
@@ -630,9 +631,9 @@ def put_expenditure_to_vote(
         opens_at=opens_at,
         closes_at=closes_at,
         now=now,
-        question=f"动用业主共有资金支出 {expenditure.amount} 元（收款单位：{expenditure.payee}）：{expenditure.purpose}"[
-            :300
-        ],
+        question=(
+            f"动用业主共有资金支出 {expenditure.amount} 元（收款单位：{expenditure.payee}）：{expenditure.purpose}"
+        )[:300],
     )
     expenditure.save(update_fields=["vote"])
     return expenditure
@@ -792,7 +793,8 @@ def publish_statement(
             title=f"{estate.name}{label}物业费收支公开报表",
             body=(
                 f"记账主体：{statement.keeper}（{statement.mode_label}）。\n"
-                f"期初结余 {statement.opening} 元，本期收入 {statement.income_total} 元，本期支出 {statement.spending_total} 元，"
+                f"期初结余 {statement.opening} 元，本期收入 {statement.income_total} 元，"
+                f"本期支出 {statement.spending_total} 元，"
                 f"期末结余 {statement.closing} 元。\n{totals}\n"
                 f"每一笔收支见附件。附件右下角的数字指纹可在 {url} 核验。"
             ),

@@ -540,9 +540,10 @@ def put_to_vote(
         buildings=list(use.buildings.all()),
         units=list(use.units.all()),
         branch_review=branch_review,
-        question=f"使用维修资金：{use.title}，预算 {use.budget} 元，由分摊范围内业主按建筑面积分摊（施工单位：{use.contractor}）"[
-            :300
-        ],
+        question=(
+            f"使用维修资金：{use.title}，预算 {use.budget} 元，"
+            f"由分摊范围内业主按建筑面积分摊（施工单位：{use.contractor}）"
+        )[:300],
     )
     _step(
         use,
@@ -589,7 +590,8 @@ def settle_vote(*, actor, use: FundUse, now: datetime | None = None) -> FundUse:
             f"分摊范围：{selectors.scope_text(use)}，共 {count} 户、{area} 平方米，按建筑面积分摊，每平方米约 "
             f"{(use.budget / area).quantize(apportion.CENT)} 元。\n"
             f"业主表决：参与面积 {result['participating']['area']} 平方米、{result['participating']['heads']} 人；"
-            f"同意面积 {result['by_choice']['yes']['area']} 平方米、{result['by_choice']['yes']['heads']} 人。表决通过。\n"
+            f"同意面积 {result['by_choice']['yes']['area']} 平方米、"
+            f"{result['by_choice']['yes']['heads']} 人。表决通过。\n"
             "各户分摊以竣工结算金额为准，拨付后另行公示。"
         ),
         publicity_days=rules_for(use.estate).decision_posting_days,

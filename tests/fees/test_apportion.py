@@ -171,3 +171,10 @@ def test_equal_weights_differ_by_at_most_a_cent_and_smaller_keys_come_first(tota
     values = [parts[k] for k in range(count)]
     assert max(values) - min(values) <= 1
     assert values == sorted(values, reverse=True)
+
+
+def test_the_examples_in_the_module_hold():
+    import doctest
+
+    result = doctest.testmod(apportion)
+    assert result.attempted >= 4 and result.failed == 0
