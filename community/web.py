@@ -6,6 +6,7 @@
   show what it did or why it was refused, redirect back.
 * ``paged(request, rows, size)``: one page of a list and the query string its pager links
   keep (the filters, without the page number).
+* ``owner_or_403(request)``: the owner record the signed-in user is, for the resident pages.
 
 A view that needs one object the user may see uses ``community.access.get_visible_or_404``.
 """
@@ -47,6 +48,15 @@ def act(request, handler, fallback, done=None):
     except (ValidationError, PermissionDenied) as exc:
         messages.error(request, error_text(exc))
     return redirect(fallback)
+
+
+def owner_or_403(request):
+    """The registry's owner record of the signed-in user; 403 for an account that is no owner
+    (staff logins, or an owner not yet bound to an account)."""
+    owner = getattr(request.user, "owner", None)
+    if owner is None:
+        raise PermissionDenied
+    return owner
 
 
 def querystring(request) -> str:

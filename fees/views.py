@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 
 from community import access
 from community.privacy import mask_name
-from community.web import act, cleaned, error_text
+from community.web import act, cleaned, error_text, owner_or_403
 
 from . import pdf, selectors, services
 from .forms import (
@@ -90,9 +90,7 @@ def verify(request, code, start, end):
 
 @login_required
 def my_bills(request):
-    owner = getattr(request.user, "owner", None)
-    if owner is None:
-        raise PermissionDenied
+    owner = owner_or_403(request)
     bills = list(selectors.bills_of_owner(owner)[:120])
     return render(
         request,

@@ -12,21 +12,14 @@ from django.views.decorators.http import require_POST
 
 from community import access
 from community.privacy import mask_name
-from community.web import error_text
+from community.web import error_text, owner_or_403
 
 from . import pdf, selectors, services
 
 
-def _candidate(request):
-    owner = getattr(request.user, "owner", None)
-    if owner is None:
-        raise PermissionDenied
-    return owner
-
-
 @login_required
 def my_exams(request):
-    candidate = _candidate(request)
+    candidate = owner_or_403(request)
     services.close_expired_attempts(candidate=candidate)
     return render(
         request,
@@ -42,7 +35,7 @@ def my_exams(request):
 @login_required
 @require_POST
 def start(request, session_id):
-    candidate = _candidate(request)
+    candidate = owner_or_403(request)
     session = selectors.enrolled_session(candidate, session_id)
     if session is None:
         raise Http404

@@ -18,7 +18,7 @@ from community import access
 from community.models import Estate
 from community.rules import rules_for
 from community.tenure.selectors import estate_contracts
-from community.web import act, cleaned, paged
+from community.web import act, cleaned, owner_or_403, paged
 
 from .. import steward
 from ..models import Matter, Vote
@@ -28,13 +28,6 @@ from .forms import LinkForm, PaperBallotsForm, VoteForm
 VOTES_PAGE_SIZE = 30
 
 
-def _owner(request):
-    owner = getattr(request.user, "owner", None)
-    if owner is None:
-        raise PermissionDenied
-    return owner
-
-
 def _percent(share) -> str:
     """An exact share as a percentage with two decimals, computed in Decimal (never a float)."""
     return f"{Decimal(share.numerator * 100) / Decimal(share.denominator):.2f}" if share.denominator else "0.00"
@@ -42,13 +35,13 @@ def _percent(share) -> str:
 
 @login_required
 def my_votes(request):
-    owner = _owner(request)
+    owner = owner_or_403(request)
     return render(request, "committees/my_votes.html", {"votes": selectors.owner_votes(owner), "now": timezone.now()})
 
 
 @login_required
 def ballot(request, vote_id):
-    owner = _owner(request)
+    owner = owner_or_403(request)
     vote = selectors.vote_with_estate(vote_id)
     holdings = selectors.holdings_of(owner, vote) if vote else []
     if not holdings:

@@ -24,7 +24,7 @@ from community import access
 from community.models import Estate
 from community.privacy import mask_name
 from community.rules import rules_for
-from community.web import act, cleaned, error_text
+from community.web import act, cleaned, error_text, owner_or_403
 
 from ..models import FundAccount, FundUse, FundUseStatus, Subject
 from ..selectors import public_estates, published_statements, units_of, visible_estate
@@ -79,9 +79,7 @@ def verify_fund(request, code, start, end):
 
 @login_required
 def my_fund(request):
-    owner = getattr(request.user, "owner", None)
-    if owner is None:
-        raise PermissionDenied
+    owner = owner_or_403(request)
     subs = list(selectors.owner_subaccounts(owner))
     for sub in subs:
         share = rules_for(sub.unit.building.estate).fund_topup_below
