@@ -75,7 +75,7 @@ def raw(table_rows: list[list]) -> bytes:
     buffer = BytesIO()
     doc = SimpleDocTemplate(buffer, pagesize=A4)
     table = LongTable(table_rows, colWidths=pdf.COLUMNS, repeatRows=1)
-    table.setStyle(pdf._style(cjk_font()))
+    table.setStyle(pdf.table_style(cjk_font()))
     doc.build([table])
     return buffer.getvalue()
 

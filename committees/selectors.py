@@ -145,13 +145,23 @@ def motion_support(committee: Committee, *, members=(), owners=(), on: date) -> 
 
 # --------------------------------------------------------------------------- what the pages show
 
-COMMITTEES = Committee.objects.select_related("estate__grid__community__street__district__rule_set", "election_vote")
-MEETINGS = Meeting.objects.select_related("committee__estate")
+
+def committees_with_estate():
+    """Committees with their estate up to the rule set and the vote that elected them."""
+    return Committee.objects.select_related("estate__grid__community__street__district__rule_set", "election_vote")
+
+
+def meetings_with_committee():
+    return Meeting.objects.select_related("committee__estate")
 
 
 def committee_queue(user):
     """The sitting committees the user may see, by status and election day."""
-    return access.visible(user, access.VIEW, COMMITTEES).filter(status__in=ACTIVE).order_by("status", "elected_on")
+    return (
+        access.visible(user, access.VIEW, committees_with_estate())
+        .filter(status__in=ACTIVE)
+        .order_by("status", "elected_on")
+    )
 
 
 def branch_of(estate) -> PartyBranch | None:

@@ -52,7 +52,7 @@ def queue(request):
 
 @login_required
 def detail(request, pk):
-    committee = access.get_visible_or_404(request.user, access.VIEW, selectors.COMMITTEES, pk=pk)
+    committee = access.get_visible_or_404(request.user, access.VIEW, selectors.committees_with_estate(), pk=pk)
     can_act = access.can(request.user, access.CONVENE_VOTES, committee.estate)
     seats = selectors.seats_of(committee)
     lists = selectors.committee_page(committee)
@@ -99,7 +99,7 @@ def _owners_of_lines(committee, text, on):
 @login_required
 @require_POST
 def act(request, pk):
-    committee = access.get_visible_or_404(request.user, access.VIEW, selectors.COMMITTEES, pk=pk)
+    committee = access.get_visible_or_404(request.user, access.VIEW, selectors.committees_with_estate(), pk=pk)
     action = request.POST.get("action")
     user, today = request.user, timezone.localdate()
     seats = selectors.seats_of(committee)
@@ -163,7 +163,7 @@ def act(request, pk):
 
 @login_required
 def meeting(request, pk):
-    meeting = access.get_visible_or_404(request.user, access.VIEW, selectors.MEETINGS, pk=pk)
+    meeting = access.get_visible_or_404(request.user, access.VIEW, selectors.meetings_with_committee(), pk=pk)
     committee = meeting.committee
     seats = selectors.seats_of(committee)
     present = selectors.present_at(meeting)

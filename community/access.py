@@ -14,7 +14,8 @@ estate is self-managed (RULES.md §4).
 * ``visible(user, perm, queryset)``: the rows of ``queryset`` the user may ``perm``.
 * ``holds_anywhere(user, perm)``: does the user hold ``perm`` on any scope at all?
 * ``get_visible_or_404(user, perm, queryset_or_model, **lookup)``: for views, the one row the
-  user may ``perm``, or 404 whether it does not exist or is out of the user's reach.
+  user may ``perm``, or 404 whether it does not exist or is out of the user's reach
+  (``get_permitted_or_403`` answers 403 instead).
 
 ``can`` is ``visible`` applied to one row, so the two can never disagree.
 Each call costs one query for the user's grants (cached on the user object for
@@ -259,13 +260,26 @@ def can(user, perm: str, obj) -> bool:
     return visible(user, perm, type(obj)._default_manager.filter(pk=obj.pk)).exists()
 
 
-def get_visible_or_404(user, perm: str, queryset_or_model, **lookup):
-    """For views: the row matching ``lookup`` on which ``user`` holds ``perm``; 404 when there is
-    none, the same answer whether the row does not exist or lies outside the user's scope."""
+def _visible_one(user, perm: str, queryset_or_model, lookup: dict):
     queryset = (
         queryset_or_model if isinstance(queryset_or_model, QuerySet) else queryset_or_model._default_manager.all()
     )
-    found = visible(user, perm, queryset).filter(**lookup).first()
+    return visible(user, perm, queryset).filter(**lookup).first()
+
+
+def get_visible_or_404(user, perm: str, queryset_or_model, **lookup):
+    """For views: the row matching ``lookup`` on which ``user`` holds ``perm``; 404 when there is
+    none, the same answer whether the row does not exist or lies outside the user's scope."""
+    found = _visible_one(user, perm, queryset_or_model, lookup)
     if found is None:
         raise Http404
+    return found
+
+
+def get_permitted_or_403(user, perm: str, queryset_or_model, **lookup):
+    """Like ``get_visible_or_404`` for pages that answer 403 instead (the registry's change pages,
+    whose links only staff see): refused alike whether the row is missing or out of reach."""
+    found = _visible_one(user, perm, queryset_or_model, lookup)
+    if found is None:
+        raise PermissionDenied(NOT_ALLOWED)
     return found

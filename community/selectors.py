@@ -71,10 +71,9 @@ def importable_estate(user, pk) -> Estate | None:
     return importable_estates(user).filter(pk=pk).first()
 
 
-def visible_estate(user, pk):
-    """One estate the user may view, or None (absent and forbidden look the same)."""
-    qs = access.visible(user, access.VIEW, Estate.objects.with_management_state())
-    return qs.select_related("grid__community__street__district").filter(pk=pk).first()
+def estate_page_rows():
+    """Estates with their management state and their way up to the district, for the estate page."""
+    return Estate.objects.with_management_state().select_related("grid__community__street__district")
 
 
 @dataclass

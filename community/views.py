@@ -2,7 +2,6 @@
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
@@ -54,9 +53,7 @@ def directory(request):
 def estate_detail(request, pk):
     access.prefetch(request.user, (access.VIEW, access.PERSONAL, access.CHANGE))  # one query for the page's grants
     _require_staff_view(request.user)
-    estate = selectors.visible_estate(request.user, pk)
-    if estate is None:
-        raise Http404
+    estate = access.get_visible_or_404(request.user, access.VIEW, selectors.estate_page_rows(), pk=pk)
     full = access.can(request.user, access.PERSONAL, estate)
     form = UnitFilterForm(request.GET or None, estate=estate)
     building = form.cleaned_data.get("building") if form.is_valid() else None

@@ -268,7 +268,7 @@ class DemandLetter(models.Model):
         ordering = ["-issued_at"]
 
     def __str__(self):
-        return f"{self.addressee} {self.issued_at:%Y-%m-%d}"
+        return f"{self.estate_id}/{self.unit_id} {timezone.localtime(self.issued_at):%Y-%m-%d}"
 
 
 # --------------------------------------------------------------------------- ledgers
@@ -691,4 +691,4 @@ class FundUseStep(models.Model):
         ordering = ["use", "pk"]
 
     def __str__(self):
-        return f"{self.use_id}: {self.get_status_display()} {self.at:%Y-%m-%d %H:%M}"
+        return f"{self.use_id}: {self.get_status_display()} {timezone.localtime(self.at):%Y-%m-%d %H:%M}"

@@ -243,6 +243,3 @@ def demand_letter_pdf(letter, bills, *, keeper: str) -> bytes:
     return simple_document(
         "物业服务费书面催交通知书", lines, rows, closing, header=f"{estate.name} 催交通知书 {letter.pk}"
     )
-
-
-_style = table_style  # the name bench/disclosure_pdf.py reads it by

@@ -60,7 +60,7 @@ def public_estates():
     return Estate.objects.select_related("grid__community")
 
 
-def visible_estate(user, pk: int) -> Estate:
+def estate_or_404(user, pk: int) -> Estate:
     """An estate ``user`` may see, for the staff pages of fees and of the fund; the same 404
     whether it exists elsewhere or not."""
     return access.get_visible_or_404(

@@ -716,6 +716,7 @@ class Disclosure:
     issuer: str
 
 
+@transaction.atomic
 def publish_disclosure(
     *,
     actor,

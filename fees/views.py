@@ -138,7 +138,7 @@ def workspace(request):
 
 @login_required
 def estate_fees(request, estate_id):
-    estate = selectors.visible_estate(request.user, estate_id)
+    estate = selectors.estate_or_404(request.user, estate_id)
     can = _abilities(request.user, estate)
     here = request.path
     if request.method == "POST":
@@ -174,7 +174,7 @@ def estate_fees(request, estate_id):
 
 @login_required
 def unit_fees(request, estate_id, unit_id):
-    estate = selectors.visible_estate(request.user, estate_id)
+    estate = selectors.estate_or_404(request.user, estate_id)
     unit = get_object_or_404(selectors.units_of(estate), pk=unit_id)
     can = _abilities(request.user, estate)
     here = request.path
@@ -233,7 +233,7 @@ def unit_fees(request, estate_id, unit_id):
 @login_required
 def letter_pdf(request, pk):
     letter = get_object_or_404(selectors.letters(), pk=pk)
-    if not _abilities(request.user, selectors.visible_estate(request.user, letter.estate_id))["names"]:
+    if not _abilities(request.user, selectors.estate_or_404(request.user, letter.estate_id))["names"]:
         raise Http404
     bills = selectors.letter_bills(letter)
     keeper = selectors.books(letter.estate, timezone.localdate(letter.issued_at))
@@ -247,7 +247,7 @@ def letter_pdf(request, pk):
 
 @login_required
 def schedule_new(request, estate_id):
-    estate = selectors.visible_estate(request.user, estate_id)
+    estate = selectors.estate_or_404(request.user, estate_id)
     if not access.can(request.user, access.KEEP_ACCOUNTS, estate):
         raise PermissionDenied
     form = ScheduleForm(request.POST or None)
@@ -264,7 +264,7 @@ def schedule_new(request, estate_id):
 
 @login_required
 def ledger(request, estate_id):
-    estate = selectors.visible_estate(request.user, estate_id)
+    estate = selectors.estate_or_404(request.user, estate_id)
     can = _abilities(request.user, estate)
     here = request.path
     if request.method == "POST":
@@ -324,7 +324,7 @@ def ledger(request, estate_id):
 @login_required
 def export(request, estate_id):
     """Any period's statement as a PDF for staff, verifiable like a published one."""
-    estate = selectors.visible_estate(request.user, estate_id)
+    estate = selectors.estate_or_404(request.user, estate_id)
     form = PeriodForm(request.GET)
     try:
         data = cleaned(form)
@@ -341,7 +341,7 @@ def export(request, estate_id):
 
 @login_required
 def expenditures(request, estate_id):
-    estate = selectors.visible_estate(request.user, estate_id)
+    estate = selectors.estate_or_404(request.user, estate_id)
     can = _abilities(request.user, estate)
     if request.method == "POST":
 

@@ -11,6 +11,7 @@ from django.contrib.postgres.constraints import ExclusionConstraint
 from django.contrib.postgres.fields import DateTimeRangeField, RangeOperators
 from django.db import DEFAULT_DB_ALIAS, connections, models
 from django.db.models import F, Func, Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from community.models import REGISTRY_PERMS, Community, Estate, Owner, PropertyCompany, Unit, validate_mobile
@@ -285,7 +286,7 @@ class CaseStep(models.Model):
         ordering = ["case", "pk"]
 
     def __str__(self):
-        return f"{self.case_id}: {self.get_status_display()} {self.at:%Y-%m-%d %H:%M}"
+        return f"{self.case_id}: {self.get_status_display()} {timezone.localtime(self.at):%Y-%m-%d %H:%M}"
 
 
 # --------------------------------------------------------------------------- sessions

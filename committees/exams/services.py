@@ -166,14 +166,10 @@ def _bank() -> dict:
 # --------------------------------------------------------------------------- attempts
 
 
-def _lock_candidate(candidate: Owner) -> None:
-    hold(candidate)
-
-
 @transaction.atomic
 def start_attempt(*, candidate: Owner, session: ExamSession, now: datetime | None = None) -> Attempt:
     now = now or timezone.now()
-    _lock_candidate(candidate)
+    hold(candidate)  # one attempt started at a time per candidate
     if not session.candidates.filter(pk=candidate.pk).exists():
         raise PermissionDenied(NOT_ENROLLED)
     if now < session.opens_at:

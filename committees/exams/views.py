@@ -59,7 +59,7 @@ def question(request, attempt_id, index):
         try:
             services.save_answer(attempt=attempt, question_id=attempt.paper[index - 1]["q"], chosen=chosen)
         except ValidationError as exc:
-            messages.error(request, "；".join(exc.messages))
+            messages.error(request, error_text(exc))
             return redirect("committees:question", attempt.pk, index)
         target = request.POST.get("go")
         if target == "submit":

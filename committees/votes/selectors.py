@@ -244,10 +244,6 @@ def paper_ballots(vote: Vote, *, limit: int = 500) -> tuple[list, int]:
 # --------------------------------------------------------------------------- contracts and the votes behind them
 
 
-def estate_by_pk(pk) -> Estate | None:
-    return Estate.objects.filter(pk=pk).first()
-
-
 def passed_manager_votes(estate) -> list:
     """The estate's closed votes on matter 4 (hiring or dismissing the company) that passed:
     those a contract may be linked to. One query."""

@@ -183,9 +183,7 @@ def paper(request, vote_id):
 @login_required
 def contract_votes(request, estate_id):
     """Registry staff link the estate's contracts to the passed votes on hiring or dismissing the company."""
-    estate = selectors.estate_by_pk(estate_id)
-    if estate is None or not access.can(request.user, access.CHANGE, estate):
-        raise PermissionDenied
+    estate = access.get_permitted_or_403(request.user, access.CHANGE, Estate, pk=estate_id)
     here = reverse("committees:contract_votes", args=[estate.pk])
     if request.method == "POST":
         form = LinkForm(request.POST, estate=estate)

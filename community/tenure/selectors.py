@@ -67,11 +67,6 @@ def management_history(estate: Estate, *, today=None, contracts=None, self_perio
     return timeline(periods, since=estate.delivered_on, today=today)
 
 
-def estate_by_pk(pk) -> Estate | None:
-    """The estate with this primary key, or None (the tenure pages then check access)."""
-    return Estate.objects.filter(pk=pk).first()
-
-
 def estate_contract(estate: Estate, pk) -> ServiceContract | None:
     """One of the estate's contracts, with its estate and company, or None."""
     return ServiceContract.objects.filter(pk=pk, estate=estate).select_related("estate", "company").first()

@@ -121,7 +121,7 @@ def start_self_management(*, actor, estate: Estate, on: date, note: str = "") ->
 def end_self_management(*, actor, estate: Estate, last_day: date) -> SelfManagementPeriod:
     access.require(actor, access.CHANGE, estate)
     open_periods = lock_rows(SelfManagementPeriod.objects.filter(estate=estate, ended_on__isnull=True))
-    period = open_periods[0] if open_periods else None
+    period = min(open_periods, key=lambda p: p.started_on, default=None)
     if period is None:
         raise ValidationError(SELF_NOT_OPEN)
     period.ended_on = last_day

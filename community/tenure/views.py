@@ -56,10 +56,7 @@ def management_context(user, estate: Estate, today: date) -> dict:
 
 
 def _changeable(request, pk) -> Estate:
-    estate = selectors.estate_by_pk(pk)
-    if estate is None or not access.can(request.user, access.CHANGE, estate):
-        raise PermissionDenied
-    return estate
+    return access.get_permitted_or_403(request.user, access.CHANGE, Estate, pk=pk)
 
 
 def _contract(estate: Estate, contract_pk) -> ServiceContract:

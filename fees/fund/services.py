@@ -601,6 +601,7 @@ def settle_vote(*, actor, use: FundUse, now: datetime | None = None) -> FundUse:
     return use
 
 
+@transaction.atomic
 def _publish(*, actor, use: FundUse, ready: str, to: str, notice: str, now: datetime | None) -> FundUse:
     """Publish the use's drafted notice (its field ``notice``) and move it from ``ready`` to ``to``."""
     access.require(actor, access.PUBLISH_NOTICES, use.estate)

@@ -27,7 +27,7 @@ from community.rules import rules_for
 from community.web import act, cleaned, error_text, owner_or_403
 
 from ..models import FundAccount, FundUse, FundUseStatus, Subject
-from ..selectors import public_estates, published_statements, units_of, visible_estate
+from ..selectors import estate_or_404, public_estates, published_statements, units_of
 from ..verify import verify_page
 from . import pdf, selectors, services
 from .forms import (
@@ -131,7 +131,7 @@ def workspace(request):
 
 @login_required
 def estate_fund(request, estate_id):
-    estate = visible_estate(request.user, estate_id)
+    estate = estate_or_404(request.user, estate_id)
     account = selectors.find_account(estate)
     can = _abilities(request.user, estate, account)
     here = request.path
@@ -227,7 +227,7 @@ def _income(request, estate):
 
 @login_required
 def unit_fund(request, estate_id, unit_id):
-    estate = visible_estate(request.user, estate_id)
+    estate = estate_or_404(request.user, estate_id)
     unit = get_object_or_404(units_of(estate), pk=unit_id)
     account = _account(estate)
     can = _abilities(request.user, estate, account)
@@ -290,7 +290,7 @@ def unit_fund(request, estate_id, unit_id):
 
 @login_required
 def use_new(request, estate_id):
-    estate = visible_estate(request.user, estate_id)
+    estate = estate_or_404(request.user, estate_id)
     account = _account(estate)
     if not _abilities(request.user, estate, account)["propose"]:
         raise PermissionDenied
