@@ -15,7 +15,18 @@ from community.models import Ownership
 from community.rules import rules_for
 
 from .exams.selectors import has_valid_certificate, training_record
-from .models import Committee, CommitteeStatus, Matter, Meeting, Motion, PartyBranch, Vote
+from .models import (
+    BranchReview,
+    BranchRole,
+    Committee,
+    CommitteeStatus,
+    Matter,
+    Meeting,
+    MemberRole,
+    Motion,
+    PartyBranch,
+    Vote,
+)
 from .votes.selectors import scope_holders
 from .votes.tally import DEVELOPER, YES, count_holders, share_text
 
@@ -202,3 +213,45 @@ def present_at(meeting: Meeting):
 
 def decisions_of(meeting: Meeting):
     return meeting.decisions.prefetch_related("in_favour__owner").select_related("notice")
+
+
+# --------------------------------------------------------------------------- party branch
+
+
+def needs_review(estate, matter: int) -> bool:
+    """Whether this estate's branch must review ``matter`` first (only estates with a branch)."""
+    return matter in rules_for(estate).branch_review_matters and PartyBranch.objects.filter(estate=estate).exists()
+
+
+def pending_reviews(estate):
+    """Reviews recorded for this estate that no vote has used yet."""
+    return BranchReview.objects.filter(branch__estate=estate, vote=None)
+
+
+@dataclass(frozen=True)
+class CrossAppointment:
+    name: str
+    committee_role: str
+    branch_role: str
+    secretary_is_chair: bool
+
+
+def cross_appointments(committee: Committee) -> list[CrossAppointment]:
+    """Seated members who also sit in the estate's party branch (matched by owner record).
+    ``secretary_is_chair`` marks the one person who is both branch secretary and committee chair."""
+    branch = PartyBranch.objects.filter(estate=committee.estate_id).first()
+    if branch is None:
+        return []
+    in_branch = {bm.owner_id: bm for bm in branch.members.exclude(owner=None)}
+    found = []
+    for member in committee.members.filter(left_on=None, owner__in=list(in_branch)).select_related("owner"):
+        bm = in_branch[member.owner_id]
+        found.append(
+            CrossAppointment(
+                name=member.owner.name,
+                committee_role=member.get_role_display(),
+                branch_role=bm.get_role_display(),
+                secretary_is_chair=bm.role == BranchRole.SECRETARY and member.role == MemberRole.CHAIR,
+            )
+        )
+    return found

@@ -1,14 +1,14 @@
 """Red steward (红色管家): the estate's party branch, its cross-appointment with the
 committee, and its recorded review before a major matter goes to the owners' vote.
 
-The review is a recorded step, not a veto: the owners still decide. Which matters
+Its reads (which matters need a review, the unused reviews, who sits in both bodies) are in
+``committees.selectors``. The review is a recorded step, not a veto: the owners still decide. Which matters
 need it is the rule set's ``branch_review_matters`` (4–8 by default: choosing the
 manager, the maintenance fund, rebuilding and the use of common parts).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -16,24 +16,14 @@ from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from community import access
-from community.rules import rules_for
 
-from .models import BranchReview, BranchRole, Committee, Matter, MemberRole, PartyBranch
+from .models import BranchReview, Matter, PartyBranch
+from .selectors import needs_review
 
 NOT_ALLOWED = _("您没有权限进行此操作。")
 NO_OPINION = _("请写明党支部的审议意见。")
 REVIEW_NEEDED = _("“%(matter)s”须先经小区党支部审议，再提交业主表决。")
 REVIEW_MISMATCH = _("所选党支部审议记录与本次表决的事项不符，或已用于其他表决。")
-
-
-def needs_review(estate, matter: int) -> bool:
-    """Whether this estate's branch must review ``matter`` first (only estates with a branch)."""
-    return matter in rules_for(estate).branch_review_matters and PartyBranch.objects.filter(estate=estate).exists()
-
-
-def pending_reviews(estate):
-    """Reviews recorded for this estate that no vote has used yet."""
-    return BranchReview.objects.filter(branch__estate=estate, vote=None)
 
 
 @transaction.atomic
@@ -65,32 +55,3 @@ def check_review(estate, matter: int, review: BranchReview | None) -> None:
         return
     if review.branch.estate_id != estate.pk or review.matter != matter or review.vote_id is not None:
         raise ValidationError(REVIEW_MISMATCH)
-
-
-@dataclass(frozen=True)
-class CrossAppointment:
-    name: str
-    committee_role: str
-    branch_role: str
-    secretary_is_chair: bool
-
-
-def cross_appointments(committee: Committee) -> list[CrossAppointment]:
-    """Seated members who also sit in the estate's party branch (matched by owner record).
-    ``secretary_is_chair`` marks the one person who is both branch secretary and committee chair."""
-    branch = PartyBranch.objects.filter(estate=committee.estate_id).first()
-    if branch is None:
-        return []
-    in_branch = {bm.owner_id: bm for bm in branch.members.exclude(owner=None)}
-    found = []
-    for member in committee.members.filter(left_on=None, owner__in=list(in_branch)).select_related("owner"):
-        bm = in_branch[member.owner_id]
-        found.append(
-            CrossAppointment(
-                name=member.owner.name,
-                committee_role=member.get_role_display(),
-                branch_role=bm.get_role_display(),
-                secretary_is_chair=bm.role == BranchRole.SECRETARY and member.role == MemberRole.CHAIR,
-            )
-        )
-    return found

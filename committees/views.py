@@ -70,7 +70,7 @@ def detail(request, pk):
             "meetings": lists["meetings"],
             "votes": lists["votes"],
             "branch": lists["branch"],
-            "cross": steward.cross_appointments(committee),
+            "cross": selectors.cross_appointments(committee),
             "reviews": lists["reviews"],
             "can_act": can_act and active,
             "can_file": can_act and committee.status in selectors.FILABLE,

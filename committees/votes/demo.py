@@ -14,6 +14,7 @@ from community.legaltime import last_day_after_months
 from community.models import Estate, Owner, ServiceContract
 from community.tenure import services as registry
 
+from .. import selectors as committee_selectors
 from .. import steward
 from ..models import PartyBranch, Vote
 from . import selectors
@@ -34,7 +35,7 @@ def _ballots(vote, rng, *, turnout: float, yes: float, at):
 def _convene(estate, matter, question, opens, days, buildings=()):
     """Convene as the committee would: a major matter goes to the party branch first."""
     review = None
-    if steward.needs_review(estate, matter):
+    if committee_selectors.needs_review(estate, matter):
         review = steward.record_review(
             actor=None,
             branch=estate.party_branch,

@@ -20,7 +20,7 @@ from community.rules import rules_for
 from community.tenure.selectors import estate_contracts
 from community.web import act, cleaned, owner_or_403, paged
 
-from .. import steward
+from .. import selectors as committee_selectors
 from ..models import Matter, Vote
 from . import selectors, services
 from .forms import LinkForm, PaperBallotsForm, VoteForm
@@ -130,7 +130,7 @@ def turnout(request, vote_id):
 def convene(request, estate_id):
     """A committee member (or community staff, for a first assembly) convenes a vote."""
     estate = access.get_visible_or_404(request.user, access.CONVENE_VOTES, Estate, pk=estate_id)
-    reviews, rules = steward.pending_reviews(estate), rules_for(estate)
+    reviews, rules = committee_selectors.pending_reviews(estate), rules_for(estate)
     form = VoteForm(request.POST or None, estate=estate, reviews=reviews)
     if request.method == "POST" and form.is_valid():
         try:

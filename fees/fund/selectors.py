@@ -20,7 +20,7 @@ from django.db.models import BigIntegerField, Count, F, OuterRef, Q, Subquery, S
 from django.db.models.functions import Cast, Coalesce, Round
 from django.urls import reverse
 
-from committees import steward
+from committees import selectors as committee_selectors
 from committees.models import Matter
 from community import access
 from community.models import Estate, Owner, Ownership, Unit
@@ -140,7 +140,7 @@ def charged_count(use: FundUse) -> int:
 
 def pending_reviews(estate: Estate):
     """The party branch's reviews of fund uses that no vote has used yet."""
-    return steward.pending_reviews(estate).filter(matter=Matter.FUND_USE)
+    return committee_selectors.pending_reviews(estate).filter(matter=Matter.FUND_USE)
 
 
 def units_by_pk(pks) -> list[Unit]:

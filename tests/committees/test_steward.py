@@ -6,7 +6,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
-from committees import steward
+from committees import selectors, steward
 from committees.models import BranchMember, BranchReview, PartyBranch, Vote
 from committees.votes import services as votes
 from community.models import Role
@@ -51,7 +51,7 @@ def test_with_the_review_the_vote_is_convened_and_the_review_is_used_once(world,
     )
     vote = _convene(world, 4, branch_review=review)
     review.refresh_from_db()
-    assert review.vote == vote and list(steward.pending_reviews(world.e1)) == []
+    assert review.vote == vote and list(selectors.pending_reviews(world.e1)) == []
     with pytest.raises(ValidationError):
         _convene(world, 4, branch_review=review)
     other = steward.record_review(
@@ -96,6 +96,6 @@ def test_cross_appointment_flags_the_secretary_who_chairs_the_committee(world, e
     BranchMember.objects.create(branch=branch, name=owners[0].name, owner=owners[0], role="secretary")
     BranchMember.objects.create(branch=branch, name=owners[1].name, owner=owners[1])
     BranchMember.objects.create(branch=branch, name="非业主党员")
-    found = {c.name: c for c in steward.cross_appointments(committee)}
+    found = {c.name: c for c in selectors.cross_appointments(committee)}
     assert set(found) == {owners[0].name, owners[1].name}
     assert found[owners[0].name].secretary_is_chair and not found[owners[1].name].secretary_is_chair
