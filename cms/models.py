@@ -63,6 +63,13 @@ def notices_under(page: Page, *, today: date | None = None):
     )
 
 
+def search_notices(root: Page, terms: list[str]):
+    """Live notices under ``root`` holding every one of ``terms`` (cms.cjk.query_terms), by relevance."""
+    if not terms:
+        return NoticePage.objects.none()
+    return NoticePage.objects.live().descendant_of(root).search(" ".join(terms), operator="and")
+
+
 class ScopePage(Page):
     """A page that stands for a registry object; only the site-tree sync creates one."""
 
