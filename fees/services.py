@@ -737,7 +737,8 @@ def publish_disclosure(
     period already published is refused with ``exists``. Only then does ``build()`` read the
     period and render its PDF, so nothing is posted between the reading and the storing. The PDF
     and its fingerprint are stored (which closes the period to new entries) and a notice is
-    drafted with the PDF attached. Runs inside the caller's transaction."""
+    drafted with the PDF attached. All of it or nothing: atomic on its own, a savepoint inside
+    the caller's transaction."""
     now = now or timezone.now()
     if end >= today_of(now):
         raise ValidationError(not_over, params={"label": label})
