@@ -336,8 +336,8 @@ BILL_COLUMNS = ("estate", "unit", "item", "period", "starts_on", "ends_on", "qua
 def _insert_bills(rows: list[tuple], run_id: int) -> None:
     """Insert bills in one executemany; the database's constraints still check every row."""
     columns = ", ".join(connection.ops.quote_name(Bill._meta.get_field(name).column) for name in BILL_COLUMNS)
-    placeholders = ", ".join(["%s"] * len(BILL_COLUMNS))
-    sql = f"INSERT INTO {connection.ops.quote_name(Bill._meta.db_table)} ({columns}) VALUES ({placeholders})"
+    value_marks = ", ".join(["%s"] * len(BILL_COLUMNS))
+    sql = f"INSERT INTO {connection.ops.quote_name(Bill._meta.db_table)} ({columns}) VALUES ({value_marks})"
     with connection.cursor() as cursor:
         for start in range(0, len(rows), 5000):
             cursor.executemany(sql, [row + (run_id,) for row in rows[start : start + 5000]])
