@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from django.core.exceptions import ValidationError
+from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -400,3 +401,27 @@ def import_registry(
     )
     progress(_("完成"))
     return plan
+
+
+UPLOADS = "imports"  # where a previewed file waits for its confirmation (default storage)
+UPLOAD_AGE = timedelta(hours=1)  # a preview is confirmable this long; then its file is deleted
+
+
+def delete_stale_uploads(now=None) -> int:
+    """Delete previewed files older than ``UPLOAD_AGE``: they hold full ID numbers and mobiles,
+    and an unconfirmed preview must not keep them on disk. Returns how many were deleted."""
+    now = now or timezone.now()
+    try:
+        _dirs, names = default_storage.listdir(UPLOADS)
+    except FileNotFoundError:
+        return 0
+    deleted = 0
+    for name in names:
+        path = f"{UPLOADS}/{name}"
+        try:
+            if now - default_storage.get_modified_time(path) > UPLOAD_AGE:
+                default_storage.delete(path)
+                deleted += 1
+        except FileNotFoundError:  # deleted meanwhile by its confirmation
+            continue
+    return deleted

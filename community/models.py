@@ -616,3 +616,49 @@ class NumberSequence(models.Model):
 
     def __str__(self):
         return f"{self.series} {self.year}: {self.last}"
+
+
+# --------------------------------------------------------------------------- background jobs
+
+
+class JobStatus(models.TextChoices):
+    QUEUED = "queued", _("排队中")
+    RUNNING = "running", _("进行中")
+    DONE = "done", _("已完成")
+    FAILED = "failed", _("失败")
+
+
+class Job(models.Model):
+    """Work a user started and watches on its status page (community.jobs): an import, a
+    billing run, a long PDF. The work and the job's "done" are committed together, so a job is
+    done exactly when its work is written; a failed job wrote nothing."""
+
+    kind = models.CharField(_("任务类型"), max_length=100)  # the Celery task's name
+    title = models.CharField(_("任务"), max_length=200)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("发起人"), on_delete=models.PROTECT, related_name="jobs"
+    )
+    status = models.CharField(_("状态"), max_length=10, choices=JobStatus.choices, default=JobStatus.QUEUED)
+    params = models.JSONField(_("参数"), default=dict, blank=True)
+    message = models.TextField(_("结果"), blank=True)  # what the work did, or why it failed, in words
+    result_link = models.CharField(_("结果页面"), max_length=300, blank=True)
+    result_file = models.FileField(_("结果文件"), upload_to="jobs/%Y/%m/", blank=True)
+    result_name = models.CharField(_("文件名"), max_length=200, blank=True)
+    queue_note = models.CharField(_("队列说明"), max_length=300, blank=True)  # why it has not started yet
+    attempts = models.PositiveSmallIntegerField(_("尝试次数"), default=0)
+    created_at = models.DateTimeField(_("提交时间"), default=timezone.now, db_index=True)
+    started_at = models.DateTimeField(_("开始时间"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("后台任务")
+        verbose_name_plural = _("后台任务")
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["status", "created_at"], name="job_status_idx")]
+
+    def __str__(self):
+        return f"{self.title} · {self.get_status_display()}"
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (JobStatus.DONE, JobStatus.FAILED)

@@ -9,6 +9,9 @@ urlpatterns = [
     path("estates/", views.directory, name="directory"),
     path("estates/<int:pk>/", views.estate_detail, name="estate_detail"),
     path("me/units/", views.my_units, name="my_units"),
+    path("jobs/", views.my_jobs, name="jobs"),
+    path("jobs/<int:pk>/", views.job_status, name="job"),
+    path("jobs/<int:pk>/download/", views.job_download, name="job_download"),
     # the registry workspace: spreadsheet import and search
     path("registry/import/", workspace_views.import_upload, name="import"),
     path("registry/import/confirm/", workspace_views.import_confirm, name="import_confirm"),

@@ -2,11 +2,13 @@
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
-from . import access, selectors
+from . import access, jobs, selectors
 from .forms import EstateFilterForm, UnitFilterForm
+from .models import Job, JobStatus
 from .tenure import selectors as tenure_selectors
 from .tenure.views import management_context
 from .web import paged
@@ -86,3 +88,27 @@ def estate_detail(request, pk):
 @login_required
 def my_units(request):
     return render(request, "community/my_units.html", {"ownerships": selectors.units_of_owner_user(request.user)})
+
+
+# --------------------------------------------------------------------------- jobs
+
+
+@login_required
+def job_status(request, pk):
+    """A job's progress, refreshing itself (no JavaScript) until it is done or failed."""
+    found = jobs.visible_job_or_404(request.user, pk)
+    return render(request, "community/job.html", {"job": found, "progress": jobs.progress_of(found)})
+
+
+@login_required
+def job_download(request, pk):
+    found = jobs.visible_job_or_404(request.user, pk)
+    if found.status != JobStatus.DONE or not found.result_file:
+        raise Http404
+    return FileResponse(found.result_file.open("rb"), as_attachment=True, filename=found.result_name)
+
+
+@login_required
+def my_jobs(request):
+    page, query = paged(request, Job.objects.filter(created_by=request.user), 30)
+    return render(request, "community/jobs.html", {"page": page, "query": query})

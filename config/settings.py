@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "mediation",
     "grid",
     "pgtrigger",
+    "django_celery_beat",
     "wagtail.documents",
     "wagtail.images",
     "wagtail.search",
@@ -185,3 +186,38 @@ WAGTAIL_MODERATION_ENABLED = False
 WAGTAIL_WORKFLOW_ENABLED = False
 WAGTAILADMIN_PERMITTED_LANGUAGES = LANGUAGES
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_000
+
+# Background work (Celery). With no broker every task runs inline in the asking process: the demo
+# needs no server. With one, ``make worker`` runs the tasks and the schedule (README, 后台任务).
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")
+CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_TASK_IGNORE_RESULT = True  # a job's outcome is kept in its own row (community.Job)
+CELERY_TASK_ACKS_LATE = True  # a message leaves the queue only when its task has finished…
+CELERY_TASK_REJECT_ON_WORKER_LOST = True  # …and goes back to it when the worker dies mid-task
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_SOFT_TIME_LIMIT = int(os.environ.get("CELERY_TASK_SOFT_TIME_LIMIT", "1500"))
+CELERY_TASK_TIME_LIMIT = int(os.environ.get("CELERY_TASK_TIME_LIMIT", "1800"))
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    # An unacknowledged message is handed out again after this long: longer than any task runs.
+    "visibility_timeout": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "3600")),
+    "socket_connect_timeout": 1,
+    "socket_timeout": 5,
+}
+# A page that hands work to a broker that is down learns so within a second, and says so.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+CELERY_TIMEZONE = TIME_ZONE
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+
+# The cache carries a running job's progress from the worker to the status page, so it is shared
+# (Redis) whenever a broker is: CACHE_URL, else the broker's Redis.
+CACHE_URL = os.environ.get("CACHE_URL") or (CELERY_BROKER_URL if CELERY_BROKER_URL.startswith("redis") else "")
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL, "KEY_PREFIX": "estate"}
+        if CACHE_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
