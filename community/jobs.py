@@ -23,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
-from celery import shared_task
+from celery import current_app, shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.cache import cache
@@ -76,7 +76,13 @@ def inline() -> bool:
 def enqueue(celery_task, *args) -> str:
     """Hand ``celery_task(*args)`` to the broker (or run it now, inline). Returns "" when handed
     over, else why it could not be, for the page to show; nothing is lost either way, because
-    the work is recorded in the database before it is queued."""
+    the work is recorded in the database before it is queued.
+
+    ``celery_task`` may be a task's name, for a service that must not import the ``tasks``
+    module that imports it."""
+    if isinstance(celery_task, str):
+        current_app.loader.import_default_modules()  # every app's tasks.py, once
+        celery_task = current_app.tasks[celery_task]
     try:
         celery_task.apply_async(args)
     except Exception as exc:  # kombu wraps every broker failure differently; none may lose the work

@@ -4,6 +4,7 @@ Production: set SECRET_KEY, ALLOWED_HOSTS and DATABASE_URL; DEBUG is off
 unless DEBUG=1. ``make demo`` sets DEBUG=1 and uses the SQLite file db.sqlite3.
 """
 
+import json
 import os
 from pathlib import Path
 
@@ -46,6 +47,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "guardian",
     "community",
+    "notifications",
     "cms",
     "committees",
     "fees",
@@ -94,6 +96,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "community.context_processors.nav",
+                "notifications.context_processors.unread",
             ],
         },
     },
@@ -174,10 +177,36 @@ LOGGING = {
 }
 
 ESTATE_SITE_TITLE = _("物业治理")
+# Where the site is reached from outside: links in texts and e-mails are built on it.
+SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
+
+# Notifications (notifications/). E-mail through Django's backends: the console in DEBUG.
+EMAIL_BACKEND = os.environ.get(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.console.EmailBackend" if DEBUG else "django.core.mail.backends.smtp.EmailBackend",
+)
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "noreply@localhost")
+# SMS: the console (or SMS_FILE_PATH) for the demo; an HTTP gateway in production
+# (SMS_BACKEND=notifications.channels.HttpSmsBackend and the SMS_GATEWAY_* variables).
+SMS_BACKEND = os.environ.get("SMS_BACKEND", "notifications.channels.ConsoleSmsBackend")
+SMS_FILE_PATH = os.environ.get("SMS_FILE_PATH", "")
+SMS_SIGN_NAME = os.environ.get("SMS_SIGN_NAME", "物业治理")
+SMS_GATEWAY_URL = os.environ.get("SMS_GATEWAY_URL", "")
+SMS_GATEWAY_KEY = os.environ.get("SMS_GATEWAY_KEY", "")
+SMS_GATEWAY_SECRET = os.environ.get("SMS_GATEWAY_SECRET", "")
+SMS_GATEWAY_SIGN_NAME = os.environ.get("SMS_GATEWAY_SIGN_NAME", SMS_SIGN_NAME)
+# Template ids per event, as JSON: {"vote_convened": "SMS_123", "default": "SMS_100"}
+SMS_GATEWAY_TEMPLATES = json.loads(os.environ.get("SMS_GATEWAY_TEMPLATES", "{}"))
+SMS_GATEWAY_TIMEOUT = float(os.environ.get("SMS_GATEWAY_TIMEOUT", "5"))
 
 # Wagtail: the public notice site and its editing interface (/cms/).
 WAGTAIL_SITE_NAME = "物业治理"
-WAGTAILADMIN_BASE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
+WAGTAILADMIN_BASE_URL = SITE_URL
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
 WAGTAILDOCS_EXTENSIONS = ["pdf"]
 WAGTAIL_ENABLE_UPDATE_CHECK = False

@@ -22,6 +22,7 @@ urlpatterns = [
     path("documents/", include(wagtaildocs_urls)),
     path("search/", cms_views.search, name="search"),
     path("", include("community.urls")),
+    path("", include("notifications.urls")),
     path("", include("committees.urls")),
     path("", include("fees.urls")),
     path("", include("mediation.urls")),
