@@ -5,6 +5,8 @@
 * ``draft_notice`` is how every other app publishes: it writes an unpublished
   draft, with personal data masked, for a person to review and publish.
 * ``publish_notice`` publishes a draft for an actor allowed to.
+* ``tell_owners`` tells the owners under a notice that it is out (on Wagtail's
+  ``page_published``, so a notice published in the Wagtail editor is told too).
 
 ``cms`` imports ``community`` only; the apps that publish call in here.
 """
@@ -24,8 +26,10 @@ from wagtail.models import Collection, Page, Site
 
 from community import access
 from community.legaltime import last_day_after_days
-from community.models import Community, District, Estate, Owner, OwnerKind
+from community.models import Community, District, Estate, Owner, OwnerKind, Ownership
 from community.privacy import mask_text
+from notifications.models import Event
+from notifications.services import notify
 
 from .models import CommunityPage, DistrictPage, EstatePage, NoticeCategory, NoticeKind, NoticePage, ScopePage
 
@@ -223,3 +227,46 @@ def publish_notice(*, actor, notice: NoticePage) -> NoticePage:
     revision.publish(user=actor)
     notice.refresh_from_db()
     return notice
+
+
+# --------------------------------------------------------------------------- telling the owners
+
+
+def notice_audience(notice: NoticePage):
+    """The owners a published notice is told to: the current owners of its estate, or of every
+    estate of its community. A district's notices are read on the site and told to no one: a
+    text to every owner of a district is a decision of its own, not a side effect of publishing.
+    A vote's notices (category 表决) neither: the vote itself tells exactly the owners in its
+    scope (committees.votes). None when the notice is told to no one."""
+    if notice.category == NoticeCategory.VOTES:
+        return None
+    scope = scope_of(notice)
+    if isinstance(scope, Estate):
+        where = {"unit__building__estate": scope}
+    elif isinstance(scope, Community):
+        where = {"unit__building__estate__grid__community": scope}
+    else:
+        return None
+    return Owner.objects.filter(pk__in=Ownership.objects.in_force().filter(**where).values("owner")).only(
+        "pk", "mobile", "user_id"
+    )
+
+
+def tell_owners(notice: NoticePage):
+    """Tell the notice's audience that it is published: once per notice, however often it is
+    republished. Returns the message, or None when nothing was told."""
+    owners = notice_audience(notice)
+    if owners is None:
+        return None
+    if notice.publicity_start and notice.publicity_end:
+        period = f"公示期：{notice.publicity_start:%Y年%m月%d日} 至 {notice.publicity_end:%Y年%m月%d日}。"
+    else:
+        period = ""
+    return notify(
+        event=Event.NOTICE_PUBLISHED,
+        recipients=owners.iterator(chunk_size=2000),
+        title=f"{notice.issuer}{notice.get_kind_display()}：{notice.title}"[:200],
+        body=f"{notice.issuer}发布了{notice.get_kind_display()}“{notice.title}”。{period}请打开链接查看全文。",
+        link=notice.get_url() or "",
+        subject=notice,
+    )

@@ -2,6 +2,7 @@
 
 from django.db.models.signals import post_save
 from django.dispatch import receiver
+from wagtail.signals import page_published
 
 from community.models import Community, District, Estate, ManagementState
 from community.signals import management_changed, roles_changed
@@ -16,6 +17,12 @@ from .models import NoticeCategory, NoticePage
 def keep_page_in_step(sender, instance, raw=False, **kwargs):
     if not raw:
         services.ensure_page(instance)
+
+
+@receiver(page_published, sender=NoticePage)
+def tell_owners(sender, instance, **kwargs):
+    """A notice going live (from a service or the Wagtail editor) is told to its owners, once."""
+    services.tell_owners(instance)
 
 
 @receiver(roles_changed)

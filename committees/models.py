@@ -293,6 +293,41 @@ class Ballot(models.Model):
         return f"{self.vote_id}/{self.holder}: {self.get_choice_display()}"
 
 
+class ServiceMethod(models.TextChoices):
+    POSTING = "posting", _("张贴")
+    IN_PERSON = "in_person", _("当面送达")
+
+
+class VoteService(models.Model):
+    """Notice of a vote served on paper to an owner no channel reached (送达): how, when, by whom,
+    with the photo of the posted notice. One record per owner and vote."""
+
+    vote = models.ForeignKey(Vote, verbose_name=_("表决"), on_delete=models.PROTECT, related_name="services")
+    owner = models.ForeignKey(Owner, verbose_name=_("业主"), on_delete=models.PROTECT, related_name="+")
+    method = models.CharField(_("送达方式"), max_length=10, choices=ServiceMethod.choices)
+    photo = models.ImageField(_("张贴照片"), upload_to="votes/service/%Y/%m/", max_length=200, blank=True)
+    note = models.CharField(_("说明"), max_length=300, blank=True)
+    served_on = models.DateField(_("送达日期"))
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("登记人"), on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("登记时间"))
+
+    class Meta:
+        verbose_name = _("书面送达记录")
+        verbose_name_plural = _("书面送达记录")
+        ordering = ["-served_on", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["vote", "owner"], name="one_service_per_owner_and_vote"),
+            models.CheckConstraint(
+                condition=~Q(method="posting") | ~Q(photo=""), name="vote_service_posting_has_photo"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.vote_id}/{self.owner_id}: {self.get_method_display()}"
+
+
 # --------------------------------------------------------------------------- committees
 
 

@@ -6,9 +6,10 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from community.models import ServiceContract
+from community.models import Owner, ServiceContract
+from community.photos import PhotoInput, validate_photo
 
-from ..models import ContractDecisionKind, Matter, Vote
+from ..models import ContractDecisionKind, Matter, ServiceMethod, Vote
 
 DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 
@@ -68,3 +69,26 @@ class LinkForm(forms.Form):
             self.fields["vote"].choices = [
                 (v.pk, f"{v.question}（{timezone.localdate(v.closes_at):%Y-%m-%d}）") for v in votes
             ]
+
+
+class ServiceForm(forms.Form):
+    """One paper service (a posting, a visit) for the owners ticked in the list of those no
+    channel reached."""
+
+    owners = forms.ModelMultipleChoiceField(
+        label=_("送达业主"),
+        queryset=Owner.objects.all(),
+        error_messages={"required": _("请在未送达名单中勾选业主。"), "invalid_choice": _("所选业主不存在。")},
+    )
+    method = forms.ChoiceField(label=_("送达方式"), choices=ServiceMethod.choices, widget=forms.RadioSelect)
+    photo = forms.FileField(
+        label=_("张贴照片"),
+        required=False,
+        widget=PhotoInput(),
+        validators=[validate_photo],
+        help_text=_("张贴送达须拍下张贴在户门或单元公告栏的表决公告。"),
+    )
+    served_on = forms.DateField(
+        label=_("送达日期"), widget=forms.DateInput(attrs={"type": "date"}), initial=timezone.localdate
+    )
+    note = forms.CharField(label=_("说明"), max_length=300, required=False)

@@ -4,6 +4,7 @@ contract may rest on. Each read runs a fixed number of queries; none writes."""
 
 from __future__ import annotations
 
+from datetime import datetime, time, timedelta
 from decimal import Decimal
 
 from django.db import connection
@@ -14,11 +15,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from community import access
+from community.legaltime import last_day_after_days
 from community.models import AREA_SOURCES, Estate, Owner, Ownership, Unit, in_force_q
-from community.privacy import mask_name
+from community.privacy import mask_mobile, mask_name
 from community.rules import rules_for
+from notifications.models import Channel, DeliveryStatus, Event
+from notifications.selectors import deliveries_about, delivery_figures, reached_owner_ids
 
-from ..models import Ballot, ContractDecision, Matter, Vote, VoteStatus
+from ..models import Ballot, ContractDecision, Matter, Vote, VoteService, VoteStatus
 from .tally import DEVELOPER, NO, YES, TallyResult, UnitInput, count_holders, holder_from, holder_key
 
 # --------------------------------------------------------------------------- who votes, with what area
@@ -275,3 +279,159 @@ def contract_notes(user, contracts) -> dict:
         url = reverse("committees:turnout", args=[d.vote_id]) if readable[estate_of[d.contract_id]] else None
         notes.setdefault(d.contract_id, []).append((text, url))
     return notes
+
+
+# --------------------------------------------------------------------------- who is told, and who was reached
+# The owners a vote's messages go to are its holders' owners as the scope stands when the
+# message is written: each owner of a person's or a co-ownership's units (co-owners each), and
+# for the developer's share the developer's own owner record (never the buyers of units not yet
+# delivered, who do not vote).
+
+CLOSING_NOTICE_DAYS = 3  # "closing in three days" (issue 19): a reminder, not a legal window
+UNREACHED_SHOWN = 200
+
+
+def _scope_people(vote: Vote):
+    """({holder key: [area in cents, owner ids]}, {owner id: [unit ids]}) over the vote's
+    scope as it stands now: one query."""
+    separate = rules_for(vote.estate).co_ownership_separate_head
+    holders: dict[str, list] = {}
+    units_of: dict[int, list[int]] = {}
+    for pk, cents, owners, developer in _scope_rows(vote.estate, buildings=_buildings(vote), units=_units(vote)):
+        key = holder_key(holder_from(pk, owners, developer, co_ownership_separate_head=separate))
+        entry = holders.setdefault(key, [0, set()])
+        entry[0] += cents
+        entry[1].update(owners)
+        for owner_id in owners:
+            units_of.setdefault(owner_id, []).append(pk)
+    return holders, units_of
+
+
+def _owners_of_holders(holders: dict) -> tuple[dict[str, list[Owner]], dict[int, Owner]]:
+    """Each holder's owners to tell, and those owners by id: one query."""
+    ids = set().union(*(people for _cents, people in holders.values())) if holders else set()
+    owners = Owner.objects.only("pk", "name", "mobile", "user_id", "is_developer").in_bulk(ids)
+    told = {
+        key: [owners[pk] for pk in sorted(people) if owners[pk].is_developer == (key == DEVELOPER)]
+        for key, (_cents, people) in holders.items()
+    }
+    return told, {o.pk: o for people in told.values() for o in people}
+
+
+def eligible_owners(vote: Vote) -> list[Owner]:
+    """Every owner with a say in the vote now, once each (two queries)."""
+    _told, owners = _owners_of_holders(_scope_people(vote)[0])
+    return sorted(owners.values(), key=lambda o: o.pk)
+
+
+def owners_yet_to_vote(vote: Vote) -> list[Owner]:
+    """The owners of the holders in scope whose ballot is not in (three queries)."""
+    told, _owners = _owners_of_holders(_scope_people(vote)[0])
+    cast = set(Ballot.objects.filter(vote=vote).values_list("holder", flat=True))
+    waiting = {o.pk: o for key, people in told.items() if key not in cast for o in people}
+    return sorted(waiting.values(), key=lambda o: o.pk)
+
+
+def closing_votes(now=None):
+    """Open votes that close within the next three days: running now, and closing no later than
+    the end (24:00) of the third day after today (legaltime: today not counted). With the daily
+    run at 09:00 that is a reminder 2½ to 3½ days ahead."""
+    now = now or timezone.now()
+    last_day = last_day_after_days(timezone.localdate(now), CLOSING_NOTICE_DAYS)
+    end = timezone.make_aware(datetime.combine(last_day + timedelta(days=1), time.min))
+    return (
+        votes_with_estate()
+        .filter(status=VoteStatus.OPEN, opens_at__lte=now, closes_at__gt=now, closes_at__lte=end)
+        .order_by("closes_at", "pk")
+    )
+
+
+def paper_service(vote: Vote):
+    """The vote's paper services, newest first, with who recorded them."""
+    return vote.services.select_related("owner", "recorded_by")
+
+
+def service_figures(vote: Vote, *, personal: bool, limit: int = UNREACHED_SHOWN) -> dict:
+    """Service of the convening notice (送达) for the vote's staff page, in a fixed number of queries.
+
+    An owner is served when a channel reached them (an SMS or e-mail sent, the inbox message
+    read) or a paper service was recorded. A holder (one head, with its area in scope, as the
+    tally counts them) is served when every owner of it is. Also: the deliveries per channel and
+    status, and the owners still to serve (up to ``limit``, names and mobiles masked unless
+    ``personal``) with their units and why no channel reached them."""
+    holders, units_of = _scope_people(vote)
+    told, owners = _owners_of_holders(holders)
+    served = reached_owner_ids(vote, Event.VOTE_CONVENED) | set(
+        VoteService.objects.filter(vote=vote).values_list("owner_id", flat=True)
+    )
+    counts = {"served": [0, 0], "to_serve": [0, 0]}
+    for key, (cents, _people) in holders.items():
+        # A developer's share without a developer record to tell stays to serve: someone must find them.
+        side = "served" if all(o.pk in served for o in told[key]) and told[key] else "to_serve"
+        counts[side][0] += 1
+        counts[side][1] += cents
+    waiting = sorted(pk for pk in owners if pk not in served)
+    shown = waiting[:limit]
+    why = _why_not_reached(vote, shown)
+    labels = dict(
+        (pk, f"{b} {r}")
+        for pk, b, r in Unit.objects.filter(pk__in={u for pk in shown for u in units_of.get(pk, ())}).values_list(
+            "pk", "building__name", "room"
+        )
+    )
+    rows = []
+    for pk in shown:
+        owner = owners[pk]
+        rows.append(
+            {
+                "id": pk,
+                "name": owner.name if personal or owner.is_developer else mask_name(owner.name),
+                "mobile": owner.mobile if personal else mask_mobile(owner.mobile),
+                "units": "、".join(sorted(labels.get(u, "?") for u in units_of.get(pk, ()))),
+                "why": why.get(pk)
+                or (_("无手机号、未绑定账号") if not owner.mobile and not owner.user_id else _("未发送")),
+            }
+        )
+    return {
+        "heads": {side: n for side, (n, _c) in counts.items()},
+        "area": {side: Decimal(c).scaleb(-2) for side, (_n, c) in counts.items()},
+        "channel_rows": _channel_rows(delivery_figures(vote, Event.VOTE_CONVENED)),
+        "unreached": rows,
+        "unreached_total": len(waiting),
+    }
+
+
+def _channel_rows(figures: dict) -> list[tuple]:
+    """(channel, its name, {status: count} with every status present) for the channels used."""
+    return [
+        (channel, label, {status: figures[channel].get(status, 0) for status in DeliveryStatus.values})
+        for channel, label in Channel.choices
+        if channel in figures
+    ]
+
+
+def _why_not_reached(vote: Vote, owner_ids) -> dict[int, str]:
+    """For owners no channel reached: the state of their deliveries, in words (one query)."""
+    if not owner_ids:
+        return {}
+    states: dict[int, list[str]] = {}
+    for owner_id, channel, status, reason in (
+        deliveries_about(vote, Event.VOTE_CONVENED)
+        .filter(owner_id__in=owner_ids)
+        .order_by("owner_id", "channel")
+        .values_list("owner_id", "channel", "status", "reason")
+    ):
+        if channel == Channel.INBOX:
+            text = _("站内信未读")
+        elif status == DeliveryStatus.FAILED:
+            text = _("%(channel)s失败：%(reason)s") % {"channel": Channel(channel).label, "reason": reason}
+        else:
+            text = _("%(channel)s待发送") % {"channel": Channel(channel).label}
+        states.setdefault(owner_id, []).append(text)
+    return {pk: "；".join(texts) for pk, texts in states.items()}
+
+
+def service_summary(vote: Vote) -> dict:
+    """Served and to serve by heads and area, and the deliveries per channel, for the vote's
+    main page (service_figures without the list)."""
+    return service_figures(vote, personal=False, limit=0)

@@ -11,7 +11,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.base import File
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -20,11 +22,24 @@ from community import access
 from community.legaltime import days_before
 from community.locks import lock_one
 from community.models import Owner, ServiceContract, Unit
+from community.photos import validate_photo
+from community.privacy import mask_name
 from community.rules import rules_for
+from notifications.models import Event, Message
+from notifications.services import notify
 
 from .. import steward
-from ..models import Ballot, ContractDecision, ContractDecisionKind, Matter, Vote, VoteStatus
-from .selectors import count, holder_keys, holdings_of, scope_of
+from ..models import (
+    Ballot,
+    ContractDecision,
+    ContractDecisionKind,
+    Matter,
+    ServiceMethod,
+    Vote,
+    VoteService,
+    VoteStatus,
+)
+from .selectors import closing_votes, count, eligible_owners, holder_keys, holdings_of, owners_yet_to_vote, scope_of
 from .tally import ABSTAIN, NO, YES, TallyResult, holder_key, holder_of, share_text
 
 NOT_ALLOWED = _("您没有权限进行此操作。")
@@ -53,6 +68,15 @@ DISMISS_NOT_ENDED = _("合同尚未提前终止，不能关联解聘表决；请
 ALREADY_LINKED = _("该合同已关联%(kind)s表决（%(vote)s）。")
 VOTE_ALREADY_USED = _("该表决已作为另一份合同的%(kind)s依据（%(contract)s）。")
 BAD_KIND = _("请选择“选聘”或“解聘”。")
+
+# service of notice on paper (送达)
+NO_OWNERS = _("请至少选择一位业主。")
+BAD_METHOD = _("送达方式只能是张贴或当面送达。")
+POSTING_NEEDS_PHOTO = _("张贴送达须上传张贴现场的照片。")
+OWNER_OUT_OF_SCOPE = _("%(names)s 不在本次表决范围内，无需送达。")
+ALREADY_SERVED = _("%(names)s 的书面送达已经登记过。")
+SERVED_IN_FUTURE = _("送达日期不能晚于今天。")
+SERVED_BEFORE_CONVENING = _("送达日期不能早于表决召集日（%(day)s）。")
 
 
 @transaction.atomic
@@ -108,7 +132,66 @@ def convene_vote(
         source=f"committees.Vote:{vote.pk}",
     )
     vote.save(update_fields=["notice"])
+    _tell_convened(vote, scope)
     return vote
+
+
+def _at(moment: datetime) -> str:
+    return f"{timezone.localtime(moment):%Y年%m月%d日 %H:%M}"
+
+
+def _window(vote: Vote) -> str:
+    return f"{_at(vote.opens_at)} 至 {_at(vote.closes_at)}"
+
+
+HOW_TO_VOTE = (
+    "在线表决：用手机打开本消息的链接（或登录本系统，进入“我的表决”），选择同意、反对或弃权后提交；"
+    "也可向业主委员会提交书面表决票。共有人通过一名代表表决，每份表决权只计一次。"
+)
+
+
+def _tell_convened(vote: Vote, scope: str) -> None:
+    """Every owner with a say in the vote, as the scope stands at convening, is told of it."""
+    notify(
+        event=Event.VOTE_CONVENED,
+        recipients=eligible_owners(vote),
+        title=f"{vote.estate.name}业主大会表决：{vote.question}",
+        body=(
+            f"表决事项：{Matter(vote.matter).label}（民法典第二百七十八条第{vote.matter}项）。\n"
+            f"表决内容：{vote.question}\n表决范围：{scope}。\n表决时间：{_window(vote)}。\n{HOW_TO_VOTE}"
+        ),
+        link=reverse("committees:ballot", args=[vote.pk]),
+        subject=vote,
+    )
+
+
+def remind_closing(*, now: datetime | None = None) -> int:
+    """Remind, once per vote, the owners who have not voted in a vote closing within three days
+    (selectors.closing_votes). Each vote in its own transaction. Returns how many votes were told."""
+    told = 0
+    for vote in closing_votes(now):
+        key = f"vote_closing:{vote.pk}"
+        if Message.objects.filter(key=key).exists():
+            continue
+        with transaction.atomic():
+            waiting = owners_yet_to_vote(vote)
+            if not waiting:
+                continue
+            notify(
+                event=Event.VOTE_CLOSING,
+                recipients=waiting,
+                title=f"表决即将截止：{vote.question}",
+                body=(
+                    f"{vote.estate.name}业主大会表决“{vote.question}”将于 "
+                    f"{_at(vote.closes_at)} 截止，您持有的表决权尚未表决。\n"
+                    f"{HOW_TO_VOTE}"
+                ),
+                link=reverse("committees:ballot", args=[vote.pk]),
+                subject=vote,
+                key=key,
+            )
+            told += 1
+    return told
 
 
 def _require_open(vote: Vote, now: datetime) -> None:
@@ -287,6 +370,21 @@ def close_vote(*, actor, vote: Vote, now: datetime | None = None) -> Vote:
         source=f"committees.Vote:{vote.pk}:result",
     )
     vote.save(update_fields=["result", "status", "closed_at", "closed_by", "result_notice"])
+    notify(
+        event=Event.VOTE_RESULT,
+        recipients=eligible_owners(vote),
+        title=f"表决结果：{vote.question}（{outcome}）",
+        body=(
+            f"{vote.estate.name}业主大会表决“{vote.question}”已于 {_at(now)} 结束计票。\n"
+            f"参与表决：面积 {result.participating.area} / {result.eligible.area} 平方米，"
+            f"{result.participating.heads} / {result.eligible.heads} 人。\n"
+            f"同意：面积 {yes.area} 平方米，{yes.heads} 人；反对：面积 {no.area} 平方米，{no.heads} 人；"
+            f"弃权：面积 {abstain.area} 平方米，{abstain.heads} 人。\n"
+            f"表决结果：{outcome}。结果公告经审核后在小区公告栏公示。"
+        ),
+        link=reverse("committees:my_votes"),
+        subject=vote,
+    )
     return vote
 
 
@@ -327,3 +425,74 @@ def link_contract_to_vote(
             return ContractDecision.objects.create(contract=contract, vote=vote, kind=kind, linked_by=actor)
     except IntegrityError:  # the same link recorded a moment ago by someone else
         raise ValidationError(ALREADY_LINKED, params={"kind": label, "vote": vote}) from None
+
+
+# --------------------------------------------------------------------------- service of notice on paper (送达)
+# Owners no channel reached are served on paper by the vote's conveners (posting the notice at
+# the door, with a photo, or handing it over), and the service is recorded with the vote.
+
+
+def _names(owners) -> str:
+    return "、".join(mask_name(o.name) for o in owners)
+
+
+@transaction.atomic
+def record_service(
+    *,
+    actor,
+    vote: Vote,
+    owners,
+    method: str,
+    photo=None,
+    note: str = "",
+    served_on=None,
+    now: datetime | None = None,
+) -> list[VoteService]:
+    """Record one paper service (one posting, one visit) for several owners at once, all or
+    nothing. Posting needs a photo of the posted notice; the owners must have a say in the vote
+    and not be recorded already."""
+    if actor is None or not access.can(actor, access.CONVENE_VOTES, vote.estate):
+        raise PermissionDenied(NOT_ALLOWED)
+    now = now or timezone.now()
+    owners = sorted({o.pk: o for o in owners}.values(), key=lambda o: o.pk)
+    if not owners:
+        raise ValidationError(NO_OWNERS)
+    if method not in ServiceMethod.values:
+        raise ValidationError(BAD_METHOD)
+    if method == ServiceMethod.POSTING and not photo:
+        raise ValidationError(POSTING_NEEDS_PHOTO)
+    if photo:
+        validate_photo(photo)
+    served_on = served_on or timezone.localdate(now)
+    if served_on > timezone.localdate(now):
+        raise ValidationError(SERVED_IN_FUTURE)
+    convened_on = timezone.localdate(vote.convened_at)
+    if served_on < convened_on:
+        raise ValidationError(SERVED_BEFORE_CONVENING, params={"day": f"{convened_on:%Y-%m-%d}"})
+    vote = lock_one(Vote.objects.select_related("estate"), pk=vote.pk)  # one recorder at a time per vote
+    eligible = {o.pk for o in eligible_owners(vote)}
+    outside = [o for o in owners if o.pk not in eligible]
+    if outside:
+        raise ValidationError(OWNER_OUT_OF_SCOPE, params={"names": _names(outside)})
+    done = set(VoteService.objects.filter(vote=vote, owner__in=owners).values_list("owner_id", flat=True))
+    if done:
+        raise ValidationError(ALREADY_SERVED, params={"names": _names(o for o in owners if o.pk in done)})
+    rows = [
+        VoteService(
+            vote=vote,
+            owner=o,
+            method=method,
+            note=(note or "").strip()[:300],
+            served_on=served_on,
+            recorded_by=actor,
+            created_at=now,
+        )
+        for o in owners
+    ]
+    if photo:
+        # The photo is stored once (written last, when all else is known good) and shared by the rows.
+        rows[0].photo.save((getattr(photo, "name", "") or "photo.jpg").rsplit("/", 1)[-1], File(photo), save=False)
+        for row in rows[1:]:
+            row.photo.name = rows[0].photo.name
+    VoteService.objects.bulk_create(rows)
+    return rows

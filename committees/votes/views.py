@@ -8,7 +8,7 @@ from fractions import Fraction
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404
+from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -23,7 +23,7 @@ from community.web import act, cleaned, owner_or_403, paged
 from .. import selectors as committee_selectors
 from ..models import Matter, Vote
 from . import selectors, services
-from .forms import LinkForm, PaperBallotsForm, VoteForm
+from .forms import LinkForm, PaperBallotsForm, ServiceForm, VoteForm
 
 VOTES_PAGE_SIZE = 30
 
@@ -122,8 +122,61 @@ def turnout(request, vote_id):
             "refresh": vote.status == "open" and vote.opens_at <= now < vote.closes_at,
             "can_close": vote.status == "open" and now >= vote.closes_at,
             "quorum_rules": (rules.vote_quorum_area, rules.vote_quorum_heads),
+            "service": selectors.service_summary(vote),
         },
     )
+
+
+@login_required
+def service(request, vote_id):
+    """Service of the convening notice (送达): served and to serve by heads and area, the
+    deliveries per channel, the owners no channel reached (names and mobiles masked for those
+    without access to personal data), and the paper services recorded for them."""
+    vote = _convened(request, vote_id)
+    here = reverse("committees:service", args=[vote.pk])
+    if request.method == "POST":
+        form = ServiceForm(request.POST, request.FILES)
+
+        def handler():
+            data = cleaned(form)
+            rows = services.record_service(
+                actor=request.user,
+                vote=vote,
+                owners=data["owners"],
+                method=data["method"],
+                photo=data["photo"],
+                note=data["note"],
+                served_on=data["served_on"],
+            )
+            return _("已登记 %(n)s 位业主的书面送达。") % {"n": len(rows)}
+
+        return act(request, handler, here)
+    personal = access.can(request.user, access.PERSONAL, vote.estate)
+    figures = selectors.service_figures(vote, personal=personal)
+    return render(
+        request,
+        "committees/service.html",
+        {
+            "vote": vote,
+            "figures": figures,
+            "records": selectors.paper_service(vote)[: selectors.UNREACHED_SHOWN],
+            "personal": personal,
+            "form": ServiceForm(),
+        },
+    )
+
+
+@login_required
+def service_photo(request, vote_id, pk):
+    """A paper service's photo, to those who run the vote (media files are never served bare)."""
+    vote = _convened(request, vote_id)
+    record = selectors.paper_service(vote).filter(pk=pk).exclude(photo="").first()
+    if record is None:
+        raise Http404
+    try:
+        return FileResponse(record.photo.open("rb"))
+    except FileNotFoundError:
+        raise Http404 from None
 
 
 @login_required
