@@ -89,6 +89,10 @@ class ServiceForm(forms.Form):
         help_text=_("张贴送达须拍下张贴在户门或单元公告栏的表决公告。"),
     )
     served_on = forms.DateField(
-        label=_("送达日期"), widget=forms.DateInput(attrs={"type": "date"}), initial=timezone.localdate
+        label=_("送达日期"),
+        widget=forms.DateInput(attrs={"type": "date"}),
+        initial=timezone.localdate,
+        required=False,
+        help_text=_("不填为今天。"),
     )
     note = forms.CharField(label=_("说明"), max_length=300, required=False)
