@@ -1,8 +1,10 @@
 """The ways a message leaves the system, each behind one small interface.
 
-``send(batch) -> list[str]`` takes ``(delivery, text)`` pairs and returns, for each, "" when
-the channel took it or the reason it did not (shown on the delivery record). A backend
-never raises for one bad recipient; it raises only when it cannot work at all.
+``send(batch) -> list[str]`` takes ``(delivery, text)`` pairs (a delivery as
+``notifications.services.Outgoing``: ``pk``, ``channel``, ``address``, ``attempts`` and its
+``message``) and returns, for each, "" when the channel took it or the reason it did not
+(shown on the delivery record). A backend never raises for one bad recipient; it raises only
+when it cannot work at all.
 
 SMS backends are chosen by ``settings.SMS_BACKEND``:
 

@@ -17,6 +17,7 @@ twice (a task run twice) records nothing the second time.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -24,7 +25,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
 from django.db import connection, transaction
-from django.db.models import F
+from django.db.models import F, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -38,7 +39,7 @@ logger = logging.getLogger(__name__)
 
 QUIET_FROM, QUIET_UNTIL = 22, 8  # local hours with no SMS unless urgent
 MAX_ATTEMPTS = 5
-BATCH = 500
+BATCH = 2000  # deliveries sent per locked batch (and per transaction)
 
 
 def quiet(at: datetime) -> bool:
@@ -69,8 +70,8 @@ def _key(event: str, subject, key: str | None) -> str:
 def notify(
     *, event: str, recipients, title: str, body: str, link: str = "", subject=None, urgent: bool = False, key=None
 ) -> Message | None:
-    """Tell ``recipients`` (owners and/or user accounts) about ``event``. Returns the message,
-    or None when this event about this subject was told already."""
+    """Tell ``recipients`` (owners and/or user accounts, or a queryset of either) about ``event``.
+    Returns the message, or None when this event about this subject was told already."""
     key = _key(event, subject, key)
     if Message.objects.filter(key=key).exists():
         return None
@@ -86,13 +87,8 @@ def notify(
         key=key,
         created_at=now,
     )
-    owners, users = {}, {}
-    for recipient in recipients:
-        if isinstance(recipient, Owner):
-            owners.setdefault(recipient.pk, recipient)
-        else:
-            users.setdefault(recipient.pk, recipient)
-    account_ids = set(users) | {o.user_id for o in owners.values() if o.user_id}
+    owners, users = _recipients(recipients)
+    account_ids = set(users) | {user_id for user_id, _mobile in owners.values() if user_id}
     # {account: (e-mail, SMS wanted, e-mail wanted)}; no preference row means both wanted
     accounts = {
         pk: (email, sms is not False, mail is not False)
@@ -119,15 +115,35 @@ def notify(
         if email and wants_email:
             rows.append((mid, owner_id, user_id, Channel.EMAIL.value, email, queued, 0, "", at_now, at_now, None))
 
-    for owner in owners.values():
-        add_account(owner.pk, owner.user_id, owner.mobile)
-        users.pop(owner.user_id, None)  # an owner's own account is told once, as the owner
-    for user in users.values():
-        add_account(None, user.pk)
+    for owner_id, (user_id, mobile) in owners.items():
+        add_account(owner_id, user_id, mobile)
+        users.pop(user_id, None)  # an owner's own account is told once, as the owner
+    for user_id in users:
+        add_account(None, user_id)
     _insert_deliveries(rows)
     if any(row[5] == queued for row in rows):
         transaction.on_commit(lambda: jobs.enqueue("notifications.send_message", message.pk))
     return message
+
+
+def _recipients(recipients) -> tuple[dict[int, tuple[int | None, str]], dict[int, None]]:
+    """({owner id: (account id, mobile)}, {account id: None}), each once, in the order given.
+    A queryset (of owners or of accounts) is read as plain values, not as model instances."""
+    owners: dict[int, tuple[int | None, str]] = {}
+    users: dict[int, None] = {}
+    if isinstance(recipients, QuerySet):
+        if issubclass(recipients.model, Owner):
+            for pk, user_id, mobile in recipients.values_list("pk", "user_id", "mobile"):
+                owners.setdefault(pk, (user_id, mobile))
+        else:
+            users = dict.fromkeys(recipients.values_list("pk", flat=True))
+        return owners, users
+    for recipient in recipients:
+        if isinstance(recipient, Owner):
+            owners.setdefault(recipient.pk, (recipient.user_id, recipient.mobile))
+        else:
+            users.setdefault(recipient.pk, None)
+    return owners, users
 
 
 DELIVERY_COLUMNS = (
@@ -160,7 +176,18 @@ def _insert_deliveries(rows: list[tuple]) -> None:
             cursor.executemany(sql, rows[start : start + INSERT_CHUNK])
 
 
-def _text(delivery: Delivery) -> str:
+@dataclass(slots=True)
+class Outgoing:
+    """A due delivery as a channel gets it: read as plain values, its message shared by the batch."""
+
+    pk: int
+    channel: str
+    address: str
+    attempts: int
+    message: Message
+
+
+def _text(delivery: Outgoing) -> str:
     message = delivery.message
     link = f"{settings.SITE_URL.rstrip('/')}{message.link}" if message.link.startswith("/") else message.link
     if delivery.channel == Channel.SMS:
@@ -178,20 +205,32 @@ def send_due(*, message_id: int | None = None, now: datetime | None = None) -> i
     sent = 0
     while True:
         with transaction.atomic():
-            batch = list(
-                due.select_for_update(skip_locked=True, of=("self",)).select_related("message").order_by("pk")[:BATCH]
+            rows = list(
+                due.select_for_update(skip_locked=True)
+                .order_by("pk")
+                .values_list("pk", "channel", "address", "attempts", "message_id")[:BATCH]
             )
-            if not batch:
+            if not rows:
                 return sent
+            messages = Message.objects.in_bulk({row[4] for row in rows})
+            batch = [Outgoing(pk, channel, address, tries, messages[mid]) for pk, channel, address, tries, mid in rows]
             sent += _send_batch(batch, now)
 
 
-def _send_batch(batch: list[Delivery], now: datetime) -> int:
+def _send_batch(batch: list[Outgoing], now: datetime) -> int:
     postponed = [d for d in batch if d.channel == Channel.SMS and not d.message.urgent and quiet(now)]
     if postponed:  # held over the night: not an attempt
         Delivery.objects.filter(pk__in=[d.pk for d in postponed]).update(next_try_at=after_quiet(now))
     waiting = {d.pk for d in postponed}
     outcomes: dict[int, str] = {}
+    texts: dict[tuple[int, str], str] = {}
+
+    def text(delivery):  # one text per message and channel, however many deliveries carry it
+        key = (delivery.message.pk, delivery.channel)
+        if key not in texts:
+            texts[key] = _text(delivery)
+        return texts[key]
+
     for channel, send in (
         (Channel.SMS, lambda b: channels.sms_backend().send(b)),
         (Channel.EMAIL, channels.send_email),
@@ -200,7 +239,7 @@ def _send_batch(batch: list[Delivery], now: datetime) -> int:
         if not group:
             continue
         try:
-            reasons = send([(d, _text(d)) for d in group])
+            reasons = send([(d, text(d)) for d in group])
         except Exception as exc:  # a channel that cannot work at all (SMTP down, gateway unset)
             # fails this attempt of each of its deliveries; what the other channel sent is still recorded
             logger.exception("notifications: the %s channel failed for a batch of %d", channel, len(group))

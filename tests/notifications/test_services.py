@@ -5,12 +5,14 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core import mail
 from django.core.exceptions import PermissionDenied
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from community.models import Owner
 from notifications import selectors, services
 from notifications.models import Channel, Delivery, DeliveryStatus, Event, Message, Preference
 from tests.factories import EstateFactory, OwnerFactory, UserFactory
@@ -431,3 +433,14 @@ def test_delivery_figures_count_each_channel_by_status(estate, recorder):
         "email": {"sent": 2},
     }
     assert selectors.reached_owner_ids(estate, Event.VOTE_CONVENED) == {o.pk for o in owners}
+
+
+def test_querysets_of_owners_and_accounts_are_told_like_lists(estate):
+    owners = [OwnerFactory(user=UserFactory(email=f"q{n}@example.cn")) for n in range(3)] + [OwnerFactory()]
+    staff = UserFactory(email="staff@example.cn")
+    services.set_preferences(actor=owners[0].user, sms=False, email=True)
+    as_lists = tell([*owners, staff, owners[1].user], subject=estate)
+    as_querysets = tell(Owner.objects.filter(pk__in=[o.pk for o in owners]), subject=EstateFactory())
+    accounts = tell(get_user_model().objects.filter(pk__in=[staff.pk]), subject=EstateFactory())
+    assert told(as_querysets) == {row for row in told(as_lists) if row[0] is not None}
+    assert told(accounts) == {(None, staff.pk, INBOX), (None, staff.pk, EMAIL)}
