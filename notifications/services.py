@@ -215,6 +215,8 @@ def send_due(*, message_id: int | None = None, now: datetime | None = None) -> i
             messages = Message.objects.in_bulk({row[4] for row in rows})
             batch = [Outgoing(pk, channel, address, tries, messages[mid]) for pk, channel, address, tries, mid in rows]
             sent += _send_batch(batch, now)
+        if len(rows) < BATCH:  # that was the last of them (what another worker holds is its own)
+            return sent
 
 
 def _send_batch(batch: list[Outgoing], now: datetime) -> int:
