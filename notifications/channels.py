@@ -1,8 +1,10 @@
 """The ways a message leaves the system, each behind one small interface.
 
-``send(batch) -> list[str]`` takes ``(delivery, text)`` pairs and returns, for each, "" when
-the channel took it or the reason it did not (shown on the delivery record). A backend
-never raises for one bad recipient; it raises only when it cannot work at all.
+``send(batch) -> list[str]`` takes ``(delivery, text)`` pairs (a delivery as
+``notifications.services.Outgoing``: ``pk``, ``channel``, ``address``, ``attempts`` and its
+``message``) and returns, for each, "" when the channel took it or the reason it did not
+(shown on the delivery record). A backend never raises for one bad recipient; it raises only
+when it cannot work at all.
 
 SMS backends are chosen by ``settings.SMS_BACKEND``:
 
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import http.client
 import json
 import secrets
 import sys
@@ -97,11 +100,13 @@ class HttpSmsBackend:
                 answer = json.loads(response.read() or b"{}")
         except urllib.error.HTTPError as exc:
             return _reason(_("短信网关拒绝（HTTP %(code)s）") % {"code": exc.code}, exc.read())
-        except (TimeoutError, urllib.error.URLError, OSError) as exc:
-            if "timed out" in str(exc):
+        except (OSError, http.client.HTTPException) as exc:  # URLError, timeouts, a dropped connection
+            if isinstance(exc, TimeoutError) or isinstance(getattr(exc, "reason", None), TimeoutError):
                 return _("短信网关超时（%(seconds)s 秒）") % {"seconds": self.timeout}
             return _("短信网关无法连接：%(error)s") % {"error": exc}
         except ValueError:
+            return _("短信网关的应答无法识别")
+        if not isinstance(answer, dict):  # a list or a bare value is no answer either
             return _("短信网关的应答无法识别")
         if str(answer.get("code")) in ("0", "OK", "ok"):
             return ""

@@ -15,3 +15,8 @@ os.environ.setdefault("DB_CONN_MAX_AGE", "0")
 import tempfile  # noqa: E402
 
 os.environ.setdefault("MEDIA_ROOT", tempfile.mkdtemp(prefix="estate-media-"))
+# Tasks run inline whatever the shell exports (a test that wants a broker sets it), and SMS go
+# to a throwaway file, so a fan-out to thousands of owners prints nothing.
+os.environ.pop("CELERY_BROKER_URL", None)
+os.environ["SMS_BACKEND"] = "notifications.channels.ConsoleSmsBackend"
+os.environ["SMS_FILE_PATH"] = os.path.join(tempfile.mkdtemp(prefix="estate-sms-"), "sms.log")

@@ -1,0 +1,197 @@
+"""Benchmark: telling an estate of 8,000 owners that a vote is convened, against a raw bulk insert of the same rows.
+
+One estate of 8,000 units, each with one owner and a mobile; 30% of the owners have bound an
+account (so they get an inbox message as well). Times, in the same run:
+
+* record and deliver, as a user's request does it with no broker: read the estate's owners,
+  ``notifications.services.notify(...)`` to all of them (a message, one delivery per owner and
+  channel), and, once that commits, ``send_due`` of the message through the console SMS backend
+  writing to a file (read the due rows in locked batches, write the texts, mark them sent);
+* the floor: executemany of exactly the delivery rows that run wrote (same table, same columns,
+  same count), in one transaction.
+
+Today the votes app does not call notify yet; once ``committees.votes.services.convene_vote``
+does, ``convene()`` below times convening a vote instead of the bare notify (see there).
+
+Prints the medians, the split between recording and sending, the query count and the ratio.
+Target: at most 3x the raw insert. SQLite by default; ``--database-url postgres://...`` runs it on
+PostgreSQL (a scratch database named ``notify_bench`` on that server is created and dropped).
+
+Run: .venv/bin/python bench/notify.py [--owners N] [--accounts 0.3] [--repeat N] [--database-url URL]
+"""
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+parser = argparse.ArgumentParser()
+parser.add_argument("--owners", type=int, default=8000)
+parser.add_argument("--accounts", type=float, default=0.3, help="share of owners with an account")
+parser.add_argument("--repeat", type=int, default=5)
+parser.add_argument("--database-url", default="")
+ARGS = parser.parse_args()
+TMP = tempfile.mkdtemp()
+URL = ARGS.database_url.rstrip("/")
+if URL:
+    import psycopg
+
+    admin = URL.rsplit("/", 1)[0] + "/postgres"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute("DROP DATABASE IF EXISTS notify_bench")
+        conn.execute("CREATE DATABASE notify_bench")
+    URL = URL.rsplit("/", 1)[0] + "/notify_bench"
+os.environ.pop("CELERY_BROKER_URL", None)  # tasks inline, as in the demo: the request sends
+os.environ.update(
+    DEBUG="1",
+    DATABASE_URL=URL or f"sqlite:///{TMP}/notify.sqlite3",
+    DJANGO_SETTINGS_MODULE="config.settings",
+    SMS_BACKEND="notifications.channels.ConsoleSmsBackend",
+    SMS_FILE_PATH=f"{TMP}/sms.log",
+    EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend",
+)
+
+import django  # noqa: E402
+
+django.setup()
+
+from datetime import date  # noqa: E402
+from decimal import Decimal  # noqa: E402
+
+from django.contrib.auth import get_user_model  # noqa: E402
+from django.core.management import call_command  # noqa: E402
+from django.db import connection, transaction  # noqa: E402
+
+from community.models import Building, Community, District, Estate, Grid, Owner, Ownership, Street, Unit  # noqa: E402
+from notifications import services  # noqa: E402
+from notifications.models import Delivery, Event  # noqa: E402
+
+# The bench measures recording and sending, not the night's wait: SMS are never held for 08:00 here.
+services.quiet = lambda at: False
+
+
+def setup(count: int, share: float) -> Estate:
+    call_command("migrate", "--noinput", verbosity=0)
+    district = District.objects.create(name="基准区", code="B")
+    community = Community.objects.create(
+        street=Street.objects.create(district=district, name="街道", code="S"), name="社区", code="C"
+    )
+    estate = Estate.objects.create(
+        grid=Grid.objects.create(community=community, name="网格", code="G"),
+        name="大型小区",
+        code="E",
+        delivered_on=date(2010, 1, 1),
+    )
+    buildings = Building.objects.bulk_create([Building(estate=estate, name=f"{i}号楼") for i in range(1, 81)])
+    units = Unit.objects.bulk_create(
+        [
+            Unit(building=buildings[i % 80], room=f"{i // 80:04d}", registered_area=Decimal("89.50"))
+            for i in range(count)
+        ],
+        batch_size=2000,
+    )
+    with_account = int(count * share)
+    users = get_user_model().objects.bulk_create(
+        [get_user_model()(username=f"owner{i}", password="!") for i in range(with_account)], batch_size=2000
+    )
+    owners = Owner.objects.bulk_create(
+        [
+            Owner(name=f"业主{i}", mobile=f"139{i:08d}", user=users[i] if i < with_account else None)
+            for i in range(count)
+        ],
+        batch_size=2000,
+    )
+    Ownership.objects.bulk_create(
+        [
+            Ownership(unit=unit, owner=owner, started_on=date(2010, 1, 1))
+            for unit, owner in zip(units, owners, strict=True)
+        ],
+        batch_size=5000,
+    )
+    return estate
+
+
+def convene(estate: Estate, run: int):
+    """What convening a vote tells the owners. When convene_vote calls notify, time it here instead:
+    ``committees.votes.services.convene_vote(actor=..., vote=<a new draft vote of the estate>)``."""
+    owners = Owner.objects.filter(
+        ownerships__unit__building__estate=estate, ownerships__ended_on__isnull=True
+    ).distinct()
+    return services.notify(
+        event=Event.VOTE_CONVENED,
+        recipients=owners.only("pk", "mobile", "user_id"),
+        title="业主大会表决开始：续聘物业服务企业",
+        body="第 3 次业主大会会议表决已开始，请于 15 日内在线或书面表决。",
+        link=f"/votes/{run}/",
+        key=f"bench:vote:{run}",
+    )
+
+
+def main():
+    estate = setup(ARGS.owners, ARGS.accounts)
+    fields = [Delivery._meta.get_field(name) for name in services.DELIVERY_COLUMNS]
+    quote = connection.ops.quote_name
+    sql = (
+        f"INSERT INTO {quote(Delivery._meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "
+        f"VALUES ({', '.join(['%s'] * len(fields))})"
+    )
+    sending = []
+    send_due = services.send_due
+
+    def timed_send_due(**kwargs):  # the task calls services.send_due: time the sending part on its own
+        started = time.perf_counter()
+        try:
+            return send_due(**kwargs)
+        finally:
+            sending.append(time.perf_counter() - started)
+
+    services.send_due = timed_send_due
+    ours, raw, queries = [], [], 0
+    for run in range(ARGS.repeat):
+        sending_before = len(sending)
+        captured = []
+
+        def count(execute, sql_, *args, captured=captured):
+            captured.append(sql_)
+            return execute(sql_, *args)
+
+        started = time.perf_counter()
+        with connection.execute_wrapper(count):
+            message = convene(estate, run)
+        ours.append(time.perf_counter() - started)
+        assert len(sending) == sending_before + 1, "the send task did not run inline"
+        queries = len(captured)
+        rows = list(Delivery.objects.filter(message=message).order_by("pk").values_list(*services.DELIVERY_COLUMNS))
+        unsent = sum(1 for r in rows if r[5] != "sent")
+        assert unsent == 0, f"{unsent} deliveries were not sent"
+        prepared = [tuple(f.get_db_prep_save(v, connection) for f, v in zip(fields, row, strict=True)) for row in rows]
+        started = time.perf_counter()
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.executemany(sql, prepared)
+        raw.append(time.perf_counter() - started)
+    a, s, b = statistics.median(ours), statistics.median(sending), statistics.median(raw)
+    with open(os.environ["SMS_FILE_PATH"], encoding="utf-8") as log:
+        texts = sum(1 for _ in log)
+    print(
+        f"database: {connection.vendor}, owners: {ARGS.owners:,} ({ARGS.accounts:.0%} with an account), "
+        f"deliveries per vote: {len(rows):,}, SMS written: {texts // ARGS.repeat:,} per run"
+    )
+    print(f"notify + send_due (record and deliver): {a:.3f} s   queries: {queries}")
+    print(f"  of which send_due (console backend):  {s:.3f} s")
+    print(f"raw executemany of the same rows:       {b:.3f} s")
+    print(f"ratio: {a / b:.2f}x (target <= 3x)")
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    finally:
+        if URL:
+            connection.close()
+            with psycopg.connect(admin, autocommit=True) as conn:
+                conn.execute("DROP DATABASE IF EXISTS notify_bench")
