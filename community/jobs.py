@@ -81,8 +81,7 @@ def enqueue(celery_task, *args) -> str:
     ``celery_task`` may be a task's name, for a service that must not import the ``tasks``
     module that imports it."""
     if isinstance(celery_task, str):
-        current_app.loader.import_default_modules()  # every app's tasks.py, once
-        celery_task = current_app.tasks[celery_task]
+        celery_task = _named(celery_task)
     try:
         celery_task.apply_async(args)
     except Exception as exc:  # kombu wraps every broker failure differently; none may lose the work
@@ -91,6 +90,16 @@ def enqueue(celery_task, *args) -> str:
         logger.warning("broker unreachable, %s(%s) left for the sweep: %s", celery_task.name, args, exc)
         return str(BROKER_DOWN)
     return ""
+
+
+def _named(name: str):
+    """The task called ``name``. Every app's tasks.py is imported the first time a name is not
+    yet known (Celery's import also runs Django's system checks, so it must not run per call)."""
+    found = current_app.tasks.get(name)
+    if found is None:
+        current_app.loader.import_default_modules()
+        found = current_app.tasks[name]
+    return found
 
 
 # --------------------------------------------------------------------------- jobs
