@@ -191,6 +191,8 @@ DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_000
 # needs no server. With one, ``make worker`` runs the tasks and the schedule (README, 后台任务).
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+if CELERY_TASK_ALWAYS_EAGER:
+    CELERY_BROKER_URL = "memory://"  # never used for sending; stops kombu guessing an AMQP server on localhost
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_IGNORE_RESULT = True  # a job's outcome is kept in its own row (community.Job)
 CELERY_TASK_ACKS_LATE = True  # a message leaves the queue only when its task has finished…
