@@ -4,15 +4,18 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('fees', '0002_maintenance_fund'),
+        ("fees", "0002_maintenance_fund"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='feeschedule',
-            name='bills_automatically',
-            field=models.BooleanField(default=False, help_text='勾选后，每月 1 日由系统按本收费标准自动生成当月账单。', verbose_name='每月自动出账'),
+            model_name="feeschedule",
+            name="bills_automatically",
+            field=models.BooleanField(
+                default=False,
+                help_text="勾选后，每月 1 日由系统按本收费标准自动生成当月账单。",
+                verbose_name="每月自动出账",
+            ),
         ),
     ]
