@@ -54,10 +54,7 @@ TASK_OPTIONS = {
     "max_retries": MAX_RETRIES,
 }
 
-BROKER_DOWN = gettext_lazy(
-    "后台任务服务（Redis）暂时连接不上：任务已保存，服务恢复后会自动开始，无需重新提交。"
-    "(The job queue is unreachable: the job is saved and will start by itself once it is back.)"
-)
+BROKER_DOWN = gettext_lazy("后台任务服务（Redis）暂时连接不上：任务已保存，服务恢复后会自动开始，无需重新提交。")
 TIMED_OUT = gettext_lazy("任务超过时限未能完成，已停止，未写入任何内容。")
 FAULT = gettext_lazy("任务出错，未写入任何内容。错误已记入系统日志，请联系系统管理员。")
 GAVE_UP = gettext_lazy("数据库多次连接失败，任务已停止，未写入任何内容。请稍后重新提交。")
@@ -209,11 +206,14 @@ def _fail(job_id: int, reason: str) -> None:
     )
 
 
-def stale(minutes: int = 2):
-    """Queued jobs no worker has taken for ``minutes``: the broker was down when they were
+STALE_AFTER = timedelta(minutes=2)  # a queued job no worker took for this long is handed over again
+
+
+def stale():
+    """Queued jobs no worker has taken for ``STALE_AFTER``: the broker was down when they were
     started, or lost them. The sweep hands them over again (a job runs once however often it
     is queued)."""
-    return Job.objects.filter(status=JobStatus.QUEUED, created_at__lt=timezone.now() - timedelta(minutes=minutes))
+    return Job.objects.filter(status=JobStatus.QUEUED, created_at__lt=timezone.now() - STALE_AFTER)
 
 
 def visible_job_or_404(user, pk: int) -> Job:

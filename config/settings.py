@@ -200,9 +200,14 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True  # …and goes back to it when the work
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = int(os.environ.get("CELERY_TASK_SOFT_TIME_LIMIT", "1500"))
 CELERY_TASK_TIME_LIMIT = int(os.environ.get("CELERY_TASK_TIME_LIMIT", "1800"))
+VISIBILITY_TIMEOUT = int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "3600"))
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     # An unacknowledged message is handed out again after this long: longer than any task runs.
-    "visibility_timeout": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "3600")),
+    "visibility_timeout": VISIBILITY_TIMEOUT,
+    # How often a worker looks for such messages (a dead worker's): Redis's defaults (every
+    # 100 s) for the hour above; soon after a short timeout (the tests set a few seconds).
+    "unacked_restore_interval": max(1, min(10, VISIBILITY_TIMEOUT // 6)),
+    "unacked_restore_throttle": max(1, min(10, VISIBILITY_TIMEOUT // 60)),
     "socket_connect_timeout": 1,
     "socket_timeout": 5,
 }
