@@ -27,6 +27,7 @@ def requeue_jobs() -> int:
     for waiting in jobs.stale():
         known = current_app.tasks.get(waiting.kind)
         if known is not None and not jobs.enqueue(known, waiting.pk):
+            jobs.handed_over(waiting.pk)
             handed += 1
     return handed
 

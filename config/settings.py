@@ -149,6 +149,21 @@ STORAGES = {
         else "whitenoise.storage.CompressedManifestStaticFilesStorage"
     },
 }
+# Several web and worker machines need one store for uploads, job results and published PDFs:
+# FILE_STORAGE=s3 puts them in an S3-compatible bucket (needs ``pip install "django-storages[s3]"``).
+if os.environ.get("FILE_STORAGE") == "s3":
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": os.environ["S3_BUCKET"],
+            "endpoint_url": os.environ.get("S3_ENDPOINT_URL") or None,
+            "access_key": os.environ.get("S3_ACCESS_KEY") or None,
+            "secret_key": os.environ.get("S3_SECRET_KEY") or None,
+            "region_name": os.environ.get("S3_REGION") or None,
+            "default_acl": None,  # private: files are served through the site's own checks
+            "querystring_auth": True,
+        },
+    }
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
 

@@ -123,3 +123,19 @@ def test_a_waiting_job_page_refreshes_itself_and_shows_why_it_waits(client, worl
     login(client, starter)
     body = client.get(reverse("community:job", args=[job.pk])).content.decode()
     assert "排队中" in body and 'http-equiv="refresh"' in body and "后台任务服务（Redis）暂时连接不上" in body
+
+
+def test_the_sweep_offers_again_what_the_broker_refused_not_a_mere_backlog():
+    user = UserFactory()
+    now = timezone.now()
+
+    def queued(age, note=""):
+        return Job.objects.create(kind="x", title="t", created_by=user, created_at=now - age, queue_note=note)
+
+    refused = queued(timedelta(minutes=3), note=str(jobs.BROKER_DOWN))
+    queued(timedelta(minutes=1), note=str(jobs.BROKER_DOWN))  # too fresh
+    queued(timedelta(minutes=30))  # the broker has it; workers are busy
+    lost = queued(timedelta(hours=2))  # longer than the visibility timeout: the broker lost it
+    assert set(jobs.stale()) == {refused, lost}
+    jobs.handed_over(refused.pk)
+    assert set(jobs.stale()) == {lost}
