@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 PG_URL ?= postgres://postgres@127.0.0.1:5432/estate
 DEMO_ENV := DEBUG=1 DATABASE_URL=sqlite:///$(CURDIR)/db.sqlite3
 
-.PHONY: demo test lint format test-sqlite test-postgres install bench check-python browser
+.PHONY: demo test lint format test-sqlite test-postgres install bench check-python browser worker
 
 check-python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 或更高版本是必需的 (Python 3.11+ is required); found " + sys.version.split()[0])'
@@ -25,6 +25,12 @@ demo: $(STAMP)
 	$(DEMO_ENV) $(PY) manage.py seed_demo
 	@echo "公共网站 (public site): http://127.0.0.1:8000/   工作台 (staff): http://127.0.0.1:8000/workspace/   公告编辑 (notices): http://127.0.0.1:8000/cms/"
 	$(DEMO_ENV) $(PY) manage.py runserver 127.0.0.1:8000
+
+# One machine's background work: a Celery worker with the scheduler (beat) inside it, on the Redis
+# in CELERY_BROKER_URL and the database in DATABASE_URL. Several machines: README, 后台任务.
+CELERY_BROKER_URL ?= redis://127.0.0.1:6379/0
+worker: $(STAMP)
+	CELERY_BROKER_URL=$(CELERY_BROKER_URL) $(VENV)/bin/celery -A config worker -B --loglevel=info
 
 # Lint first: a formatting slip fails the run before the slow passes start.
 test: lint test-sqlite test-postgres

@@ -30,7 +30,7 @@ from django.utils.translation import gettext as _
 
 from . import access
 from .locks import hold
-from .models import Building, Estate, Owner, OwnerKind, Ownership, Unit
+from .models import Building, Estate, Job, JobStatus, Owner, OwnerKind, Ownership, Unit
 from .privacy import mask_id_number, mask_mobile
 from .registry_import import ID_NUMBER, MOBILE, NAME, SINCE, OwnerRow, UnitRow, parse
 from .spreadsheet import RowError
@@ -409,15 +409,24 @@ UPLOAD_AGE = timedelta(hours=1)  # a preview is confirmable this long; then its 
 
 def delete_stale_uploads(now=None) -> int:
     """Delete previewed files older than ``UPLOAD_AGE``: they hold full ID numbers and mobiles,
-    and an unconfirmed preview must not keep them on disk. Returns how many were deleted."""
+    and an unconfirmed preview must not keep them on disk. A file whose import was confirmed
+    but has not run yet (the job queue was down) is kept for it; the job deletes it.
+    Returns how many were deleted."""
     now = now or timezone.now()
     try:
         _dirs, names = default_storage.listdir(UPLOADS)
     except FileNotFoundError:
         return 0
+    waiting = set(  # a confirmed import still queued or running needs its file
+        Job.objects.exclude(status__in=(JobStatus.DONE, JobStatus.FAILED))
+        .filter(params__has_key="path")
+        .values_list("params__path", flat=True)
+    )
     deleted = 0
     for name in names:
         path = f"{UPLOADS}/{name}"
+        if path in waiting:
+            continue
         try:
             if now - default_storage.get_modified_time(path) > UPLOAD_AGE:
                 default_storage.delete(path)

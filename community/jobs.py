@@ -30,7 +30,7 @@ from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.db import InterfaceError, OperationalError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -54,10 +54,7 @@ TASK_OPTIONS = {
     "max_retries": MAX_RETRIES,
 }
 
-BROKER_DOWN = gettext_lazy(
-    "后台任务服务（Redis）暂时连接不上：任务已保存，服务恢复后会自动开始，无需重新提交。"
-    "(The job queue is unreachable: the job is saved and will start by itself once it is back.)"
-)
+BROKER_DOWN = gettext_lazy("后台任务服务（Redis）暂时连接不上：任务已保存，服务恢复后会自动开始，无需重新提交。")
 TIMED_OUT = gettext_lazy("任务超过时限未能完成，已停止，未写入任何内容。")
 FAULT = gettext_lazy("任务出错，未写入任何内容。错误已记入系统日志，请联系系统管理员。")
 GAVE_UP = gettext_lazy("数据库多次连接失败，任务已停止，未写入任何内容。请稍后重新提交。")
@@ -224,11 +221,25 @@ def _fail(job_id: int, reason: str) -> None:
     )
 
 
-def stale(minutes: int = 2):
-    """Queued jobs no worker has taken for ``minutes``: the broker was down when they were
-    started, or lost them. The sweep hands them over again (a job runs once however often it
-    is queued)."""
-    return Job.objects.filter(status=JobStatus.QUEUED, created_at__lt=timezone.now() - timedelta(minutes=minutes))
+STALE_AFTER = timedelta(minutes=2)  # a job the broker refused is offered again after this long
+
+
+def stale():
+    """Queued jobs to hand over again: those the broker refused (it was down; they carry its
+    ``queue_note``) after ``STALE_AFTER``, and those it took but no worker claimed within the
+    broker's visibility timeout (it lost them, say a Redis restarted without its data). A job
+    runs once however often it is queued; this only keeps a backlog from being re-sent every
+    minute."""
+    now = timezone.now()
+    lost = timedelta(seconds=settings.CELERY_BROKER_TRANSPORT_OPTIONS.get("visibility_timeout", 3600))
+    return Job.objects.filter(status=JobStatus.QUEUED).filter(
+        Q(created_at__lt=now - STALE_AFTER) & ~Q(queue_note="") | Q(created_at__lt=now - lost)
+    )
+
+
+def handed_over(job_id: int) -> None:
+    """The broker took a job it had refused before: the page stops saying it is waiting for it."""
+    Job.objects.filter(pk=job_id, status=JobStatus.QUEUED).update(queue_note="")
 
 
 def visible_job_or_404(user, pk: int) -> Job:

@@ -21,6 +21,9 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 
 FONT_NAME = "WQYMicroHei"
+# A PDF of more rows than this is made by a background job (the page shows its progress and
+# offers the download); a smaller one is made while the page waits.
+JOB_ROWS = 300
 FONT_CANDIDATES = [
     os.environ.get("CJK_FONT_PATH", ""),
     "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",

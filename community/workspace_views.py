@@ -13,11 +13,10 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from . import access, import_services, selectors, spreadsheet
+from . import access, import_services, jobs, selectors, spreadsheet, tasks
 from .demo import sample_workbook  # the file seed_demo imports into 翠湖苑
 from .forms import UploadForm
 from .registry_import import HEADERS, NOTES, template_workbook
@@ -91,35 +90,15 @@ def import_confirm(request):
     estate = selectors.importable_estate(request.user, ticket["estate"])
     if estate is None:
         raise PermissionDenied
-    with default_storage.open(ticket["path"], "rb") as handle:
-        content = handle.read()
-    try:
-        plan = import_services.import_registry(actor=request.user, estate=estate, name=ticket["name"], content=content)
-    except import_services.ImportRefused as refused:
-        return render(
-            request,
-            "community/import.html",
-            {
-                "form": UploadForm(estates=selectors.importable_estates(request.user), initial={"estate": estate.pk}),
-                "headers": HEADERS,
-                "notes": NOTES,
-                "plan": import_services.Plan(estate=estate, errors=refused.rows),
-                "estate": estate,
-                "filename": ticket["name"],
-            },
-        )
-    default_storage.delete(ticket["path"])
-    messages.success(
-        request,
-        _("导入完成：新增房屋 %(units)s 套、业主 %(owners)s 位，修改房屋 %(changed)s 套、业主 %(changed_owners)s 位。")
-        % {
-            "units": len(plan.new_units),
-            "owners": len(plan.new_owners),
-            "changed": len(plan.changed_units),
-            "changed_owners": len(plan.changed_owners),
-        },
+    # The import itself runs as a job: the page shows its progress, and a worker (or, with no
+    # broker, this request) writes it all or nothing, checking the user's access again.
+    started = jobs.start(
+        actor=request.user,
+        task=tasks.import_registry,
+        title=_("导入 %(estate)s 登记信息（%(file)s）") % {"estate": estate.name, "file": ticket["name"]},
+        params={"estate": estate.pk, "path": ticket["path"], "name": ticket["name"]},
     )
-    return redirect(reverse("community:estate_detail", args=[estate.pk]))
+    return redirect("community:job", started.pk)
 
 
 @login_required

@@ -152,6 +152,21 @@ STORAGES = {
         else "whitenoise.storage.CompressedManifestStaticFilesStorage"
     },
 }
+# Several web and worker machines need one store for uploads, job results and published PDFs:
+# FILE_STORAGE=s3 puts them in an S3-compatible bucket (needs ``pip install "django-storages[s3]"``).
+if os.environ.get("FILE_STORAGE") == "s3":
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": os.environ["S3_BUCKET"],
+            "endpoint_url": os.environ.get("S3_ENDPOINT_URL") or None,
+            "access_key": os.environ.get("S3_ACCESS_KEY") or None,
+            "secret_key": os.environ.get("S3_SECRET_KEY") or None,
+            "region_name": os.environ.get("S3_REGION") or None,
+            "default_acl": None,  # private: files are served through the site's own checks
+            "querystring_auth": True,
+        },
+    }
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
 
@@ -228,9 +243,14 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True  # …and goes back to it when the work
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = int(os.environ.get("CELERY_TASK_SOFT_TIME_LIMIT", "1500"))
 CELERY_TASK_TIME_LIMIT = int(os.environ.get("CELERY_TASK_TIME_LIMIT", "1800"))
+VISIBILITY_TIMEOUT = int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "3600"))
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     # An unacknowledged message is handed out again after this long: longer than any task runs.
-    "visibility_timeout": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "3600")),
+    "visibility_timeout": VISIBILITY_TIMEOUT,
+    # How often a worker looks for such messages (a dead worker's): Redis's defaults (every
+    # 100 s) for the hour above; soon after a short timeout (the tests set a few seconds).
+    "unacked_restore_interval": max(1, min(10, VISIBILITY_TIMEOUT // 6)),
+    "unacked_restore_throttle": max(1, min(10, VISIBILITY_TIMEOUT // 60)),
     "socket_connect_timeout": 1,
     "socket_timeout": 5,
 }

@@ -22,7 +22,7 @@ class ReadOnlyAdmin(ScopedAdmin):
 
 @admin.register(FeeSchedule)
 class FeeScheduleAdmin(ReadOnlyAdmin):
-    list_display = ("estate", "effective_from", "provider", "price_type", "published_at")
+    list_display = ("estate", "effective_from", "provider", "price_type", "bills_automatically", "published_at")
     list_select_related = ("estate",)
 
 

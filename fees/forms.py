@@ -53,6 +53,9 @@ class ScheduleForm(forms.Form):
     billing_starts_on = forms.DateField(label=_("计费起始日期"), widget=DATE)
     price_type = forms.ChoiceField(label=_("价格管理形式"), choices=PriceType.choices)
     legal_basis = forms.CharField(label=_("收费依据"), widget=forms.Textarea(attrs={"rows": 2}))
+    bills_automatically = forms.BooleanField(
+        label=_("每月自动出账"), required=False, help_text=_("勾选后，每月 1 日由系统按本收费标准自动生成当月账单。")
+    )
 
     def clean_items(self):
         items = []

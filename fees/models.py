@@ -76,6 +76,11 @@ class FeeSchedule(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     notice = models.ForeignKey("cms.NoticePage", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # While this price list is in force, the schedule bills the estate on the 1st of each month
+    # (fees.tasks.bill_automatically); otherwise staff start each month's run from the fees page.
+    bills_automatically = models.BooleanField(
+        _("每月自动出账"), default=False, help_text=_("勾选后，每月 1 日由系统按本收费标准自动生成当月账单。")
+    )
 
     class Meta:
         verbose_name = _("收费标准")

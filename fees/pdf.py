@@ -125,6 +125,10 @@ def money(value) -> str:
     return "—" if value is None else f"{value:,.2f}"
 
 
+def statement_filename(code: str, start, kind: str) -> str:
+    return f"{code}-{start:%Y%m}-{kind}.pdf"
+
+
 def statement_pdf(data, *, verify_url: str) -> bytes:
     """``data`` is a ``fees.selectors.StatementData``."""
     summary = [

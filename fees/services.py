@@ -134,6 +134,7 @@ def publish_schedule(
     billing_starts_on: date,
     price_type: str,
     legal_basis: str,
+    bills_automatically: bool = False,
     now: datetime | None = None,
 ) -> FeeSchedule:
     """Publish a price list with every field of the price display (明码标价).
@@ -172,6 +173,7 @@ def publish_schedule(
         effective_from=effective_from,
         published_at=now,
         published_by=actor,
+        bills_automatically=bills_automatically,
     )
     for field in BOARD_FIELDS:
         if not getattr(schedule, field):
@@ -328,6 +330,34 @@ def run_billing(
     run.save()
     _insert_bills(pending, run.pk)
     return run
+
+
+def run_automatic_billing(*, period: date | None = None, now: datetime | None = None) -> dict:
+    """The scheduled monthly run: bill ``period`` (this month) for every estate whose price list
+    in force then bills automatically (``FeeSchedule.bills_automatically``).
+
+    Each estate is its own ``run_billing`` transaction, so one estate's refusal (nobody keeps
+    its books any more, say) neither stops nor undoes the others; and because ``run_billing``
+    never bills a month twice, running this again — a retry, a second beat — adds nothing.
+    Returns ``{"estates": billed, "bills": made, "refused": {estate name: reason}}``.
+    """
+    period = _month(period or today_of(now))
+    candidates = Estate.objects.filter(
+        pk__in=FeeSchedule.objects.filter(bills_automatically=True, effective_from__lte=period).values("estate")
+    ).order_by("code")
+    done = {"estates": 0, "bills": 0, "refused": {}}
+    for estate in candidates:
+        schedule = schedule_in_force(estate, period)
+        if schedule is None or not schedule.bills_automatically:
+            continue  # a later price list turned it off
+        try:
+            run = run_billing(actor=None, estate=estate, period=period, now=now)
+        except ValidationError as exc:
+            done["refused"][estate.name] = "；".join(exc.messages)
+            continue
+        done["estates"] += 1
+        done["bills"] += run.bills_created if run else 0
+    return done
 
 
 BILL_COLUMNS = ("estate", "unit", "item", "period", "starts_on", "ends_on", "quantity", "amount", "addressee", "run")

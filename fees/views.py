@@ -20,11 +20,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from community import access
+from community import access, jobs
+from community.pdf import JOB_ROWS
 from community.privacy import mask_name
 from community.web import act, cleaned, error_text, owner_or_403
 
-from . import pdf, selectors, services
+from . import pdf, selectors, services, tasks
 from .forms import (
     BillingForm,
     DecisionForm,
@@ -144,15 +145,20 @@ def estate_fees(request, estate_id):
     if request.method == "POST":
         if request.POST.get("action") != "bill":
             raise Http404
-
-        def bill():
+        # The run itself is a job (thousands of units take a while): the page shows its progress.
+        try:
             period = cleaned(BillingForm(request.POST))["period"]
-            run = services.run_billing(actor=request.user, estate=estate, period=period)
-            if run is None:
-                return _("%(period)s 的账单已全部生成，本次没有新增。") % {"period": f"{period:%Y-%m}"}
-            return _("已出账 %(n)s 笔，合计 %(amount)s 元。") % {"n": run.bills_created, "amount": run.amount}
-
-        return act(request, bill, here)
+            access.require(request.user, access.KEEP_ACCOUNTS, estate)
+        except (ValidationError, PermissionDenied) as exc:
+            messages.error(request, error_text(exc))
+            return redirect(here)
+        started = jobs.start(
+            actor=request.user,
+            task=tasks.run_billing,
+            title=_("%(estate)s %(period)s 出账") % {"estate": estate.name, "period": f"{period:%Y-%m}"},
+            params={"estate": estate.pk, "period": period.isoformat()},
+        )
+        return redirect("community:job", started.pk)
     today = timezone.localdate()
     current, upcoming = selectors.schedules(estate, today)
     return render(
@@ -333,9 +339,18 @@ def export(request, estate_id):
         messages.error(request, error_text(exc))
         return redirect("fees:ledger", estate.pk)
     statement = selectors.statement(estate, start, end, kind=data["kind"])
-    body = pdf.statement_pdf(statement, verify_url=selectors.verify_url(request.build_absolute_uri("/"), statement))
+    base_url = request.build_absolute_uri("/")
+    if len(statement.rows) > JOB_ROWS:  # a long one is made by a job; the page shows it coming
+        started = jobs.start(
+            actor=request.user,
+            task=tasks.statement_pdf,
+            title=_("%(estate)s %(label)s 报表 PDF") % {"estate": estate.name, "label": statement.label},
+            params={"estate": estate.pk, "kind": data["kind"], "start": f"{data['start']}", "base_url": base_url},
+        )
+        return redirect("community:job", started.pk)
+    body = pdf.statement_pdf(statement, verify_url=selectors.verify_url(base_url, statement))
     response = HttpResponse(body, content_type="application/pdf")
-    response["Content-Disposition"] = f'inline; filename="{estate.code}-{start:%Y%m}-{data["kind"]}.pdf"'
+    response["Content-Disposition"] = f'inline; filename="{pdf.statement_filename(estate.code, start, data["kind"])}"'
     return response
 
 

@@ -20,12 +20,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from committees.votes import services as vote_services
-from community import access
+from community import access, jobs
 from community.models import Estate
+from community.pdf import JOB_ROWS
 from community.privacy import mask_name
 from community.rules import rules_for
 from community.web import act, cleaned, error_text, owner_or_403
 
+from .. import tasks
 from ..models import FundAccount, FundUse, FundUseStatus, Subject
 from ..selectors import estate_or_404, public_estates, published_statements, units_of
 from ..verify import verify_page
@@ -409,6 +411,15 @@ def _deadlines(use: FundUse) -> list[tuple[str, str]]:
 @login_required
 def use_split_pdf(request, pk):
     use = selectors.visible_use(request.user, pk)
-    response = HttpResponse(pdf.fund_split_pdf(use, selectors.split_rows(use)), content_type="application/pdf")
+    rows = selectors.split_rows(use)
+    if len(rows) > JOB_ROWS:  # a long one is made by a job; the page shows it coming
+        started = jobs.start(
+            actor=request.user,
+            task=tasks.fund_split_pdf,
+            title=_("%(title)s 分摊明细 PDF") % {"title": use.title},
+            params={"use": use.pk},
+        )
+        return redirect("community:job", started.pk)
+    response = HttpResponse(pdf.fund_split_pdf(use, rows), content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="fund-use-{use.pk}.pdf"'
     return response

@@ -9,7 +9,7 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from community.demo import sample_rows, sample_workbook
-from community.models import Owner, Ownership, Role, Unit
+from community.models import Job, JobStatus, Owner, Ownership, Role, Unit
 from community.registry_import import HEADERS
 from tests.community.test_import import GOOD, csv_bytes, xlsx
 from tests.factories import OwnerFactory, OwnershipFactory, UnitFactory, login
@@ -46,7 +46,10 @@ def test_three_errors_are_shown_at_once_and_the_fixed_file_imports(client, world
     assert "新增 4，修改 0，不变 0" in preview and _registry_size() == before
     token = re.search(r'name="token" value="([^"]+)"', preview).group(1)
     response = client.post(reverse("community:import_confirm"), {"token": token})
-    assert response.status_code == 302 and response.url == reverse("community:estate_detail", args=[world.e2.pk])
+    job = Job.objects.get()  # the import ran as a job (inline: no broker in the tests)
+    assert response.status_code == 302 and response.url == reverse("community:job", args=[job.pk])
+    page = client.get(response.url).content.decode()
+    assert "导入完成：新增房屋 4 套" in page and reverse("community:estate_detail", args=[world.e2.pk]) in page
     assert Unit.objects.filter(building__estate=world.e2, room__in=["101", "102", "103", "104"]).count() == 4
     # the same file again: everything left alone, nothing to confirm
     again = _upload(client, world.e2, "registry.xlsx", xlsx(fixed)).content.decode()
@@ -107,8 +110,9 @@ def test_the_registry_changed_between_preview_and_confirm(client, world):
     preview = _upload(client, world.e2, "r.xlsx", xlsx([GOOD[2]]))
     OwnerFactory(name="甲", mobile="13700000003")
     OwnerFactory(name="乙", mobile="13700000003")  # now the mobile is ambiguous
-    page = _confirm(client, preview).content.decode()
-    assert "发现 1 处错误" in page and not Unit.objects.filter(building__estate=world.e2, room="102").exists()
+    page = client.get(_confirm(client, preview).url).content.decode()
+    assert "发现 1 处错误" in page and Job.objects.get().status == JobStatus.FAILED
+    assert not Unit.objects.filter(building__estate=world.e2, room="102").exists()
 
 
 @pytest.mark.parametrize(

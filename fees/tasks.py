@@ -1,0 +1,101 @@
+"""Fees' background work: a billing run and a long statement or split PDF started from a page
+(jobs the user watches), and the scheduled monthly billing of estates that bill automatically."""
+
+from __future__ import annotations
+
+import logging
+from datetime import date
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from community import jobs
+from community.models import Estate
+
+from . import pdf, selectors, services
+from .fund import pdf as fund_pdf
+from .fund import selectors as fund_selectors
+
+logger = logging.getLogger(__name__)
+
+
+@jobs.task(name="fees.bill_automatically")
+def bill_automatically() -> dict:
+    """This month's bills for every estate whose price list bills automatically (idempotent)."""
+    done = services.run_automatic_billing()
+    for estate, reason in done["refused"].items():
+        logger.warning("automatic billing of %s refused: %s", estate, reason)
+    return done
+
+
+def counted(progress, label: str, every: int = 500):
+    """A ``run_billing`` progress wrapper (tqdm's shape) that reports to a job's progress bar."""
+
+    def wrap(rows, **_options):
+        total = len(rows)
+        for number, row in enumerate(rows):
+            if number % every == 0:
+                progress(number, total, label)
+            yield row
+
+    return wrap
+
+
+def billing_message(run, period: date) -> str:
+    if run is None:
+        return _("%(period)s 的账单已全部生成，本次没有新增。") % {"period": f"{period:%Y-%m}"}
+    return _("已出账 %(n)s 笔，合计 %(amount)s 元。") % {"n": run.bills_created, "amount": run.amount}
+
+
+@jobs.job("fees.run_billing")
+def run_billing(job, progress) -> jobs.Outcome:
+    """One estate's billing run for one month (``params``: estate, period). The service checks
+    the starter may keep the estate's accounts, and never bills a month twice."""
+    estate = Estate.objects.get(pk=job.params["estate"])
+    period = date.fromisoformat(job.params["period"])
+    run = services.run_billing(
+        actor=job.created_by, estate=estate, period=period, progress=counted(progress, _("计算账单"))
+    )
+    return jobs.Outcome(message=billing_message(run, period), link=reverse("fees:estate", args=[estate.pk]))
+
+
+def _seen(find, user, pk):
+    """What ``find`` (a 404-raising selector) gives ``user``; refused as the job's failure."""
+    try:
+        return find(user, pk)
+    except Http404:
+        raise PermissionDenied(_("您无权查看该内容，或它已不存在。")) from None
+
+
+@jobs.job("fees.statement_pdf")
+def statement_pdf(job, progress) -> jobs.Outcome:
+    """A long statement for any period as a verifiable PDF (``params``: estate, kind, start, base_url)."""
+    params = job.params
+    estate = _seen(selectors.estate_or_404, job.created_by, params["estate"])
+    start, end = services.period_bounds(params["kind"], date.fromisoformat(params["start"]))
+    progress(10, 100, _("读取账目"))
+    statement = selectors.statement(estate, start, end, kind=params["kind"])
+    progress(30, 100, _("生成 PDF"))
+    body = pdf.statement_pdf(statement, verify_url=selectors.verify_url(params["base_url"], statement))
+    done = _("%(label)s 报表 PDF 已生成，共 %(n)s 笔记录。") % {"label": statement.label, "n": len(statement.rows)}
+    return jobs.Outcome(
+        message=done,
+        file=body,
+        filename=pdf.statement_filename(estate.code, start, params["kind"]),
+    )
+
+
+@jobs.job("fees.fund_split_pdf")
+def fund_split_pdf(job, progress) -> jobs.Outcome:
+    """A fund use's split over many units as a PDF (``params``: use)."""
+    use = _seen(fund_selectors.visible_use, job.created_by, job.params["use"])
+    progress(10, 100, _("读取分摊明细"))
+    rows = fund_selectors.split_rows(use)
+    progress(30, 100, _("生成 PDF"))
+    return jobs.Outcome(
+        message=_("分摊明细 PDF 已生成，共 %(n)s 户。") % {"n": len(rows)},
+        file=fund_pdf.fund_split_pdf(use, rows),
+        filename=f"fund-use-{use.pk}.pdf",
+    )
