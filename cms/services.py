@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
@@ -252,9 +253,17 @@ def notice_audience(notice: NoticePage):
     )
 
 
+NEWS_AGE = timedelta(days=1)
+
+
 def tell_owners(notice: NoticePage):
     """Tell the notice's audience that it is published: once per notice, however often it is
-    republished. Returns the message, or None when nothing was told."""
+    republished. A notice entered with a publication date more than a day past (a record of an
+    old notice, as the demo's history) is not news and is told to no one. Returns the message,
+    or None when nothing was told."""
+    first = notice.first_published_at
+    if first is not None and first < timezone.now() - NEWS_AGE:
+        return None
     owners = notice_audience(notice)
     if owners is None:
         return None

@@ -47,3 +47,18 @@ def test_a_community_notice_reaches_its_estates_and_a_district_or_vote_notice_no
     services.publish_notice(actor=None, notice=district_notice)
     assert NoticePage.objects.live().count() == 3
     assert Message.objects.filter(event=Event.NOTICE_PUBLISHED).count() == 1
+
+
+def test_a_notice_entered_with_a_past_publication_date_is_no_news(world):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    old = _draft(estate=world.e1)
+    old.first_published_at = timezone.now() - services.NEWS_AGE - timedelta(minutes=1)  # a record of an old notice
+    services.publish_notice(actor=None, notice=old)
+    assert _owners_told(old) == set()
+    recent = _draft(estate=world.e1)
+    recent.first_published_at = timezone.now() - services.NEWS_AGE + timedelta(minutes=1)
+    services.publish_notice(actor=None, notice=recent)
+    assert _owners_told(recent) == {world.resident.pk}
