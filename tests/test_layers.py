@@ -19,7 +19,16 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 
 # Lower number, lower floor. Apps on one floor do not import each other.
-FLOORS = {"community": 1, "cms": 2, "committees": 3, "fees": 4, "grid": 4, "mediation": 4, "config": 5}
+FLOORS = {
+    "community": 1,
+    "notifications": 2,
+    "cms": 3,
+    "committees": 4,
+    "fees": 5,
+    "grid": 5,
+    "mediation": 5,
+    "config": 6,
+}
 
 
 def _modules() -> dict[str, Path]:
