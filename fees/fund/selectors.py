@@ -306,17 +306,16 @@ def split_rows(use: FundUse) -> list[SplitRow]:
     )
 
 
-def charged_owners(use: FundUse, on: date) -> list[tuple[Decimal, Owner]]:
-    """(planned share, owner) for each owner on ``on`` of each unit the use charges (one query)."""
-    rows = (
-        Ownership.objects.in_force(on)
-        .filter(unit__in=ChargedUnit.objects.filter(use=use).values("unit"))
-        .annotate(share=Subquery(ChargedUnit.objects.filter(use=use, unit=OuterRef("unit")).values("planned_share")))
-        .select_related("owner")
-        .only("unit_id", "owner__id", "owner__user_id", "owner__mobile")
-        .order_by("unit_id", "owner_id")
+def charged_owners(use: FundUse, on: date):
+    """The owners on ``on`` (co-owners each) of the units the use charges (one query)."""
+    return (
+        Owner.objects.filter(
+            in_force_q(on, "ownerships__"), ownerships__unit__in=ChargedUnit.objects.filter(use=use).values("unit")
+        )
+        .only("pk", "user_id", "mobile")
+        .distinct()
+        .order_by("pk")
     )
-    return [(Decimal(row.share).quantize(ZERO), row.owner) for row in rows]
 
 
 # --------------------------------------------------------------------------- owners

@@ -568,28 +568,27 @@ def put_to_vote(
 
 
 def _tell_charged(use: FundUse, *, opens_at: datetime, closes_at: datetime, now: datetime) -> None:
-    """Tell the owners of the charged units what the use would cost their unit. The vote's own
-    notice (convene_vote) tells every voter that a vote is open; this message is the charge.
-    Units of one area share one amount, so there is one message per distinct share, not per unit."""
-    by_share: dict[Decimal, list] = {}
-    for share, owner in selectors.charged_owners(use, today_of(now)):
-        by_share.setdefault(share, []).append(owner)
+    """Tell the owners of the charged units what the use would cost them. The vote's own notice
+    (convene_vote) tells every voter that a vote is open; this message is the charge. One
+    message for the whole scope (units rarely share an area to the cent, so a message per amount
+    would be a message per unit): the rate per square metre, and each unit's own share on the
+    owner's fund page."""
+    count, area = selectors.scope_size(use)
+    rate = (use.budget / area).quantize(apportion.CENT) if area else use.budget
     window = f"{timezone.localtime(opens_at):%Y年%m月%d日 %H:%M} 至 {timezone.localtime(closes_at):%Y年%m月%d日 %H:%M}"
-    for share, owners in sorted(by_share.items()):
-        notify(
-            event=Event.FUND_USE_VOTE,
-            recipients=owners,
-            title=f"维修资金使用表决：{use.title}，您的房屋按预算分摊 {share} 元",
-            body=(
-                f"{use.estate.name}拟使用维修资金：{use.title}（{use.get_kind_display()}），预算 {use.budget} 元，"
-                f"施工单位：{use.contractor}，由分摊范围内的业主按建筑面积分摊。"
-                f"您在分摊范围内的房屋按预算每套应分摊 {share} 元，最终以竣工结算为准。\n"
-                f"业主表决期：{window}。请在“我的维修资金”查看分摊并参加表决。"
-            ),
-            link=reverse("fees:my_fund"),
-            subject=use,
-            key=f"{Event.FUND_USE_VOTE}:{use.pk}:{share}",
-        )
+    notify(
+        event=Event.FUND_USE_VOTE,
+        recipients=selectors.charged_owners(use, today_of(now)),
+        title=f"维修资金使用表决：{use.title}，您的房屋按建筑面积每平方米分摊约 {rate} 元",
+        body=(
+            f"{use.estate.name}拟使用维修资金：{use.title}（{use.get_kind_display()}），预算 {use.budget} 元，"
+            f"施工单位：{use.contractor}，由分摊范围内 {count} 户按建筑面积分摊，每平方米约 {rate} 元。"
+            "您房屋按预算应分摊的金额见“我的维修资金”，最终以竣工结算为准。\n"
+            f"业主表决期：{window}。"
+        ),
+        link=reverse("fees:my_fund"),
+        subject=use,
+    )
 
 
 @transaction.atomic

@@ -31,29 +31,25 @@ def to_vote(use, now=None):
 # --------------------------------------------------------------------------- a use put to the vote
 
 
-def test_a_use_put_to_the_vote_tells_each_charged_owner_their_units_share(world):
+def test_a_use_put_to_the_vote_tells_each_charged_owner_once_with_the_rate(world):
     fund = open_fund(world)  # building 3: 80, 80, 80 m² (owners 0-2) and 120 m² (the developer, no mobile)
     first = fund.owners[0]
     first.user = UserFactory(username="sanzhuang")
     first.save()
     co_owner = OwnerFactory(name="共有人")
     OwnershipFactory(unit=fund.units[1], owner=co_owner, started_on=fund.units[1].ownerships.get().started_on)
-    use = to_vote(plan(world, fund))
-    shares = dict(ChargedUnit.objects.filter(use=use).values_list("unit_id", "planned_share"))
-    small, large = shares[fund.units[0].pk], shares[fund.units[3].pk]
-    assert small < large
+    use = to_vote(plan(world, fund))  # 10,000.00 over 360 m²
 
-    by_title = {m.title: m for m in messages(Event.FUND_USE_VOTE)}
-    assert len(by_title) == 2  # one message per distinct share, however many units have it
-    same = next(m for t, m in by_title.items() if f"分摊 {small} 元" in t)
-    assert same.subject == use and same.link == reverse("fees:my_fund")
-    assert owners_told(same) == {fund.owners[0].pk, fund.owners[1].pk, co_owner.pk, fund.owners[2].pk}
-    assert (first.pk, first.user_id, "inbox") in told(same)
-    # The developer's unit has its own amount; the developer has no mobile and no account: no row.
-    developer = next(m for t, m in by_title.items() if f"分摊 {large} 元" in t)
-    assert not developer.deliveries.exists()
-    # The resident of another building is charged nothing and told nothing.
-    assert all(world.resident.pk not in owners_told(m) for m in by_title.values())
+    (message,) = messages(Event.FUND_USE_VOTE)  # one message for the scope, however many units
+    assert message.subject == use and message.link == reverse("fees:my_fund")
+    assert "每平方米分摊约 27.78 元" in message.title and "4 户" in message.body
+    assert owners_told(message) == {fund.owners[0].pk, fund.owners[1].pk, co_owner.pk, fund.owners[2].pk}
+    assert (first.pk, first.user_id, "inbox") in told(message)
+    # The developer has no mobile and no account: no row. The resident of another building is
+    # charged nothing and told nothing.
+    assert fund.owners[3].pk not in owners_told(message) and world.resident.pk not in owners_told(message)
+    # What each unit's share is, the owner reads on the page the message links to.
+    assert ChargedUnit.objects.get(use=use, unit=fund.units[0]).planned_share == Decimal("2222.22")
 
 
 def test_telling_the_charge_twice_records_it_once(world):
