@@ -16,10 +16,11 @@ top-up alerts) as they would on a live site; the demo's texts go through ``DemoS
 
 from __future__ import annotations
 
+import os
 import random
+import tempfile
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
-from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -74,19 +75,23 @@ def _shift(month: date, by: int) -> date:
 class DemoSmsGateway:
     """DEMO ONLY, never a production backend: the SMS gateway the fee and fund demo sends
     through. A year of bills and receipts for six pilots is tens of thousands of texts, so they
-    are written to ``MEDIA_ROOT/demo-sms.log`` instead of the terminal; and, like a real
+    are written to the demo's SMS file (``demo_sms_path``) instead of the terminal; and, like a real
     gateway, it refuses some numbers (those ending in 4, as 空号), so the delivery records show
     failed texts beside the sent ones."""
 
     def send(self, batch) -> list[str]:
-        path = Path(settings.MEDIA_ROOT) / "demo-sms.log"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with open(path, "a", encoding="utf-8") as handle:
+        with open(demo_sms_path(), "a", encoding="utf-8") as handle:
             handle.writelines(f"[SMS] {delivery.address} {text}\n" for delivery, text in batch)
         return ["短信网关：空号（演示网关）" if d.address.endswith("4") else "" for d, _text in batch]
 
 
 DEMO_SMS = f"{__name__}.DemoSmsGateway"
+
+
+def demo_sms_path() -> str:
+    """The demo's SMS file: SMS_FILE_PATH when set, else one in the temporary directory (the
+    same file cms.demo.demo_sms_path names on main)."""
+    return settings.SMS_FILE_PATH or os.path.join(tempfile.gettempdir(), "wuye-demo-sms.txt")
 
 
 def _settle_texts(now: datetime) -> None:
@@ -114,7 +119,7 @@ def build(*, today, progress=None, log=print):
         _settle_texts(timezone.now())
     read = _read_inbox()
     if read:
-        log(f"通知：演示业主账号 owner 已读 {read} 条；短信记录在 {Path(settings.MEDIA_ROOT) / 'demo-sms.log'}")
+        log(f"通知：演示业主账号 owner 已读 {read} 条；短信记录在 {demo_sms_path()}")
     return []
 
 
