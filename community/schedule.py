@@ -74,6 +74,12 @@ SCHEDULE = (
         every_minutes=1,
     ),
     Entry(
+        "维修资金续交提醒",
+        "fees.alert_topups",
+        "每日 09:00：分户账余额低于续交线的业主收到续交提醒（同一专户 30 日内只提醒一次）。",
+        crontab={"minute": "0", "hour": "9"},
+    ),
+    Entry(
         "表决截止提醒",
         "committees.remind_closing_votes",
         "每日 09:00：三日内截止的表决，提醒尚未表决的业主（每次表决只提醒一次）。",

@@ -30,6 +30,7 @@ from community.models import (
     SelfManagementPeriod,
     ServiceContract,
     Unit,
+    in_force_q,
     money_field,
 )
 from community.pdf import fingerprint
@@ -162,6 +163,26 @@ def bills_of_owner(owner: Owner):
         .select_related("unit__building__estate", "item")
         .prefetch_related("allocations__payment")
     ).order_by("-period", "unit_id", "item_id")
+
+
+def owners_of_bills(bills):
+    """Whom ``bills`` are addressed to: each owner (co-owners each) who held a bill's unit over
+    all of its days, as ``bills_of_owner`` counts them. One query, however many bills."""
+    same_unit = bills.filter(unit=OuterRef("unit"), starts_on__gte=OuterRef("started_on"))
+    held = Ownership.objects.filter(unit__in=bills.values("unit")).filter(
+        (Q(ended_on__isnull=True) & Exists(same_unit)) | Exists(same_unit.filter(ends_on__lte=OuterRef("ended_on")))
+    )
+    return Owner.objects.filter(pk__in=held.values("owner")).only("pk", "user_id", "mobile").order_by("pk")
+
+
+def owners_on(unit: Unit, day: date):
+    """The unit's owners (co-owners each) on ``day``."""
+    return (
+        Owner.objects.filter(in_force_q(day, "ownerships__"), ownerships__unit=unit)
+        .only("pk", "user_id", "mobile")
+        .distinct()
+        .order_by("pk")
+    )
 
 
 def payments_of_owner(owner: Owner):

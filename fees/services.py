@@ -25,6 +25,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.db import connection, transaction
 from django.db.models import Q, Sum
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -39,6 +40,8 @@ from community.models import Estate, Ownership, Unit
 from community.rules import rules_for
 from community.sequences import next_number
 from community.workflow import Workflow
+from notifications.models import Event
+from notifications.services import notify
 
 from . import apportion, ledger, pdf, selectors
 from .models import (
@@ -329,6 +332,7 @@ def run_billing(
     run.bills_created, run.amount = len(pending), apportion.yuan(total)
     run.save()
     _insert_bills(pending, run.pk)
+    _tell_billed(run)
     return run
 
 
@@ -358,6 +362,23 @@ def run_automatic_billing(*, period: date | None = None, now: datetime | None = 
         done["estates"] += 1
         done["bills"] += run.bills_created if run else 0
     return done
+
+
+def _tell_billed(run: BillingRun) -> None:
+    """One message for the whole run (the same words for every unit), delivered to each owner
+    the new bills are addressed to: a run over thousands of units is one message, not thousands."""
+    month = f"{run.period:%Y年%m月}"
+    notify(
+        event=Event.BILL_ISSUED,
+        recipients=selectors.owners_of_bills(Bill.objects.filter(run=run)),
+        title=f"{run.estate.name}{month}物业费账单已出",
+        body=(
+            f"{run.estate.name}{month}的物业费账单已经出具。"
+            "请在“我的账单”查看您房屋的应缴金额并按时缴纳；对账单有疑问，请联系物业服务中心。"
+        ),
+        link=reverse("fees:my_bills"),
+        subject=run,
+    )
 
 
 BILL_COLUMNS = ("estate", "unit", "item", "period", "starts_on", "ends_on", "quantity", "amount", "addressee", "run")
@@ -468,6 +489,19 @@ def record_payment(
         keeper=keeper.keeper,
         now=now,
         payment=payment,
+    )
+    # The owners of the unit on the day it was paid: the ones the receipt page lets in.
+    notify(
+        event=Event.PAYMENT_RECEIPT,
+        recipients=selectors.owners_on(unit, paid_on),
+        title=f"缴费收据 {payment.receipt_no}：{unit} 物业费 {amount} 元",
+        body=(
+            f"{estate.name}已收到房屋 {unit} 的物业费 {amount} 元"
+            f"（{payment.get_method_display()}，{paid_on:%Y年%m月%d日}，交款人 {payment.payer}），"
+            f"收据编号 {payment.receipt_no}。电子收据可在下方链接查看。"
+        ),
+        link=reverse("fees:receipt_pdf", args=[payment.pk]),
+        subject=payment,
     )
     return payment
 
@@ -713,6 +747,17 @@ def issue_demand_letter(*, actor, unit: Unit, now: datetime | None = None) -> De
         pay_by=last_day_after_days(today_of(now), rules_for(estate).arrears_demand_days),
     )
     letter.bills.set(bills)
+    notify(
+        event=Event.DEMAND_LETTER,
+        recipients=selectors.owners_of_bills(letter.bills.all()),
+        title=f"催交通知书：{unit} 欠缴物业费 {letter.amount} 元",
+        body=(
+            f"{estate.name}房屋 {unit} 尚欠物业费 {letter.amount} 元（{len(bills)} 笔账单），"
+            f"请于 {letter.pay_by:%Y年%m月%d日} 前缴纳。欠费明细见“我的账单”；如有异议，请与物业服务中心联系。"
+        ),
+        link=reverse("fees:my_bills"),
+        subject=letter,
+    )
     return letter
 
 

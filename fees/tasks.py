@@ -17,6 +17,7 @@ from community.models import Estate
 from . import pdf, selectors, services
 from .fund import pdf as fund_pdf
 from .fund import selectors as fund_selectors
+from .fund import services as fund_services
 
 logger = logging.getLogger(__name__)
 
@@ -28,6 +29,13 @@ def bill_automatically() -> dict:
     for estate, reason in done["refused"].items():
         logger.warning("automatic billing of %s refused: %s", estate, reason)
     return done
+
+
+@jobs.task(name="fees.alert_topups")
+def alert_topups() -> int:
+    """Daily: owners of sub-accounts below the top-up line are told, at most once in 30 days
+    per account (fund.services.alert_topups)."""
+    return fund_services.alert_topups()
 
 
 def counted(progress, label: str, every: int = 500):

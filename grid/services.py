@@ -27,6 +27,7 @@ from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -36,6 +37,8 @@ from community.models import Community, District, Estate, Grid, Street
 from community.rules import rules_for
 from community.sequences import next_number
 from community.workflow import IllegalTransition, Workflow
+from notifications.models import Event
+from notifications.services import notify
 
 from .models import LEVEL_ORDER, OPEN_STATUSES, CaseStatus, Category, GridCase, GridCaseStep, Level, validate_photo
 
@@ -57,6 +60,7 @@ NO_PHOTO = _("请拍摄或上传现场照片。")
 CHECK_FIRST = _("案件已处置完毕，请先核查：核查不通过时退回处置。")
 NOT_HANDLED_YET = _("案件尚未处置完毕，不能核查。")
 ESCALATED = _("%(status)s环节超过时限 %(hours)s 小时，升级为%(level)s。")
+ESCALATED_TO = "超时，升级为%(level)s"
 
 
 def _now(now: datetime | None) -> datetime:
@@ -98,10 +102,37 @@ def _move(case: GridCase, to: str, *, actor, now: datetime, note: str = "", fiel
     case.due_at = None if to == S.CLOSED else now + limit(case.estate, to)
     case.closed_at = now if to == S.CLOSED else None
     case.save(update_fields=["status", "step_started_at", "due_at", "closed_at", *fields])
-    GridCaseStep.objects.create(
+    step = GridCaseStep.objects.create(
         case=case, from_status=from_status, to_status=to, level=case.level, at=now, by=actor, note=str(note)
     )
+    if actor is None or actor.pk != case.reported_by_id:  # whoever moved their own case knows already
+        what = MOVES.get((from_status, to), S(to).label)
+        _tell_reporter(case, what=what, note=step.note, key=f"step:{step.pk}")
     return case
+
+
+# What the reporter is told of each move (message text, stored as written, like a notice's).
+MOVES = {
+    (S.REPORTED, S.DISPATCHED): "已分派处置",
+    (S.DISPATCHED, S.HANDLED): "已处置，待核查",
+    (S.HANDLED, S.CLOSED): "核查通过，已结案",
+    (S.HANDLED, S.DISPATCHED): "核查不通过，已退回处置",
+}
+
+
+def _tell_reporter(case: GridCase, *, what, note: str, key: str) -> None:
+    """Tell whoever reported the case that it moved on; each step (or escalation) once."""
+    if case.reported_by_id is None:
+        return
+    notify(
+        event=Event.CASE_MOVED,
+        recipients=[case.reported_by],
+        title=f"网格案件 {case.number}：{what}",
+        body=f"您上报的网格案件 {case.number}（{case.estate.name}，{case.get_category_display()}）{what}。\n{note}",
+        link=reverse("grid:case", args=[case.pk]),
+        subject=case,
+        key=f"{Event.CASE_MOVED}:grid:{case.pk}:{key}",
+    )
 
 
 def _required(label, value: str) -> str:
@@ -222,7 +253,7 @@ def escalate_overdue(*, now: datetime | None = None, progress=None) -> int:
     overdue = lock_rows(
         GridCase.objects.filter(status__in=OPEN_STATUSES, due_at__lt=now)
         .exclude(level=Level.DISTRICT)
-        .select_related(f"estate__{RULES_PATH}")
+        .select_related(f"estate__{RULES_PATH}", "reported_by")
     )
     steps, raised = [], 0
     for case in progress(overdue, desc="网格案件督办", unit="件"):
@@ -247,5 +278,11 @@ def escalate_overdue(*, now: datetime | None = None, progress=None) -> int:
         case.level, case.escalated_at = target, began
         case.save(update_fields=["level", "escalated_at"])
         raised += end - start
+        _tell_reporter(
+            case,
+            what=ESCALATED_TO % {"level": Level(target).label},
+            note=steps[-1].note,
+            key=f"level:{target}",  # the level only rises: each rise is told once
+        )
     GridCaseStep.objects.bulk_create(steps)
     return raised

@@ -8,18 +8,22 @@ Statistics carry counts only, never a name.
 
 from __future__ import annotations
 
+import operator
 import statistics as stats
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
+from functools import reduce
 
+from django.contrib.auth import get_user_model
+from django.contrib.contenttypes.models import ContentType
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from community import access
 from community.legaltime import last_day_after_days
-from community.models import Community, Estate, PropertyCompany, Street
+from community.models import Community, Estate, PropertyCompany, Role, RoleAssignment, Street
 from community.pdf import fingerprint
 from community.rules import rules_for
 
@@ -58,6 +62,27 @@ def party_cases(user) -> QuerySet:
     if not user.is_authenticated:
         return Case.objects.none()
     return Case.objects.filter(_party_filter(user)).select_related(*CASE_RELATED)
+
+
+def party_recipients(case: Case) -> list:
+    """Whom a message to the case's parties can reach: an owner party as the registry's owner
+    (its mobile, its account); a company party as its staff's accounts; a committee party as the
+    accounts of the estate's committee members. A party recorded only by a name and a phone
+    (``other``) has no one behind it to reach. Two queries at most."""
+    parties = list(case.parties.select_related("owner").only("kind", "company_id", "owner__user_id", "owner__mobile"))
+    people: list = [p.owner for p in parties if p.owner_id is not None]
+    companies = {p.company_id for p in parties if p.kind == PartyKind.COMPANY and p.company_id}
+    speakers = []
+    if companies:
+        scope = ContentType.objects.get_for_model(PropertyCompany)
+        speakers.append(Q(role=Role.COMPANY_STAFF, scope_type=scope, scope_id__in=companies))
+    if any(p.kind == PartyKind.COMMITTEE for p in parties):
+        scope = ContentType.objects.get_for_model(Estate)
+        speakers.append(Q(role=Role.COMMITTEE_MEMBER, scope_type=scope, scope_id=case.estate_id))
+    if speakers:
+        roles = RoleAssignment.objects.filter(reduce(operator.or_, speakers))
+        people += get_user_model().objects.filter(is_active=True, pk__in=roles.values("user")).only("pk", "email")
+    return people
 
 
 def staff_cases(user) -> QuerySet:

@@ -25,6 +25,7 @@ from datetime import date, datetime
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -37,6 +38,8 @@ from community.models import Community, Estate, Owner, PropertyCompany, Role, Ro
 from community.rules import rules_for
 from community.sequences import next_number
 from community.workflow import Workflow
+from notifications.models import Event
+from notifications.services import notify
 
 from .models import (
     COMMITTEE_POSITIONS,
@@ -57,7 +60,7 @@ from .models import (
     Side,
     Signature,
 )
-from .selectors import confirmation_deadline, missing_for_effect
+from .selectors import confirmation_deadline, missing_for_effect, party_recipients
 
 S = CaseStatus
 
@@ -487,7 +490,37 @@ def book_session(
         )
     elif case.status != S.MEDIATING:
         raise FLOW.refusal(case.status, S.MEDIATING)
+    _tell_parties(session, cancelled=False)
     return session
+
+
+def _tell_parties(session: Session, *, cancelled: bool) -> None:
+    """Tell each party of the case that a session was booked (or called off). Each booking is
+    its own message, keyed by the session and its time: a new time is told anew."""
+    case, room = session.case, session.room
+    start, end = timezone.localtime(session.starts_at), timezone.localtime(session.ends_at)
+    when = f"{start:%Y年%m月%d日 %H:%M} 至 {end:%H:%M}"
+    key = f"{Event.MEDIATION_SESSION}:{session.pk}:{session.starts_at.isoformat()}"
+    if cancelled:
+        key += ":cancelled"
+        title = f"调解会取消：案件 {case.number}，原定 {start:%m月%d日 %H:%M}"
+        body = f"您作为当事人的调解案件 {case.number} 原定于 {when} 在{room.name}举行的调解会已取消，新的安排另行通知。"
+    else:
+        title = f"调解会安排：案件 {case.number}，{start:%m月%d日 %H:%M}，{room.name}"
+        body = (
+            f"您作为当事人的调解案件 {case.number} 定于 {when} 在{room.name}（{room.address}）举行调解会，"
+            f"调解员：{session.mediator.name}。{'本次为公开调解。' if session.public else ''}"
+            f"如需改期，请联系调解室{f'（电话 {room.phone}）' if room.phone else ''}。"
+        )
+    notify(
+        event=Event.MEDIATION_SESSION,
+        recipients=party_recipients(case),
+        title=title,
+        body=body,
+        link=reverse("mediation:my_cases"),
+        subject=session,
+        key=key,
+    )
 
 
 @transaction.atomic
@@ -498,6 +531,7 @@ def cancel_session(*, actor, session: Session, now: datetime | None = None) -> S
         raise ValidationError(SESSION_NOT_BOOKED)
     session.status = SessionStatus.CANCELLED
     session.save(update_fields=["status"])
+    _tell_parties(session, cancelled=True)
     return session
 
 

@@ -23,7 +23,7 @@ from django.urls import reverse
 from committees import selectors as committee_selectors
 from committees.models import Matter
 from community import access
-from community.models import Estate, Owner, Ownership, Unit
+from community.models import Estate, Owner, Ownership, Unit, in_force_q
 from community.pdf import fingerprint
 from community.rules import rules_for
 
@@ -221,6 +221,16 @@ def alerts(account: FundAccount):
     )
 
 
+def owners_needing_top_up(account: FundAccount, on: date):
+    """The owners on ``on`` (co-owners each) of the units whose sub-account needs a top-up (one query)."""
+    return (
+        Owner.objects.filter(in_force_q(on, "ownerships__"), ownerships__unit__in=alerts(account).values("unit"))
+        .only("pk", "user_id", "mobile")
+        .distinct()
+        .order_by("pk")
+    )
+
+
 def alert_counts(estates) -> dict[int, int]:
     """{estate id: sub-accounts needing a top-up} for many estates in one query, each estate
     with its own rule set's share (grouped by share, so still one query per distinct rule)."""
@@ -293,6 +303,18 @@ def split_rows(use: FundUse) -> list[SplitRow]:
             for pk, building, room, area, planned in rows
         ),
         key=lambda r: r.unit,
+    )
+
+
+def charged_owners(use: FundUse, on: date):
+    """The owners on ``on`` (co-owners each) of the units the use charges (one query)."""
+    return (
+        Owner.objects.filter(
+            in_force_q(on, "ownerships__"), ownerships__unit__in=ChargedUnit.objects.filter(use=use).values("unit")
+        )
+        .only("pk", "user_id", "mobile")
+        .distinct()
+        .order_by("pk")
     )
 
 

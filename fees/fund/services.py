@@ -20,11 +20,13 @@ published afterwards, within the rule set's days of the payout.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -37,6 +39,9 @@ from community.locks import hold, lock_one
 from community.models import Building, Estate, Unit
 from community.rules import rules_for
 from community.workflow import Workflow
+from notifications import selectors as told
+from notifications.models import Event
+from notifications.services import notify
 
 from .. import apportion, ledger
 from ..models import (
@@ -558,7 +563,32 @@ def put_to_vote(
             }
         ),
     )
+    _tell_charged(use, opens_at=opens_at, closes_at=closes_at, now=now)
     return use
+
+
+def _tell_charged(use: FundUse, *, opens_at: datetime, closes_at: datetime, now: datetime) -> None:
+    """Tell the owners of the charged units what the use would cost them. The vote's own notice
+    (convene_vote) tells every voter that a vote is open; this message is the charge. One
+    message for the whole scope (units rarely share an area to the cent, so a message per amount
+    would be a message per unit): the rate per square metre, and each unit's own share on the
+    owner's fund page."""
+    count, area = selectors.scope_size(use)
+    rate = (use.budget / area).quantize(apportion.CENT) if area else use.budget
+    window = f"{timezone.localtime(opens_at):%Y年%m月%d日 %H:%M} 至 {timezone.localtime(closes_at):%Y年%m月%d日 %H:%M}"
+    notify(
+        event=Event.FUND_USE_VOTE,
+        recipients=selectors.charged_owners(use, today_of(now)),
+        title=f"维修资金使用表决：{use.title}，您的房屋按建筑面积每平方米分摊约 {rate} 元",
+        body=(
+            f"{use.estate.name}拟使用维修资金：{use.title}（{use.get_kind_display()}），预算 {use.budget} 元，"
+            f"施工单位：{use.contractor}，由分摊范围内 {count} 户按建筑面积分摊，每平方米约 {rate} 元。"
+            "您房屋按预算应分摊的金额见“我的维修资金”，最终以竣工结算为准。\n"
+            f"业主表决期：{window}。"
+        ),
+        link=reverse("fees:my_fund"),
+        subject=use,
+    )
 
 
 @transaction.atomic
@@ -723,6 +753,7 @@ def pay_out(*, actor, use: FundUse, paid_on: date, now: datetime | None = None) 
         now=now,
         note=str(_("拨付 %(amount)s 元，%(n)s 户分摊") % {"amount": use.settlement, "n": entries.count}),
     )
+    _tell_top_ups(account, now=now)  # the charge may have taken sub-accounts below the line
     return entries
 
 
@@ -791,3 +822,55 @@ def publish_fund_statement(
         build=build,
         now=now,
     )
+
+
+# --------------------------------------------------------------------------- top-up alerts
+
+# An owner whose sub-account stays below the line is reminded again after this many days.
+TOPUP_REMINDER_DAYS = 30
+
+
+def _tell_top_ups(account: FundAccount, *, now: datetime) -> int:
+    """Tell the owners of the account's sub-accounts below the rule set's share of their first
+    deposit (art. 17) that they should top up: those not told about this account within
+    ``TOPUP_REMINDER_DAYS`` and reachable at all (an account or a mobile). Returns how many
+    owners were told. The account's row is held, so two runs never tell one owner twice."""
+    account = lock_one(FundAccount.objects.select_related("estate"), pk=account.pk)
+    recently = told.deliveries_about(account, Event.FUND_TOPUP).filter(
+        message__created_at__gt=now - timedelta(days=TOPUP_REMINDER_DAYS), owner__isnull=False
+    )
+    owners = list(
+        selectors.owners_needing_top_up(account, today_of(now))
+        .filter(Q(user__isnull=False) | ~Q(mobile=""))
+        .exclude(pk__in=recently.values("owner"))
+    )
+    if not owners:
+        return 0
+    estate, share = account.estate, rules_for(account.estate).fund_topup_below
+    percent = f"{share.numerator * 100 / share.denominator:g}%"
+    notify(
+        event=Event.FUND_TOPUP,
+        recipients=owners,
+        title=f"{estate.name}维修资金续交提醒",
+        body=(
+            f"您在{estate.name}的房屋，维修资金分户账余额已低于首期交存额的 {percent}，"
+            "按《住宅专项维修资金管理办法》第十七条应当续交。"
+            "请在“我的维修资金”查看余额，并按规定办理续交。"
+        ),
+        link=reverse("fees:my_fund"),
+        subject=account,
+        key=f"{Event.FUND_TOPUP}:{account.pk}:{now.isoformat()}",
+    )
+    return len(owners)
+
+
+def alert_topups(*, now: datetime | None = None, progress=None) -> int:
+    """The daily round of top-up alerts over every estate's fund account (each in its own
+    transaction); safe to run as often as wished. Returns how many owners were told."""
+    now = now or timezone.now()
+    accounts = list(FundAccount.objects.order_by("pk"))
+    total = 0
+    for account in (progress or (lambda rows, **kw: rows))(accounts, desc="维修资金续交提醒", unit="个专户"):
+        with transaction.atomic():
+            total += _tell_top_ups(account, now=now)
+    return total
