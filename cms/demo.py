@@ -7,14 +7,10 @@ has its demo notices is left alone.
 
 from __future__ import annotations
 
-import os
 import random
-import tempfile
 from datetime import datetime, time, timedelta
 
-from django.conf import settings
 from django.db import transaction
-from django.test.utils import override_settings
 from django.utils import timezone
 
 from community.demo import PILOT_ESTATES, SEED
@@ -121,19 +117,7 @@ def _notices_for(estate: Estate, rng: random.Random, today) -> None:
         _published(election, timezone.now())
 
 
-def demo_sms_path() -> str:
-    """Where the demo's texts go (the console backend appends them there instead of flooding the
-    terminal): SMS_FILE_PATH when set, else a file in the temporary directory."""
-    return settings.SMS_FILE_PATH or os.path.join(tempfile.gettempdir(), "wuye-demo-sms.txt")
-
-
 def build(*, today, progress=None, log=print):
-    # Publishing a notice texts its owners; the demo's texts are written to a file.
-    with override_settings(SMS_FILE_PATH=demo_sms_path()):
-        _build(today=today, progress=progress, log=log)
-
-
-def _build(*, today, progress=None, log=print):
     progress = progress or (lambda iterable, **kw: iterable)
     services.sync_site_tree()
     rng = random.Random(SEED)

@@ -12,10 +12,8 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 
 from django.db import transaction
-from django.test.utils import override_settings
 from django.utils import timezone
 
-from cms.demo import demo_sms_path
 from community.demo import PILOT_ESTATES
 from community.models import Estate, Owner, SelfManagementPeriod
 
@@ -208,8 +206,7 @@ def build(*, today, progress=None, log=print):
     progress = progress or (lambda iterable, **kw: iterable)
     logins = exams_demo.build(today=today, progress=progress, log=log)
     votes_demo.build(today=today, log=log)
-    with override_settings(SMS_FILE_PATH=demo_sms_path()):  # the election votes text their owners
-        _committees(today=today, progress=progress, log=log)
+    _committees(today=today, progress=progress, log=log)
     exams_demo.report(log)
     return logins
 

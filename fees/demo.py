@@ -10,22 +10,20 @@ Everything goes through fees.services with explicit dates, so the history reads
 as if it had been kept month by month. Running it again adds nothing.
 
 The services tell the owners (bills, receipts, the demand letter, the fund's charges and
-top-up alerts) as they would on a live site; the demo's texts go through ``DemoSmsGateway``
-(below), and the ``owner`` login has read all but its newest messages.
+top-up alerts) as they would on a live site; seed_demo sends the texts through the demo
+gateway (notifications.channels.DemoSmsBackend, which refuses some numbers), and the ``owner``
+login has read all but its newest fee messages.
 """
 
 from __future__ import annotations
 
-import os
 import random
-import tempfile
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.test.utils import override_settings
 from django.utils import timezone
 
 from cms import services as cms
@@ -36,7 +34,7 @@ from community.models import Estate, Unit
 from community.rules import rules_for
 from notifications import selectors as inbox
 from notifications import services as notices
-from notifications.models import DeliveryStatus
+from notifications.models import DeliveryStatus, Event
 
 from . import selectors, services
 from .fund import demo as fund_demo
@@ -69,36 +67,13 @@ def _shift(month: date, by: int) -> date:
     return date(index // 12, index % 12 + 1, 1)
 
 
-# --------------------------------------------------------------------------- the demo's texts (DEMO ONLY)
-
-
-class DemoSmsGateway:
-    """DEMO ONLY, never a production backend: the SMS gateway the fee and fund demo sends
-    through. A year of bills and receipts for six pilots is tens of thousands of texts, so they
-    are written to the demo's SMS file (``demo_sms_path``) instead of the terminal; and, like a real
-    gateway, it refuses some numbers (those ending in 4, as 空号), so the delivery records show
-    failed texts beside the sent ones."""
-
-    def send(self, batch) -> list[str]:
-        with open(demo_sms_path(), "a", encoding="utf-8") as handle:
-            handle.writelines(f"[SMS] {delivery.address} {text}\n" for delivery, text in batch)
-        return ["短信网关：空号（演示网关）" if d.address.endswith("4") else "" for d, _text in batch]
-
-
-DEMO_SMS = f"{__name__}.DemoSmsGateway"
-
-
-def demo_sms_path() -> str:
-    """The demo's SMS file: SMS_FILE_PATH when set, else one in the temporary directory (the
-    same file cms.demo.demo_sms_path names on main)."""
-    return settings.SMS_FILE_PATH or os.path.join(tempfile.gettempdir(), "wuye-demo-sms.txt")
+# --------------------------------------------------------------------------- the demo's texts
 
 
 def _settle_texts(now: datetime) -> None:
-    """Run the retries a live site's every-minute task would (1, 2, 4, 8 minutes apart), so
-    the refused texts end as failed with their reason after the fifth attempt."""
-    for minutes in (1, 3, 7, 15):
-        notices.send_due(now=now + timedelta(minutes=minutes, seconds=1))
+    """Make the retries a live site's every-minute sweep would (1, 2, 4, 8 minutes apart), so
+    the texts the demo gateway refused end as failed with their reason after the fifth attempt."""
+    notices.send_due_through(until=now + timedelta(minutes=20))
 
 
 def _read_inbox(keep_unread: int = 3) -> int:
@@ -107,19 +82,19 @@ def _read_inbox(keep_unread: int = 3) -> int:
     user = get_user_model().objects.filter(username="owner").first()
     if user is None:
         return 0
-    opened = list(inbox.inbox(user).filter(status=DeliveryStatus.SENT)[keep_unread:])
+    fee_news = (Event.BILL_ISSUED, Event.PAYMENT_RECEIPT, Event.DEMAND_LETTER)  # the votes' stay as they are
+    opened = list(inbox.inbox(user).filter(status=DeliveryStatus.SENT, message__event__in=fee_news)[keep_unread:])
     for delivery in opened:
         notices.mark_read(actor=user, delivery=delivery)
     return len(opened)
 
 
 def build(*, today, progress=None, log=print):
-    with override_settings(SMS_BACKEND=DEMO_SMS):
-        _build(today=today, progress=progress, log=log)
-        _settle_texts(timezone.now())
+    _build(today=today, progress=progress, log=log)
+    _settle_texts(timezone.now())
     read = _read_inbox()
     if read:
-        log(f"通知：演示业主账号 owner 已读 {read} 条；短信记录在 {demo_sms_path()}")
+        log(f"通知：演示业主账号 owner 已读物业费消息 {read} 条")
     return []
 
 

@@ -15,17 +15,13 @@ with a session today, an agreement waiting for its signatures, and one in force 
 
 from __future__ import annotations
 
-import os
 import random
-import tempfile
 from datetime import date, datetime, time, timedelta
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.test.utils import override_settings
 from django.utils import timezone
 
 from community.demo import DEMO_PASSWORD
@@ -95,13 +91,6 @@ def _name(rng: random.Random) -> str:
 
 
 def build(*, today, progress=None, log=print):
-    # Booking a session texts its parties; the demo's texts go to a file, not the terminal.
-    path = settings.SMS_FILE_PATH or os.path.join(tempfile.gettempdir(), "wuye-demo-sms.txt")
-    with override_settings(SMS_FILE_PATH=path):
-        return _build(today=today, progress=progress, log=log)
-
-
-def _build(*, today, progress=None, log=print):
     progress = progress or (lambda iterable, **kw: iterable)
     if Room.objects.exists():
         log("物业纠纷调解：已建立，跳过")

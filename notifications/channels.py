@@ -23,8 +23,10 @@ import hashlib
 import hmac
 import http.client
 import json
+import os
 import secrets
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -50,6 +52,22 @@ class ConsoleSmsBackend:
             sys.stdout.writelines(lines)
             sys.stdout.flush()
         return [""] * len(batch)
+
+
+class DemoSmsBackend:
+    """DEMO ONLY (``seed_demo`` sends through it; never configure it on a live site): writes
+    the texts to ``SMS_FILE_PATH`` (else a file in the temporary directory) instead of the
+    terminal and, like a real gateway, refuses some numbers (those ending in 4, as 空号), so the
+    demo's delivery records show failed texts beside the sent ones."""
+
+    def send(self, batch) -> list[str]:
+        with open(demo_sms_path(), "a", encoding="utf-8") as handle:
+            handle.writelines(f"[SMS] {delivery.address} {text}\n" for delivery, text in batch)
+        return [_("空号（演示网关）") if delivery.address.endswith("4") else "" for delivery, _text in batch]
+
+
+def demo_sms_path() -> str:
+    return settings.SMS_FILE_PATH or os.path.join(tempfile.gettempdir(), "wuye-demo-sms.txt")
 
 
 class HttpSmsBackend:

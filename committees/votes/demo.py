@@ -9,17 +9,14 @@ from datetime import date, timedelta
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.test.utils import override_settings
 from django.utils import timezone
 
-from cms.demo import demo_sms_path
 from community.legaltime import last_day_after_months
 from community.models import Estate, Owner, ServiceContract
 from community.tenure import services as registry
-from notifications import channels
 from notifications import services as notifications
 from notifications.models import Channel, Delivery, DeliveryStatus, Event
-from notifications.services import MAX_ATTEMPTS, after_quiet, backoff, quiet
+from notifications.services import after_quiet, quiet
 
 from .. import selectors as committee_selectors
 from .. import steward
@@ -64,23 +61,13 @@ def _convene(estate, matter, question, opens, days, buildings=()):
     )
 
 
-class DemoSmsBackend(channels.ConsoleSmsBackend):
-    """Demo only: the gateway refuses about one number in twelve (a number out of service),
-    so the vote pages have failed deliveries to show; the rest go to the demo's SMS file."""
-
-    def send(self, batch) -> list[str]:
-        went = super().send(batch)
-        return [
-            "空号（演示）" if d.address.endswith(("07", "58")) else ok for (d, _t), ok in zip(batch, went, strict=True)
-        ]
-
-
 def build(*, today, progress=None, log=print):
-    with override_settings(SMS_FILE_PATH=demo_sms_path(), SMS_BACKEND="committees.votes.demo.DemoSmsBackend"):
-        if not _build(today=today, log=log):
-            return []
+    if _build(today=today, log=log):
         _deliver(log)
     return []
+
+
+DEMO_RETRIES = timedelta(minutes=20)  # long enough for all five attempts (1 + 2 + 4 + 8 minutes apart)
 
 
 def _deliver(log):
@@ -89,11 +76,8 @@ def _deliver(log):
     the older votes' messages (the open vote's stays unread); and the committee records a paper
     service for two owners no channel reached."""
     now = timezone.now()
-    start = after_quiet(now) if quiet(now) else now
-    at = start
-    for attempt in range(1, MAX_ATTEMPTS):
-        at += backoff(attempt)
-        notifications.send_due(now=at)
+    start = after_quiet(now) if quiet(now) else now  # texts held over the night go at 08:00
+    notifications.send_due_through(until=start + DEMO_RETRIES)
     estate = Estate.objects.get(code="E0001")
     open_vote = Vote.objects.filter(estate=estate, status="open").order_by("-opens_at").first()
     read = Delivery.objects.filter(channel=Channel.INBOX, message__event=Event.VOTE_RESULT, user__isnull=False)
