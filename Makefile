@@ -83,3 +83,5 @@ bench: $(STAMP)
 	$(PY) bench/fund_payout.py
 	$(PY) bench/fund_payout.py --database-url $(PG_URL)
 	$(PY) bench/import.py
+	$(PY) bench/notify.py
+	$(PY) bench/notify.py --database-url $(PG_URL)
