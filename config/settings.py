@@ -235,7 +235,7 @@ DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_000
 # needs no server. With one, ``make worker`` runs the tasks and the schedule (README, 后台任务).
 CELERY_TASK_ALWAYS_EAGER = not os.environ.get("CELERY_BROKER_URL")
 # Inline, no message ever leaves the process; "memory://" only keeps kombu from looking for AMQP.
-CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or "memory://"
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or "memory://localhost/"
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_IGNORE_RESULT = True  # a job's outcome is kept in its own row (community.Job)
 CELERY_TASK_ACKS_LATE = True  # a message leaves the queue only when its task has finished…
