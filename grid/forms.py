@@ -9,20 +9,14 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from community.models import Community, Estate, Grid, Street
+from community.photos import PhotoInput, validate_photo
 
-from .models import CaseStatus, Category, Level, validate_photo
+from .models import CaseStatus, Category, Level
 
 TEXT = forms.Textarea(attrs={"rows": 3})
 NOT_YOURS = _("所选%(field)s不存在或不在您的管辖范围内。")
 BAD_MONTH = _("月份格式应为“2025-03”。")
 _MONTH = re.compile(r"^(\d{4})-(\d{1,2})$")
-
-
-class PhotoInput(forms.ClearableFileInput):
-    """Opens the camera on a phone (``capture``), the picture library elsewhere."""
-
-    def __init__(self):
-        super().__init__(attrs={"accept": "image/*", "capture": "environment"})
 
 
 class ReportForm(forms.Form):

@@ -34,13 +34,14 @@ from django.utils.translation import gettext_lazy as _
 from community import access
 from community.locks import lock_one, lock_rows
 from community.models import Community, District, Estate, Grid, Street
+from community.photos import validate_photo
 from community.rules import rules_for
 from community.sequences import next_number
 from community.workflow import IllegalTransition, Workflow
 from notifications.models import Event
 from notifications.services import notify
 
-from .models import LEVEL_ORDER, OPEN_STATUSES, CaseStatus, Category, GridCase, GridCaseStep, Level, validate_photo
+from .models import LEVEL_ORDER, OPEN_STATUSES, CaseStatus, Category, GridCase, GridCaseStep, Level
 
 S = CaseStatus
 

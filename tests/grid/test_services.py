@@ -9,9 +9,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from community.models import Role, RuleSet
+from community.photos import PHOTO_MAX_BYTES
 from community.workflow import IllegalTransition
 from grid import services
-from grid.models import PHOTO_MAX_BYTES, CaseStatus, GridCase, GridCaseStep, Level
+from grid.models import CaseStatus, GridCase, GridCaseStep, Level
 
 from .helpers import T0, png, report, walk
 

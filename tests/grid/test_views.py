@@ -12,8 +12,9 @@ from django.utils import timezone
 
 from committees import services as life
 from community.models import Estate, ManagementState, Role
+from community.photos import PHOTO_MAX_BYTES
 from grid import selectors, services
-from grid.models import PHOTO_MAX_BYTES, CaseStatus, GridCase, Level
+from grid.models import CaseStatus, GridCase, Level
 from tests.factories import login
 
 from .helpers import png, report, walk
