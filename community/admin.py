@@ -106,6 +106,19 @@ class GridAdmin(ScopedAdmin):
     search_fields = ("name", "code")
 
 
+class ReadOnlyAdmin(ScopedAdmin):
+    """A window onto records that change only through their services (ledgers, deliveries)."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 class ReadOnlyInline(admin.TabularInline):
     extra = 0
     can_delete = False

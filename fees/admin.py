@@ -4,20 +4,9 @@ not even a superuser may edit or delete a ledger entry here."""
 
 from django.contrib import admin
 
-from community.admin import ScopedAdmin
+from community.admin import ReadOnlyAdmin
 
 from .models import Bill, Expenditure, FeeSchedule, FundAccount, FundUse, LedgerEntry, Payment, Statement, SubAccount
-
-
-class ReadOnlyAdmin(ScopedAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(FeeSchedule)

@@ -1,30 +1,33 @@
-"""The notifications in the admin: a window to read, never a second way to send or change."""
+"""The notifications in the admin: a window to read, for superusers only (deliveries carry
+owners' mobiles and e-mail addresses across the whole district), never a way to send or change."""
 
 from django.contrib import admin
+
+from community.admin import ReadOnlyAdmin
 
 from .models import Delivery, Message
 
 
-class ReadOnly(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
+class SuperuserWindow(ReadOnlyAdmin):
+    def get_queryset(self, request):
+        return admin.ModelAdmin.get_queryset(self, request)
 
-    def has_change_permission(self, request, obj=None):
-        return False
+    def has_module_permission(self, request):
+        return request.user.is_superuser
 
-    def has_delete_permission(self, request, obj=None):
-        return False
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_superuser
 
 
 @admin.register(Message)
-class MessageAdmin(ReadOnly):
+class MessageAdmin(SuperuserWindow):
     list_display = ("title", "event", "urgent", "created_at")
     list_filter = ("event", "urgent")
     search_fields = ("title",)
 
 
 @admin.register(Delivery)
-class DeliveryAdmin(ReadOnly):
+class DeliveryAdmin(SuperuserWindow):
     list_display = ("message", "channel", "status", "attempts", "reason", "sent_at", "read_at")
     list_filter = ("channel", "status")
     list_select_related = ("message",)

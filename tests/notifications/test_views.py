@@ -160,3 +160,21 @@ def test_garbage_is_refused_with_a_message_and_writes_nothing(client, owner, dat
     response = client.post(PREFERENCES, data, follow=True)
     assert response.status_code == 200 and "只能勾选或不勾选。" in response.content.decode()
     assert Preference.objects.filter(user=owner.user).values_list("sms", "email").get() == (True, True)
+
+
+@pytest.mark.django_db
+def test_the_delivery_records_in_the_admin_are_for_superusers_only(client, world):
+    owner = OwnerFactory(mobile="13800000009")
+    tell([owner])
+    listing = reverse("admin:notifications_delivery_changelist")
+    login(client, world.users[Role.DISTRICT_ADMIN])  # staff with the admin, yet not every owner's mobile
+    assert client.get(listing).status_code == 403
+    assert "notifications" not in client.get(reverse("admin:index")).content.decode()
+    login(client, UserFactory(is_staff=True, is_superuser=True))
+    assert client.get(listing).status_code == 200
+    delivery = Delivery.objects.get(owner=owner, channel=Channel.SMS)
+    record = client.get(reverse("admin:notifications_delivery_change", args=[delivery.pk]))
+    assert record.status_code == 200 and "13800000009" in record.content.decode()
+    change = client.post(reverse("admin:notifications_delivery_change", args=[delivery.pk]), {"status": "read"})
+    assert change.status_code == 403  # a window, not a door
+    assert Delivery.objects.get(pk=delivery.pk).status == delivery.status
