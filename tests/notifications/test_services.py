@@ -364,7 +364,7 @@ def test_one_bad_address_fails_alone(estate, settings):
 
 
 @pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_batch_another_worker_holds_is_skipped_not_sent_again(recorder, monkeypatch):
     monkeypatch.setattr(services.jobs, "enqueue", lambda *args: "")  # the worker below does the sending
     message = tell([OwnerFactory() for _ in range(3)], subject=EstateFactory())
