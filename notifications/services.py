@@ -207,7 +207,7 @@ def send_due(*, message_id: int | None = None, now: datetime | None = None) -> i
         with transaction.atomic():
             rows = list(
                 due.select_for_update(skip_locked=True)
-                .order_by("pk")
+                .order_by("next_try_at", "pk")  # the (status, next_try_at) index: due first, no scan
                 .values_list("pk", "channel", "address", "attempts", "message_id")[:BATCH]
             )
             if not rows:
@@ -219,16 +219,23 @@ def send_due(*, message_id: int | None = None, now: datetime | None = None) -> i
             return sent
 
 
+SWEEP = timedelta(minutes=1)  # how often the scheduled send_due runs (community.schedule)
+
+
 def send_due_through(*, until: datetime) -> int:
-    """Make the sends the every-minute sweep would have made from now until ``until``, each at
-    its own time (retries after their backoff, texts held to 08:00): a catch-up after the
-    workers were stopped, and how the demo ages its texts. Returns how many went."""
+    """Make the sends the every-minute sweep would have made up to ``until``, minute by minute
+    from the oldest due delivery (retries after their backoff, texts held to 08:00): a catch-up
+    after the workers were stopped, and how the demo ages its texts. Returns how many went."""
     sent = 0
     pending = Delivery.objects.filter(status=DeliveryStatus.QUEUED, next_try_at__lte=until).exclude(
         channel=Channel.INBOX
     )
+    at = None
     while (first := pending.aggregate(at=Min("next_try_at"))["at"]) is not None:
-        sent += send_due(now=first)  # each row sent, or moved strictly later: the loop ends
+        at = first if at is None else max(first, at + SWEEP)  # skip the idle minutes, never go back
+        sent += send_due(now=min(at, until))
+        if at >= until:
+            return sent
     return sent
 
 

@@ -291,6 +291,32 @@ def test_a_retry_that_falls_in_the_night_waits_without_using_an_attempt(estate, 
     assert (sms.status, sms.attempts, sms.reason) == (DeliveryStatus.SENT, 5, "")
 
 
+class Picky:
+    """Refuses the numbers ending in 4 (空号), takes the rest."""
+
+    def send(self, batch):
+        return ["空号" if delivery.address.endswith("4") else "" for delivery, _text in batch]
+
+
+def test_catching_up_makes_the_sweeps_minute_by_minute_until_its_end(estate, at, settings):
+    settings.SMS_BACKEND = "tests.notifications.test_services.Picky"
+    at(local(2, 21, 40))
+    refused = Delivery.objects.get(message=tell([OwnerFactory(mobile="13800000004")], subject=estate))
+    at(local(2, 21, 41))
+    fine = Delivery.objects.get(message=tell([OwnerFactory(mobile="13800000005")], subject=EstateFactory()))
+    assert services.send_due_through(until=local(2, 21, 57)) == 1
+    refused.refresh_from_db()
+    fine.refresh_from_db()
+    assert (fine.status, fine.sent_at) == (DeliveryStatus.SENT, local(2, 21, 41))
+    # 21:40, 21:41, 21:43, 21:47 tried; the fifth try is due at 21:55 and the sweep reached it
+    assert (refused.status, refused.attempts, refused.reason) == (DeliveryStatus.FAILED, 5, "空号")
+    at(local(2, 22, 30))
+    late = Delivery.objects.get(message=tell([OwnerFactory(mobile="13800000006")], subject=EstateFactory()))
+    assert services.send_due_through(until=local(2, 23)) == 0  # 22:00–08:00: held for the morning
+    late.refresh_from_db()
+    assert (late.status, late.next_try_at) == (DeliveryStatus.QUEUED, local(3, 8))
+
+
 def test_send_due_never_sends_a_delivery_twice(estate, recorder):
     message = tell([OwnerFactory() for _ in range(7)], subject=estate)
     assert services.send_due(message_id=message.pk) == 7
