@@ -273,7 +273,7 @@ def tell_owners(notice: NoticePage):
         period = ""
     return notify(
         event=Event.NOTICE_PUBLISHED,
-        recipients=owners.iterator(chunk_size=2000),
+        recipients=owners,  # a queryset: notify reads it as plain values
         title=f"{notice.issuer}{notice.get_kind_display()}：{notice.title}"[:200],
         body=f"{notice.issuer}发布了{notice.get_kind_display()}“{notice.title}”。{period}请打开链接查看全文。",
         link=notice.get_url() or "",
