@@ -6,7 +6,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db.models import Count, Q
 from django.http import Http404
 
-from .models import Channel, Delivery, DeliveryStatus
+from .models import Channel, Delivery, DeliveryStatus, Preference
 
 
 def inbox(user):
@@ -15,6 +15,12 @@ def inbox(user):
         .select_related("message")
         .order_by("-message__created_at", "-pk")
     )
+
+
+def channel_choices(user) -> dict[str, bool]:
+    """The account's SMS and e-mail choices; both on until it chooses."""
+    chosen = Preference.objects.filter(user=user).values("sms", "email").first()
+    return chosen or {"sms": True, "email": True}
 
 
 def unread_count(user) -> int:

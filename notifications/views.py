@@ -11,7 +11,6 @@ from community.web import act, cleaned, paged
 
 from . import selectors, services
 from .forms import PreferenceForm
-from .models import Preference
 
 INBOX_PAGE_SIZE = 20
 
@@ -44,8 +43,7 @@ def preferences(request):
             lambda: services.set_preferences(actor=request.user, **cleaned(PreferenceForm(request.POST))),
             "notifications:preferences",
         )
-    current = Preference.objects.filter(user=request.user).first()
-    initial = {"sms": current.sms if current else True, "email": current.email if current else True}
+    initial = selectors.channel_choices(request.user)
     owner = getattr(request.user, "owner", None)
     return render(
         request,
