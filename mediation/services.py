@@ -432,9 +432,13 @@ def book_session(
     now: datetime | None = None,
 ) -> Session:
     """Book the case's room for a session. A slot already taken is refused with a clear message:
-    the service looks first; on PostgreSQL the exclusion constraint settles a race."""
+    the service looks first, holding the room's row so that bookings of one room queue; on
+    PostgreSQL the exclusion constraint stands behind it. (Without the hold, concurrent inserts
+    checking the exclusion constraint wait on each other, and PostgreSQL breaks the circle by
+    failing them with a deadlock.)"""
     now = now or timezone.now()
     case = _locked(case)
+    hold(case.room)
     acting = _acting_mediator(actor, case.room, _today(now))
     mediator = mediator or case.mediator or acting
     if mediator is None:
