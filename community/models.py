@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
+import pgtrigger
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
@@ -662,3 +663,73 @@ class Job(models.Model):
     @property
     def finished(self) -> bool:
         return self.status in (JobStatus.DONE, JobStatus.FAILED)
+
+
+# --------------------------------------------------------------------------- security
+
+
+class Account(models.Model):
+    """What the sign-in needs to know about a user beyond Django's own fields: when the password
+    was last set (staff must change it after the rule set's limit) and the one staff session
+    allowed at a time (signing in again ends the older one)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, verbose_name=_("用户"), on_delete=models.CASCADE, related_name="account"
+    )
+    password_changed_at = models.DateTimeField(_("密码设置时间"), null=True, blank=True)
+    session_key = models.CharField(_("当前会话"), max_length=40, blank=True)
+
+    class Meta:
+        verbose_name = _("账号安全信息")
+        verbose_name_plural = _("账号安全信息")
+
+    def __str__(self):
+        return str(self.user)
+
+
+class AuditResult(models.TextChoices):
+    SUCCESS = "success", _("成功")
+    FAILURE = "failure", _("失败")
+    DENIED = "denied", _("拒绝")
+
+
+class AuditEvent(models.Model):
+    """One line of the audit trail (安全审计): when, who, from where, what, on which object, with
+    what result. Append-only: written through community.audit, never changed or deleted (on
+    PostgreSQL a trigger refuses it). The user is kept as a plain number as well as a name, so
+    that removing an account neither rewrites nor loses its history."""
+
+    at = models.DateTimeField(_("时间"), default=timezone.now, db_index=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("用户"),
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+    username = models.CharField(_("用户名"), max_length=150, blank=True)
+    ip = models.GenericIPAddressField(_("来源地址"), null=True, blank=True)
+    action = models.CharField(_("操作"), max_length=50)
+    object_type = models.CharField(_("对象类型"), max_length=100, blank=True)
+    object_id = models.CharField(_("对象编号"), max_length=64, blank=True)
+    object_repr = models.CharField(_("对象"), max_length=200, blank=True)
+    result = models.CharField(_("结果"), max_length=10, choices=AuditResult.choices, default=AuditResult.SUCCESS)
+    detail = models.JSONField(_("详情"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("审计记录")
+        verbose_name_plural = _("审计记录")
+        ordering = ["-at", "-pk"]
+        indexes = [
+            models.Index(fields=["user", "at"], name="audit_user_idx"),
+            models.Index(fields=["action", "at"], name="audit_action_idx"),
+            models.Index(fields=["object_type", "object_id"], name="audit_object_idx"),
+        ]
+        triggers = [
+            pgtrigger.Protect(name="audit_append_only", operation=pgtrigger.Update | pgtrigger.Delete),
+        ]
+
+    def __str__(self):
+        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.username} {self.action}"

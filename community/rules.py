@@ -183,6 +183,8 @@ RULE_SPECS: tuple[RuleSpec, ...] = (
     RuleSpec("grid_verify_hours", "int", 24, "网格案件：处置后核查时限（小时）", "数字城管做法 [inferred]"),
     # §6 Personal information
     RuleSpec("publish_committee_fee_status", "bool", False, "公开委员本人交费情况", "北京2024第44条 [text]"),
+    # §7 Security of the system itself (GB/T 22239-2019 level 3, identity)
+    RuleSpec("staff_password_max_days", "int", 90, "工作人员密码最长使用期限（日）", "等保2.0 身份鉴别 [inferred]"),
 )
 
 SPECS_BY_NAME = {spec.name: spec for spec in RULE_SPECS}
