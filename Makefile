@@ -58,15 +58,20 @@ browser:
 		fi; \
 	fi
 
+# Both passes run on every core (pytest-xdist, one database per worker); tests sharing one outside
+# resource (the local Redis) carry one xdist_group and run on one worker.
+TEST_WORKERS ?= $(shell nproc 2>/dev/null || echo 2)
+PYTEST := $(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup
+
 test-sqlite: $(STAMP) browser
 	@echo "== 测试 (tests) on SQLite =="
-	DATABASE_URL=sqlite:///$(CURDIR)/db.sqlite3 $(PY) -m pytest  # (Django tests SQLite in memory; the file is untouched)
+	DATABASE_URL=sqlite:///$(CURDIR)/db.sqlite3 $(PYTEST)  # (Django tests SQLite in memory; the file is untouched)
 
 # Outside CI an unreachable PostgreSQL is reported and skipped; with CI=true it fails the run.
 test-postgres: $(STAMP) browser
 	@if DATABASE_URL=$(PG_URL) $(PY) .ci/pg_reachable.py; then \
 		echo "== 测试 (tests) on PostgreSQL =="; \
-		DATABASE_URL=$(PG_URL) $(PY) -m pytest; \
+		DATABASE_URL=$(PG_URL) $(PYTEST); \
 	elif [ "$$CI" = "true" ]; then \
 		echo "PostgreSQL at $(PG_URL) is unreachable, and CI requires it." >&2; exit 1; \
 	else \

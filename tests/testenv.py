@@ -14,7 +14,11 @@ os.environ.setdefault("DB_CONN_MAX_AGE", "0")
 # Uploaded and published files (notice attachments, statement PDFs) go to a throwaway folder.
 import tempfile  # noqa: E402
 
-os.environ.setdefault("MEDIA_ROOT", tempfile.mkdtemp(prefix="estate-media-"))
+# Each process of a parallel run (pytest-xdist) gets a folder of its own: the workers inherit the
+# first process's environment, so a folder this module chose is chosen again.
+if "MEDIA_ROOT" not in os.environ or os.environ.get("ESTATE_TEST_MEDIA_CHOSEN"):
+    os.environ["MEDIA_ROOT"] = tempfile.mkdtemp(prefix="estate-media-")
+    os.environ["ESTATE_TEST_MEDIA_CHOSEN"] = "1"
 # Tasks run inline whatever the shell exports (a test that wants a broker sets it), and SMS go
 # to a throwaway file, so a fan-out to thousands of owners prints nothing.
 os.environ.pop("CELERY_BROKER_URL", None)

@@ -32,6 +32,8 @@ from tests.factories import login
 
 pytestmark = [
     pytest.mark.worker,
+    # One xdist worker runs them all: they share the Redis database below.
+    pytest.mark.xdist_group("redis"),
     pytest.mark.postgres,
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
