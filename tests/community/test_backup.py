@@ -38,6 +38,7 @@ def test_every_fingerprinted_kind_registers_its_check():
     assert labels == sorted(KINDS)
 
 
+@pytest.mark.django_db
 def test_sqlite_is_refused_with_the_way_to_back_it_up(tmp_path):
     if connection.vendor != "sqlite":
         pytest.skip("the SQLite refusal is checked in the SQLite pass")
@@ -46,6 +47,8 @@ def test_sqlite_is_refused_with_the_way_to_back_it_up(tmp_path):
     assert not any(tmp_path.iterdir())
     with pytest.raises(CommandError, match="只支持 PostgreSQL"):
         call_command("restore_check", str(tmp_path), quiet_progress=True, stdout=io.StringIO())
+    refused = AuditEvent.objects.filter(result=AuditResult.FAILURE)
+    assert sorted(refused.values_list("action", flat=True)) == ["backup", "restore_check"]
 
 
 def small_district(world):
