@@ -51,6 +51,29 @@ def test_sqlite_is_refused_with_the_way_to_back_it_up(tmp_path):
     assert sorted(refused.values_list("action", flat=True)) == ["backup", "restore_check"]
 
 
+def test_the_sums_name_a_changed_and_a_missing_file(tmp_path):
+    (tmp_path / "database.dump").write_bytes(b"PGDMP original")
+    (tmp_path / "media.tar").write_bytes(b"tar")
+    manifest = {
+        "files": {
+            "database.dump": {"sha256": backup.sha256_file(tmp_path / "database.dump")},
+            "media.tar": {"sha256": backup.sha256_file(tmp_path / "media.tar")},
+        }
+    }
+    assert backup.verify_sums(tmp_path, manifest).line() == "备份文件校验和 2/2 一致"
+    (tmp_path / "database.dump").write_bytes(b"PGDMP 0riginal")
+    (tmp_path / "media.tar").unlink()
+    tally = backup.verify_sums(tmp_path, manifest)
+    assert tally.line() == "备份文件校验和 0/2 不一致"
+    assert tally.problems == ["database.dump：SHA-256 与清单不符，文件已被改动或损坏", "media.tar：文件缺失"]
+
+
+def test_a_scratch_name_keeps_its_mark_within_postgresqls_63_characters():
+    name = backup.scratch_name("x" * 80, timezone.now())
+    assert len(name) == 63 and backup.is_scratch(name)
+    assert not backup.is_scratch("estate") and not backup.is_scratch("estate_restore_check_")
+
+
 def small_district(world):
     """One published fee statement, one fund statement, one certificate and one signed agreement."""
     estate = world.e1
