@@ -25,3 +25,9 @@ class CommitteesConfig(AppConfig):
         from .votes.selectors import contract_notes
 
         register_contract_notes(contract_notes)  # the estate page shows the vote behind each contract
+
+        from community.backup import register_fingerprint_check
+
+        from .exams.selectors import certificate_fingerprints
+
+        register_fingerprint_check(_("考试合格证书"), certificate_fingerprints)

@@ -38,3 +38,12 @@ class FeesConfig(AppConfig):
         ):
             access.register_child(model, "estate")
         access.register_child(SubAccount, "account")
+
+        from community.backup import register_fingerprint_check
+
+        from . import selectors
+        from .fund import selectors as fund_selectors
+
+        # Every backup keeps the published statements' fingerprints; its drill recomputes them.
+        register_fingerprint_check(_("已发布物业费收支公示"), selectors.statement_fingerprints)
+        register_fingerprint_check(_("已公布维修资金年度报表"), fund_selectors.statement_fingerprints)

@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy as _
 from committees.models import Committee, Member
 from committees.selectors import ACTIVE, seated
 from community import access
+from community.backup import Fingerprint
 from community.models import (
     ContractMode,
     Estate,
@@ -47,6 +48,7 @@ from .models import (
     LedgerEntry,
     Payment,
     Statement,
+    Subject,
     period_label,
     voucher,
 )
@@ -420,6 +422,16 @@ def statement_files():
 def published_statement(estate: Estate, subject: str, start: date, end: date) -> Statement | None:
     """The statement published for exactly [start, end], if any (the verify page names it)."""
     return Statement.objects.filter(estate=estate, subject=subject, starts_on=start, ends_on=end).first()
+
+
+def statement_fingerprints():
+    """Every published fee statement: the fingerprint it was published with, and the one its
+    period's rows give now, read as the verify page reads them (the backup and its drill)."""
+    for record in Statement.objects.filter(subject=Subject.FEES).select_related("estate").order_by("pk"):
+        live = statement(record.estate, record.starts_on, record.ends_on, kind=record.kind)
+        yield Fingerprint(
+            f"fees.statement:{record.pk}", f"{record.estate.name} {record.label}", live.fingerprint, record.fingerprint
+        )
 
 
 def verify_url(base_url: str, data: StatementData) -> str:

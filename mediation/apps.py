@@ -20,3 +20,9 @@ class MediationConfig(AppConfig):
         access.register_child(Case, "room")
         # A mediator's role is held on the room they serve, not on a registry node.
         access.register_role_scope(Role.MEDIATOR, Room)
+
+        from community.backup import register_fingerprint_check
+
+        from .selectors import agreement_fingerprints
+
+        register_fingerprint_check(_("调解协议"), agreement_fingerprints)

@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from community import access
+from community.backup import Fingerprint
 from community.legaltime import last_day_after_days
 from community.models import Community, Estate, PropertyCompany, Role, RoleAssignment, Street
 from community.pdf import fingerprint
@@ -411,6 +412,19 @@ def agreement_document(agreement: Agreement) -> AgreementDocument:
         "effective_on": agreement.effective_on,
     }
     return AgreementDocument(agreement, parties, signatures, payload, fingerprint(payload))
+
+
+def agreement_fingerprints():
+    """Every agreement's fingerprint recomputed from its rows, as the verify page does (the
+    backup keeps them; its drill recomputes them from the restored rows)."""
+    agreements = (
+        Agreement.objects.select_related("case__room", "mediator")
+        .prefetch_related("signatures", "case__parties")
+        .order_by("pk")
+    )
+    for agreement in agreements:
+        doc = agreement_document(agreement)
+        yield Fingerprint(f"mediation.agreement:{agreement.pk}", agreement.number, doc.fingerprint)
 
 
 # --------------------------------------------------------------------------- an agreement's standing

@@ -13,6 +13,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from community import access
+from community.backup import Fingerprint
 from community.legaltime import last_day_after_months
 from community.models import Owner
 from community.pdf import fingerprint
@@ -155,6 +156,15 @@ def certificate_payload(certificate: Certificate) -> dict:
 
 def certificate_fingerprint(certificate: Certificate) -> str:
     return fingerprint(certificate_payload(certificate))
+
+
+def certificate_fingerprints():
+    """Every certificate's fingerprint recomputed from its rows, as the verify page does (the
+    backup keeps them; its drill recomputes them from the restored rows)."""
+    for certificate in Certificate.objects.select_related("attempt__candidate", "attempt__session").order_by("pk"):
+        yield Fingerprint(
+            f"committees.certificate:{certificate.pk}", certificate.number, certificate_fingerprint(certificate)
+        )
 
 
 def certificate_by_number(number: str) -> Certificate | None:

@@ -23,6 +23,7 @@ from django.urls import reverse
 from committees import selectors as committee_selectors
 from committees.models import Matter
 from community import access
+from community.backup import Fingerprint
 from community.models import Estate, Owner, Ownership, Unit, in_force_q
 from community.pdf import fingerprint
 from community.rules import rules_for
@@ -38,7 +39,9 @@ from ..models import (
     FundUseStep,
     Ledger,
     LedgerEntry,
+    Statement,
     SubAccount,
+    Subject,
 )
 
 ZERO = Decimal("0.00")
@@ -554,6 +557,16 @@ def fund_statement(estate: Estate, start: date, end: date, *, label: str | None 
     )
     data.fingerprint = fingerprint(data.payload())
     return data
+
+
+def statement_fingerprints():
+    """Every published fund statement: its stored fingerprint and the one its year's fund rows
+    give now, read as the fund verify page reads them (the backup and its drill)."""
+    for record in Statement.objects.filter(subject=Subject.FUND).select_related("estate").order_by("pk"):
+        live = fund_statement(record.estate, record.starts_on, record.ends_on)
+        yield Fingerprint(
+            f"fees.statement:{record.pk}", f"{record.estate.name} {record.label}", live.fingerprint, record.fingerprint
+        )
 
 
 def verify_url(base_url: str, data: FundStatementData) -> str:
