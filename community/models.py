@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-import pgtrigger
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
@@ -18,7 +17,7 @@ from django.utils import timezone
 from django.utils.deconstruct import deconstructible
 from django.utils.translation import gettext_lazy as _
 
-from . import identifiers
+from . import identifiers, records
 from .rules import RULE_SPECS, SPECS_BY_NAME, Rules, validate_stored
 
 # --------------------------------------------------------------------------- fields
@@ -614,6 +613,11 @@ class NumberSequence(models.Model):
         verbose_name = _("编号序列")
         verbose_name_plural = _("编号序列")
         constraints = [models.UniqueConstraint(fields=["series", "year"], name="number_sequence_unique")]
+        # A counter only moves forward: a smaller number would be issued twice.
+        triggers = records.append_only(
+            "sequence_forward_only",
+            allow=f"IF {records.unchanged_but('last')} AND NEW.last >= OLD.last THEN RETURN NEW; END IF;",
+        )
 
     def __str__(self):
         return f"{self.series} {self.year}: {self.last}"
@@ -728,7 +732,7 @@ class AuditEvent(models.Model):
             models.Index(fields=["object_type", "object_id"], name="audit_object_idx"),
         ]
         triggers = [
-            pgtrigger.Protect(name="audit_append_only", operation=pgtrigger.Update | pgtrigger.Delete),
+            *records.append_only("audit_append_only"),
         ]
 
     def __str__(self):
