@@ -513,6 +513,15 @@ class ServiceContract(models.Model):
                 violation_error_message=_("提前终止日期须在合同期内。"),
             ),
         ]
+        # The management history: a term stays as it was signed (a renewal is a new contract);
+        # only its early end may be recorded, and then only brought forward (terminate_contract).
+        triggers = records.append_only(
+            "contract_terms_kept",
+            allow=(
+                f"IF {records.unchanged_but('terminated_on')} AND NEW.terminated_on IS NOT NULL"
+                " AND (OLD.terminated_on IS NULL OR NEW.terminated_on <= OLD.terminated_on) THEN RETURN NEW; END IF;"
+            ),
+        )
 
     def __str__(self):
         return f"{self.estate} · {self.company}（{self.starts_on}—{self.last_day}）"
@@ -546,6 +555,14 @@ class SelfManagementPeriod(models.Model):
                 violation_error_message=_("终止日期不能早于起始日期。"),
             ),
         ]
+        # Like a contract's term: a period's end is recorded, or brought forward, never removed.
+        triggers = records.append_only(
+            "self_management_kept",
+            allow=(
+                f"IF {records.unchanged_but('ended_on')} AND NEW.ended_on IS NOT NULL"
+                " AND (OLD.ended_on IS NULL OR NEW.ended_on <= OLD.ended_on) THEN RETURN NEW; END IF;"
+            ),
+        )
 
     def __str__(self):
         return f"{self.estate} · {self.started_on}"

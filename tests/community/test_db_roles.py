@@ -222,6 +222,11 @@ def test_the_app_role_cannot_change_or_remove_a_record(kept, app):
     refused(app, "UPDATE community_numbersequence SET last = last - 1", match="sequence_forward_only")
     refused(app, "UPDATE community_numbersequence SET year = year + 1", match="sequence_forward_only")
     refused(app, "DELETE FROM community_numbersequence", match="permission denied")
+    # The management history: a signed term never changes, an early end is never pushed back.
+    refused(app, "UPDATE community_servicecontract SET ends_on = ends_on + 365", match="contract_terms_kept")
+    app.execute("UPDATE community_servicecontract SET terminated_on = ends_on - 1")
+    refused(app, "UPDATE community_servicecontract SET terminated_on = ends_on", match="contract_terms_kept")
+    refused(app, "UPDATE community_servicecontract SET terminated_on = NULL", match="contract_terms_kept")
 
     payment.refresh_from_db()
     assert payment.amount == 50 and LedgerEntry.objects.filter(pk=entry.pk, amount=50).exists()

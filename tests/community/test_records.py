@@ -10,6 +10,8 @@ KEPT = {
     "committees_committeeevent",
     "community_auditevent",
     "community_numbersequence",
+    "community_selfmanagementperiod",
+    "community_servicecontract",
     "fees_allocation",
     "fees_expenditure",
     "fees_fundusestep",
