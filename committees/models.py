@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from community import records
 from community.models import Community, Owner
 
 
@@ -288,6 +289,20 @@ class Ballot(models.Model):
         verbose_name = _("表决票")
         verbose_name_plural = _("表决票")
         constraints = [models.UniqueConstraint(fields=["vote", "holder"], name="one_ballot_per_holder")]
+        # A ballot is final, but for the one correction cast_ballot allows: the owner replacing the
+        # paper ballot staff entered for them, while the vote is open.
+        triggers = records.append_only(
+            "ballot_append_only",
+            declare=[("vote_status", "TEXT")],
+            allow=(
+                "IF OLD.entered_by_id IS NOT NULL AND NEW.cast_by_id IS NOT NULL"
+                f" AND {records.unchanged_but('choice', 'cast_by_id', 'cast_at')} THEN"
+                " EXECUTE format('SELECT status FROM %I.committees_vote WHERE id = $1', TG_TABLE_SCHEMA)"
+                " INTO vote_status USING OLD.vote_id;"
+                " IF vote_status = 'open' THEN RETURN NEW; END IF;"
+                " END IF;"
+            ),
+        )
 
     def __str__(self):
         return f"{self.vote_id}/{self.holder}: {self.get_choice_display()}"
@@ -422,6 +437,7 @@ class CommitteeEvent(models.Model):
 
     class Meta:
         ordering = ["at", "pk"]
+        triggers = records.append_only("committee_event_append_only")
 
     def __str__(self):
         return f"{self.committee_id}: {self.from_status or '—'} → {self.to_status}"

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-import pgtrigger
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
@@ -18,7 +17,7 @@ from django.utils import timezone
 from django.utils.deconstruct import deconstructible
 from django.utils.translation import gettext_lazy as _
 
-from . import identifiers
+from . import identifiers, records
 from .rules import RULE_SPECS, SPECS_BY_NAME, Rules, validate_stored
 
 # --------------------------------------------------------------------------- fields
@@ -514,6 +513,15 @@ class ServiceContract(models.Model):
                 violation_error_message=_("提前终止日期须在合同期内。"),
             ),
         ]
+        # The management history: a term stays as it was signed (a renewal is a new contract);
+        # only its early end may be recorded, and then only brought forward (terminate_contract).
+        triggers = records.append_only(
+            "contract_terms_kept",
+            allow=(
+                f"IF {records.unchanged_but('terminated_on')} AND NEW.terminated_on IS NOT NULL"
+                " AND (OLD.terminated_on IS NULL OR NEW.terminated_on <= OLD.terminated_on) THEN RETURN NEW; END IF;"
+            ),
+        )
 
     def __str__(self):
         return f"{self.estate} · {self.company}（{self.starts_on}—{self.last_day}）"
@@ -547,6 +555,14 @@ class SelfManagementPeriod(models.Model):
                 violation_error_message=_("终止日期不能早于起始日期。"),
             ),
         ]
+        # Like a contract's term: a period's end is recorded, or brought forward, never removed.
+        triggers = records.append_only(
+            "self_management_kept",
+            allow=(
+                f"IF {records.unchanged_but('ended_on')} AND NEW.ended_on IS NOT NULL"
+                " AND (OLD.ended_on IS NULL OR NEW.ended_on <= OLD.ended_on) THEN RETURN NEW; END IF;"
+            ),
+        )
 
     def __str__(self):
         return f"{self.estate} · {self.started_on}"
@@ -614,6 +630,11 @@ class NumberSequence(models.Model):
         verbose_name = _("编号序列")
         verbose_name_plural = _("编号序列")
         constraints = [models.UniqueConstraint(fields=["series", "year"], name="number_sequence_unique")]
+        # A counter only moves forward: a smaller number would be issued twice.
+        triggers = records.append_only(
+            "sequence_forward_only",
+            allow=f"IF {records.unchanged_but('last')} AND NEW.last >= OLD.last THEN RETURN NEW; END IF;",
+        )
 
     def __str__(self):
         return f"{self.series} {self.year}: {self.last}"
@@ -728,7 +749,7 @@ class AuditEvent(models.Model):
             models.Index(fields=["object_type", "object_id"], name="audit_object_idx"),
         ]
         triggers = [
-            pgtrigger.Protect(name="audit_append_only", operation=pgtrigger.Update | pgtrigger.Delete),
+            *records.append_only("audit_append_only"),
         ]
 
     def __str__(self):

@@ -24,13 +24,13 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-import pgtrigger
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from community import records
 from community.models import Estate, ServiceContract, Unit, money_field
 
 from .apportion import CENT
@@ -227,6 +227,7 @@ class Payment(models.Model):
             models.UniqueConstraint(fields=["estate", "receipt_year", "receipt_number"], name="receipt_number_unique"),
             models.CheckConstraint(condition=Q(amount__gt=0), name="payment_amount_positive"),
         ]
+        triggers = records.append_only("payment_append_only")
 
     def __str__(self):
         return self.receipt_no
@@ -248,6 +249,7 @@ class Allocation(models.Model):
             models.UniqueConstraint(fields=["payment", "bill"], name="one_allocation_per_bill"),
             models.CheckConstraint(condition=Q(amount__gt=0), name="allocation_positive"),
         ]
+        triggers = records.append_only("allocation_append_only")
 
     def __str__(self):
         return f"{self.payment_id} → {self.bill_id}: {self.amount}"
@@ -388,9 +390,7 @@ class LedgerEntry(models.Model):
             ),
         ]
         indexes = [models.Index(fields=["estate", "entry_date"]), models.Index(fields=["unit", "entry_date"])]
-        triggers = [
-            pgtrigger.Protect(name="ledger_append_only", operation=pgtrigger.Update | pgtrigger.Delete),
-        ]
+        triggers = records.append_only("ledger_append_only")
 
     def __str__(self):
         return self.voucher
@@ -449,6 +449,11 @@ class Expenditure(models.Model):
             models.CheckConstraint(condition=Q(amount__gt=0), name="expenditure_amount_positive"),
             models.CheckConstraint(condition=~Q(status="refused") | ~Q(reason=""), name="refusal_has_reason"),
         ]
+        # The committee's decision (who approved, when, the count, the reason) is final once taken.
+        triggers = records.append_only(
+            "expenditure_decided_final",
+            allow="IF OLD.status NOT IN ('posted', 'refused') THEN RETURN NEW; END IF;",
+        )
 
     def __str__(self):
         return f"{self.payee} {self.amount}"
@@ -492,6 +497,12 @@ class Statement(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["estate", "subject", "kind", "starts_on"], name="one_statement_per_period")
         ]
+        # A statement is stored when it is published and never changes; only the link to its
+        # notice is cleared when an editor deletes that notice page (on_delete=SET_NULL).
+        triggers = records.append_only(
+            "statement_append_only",
+            allow=f"IF NEW.notice_id IS NULL AND {records.unchanged_but('notice_id')} THEN RETURN NEW; END IF;",
+        )
 
     def __str__(self):
         return f"{self.estate} {self.get_kind_display()} {self.starts_on:%Y-%m}"
@@ -694,6 +705,7 @@ class FundUseStep(models.Model):
         verbose_name = _("办理记录")
         verbose_name_plural = _("办理记录")
         ordering = ["use", "pk"]
+        triggers = records.append_only("fund_use_step_append_only")
 
     def __str__(self):
         return f"{self.use_id}: {self.get_status_display()} {timezone.localtime(self.at):%Y-%m-%d %H:%M}"

@@ -13,6 +13,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from community import records
 from community.models import Estate, Grid
 
 
@@ -135,6 +136,7 @@ class GridCaseStep(models.Model):
         verbose_name = _("办理记录")
         verbose_name_plural = _("办理记录")
         ordering = ["case", "at", "pk"]
+        triggers = records.append_only("grid_case_step_append_only")
 
     def __str__(self):
         return f"{self.case} {self.get_to_status_display()} {self.at:%Y-%m-%d %H:%M}"

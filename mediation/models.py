@@ -14,6 +14,7 @@ from django.db.models import F, Func, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from community import records
 from community.models import REGISTRY_PERMS, Community, Estate, Owner, PropertyCompany, Unit, validate_mobile
 
 
@@ -284,6 +285,7 @@ class CaseStep(models.Model):
         verbose_name = _("办理记录")
         verbose_name_plural = _("办理记录")
         ordering = ["case", "pk"]
+        triggers = records.append_only("case_step_append_only")
 
     def __str__(self):
         return f"{self.case_id}: {self.get_status_display()} {timezone.localtime(self.at):%Y-%m-%d %H:%M}"
