@@ -139,6 +139,7 @@ class SearchResults:
     estates: list
     units: list  # [(unit, [OwnerView])]
     holdings: list  # [(OwnerView, unit)] for owners matched by name, mobile or ID number
+    unmasked: int = 0  # how many owners are shown with their full name and mobile (for the audit trail)
 
     @property
     def empty(self) -> bool:
@@ -202,8 +203,12 @@ def search_registry(user, q: str) -> SearchResults:
         full = set(
             access.visible(user, access.PERSONAL, Estate.objects.filter(pk__in=estate_ids)).values_list("pk", flat=True)
         )
+    unmasked = sum(u.building.estate_id in full for u in units for _h in u.current_ownerships) + sum(
+        h.unit.building.estate_id in full for h in holdings
+    )
     return SearchResults(
         read_as=read_as,
+        unmasked=unmasked,
         estates=estates,
         units=[(u, [_owner_view(h.owner, u.building.estate_id in full) for h in u.current_ownerships]) for u in units],
         holdings=[(_owner_view(h.owner, h.unit.building.estate_id in full), h.unit) for h in holdings],

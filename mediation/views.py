@@ -22,7 +22,7 @@ from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
-from community import access, charts
+from community import access, audit, charts
 from community.privacy import mask_name
 from community.web import act, cleaned, error_text
 
@@ -406,6 +406,7 @@ def agreement_pdf(request, pk):
     )
     response = HttpResponse(body, content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="agreement-{agreement.pk}.pdf"'
+    audit.record("export", request=request, obj=agreement, detail={"document": "agreement_pdf"})
     return response
 
 
