@@ -59,9 +59,9 @@ CERTIFICATE_SERIES = "exam-certificate"
 
 
 @transaction.atomic
-def load_question_bank(entries, *, actor=None, source: str = "") -> int:
+def load_question_bank(entries, *, actor=None, filename: str = "") -> int:
     """Add the questions of ``entries`` (see question_bank.py) not yet in the bank; returns how many.
-    ``source`` names the imported file, for the audit trail."""
+    ``filename`` names the imported file, for the audit trail."""
     existing = set(Question.objects.values_list("text", flat=True))
     added = 0
     for topic, kind, text, source, options, explanation in entries:
@@ -78,7 +78,7 @@ def load_question_bank(entries, *, actor=None, source: str = "") -> int:
         "import",
         user=actor,
         obj=("committees.question", "", _("试题库")),
-        detail={"file": source, "added": added, "skipped": len(entries) - added},
+        detail={"file": filename, "added": added, "skipped": len(entries) - added},
     )
     return added
 
