@@ -338,6 +338,8 @@ def case(request, pk):
     }
     if as_staff:
         context["forms"] = _forms(request.user, case, file, today)
+        # the case file names its parties in full (a party reading their own case is not recorded)
+        audit.record("view_personal", request=request, obj=case, detail={"page": "mediation_case"})
     return render(request, "mediation/case.html", context)
 
 
