@@ -63,7 +63,7 @@ class QuestionAdmin(BankAdminMixin, admin.ModelAdmin):
             upload = form.cleaned_data["file"]
             entries, errors = bank_import.parse(upload.name, upload.read(spreadsheet.MAX_BYTES + 1))
             if not errors:
-                added = services.load_question_bank(entries)
+                added = services.load_question_bank(entries, actor=request.user, filename=upload.name)
                 messages.success(request, f"导入完成：新增 {added} 道，跳过已存在的 {len(entries) - added} 道。")
                 return redirect("admin:committees_question_changelist")
         context = {

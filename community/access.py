@@ -66,6 +66,7 @@ REVIEW_FUND = "review_fund"
 OPEN_CASES = "open_cases"  # register mediation cases and read their files
 MEDIATE = "mediate"  # work a room's cases: sessions, agreements, follow-ups (held on a mediation room only)
 DISPATCH_CASES = "dispatch_cases"  # dispatch, verify and close grid cases (community staff over their grids)
+VIEW_AUDIT = "view_audit"  # search and export the audit trail (安全审计): the district administrator's
 
 # The scope each role is held on, and what it grants there.
 ROLE_SCOPES = {
@@ -91,6 +92,7 @@ ROLE_PERMS = {
         REVIEW_FUND,
         OPEN_CASES,
         DISPATCH_CASES,
+        VIEW_AUDIT,
     ),
     Role.STREET_STAFF: (VIEW, PERSONAL, RUN_EXAMS, REVIEW_FILINGS, REVIEW_FUND),
     Role.COMMUNITY_STAFF: (

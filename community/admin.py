@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from . import access, services
 from .models import (
+    AuditEvent,
     Building,
     Community,
     District,
@@ -377,3 +378,26 @@ class RoleAssignmentAdmin(admin.ModelAdmin):
     def delete_queryset(self, request, queryset):
         for assignment in queryset:
             services.revoke_role(actor=request.user, assignment=assignment)
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(ReadOnlyAdmin):
+    """The audit trail, for superusers only, to read: no add, change or delete here (the pages
+    at /audit/ are the district administrators' search)."""
+
+    list_display = ("at", "username", "ip", "action", "object_type", "object_id", "object_repr", "result")
+    list_filter = ("action", "result")
+    search_fields = ("username", "object_repr", "object_id")
+    date_hierarchy = "at"
+
+    def get_queryset(self, request):
+        return admin.ModelAdmin.get_queryset(self, request)
+
+    def has_module_permission(self, request):
+        return request.user.is_superuser
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def get_actions(self, request):
+        return {}  # not even the bulk "delete selected"

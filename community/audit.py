@@ -17,8 +17,38 @@ from typing import Any
 
 from django.conf import settings
 from django.db.models import Model
+from django.utils.translation import gettext_lazy as _
 
 from .models import AuditEvent, AuditResult
+
+# Every action the trail records, with its name on the audit page. A name missing here is still
+# recorded and shown as written; adding one here makes it searchable by name.
+ACTIONS = {
+    "login": _("登录"),
+    "logout": _("退出登录"),
+    "login_failed": _("登录失败"),
+    "lockout": _("账号锁定"),
+    "unlock": _("解除锁定"),
+    "view_personal": _("查看个人信息"),
+    "export": _("导出"),
+    "role_grant": _("授予角色"),
+    "role_revoke": _("撤销角色"),
+    "registry_create": _("登记新增"),
+    "registry_change": _("登记修改"),
+    "registry_transfer": _("过户"),
+    "import": _("导入"),
+    "payment": _("收款"),
+    "reversal": _("冲正"),
+    "expenditure_decision": _("支出审批"),
+    "fund_payout_review": _("维修资金拨付审核"),
+    "fund_payout": _("维修资金拨付"),
+    "vote_convene": _("召集表决"),
+    "vote_close": _("结束表决"),
+}
+
+
+def label(action: str) -> str:
+    return str(ACTIONS.get(action, action))
 
 
 def client_ip(request) -> str | None:
@@ -72,3 +102,26 @@ def record(
         result=result,
         detail=detail or {},
     )
+
+
+# --------------------------------------------------------------------------- sign-in and sign-out
+# Django's own signals, connected in CommunityConfig.ready(): every way of signing in (the login
+# page, the admin's, a test client's login) goes through django.contrib.auth and is recorded here.
+
+
+def on_logged_in(sender, request, user, **kwargs):
+    record("login", request=request, user=user, obj=user)
+
+
+def on_logged_out(sender, request, user, **kwargs):
+    if user is not None:  # signing out with no session is not an event
+        record("logout", request=request, user=user, obj=user)
+
+
+def on_login_failed(sender, credentials, request=None, **kwargs):
+    """A failed sign-in: the name that was typed, never the password (Django has already
+    replaced it in ``credentials``, and only the username field is read here)."""
+    from django.contrib.auth import get_user_model
+
+    typed = str(credentials.get(get_user_model().USERNAME_FIELD) or credentials.get("username") or "")
+    record("login_failed", request=request, username=typed, result=AuditResult.FAILURE)

@@ -20,6 +20,7 @@ def nav(request):
         access.OPEN_CASES,
         access.VIEW,
         access.CHANGE,
+        access.VIEW_AUDIT,
     )
 
     def held(*wanted):
@@ -36,6 +37,7 @@ def nav(request):
     return {
         "nav_search": held(access.VIEW),
         "nav_import": held(access.CHANGE),
+        "nav_audit": held(access.VIEW_AUDIT),
         "nav_committees": held(access.REVIEW_FILINGS, access.CONVENE_VOTES),
         "nav_votes": held(access.CONVENE_VOTES),
         "nav_exam_staff": held(access.RUN_EXAMS),

@@ -7,6 +7,7 @@ from django.utils.translation import gettext, gettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from . import spreadsheet
+from .audit import ACTIONS
 from .models import Building, Community, Estate, Grid, ManagementState, Street
 
 
@@ -73,3 +74,33 @@ class UploadForm(forms.Form):
         if PurePath(upload.name).suffix.lower() not in (".xlsx", ".csv"):
             raise forms.ValidationError(gettext("只接受 .xlsx 或 .csv 文件。"))
         return upload
+
+
+class AuditFilterForm(forms.Form):
+    """The audit page's search: by person, action, object and date range."""
+
+    user = forms.CharField(label=_("用户名"), required=False, max_length=150, strip=True)
+    action = forms.ChoiceField(label=_("操作"), required=False)
+    obj = forms.CharField(
+        label=_("对象"),
+        required=False,
+        max_length=200,
+        strip=True,
+        help_text=_("对象名称中的文字，或“类型:编号”，如 fees.payment:12"),
+    )
+    since = forms.DateField(label=_("起始日期"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    until = forms.DateField(label=_("截止日期"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["action"].choices = [("", _("全部"))] + [(k, v) for k, v in ACTIONS.items()]
+        self.fields["action"].error_messages["invalid_choice"] = _("没有这种操作。")
+        for name in ("since", "until"):
+            self.fields[name].error_messages["invalid"] = _("请输入正确的日期，如 2026-01-31。")
+
+    def clean(self):
+        data = super().clean()
+        since, until = data.get("since"), data.get("until")
+        if since and until and until < since:
+            raise forms.ValidationError(_("截止日期不能早于起始日期。"))
+        return data

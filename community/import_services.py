@@ -28,7 +28,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from . import access
+from . import access, audit
 from .locks import hold
 from .models import Building, Estate, Job, JobStatus, Owner, OwnerKind, Ownership, Unit
 from .privacy import mask_id_number, mask_mobile
@@ -398,6 +398,17 @@ def import_registry(
             for u, _o, target, since in plan.new_holdings
         ],
         batch_size=2000,
+    )
+    audit.record(
+        "import",
+        user=actor,
+        obj=estate,
+        detail={
+            "file": name,
+            "units": [len(plan.new_units), len(plan.changed_units)],
+            "owners": [len(plan.new_owners), len(plan.changed_owners)],
+            "holdings": [len(plan.new_holdings), len(plan.ended_holdings)],
+        },
     )
     progress(_("完成"))
     return plan

@@ -160,7 +160,10 @@ class District(models.Model):
     class Meta:
         verbose_name = _("区")
         verbose_name_plural = _("区")
-        permissions = REGISTRY_PERMS + (("change_rules", _("修改本区规则集")),)
+        permissions = REGISTRY_PERMS + (
+            ("change_rules", _("修改本区规则集")),
+            ("view_audit", _("查询、导出审计记录")),
+        )
 
     def __str__(self):
         return self.name

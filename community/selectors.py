@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from datetime import datetime, time, timedelta
 from decimal import Decimal
 
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Count, OuterRef, Prefetch, Q, Subquery, Sum
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from . import access
 from .models import (
     AREA_SOURCES,
+    AuditEvent,
     Building,
     Community,
     Estate,
@@ -136,6 +139,7 @@ class SearchResults:
     estates: list
     units: list  # [(unit, [OwnerView])]
     holdings: list  # [(OwnerView, unit)] for owners matched by name, mobile or ID number
+    unmasked: int = 0  # how many owners are shown with their full name and mobile (for the audit trail)
 
     @property
     def empty(self) -> bool:
@@ -199,8 +203,12 @@ def search_registry(user, q: str) -> SearchResults:
         full = set(
             access.visible(user, access.PERSONAL, Estate.objects.filter(pk__in=estate_ids)).values_list("pk", flat=True)
         )
+    unmasked = sum(u.building.estate_id in full for u in units for _h in u.current_ownerships) + sum(
+        h.unit.building.estate_id in full for h in holdings
+    )
     return SearchResults(
         read_as=read_as,
+        unmasked=unmasked,
         estates=estates,
         units=[(u, [_owner_view(h.owner, u.building.estate_id in full) for h in u.current_ownerships]) for u in units],
         holdings=[(_owner_view(h.owner, h.unit.building.estate_id in full), h.unit) for h in holdings],
@@ -231,3 +239,28 @@ def responsibility_chain(estate: Estate) -> list[Responsible]:
     for a in RoleAssignment.objects.filter(held).select_related("user").order_by("granted_at", "pk"):
         people[a.role].append(a.user.get_full_name() or a.user.first_name or a.user.username)
     return [Responsible(Role(role).label, node, people[role]) for role, node in levels]
+
+
+def audit_events(user, *, user_text: str = "", action: str = "", obj: str = "", since=None, until=None):
+    """The audit trail as its readers search it (newest first), or nothing for a user who may
+    not read it. ``obj`` is "type:id" (fees.payment:12) for one object, else text of its name
+    or its number. Dates are local days, both included; the filters use the table's indexes."""
+    if not access.holds_anywhere(user, access.VIEW_AUDIT):
+        return AuditEvent.objects.none()
+    rows = AuditEvent.objects.all()
+    if user_text:
+        rows = rows.filter(username__iexact=user_text)
+    if action:
+        rows = rows.filter(action=action)
+    if obj:
+        kind, sep, ident = obj.partition(":")
+        if sep and kind.strip() and ident.strip():
+            rows = rows.filter(object_type=kind.strip().lower(), object_id=ident.strip())
+        else:
+            rows = rows.filter(Q(object_repr__icontains=obj) | Q(object_id=obj))
+    zone = timezone.get_current_timezone()
+    if since:
+        rows = rows.filter(at__gte=datetime.combine(since, time.min, tzinfo=zone))
+    if until:
+        rows = rows.filter(at__lt=datetime.combine(until + timedelta(days=1), time.min, tzinfo=zone))
+    return rows.order_by("-at", "-pk")

@@ -21,7 +21,7 @@ from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 from guardian.shortcuts import assign_perm, remove_perm
 
-from . import access
+from . import access, audit
 from .locks import lock_rows
 from .models import (
     Building,
@@ -78,6 +78,7 @@ def assign_role(*, actor, user, role: str, scope) -> RoleAssignment:
         user.save(update_fields=["is_staff"])
     access.forget(user)
     roles_changed.send(sender=RoleAssignment, user=user)
+    audit.record("role_grant", user=actor, obj=assignment, detail={"user": user.username, "role": role})
     return assignment
 
 
@@ -87,6 +88,7 @@ def revoke_role(*, actor, assignment: RoleAssignment) -> None:
     if actor is not None and not actor.is_superuser:
         raise PermissionDenied(NOT_ALLOWED)
     user, scope = assignment.user, assignment.scope
+    audit.record("role_revoke", user=actor, obj=assignment, detail={"user": user.username, "role": assignment.role})
     assignment.delete()
     siblings = RoleAssignment.objects.filter(user=user, scope_type=assignment.scope_type, scope_id=assignment.scope_id)
     still = {perm for other in siblings for perm in access.ROLE_PERMS[other.role]}
@@ -128,13 +130,30 @@ def register_estate(
     estate = Estate(grid=grid, name=name, code=code, address=address, delivered_on=delivered_on)
     estate.full_clean()
     estate.save()
-    add_buildings(actor=None, estate=estate, buildings=buildings)
+    _add_buildings(estate, buildings)
+    audit.record(
+        "registry_create",
+        user=actor,
+        obj=estate,
+        detail={"buildings": len(buildings), "units": sum(len(b.units) for b in buildings)},
+    )
     return estate
 
 
 @transaction.atomic
 def add_buildings(*, actor, estate: Estate, buildings) -> list[Building]:
     access.require(actor, access.CHANGE, estate)
+    created = _add_buildings(estate, buildings)
+    audit.record(
+        "registry_create",
+        user=actor,
+        obj=estate,
+        detail={"buildings": [b.name for b in buildings], "units": sum(len(b.units) for b in buildings)},
+    )
+    return created
+
+
+def _add_buildings(estate: Estate, buildings) -> list[Building]:
     names = Counter(b.name for b in buildings)
     dup = {n for n, k in names.items() if k > 1} | set(
         Building.objects.filter(estate=estate, name__in=names).values_list("name", flat=True)
@@ -185,7 +204,9 @@ def save_registry_object(*, actor, obj, perm: str = access.CHANGE):
         elif model not in (Owner, PropertyCompany) or not access.holds_anywhere(actor, perm):
             raise PermissionDenied(NOT_ALLOWED)
     obj.full_clean()
+    created = obj.pk is None
     obj.save()
+    audit.record("registry_create" if created else "registry_change", user=actor, obj=obj)
     return obj
 
 
@@ -196,7 +217,9 @@ def register_owners(*, actor, owners: list[Owner]) -> list[Owner]:
         raise PermissionDenied(NOT_ALLOWED)
     for owner in owners:
         owner.full_clean(validate_unique=False, validate_constraints=False)
-    return Owner.objects.bulk_create(owners, batch_size=1000)
+    created = Owner.objects.bulk_create(owners, batch_size=1000)
+    audit.record("registry_create", user=actor, obj=("community.owner", "", _("业主")), detail={"owners": len(created)})
+    return created
 
 
 @transaction.atomic
@@ -212,7 +235,9 @@ def record_ownerships(*, actor, estate: Estate, ownerships: list[Ownership]) -> 
         ownership.full_clean(exclude=["unit", "owner"], validate_unique=False, validate_constraints=False)
         if ownership.ended_on is not None and ownership.ended_on < ownership.started_on:
             raise ValidationError(OWNERSHIP_ENDS_BEFORE_START)
-    return Ownership.objects.bulk_create(ownerships, batch_size=2000)
+    created = Ownership.objects.bulk_create(ownerships, batch_size=2000)
+    audit.record("registry_create", user=actor, obj=estate, detail={"ownerships": len(created)})
+    return created
 
 
 @transaction.atomic
@@ -227,6 +252,13 @@ def transfer_unit(*, actor, unit: Unit, new_owners: list[Owner], on: date) -> li
             raise ValidationError(TRANSFER_BEFORE_START, params={"date": ownership.started_on})
         ownership.ended_on = on - timedelta(days=1)
         ownership.save(update_fields=["ended_on"])
-    return Ownership.objects.bulk_create(
+    created = Ownership.objects.bulk_create(
         [Ownership(unit=unit, owner=owner, started_on=on) for owner in dict.fromkeys(new_owners)]
     )
+    audit.record(
+        "registry_transfer",
+        user=actor,
+        obj=unit,
+        detail={"on": on.isoformat(), "ended": [o.pk for o in current], "owners": [o.owner_id for o in created]},
+    )
+    return created

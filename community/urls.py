@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, workspace_views
+from . import audit_views, views, workspace_views
 from .tenure import views as tenure_views
 
 app_name = "community"
@@ -18,6 +18,9 @@ urlpatterns = [
     path("registry/import/template.xlsx", workspace_views.import_template, name="import_template"),
     path("registry/import/sample.xlsx", workspace_views.import_sample, name="import_sample"),
     path("registry/search/", workspace_views.search, name="search"),
+    # the audit trail (安全审计): district administrators search and export it
+    path("audit/", audit_views.audit_list, name="audit"),
+    path("audit/export.xlsx", audit_views.audit_export, name="audit_export"),
     # tenure (issue 10): estates without a manager, and the estate page's management forms
     path("estates/unmanaged/", tenure_views.unmanaged, name="unmanaged"),
     path("estates/<int:pk>/management/sign/", tenure_views.sign, name="management_sign"),

@@ -6,7 +6,7 @@ from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
-from . import access, jobs, selectors
+from . import access, audit, jobs, selectors
 from .forms import EstateFilterForm, UnitFilterForm
 from .models import Job, JobStatus
 from .tenure import selectors as tenure_selectors
@@ -62,6 +62,13 @@ def estate_detail(request, pk):
     units, show_owner = selectors.estate_units(estate, full_personal_data=full, building=building)
     page, querystring = paged(request, units, UNITS_PAGE_SIZE)
     rows = [(unit, [show_owner(o.owner) for o in unit.current_ownerships]) for unit in page.object_list]
+    if full and any(owners for _unit, owners in rows):
+        audit.record(
+            "view_personal",
+            request=request,
+            obj=estate,
+            detail={"page": "owner_list", "number": page.number, "building": building.name if building else ""},
+        )
     today = timezone.localdate()
     management = management_context(request.user, estate, today)
     history = tenure_selectors.management_history(

@@ -16,7 +16,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from . import access, import_services, jobs, selectors, spreadsheet, tasks
+from . import access, audit, import_services, jobs, selectors, spreadsheet, tasks
 from .demo import sample_workbook  # the file seed_demo imports into 翠湖苑
 from .forms import UploadForm
 from .registry_import import HEADERS, NOTES, template_workbook
@@ -65,6 +65,11 @@ def import_upload(request):
         content = upload.read(spreadsheet.MAX_BYTES + 1)
         plan = import_services.preview_import(actor=request.user, estate=estate, name=upload.name, content=content)
         context.update(plan=plan, estate=estate, filename=upload.name, lines=plan.lines())
+        if plan.new_owners or plan.changed_owners or plan.new_holdings or plan.ended_holdings:
+            # the preview's change lines name these owners in full
+            audit.record(
+                "view_personal", request=request, obj=estate, detail={"page": "import_preview", "file": upload.name}
+            )
         if not plan.errors:
             suffix = PurePath(upload.name).suffix.lower()
             stored = default_storage.save(f"imports/{uuid.uuid4().hex}{suffix}", ContentFile(content))
@@ -108,4 +113,11 @@ def search(request):
         raise PermissionDenied
     query = request.GET.get("q", "").strip()[:50]
     results = selectors.search_registry(request.user, query) if query else None
+    if results is not None and results.unmasked:
+        audit.record(
+            "view_personal",
+            request=request,
+            obj=("community.search", "", query),
+            detail={"q": query, "read_as": results.read_as, "owners": results.unmasked},
+        )
     return render(request, "community/search.html", {"q": query, "results": results})

@@ -33,7 +33,7 @@ from cms import services as cms
 from committees.models import Matter, VoteStatus
 from committees.selectors import seated
 from committees.votes import services as vote_services
-from community import access
+from community import access, audit
 from community.legaltime import last_day_after_days, last_day_after_months
 from community.locks import hold, lock_one, lock_rows
 from community.models import Estate, Ownership, Unit
@@ -490,6 +490,12 @@ def record_payment(
         now=now,
         payment=payment,
     )
+    audit.record(
+        "payment",
+        user=actor,
+        obj=payment,
+        detail={"unit": str(unit), "amount": str(amount), "bills": bill_ids, "backdated": backdated},
+    )
     # The owners of the unit on the day it was paid: the ones the receipt page lets in.
     notify(
         event=Event.PAYMENT_RECEIPT,
@@ -557,7 +563,7 @@ def reverse_entry(*, actor, entry: LedgerEntry, reason: str, now: datetime | Non
     if entry.payment_id is not None:
         raise ValidationError(PAYMENT_ENTRY)
     today = today_of(now)
-    return ledger.post(
+    reversal = ledger.post(
         actor=actor,
         estate=entry.estate,
         ledger=entry.ledger,
@@ -566,6 +572,8 @@ def reverse_entry(*, actor, entry: LedgerEntry, reason: str, now: datetime | Non
         now=now,
         **ledger.reversal(entry, reason),
     )
+    audit.record("reversal", user=actor, obj=reversal, detail={"reverses": entry.pk, "amount": str(entry.amount)})
+    return reversal
 
 
 # --------------------------------------------------------------------------- expenditure
@@ -676,6 +684,17 @@ def decide_expenditure(
         _post_expenditure(expenditure, actor=actor, now=now)
     expenditure.save()
     expenditure.in_favour.set(in_favour)
+    audit.record(
+        "expenditure_decision",
+        user=actor,
+        obj=expenditure,
+        detail={
+            "approved": approved,
+            "status": expenditure.status,
+            "in_favour": len(in_favour),
+            "members": len(members),
+        },
+    )
     return expenditure
 
 

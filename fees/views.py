@@ -20,7 +20,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from community import access, jobs
+from community import access, audit, jobs
 from community.pdf import JOB_ROWS
 from community.privacy import mask_name
 from community.web import act, cleaned, error_text, owner_or_403
@@ -110,6 +110,7 @@ def receipt_pdf(request, pk):
     if not selectors.may_see_payment(request.user, payment):
         raise Http404
     response = HttpResponse(pdf.receipt_pdf(payment, selectors.receipt_lines(payment)), content_type="application/pdf")
+    audit.record("export", request=request, obj=payment, detail={"document": "receipt_pdf"})
     response["Content-Disposition"] = f'inline; filename="receipt-{payment.receipt_no}.pdf"'
     return response
 
@@ -161,6 +162,9 @@ def estate_fees(request, estate_id):
         return redirect("community:job", started.pk)
     today = timezone.localdate()
     current, upcoming = selectors.schedules(estate, today)
+    arrears = [replace(a, addressee=_names(can, a.addressee)) for a in selectors.arrears(estate)[:100]]
+    if can["names"] and arrears:
+        audit.record("view_personal", request=request, obj=estate, detail={"page": "fees_arrears"})
     return render(
         request,
         "fees/estate.html",
@@ -171,7 +175,7 @@ def estate_fees(request, estate_id):
             "current": current,
             "upcoming": upcoming,
             "runs": selectors.billing_runs(estate),
-            "arrears": [replace(a, addressee=_names(can, a.addressee)) for a in selectors.arrears(estate)[:100]],
+            "arrears": arrears,
             "payments": selectors.recent_payments(estate),
             "billing_form": BillingForm(initial={"period": f"{today:%Y-%m}"}),
         },
@@ -219,6 +223,8 @@ def unit_fees(request, estate_id, unit_id):
         row.addressee = _names(can, row.addressee)
     for row in payments:
         row.payer = _names(can, row.payer)
+    if can["names"] and (holders or bills or payments):
+        audit.record("view_personal", request=request, obj=unit, detail={"page": "fees_unit"})
     return render(
         request,
         "fees/unit.html",
@@ -248,6 +254,7 @@ def letter_pdf(request, pk):
         content_type="application/pdf",
     )
     response["Content-Disposition"] = f'inline; filename="demand-{letter.pk}.pdf"'
+    audit.record("export", request=request, obj=letter, detail={"document": "demand_letter_pdf"})
     return response
 
 

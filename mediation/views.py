@@ -22,7 +22,7 @@ from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
-from community import access, charts
+from community import access, audit, charts
 from community.privacy import mask_name
 from community.web import act, cleaned, error_text
 
@@ -338,6 +338,8 @@ def case(request, pk):
     }
     if as_staff:
         context["forms"] = _forms(request.user, case, file, today)
+        # the case file names its parties in full (a party reading their own case is not recorded)
+        audit.record("view_personal", request=request, obj=case, detail={"page": "mediation_case"})
     return render(request, "mediation/case.html", context)
 
 
@@ -406,6 +408,7 @@ def agreement_pdf(request, pk):
     )
     response = HttpResponse(body, content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="agreement-{agreement.pk}.pdf"'
+    audit.record("export", request=request, obj=agreement, detail={"document": "agreement_pdf"})
     return response
 
 

@@ -24,7 +24,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from community import access
+from community import access, audit
 from community.legaltime import last_day_after_days
 from community.locks import hold, lock_one
 from community.models import Owner
@@ -59,8 +59,9 @@ CERTIFICATE_SERIES = "exam-certificate"
 
 
 @transaction.atomic
-def load_question_bank(entries) -> int:
-    """Add the questions of ``entries`` (see question_bank.py) not yet in the bank; returns how many."""
+def load_question_bank(entries, *, actor=None, filename: str = "") -> int:
+    """Add the questions of ``entries`` (see question_bank.py) not yet in the bank; returns how many.
+    ``filename`` names the imported file, for the audit trail."""
     existing = set(Question.objects.values_list("text", flat=True))
     added = 0
     for topic, kind, text, source, options, explanation in entries:
@@ -73,6 +74,12 @@ def load_question_bank(entries) -> int:
             [Option(question=question, text=o.lstrip("*"), correct=o.startswith("*")) for o in options.split("|")]
         )
         added += 1
+    audit.record(
+        "import",
+        user=actor,
+        obj=("committees.question", "", _("试题库")),
+        detail={"file": filename, "added": added, "skipped": len(entries) - added},
+    )
     return added
 
 

@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from community import access
+from community import access, audit
 from community.privacy import mask_name
 from community.web import error_text, owner_or_403
 
@@ -164,4 +164,6 @@ def staff_results(request, session_id):
     full = access.can(request.user, access.PERSONAL, session.community)
     results = selectors.session_results(session)
     rows = [(a, a.candidate.name if full else mask_name(a.candidate.name)) for a in results["attempts"]]
+    if full and rows:
+        audit.record("view_personal", request=request, obj=session, detail={"page": "exam_results"})
     return render(request, "committees/staff_results.html", {"session": session, "results": results, "rows": rows})

@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from cms import services as cms
-from community import access
+from community import access, audit
 from community.legaltime import days_before
 from community.locks import lock_one
 from community.models import Owner, ServiceContract, Unit
@@ -132,6 +132,12 @@ def convene_vote(
         source=f"committees.Vote:{vote.pk}",
     )
     vote.save(update_fields=["notice"])
+    audit.record(
+        "vote_convene",
+        user=actor,
+        obj=vote,
+        detail={"estate": estate.pk, "matter": matter, "scope": scope, "closes_at": closes_at.isoformat()},
+    )
     _tell_convened(vote, scope)
     return vote
 
@@ -370,6 +376,7 @@ def close_vote(*, actor, vote: Vote, now: datetime | None = None) -> Vote:
         source=f"committees.Vote:{vote.pk}:result",
     )
     vote.save(update_fields=["result", "status", "closed_at", "closed_by", "result_notice"])
+    audit.record("vote_close", user=actor, obj=vote, detail={"outcome": outcome, "decided": result.decided})
     notify(
         event=Event.VOTE_RESULT,
         recipients=eligible_owners(vote),

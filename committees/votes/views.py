@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from community import access
+from community import access, audit
 from community.models import Estate
 from community.rules import rules_for
 from community.tenure.selectors import estate_contracts
@@ -153,6 +153,8 @@ def service(request, vote_id):
         return act(request, handler, here)
     personal = access.can(request.user, access.PERSONAL, vote.estate)
     figures = selectors.service_figures(vote, personal=personal)
+    if personal:
+        audit.record("view_personal", request=request, obj=vote, detail={"page": "vote_service"})
     return render(
         request,
         "committees/service.html",

@@ -33,7 +33,7 @@ from django.utils.translation import gettext_lazy as _
 from cms import services as cms
 from committees.models import Matter, VoteStatus
 from committees.votes import services as vote_services
-from community import access
+from community import access, audit
 from community.legaltime import last_day_after_days
 from community.locks import hold, lock_one
 from community.models import Building, Estate, Unit
@@ -411,7 +411,7 @@ def reverse_fund_entry(*, actor, entry: LedgerEntry, reason: str, now: datetime 
     _require_keeper(actor, account, now)
     entry = lock_one(LedgerEntry, pk=entry.pk, ledger=Ledger.FUND)
     today = today_of(now)
-    return ledger.post(
+    reversal = ledger.post(
         actor=actor,
         estate=entry.estate,
         ledger=Ledger.FUND,
@@ -420,6 +420,8 @@ def reverse_fund_entry(*, actor, entry: LedgerEntry, reason: str, now: datetime 
         now=now,
         **ledger.reversal(entry, reason),
     )
+    audit.record("reversal", user=actor, obj=reversal, detail={"reverses": entry.pk, "amount": str(entry.amount)})
+    return reversal
 
 
 # --------------------------------------------------------------------------- use requests
@@ -699,6 +701,7 @@ def review_payout(*, actor, use: FundUse, approve: bool, comments: str = "", now
         raise ValidationError(RETURN_NEEDS_COMMENTS)
     use.comments = comments.strip()
     _step(use, S.CLEARED if approve else S.RETURNED, actor=actor, now=now, note=use.comments)
+    audit.record("fund_payout_review", user=actor, obj=use, detail={"approved": approve, "status": use.status})
     return use
 
 
@@ -752,6 +755,12 @@ def pay_out(*, actor, use: FundUse, paid_on: date, now: datetime | None = None) 
         actor=actor,
         now=now,
         note=str(_("拨付 %(amount)s 元，%(n)s 户分摊") % {"amount": use.settlement, "n": entries.count}),
+    )
+    audit.record(
+        "fund_payout",
+        user=actor,
+        obj=use,
+        detail={"amount": str(use.settlement), "paid_on": paid_on.isoformat(), "units": entries.count},
     )
     _tell_top_ups(account, now=now)  # the charge may have taken sub-accounts below the line
     return entries

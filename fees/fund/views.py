@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from committees.votes import services as vote_services
-from community import access, jobs
+from community import access, audit, jobs
 from community.models import Estate
 from community.pdf import JOB_ROWS
 from community.privacy import mask_name
@@ -271,6 +271,8 @@ def unit_fund(request, estate_id, unit_id):
     periods = selectors.history(unit) if sub else []
     for period in periods:
         period.shown = "、".join(period.names if can["names"] else [mask_name(n) for n in period.names])
+    if can["names"] and periods:
+        audit.record("view_personal", request=request, obj=unit, detail={"page": "fund_unit"})
     balance = selectors.balance_of(unit)
     return render(
         request,

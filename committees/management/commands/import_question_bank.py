@@ -18,5 +18,5 @@ class Command(BaseCommand):
         entries, errors = bank_import.parse(path.name, path.read_bytes())
         if errors:
             raise CommandError("未导入任何试题：\n" + "\n".join(str(e) for e in errors))
-        added = services.load_question_bank(entries)
+        added = services.load_question_bank(entries, filename=path.name)
         self.stdout.write(self.style.SUCCESS(f"导入完成：新增 {added} 道，跳过已存在的 {len(entries) - added} 道。"))
