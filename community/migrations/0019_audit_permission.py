@@ -11,7 +11,7 @@ NEW = {"district_admin": {"view_audit": "查询、导出审计记录"}}
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("community", "0017_security"),
+        ("community", "0018_append_only_triggers"),
         ("guardian", "0003_remove_groupobjectpermission_guardian_gr_content_ae6aec_idx_and_more"),
         ("auth", "0012_alter_user_first_name_max_length"),
     ]
