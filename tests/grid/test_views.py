@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from committees import services as life
 from community.models import Estate, ManagementState, Role
-from community.photos import PHOTO_MAX_BYTES
+from community.uploads import PHOTO, max_bytes
 from grid import selectors, services
 from grid.models import CaseStatus, GridCase, Level
 from tests.factories import login
@@ -109,7 +109,7 @@ BAD_POSTS = {
     "no photo": ({"photo": None}, "请拍摄或上传现场照片"),
     "not an image": ({"photo": SimpleUploadedFile("a.jpg", b"plain text", "image/jpeg")}, "不是图片"),
     "too large": (
-        {"photo": SimpleUploadedFile("b.png", png().read() + b"\0" * PHOTO_MAX_BYTES, "image/png")},
+        {"photo": SimpleUploadedFile("b.png", png().read() + b"\0" * max_bytes(PHOTO), "image/png")},
         "不能超过 5 MB",
     ),
     "foreign estate": ({"estate": "E2"}, "不在您负责的网格内"),
