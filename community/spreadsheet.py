@@ -35,6 +35,7 @@ from datetime import date, datetime
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from openpyxl import Workbook, load_workbook
+from openpyxl.utils.exceptions import InvalidFileException
 
 from . import uploads
 
@@ -75,7 +76,8 @@ def _xlsx_rows(content: bytes, limit: int):
         sheet = load_workbook(io.BytesIO(content), read_only=True, data_only=False).active
         for values in sheet.iter_rows(values_only=True, max_row=limit):
             yield list(values)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError) as exc:
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError, SyntaxError, InvalidFileException) as exc:
+        # SyntaxError: a part that is not XML (ElementTree's ParseError)
         raise Refused(0, _("无法读取文件：不是有效的 .xlsx 文件（%(error)s）。") % {"error": exc}) from exc
 
 
@@ -154,7 +156,7 @@ def read_table(
         for header, position in positions.items():
             value = values[position]
             if isinstance(value, str):
-                if is_formula(value) or is_formula(value.strip()):
+                if is_formula(value):
                     errors.append(
                         RowError(
                             number,
@@ -176,7 +178,10 @@ def read_table(
 def is_formula(value) -> bool:
     """Whether a text cell would be taken for a formula by a spreadsheet program. A plain
     signed number ("-1", a basement floor in a CSV) is read as the number it is, so it passes."""
-    return isinstance(value, str) and value.startswith(FORMULA_STARTS) and not PLAIN_NUMBER.fullmatch(value)
+    if not isinstance(value, str):
+        return False
+    begun = value.startswith(FORMULA_STARTS) or value.lstrip(" \u3000\n").startswith(FORMULA_STARTS)
+    return begun and not PLAIN_NUMBER.fullmatch(value.strip())
 
 
 def escape(value) -> str:

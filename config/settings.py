@@ -285,7 +285,10 @@ UPLOAD_MAX_BYTES = {
     "photo": int(os.environ.get("UPLOAD_PHOTO_MAX_MB", "5")) * MB,  # a phone photo
     "import": int(os.environ.get("UPLOAD_IMPORT_MAX_MB", "5")) * MB,  # a registry or exam-bank sheet
 }
-WAGTAILDOCS_SERVE_METHOD = "serve_view"  # notice attachments stream through Wagtail's checked view
+WAGTAILDOCS_SERVE_METHOD = "serve_view"  # notice attachments stream through Wagtail's checked view…
+WAGTAILDOCS_INLINE_CONTENT_TYPES = []  # …as attachments
+WAGTAILDOCS_DOCUMENT_FORM_BASE = "cms.forms.DocumentForm"  # checked in the editor as every upload is
+WAGTAIL_GRAVATAR_PROVIDER_URL = None  # no third-party avatars in the editor (and none outside the policy)
 
 # Pages (django-csp 4): no inline script anywhere on the site; the Wagtail editor (/cms/), whose
 # own templates carry inline scripts and styles, gets its own policy in community.middleware.
