@@ -13,7 +13,7 @@ from community import import_services, tasks
 from community.models import Owner, Role, Unit
 from tests.community.test_import import GOOD, csv_bytes, xlsx
 from tests.community.uploads_helpers import HOSTILE, pdf_bytes, upload
-from tests.factories import login
+from tests.factories import OwnerFactory, login
 
 pytestmark = pytest.mark.django_db
 
@@ -40,11 +40,14 @@ def staff(client, world):
     return client
 
 
-def test_the_previewed_file_waits_under_a_random_name_and_goes_on_confirm(staff, world):
+def test_the_previewed_file_waits_under_a_random_name_and_goes_on_confirm(
+    staff, world, django_capture_on_commit_callbacks
+):
     page, token = _preview(staff, world.e2, "业主名册.xlsx", xlsx(GOOD))
     (stored,) = _waiting()
     assert re.fullmatch(r"[0-9a-f]{32}\.xlsx", stored)
-    staff.post(reverse("community:import_confirm"), {"token": token})
+    with django_capture_on_commit_callbacks(execute=True):  # deleted once the import is committed
+        staff.post(reverse("community:import_confirm"), {"token": token})
     assert Unit.objects.filter(building__estate=world.e2, room="202").exists()
     assert _waiting() == []
 
@@ -72,22 +75,25 @@ def test_someone_elses_ticket_cancels_nothing(client, staff, world):
     assert len(_waiting()) == 1
 
 
-def test_a_preview_with_errors_or_nothing_to_change_keeps_no_file(staff, world):
+def test_a_preview_with_errors_or_nothing_to_change_keeps_no_file(staff, world, django_capture_on_commit_callbacks):
     bad = [list(GOOD[0])]
     bad[0][9] = "350404198001120110"  # a wrong check digit
     page, token = _preview(staff, world.e2, "r.csv", csv_bytes(bad))
     assert token is None and _waiting() == []
     _page, token = _preview(staff, world.e2, "r.csv", csv_bytes(GOOD))
-    staff.post(reverse("community:import_confirm"), {"token": token})
+    with django_capture_on_commit_callbacks(execute=True):
+        staff.post(reverse("community:import_confirm"), {"token": token})
     page, token = _preview(staff, world.e2, "r.csv", csv_bytes(GOOD))
     assert "无需导入" in page and token is None and _waiting() == []
 
 
 def test_a_file_the_job_refuses_is_deleted(staff, world):
     _page, token = _preview(staff, world.e2, "r.csv", csv_bytes(GOOD))
-    # the registry changes between preview and confirm: 赵一's ID number now belongs to an organisation
-    Owner.objects.create(kind="organisation", name="某公司", uscc=GOOD[0][9])
+    # the registry changes between preview and confirm: two owners now have 孙三's mobile
+    OwnerFactory(mobile=GOOD[2][10], id_number="")
+    OwnerFactory(mobile=GOOD[2][10], id_number="")
     staff.post(reverse("community:import_confirm"), {"token": token})
+    assert not Owner.objects.filter(name="孙三").exists()
     assert _waiting() == []
 
 

@@ -28,6 +28,7 @@ def _request(client, estate, attachment):
     return client.post(
         reverse("fees:expenditures", args=[estate.pk]),
         {"category": "services", "payee": "保洁公司", "amount": "8000.00", "purpose": "保洁", "attachment": attachment},
+        follow=True,
     )
 
 
