@@ -25,7 +25,7 @@ from django.utils.translation import gettext_lazy as _
 from wagtail.documents import get_document_model
 from wagtail.models import Collection, Page, Site
 
-from community import access
+from community import access, uploads
 from community.legaltime import last_day_after_days
 from community.models import Community, District, Estate, Owner, OwnerKind, Ownership
 from community.privacy import mask_text
@@ -159,7 +159,7 @@ def _documents(attachments: Iterable, *, title_prefix: str):
         collection = root.add_child(name=ATTACHMENT_COLLECTION)
     documents = []
     for name, content in attachments:
-        if not name.lower().endswith(".pdf") or not bytes(content[:5]) == b"%PDF-":
+        if not name.lower().endswith(".pdf") or uploads.detect(bytes(content)) != uploads.PDF:
             raise ValidationError(NOT_A_PDF, params={"name": name})
         document = Document(title=f"{title_prefix} {name}", collection=collection)
         document.file.save(name, ContentFile(content), save=False)

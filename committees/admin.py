@@ -10,7 +10,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect, render
 from django.urls import path
 
-from community import access, spreadsheet
+from community import access, uploads
 from community.admin import ScopedAdmin
 
 from .exams import bank_import, services
@@ -61,7 +61,7 @@ class QuestionAdmin(BankAdminMixin, admin.ModelAdmin):
         errors = []
         if request.method == "POST" and form.is_valid():
             upload = form.cleaned_data["file"]
-            entries, errors = bank_import.parse(upload.name, upload.read(spreadsheet.MAX_BYTES + 1))
+            entries, errors = bank_import.parse(upload.name, uploads.read(upload, uploads.IMPORT))
             if not errors:
                 added = services.load_question_bank(entries, actor=request.user, filename=upload.name)
                 messages.success(request, f"导入完成：新增 {added} 道，跳过已存在的 {len(entries) - added} 道。")
@@ -78,7 +78,7 @@ class QuestionAdmin(BankAdminMixin, admin.ModelAdmin):
 
 
 class ImportForm(forms.Form):
-    file = forms.FileField(label="试题表格（.xlsx 或 .csv）")
+    file = forms.FileField(label="试题表格（.xlsx 或 .csv）", validators=[uploads.validate_import])
 
 
 class SessionForm(forms.ModelForm):

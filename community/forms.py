@@ -1,12 +1,10 @@
 """Input parsing for the registry pages: the directory and estate filters, the import upload."""
 
-from pathlib import PurePath
-
 from django import forms
 from django.utils.translation import gettext, gettext_lazy
 from django.utils.translation import gettext_lazy as _
 
-from . import spreadsheet
+from . import uploads
 from .audit import ACTIONS
 from .models import Building, Community, Estate, Grid, ManagementState, Street
 
@@ -69,10 +67,7 @@ class UploadForm(forms.Form):
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
-        if upload.size > spreadsheet.MAX_BYTES:
-            raise forms.ValidationError(gettext("文件超过 5 MB。"))
-        if PurePath(upload.name).suffix.lower() not in (".xlsx", ".csv"):
-            raise forms.ValidationError(gettext("只接受 .xlsx 或 .csv 文件。"))
+        uploads.check(upload, uploads.IMPORT)  # by content: an .xlsx workbook or a CSV text
         return upload
 
 

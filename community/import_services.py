@@ -418,6 +418,17 @@ UPLOADS = "imports"  # where a previewed file waits for its confirmation (defaul
 UPLOAD_AGE = timedelta(hours=1)  # a preview is confirmable this long; then its file is deleted
 
 
+def is_waiting_upload(path: str) -> bool:
+    """Whether ``path`` is a previewed file still waiting in the uploads folder."""
+    return path.startswith(f"{UPLOADS}/") and ".." not in path and default_storage.exists(path)
+
+
+def discard_upload(path: str) -> None:
+    """Delete a previewed file (its import was cancelled, refused or written)."""
+    if path.startswith(f"{UPLOADS}/") and ".." not in path:
+        default_storage.delete(path)
+
+
 def delete_stale_uploads(now=None) -> int:
     """Delete previewed files older than ``UPLOAD_AGE``: they hold full ID numbers and mobiles,
     and an unconfirmed preview must not keep them on disk. A file whose import was confirmed

@@ -171,8 +171,12 @@ def _read_query(q: str) -> tuple[str, Q | None, Q | None, Q | None]:
 
 def search_registry(user, q: str) -> SearchResults:
     """Units, owners and estates matching ``q`` within what the user may view (a fixed handful
-    of queries). Owners are shown masked except in estates where the user may see personal data;
-    searching by a full ID number needs that permission too."""
+    of queries). Owners are shown masked except in estates where the user may see personal data.
+
+    Owners are found by name, mobile (or its last four digits) or ID number only in estates
+    where the user sees personal data in full: where a user sees them masked, a search is by
+    room (and estate name) alone, so it cannot confirm that a named person or a full number
+    belongs to a unit."""
     read_as, owner_q, unit_q, estate_q = _read_query(q)
     current = Ownership.objects.in_force().select_related("owner").order_by("id")
     units, holdings, estates = [], [], []
@@ -184,10 +188,9 @@ def search_registry(user, q: str) -> SearchResults:
             .order_by("building__estate__code", "building_id", "room")[:SEARCH_LIMIT]
         )
     if owner_q is not None:
-        perm = access.PERSONAL if read_as == "id" else access.VIEW
         found = Ownership.objects.in_force().filter(**{"owner__in": Owner.objects.filter(owner_q)})
         holdings = list(
-            access.visible(user, perm, found)
+            access.visible(user, access.PERSONAL, found)
             .select_related("owner", "unit__building__estate")
             .order_by("owner__name", "owner_id", "unit__building__estate__code", "unit__room")[:SEARCH_LIMIT]
         )

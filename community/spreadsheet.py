@@ -4,27 +4,44 @@ Every importer (the question bank, the unit-and-owner registry) reads through
 ``read_table``, so each meets the same hostile files the same way: a file over
 5 MB, a zip that inflates past 50 MB, more rows than the importer allows (blank
 rows count, so 100,000 empty rows are refused, not scanned), an unknown or
-missing header, a formula, an overlong cell. File-level problems come back as
+missing header, a formula, an overlong cell. The file's type is told by its content
+(``community.uploads``), never by its name. File-level problems come back as
 one error on row 0 or 1; cell-level ones name their row and column, and the
 importer adds its own checks to the same list.
 
 Cell values come back as the file holds them: strings from a CSV; from an
 .xlsx also ints, floats and datetimes, which the importer checks by type.
+
+The formula guard (CSV/formula injection): a text cell that begins with ``=``, ``+``, ``-``,
+``@``, a tab, a carriage return or a full-width ``＝`` is refused on import, its row and column
+named, because a spreadsheet program would run it as a formula when the data is exported and
+opened again. A cell an .xlsx holds as a number (``-5``) is a number, not text, and passes;
+so does a text cell that is nothing but a signed number (``-1``, a basement floor in a CSV),
+which a spreadsheet program reads as that number. Anything else so begun is refused, a
+mobile written ``+86 139…`` too: the importers want plain digits. On the way out,
+``workbook`` and ``csv_bytes`` (every spreadsheet the system writes) prefix such a cell
+with ``'`` through ``escape``, so it shows as the text it is.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import re
 import zipfile
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from openpyxl import Workbook, load_workbook
+from openpyxl.utils.exceptions import InvalidFileException
 
-MAX_BYTES = 5 * 1024 * 1024
+from . import uploads
+
 MAX_INFLATED = 50 * 1024 * 1024
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "＝")
+PLAIN_NUMBER = re.compile(r"[+-]?\d+(\.\d+)?")
 
 
 @dataclass
@@ -59,18 +76,14 @@ def _xlsx_rows(content: bytes, limit: int):
         sheet = load_workbook(io.BytesIO(content), read_only=True, data_only=False).active
         for values in sheet.iter_rows(values_only=True, max_row=limit):
             yield list(values)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError) as exc:
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError, SyntaxError, InvalidFileException) as exc:
+        # SyntaxError: a part that is not XML (ElementTree's ParseError)
         raise Refused(0, _("无法读取文件：不是有效的 .xlsx 文件（%(error)s）。") % {"error": exc}) from exc
 
 
 def _csv_rows(content: bytes, limit: int):
-    for encoding in ("utf-8-sig", "gb18030"):  # Excel in Chinese saves CSV as GBK
-        try:
-            text = content.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:
+    text = uploads.csv_text(content)  # UTF-8, else GBK as Excel in Chinese saves it
+    if text is None:
         raise Refused(0, _("无法读取文件：CSV 应为 UTF-8 或 GBK 编码。"))
     try:
         for count, values in enumerate(csv.reader(io.StringIO(text, newline="")), start=1):
@@ -94,15 +107,11 @@ def read_table(
     the columns may come in any order, but each header must appear exactly once
     and no other header may appear.
     """
-    if len(content) > MAX_BYTES:
-        raise Refused(0, _("文件超过 %(mb)s MB。") % {"mb": MAX_BYTES // 1024 // 1024})
-    lower = name.lower()
-    if lower.endswith(".xlsx"):
-        reader = _xlsx_rows
-    elif lower.endswith(".csv"):
-        reader = _csv_rows
-    else:
-        raise Refused(0, _("只接受 .xlsx 或 .csv 文件。"))
+    try:
+        kind = uploads.check_content(content, uploads.IMPORT)
+    except ValidationError as refused:
+        raise Refused(0, refused.messages[0]) from refused
+    reader = _xlsx_rows if kind == uploads.XLSX else _csv_rows
     physical = list(reader(content, max_rows + 2))  # header + rows + one more tells "too many"
     if len(physical) > max_rows + 1:
         raise Refused(
@@ -147,8 +156,14 @@ def read_table(
         for header, position in positions.items():
             value = values[position]
             if isinstance(value, str):
-                if value.startswith("="):
-                    errors.append(RowError(number, header, _("不接受公式，请复制后“粘贴为数值”。")))
+                if is_formula(value):
+                    errors.append(
+                        RowError(
+                            number,
+                            header,
+                            _("不接受以 =、+、-、@、制表符或回车开头的内容（可能被当作公式执行），请删去开头的符号。"),
+                        )
+                    )
                     value = ""
                 elif len(value) > max_cell:
                     errors.append(RowError(number, header, _("内容超过 %(n)s 字。") % {"n": max_cell}))
@@ -158,6 +173,22 @@ def read_table(
             cells[header] = "" if value is None else value
         rows.append((number, cells))
     return rows, errors
+
+
+def is_formula(value) -> bool:
+    """Whether a text cell would be taken for a formula by a spreadsheet program. A plain
+    signed number ("-1", a basement floor in a CSV) is read as the number it is, so it passes."""
+    if not isinstance(value, str):
+        return False
+    begun = value.startswith(FORMULA_STARTS) or value.lstrip(" \u3000\n").startswith(FORMULA_STARTS)
+    return begun and not PLAIN_NUMBER.fullmatch(value.strip())
+
+
+def escape(value) -> str:
+    """A cell as text for an exported spreadsheet: one that would be taken for a formula is
+    prefixed with ``'`` so that it shows as the text it is."""
+    text = "" if value is None else str(value)
+    return f"'{text}" if is_formula(text) else text
 
 
 def text_of(value) -> str:
@@ -173,13 +204,13 @@ def text_of(value) -> str:
 
 def workbook(sheets: list[tuple[str, list[list]]], *, widths: dict[str, list[int]] | None = None) -> bytes:
     """An .xlsx of (title, rows) sheets; every cell is written as text so that ID numbers
-    and mobiles keep their digits."""
+    and mobiles keep their digits, escaped (``escape``) so that none runs as a formula."""
     book = Workbook()
     book.remove(book.active)
     for title, rows in sheets:
         sheet = book.create_sheet(str(title))
         for row in rows:
-            sheet.append(["" if v is None else str(v) for v in row])
+            sheet.append([escape(v) for v in row])
         for row in sheet.iter_rows():
             for cell in row:
                 cell.number_format = "@"
@@ -188,3 +219,12 @@ def workbook(sheets: list[tuple[str, list[list]]], *, widths: dict[str, list[int
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
+
+
+def csv_bytes(rows: list[list]) -> bytes:
+    """A CSV (UTF-8 with the mark Excel needs to read Chinese) of ``rows``, every cell escaped."""
+    out = io.StringIO(newline="")
+    writer = csv.writer(out)
+    for row in rows:
+        writer.writerow([escape(v) for v in row])
+    return out.getvalue().encode("utf-8-sig")

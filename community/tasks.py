@@ -76,7 +76,7 @@ def import_registry(job, progress) -> jobs.Outcome:
             actor=job.created_by, estate=estate, name=params["name"], content=content, progress=step
         )
     except import_services.ImportRefused as refused:
-        default_storage.delete(path)  # a refused file is uploaded again, corrected
+        import_services.discard_upload(path)  # a refused file is uploaded again, corrected
         n = len(refused.rows)
         head = ngettext(
             "发现 %(n)s 处错误，未写入任何内容。请修改后重新上传。",
@@ -84,5 +84,5 @@ def import_registry(job, progress) -> jobs.Outcome:
             n,
         ) % {"n": n}
         raise ValidationError("\n".join([head, *(str(e) for e in refused.rows)])) from refused
-    transaction.on_commit(lambda: default_storage.delete(path))
+    transaction.on_commit(lambda: import_services.discard_upload(path))
     return jobs.Outcome(message=import_summary(plan), link=reverse("community:estate_detail", args=[estate.pk]))

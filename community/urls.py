@@ -15,6 +15,7 @@ urlpatterns = [
     # the registry workspace: spreadsheet import and search
     path("registry/import/", workspace_views.import_upload, name="import"),
     path("registry/import/confirm/", workspace_views.import_confirm, name="import_confirm"),
+    path("registry/import/cancel/", workspace_views.import_cancel, name="import_cancel"),
     path("registry/import/template.xlsx", workspace_views.import_template, name="import_template"),
     path("registry/import/sample.xlsx", workspace_views.import_sample, name="import_sample"),
     path("registry/search/", workspace_views.search, name="search"),

@@ -112,7 +112,9 @@ def job_download(request, pk):
     found = jobs.visible_job_or_404(request.user, pk)
     if found.status != JobStatus.DONE or not found.result_file:
         raise Http404
-    return FileResponse(found.result_file.open("rb"), as_attachment=True, filename=found.result_name)
+    response = FileResponse(found.result_file.open("rb"), as_attachment=True, filename=found.result_name)
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 @login_required

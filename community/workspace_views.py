@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
-from pathlib import PurePath
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core import signing
@@ -16,12 +13,11 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from . import access, audit, import_services, jobs, selectors, spreadsheet, tasks
+from . import access, audit, import_services, jobs, selectors, tasks, uploads
 from .demo import sample_workbook  # the file seed_demo imports into 翠湖苑
 from .forms import UploadForm
 from .registry_import import HEADERS, NOTES, template_workbook
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 SALT = "registry-import"
 TOKEN_AGE = 3600  # seconds a preview stays confirmable
 
@@ -32,8 +28,9 @@ def _require_importer(user):
 
 
 def _download(content: bytes, filename: str) -> HttpResponse:
-    response = HttpResponse(content, content_type=XLSX)
+    response = HttpResponse(content, content_type=uploads.XLSX.content_type)
     response["Content-Disposition"] = f"attachment; filename*=UTF-8''{filename}"
+    response["X-Content-Type-Options"] = "nosniff"
     return response
 
 
@@ -62,7 +59,7 @@ def import_upload(request):
     context = {"form": form, "headers": HEADERS, "notes": NOTES}
     if request.method == "POST" and form.is_valid():
         estate, upload = form.cleaned_data["estate"], form.cleaned_data["file"]
-        content = upload.read(spreadsheet.MAX_BYTES + 1)
+        content = uploads.read(upload, uploads.IMPORT)  # checked by the form: an .xlsx or a CSV in size
         plan = import_services.preview_import(actor=request.user, estate=estate, name=upload.name, content=content)
         context.update(plan=plan, estate=estate, filename=upload.name, lines=plan.lines())
         if plan.new_owners or plan.changed_owners or plan.new_holdings or plan.ended_holdings:
@@ -70,13 +67,28 @@ def import_upload(request):
             audit.record(
                 "view_personal", request=request, obj=estate, detail={"page": "import_preview", "file": upload.name}
             )
-        if not plan.errors:
-            suffix = PurePath(upload.name).suffix.lower()
-            stored = default_storage.save(f"imports/{uuid.uuid4().hex}{suffix}", ContentFile(content))
+        if not plan.errors and plan.changes:
+            # Kept (under a random name) only while it waits for its confirmation: it holds full
+            # ID numbers. Confirming, cancelling or an hour's wait deletes it.
+            kind = uploads.detect(content)
+            stored = default_storage.save(
+                f"{import_services.UPLOADS}/{uploads.random_name(kind)}", ContentFile(content)
+            )
             context["token"] = signing.dumps(
                 {"path": stored, "estate": estate.pk, "user": request.user.pk, "name": upload.name}, salt=SALT
             )
     return render(request, "community/import.html", context)
+
+
+def _ticket(request) -> dict | None:
+    """The signed preview ticket of this POST, if it is the user's own, unexpired and its file still waits."""
+    try:
+        ticket = signing.loads(request.POST.get("token", ""), salt=SALT, max_age=TOKEN_AGE)
+    except signing.BadSignature:
+        return None
+    if ticket["user"] != request.user.pk or not import_services.is_waiting_upload(ticket["path"]):
+        return None
+    return ticket
 
 
 @login_required
@@ -84,12 +96,8 @@ def import_upload(request):
 def import_confirm(request):
     """Write the previewed file. It is read and checked again: the registry may have changed since."""
     _require_importer(request.user)
-    try:
-        ticket = signing.loads(request.POST.get("token", ""), salt=SALT, max_age=TOKEN_AGE)
-    except signing.BadSignature:
-        messages.error(request, _("预览已过期或无效，请重新上传文件。"))
-        return redirect("community:import")
-    if ticket["user"] != request.user.pk or not default_storage.exists(ticket["path"]):
+    ticket = _ticket(request)
+    if ticket is None:
         messages.error(request, _("预览已过期或无效，请重新上传文件。"))
         return redirect("community:import")
     estate = selectors.importable_estate(request.user, ticket["estate"])
@@ -107,8 +115,21 @@ def import_confirm(request):
 
 
 @login_required
+@require_POST
+def import_cancel(request):
+    """Drop a preview: its uploaded file (with full ID numbers) is deleted at once."""
+    _require_importer(request.user)
+    ticket = _ticket(request)
+    if ticket is not None:
+        import_services.discard_upload(ticket["path"])
+    messages.success(request, _("已取消导入，上传的文件已删除。"))
+    return redirect("community:import")
+
+
+@login_required
 def search(request):
-    """Find a unit, an owner or an estate in one's own scope, by room, name, mobile or its last four digits."""
+    """Find a unit, an owner or an estate in one's own scope: by room or estate name, and (where the
+    user sees personal data in full) by an owner's name, mobile or its last four digits."""
     if not access.holds_anywhere(request.user, access.VIEW):
         raise PermissionDenied
     query = request.GET.get("q", "").strip()[:50]
@@ -120,4 +141,5 @@ def search(request):
             obj=("community.search", "", query),
             detail={"q": query, "read_as": results.read_as, "owners": results.unmasked},
         )
-    return render(request, "community/search.html", {"q": query, "results": results})
+    personal = access.holds_anywhere(request.user, access.PERSONAL)
+    return render(request, "community/search.html", {"q": query, "results": results, "personal": personal})

@@ -275,3 +275,48 @@ CACHES = {
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )
 }
+
+# Files (community/uploads.py): every upload is accepted by its content (PDF, JPEG, PNG; .xlsx and
+# .csv for imports only) within these sizes, stored under a random name and served only through
+# views that check access. Media is never served bare: the web server must not expose MEDIA_ROOT.
+MB = 1024 * 1024
+UPLOAD_MAX_BYTES = {
+    "attachment": int(os.environ.get("UPLOAD_ATTACHMENT_MAX_MB", "10")) * MB,  # contracts, invoices
+    "photo": int(os.environ.get("UPLOAD_PHOTO_MAX_MB", "5")) * MB,  # a phone photo
+    "import": int(os.environ.get("UPLOAD_IMPORT_MAX_MB", "5")) * MB,  # a registry or exam-bank sheet
+}
+WAGTAILDOCS_SERVE_METHOD = "serve_view"  # notice attachments stream through Wagtail's checked view…
+WAGTAILDOCS_INLINE_CONTENT_TYPES = []  # …as attachments
+WAGTAILDOCS_DOCUMENT_FORM_BASE = "cms.forms.DocumentForm"  # checked in the editor as every upload is
+WAGTAIL_GRAVATAR_PROVIDER_URL = None  # no third-party avatars in the editor (and none outside the policy)
+
+# Pages (django-csp 4): no inline script anywhere on the site; the Wagtail editor (/cms/), whose
+# own templates carry inline scripts and styles, gets its own policy in community.middleware.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+CONTENT_SECURITY_POLICY_EDITOR = {
+    "PREFIXES": ("/cms/",),
+    "DIRECTIVES": {
+        "script-src": ["'self'", "'unsafe-inline'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:", "blob:"],
+        "frame-ancestors": ["'self'"],  # the page preview is shown in a frame of the editor
+    },
+}
+INSTALLED_APPS += ["csp"]
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
+    "community.middleware.ContentSecurityPolicyMiddleware",
+)

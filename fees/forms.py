@@ -6,6 +6,8 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from community import uploads
+
 from .models import INCOME_CATEGORIES, SPENDING_CATEGORIES, Category, ItemKind, PaymentMethod, PeriodKind, PriceType
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -17,16 +19,6 @@ KIND_WORDS = {
     "车位": ItemKind.PARKING,
     **{k.value: k.value for k in ItemKind},
 }
-
-
-MAX_UPLOAD = 10 * 1024 * 1024
-
-
-def limited_upload(upload):
-    """An attached file, refused above 10 MB."""
-    if upload and upload.size > MAX_UPLOAD:
-        raise forms.ValidationError(_("附件不能超过 10 MB。"))
-    return upload
 
 
 class BillingForm(forms.Form):
@@ -116,10 +108,12 @@ class ExpenditureForm(forms.Form):
     payee = forms.CharField(label=_("收款单位"), max_length=200)
     amount = forms.DecimalField(label=_("金额（元）"), max_digits=14, decimal_places=2, min_value=0.01)
     purpose = forms.CharField(label=_("用途"), widget=forms.Textarea(attrs={"rows": 2}))
-    attachment = forms.FileField(label=_("附件（合同、发票或报价）"), required=False)
-
-    def clean_attachment(self):
-        return limited_upload(self.cleaned_data.get("attachment"))
+    attachment = forms.FileField(
+        label=_("附件（合同、发票或报价）"),
+        required=False,
+        validators=[uploads.validate_attachment],
+        widget=forms.ClearableFileInput(attrs={"accept": ".pdf,.jpg,.jpeg,.png"}),
+    )
 
 
 class DecisionForm(forms.Form):

@@ -33,7 +33,7 @@ from cms import services as cms
 from committees.models import Matter, VoteStatus
 from committees.selectors import seated
 from committees.votes import services as vote_services
-from community import access, audit
+from community import access, audit, uploads
 from community.legaltime import last_day_after_days, last_day_after_months
 from community.locks import hold, lock_one, lock_rows
 from community.models import Estate, Ownership, Unit
@@ -611,6 +611,8 @@ def request_expenditure(
     amount = parse_money(amount)
     if not payee.strip() or not purpose.strip():
         raise ValidationError(NO_PAYEE)
+    if attachment is not None:
+        uploads.check(attachment, uploads.ATTACHMENT)  # a PDF, JPEG or PNG by its content, in size
     if category not in SPENDING_CATEGORIES:
         raise ValidationError(WRONG_CATEGORY, params={"category": category, "ledger": Ledger.EXPENDITURE.label})
     if _books_or_refuse(estate, today_of(now)).mode != SEPARATED:
@@ -625,7 +627,7 @@ def request_expenditure(
         requested_at=now,
     )
     if attachment is not None:
-        expenditure.attachment.save(attachment.name, attachment, save=False)
+        uploads.store(expenditure.attachment, attachment, uploads.ATTACHMENT)  # under a random name
     expenditure.save()
     return expenditure
 

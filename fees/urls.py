@@ -32,4 +32,5 @@ urlpatterns = [
     path("fund/estates/<int:estate_id>/uses/new/", fund_views.use_new, name="fund_use_new"),
     path("fund/uses/<int:pk>/", fund_views.use_detail, name="fund_use"),
     path("fund/uses/<int:pk>/split.pdf", fund_views.use_split_pdf, name="fund_use_split"),
+    path("fund/uses/<int:pk>/invoice/", fund_views.use_invoice, name="fund_use_invoice"),
 ]

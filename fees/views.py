@@ -20,7 +20,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from community import access, audit, jobs
+from community import access, audit, jobs, uploads
 from community.pdf import JOB_ROWS
 from community.privacy import mask_name
 from community.web import act, cleaned, error_text, owner_or_403
@@ -441,9 +441,6 @@ def expenditure(request, pk):
 
 @login_required
 def attachment(request, pk):
+    """An expenditure's attachment, to those who may see the expenditure (media is never served bare)."""
     item = selectors.visible_expenditure(request.user, pk)
-    if not item.attachment:
-        raise Http404
-    return FileResponse(
-        item.attachment.open("rb"), as_attachment=True, filename=item.attachment.name.rsplit("/", 1)[-1]
-    )
+    return uploads.serve(item.attachment, filename=f"expenditure-{item.pk}")

@@ -9,7 +9,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from community.models import Community, Estate, Grid, Street
-from community.photos import PhotoInput, validate_photo
+from community.uploads import PhotoInput, validate_photo
 
 from .models import CaseStatus, Category, Level
 

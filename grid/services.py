@@ -31,10 +31,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from community import access
+from community import access, uploads
 from community.locks import lock_one, lock_rows
 from community.models import Community, District, Estate, Grid, Street
-from community.photos import validate_photo
 from community.rules import rules_for
 from community.sequences import next_number
 from community.workflow import IllegalTransition, Workflow
@@ -154,7 +153,7 @@ def report_case(
     description = _required(_("问题描述"), description)
     if not photo:
         raise ValidationError(NO_PHOTO)
-    validate_photo(photo)
+    uploads.check(photo, uploads.PHOTO)
     now = _now(now)
     estate = _with_rules(estate)
     community = estate.grid.community
@@ -174,7 +173,7 @@ def report_case(
     # The estate, grid and reporter are rows already read; the number is reserved above.
     case.full_clean(exclude=["number", "photo", "grid", "estate", "reported_by"], validate_constraints=False)
     # The file is written last, once everything else is known to be good.
-    case.photo.save((getattr(photo, "name", "") or "photo.jpg").rsplit("/", 1)[-1], photo, save=False)
+    uploads.store(case.photo, photo, uploads.PHOTO)  # under a random name
     case.save()
     GridCaseStep.objects.create(
         case=case, to_status=S.REPORTED, level=case.level, at=now, by=actor, note=str(_("网格员上报"))

@@ -17,14 +17,14 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
-from community import access, charts
+from community import access, charts, uploads
 from community.models import ManagementState
 from community.web import act, cleaned, error_text, paged
 
@@ -153,10 +153,7 @@ def case(request, pk):
 def photo(request, pk):
     """The case's photo, to those who may read the case (media files are never served bare)."""
     case = _case_or_404(request.user, pk)
-    try:
-        return FileResponse(case.photo.open("rb"))
-    except FileNotFoundError:
-        raise Http404 from None
+    return uploads.serve(case.photo, filename=f"grid-case-{case.pk}")
 
 
 # --------------------------------------------------------------------------- dashboard

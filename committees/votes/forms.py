@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from community.models import Owner, ServiceContract
-from community.photos import PhotoInput, validate_photo
+from community.uploads import PhotoInput, validate_photo
 
 from ..models import ContractDecisionKind, Matter, ServiceMethod, Vote
 

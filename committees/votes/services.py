@@ -11,18 +11,16 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.files.base import File
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from cms import services as cms
-from community import access, audit
+from community import access, audit, uploads
 from community.legaltime import days_before
 from community.locks import lock_one
 from community.models import Owner, ServiceContract, Unit
-from community.photos import validate_photo
 from community.privacy import mask_name
 from community.rules import rules_for
 from notifications.models import Event, Message
@@ -469,7 +467,7 @@ def record_service(
     if method == ServiceMethod.POSTING and not photo:
         raise ValidationError(POSTING_NEEDS_PHOTO)
     if photo:
-        validate_photo(photo)
+        uploads.check(photo, uploads.PHOTO)
     served_on = served_on or timezone.localdate(now)
     if served_on > timezone.localdate(now):
         raise ValidationError(SERVED_IN_FUTURE)
@@ -498,7 +496,7 @@ def record_service(
     ]
     if photo:
         # The photo is stored once (written last, when all else is known good) and shared by the rows.
-        rows[0].photo.save((getattr(photo, "name", "") or "photo.jpg").rsplit("/", 1)[-1], File(photo), save=False)
+        uploads.store(rows[0].photo, photo, uploads.PHOTO)  # under a random name
         for row in rows[1:]:
             row.photo.name = rows[0].photo.name
     VoteService.objects.bulk_create(rows)

@@ -8,13 +8,13 @@ from fractions import Fraction
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from community import access, audit
+from community import access, audit, uploads
 from community.models import Estate
 from community.rules import rules_for
 from community.tenure.selectors import estate_contracts
@@ -175,10 +175,7 @@ def service_photo(request, vote_id, pk):
     record = selectors.paper_service(vote).filter(pk=pk).exclude(photo="").first()
     if record is None:
         raise Http404
-    try:
-        return FileResponse(record.photo.open("rb"))
-    except FileNotFoundError:
-        raise Http404 from None
+    return uploads.serve(record.photo, filename=f"vote-{vote.pk}-service-{record.pk}")
 
 
 @login_required

@@ -9,8 +9,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from committees.votes.forms import VoteWindowForm
+from community import uploads
 
-from ..forms import DATE, limited_upload
+from ..forms import DATE
 from ..models import FundUseKind
 
 MONEY = dict(max_digits=14, decimal_places=2, min_value=0.01)
@@ -102,11 +103,14 @@ class WorksDoneForm(forms.Form):
 
 class PayoutApplicationForm(forms.Form):
     settlement = forms.DecimalField(label=_("结算金额（元）"), **MONEY)
-    invoice = forms.FileField(label=_("结算单据"), required=False, help_text=_("不超过 10 MB。"))
+    invoice = forms.FileField(
+        label=_("结算单据"),
+        required=False,
+        help_text=_("不超过 10 MB。"),
+        validators=[uploads.validate_attachment],
+        widget=forms.ClearableFileInput(attrs={"accept": ".pdf,.jpg,.jpeg,.png"}),
+    )
     note = forms.CharField(label=_("说明"), max_length=500, required=False)
-
-    def clean_invoice(self):
-        return limited_upload(self.cleaned_data.get("invoice"))
 
 
 class FundReviewForm(forms.Form):

@@ -33,7 +33,7 @@ from django.utils.translation import gettext_lazy as _
 from cms import services as cms
 from committees.models import Matter, VoteStatus
 from committees.votes import services as vote_services
-from community import access, audit
+from community import access, audit, uploads
 from community.legaltime import last_day_after_days
 from community.locks import hold, lock_one
 from community.models import Building, Estate, Unit
@@ -685,7 +685,7 @@ def apply_payout(
         raise ValidationError(OVER_BUDGET, params={"amount": amount, "budget": use.budget})
     use.settlement = amount
     if invoice is not None:
-        use.invoice.save(invoice.name, invoice, save=False)
+        uploads.store(use.invoice, invoice, uploads.ATTACHMENT)  # a PDF, JPEG or PNG, under a random name
     _step(
         use, S.APPLIED, actor=actor, now=now, note=note.strip() or str(_("结算金额 %(amount)s 元") % {"amount": amount})
     )

@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from committees.votes import services as vote_services
-from community import access, audit, jobs
+from community import access, audit, jobs, uploads
 from community.models import Estate
 from community.pdf import JOB_ROWS
 from community.privacy import mask_name
@@ -408,6 +408,13 @@ def _deadlines(use: FundUse) -> list[tuple[str, str]]:
     if use.publish_by is not None:
         found.append((_("应急使用公示期限"), f"{use.publish_by:%Y-%m-%d}"))
     return found
+
+
+@login_required
+def use_invoice(request, pk):
+    """A payout's invoice, to those who may see the use request (media is never served bare)."""
+    use = selectors.visible_use(request.user, pk)
+    return uploads.serve(use.invoice, filename=f"fund-use-{use.pk}-invoice")
 
 
 @login_required

@@ -58,9 +58,10 @@ def test_every_bad_row_is_reported_with_its_row_and_column():
 @pytest.mark.parametrize(
     "name,content,needle",
     [
-        ("bank.txt", b"x", "只接受"),
+        ("bank.txt", b"MZ\x90\x00\x03\x00", "只接受"),
         ("bank.csv", "题目,答案\n".encode(), "表头"),
-        ("bank.xlsx", b"not a zip", "无法读取"),
+        ("bank.xlsx", b"not a zip", "表头"),  # text, whatever its name: read as a CSV and refused
+        ("bank.xlsx", b"PK\x03\x04 not a zip", "只接受"),
         ("bank.csv", (",".join(HEADERS) + "\n" + "\n" * 5).encode(), "没有试题"),
         (
             "bank.csv",

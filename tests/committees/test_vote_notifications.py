@@ -2,6 +2,7 @@
 the result, and the service of notice (送达) with its paper records and the vote's pages."""
 
 import io
+import re
 from datetime import datetime, time, timedelta
 from decimal import Decimal
 
@@ -327,7 +328,10 @@ def test_paper_service_is_recorded_on_the_page_and_its_photo_served_through_acce
     record = VoteService.objects.get(owner=scope.wang)
     assert record.recorded_by == scope.committee and record.method == "posting"
     photo = reverse("committees:service_photo", args=[vote.pk, record.pk])
-    assert client.get(photo).status_code == 200
+    response = client.get(photo)
+    assert response.status_code == 200 and response["Content-Type"] == "image/png"
+    assert response["Content-Disposition"].startswith("attachment;") and response["X-Content-Type-Options"] == "nosniff"
+    assert re.fullmatch(r"votes/service/\d{4}/\d{2}/[0-9a-f]{32}\.png", record.photo.name)
     login(client, world.users[Role.COMPANY_STAFF])
     assert client.get(photo).status_code == 404
 

@@ -40,6 +40,16 @@ def csv_bytes(rows, encoding="utf-8-sig"):
     return ("\n".join(lines) + "\n").encode(encoding)
 
 
+def fake_xlsx():
+    import zipfile
+
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        archive.writestr("[Content_Types].xml", "junk")
+        archive.writestr("xl/workbook.xml", "junk")
+    return out.getvalue()
+
+
 def messages(errors):
     return [str(e) for e in errors]
 
@@ -120,13 +130,14 @@ def test_all_errors_of_a_file_come_back_at_once():
 @pytest.mark.parametrize(
     "name,content,needle",
     [
-        ("f.txt", b"x", "只接受"),
-        ("f.xlsx", b"PK\x03\x04 not really", "无法读取"),
+        ("f.txt", b"MZ\x90\x00\x03\x00", "只接受"),  # told by content: a program, whatever its name
+        ("f.xlsx", b"PK\x03\x04 not really", "只接受"),
+        ("f.xlsx", fake_xlsx(), "无法读取"),  # the parts an .xlsx has, but not XML
         ("f.csv", "房号,面积\n1,2\n".encode(), "缺少"),
         ("f.csv", (",".join(HEADERS) + ",备注\n").encode(), "无法识别：备注"),
         ("f.csv", (",".join(HEADERS) + "\n" + "\n" * 100_000).encode(), "空行也计算在内"),
         ("f.csv", (",".join(HEADERS) + "\n").encode(), "没有房屋"),
-        ("f.csv", b"\xff\xfe\x00\xd8" * 10, "无法读取"),
+        ("f.csv", b"\xff\xfe\x00\xd8" * 10, "只接受"),  # UTF-16 with NUL bytes: not a CSV we read
         ("f.xlsx", b"x" * (5 * 1024 * 1024 + 1), "超过 5 MB"),
     ],
 )

@@ -295,7 +295,7 @@ def test_company_staff_request_an_expenditure_with_an_attachment(client, world, 
             "payee": "某保洁公司",
             "amount": "8000.00",
             "purpose": "11月保洁服务费",
-            "attachment": SimpleUploadedFile("合同.pdf", b"%PDF-1.4 test", content_type="application/pdf"),
+            "attachment": SimpleUploadedFile("合同.pdf", b"%PDF-1.4 test\n%%EOF\n", content_type="application/pdf"),
         },
     )
     item = Expenditure.objects.get()

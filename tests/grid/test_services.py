@@ -9,7 +9,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from community.models import Role, RuleSet
-from community.photos import PHOTO_MAX_BYTES
+from community.uploads import PHOTO, max_bytes
 from community.workflow import IllegalTransition
 from grid import services
 from grid.models import CaseStatus, GridCase, GridCaseStep, Level
@@ -67,7 +67,7 @@ BAD = {
     "no description": ({"description": "   "}, None),
     "no photo": ({"photo": None}, services.NO_PHOTO),
     "not an image": ({"photo": SimpleUploadedFile("x.jpg", b"GIF89 this is not a picture", "image/jpeg")}, None),
-    "too large": ({"photo": SimpleUploadedFile("big.png", png().read() + b"\0" * PHOTO_MAX_BYTES, "image/png")}, None),
+    "too large": ({"photo": SimpleUploadedFile("big.png", png().read() + b"\0" * max_bytes(PHOTO), "image/png")}, None),
 }
 
 
@@ -84,8 +84,8 @@ def test_bad_input_is_refused_and_nothing_is_written(world, case):
 
 def test_a_photo_of_exactly_the_limit_is_accepted(world):
     content = png().read()
-    photo = SimpleUploadedFile("edge.png", content + b"\0" * (PHOTO_MAX_BYTES - len(content)), "image/png")
-    assert photo.size == PHOTO_MAX_BYTES
+    photo = SimpleUploadedFile("edge.png", content + b"\0" * (max_bytes(PHOTO) - len(content)), "image/png")
+    assert photo.size == max_bytes(PHOTO)
     assert report(world, photo=photo).pk
 
 

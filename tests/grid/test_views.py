@@ -12,9 +12,10 @@ from django.utils import timezone
 
 from committees import services as life
 from community.models import Estate, ManagementState, Role
-from community.photos import PHOTO_MAX_BYTES
+from community.uploads import PHOTO, max_bytes
 from grid import selectors, services
 from grid.models import CaseStatus, GridCase, Level
+from tests.community.uploads_helpers import HOSTILE, pdf_bytes
 from tests.factories import login
 
 from .helpers import png, report, walk
@@ -55,6 +56,9 @@ def test_a_case_page_and_its_photo_in_scope_and_out(client, world, role):
     for url in ("grid:case", "grid:photo"):
         response = client.get(reverse(url, args=[own.pk]))
         assert response.status_code == (200 if role in READERS else 404)
+        if url == "grid:photo" and role in READERS:
+            assert response["Content-Type"] == "image/png" and response["X-Content-Type-Options"] == "nosniff"
+            assert response["Content-Disposition"] == f'attachment; filename="grid-case-{own.pk}.png"'
         assert client.get(reverse(url, args=[outside.pk])).status_code == 404
 
 
@@ -65,7 +69,7 @@ def test_the_report_form_is_for_those_who_keep_the_registry(client, world, role)
     assert response.status_code == (200 if role in REPORTERS else 403)
     if role in REPORTERS:
         body = response.content.decode()
-        assert 'accept="image/*"' in body and "capture" in body and world.other[role].name not in body
+        assert 'accept="image/jpeg,image/png"' in body and "capture" in body and world.other[role].name not in body
 
 
 @pytest.mark.parametrize("role", list(Role))
@@ -109,10 +113,14 @@ BAD_POSTS = {
     "no photo": ({"photo": None}, "请拍摄或上传现场照片"),
     "not an image": ({"photo": SimpleUploadedFile("a.jpg", b"plain text", "image/jpeg")}, "不是图片"),
     "too large": (
-        {"photo": SimpleUploadedFile("b.png", png().read() + b"\0" * PHOTO_MAX_BYTES, "image/png")},
+        {"photo": SimpleUploadedFile("b.png", png().read() + b"\0" * max_bytes(PHOTO), "image/png")},
         "不能超过 5 MB",
     ),
     "foreign estate": ({"estate": "E2"}, "不在您负责的网格内"),
+    "svg with a script": ({"photo": SimpleUploadedFile("s.png", HOSTILE["drawing.png"], "image/png")}, "不是图片"),
+    "html named jpg": ({"photo": SimpleUploadedFile("h.jpg", HOSTILE["page.png"], "image/jpeg")}, "不是图片"),
+    "renamed executable": ({"photo": SimpleUploadedFile("e.jpg", HOSTILE["photo.jpg"], "image/jpeg")}, "不是图片"),
+    "pdf named jpg": ({"photo": SimpleUploadedFile("p.jpg", pdf_bytes(), "image/jpeg")}, "不是图片"),
 }
 
 
