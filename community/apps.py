@@ -10,7 +10,7 @@ class CommunityConfig(AppConfig):
     def ready(self):
         from django.db.models.signals import post_migrate
 
-        from . import schedule
+        from . import identity, schedule  # noqa: F401  (identity connects its signal receivers)
 
         # After every migrate: the schedule's missing rows (community/schedule.py), once per run.
         post_migrate.connect(schedule.install, sender=self, dispatch_uid="community.schedule")
