@@ -160,7 +160,9 @@ class WindowedAxesHandler(AxesDatabaseHandler):
 
     @staticmethod
     def _now(request):
-        return getattr(request, "axes_attempt_time", None) or timezone.now()
+        # Not request.axes_attempt_time: AccessFailureLog stamps its rows itself (auto_now_add),
+        # a moment later.
+        return timezone.now()
 
     def _filters(self, request, credentials):
         username = get_client_username(request, credentials)
@@ -173,7 +175,7 @@ class WindowedAxesHandler(AxesDatabaseHandler):
         limit = get_failure_limit(request, credentials)
         worst = 0
         for filters in self._filters(request, credentials):
-            rows = AccessFailureLog.objects.filter(**filters, attempt_time__lte=now)
+            rows = AccessFailureLog.objects.filter(**filters)
             if rows.filter(locked_out=True, attempt_time__gt=now - settings.AXES_COOLOFF_TIME).exists():
                 return limit
             worst = max(worst, rows.filter(attempt_time__gt=now - settings.AXES_FAILURE_WINDOW).count())
@@ -244,9 +246,9 @@ def _record_lockout(sender, request=None, username=None, ip_address=None, **kwar
 def current_locks(now: datetime | None = None) -> list[dict]:
     """The locks in force: one line per account or address, with when it ends by itself."""
     now = now or timezone.now()
-    rows = AccessFailureLog.objects.filter(
-        locked_out=True, attempt_time__gt=now - settings.AXES_COOLOFF_TIME, attempt_time__lte=now
-    ).order_by("-attempt_time")
+    rows = AccessFailureLog.objects.filter(locked_out=True, attempt_time__gt=now - settings.AXES_COOLOFF_TIME).order_by(
+        "-attempt_time"
+    )
     locks, seen = [], set()
     for row in rows:
         key = (row.username or "", row.ip_address or "")
