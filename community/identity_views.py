@@ -12,7 +12,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -28,6 +28,11 @@ class TokenForm(forms.Form):
 class UnlockForm(forms.Form):
     username = forms.CharField(label=gettext_lazy("账号"), max_length=150, required=False)
     ip = forms.GenericIPAddressField(label=gettext_lazy("地址"), required=False)
+
+
+def _then(name: str, request) -> str:
+    """The address of the sign-in step ``name``, carrying on where the user was going."""
+    return f"{reverse(name)}?{urlencode({'next': _next(request)})}"
 
 
 def _next(request) -> str:
@@ -67,7 +72,7 @@ def otp_verify(request):
         return redirect(_next(request))
     if not identity.has_second_factor(request.user):
         if access.needs_second_factor(request.user):
-            return redirect(f"{reverse('otp_setup')}?next={_next(request)}")
+            return redirect(_then("otp_setup", request))
         return redirect(_next(request))
     error = ""
     form = TokenForm(request.POST or None)
@@ -85,7 +90,7 @@ def otp_setup(request):
     only the password of an account that already has a device."""
     verified = getattr(request.user, "otp_device", None) is not None
     if not verified and identity.has_second_factor(request.user):
-        return redirect(f"{reverse('otp_verify')}?next={_next(request)}")
+        return redirect(_then("otp_verify", request))
     device = identity.pending_totp(request.user)
     error = ""
     form = TokenForm(request.POST or None)
@@ -98,7 +103,7 @@ def otp_setup(request):
             error = error_text(exc)
         else:
             request.session[identity.FRESH_CODES] = codes
-            return redirect(f"{reverse('otp_codes')}?next={_next(request)}")
+            return redirect(_then("otp_codes", request))
     return render(
         request,
         "registration/otp_setup.html",
