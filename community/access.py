@@ -44,6 +44,7 @@ from .models import (
     Ownership,
     PropertyCompany,
     Role,
+    RoleAssignment,
     SelfManagementPeriod,
     ServiceContract,
     Street,
@@ -113,6 +114,21 @@ ROLE_PERMS = {
 }
 # Roles that work in the staff pages and the Django admin.
 ADMIN_ROLES = {Role.DISTRICT_ADMIN, Role.STREET_STAFF, Role.COMMUNITY_STAFF, Role.GRID_WORKER}
+# Roles that see unmasked personal data or move money (等保 身份鉴别): they sign in with a second
+# factor, their sessions are short and single, their passwords age. Mediators read their cases'
+# parties with names, mobiles and addresses in full, so they are among them. Committee members
+# see the registry masked; their estate's books are kept under the owners' eyes.
+SECOND_FACTOR_ROLES = {
+    Role.DISTRICT_ADMIN,
+    Role.STREET_STAFF,
+    Role.COMMUNITY_STAFF,
+    Role.GRID_WORKER,
+    Role.COMPANY_STAFF,
+    Role.MEDIATOR,
+}
+# Who may lift a sign-in lock before it ends by itself: district administrators, the holders of
+# their district's own permission (so the navigation bar asks it in its one query).
+UNLOCK_ACCOUNTS = CHANGE_RULES
 
 # Each model's path to its parent in the tree; everything inherits from its ancestors.
 PARENT = {
@@ -192,6 +208,28 @@ def estates_served_by(company_ids) -> QuerySet:
 def forget(user) -> None:
     """Drop the grants cached on this user object (after its roles change)."""
     user.__dict__.pop("_access_grants", None)
+    user.__dict__.pop("_access_roles", None)
+
+
+def _holds_role(user, roles) -> bool:
+    cache = user.__dict__.setdefault("_access_roles", {})
+    key = frozenset(roles)
+    if key not in cache:
+        cache[key] = RoleAssignment.objects.filter(user=user, role__in=key).exists()
+    return cache[key]
+
+
+def needs_second_factor(user) -> bool:
+    """Staff in the sense of 等保: a superuser, or a holder of a role that sees unmasked personal
+    data or moves money. They sign in with a second factor and keep short, single sessions."""
+    if not user.is_authenticated or not user.is_active:
+        return False
+    return user.is_superuser or _holds_role(user, SECOND_FACTOR_ROLES)
+
+
+def may_unlock_accounts(user) -> bool:
+    """A district administrator (or a superuser) may lift a sign-in lock."""
+    return holds_anywhere(user, UNLOCK_ACCOUNTS)
 
 
 def holds_anywhere(user, perm: str) -> bool:

@@ -11,7 +11,7 @@ class CommunityConfig(AppConfig):
         from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
         from django.db.models.signals import post_migrate
 
-        from . import audit, schedule
+        from . import audit, identity, schedule  # noqa: F401  (identity connects its signal receivers)
 
         # After every migrate: the schedule's missing rows (community/schedule.py), once per run.
         post_migrate.connect(schedule.install, sender=self, dispatch_uid="community.schedule")

@@ -21,6 +21,7 @@ def nav(request):
         access.VIEW,
         access.CHANGE,
         access.VIEW_AUDIT,
+        access.UNLOCK_ACCOUNTS,
     )
 
     def held(*wanted):
@@ -53,5 +54,6 @@ def nav(request):
             user.is_superuser or any(scoped(m) for m in (District, Street, Community, Grid, Estate, PropertyCompany))
         ),
         "nav_grid_report": held(access.CHANGE),
+        "nav_locks": held(access.UNLOCK_ACCOUNTS),
         "nav_grid_dashboard": lambda: user.is_superuser or any(scoped(m) for m in (District, Street, Community)),
     }

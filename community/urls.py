@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import audit_views, views, workspace_views
+from . import audit_views, identity_views, views, workspace_views
 from .tenure import views as tenure_views
 
 app_name = "community"
@@ -9,6 +9,10 @@ urlpatterns = [
     path("estates/", views.directory, name="directory"),
     path("estates/<int:pk>/", views.estate_detail, name="estate_detail"),
     path("me/units/", views.my_units, name="my_units"),
+    path("me/security/", identity_views.my_security, name="my_security"),
+    path("me/security/codes/", identity_views.my_security_codes, name="my_security_codes"),
+    path("me/security/off/", identity_views.my_security_off, name="my_security_off"),
+    path("accounts/locks/", identity_views.locks, name="locks"),
     path("jobs/", views.my_jobs, name="jobs"),
     path("jobs/<int:pk>/", views.job_status, name="job"),
     path("jobs/<int:pk>/download/", views.job_download, name="job_download"),

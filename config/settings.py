@@ -6,6 +6,7 @@ unless DEBUG=1. ``make demo`` sets DEBUG=1 and uses the SQLite file db.sqlite3.
 
 import json
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -64,6 +65,11 @@ INSTALLED_APPS = [
     "wagtail",
     "modelcluster",
     "taggit",
+    # Identity (身份鉴别): failed sign-ins, the second factor.
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
 ]
 
 MIDDLEWARE = [
@@ -73,8 +79,11 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "community.identity.IdentityMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",  # last, as django-axes asks
 ]
 
 if not DEBUG:
@@ -116,6 +125,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: refuses a locked account or address
     "django.contrib.auth.backends.ModelBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
@@ -125,7 +135,7 @@ ANONYMOUS_USER_NAME = None  # no guardian anonymous user: public pages need no p
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "community.identity.CharacterClassValidator", "OPTIONS": {"min_length": 8, "min_classes": 3}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
@@ -133,6 +143,29 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+
+# ---------------------------------------------------------------- identity (身份鉴别, 等保 level 3)
+# Failed sign-ins (django-axes, per account and per address): AXES_FAILURE_LIMIT failures within
+# AXES_FAILURE_WINDOW lock for AXES_COOLOFF_TIME. Axes alone counts failures until the lock time
+# has passed since the last one; community.identity.WindowedAxesHandler counts the window.
+AXES_HANDLER = "community.identity.WindowedAxesHandler"
+AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
+AXES_FAILURE_WINDOW = timedelta(minutes=int(os.environ.get("AXES_FAILURE_WINDOW_MINUTES", "15")))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("AXES_COOLOFF_MINUTES", "30")))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # either one locks
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False  # a lock ends when it says, not later
+AXES_ENABLE_ACCESS_FAILURE_LOG = True  # one row per failure: the window is counted on it
+AXES_RESET_ON_SUCCESS = False  # the handler forgets the account's failures, not the address's
+AXES_CLIENT_IP_CALLABLE = "community.audit.client_ip"  # the same address the audit trail records
+AXES_LOCKOUT_CALLABLE = "community.identity_views.locked_out"
+AXES_VERBOSE = False
+# The second factor (django-otp): TOTP, with one-time recovery codes.
+OTP_TOTP_ISSUER = "物业治理"
+OTP_RECOVERY_CODES = 10
+# Staff sessions (the roles that need the second factor): idle and absolute limits. Owners keep
+# Django's session length.
+STAFF_SESSION_IDLE = timedelta(minutes=int(os.environ.get("STAFF_SESSION_IDLE_MINUTES", "30")))
+STAFF_SESSION_MAX = timedelta(hours=int(os.environ.get("STAFF_SESSION_MAX_HOURS", "12")))
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]

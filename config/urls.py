@@ -7,6 +7,7 @@ from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 
 from cms import views as cms_views
+from community import identity_views
 from community import views as community_views
 
 admin.site.site_header = admin.site.site_title = _("物业治理 · 管理后台")
@@ -14,7 +15,11 @@ admin.site.index_title = _("登记与规则")
 
 urlpatterns = [
     path("workspace/", community_views.home, name="home"),
-    path("login/", auth_views.LoginView.as_view(template_name="registration/login.html"), name="login"),
+    path("login/", identity_views.LoginView.as_view(), name="login"),
+    path("login/otp/", identity_views.otp_verify, name="otp_verify"),
+    path("login/otp/setup/", identity_views.otp_setup, name="otp_setup"),
+    path("login/otp/codes/", identity_views.otp_codes, name="otp_codes"),
+    path("login/password/", identity_views.PasswordChangeView.as_view(), name="password_change"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

@@ -126,8 +126,26 @@ def contract(estate, company=None, *, starts_on=date(2020, 1, 1), ends_on=date(2
     )
 
 
-def login(client, user):
-    assert client.login(username=user.username, password=PASSWORD)
+def second_factor_code(user) -> str:
+    """A fresh one-time code on the test user's own static device, as a recovery code would be."""
+    from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+
+    device, _ = StaticDevice.objects.get_or_create(user=user, name="tests", defaults={"confirmed": True})
+    token = StaticToken.random_token()
+    device.token_set.create(token=token)
+    return token
+
+
+def login(client, user, *, second_factor=True):
+    """Sign in through the real pages: the password form (django-axes watches it), then the
+    second factor for whoever must pass it (staff always; an owner who turned it on)."""
+    from community import identity
+
+    response = client.post("/login/", {"username": user.username, "password": PASSWORD})
+    assert response.status_code == 302, f"sign-in refused for {user.username}"
+    if second_factor and identity.second_factor_required(user):
+        response = client.post("/login/otp/", {"token": second_factor_code(user)})
+        assert response.status_code == 302 and "/login/" not in response["Location"], "second factor refused"
 
 
 def user_with_role(role, scope, username=None):

@@ -87,3 +87,13 @@ def test_a_second_run_adds_nothing(seeded):
     before = [m.objects.count() for m in COUNTED]
     call_command("seed_demo", "--quiet-progress", stdout=StringIO())
     assert [m.objects.count() for m in COUNTED] == before
+
+
+@pytest.mark.django_db
+def test_the_demo_sets_no_known_second_factor_codes_without_debug(seeded):
+    from django_otp.plugins.otp_static.models import StaticDevice
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    assert "未设置演示两步验证码" in seeded
+    assert not TOTPDevice.objects.filter(name="demo").exists()
+    assert not StaticDevice.objects.filter(name="demo").exists()

@@ -2,12 +2,13 @@ import importlib
 import sys
 
 from django.apps import apps
+from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.test.utils import override_settings
 from django.utils import timezone
 from tqdm import tqdm
 
-from community import demo
+from community import demo, identity
 
 
 class Command(BaseCommand):
@@ -31,6 +32,17 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(f"演示账号（密码均为 {demo.DEMO_PASSWORD}）："))
         for username, label, where in logins:
             self.stdout.write(f"  {username:<11} {label}（{where}）")
+        # The second factor of the demo's staff logins: known codes, set only under DEBUG (make
+        # demo), and refused by the sign-in whenever DEBUG is off.
+        if not settings.DEBUG:
+            self.stdout.write("未设置演示两步验证码：只在 DEBUG=1 的演示环境中设置。工作人员首次登录时自行绑定验证器。")
+            return
+        codes = identity.install_demo_devices([username for username, _label, _where in logins])
+        self.stdout.write(
+            self.style.SUCCESS("演示两步验证（仅演示环境有效；验证器应用密钥，或任选一个一次性验证码）：")
+        )
+        for username, (secret, static) in codes.items():
+            self.stdout.write(f"  {username:<11} 密钥 {secret}  验证码 {' '.join(static)}")
 
     def _build(self, progress):
         logins = []
