@@ -17,4 +17,16 @@ def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _sms_hours_do_not_follow_the_wall_clock(request, monkeypatch):
+    """notify() and send_due() hold text messages between 22:00 and 08:00 local time. A test that
+    does not set the clock itself (the notification tests' ``at`` fixture does) would pass by day
+    and fail by night; for those tests every hour is an hour for text messages."""
+    if "at" in request.fixturenames:
+        return
+    from notifications import services
+
+    monkeypatch.setattr(services, "quiet", lambda moment: False)
+
+
 from tests.world import World, world  # noqa: E402,F401  (the shared two-district fixture)
