@@ -120,6 +120,23 @@ class ReadOnlyAdmin(ScopedAdmin):
         return False
 
 
+class SuperuserWindow(ReadOnlyAdmin):
+    """A read-only window for superusers alone, unscoped: records that hold people's data across
+    the whole district (deliveries to owners' mobiles, the audit trail), with no bulk action."""
+
+    def get_queryset(self, request):
+        return admin.ModelAdmin.get_queryset(self, request)
+
+    def has_module_permission(self, request):
+        return request.user.is_superuser
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def get_actions(self, request):
+        return {}  # not even the bulk "delete selected"
+
+
 class ReadOnlyInline(admin.TabularInline):
     extra = 0
     can_delete = False
@@ -381,7 +398,7 @@ class RoleAssignmentAdmin(admin.ModelAdmin):
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(ReadOnlyAdmin):
+class AuditEventAdmin(SuperuserWindow):
     """The audit trail, for superusers only, to read: no add, change or delete here (the pages
     at /audit/ are the district administrators' search)."""
 
@@ -389,15 +406,3 @@ class AuditEventAdmin(ReadOnlyAdmin):
     list_filter = ("action", "result")
     search_fields = ("username", "object_repr", "object_id")
     date_hierarchy = "at"
-
-    def get_queryset(self, request):
-        return admin.ModelAdmin.get_queryset(self, request)
-
-    def has_module_permission(self, request):
-        return request.user.is_superuser
-
-    def has_view_permission(self, request, obj=None):
-        return request.user.is_superuser
-
-    def get_actions(self, request):
-        return {}  # not even the bulk "delete selected"

@@ -3,20 +3,9 @@ owners' mobiles and e-mail addresses across the whole district), never a way to 
 
 from django.contrib import admin
 
-from community.admin import ReadOnlyAdmin
+from community.admin import SuperuserWindow
 
 from .models import Delivery, Message
-
-
-class SuperuserWindow(ReadOnlyAdmin):
-    def get_queryset(self, request):
-        return admin.ModelAdmin.get_queryset(self, request)
-
-    def has_module_permission(self, request):
-        return request.user.is_superuser
-
-    def has_view_permission(self, request, obj=None):
-        return request.user.is_superuser
 
 
 @admin.register(Message)
