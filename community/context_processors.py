@@ -9,6 +9,8 @@ def nav(request):
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
+    if getattr(request, "signin_pending", False):  # the second factor or a new password still to come
+        return {"nav_pending": True}
 
     perms = (
         access.REVIEW_FILINGS,

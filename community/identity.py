@@ -550,6 +550,10 @@ class IdentityMiddleware:
         if device is not None and device.name == DEMO_NAME and not settings.DEBUG:
             session.pop(DEVICE_ID_SESSION_KEY, None)
             user.otp_device = device = None
+        # Until both steps are done, the navigation bar offers nothing but signing out.
+        request.signin_pending = (device is None and bool(staff or session.get(OWNER_SECOND_FACTOR))) or bool(
+            staff and session.get(PASSWORD_EXPIRED)
+        )
         if device is None and name not in OPEN_BEFORE_SECOND_FACTOR:
             if staff:
                 return _redirect("otp_verify" if has_second_factor(user) else "otp_setup", request)

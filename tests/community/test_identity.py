@@ -302,6 +302,21 @@ def test_a_staff_session_without_the_second_factor_reaches_nothing(client, world
 
 
 @pytest.mark.django_db
+def test_before_the_second_factor_the_bar_offers_only_signing_out(client, world):
+    assert sign_in(client, world.users[Role.DISTRICT_ADMIN].username).status_code == 302
+    page = client.get("/login/otp/", follow=True).content.decode()  # the verify step, or the enrolment
+    bar = page[page.index("<nav>") : page.index("</nav>")]
+    assert "退出" in bar
+    for link in ("工作台", "审计记录", "登录锁定", "账号安全", "/workspace/", "/audit/"):
+        assert link not in bar
+    client.post("/logout/")
+    login(client, world.users[Role.DISTRICT_ADMIN])
+    page = client.get("/audit/").content.decode()
+    bar = page[page.index("<nav>") : page.index("</nav>")]
+    assert "工作台" in bar and "审计记录" in bar
+
+
+@pytest.mark.django_db
 @pytest.mark.parametrize("role", [*STAFF_ROLES, Role.MEDIATOR])
 def test_with_the_second_factor_staff_reach_their_pages(client, world, role):
     login(client, world.users[role])
