@@ -58,10 +58,11 @@ browser:
 		fi; \
 	fi
 
-# Both passes run on every core (pytest-xdist, one database per worker); tests sharing one outside
-# resource (the local Redis) carry one xdist_group and run on one worker.
+# Both passes run on every core (pytest-xdist, one database per process). The tests that start a
+# real Celery worker on the local Redis run afterwards on their own, in one process: beside
+# another test process their worker has been seen to leave a requeued job untaken.
 TEST_WORKERS ?= $(shell nproc 2>/dev/null || echo 2)
-PYTEST := $(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup
+PYTEST := $(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup -m "not worker"
 
 test-sqlite: $(STAMP) browser
 	@echo "== 测试 (tests) on SQLite =="
@@ -71,7 +72,9 @@ test-sqlite: $(STAMP) browser
 test-postgres: $(STAMP) browser
 	@if DATABASE_URL=$(PG_URL) $(PY) .ci/pg_reachable.py; then \
 		echo "== 测试 (tests) on PostgreSQL =="; \
-		DATABASE_URL=$(PG_URL) $(PYTEST); \
+		DATABASE_URL=$(PG_URL) $(PYTEST) && \
+		echo "== 后台任务测试 (tests with a real Celery worker) on PostgreSQL and Redis ==" && \
+		DATABASE_URL=$(PG_URL) $(PY) -m pytest -m worker; \
 	elif [ "$$CI" = "true" ]; then \
 		echo "PostgreSQL at $(PG_URL) is unreachable, and CI requires it." >&2; exit 1; \
 	else \
