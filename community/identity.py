@@ -126,12 +126,12 @@ def _save_password_date(sender, instance, raw=False, **kwargs):
 def password_max_days(user) -> int:
     """The strictest ``staff_password_max_days`` among the districts where the user holds a role;
     the national rule when none says otherwise."""
-    days = [NATIONAL.staff_password_max_days]
-    for assignment in RoleAssignment.objects.filter(user=user).select_related("scope_type"):
-        scope = assignment.scope
-        if scope is not None:
-            days.append(rules_for(scope).staff_password_max_days)
-    return min(days)
+    days = [
+        rules_for(assignment.scope).staff_password_max_days
+        for assignment in RoleAssignment.objects.filter(user=user).select_related("scope_type")
+        if assignment.scope is not None
+    ]
+    return min(days, default=NATIONAL.staff_password_max_days)
 
 
 def password_expired(user, now: datetime | None = None) -> bool:

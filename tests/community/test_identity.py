@@ -81,6 +81,10 @@ def test_the_strictest_districts_password_age_applies(world):
     district.rule_set = RuleSet.objects.create(name="严格", staff_password_max_days=30)
     district.save()
     assert identity.password_max_days(admin) == 30
+    district.rule_set.staff_password_max_days = 180  # a district may also allow longer than the default
+    district.rule_set.save()
+    assert identity.password_max_days(admin) == 180
+    assert identity.password_max_days(UserFactory()) == 90  # no role anywhere: the national rule
 
 
 # --------------------------------------------------------------------------- failed sign-ins
