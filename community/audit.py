@@ -44,6 +44,16 @@ ACTIONS = {
     "fund_payout": _("维修资金拨付"),
     "vote_convene": _("召集表决"),
     "vote_close": _("结束表决"),
+    "binding_letters": _("打印绑定函"),
+    "bind": _("绑定业主账号"),
+    "bind_failed": _("绑定核验失败"),
+    "binding_request": _("提交绑定申请"),
+    "binding_decision": _("审核绑定申请"),
+    "sms_code": _("发送短信验证码"),
+    "register": _("注册账号"),
+    "household_invite": _("邀请家庭成员"),
+    "household_join": _("加入家庭"),
+    "household_change": _("家庭成员变更"),
 }
 
 

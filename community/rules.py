@@ -184,6 +184,7 @@ RULE_SPECS: tuple[RuleSpec, ...] = (
     # §6 Personal information
     RuleSpec("publish_committee_fee_status", "bool", False, "公开委员本人交费情况", "北京2024第44条 [text]"),
     # §7 Security of the system itself (GB/T 22239-2019 level 3, identity)
+    RuleSpec("binding_letter_days", "int", 60, "业主账号绑定函有效期（日）", "各地业主电子投票平台做法 [inferred]"),
     RuleSpec("staff_password_max_days", "int", 90, "工作人员密码最长使用期限（日）", "等保2.0 身份鉴别 [inferred]"),
 )
 

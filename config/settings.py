@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "community",
     "notifications",
     "cms",
+    "residents",
     "committees",
     "fees",
     "mediation",
@@ -159,6 +160,16 @@ AXES_RESET_ON_SUCCESS = False  # the handler forgets the account's failures, not
 AXES_CLIENT_IP_CALLABLE = "community.audit.client_ip"  # the same address the audit trail records
 AXES_LOCKOUT_CALLABLE = "community.identity_views.locked_out"
 AXES_VERBOSE = False
+# Binding an owner's account (residents): wrong letter codes or ID tails from one address, or
+# against one letter, lock for BINDING_LOCK_MINUTES after BINDING_FAILURE_LIMIT tries. SMS codes
+# live SMS_CODE_MINUTES, allow SMS_CODE_TRIES tries, are resent after SMS_CODE_RESEND_SECONDS and
+# at most SMS_CODE_DAILY_LIMIT times a day to one mobile.
+BINDING_FAILURE_LIMIT = int(os.environ.get("BINDING_FAILURE_LIMIT", "5"))
+BINDING_LOCK_MINUTES = int(os.environ.get("BINDING_LOCK_MINUTES", "30"))
+SMS_CODE_MINUTES = int(os.environ.get("SMS_CODE_MINUTES", "10"))
+SMS_CODE_TRIES = int(os.environ.get("SMS_CODE_TRIES", "5"))
+SMS_CODE_RESEND_SECONDS = int(os.environ.get("SMS_CODE_RESEND_SECONDS", "60"))
+SMS_CODE_DAILY_LIMIT = int(os.environ.get("SMS_CODE_DAILY_LIMIT", "10"))
 # The second factor (django-otp): TOTP, with one-time recovery codes.
 OTP_TOTP_ISSUER = "物业治理"
 OTP_RECOVERY_CODES = 10

@@ -23,11 +23,12 @@ FLOORS = {
     "community": 1,
     "notifications": 2,
     "cms": 3,
-    "committees": 4,
-    "fees": 5,
-    "grid": 5,
-    "mediation": 5,
-    "config": 6,
+    "residents": 4,
+    "committees": 5,
+    "fees": 6,
+    "grid": 6,
+    "mediation": 6,
+    "config": 7,
 }
 
 
