@@ -28,6 +28,7 @@ urlpatterns = [
     path("search/", cms_views.search, name="search"),
     path("", include("community.urls")),
     path("", include("notifications.urls")),
+    path("", include("residents.urls")),
     path("", include("committees.urls")),
     path("", include("fees.urls")),
     path("", include("mediation.urls")),
