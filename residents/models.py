@@ -7,7 +7,8 @@
   registry match or by an approved request. ``Owner.user`` holds the binding in force.
 * ``BindingRequest``: an owner without a letter whose details did not match the registry
   asks community staff, with a proof, to bind them; approved or refused with a reason.
-* ``PhoneCode``: an SMS code proving a mobile number, stored hashed, short-lived, few tries.
+* ``PhoneCode``: an SMS code proving a mobile number, stored hashed, short-lived, few tries;
+  ``VerifiedMobile``: the number an account proved that way.
 * ``Household``: a family member or tenant an owner invited to a unit by mobile. They read the
   estate's notices and never vote; they see bills only while the owner shares them.
 """
@@ -129,6 +130,24 @@ class BindingRequest(models.Model):
 
     def __str__(self):
         return f"{self.estate} {self.building_name}-{self.room} · {self.get_status_display()}"
+
+
+class VerifiedMobile(models.Model):
+    """The mobile number an account proved with an SMS code (on registering or binding): where
+    its own texts go, and how a household invitation by mobile finds it."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, verbose_name=_("账号"), on_delete=models.CASCADE, related_name="verified_mobile"
+    )
+    mobile = models.CharField(_("手机号码"), max_length=11, unique=True)
+    verified_at = models.DateTimeField(_("验证时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("已验证手机")
+        verbose_name_plural = _("已验证手机")
+
+    def __str__(self):
+        return self.mobile
 
 
 class CodePurpose(models.TextChoices):
