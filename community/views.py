@@ -53,10 +53,15 @@ def directory(request):
 
 @login_required
 def estate_detail(request, pk):
-    access.prefetch(request.user, (access.VIEW, access.PERSONAL, access.CHANGE))  # one query for the page's grants
+    # One query for the page's grants.
+    access.prefetch(request.user, (access.VIEW, access.PERSONAL, access.CHANGE, access.CONVENE_VOTES))
     _require_staff_view(request.user)
     estate = access.get_visible_or_404(request.user, access.VIEW, selectors.estate_page_rows(), pk=pk)
     full = access.can(request.user, access.PERSONAL, estate)
+    # The binding coverage page (residents) is for those who see owners' personal data or convene
+    # the owners' votes here: the same two permissions that page asks, named here because the
+    # registry does not import the floors above it.
+    coverage = full or access.can(request.user, access.CONVENE_VOTES, estate)
     form = UnitFilterForm(request.GET or None, estate=estate)
     building = form.cleaned_data.get("building") if form.is_valid() else None
     units, show_owner = selectors.estate_units(estate, full_personal_data=full, building=building)
@@ -87,6 +92,7 @@ def estate_detail(request, pk):
             "page": page,
             "rows": rows,
             "full_personal_data": full,
+            "binding_coverage": coverage,
             "querystring": querystring,
         },
     )

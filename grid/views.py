@@ -27,6 +27,7 @@ from django.utils.translation import gettext as _
 from community import access, charts, uploads
 from community.models import ManagementState
 from community.web import act, cleaned, error_text, paged
+from residents import coverage as binding_coverage
 
 from . import selectors, services
 from .forms import CaseFilterForm, DayScopeForm, DispatchForm, HandleForm, ReportForm, ScopeForm, VerifyForm
@@ -178,6 +179,7 @@ def _link(name: str, **params) -> str:
 def dashboard(request):
     form, street, community, _data = _scope(request)
     board = selectors.dashboard(request.user, street=street, community=community)
+    coverage = binding_coverage.district_coverage(request.user, street=street, community=community)
     where = {"street": street.pk if street else None, "community": community.pk if community else None}
     since = board.since.isoformat()
     state_labels = dict(ManagementState.choices)
@@ -235,6 +237,7 @@ def dashboard(request):
         {
             "form": form,
             "board": board,
+            "coverage": coverage,
             "states": states,
             "trend": trend,
             "monthly": monthly,

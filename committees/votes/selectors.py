@@ -4,8 +4,10 @@ contract may rest on. Each read runs a fixed number of queries; none writes."""
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from fractions import Fraction
 
 from django.db import connection
 from django.db.models import BigIntegerField, Exists, F, FilteredRelation, Q, Value
@@ -18,9 +20,10 @@ from community import access
 from community.legaltime import last_day_after_days
 from community.models import AREA_SOURCES, Estate, Owner, Ownership, Unit, in_force_q
 from community.privacy import mask_mobile, mask_name
-from community.rules import rules_for
+from community.rules import Threshold, rules_for
 from notifications.models import Channel, DeliveryStatus, Event
 from notifications.selectors import deliveries_about, delivery_figures, reached_owner_ids
+from residents import coverage
 
 from ..models import Ballot, ContractDecision, Matter, Vote, VoteService, VoteStatus
 from .tally import DEVELOPER, NO, YES, TallyResult, UnitInput, count_holders, holder_from, holder_key
@@ -146,6 +149,99 @@ def holdings_of(owner: Owner, vote: Vote) -> list[str]:
         return [DEVELOPER] if DEVELOPER in holder_keys(vote) else []
     mine = str(owner.pk)
     return sorted(k for k in holders_of(vote, held_by=owner) if k != DEVELOPER and mine in k.split(","))
+
+
+# --------------------------------------------------------------------------- who an online vote can reach
+
+
+def reachable_holders(holders: dict[str, Decimal], bound: frozenset[int], developer_bound: bool) -> set[str]:
+    """The holder keys an online ballot can come from: a holder whose owners include one bound
+    to an account (a co-ownership needs only one), the developer when its record is bound."""
+    return {
+        key
+        for key in holders
+        if (developer_bound if key == DEVELOPER else any(int(pk) in bound for pk in key.split(",")))
+    }
+
+
+@dataclass(frozen=True)
+class Reach:
+    """The holders of an estate that bound accounts reach, against the quorum of a vote."""
+
+    holders: int
+    reachable: int
+    area: Decimal
+    reachable_area: Decimal
+    area_needed: Threshold
+    heads_needed: Threshold
+
+    @property
+    def area_share(self) -> Fraction:
+        return Fraction(self.reachable_area) / Fraction(self.area) if self.area else Fraction(0)
+
+    @property
+    def heads_share(self) -> Fraction:
+        return Fraction(self.reachable, self.holders) if self.holders else Fraction(0)
+
+    @property
+    def area_short(self) -> bool:
+        return not self.area_needed.met(self.reachable_area, self.area)
+
+    @property
+    def heads_short(self) -> bool:
+        return not self.heads_needed.met(self.reachable, self.holders)
+
+    @property
+    def short(self) -> bool:
+        """Online ballots alone could not reach the quorum, on area or on heads."""
+        return self.area_short or self.heads_short
+
+    @property
+    def area_percent(self) -> str:
+        return coverage.percent(self.area_share)
+
+    @property
+    def heads_percent(self) -> str:
+        return coverage.percent(self.heads_share)
+
+    @property
+    def needed(self) -> str:
+        """The quorum's shares as the warning names them: "2/3", or each when they differ."""
+
+        def text(t: Threshold) -> str:
+            share = f"{t.share.numerator}/{t.share.denominator}"
+            return share if t.inclusive else _("超过 %(share)s") % {"share": share}
+
+        if self.area_needed == self.heads_needed:
+            return text(self.area_needed)
+        return _("专有部分面积 %(area)s、人数 %(heads)s") % {
+            "area": text(self.area_needed),
+            "heads": text(self.heads_needed),
+        }
+
+
+def online_reach(estate, *, on: date | None = None) -> Reach:
+    """How much of the estate's area and how many of its holders bound accounts reach, counted
+    as the tally counts (``scope_holders``: a co-ownership is one holder, the developer one),
+    against the rule set's quorum of area and of heads. Two queries.
+
+    Only units somebody holds count (an owner in force, or the developer under its rule for
+    undelivered units): a unit with no holder could not be tallied either."""
+    on = on or timezone.localdate()
+    rules = rules_for(estate)
+    held = coverage.held(on)
+    if rules.developer_one_head:
+        held = Q(held) | Q(delivered=False)
+    holders = scope_holders(estate, units=Unit.objects.filter(building__estate=estate).filter(held), on=on)
+    reached = reachable_holders(holders, *coverage.bound_owners(estate, on=on))
+    return Reach(
+        holders=len(holders),
+        reachable=len(reached),
+        area=sum(holders.values(), Decimal("0.00")),
+        reachable_area=sum((holders[key] for key in reached), Decimal("0.00")),
+        area_needed=rules.vote_quorum_area,
+        heads_needed=rules.vote_quorum_heads,
+    )
 
 
 # --------------------------------------------------------------------------- the count

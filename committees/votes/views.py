@@ -200,6 +200,7 @@ def convene(request, estate_id):
             "form": form,
             "review_matters": [Matter(m).label for m in sorted(rules.branch_review_matters)],
             "notice_days": rules.assembly_notice_days,
+            "reach": selectors.online_reach(estate),
         },
     )
 
