@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import ROUND_DOWN, Decimal
+from decimal import Decimal
 from fractions import Fraction
 
 from django.db.models import BigIntegerField, Count, Exists, OuterRef, Q, QuerySet, Sum, Value
@@ -39,8 +39,8 @@ def percent(share: Fraction | None) -> str:
     never reads as reaching it); "—" when there is nothing to share."""
     if share is None:
         return "—"
-    value = (Decimal(share.numerator) * 100 / Decimal(share.denominator)).quantize(Decimal("0.01"), rounding=ROUND_DOWN)
-    return f"{value}%"
+    hundredths = share.numerator * 10000 // share.denominator  # integer arithmetic: exact
+    return f"{hundredths // 100}.{hundredths % 100:02d}%"
 
 
 @dataclass

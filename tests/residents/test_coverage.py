@@ -80,6 +80,7 @@ def test_the_shares_are_exact_fractions(estate):
     assert (total.unit_percent, total.area_percent) == ("50.00%", "60.00%")
     # Rounded down: a share just under two thirds never reads as 66.67%.
     assert coverage.percent(Fraction(2, 3)) == "66.66%" and coverage.percent(None) == "—"
+    assert coverage.percent(Fraction(10**30 - 1, 10**30)) == "99.99%"  # never rounded up to 100.00%
     empty = coverage.estate_coverage(EstateFactory()).total
     assert (empty.units, empty.unit_share, empty.area_share) == (0, None, None)
 
