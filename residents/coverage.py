@@ -26,7 +26,7 @@ from datetime import date
 from decimal import Decimal
 from fractions import Fraction
 
-from django.db.models import BigIntegerField, Count, Exists, OuterRef, Q, QuerySet, Sum, Value
+from django.db.models import BigIntegerField, Count, Q, QuerySet, Sum, Value
 from django.db.models.functions import Cast, Coalesce, Round
 from django.utils import timezone
 
@@ -112,18 +112,23 @@ class DistrictCoverage:
 # --------------------------------------------------------------------------- the expressions
 
 
-def _holdings(on: date):
-    return Ownership.objects.in_force(on).filter(unit=OuterRef("pk"))
+def _holdings(on: date, scope: dict):
+    return Ownership.objects.in_force(on).filter(**scope)
 
 
-def held(on: date) -> Exists:
-    """A unit has an owner in force on ``on``."""
-    return Exists(_holdings(on))
+def held(on: date, **scope) -> Q:
+    """A unit has an owner in force on ``on``. ``scope`` narrows the holdings looked at (by
+    ``unit__building__estate=...``) without changing the answer for units inside it.
+
+    Written as ``pk IN (holdings)`` rather than a correlated EXISTS: the database reads the
+    holdings once (a semi-join, a hashed subplan) instead of once per unit, which is what keeps a
+    district of 30,000 units to one quick query."""
+    return Q(pk__in=_holdings(on, scope).values("unit_id"))
 
 
-def covered(on: date) -> Exists:
+def covered(on: date, **scope) -> Q:
     """A unit has an owner in force on ``on`` whose record is bound to an account."""
-    return Exists(_holdings(on).filter(owner__user__isnull=False))
+    return Q(pk__in=_holdings(on, scope).filter(owner__user__isnull=False).values("unit_id"))
 
 
 # The effective area in whole cents: SQLite hands back COALESCE of decimals as a float, and
@@ -131,12 +136,12 @@ def covered(on: date) -> Exists:
 CENTS = Cast(Round(Coalesce(*AREA_SOURCES) * Value(100)), BigIntegerField())
 
 
-def _figures(on: date) -> dict:
+def _figures(on: date, **scope) -> dict:
     return {
         "n_units": Count("pk"),
-        "n_covered": Count("pk", filter=covered(on)),
+        "n_covered": Count("pk", filter=covered(on, **scope)),
         "cents": Sum(CENTS),
-        "covered_cents": Sum(CENTS, filter=covered(on)),
+        "covered_cents": Sum(CENTS, filter=covered(on, **scope)),
     }
 
 
@@ -161,12 +166,13 @@ def estate_coverage(estate: Estate, *, on: date | None = None) -> EstateCoverage
     """The estate's coverage and each building's, in one query (a row per building that has a
     unit with an owner in force; the estate's total is their sum)."""
     on = on or timezone.localdate()
+    mine = {"unit__building__estate": estate}
     rows = (
         Unit.objects.filter(building__estate=estate)
-        .filter(held(on))
+        .filter(held(on, **mine))
         .order_by()
         .values("building_id", "building__name")
-        .annotate(**_figures(on))
+        .annotate(**_figures(on, **mine))
         .order_by("building_id")
     )
     buildings = [_coverage(BuildingCoverage, row, pk=row["building_id"], name=row["building__name"]) for row in rows]
@@ -180,10 +186,11 @@ def units_without_account(estate: Estate, *, on: date | None = None) -> QuerySet
     """The estate's units with an owner in force and no bound one, by building and room (with
     the building, for its name). No owner is read: the list names no one."""
     on = on or timezone.localdate()
+    mine = {"unit__building__estate": estate}
     return (
         Unit.objects.filter(building__estate=estate)
-        .filter(held(on))
-        .exclude(covered(on))
+        .filter(held(on, **mine))
+        .exclude(covered(on, **mine))
         .select_related("building")
         .order_by("building_id", "room")
     )
@@ -218,13 +225,14 @@ def district_coverage(
         estates = estates.filter(grid__community__street=street)
     if community is not None:
         estates = estates.filter(grid__community=community)
+    scope = {"unit__building__estate__in": estates.values("pk")}
     counted = {
         row["building__estate__grid__community_id"]: row
         for row in Unit.objects.filter(building__estate__in=estates.values("pk"))
-        .filter(held(on))
+        .filter(held(on, **scope))
         .order_by()
         .values("building__estate__grid__community_id")
-        .annotate(**_figures(on))
+        .annotate(**_figures(on, **scope))
     }
     communities, streets = [], {}
     total = Coverage()

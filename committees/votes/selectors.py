@@ -229,9 +229,9 @@ def online_reach(estate, *, on: date | None = None) -> Reach:
     undelivered units): a unit with no holder could not be tallied either."""
     on = on or timezone.localdate()
     rules = rules_for(estate)
-    held = coverage.held(on)
+    held = coverage.held(on, unit__building__estate=estate)
     if rules.developer_one_head:
-        held = Q(held) | Q(delivered=False)
+        held |= Q(delivered=False)
     holders = scope_holders(estate, units=Unit.objects.filter(building__estate=estate).filter(held), on=on)
     reached = reachable_holders(holders, *coverage.bound_owners(estate, on=on))
     return Reach(
