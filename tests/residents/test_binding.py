@@ -533,3 +533,25 @@ def test_submit_request_needs_a_signed_in_account(unit):
             room="101",
             proof=None,
         )
+
+
+def test_on_postgresql_a_letter_is_only_ever_voided_once_and_bindings_never_change(unit, sms, client):
+    from django.db import DatabaseError, connection, transaction
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the record triggers live in PostgreSQL")
+    owner = _owner(unit, 1)
+    letter, code = _letter(unit)
+    _walk(client, code, owner, "13700000001", sms)
+    refused = DatabaseError
+    for change in (
+        lambda: BindingLetter.objects.filter(pk=letter.pk).update(code_hash="0" * 64),
+        lambda: BindingLetter.objects.filter(pk=letter.pk).delete(),
+        lambda: Binding.objects.update(user=UserFactory()),
+        lambda: Binding.objects.all().delete(),
+    ):
+        with pytest.raises(refused), transaction.atomic():
+            change()
+    BindingLetter.objects.filter(pk=letter.pk).update(voided_at=timezone.now())
+    with pytest.raises(refused), transaction.atomic():
+        BindingLetter.objects.filter(pk=letter.pk).update(voided_at=None)
