@@ -27,6 +27,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from community import access, audit
 from community.identifiers import is_valid_mobile
@@ -50,10 +51,13 @@ from .models import (
 
 User = get_user_model()
 
-LETTER_WRONG = _("绑定码不正确、已作废或已被重新打印的绑定函取代。请核对绑定函上的 12 位绑定码。")
-TAIL_WRONG = _("证件号码后六位与登记信息不符。")
-MOBILE_WRONG = _("请输入 11 位手机号码。")
-CODE_WRONG = _("短信验证码不正确。")
+LETTER_WRONG = gettext_lazy("绑定码不正确、已作废或已被重新打印的绑定函取代。请核对绑定函上的 12 位绑定码。")
+TAIL_WRONG = gettext_lazy("证件号码后六位与登记信息不符。")
+MOBILE_WRONG = gettext_lazy("请输入 11 位手机号码。")
+CODE_WRONG = gettext_lazy("短信验证码不正确。")
+NO_ID = gettext_lazy(
+    "登记信息中没有该房屋业主的证件号码，无法用绑定函核验。请选择“没有绑定函”，上传产权证明由社区审核。"
+)
 
 
 # --------------------------------------------------------------------------- the lock
@@ -189,7 +193,7 @@ def _check_code(*, mobile: str, purpose: str, code: str, now: datetime | None = 
         PhoneCode.objects.filter(pk=sent.pk).update(tries=F("tries") + 1)
         left = settings.SMS_CODE_TRIES - sent.tries - 1
         raise ValidationError(
-            CODE_WRONG + (_("还可尝试 %(n)s 次。") % {"n": left} if left else _("请重新获取验证码。"))
+            str(CODE_WRONG) + (_("还可尝试 %(n)s 次。") % {"n": left} if left else _("请重新获取验证码。"))
         )
     return sent
 
@@ -303,7 +307,11 @@ def check_letter(*, code: str, id_tail: str, request=None) -> LetterMatch:
             _("这封绑定函已于 %(day)s 过期。请联系社区重新打印，或选择“没有绑定函”方式申请。")
             % {"day": letter.expires_on.isoformat()}
         )
-    matches = [o for o in _owners_in_force(letter.unit) if codes.id_tail(o) == tail]
+    owners = list(_owners_in_force(letter.unit))
+    matches = [o for o in owners if codes.id_tail(o) == tail]
+    if not matches and not any(codes.id_tail(o) for o in owners):
+        # Nothing to check the tail against: the letter alone is not enough to bind.
+        _fail(request, letter, "no_id", NO_ID)
     if not matches:
         _fail(request, letter, "id_tail", TAIL_WRONG)
     if len(matches) > 1:

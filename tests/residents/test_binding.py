@@ -89,7 +89,7 @@ def test_owner_binds_from_a_letter_and_is_signed_in(client, unit, sms):
         "/bind/", {"code": codes.printed(code).lower(), "id_tail": owner.id_number[-6:], "mobile": "13700000001"}
     )
     assert response.status_code == 302 and response["Location"] == "/bind/verify/"
-    assert sms[-1][0] == "13700000001" and "6" in sms[-1][1]
+    assert sms[-1][0] == "13700000001" and re.search(r"验证码为 \d{6}，10 分钟内有效", sms[-1][1])
     page = client.get("/bind/verify/")
     assert "137****0001" in page.content.decode()
     response = client.post(
@@ -555,3 +555,11 @@ def test_on_postgresql_a_letter_is_only_ever_voided_once_and_bindings_never_chan
     BindingLetter.objects.filter(pk=letter.pk).update(voided_at=timezone.now())
     with pytest.raises(refused), transaction.atomic():
         BindingLetter.objects.filter(pk=letter.pk).update(voided_at=None)
+
+
+def test_a_letter_cannot_bind_an_owner_whose_id_the_registry_lacks(client, unit, sms):
+    OwnershipFactory(unit=unit, owner=OwnerFactory(id_number="", mobile=""))
+    _letter_row, code = _letter(unit)
+    page = client.post("/bind/", {"code": code, "id_tail": "123456", "mobile": "13700000001"}).content.decode()
+    assert "没有该房屋业主的证件号码" in page and sms == []
+    assert AuditEvent.objects.filter(action="bind_failed", detail__reason="no_id").count() == 1
