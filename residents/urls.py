@@ -1,5 +1,9 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import household_views
 
 app_name = "residents"
 
-urlpatterns = []
+urlpatterns = [
+    path("me/household/", household_views.household_page, name="household"),
+]
