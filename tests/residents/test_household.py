@@ -360,7 +360,7 @@ def test_the_bills_page_with_shared_units_runs_a_fixed_number_of_queries(
         fees.run_billing(actor=None, estate=world.e1, period=date(2026, month, 1))
     member, _row = member_of(world, home, share=True)
     login(client, member)
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(10):
         assert client.get(reverse("fees:my_bills")).status_code == 200
 
 
@@ -483,7 +483,7 @@ def test_the_page_runs_a_fixed_number_of_queries(client, world, home, django_ass
     OwnershipFactory(unit=second_unit, owner=world.resident)
     invite(world, second_unit, "13800000000")
     login(client, world.owner_user)
-    with django_assert_max_num_queries(14):
+    with django_assert_max_num_queries(9):
         assert client.get(URL).status_code == 200
 
     for title in ("通知一", "通知二", "通知三"):
@@ -495,6 +495,6 @@ def test_the_page_runs_a_fixed_number_of_queries(client, world, home, django_ass
     assert household.join_invited(user=member) == 2  # a member of two homes in two estates
     client.logout()
     login(client, member)
-    with django_assert_max_num_queries(14):
+    with django_assert_max_num_queries(10):
         body = client.get(URL).content.decode()
     assert "通知三" in body
