@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import household_views, views
 
 app_name = "residents"
 
@@ -14,6 +14,8 @@ urlpatterns = [
     path("register/", views.register, name="register"),
     path("register/verify/", views.register_verify, name="register_verify"),
     path("me/binding/", views.my_binding, name="my_binding"),
+    # owners and the family members and tenants they invite
+    path("me/household/", household_views.household_page, name="household"),
     # staff: the queue of binding requests
     path("bindings/requests/", views.queue, name="queue"),
     path("bindings/requests/<int:pk>/", views.decide, name="decide"),
