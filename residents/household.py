@@ -31,6 +31,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -121,7 +122,10 @@ def members_of_owner(owner: Owner, on: date | None = None) -> list[Home]:
     homes = {h.unit_id: Home(h) for h in held}
     if homes:
         for member in (
-            open_households(on).filter(unit__in=list(homes)).select_related("owner", "user").order_by("invited_at", "pk")
+            open_households(on)
+            .filter(unit__in=list(homes))
+            .select_related("owner", "user")
+            .order_by("invited_at", "pk")
         ):
             homes[member.unit_id].members.append(member)
     return list(homes.values())
@@ -208,7 +212,7 @@ def _invitation_text(owner: Owner, unit: Unit, relation: str, mobile: str) -> st
         "building": unit.building.name,
         "room": unit.room,
         "mobile": mobile,
-        "url": f"{settings.SITE_URL.rstrip('/')}/register/",
+        "url": f"{settings.SITE_URL.rstrip('/')}{reverse('residents:register')}",
     }
 
 

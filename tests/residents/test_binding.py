@@ -563,3 +563,20 @@ def test_a_letter_cannot_bind_an_owner_whose_id_the_registry_lacks(client, unit,
     page = client.post("/bind/", {"code": code, "id_tail": "123456", "mobile": "13700000001"}).content.decode()
     assert "没有该房屋业主的证件号码" in page and sms == []
     assert AuditEvent.objects.filter(action="bind_failed", detail__reason="no_id").count() == 1
+
+
+def test_registering_with_an_invited_mobile_joins_the_home(client, unit, sms, monkeypatch):
+    from residents import household
+    from residents.models import Household
+
+    monkeypatch.setattr(household, "send_sms_now", lambda *a, **k: "")
+    owner = _owner(unit, 1)
+    owner.user = UserFactory()
+    owner.save()
+    household.invite(actor=owner.user, unit=unit, mobile="13600000009", relation="tenant")
+    client.post("/register/", {"mobile": "13600000009"})
+    client.post("/register/verify/", {"sms_code": sms.code("13600000009"), "password": PASSWORD, "password2": PASSWORD})
+    member = Household.objects.get(unit=unit)
+    assert member.user.username == "13600000009" and member.joined_at is not None
+    assert client.get("/me/household/").status_code == 200
+    assert client.get("/votes/").status_code == 403 and client.get("/me/fund/").status_code == 403

@@ -397,13 +397,13 @@ def test_staff_without_a_home_are_told_how_to_bind(client, world, role):
     response = client.get(URL)
     body = response.content.decode()
     assert response.status_code == 200
-    assert 'href="/bind/"' in body and 'name="mobile"' not in body and "我加入的家庭" not in body
+    assert 'href="/me/binding/"' in body and 'name="mobile"' not in body and "我加入的家庭" not in body
 
 
 def test_a_plain_account_is_told_how_to_bind(client, world):
     login(client, account("plain"))
     body = client.get(URL).content.decode()
-    assert 'href="/bind/"' in body and "尚未绑定房屋" in body
+    assert 'href="/me/binding/"' in body and "尚未绑定房屋" in body
 
 
 def test_the_owner_sees_units_members_masked_and_the_invite_form(client, world, home):
@@ -414,7 +414,7 @@ def test_the_owner_sees_units_members_masked_and_the_invite_form(client, world, 
     assert "江滨豪园" in body and 'name="mobile"' in body and f'value="{home.pk}"' in body
     assert "138****0001" in body and "13800000001" not in body and "租客小李" in body
     assert "已加入" in body and "待注册" in body and "停止共享" in body and "共享账单" in body
-    assert 'href="/bind/"' not in body
+    assert 'href="/me/binding/"' not in body
 
 
 def test_the_owner_invites_shares_and_removes_through_the_page(client, world, home, sms_log):
