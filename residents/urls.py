@@ -1,5 +1,9 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import letter_views
 
 app_name = "residents"
 
-urlpatterns = []
+urlpatterns = [
+    path("bindings/estates/<int:pk>/letters/", letter_views.letters_page, name="letters"),
+]
