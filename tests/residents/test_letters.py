@@ -401,3 +401,41 @@ def test_units_of_another_grid_are_never_printed(world, blocks):
     _owned(BuildingFactory(estate=other), "101")
     issued = _issue(world)
     assert all(u.building.estate_id == world.e1.pk for u, _ in issued.letters)
+
+
+def test_the_qr_code_is_drawn_module_for_module(tmp_path):
+    """The drawn code, rasterised, is the encoder's matrix: not flipped, shifted or scaled wrong."""
+    import io
+
+    import qrcode
+    from reportlab.pdfgen import canvas
+
+    from residents import pdf
+
+    url = letters.bind_url(BASE, "ABCDEFGHJKMN")
+    size = 200.0
+    buffer = io.BytesIO()
+    page = canvas.Canvas(buffer, pagesize=(size, size))
+    pdf._qr(page, url, 0, 0, size)
+    page.save()
+    (tmp_path / "qr.pdf").write_bytes(buffer.getvalue())
+    subprocess.run(["pdftoppm", "-r", "72", "-gray", "-aa", "no", str(tmp_path / "qr.pdf"), str(tmp_path / "qr")])
+    image = next(tmp_path.glob("qr*.pgm")).read_bytes()
+    header = image.split(b"\n", 3)  # P5, width height, maxval, pixels
+    width, height = map(int, header[1].split())
+    pixels = header[3]
+    expected = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=0, mask_pattern=pdf.MASK)
+    expected.add_data(url)
+    expected.make(fit=True)
+    count = expected.modules_count
+    box = width / (count + 2 * pdf.QR_QUIET)
+    drawn = [
+        [
+            pixels[int((r + pdf.QR_QUIET + 0.5) * box) * width + int((c + pdf.QR_QUIET + 0.5) * box)] < 128
+            for c in range(count)
+        ]
+        for r in range(count)
+    ]
+    assert (width, height) == (200, 200)
+    assert drawn == [[bool(m) for m in row] for row in expected.modules]
+    assert pixels[width * 2 + 2] > 128  # the quiet zone stays white
