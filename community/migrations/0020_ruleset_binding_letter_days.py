@@ -4,15 +4,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('community', '0019_audit_permission'),
+        ("community", "0019_audit_permission"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='ruleset',
-            name='binding_letter_days',
-            field=models.PositiveIntegerField(blank=True, help_text='留空则采用全国默认值：60。依据：各地业主电子投票平台做法 [inferred]', null=True, verbose_name='业主账号绑定函有效期（日）'),
+            model_name="ruleset",
+            name="binding_letter_days",
+            field=models.PositiveIntegerField(
+                blank=True,
+                help_text="留空则采用全国默认值：60。依据：各地业主电子投票平台做法 [inferred]",
+                null=True,
+                verbose_name="业主账号绑定函有效期（日）",
+            ),
         ),
     ]
