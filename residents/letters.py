@@ -175,11 +175,11 @@ class Printing:
     buildings: int
 
 
-def print_history(estate: Estate, limit: int = 50) -> list[Printing]:
+def print_history(estate: Estate, *, on: date | None = None, limit: int = 50) -> list[Printing]:
     """The estate's printings, newest first: who and when, how many units, and how many of the
-    letters are still open, used (an owner bound with it), voided by a later printing, or expired
-    unused. One query."""
-    today = timezone.localdate()
+    letters are still open on ``on`` (today), used (an owner bound with it), voided by a later
+    printing, or expired unused. One query."""
+    today = on or timezone.localdate()
     used = Exists(Binding.objects.filter(letter=OuterRef("pk")))
     rows = (
         BindingLetter.objects.filter(unit__building__estate=estate)

@@ -297,18 +297,24 @@ def test_bad_input_shows_the_page_again_with_a_chinese_error(client, world, bloc
 def test_the_history_counts_open_used_voided_and_expired(client, world, blocks, django_assert_max_num_queries):
     a, b = blocks
     staff = world.users[Role.COMMUNITY_STAFF]
-    first = _issue(world)
+    district = District.objects.get(pk=world.e1.grid.community.street.district.pk)
+    district.rule_set = RuleSet.objects.create(name="一天", binding_letter_days=1)
+    district.save()
+    world.e1.refresh_from_db()  # the estate reads its district's rules afresh
+    first = _issue(world)  # 6 letters that expire tomorrow
     unit, _ = next((u, c) for u, c in first.letters if u.building_id == b.pk)
     letter = _open(unit).get()
     owner = unit.ownerships.get().owner
     Binding.objects.create(owner=owner, user=world.owner_user, via=BindingVia.LETTER, letter=letter)
-    _issue(world, building=a)  # voids a's 3
-    BindingLetter.objects.exclude(unit__building=a).exclude(pk=letter.pk).update(
-        expires_on=timezone.localdate() - timedelta(days=1)
-    )
-    history = letters.print_history(world.e1)
+    district.rule_set = None
+    district.save()
+    world.e1.refresh_from_db()
+    _issue(world, building=a)  # voids a's 3; the new ones last 60 days
+    history = letters.print_history(world.e1, on=timezone.localdate() + timedelta(days=2))
     assert [(p.units, p.open, p.used, p.voided, p.expired) for p in history] == [(3, 3, 0, 0, 0), (6, 0, 1, 3, 2)]
     assert history[0].printed_by == staff.username and history[1].buildings == 3
+    today = letters.print_history(world.e1)
+    assert [(p.units, p.open, p.used, p.voided, p.expired) for p in today] == [(3, 3, 0, 0, 0), (6, 2, 1, 3, 0)]
     login(client, staff)
     for n in range(3):
         BuildingFactory(estate=world.e1, name=f"新{n}号楼")
