@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import household_views, views
+from . import household_views, letter_views, views
 
 app_name = "residents"
 
@@ -16,6 +16,8 @@ urlpatterns = [
     path("me/binding/", views.my_binding, name="my_binding"),
     # owners and the family members and tenants they invite
     path("me/household/", household_views.household_page, name="household"),
+    # staff: binding letters for an estate or a building
+    path("bindings/estates/<int:pk>/letters/", letter_views.letters_page, name="letters"),
     # staff: the queue of binding requests
     path("bindings/requests/", views.queue, name="queue"),
     path("bindings/requests/<int:pk>/", views.decide, name="decide"),
