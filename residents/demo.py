@@ -23,7 +23,7 @@ from django.utils import timezone
 from PIL import Image, ImageDraw
 
 from community.demo import DEMO_PASSWORD, PILOT_ESTATES
-from community.models import Estate, Owner, Ownership, Unit, in_force_q
+from community.models import Estate, Job, Owner, Ownership, Unit, in_force_q
 
 from . import codes, services
 from .models import Binding, BindingRequest, BindingVia, VerifiedMobile
@@ -127,6 +127,29 @@ def _request(log) -> None:
     log(f"绑定申请：{APPLICANT}（密码 {DEMO_PASSWORD}）申请绑定 {estate.name} {unit}，等待 community 审核")
 
 
+def _letter_set(log) -> None:
+    """One printed set the community's staff can download again from their jobs page (/jobs/):
+    the letters of 江滨豪园's 2号楼, printed as the page prints a long set."""
+    from community import jobs
+
+    from .tasks import binding_letters
+
+    User = get_user_model()
+    staff = User.objects.filter(username="community").first()
+    estate = Estate.objects.get(code=WALK_ESTATE)
+    building = estate.buildings.order_by("id")[1:2].first()
+    if staff is None or building is None or Job.objects.filter(kind=binding_letters.name).exists():
+        return
+    started = jobs.start(
+        actor=staff,
+        task=binding_letters,
+        title=f"{estate.name} {building.name} 绑定函",
+        params={"estate": estate.pk, "building": building.pk, "base_url": settings.SITE_URL},
+    )
+    state = started.get_status_display()
+    log(f"绑定函：community 已打印 {estate.name} {building.name} 的绑定函（{state}，/jobs/ 可下载）")
+
+
 def build(*, today, progress=None, log=print):
     rng = random.Random(21)
     walk = walk_unit()
@@ -139,6 +162,7 @@ def build(*, today, progress=None, log=print):
         bound += _bind_in_bulk(owners)
     log(f"业主账号：试点小区共绑定 {bound} 个业主账号（登录名为手机号，密码 {DEMO_PASSWORD}）")
     _request(log)
+    _letter_set(log)
     if walk is not None and settings.DEBUG:
         for ownership in Ownership.objects.in_force().filter(unit=walk).select_related("owner").order_by("owner_id"):
             log(
