@@ -23,6 +23,7 @@ from django.utils import timezone
 from PIL import Image, ImageDraw
 
 from community.demo import DEMO_PASSWORD, PILOT_ESTATES
+from community.identifiers import resident_id_check_digit
 from community.models import Estate, Job, Owner, Ownership, Unit, in_force_q
 
 from . import codes, services
@@ -31,6 +32,7 @@ from .models import Binding, BindingRequest, BindingVia, VerifiedMobile
 WALK_ESTATE = "E0001"  # 江滨豪园
 PARTLY = 0.5  # the share of owners bound in the other pilot estates
 APPLICANT = "13800138000"  # the demo's request for binding comes from this account
+DEMO_ID = "35040419900315003" + resident_id_check_digit("35040419900315003")
 
 
 def walk_unit() -> Unit | None:
@@ -101,30 +103,42 @@ def _proof() -> SimpleUploadedFile:
 
 
 def _request(log) -> None:
+    """An owner the registry holds without an ID number cannot be matched, so asks with a proof:
+    a unit of the pilot estate beside 江滨豪园 in 新村社区, whose owner has no account yet."""
     User = get_user_model()
     if BindingRequest.objects.exists():
         return
-    estate = Estate.objects.get(name=PILOT_ESTATES[1])
-    unit = (
-        Unit.objects.filter(building__estate=estate, ownerships__isnull=False)
-        .select_related("building")
-        .order_by("building_id", "room")
-        .last()
+    walk = Estate.objects.get(code=WALK_ESTATE)
+    estate = (
+        Estate.objects.filter(grid__community=walk.grid.community, name__in=PILOT_ESTATES)
+        .exclude(pk=walk.pk)
+        .order_by("code")
+        .first()
     )
+    held = Ownership.objects.in_force().filter(
+        unit__building__estate=estate, owner__user__isnull=True, owner__id_number="", owner__kind="person"
+    )
+    ownership = held.select_related("unit__building", "owner").order_by("-unit__building_id", "-unit__room").first()
+    if ownership is None:
+        return
     applicant, _created = User.objects.get_or_create(username=APPLICANT, defaults={"first_name": "申请人"})
     applicant.set_password(DEMO_PASSWORD)
     applicant.save()
     VerifiedMobile.objects.get_or_create(user=applicant, defaults={"mobile": APPLICANT})
+    unit = ownership.unit
     services.submit_request(
         actor=applicant,
-        name="林晓东",
-        id_number="350404199003150038",
+        name=ownership.owner.name,
+        id_number=DEMO_ID,
         estate=estate,
         building_name=unit.building.name,
         room=unit.room,
         proof=_proof(),
     )
-    log(f"绑定申请：{APPLICANT}（密码 {DEMO_PASSWORD}）申请绑定 {estate.name} {unit}，等待 community 审核")
+    log(
+        f"绑定申请：{APPLICANT}（密码 {DEMO_PASSWORD}）以业主 {ownership.owner.name} 的名义申请绑定 "
+        f"{estate.name} {unit}（登记中无证件号码，无法自动核验），等待 community 审核"
+    )
 
 
 def _letter_set(log) -> None:

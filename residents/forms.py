@@ -1,9 +1,11 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from community.identifiers import is_valid_resident_id, is_valid_uscc
 from community.models import Estate
 from community.uploads import validate_attachment
 
+ID_INVALID = _("证件号码无效：请输入 18 位居民身份证号码，单位请输入 18 位统一社会信用代码。")
 MOBILE_HELP = _("11 位手机号码，用于接收验证码，也是您的登录用户名。")
 
 
@@ -69,6 +71,14 @@ class ApplyForm(forms.Form):
         widget=forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png,application/pdf"}),
         help_text=_("登记信息无法自动核验时需要：产权证书或购房合同的照片（JPG、PNG）或 PDF。"),
     )
+
+    def clean_id_number(self):
+        number = self.cleaned_data["id_number"].strip().upper()
+        if not (is_valid_resident_id(number) or is_valid_uscc(number)):
+            raise forms.ValidationError(
+                _("证件号码无效：请输入 18 位居民身份证号码，单位请输入 18 位统一社会信用代码。")
+            )
+        return number
 
 
 class RegisterForm(forms.Form):

@@ -328,6 +328,11 @@ def _registered(client, mobile="13700000007"):
     return user
 
 
+def test_an_invalid_id_number_is_refused_before_anything_else(client, unit, sms):
+    page = client.post("/bind/apply/", _apply_data(unit, id_number="350404198001011234")).content.decode()
+    assert "证件号码无效" in page and sms == [] and not AuditEvent.objects.filter(action="bind_failed").exists()
+
+
 def test_a_mismatch_from_an_anonymous_visitor_asks_them_to_register(client, unit, sms):
     _owner(unit, 1)
     response = client.post("/bind/apply/", _apply_data(unit))
