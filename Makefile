@@ -93,3 +93,4 @@ bench: $(STAMP)
 	$(PY) bench/import.py
 	$(PY) bench/notify.py
 	$(PY) bench/notify.py --database-url $(PG_URL)
+	$(PY) bench/binding_letters.py

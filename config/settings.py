@@ -50,11 +50,12 @@ INSTALLED_APPS = [
     "community",
     "notifications",
     "cms",
-    "residents",
     "committees",
     "fees",
     "mediation",
     "grid",
+    # Last, so that its demo binds accounts after the others have built their history.
+    "residents",
     "pgtrigger",
     "django_celery_beat",
     "wagtail.documents",

@@ -17,6 +17,7 @@ from urllib.parse import urlencode
 from django.db.models import Exists, ExpressionWrapper, F, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from committees.models import Committee, Member
@@ -155,21 +156,50 @@ def with_paid(bills):
     ).annotate(open_amount=ExpressionWrapper(F("amount") - F("paid_total"), output_field=money_field("")))
 
 
-def bills_of_owner(owner: Owner):
-    """Bills for the days this owner held the unit (alone or with co-owners), newest first."""
-    held = Ownership.objects.filter(owner=owner, unit=OuterRef("unit"), started_on__lte=OuterRef("starts_on")).filter(
+def _held_over_bill():
+    """A holding of the bill's unit over all of the bill's days (for Exists; filter it by owner)."""
+    return Ownership.objects.filter(unit=OuterRef("unit"), started_on__lte=OuterRef("starts_on")).filter(
         Q(ended_on__isnull=True) | Q(ended_on__gte=OuterRef("ends_on"))
     )
+
+
+def _owner_bills(condition):
     return with_paid(
-        Bill.objects.filter(Exists(held))
+        Bill.objects.filter(condition)
         .select_related("unit__building__estate", "item")
         .prefetch_related("allocations__payment")
     ).order_by("-period", "unit_id", "item_id")
 
 
+def bills_of_owner(owner: Owner, on: date | None = None):
+    """Bills for the days this owner held the unit (alone or with co-owners), newest first, of
+    the units the owner holds on ``on`` (today): from the day after a holding ends (a sale, an
+    import naming new owners) its bills leave the owner's page; their payments and receipts
+    stay (``payments_of_owner``). One query (and the prefetch)."""
+    holds_now = Ownership.objects.in_force(on or timezone.localdate()).filter(owner=owner, unit=OuterRef("unit"))
+    return _owner_bills(Exists(_held_over_bill().filter(owner=owner)) & Exists(holds_now))
+
+
+def bills_of_holdings(pairs, on: date | None = None):
+    """The bills ``bills_of_owner`` gives each owner for each unit of ``pairs`` ((unit, owner)
+    pairs: the units a household member may read, each for its sharing owner's holding).
+    One query (and the prefetch), however many pairs."""
+    pairs = [(getattr(u, "pk", u), getattr(o, "pk", o)) for u, o in pairs]
+    if not pairs:
+        return Bill.objects.none()
+    which = Q()
+    for unit_id, owner_id in pairs:
+        which |= Q(unit_id=unit_id, owner_id=owner_id)
+    holds_now = Ownership.objects.in_force(on or timezone.localdate()).filter(which, unit=OuterRef("unit"))
+    return _owner_bills(
+        Q(unit__in=[u for u, _o in pairs]) & Exists(_held_over_bill().filter(which)) & Exists(holds_now)
+    )
+
+
 def owners_of_bills(bills):
     """Whom ``bills`` are addressed to: each owner (co-owners each) who held a bill's unit over
-    all of its days, as ``bills_of_owner`` counts them. One query, however many bills."""
+    all of its days (whether or not they hold it today: arrears stay addressed to the seller).
+    One query, however many bills."""
     same_unit = bills.filter(unit=OuterRef("unit"), starts_on__gte=OuterRef("started_on"))
     held = Ownership.objects.filter(unit__in=bills.values("unit")).filter(
         (Q(ended_on__isnull=True) & Exists(same_unit)) | Exists(same_unit.filter(ends_on__lte=OuterRef("ended_on")))

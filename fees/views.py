@@ -23,7 +23,8 @@ from django.utils.translation import gettext as _
 from community import access, audit, jobs, uploads
 from community.pdf import JOB_ROWS
 from community.privacy import mask_name
-from community.web import act, cleaned, error_text, owner_or_403
+from community.web import act, cleaned, error_text
+from residents import household
 
 from . import pdf, selectors, services, tasks
 from .forms import (
@@ -91,15 +92,25 @@ def verify(request, code, start, end):
 
 @login_required
 def my_bills(request):
-    owner = owner_or_403(request)
-    bills = list(selectors.bills_of_owner(owner)[:120])
+    """An owner's own bills (units held today), payments and receipts; and the bills of units a
+    household member was shared, read-only. Anyone else: 403."""
+    owner = getattr(request.user, "owner", None)
+    shared = household.shared_units(request.user)
+    if owner is None and not shared:
+        raise PermissionDenied
+    bills = list(selectors.bills_of_owner(owner)[:120]) if owner else []
+    shared_bills = list(selectors.bills_of_holdings(shared)[:120]) if shared else []
     return render(
         request,
         "fees/my_bills.html",
         {
+            "is_owner": owner is not None,
             "bills": bills,
             "owed": sum((b.owed for b in bills), selectors.ZERO),
-            "payments": selectors.payments_of_owner(owner)[:60],
+            "payments": selectors.payments_of_owner(owner)[:60] if owner else [],
+            "shared": shared,
+            "shared_bills": shared_bills,
+            "shared_owed": sum((b.owed for b in shared_bills), selectors.ZERO),
         },
     )
 

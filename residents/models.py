@@ -21,6 +21,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from community import records
 from community.models import Estate, Owner, Unit
 
 
@@ -39,6 +40,12 @@ class BindingLetter(models.Model):
         verbose_name_plural = _("绑定函")
         ordering = ["-printed_at", "-pk"]
         indexes = [models.Index(fields=["unit", "voided_at"], name="letter_unit_open_idx")]
+        # A printed letter is a record: it is only ever voided, once (by a reprint).
+        triggers = records.append_only(
+            "binding_letter_append_only",
+            allow="IF OLD.voided_at IS NULL AND NEW.voided_at IS NOT NULL AND "
+            f"{records.unchanged_but('voided_at')} THEN RETURN NEW; END IF;",
+        )
 
     def __str__(self):
         return f"{self.unit} · {self.printed_at:%Y-%m-%d}"
@@ -74,6 +81,7 @@ class Binding(models.Model):
                 fields=["letter", "owner"], condition=Q(letter__isnull=False), name="binding_letter_once_per_owner"
             ),
         ]
+        triggers = records.append_only("binding_append_only")
 
     def __str__(self):
         return f"{self.owner} · {self.get_via_display()}"

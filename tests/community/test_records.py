@@ -20,6 +20,8 @@ KEPT = {
     "fees_statement",
     "grid_gridcasestep",
     "mediation_casestep",
+    "residents_binding",
+    "residents_bindingletter",
 }
 
 
