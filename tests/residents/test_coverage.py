@@ -241,7 +241,8 @@ def test_the_dashboard_shows_coverage_by_street_and_community(client, world, est
     login(client, world.users[Role.STREET_STAFF])
     response = client.get(reverse("grid:dashboard"))
     body = response.content.decode()
-    assert 'id="coverage-streets"' in body and 'id="coverage-communities"' in body
+    assert body.count('id="binding-coverage"') == 1 and body.count('id="coverage-communities"') == 1
+    assert body.index("</title>") < body.index('id="binding-coverage"')  # in the page, not its title
     figures = response.context["coverage"]
     assert [r.pk for r in figures.streets] == [world.e1.grid.community.street_id]
     assert {r.pk for r in figures.communities} == {world.e1.grid.community_id, world.e3.grid.community_id}
