@@ -12,6 +12,7 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, render
 
+from community import access
 from community.web import paged
 
 from . import coverage
@@ -27,5 +28,11 @@ def estate(request, pk):
     return render(
         request,
         "residents/coverage.html",
-        {"estate": estate, "figures": figures, "page": page, "querystring": querystring},
+        {
+            "estate": estate,
+            "figures": figures,
+            "page": page,
+            "querystring": querystring,
+            "may_print": access.can(request.user, access.CHANGE, estate),
+        },
     )

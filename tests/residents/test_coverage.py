@@ -133,6 +133,10 @@ def test_the_page_is_for_those_who_see_owners_or_convene_votes(client, world, es
     assert client.get(reverse("residents:coverage", args=[999999])).status_code == 404
     if role in READERS:
         assert mine.context["figures"].total.covered == 1  # e1's 101, bound to the owner's account
+        # the letters are offered to those who keep the registry (district, community, grid)
+        printers = {Role.DISTRICT_ADMIN, Role.COMMUNITY_STAFF, Role.GRID_WORKER}
+        link = reverse("residents:letters", args=[world.e1.pk])
+        assert (link in mine.content.decode()) == (role in printers)
 
 
 def test_owners_are_refused_and_anonymous_visitors_sent_to_sign_in(client, world):
