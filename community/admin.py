@@ -211,7 +211,9 @@ class OwnerAdminForm(forms.ModelForm):
 
     class Meta:
         model = Owner
-        fields = ("kind", "name", "mobile", "id_number", "uscc", "is_developer", "user")
+        # The login account is bound by the owner (a binding letter, a registry match or an
+        # approved request: the residents app), never set by hand here; it is shown read-only.
+        fields = ("kind", "name", "mobile", "id_number", "uscc", "is_developer")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -233,7 +235,7 @@ class OwnerAdminForm(forms.ModelForm):
 @admin.register(Owner)
 class OwnerAdmin(ScopedAdmin):
     form = OwnerAdminForm
-    raw_id_fields = ("user",)  # never a drop-down of every account name
+    readonly_fields = ("user",)
     list_display = ("name", "kind", "mobile", "masked_id_number", "is_developer")
     search_fields = ("name", "mobile")
 

@@ -200,3 +200,18 @@ def test_a_contract_signed_in_the_admin_goes_through_the_service(client, world):
     assert response.status_code == 302
     signed = world.e2.contracts.get()
     assert signed.created_by == world.users[Role.COMMUNITY_STAFF] and signed.mode == "remuneration"
+
+
+def test_the_admin_shows_an_owners_account_but_never_binds_one(client, world):
+    """Binding is the owner's own act (a letter, a registry match, an approved request)."""
+    from tests.factories import OwnerFactory, OwnershipFactory, UnitFactory, UserFactory
+
+    login(client, world.users[Role.COMMUNITY_STAFF])
+    owner = OwnerFactory(name="王小明", mobile="13800001111")
+    OwnershipFactory(unit=UnitFactory(building__estate=world.e1), owner=owner)
+    stranger = UserFactory()
+    url = reverse("admin:community_owner_change", args=[owner.pk])
+    assert 'name="user"' not in client.get(url).content.decode()
+    client.post(url, _owner_form(user=stranger.pk))
+    owner.refresh_from_db()
+    assert owner.user is None and owner.name == "王小明"

@@ -191,3 +191,30 @@ def test_a_household_member_of_the_seller_loses_the_home_and_its_shared_bills(cl
     assert client.get(reverse("fees:my_bills")).status_code == 403
     body = client.get(reverse("residents:household")).content.decode()
     assert "我加入的家庭" not in body and "尚未绑定房屋" in body
+
+
+def test_after_an_import_the_seller_cannot_bind_from_the_units_letter_and_the_buyer_can(
+    client, world, home, monkeypatch
+):
+    from residents import codes
+    from residents import services as binding
+    from residents.models import BindingLetter
+
+    seller = OwnerFactory(id_number=valid_resident_id(55), mobile="")
+    OwnershipFactory(unit=home, owner=seller, started_on=date(2018, 1, 1))
+    code = codes.new_code()
+    BindingLetter.objects.create(
+        unit=home,
+        code_hash=codes.digest(code),
+        printed_by=world.users[Role.COMMUNITY_STAFF],
+        expires_on=timezone.localdate() + timedelta(days=60),
+    )
+    staff = world.users[Role.COMMUNITY_STAFF]
+    row = [home.building.name, home.room, "", "89.50", "", "", "", "自然人", "赵新", BUYER_ID, "13700000077", ""]
+    import_registry(actor=staff, estate=world.e1, name="sale.xlsx", content=xlsx([row]))
+    sent = []
+    monkeypatch.setattr(binding, "send_sms_now", lambda mobile, text, *, event: sent.append(mobile) or "")
+    refused = client.post("/bind/", {"code": code, "id_tail": seller.id_number[-6:], "mobile": "13700000055"})
+    assert "证件号码后六位与登记信息不符" in refused.content.decode() and sent == []
+    taken = client.post("/bind/", {"code": code, "id_tail": BUYER_ID[-6:], "mobile": "13700000077"})
+    assert taken.status_code == 302 and sent == ["13700000077"]
