@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Model
+from django.db.models import Model, Q
 from django.utils.translation import gettext_lazy as _
 
 from .models import AuditEvent, AuditResult
@@ -111,6 +111,19 @@ def record(
         object_repr=object_repr,
         result=result,
         detail=detail or {},
+    )
+
+
+def recent_failures(action: str, *, ip: str | None, obj: Model | None, since, limit: int) -> list:
+    """When ``action`` last failed, newest first (at most ``limit``), from the address ``ip`` or
+    against ``obj``: the trail doubles as the counter of a lock (an owner's binding attempts)."""
+    where = Q(ip=ip) if ip else Q(pk__in=[])
+    if obj is not None:
+        where |= Q(object_type=obj._meta.label_lower, object_id=str(obj.pk))
+    return list(
+        AuditEvent.objects.filter(where, action=action, result=AuditResult.FAILURE, at__gte=since)
+        .order_by("-at")
+        .values_list("at", flat=True)[:limit]
     )
 
 

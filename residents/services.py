@@ -9,7 +9,7 @@ Three ways in, each ending in ``_bind``, the one writer of ``Owner.user``:
 * **a request** (``submit_request``, then ``approve_request`` / ``refuse_request`` by community
   staff): anything else, with a proof of ownership.
 
-Wrong letter codes and wrong ID tails are failures: each is an ``AuditEvent`` (``bind_failed``),
+Wrong letter codes and wrong ID tails are failures: each is a line of the audit trail (``bind_failed``),
 and the trail is also the counter: ``BINDING_FAILURE_LIMIT`` of them from one address, or against
 one letter, within ``BINDING_LOCK_MINUTES`` lock that address or letter for as long again.
 """
@@ -32,7 +32,7 @@ from django.utils.translation import gettext_lazy
 from community import access, audit
 from community.identifiers import is_valid_mobile
 from community.locks import lock_one
-from community.models import AuditEvent, AuditResult, Estate, Owner, OwnerKind, Ownership, Unit
+from community.models import AuditResult, Estate, Owner, OwnerKind, Ownership, Unit
 from community.uploads import ATTACHMENT, store
 from community.workflow import Workflow
 from notifications.channels import send_sms_now
@@ -63,24 +63,15 @@ NO_ID = gettext_lazy(
 # --------------------------------------------------------------------------- the lock
 
 
-def _failures(*, ip: str | None, letter: BindingLetter | None, since: datetime) -> list[datetime]:
-    where = Q(ip=ip) if ip else Q(pk__in=[])
-    if letter is not None:
-        where |= Q(object_type=BindingLetter._meta.label_lower, object_id=str(letter.pk))
-    return list(
-        AuditEvent.objects.filter(where, action="bind_failed", at__gte=since)
-        .order_by("-at")
-        .values_list("at", flat=True)[: settings.BINDING_FAILURE_LIMIT]
-    )
-
-
 def locked_until(*, ip: str | None, letter: BindingLetter | None = None, now: datetime | None = None):
     """When the lock on this address (or letter) ends, or None when there is none: the last
     ``BINDING_FAILURE_LIMIT`` failures all within ``BINDING_LOCK_MINUTES`` lock until that long
     after the last of them."""
     now = now or timezone.now()
     span = timedelta(minutes=settings.BINDING_LOCK_MINUTES)
-    recent = _failures(ip=ip, letter=letter, since=now - 2 * span)
+    recent = audit.recent_failures(
+        "bind_failed", ip=ip, obj=letter, since=now - 2 * span, limit=settings.BINDING_FAILURE_LIMIT
+    )
     if len(recent) < settings.BINDING_FAILURE_LIMIT or recent[0] - recent[-1] > span:
         return None
     until = recent[0] + span
