@@ -335,21 +335,31 @@ def bind_with_letter(
     if owner is None:
         raise ValidationError(_("该业主已不再持有这套房屋，请重新开始。"))
     sent = _check_code(mobile=mobile, purpose=CodePurpose.BIND, code=sms_code)
+    return _account_and_bind(
+        sent,
+        owner=owner,
+        user=user,
+        secrets=(password, password2),
+        via=BindingVia.LETTER,
+        letter=letter,
+        request=request,
+    )
+
+
+def _account_and_bind(sent: PhoneCode, *, owner, user, secrets, via, letter=None, request=None):
+    """The end of every binding an owner does themself: the code is spent, the account made (or
+    the signed-in one keeps the mobile it proved), the owner bound and any invitations joined."""
+    from .household import join_invited
+
     with transaction.atomic():
         _spend(sent)
         if user is None:
-            user = _new_account(mobile=mobile, password=password, password2=password2)
+            user = _new_account(mobile=sent.mobile, password=secrets[0], password2=secrets[1])
         else:
-            _prove_mobile(user, mobile)
-        _bind(owner=owner, user=user, via=BindingVia.LETTER, mobile=mobile, letter=letter, request=request)
-        _join(user, request)
+            _prove_mobile(user, sent.mobile)
+        _bind(owner=owner, user=user, via=via, mobile=sent.mobile, letter=letter, request=request)
+        join_invited(user=user, request=request)
     return user
-
-
-def _join(user, request):
-    from .household import join_invited
-
-    join_invited(user=user, request=request)
 
 
 # --------------------------------------------------------------------------- without a letter
@@ -394,15 +404,9 @@ def bind_from_registry(
     if owner is None or not owner.mobile:
         raise ValidationError(_("登记信息已变化，请重新开始。"))
     sent = _check_code(mobile=owner.mobile, purpose=CodePurpose.BIND, code=sms_code)
-    with transaction.atomic():
-        _spend(sent)
-        if user is None:
-            user = _new_account(mobile=owner.mobile, password=password, password2=password2)
-        else:
-            _prove_mobile(user, owner.mobile)
-        _bind(owner=owner, user=user, via=BindingVia.REGISTRY, mobile=owner.mobile, request=request)
-        _join(user, request)
-    return user
+    return _account_and_bind(
+        sent, owner=owner, user=user, secrets=(password, password2), via=BindingVia.REGISTRY, request=request
+    )
 
 
 REQUEST_FLOW = Workflow(
