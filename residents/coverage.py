@@ -26,12 +26,11 @@ from datetime import date
 from decimal import Decimal
 from fractions import Fraction
 
-from django.db.models import BigIntegerField, Count, Q, QuerySet, Sum, Value
-from django.db.models.functions import Cast, Coalesce, Round
+from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 
 from community import access
-from community.models import AREA_SOURCES, Community, Estate, Ownership, Unit
+from community.models import Community, Estate, Ownership, Unit, area_cents
 
 
 def percent(share: Fraction | None) -> str:
@@ -131,9 +130,7 @@ def covered(on: date, **scope) -> Q:
     return Q(pk__in=_holdings(on, scope).filter(owner__user__isnull=False).values("unit_id"))
 
 
-# The effective area in whole cents: SQLite hands back COALESCE of decimals as a float, and
-# rounding that to cents is exact; a sum of integers is exact on every database.
-CENTS = Cast(Round(Coalesce(*AREA_SOURCES) * Value(100)), BigIntegerField())
+CENTS = area_cents()
 
 
 def _figures(on: date, **scope) -> dict:

@@ -24,10 +24,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from community import access, audit, locks
-from community.models import Building, Estate, Ownership, Unit
+from community.models import Building, Estate, Unit
 from community.rules import rules_for
 
 from . import codes
+from .coverage import held
 from .models import Binding, BindingLetter
 
 BATCH = 1000  # rows per INSERT, and digests per lookup (well below SQLite's bound on parameters)
@@ -57,8 +58,9 @@ def _natural(text: str) -> tuple:
 def letter_units(estate: Estate, building: Building | None = None) -> QuerySet:
     """The units of the estate (or of one of its buildings) with at least one owner in force today:
     the ones a printing gives a letter."""
-    owned = Ownership.objects.in_force().filter(unit=OuterRef("pk"))
-    units = Unit.objects.filter(building__estate=estate).filter(Exists(owned))
+    units = Unit.objects.filter(building__estate=estate).filter(
+        held(timezone.localdate(), unit__building__estate=estate)
+    )
     if building is not None:
         units = units.filter(building=building)
     return units
@@ -153,7 +155,7 @@ def issue_letters(
 def buildings_with_counts(estate: Estate) -> list[Building]:
     """The estate's buildings, each with ``units`` (all) and ``owned`` (units with an owner in force
     today: the letters a printing makes). One query."""
-    owned_q = Q(units__in=Unit.objects.filter(Exists(Ownership.objects.in_force().filter(unit=OuterRef("pk")))))
+    owned_q = Q(units__in=Unit.objects.filter(held(timezone.localdate(), unit__building__estate=estate)))
     return list(
         Building.objects.filter(estate=estate)
         .annotate(unit_count=Count("units", distinct=True), owned=Count("units", filter=owned_q, distinct=True))

@@ -33,6 +33,7 @@ from community import access, audit
 from community.identifiers import is_valid_mobile
 from community.locks import lock_one
 from community.models import AuditResult, Estate, Owner, OwnerKind, Ownership, Unit
+from community.privacy import mask_mobile
 from community.uploads import ATTACHMENT, store
 from community.workflow import Workflow
 from notifications.channels import send_sms_now
@@ -154,17 +155,13 @@ def send_code(*, mobile: str, purpose: str, request=None, now: datetime | None =
     audit.record(
         "sms_code",
         request=request,
-        obj=("residents.phonecode", sent.pk, _mask(mobile)),
+        obj=("residents.phonecode", sent.pk, mask_mobile(mobile)),
         result=AuditResult.FAILURE if reason else AuditResult.SUCCESS,
         detail={"purpose": purpose, **({"reason": reason} if reason else {})},
     )
     if reason:
         raise ValidationError(_("短信发送失败：%(reason)s。请稍后重试。") % {"reason": reason})
     return sent
-
-
-def _mask(mobile: str) -> str:
-    return f"{mobile[:3]}****{mobile[-4:]}" if len(mobile) == 11 else mobile
 
 
 def _check_code(*, mobile: str, purpose: str, code: str, now: datetime | None = None) -> PhoneCode:

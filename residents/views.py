@@ -23,6 +23,7 @@ from django.views.decorators.http import require_POST
 
 from community import access, audit, uploads
 from community.models import Owner
+from community.privacy import mask_mobile
 from community.selectors import units_of_owner_user
 from community.web import error_text, paged
 
@@ -49,10 +50,6 @@ def _pending(request, kind: str) -> dict | None:
 
 def _remember(request, **values) -> None:
     request.session[PENDING] = {**values, "at": time.time()}
-
-
-def _mask(mobile: str) -> str:
-    return f"{mobile[:3]}****{mobile[-4:]}"
 
 
 def _refusal(form, exc) -> None:
@@ -122,7 +119,7 @@ def bind_verify(request):
     return render(
         request,
         "residents/bind_verify.html",
-        {"form": form, "mobile": _mask(pending["mobile"]), "new_account": new_account, "kind": pending["kind"]},
+        {"form": form, "mobile": mask_mobile(pending["mobile"]), "new_account": new_account, "kind": pending["kind"]},
     )
 
 
@@ -135,7 +132,7 @@ def resend(request):
     purpose = CodePurpose.REGISTER if pending["kind"] == "register" else CodePurpose.BIND
     try:
         services.send_code(mobile=pending["mobile"], purpose=purpose, request=request)
-        messages.success(request, _("验证码已重新发送至 %(mobile)s。") % {"mobile": _mask(pending["mobile"])})
+        messages.success(request, _("验证码已重新发送至 %(mobile)s。") % {"mobile": mask_mobile(pending["mobile"])})
     except (ValidationError, PermissionDenied) as exc:
         messages.error(request, error_text(exc))
     return redirect("residents:register_verify" if pending["kind"] == "register" else "residents:bind_verify")
@@ -249,7 +246,9 @@ def register_verify(request):
             messages.success(request, _("账号已注册。"))
             return redirect(pending.get("next") or "residents:my_binding")
     return render(
-        request, "residents/bind_verify.html", {"form": form, "mobile": _mask(pending["mobile"]), "new_account": True}
+        request,
+        "residents/bind_verify.html",
+        {"form": form, "mobile": mask_mobile(pending["mobile"]), "new_account": True},
     )
 
 

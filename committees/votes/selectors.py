@@ -10,15 +10,14 @@ from decimal import Decimal
 from fractions import Fraction
 
 from django.db import connection
-from django.db.models import BigIntegerField, Exists, F, FilteredRelation, Q, Value
-from django.db.models.functions import Cast, Coalesce, Round
+from django.db.models import Exists, F, FilteredRelation, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from community import access
 from community.legaltime import last_day_after_days
-from community.models import AREA_SOURCES, Estate, Owner, Ownership, Unit, in_force_q
+from community.models import Estate, Owner, Ownership, Unit, area_cents, in_force_q
 from community.privacy import mask_mobile, mask_name
 from community.rules import Threshold, rules_for
 from notifications.models import Channel, DeliveryStatus, Event
@@ -57,7 +56,7 @@ def _scope_rows(estate, *, buildings=None, units=None, on=None, held_by=None) ->
     query = (
         units.annotate(
             held=FilteredRelation("ownerships", condition=in_force_q(on, "ownerships__")),
-            cents=Cast(Round(Coalesce(*AREA_SOURCES) * Value(100)), BigIntegerField()),
+            cents=area_cents(),
         )
         .order_by("pk")
         .values_list("pk", "cents", "delivered", "held__owner_id", F("held__owner__is_developer"))
