@@ -103,9 +103,9 @@ def issue_letters(
     """Print binding letters for every unit of ``estate`` (or of one ``building``) that has an owner
     in force today. The open letters of those units are voided; every other unit's letters stay as
     they were. The letters expire after the rule set's ``binding_letter_days``."""
-    access.require(actor, access.CHANGE, estate)
     if actor is None:
         raise ValidationError(_("绑定函须记录打印人，请以工作人员账号打印。"))
+    access.require(actor, access.CHANGE, estate)
     if building is not None and building.estate_id != estate.pk:
         raise ValidationError(
             _("楼栋“%(building)s”不属于小区“%(estate)s”。") % {"building": building.name, "estate": estate.name}
