@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib.contenttypes.fields import GenericForeignKey
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -248,17 +249,27 @@ class Vote(models.Model):
     result_notice = models.ForeignKey(
         "cms.NoticePage", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    seats = models.PositiveSmallIntegerField(
+        _("应选名额"), null=True, blank=True, help_text=_("选举业主委员会时填写；业主在候选人中选择，不超过应选名额。")
+    )
+    result_posted_on = models.DateField(_("结果公告日期"), null=True, blank=True)
+    revoked_on = models.DateField(_("被撤销日期"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("业主表决")
         verbose_name_plural = _("业主表决")
         ordering = ["-opens_at"]
         constraints = [
-            models.CheckConstraint(condition=Q(closes_at__gt=models.F("opens_at")), name="vote_closes_after_opening")
+            models.CheckConstraint(condition=Q(closes_at__gt=models.F("opens_at")), name="vote_closes_after_opening"),
+            models.CheckConstraint(condition=Q(seats=None) | Q(matter=3), name="vote_seats_only_for_elections"),
         ]
 
     def __str__(self):
         return self.question
+
+    @property
+    def is_election(self) -> bool:
+        return self.seats is not None
 
 
 class Ballot(models.Model):
@@ -284,6 +295,12 @@ class Ballot(models.Model):
         help_text=_("纸质表决票由工作人员录入时记录录入人。"),
     )
     cast_at = models.DateTimeField(_("投票时间"))
+    candidates = models.JSONField(
+        _("支持的候选人"), default=list, blank=True, help_text=_("选举时：所支持候选人的编号，不超过应选名额。")
+    )
+    proxy = models.ForeignKey(
+        "Proxy", verbose_name=_("委托"), null=True, blank=True, on_delete=models.PROTECT, related_name="ballots"
+    )
 
     class Meta:
         verbose_name = _("表决票")
@@ -296,7 +313,7 @@ class Ballot(models.Model):
             declare=[("vote_status", "TEXT")],
             allow=(
                 "IF OLD.entered_by_id IS NOT NULL AND NEW.cast_by_id IS NOT NULL"
-                f" AND {records.unchanged_but('choice', 'cast_by_id', 'cast_at')} THEN"
+                f" AND {records.unchanged_but('choice', 'cast_by_id', 'cast_at', 'candidates', 'proxy_id')} THEN"
                 " EXECUTE format('SELECT status FROM %I.committees_vote WHERE id = $1', TG_TABLE_SCHEMA)"
                 " INTO vote_status USING OLD.vote_id;"
                 " IF vote_status = 'open' THEN RETURN NEW; END IF;"
@@ -469,6 +486,8 @@ class Decision(models.Model):
     in_favour = models.ManyToManyField(Member, verbose_name=_("同意的委员"), related_name="+", blank=True)
     adopted = models.BooleanField(_("通过"))
     notice = models.ForeignKey("cms.NoticePage", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    posted_on = models.DateField(_("公告日期"), null=True, blank=True)
+    revoked_on = models.DateField(_("被撤销日期"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("委员会决定")
@@ -645,3 +664,355 @@ class ContractDecision(models.Model):
 
     def __str__(self):
         return f"{self.contract} · {self.get_kind_display()} · {self.vote}"
+
+
+# --------------------------------------------------------------------------- elections and proxies
+
+
+class Candidate(models.Model):
+    """A candidate in a committee election (a vote with ``seats``): an owner of the estate."""
+
+    vote = models.ForeignKey(Vote, verbose_name=_("选举"), on_delete=models.PROTECT, related_name="candidates")
+    owner = models.ForeignKey(Owner, verbose_name=_("候选人"), on_delete=models.PROTECT, related_name="+")
+    statement = models.CharField(_("候选人简介"), max_length=500)
+    position = models.PositiveSmallIntegerField(_("排序"))
+
+    class Meta:
+        verbose_name = _("候选人")
+        verbose_name_plural = _("候选人")
+        ordering = ["vote", "position", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["vote", "owner"], name="one_candidacy_per_owner_and_vote"),
+            models.UniqueConstraint(fields=["vote", "position"], name="one_candidate_per_position"),
+        ]
+
+    def __str__(self):
+        return f"{self.vote_id}/{self.owner}"
+
+
+class Proxy(models.Model):
+    """An owner's appointment of a proxy (委托) for one vote or for a period: another owner or a
+    member of their household, by the account they sign in with. Backed by a signed proxy form
+    or by the owner's confirmation from their own account. Revocable until the proxy votes."""
+
+    principal = models.ForeignKey(
+        Owner, verbose_name=_("委托业主"), on_delete=models.PROTECT, related_name="proxies_given"
+    )
+    agent = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("受托人"), on_delete=models.PROTECT, related_name="proxies_held"
+    )
+    vote = models.ForeignKey(
+        Vote, verbose_name=_("委托的表决"), null=True, blank=True, on_delete=models.PROTECT, related_name="proxies"
+    )
+    starts_on = models.DateField(_("委托起始日"), null=True, blank=True)
+    ends_on = models.DateField(_("委托截止日"), null=True, blank=True)
+    form = models.FileField(_("签字的委托书"), upload_to="votes/proxies/%Y/", max_length=200, blank=True)
+    confirmed_in_account = models.BooleanField(_("业主本人在账号中确认"), default=False)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("登记人"), on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("委托时间"))
+    revoked_at = models.DateTimeField(_("撤销时间"), null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("表决委托")
+        verbose_name_plural = _("表决委托")
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(vote__isnull=False, starts_on=None, ends_on=None)
+                | Q(vote=None, starts_on__isnull=False, ends_on__isnull=False, ends_on__gte=models.F("starts_on")),
+                name="proxy_for_a_vote_or_a_period",
+            ),
+            models.CheckConstraint(
+                condition=Q(confirmed_in_account=True) | ~Q(form=""), name="proxy_has_form_or_confirmation"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.principal} → {self.agent}"
+
+
+# --------------------------------------------------------------------------- extraordinary assembly
+
+
+class ProposalStatus(models.TextChoices):
+    COLLECTING = "collecting", _("征集中")
+    REACHED = "reached", _("已达到法定比例，待召开")
+    CONVENED = "convened", _("已召开")
+    WITHDRAWN = "withdrawn", _("已撤回")
+
+
+class AssemblyProposal(models.Model):
+    """Owners' proposal of an extraordinary assembly (临时业主大会, 指导规则 art. 21): once the
+    supporters hold the rule set's share of the area and of the heads, the committee must
+    convene within the rule set's days."""
+
+    estate = models.ForeignKey(
+        "community.Estate", verbose_name=_("小区"), on_delete=models.PROTECT, related_name="assembly_proposals"
+    )
+    subject = models.CharField(_("提议事项"), max_length=300)
+    reasons = models.TextField(_("理由"))
+    opened_at = models.DateTimeField(_("发起时间"))
+    opened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("发起人"), on_delete=models.PROTECT, related_name="+"
+    )
+    status = models.CharField(
+        _("状态"), max_length=10, choices=ProposalStatus.choices, default=ProposalStatus.COLLECTING
+    )
+    support = models.JSONField(_("支持比例"), default=dict, editable=False)
+    reached_on = models.DateField(_("达到比例日期"), null=True, blank=True)
+    convene_by = models.DateField(_("最迟召开日期"), null=True, blank=True)
+    vote = models.OneToOneField(
+        Vote, verbose_name=_("业主表决"), null=True, blank=True, on_delete=models.PROTECT, related_name="proposal"
+    )
+
+    class Meta:
+        verbose_name = _("临时业主大会提议")
+        verbose_name_plural = _("临时业主大会提议")
+        ordering = ["-opened_at", "-pk"]
+
+    def __str__(self):
+        return self.subject
+
+
+class SupportVia(models.TextChoices):
+    ACCOUNT = "account", _("业主账号")
+    PAPER = "paper", _("签名名单")
+
+
+class ProposalSupport(models.Model):
+    """One owner's support of an extraordinary-assembly proposal: from their own account, or
+    from a signed paper list staff recorded (the scanned list kept with it)."""
+
+    proposal = models.ForeignKey(
+        AssemblyProposal, verbose_name=_("提议"), on_delete=models.PROTECT, related_name="supporters"
+    )
+    owner = models.ForeignKey(Owner, verbose_name=_("业主"), on_delete=models.PROTECT, related_name="+")
+    via = models.CharField(_("方式"), max_length=10, choices=SupportVia.choices)
+    signed_list = models.FileField(_("签名名单"), upload_to="assembly/lists/%Y/", max_length=200, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("登记人"), on_delete=models.PROTECT, related_name="+"
+    )
+    at = models.DateTimeField(_("时间"))
+
+    class Meta:
+        verbose_name = _("临时业主大会提议支持")
+        verbose_name_plural = _("临时业主大会提议支持")
+        constraints = [
+            models.UniqueConstraint(fields=["proposal", "owner"], name="one_support_per_owner_and_proposal"),
+            models.CheckConstraint(condition=~Q(via="paper") | ~Q(signed_list=""), name="paper_support_has_list"),
+        ]
+        triggers = records.append_only("proposal_support_append_only")
+
+    def __str__(self):
+        return f"{self.proposal_id}/{self.owner_id}"
+
+
+# --------------------------------------------------------------------------- decisions: posting, challenges
+
+
+class ChallengeOutcome(models.TextChoices):
+    PENDING = "pending", _("审理中")
+    DISMISSED = "dismissed", _("驳回诉讼请求")
+    WITHDRAWN = "withdrawn", _("撤诉")
+    REVOKED = "revoked", _("判决撤销")
+
+
+class Challenge(models.Model):
+    """An owner's suit to revoke an assembly or committee decision (民法典第280条), brought
+    within the revocation window, and how the court decided it."""
+
+    vote = models.ForeignKey(
+        Vote, verbose_name=_("业主大会决定"), null=True, blank=True, on_delete=models.PROTECT, related_name="challenges"
+    )
+    decision = models.ForeignKey(
+        Decision,
+        verbose_name=_("业委会决定"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="challenges",
+    )
+    plaintiff = models.ForeignKey(Owner, verbose_name=_("起诉业主"), on_delete=models.PROTECT, related_name="+")
+    court = models.CharField(_("受理法院"), max_length=100)
+    case_number = models.CharField(_("案号"), max_length=60)
+    filed_on = models.DateField(_("起诉日期"))
+    outcome = models.CharField(
+        _("结果"), max_length=10, choices=ChallengeOutcome.choices, default=ChallengeOutcome.PENDING
+    )
+    decided_on = models.DateField(_("裁判日期"), null=True, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("登记人"), on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField(_("登记时间"))
+
+    class Meta:
+        verbose_name = _("撤销决定之诉")
+        verbose_name_plural = _("撤销决定之诉")
+        ordering = ["-filed_on", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(vote__isnull=False, decision=None) | Q(vote=None, decision__isnull=False),
+                name="challenge_of_one_decision",
+            ),
+            models.CheckConstraint(
+                condition=Q(outcome="pending", decided_on=None) | (~Q(outcome="pending") & Q(decided_on__isnull=False)),
+                name="challenge_decided_has_date",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.court} {self.case_number}"
+
+
+# --------------------------------------------------------------------------- filing review, meeting requests
+
+
+class ReviewLevel(models.TextChoices):
+    DISTRICT = "district", _("区房管部门")
+    STREET = "street", _("街道办事处")
+
+
+class FilingReview(models.Model):
+    """One reviewer's decision on one submission of a committee's filing (the event that moved
+    it to 备案审查中). Filed only when every level the rule set names has accepted."""
+
+    committee = models.ForeignKey(
+        Committee, verbose_name=_("委员会"), on_delete=models.PROTECT, related_name="filing_reviews"
+    )
+    submission = models.ForeignKey(
+        CommitteeEvent, verbose_name=_("报送备案"), on_delete=models.PROTECT, related_name="+"
+    )
+    level = models.CharField(_("审查机关"), max_length=10, choices=ReviewLevel.choices)
+    accepted = models.BooleanField(_("同意备案"))
+    reasons = models.TextField(_("意见"), blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("审查人"), on_delete=models.PROTECT, related_name="+"
+    )
+    at = models.DateTimeField(_("审查时间"))
+
+    class Meta:
+        verbose_name = _("备案审查")
+        verbose_name_plural = _("备案审查")
+        ordering = ["at", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["submission", "level"], name="one_review_per_level_and_submission"),
+            models.CheckConstraint(condition=Q(accepted=True) | ~Q(reasons=""), name="returned_filing_has_reasons"),
+        ]
+        triggers = records.append_only("filing_review_append_only")
+
+    def __str__(self):
+        return f"{self.committee_id} {self.get_level_display()}"
+
+
+class MeetingRequest(models.Model):
+    """Members' request for a committee meeting: with the rule set's share (≥1/3) it must be held
+    within the rule set's days; the meeting scheduled for it is linked when it is."""
+
+    committee = models.ForeignKey(
+        Committee, verbose_name=_("委员会"), on_delete=models.PROTECT, related_name="meeting_requests"
+    )
+    requested_on = models.DateField(_("提议日期"))
+    requesters = models.ManyToManyField(Member, verbose_name=_("提议委员"), related_name="+")
+    reason = models.TextField(_("提议议题"))
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("登记人"), on_delete=models.PROTECT, related_name="+"
+    )
+    meeting = models.OneToOneField(
+        Meeting, verbose_name=_("召开的会议"), null=True, blank=True, on_delete=models.PROTECT, related_name="request"
+    )
+
+    class Meta:
+        verbose_name = _("委员提议召开会议")
+        verbose_name_plural = _("委员提议召开会议")
+        ordering = ["-requested_on", "-pk"]
+
+    def __str__(self):
+        return f"{self.committee_id} {self.requested_on}"
+
+
+# --------------------------------------------------------------------------- each member signs for themself
+
+
+class Consent(models.Model):
+    """One member's agreement to a committee decision, an expenditure or a fund review. A member
+    who records it from their own login has confirmed it; one recorded by somebody else stays
+    "pending confirmation" until the member confirms it from their own login."""
+
+    member = models.ForeignKey(Member, verbose_name=_("委员"), on_delete=models.PROTECT, related_name="consents")
+    subject_type = models.ForeignKey("contenttypes.ContentType", on_delete=models.PROTECT, related_name="+")
+    subject_id = models.PositiveBigIntegerField()
+    subject = GenericForeignKey("subject_type", "subject_id")
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("登记人"), on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField(_("登记时间"))
+    confirmed_at = models.DateTimeField(_("本人确认时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("委员本人同意")
+        verbose_name_plural = _("委员本人同意")
+        ordering = ["recorded_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["member", "subject_type", "subject_id"], name="one_consent_per_member"),
+        ]
+        indexes = [models.Index(fields=["subject_type", "subject_id"], name="consent_subject")]
+        # Written once; the only change is the member's own confirmation, once.
+        triggers = records.append_only(
+            "consent_append_only",
+            allow=(
+                "IF OLD.confirmed_at IS NULL AND NEW.confirmed_at IS NOT NULL"
+                f" AND {records.unchanged_but('confirmed_at')} THEN RETURN NEW; END IF;"
+            ),
+        )
+
+    def __str__(self):
+        return f"{self.member_id} → {self.subject_type_id}/{self.subject_id}"
+
+    @property
+    def confirmed(self) -> bool:
+        return self.confirmed_at is not None
+
+
+# --------------------------------------------------------------------------- what owners may inspect
+
+
+class DocumentKind(models.TextChoices):
+    COVENANT = "covenant", _("管理规约")
+    PROCEDURE_RULES = "rules", _("业主大会议事规则")
+    SERVICE_CONTRACT = "contract", _("物业服务合同")
+    DECISION = "decision", _("业主大会及业主委员会决定")
+    MINUTES = "minutes", _("会议记录")
+    COMMON_INCOME = "income", _("共有部分收益")
+    PARKING = "parking", _("车位、车库处分")
+    FUND = "fund", _("维修资金筹集和使用")
+
+
+class EstateDocument(models.Model):
+    """A document owners of the estate may inspect (SPC interpretation art. 13): readable by the
+    estate's owners from their accounts, never the public, every reading recorded."""
+
+    estate = models.ForeignKey(
+        "community.Estate", verbose_name=_("小区"), on_delete=models.PROTECT, related_name="documents"
+    )
+    kind = models.CharField(_("类别"), max_length=10, choices=DocumentKind.choices)
+    title = models.CharField(_("标题"), max_length=200)
+    issued_on = models.DateField(_("日期"))
+    file = models.FileField(_("文件"), upload_to="estate-docs/%Y/", max_length=200)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("上传人"), on_delete=models.PROTECT, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(_("上传时间"))
+    withdrawn_at = models.DateTimeField(_("撤下时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("业主查阅资料")
+        verbose_name_plural = _("业主查阅资料")
+        ordering = ["kind", "-issued_on", "-pk"]
+
+    def __str__(self):
+        return self.title

@@ -317,7 +317,7 @@ def record_decision(*, actor, meeting: Meeting, text: str, in_favour) -> Decisio
             category="committee",
             title=f"{committee.estate.name}{committee.get_kind_display()}决定公告",
             body=f"{meeting.held_on:%Y年%m月%d日}会议决定：{text}\n全体委员 {total} 人，同意 {len(in_favour)} 人。",
-            publicity_days=rules.decision_posting_days,
+            publicity_days=rules.decision_publicity_days,
             source=f"committees.Decision:{decision.pk}",
             issuer=f"{committee.estate.name}{committee.get_kind_display()}",
         )

@@ -67,6 +67,18 @@ def parse_fraction(text: str) -> Fraction:
     return Fraction(int(match.group(1)), int(match.group(2)))
 
 
+RANKING_KEYS = ("area", "heads", "lot")
+
+
+def parse_ranking(text: str) -> tuple[str, ...]:
+    """The order an election breaks ties between candidates past the threshold: "area,heads,lot"
+    (more area first, then more heads, then a recorded lot). The lot always comes last."""
+    keys = tuple(part.strip() for part in (text or "").split(",") if part.strip())
+    if sorted(keys) != sorted(RANKING_KEYS) or keys[-1] != "lot":
+        raise ValueError(f"not a ranking: {text!r} (write area,heads,lot or heads,area,lot)")
+    return keys
+
+
 def parse_matters(text: str) -> frozenset[int]:
     try:
         matters = frozenset(int(part) for part in (text or "").split(",") if part.strip())
@@ -82,6 +94,7 @@ PARSERS = {
     "threshold": Threshold.parse,
     "fraction": parse_fraction,
     "matters": parse_matters,
+    "ranking": parse_ranking,
     "int": int,
     "bool": bool,
     "text": str,
@@ -111,6 +124,16 @@ RULE_SPECS: tuple[RuleSpec, ...] = (
     ),
     RuleSpec("co_ownership_separate_head", "bool", True, "共有人共同计为一人，且与其单独所有时不同", "[inferred]"),
     RuleSpec("revocation_window_months", "int", 12, "请求撤销决定的期限（月）", "区分所有权解释第12条 [quoted]"),
+    RuleSpec(
+        "election_ranking",
+        "ranking",
+        "area,heads,lot",
+        "选举：过半数的候选人多于应选名额时的排序（面积、人数、抽签）",
+        "[inferred]",
+    ),
+    RuleSpec(
+        "proxy_max_principals", "int", 3, "一名受托人最多可接受委托的业主人数", "各地业主大会议事规则做法 [inferred]"
+    ),
     # §2 Owners' assembly and committee
     RuleSpec("committee_min_members", "int", 5, "业委会最少委员人数", "指导规则 [quoted]"),
     RuleSpec("committee_max_members", "int", 11, "业委会最多委员人数", "指导规则 [quoted]"),
@@ -127,7 +150,9 @@ RULE_SPECS: tuple[RuleSpec, ...] = (
     RuleSpec("meeting_quorum", "threshold", ">1/2", "会议出席：委员占比", "指导规则 [quoted]"),
     RuleSpec("meeting_decision", "threshold", "≥1/2", "会议决定：全体委员占比", "指导规则 [quoted]"),
     RuleSpec("meeting_agenda_notice_days", "int", 7, "会议议题提前公告（日）", "指导规则 [quoted]"),
-    RuleSpec("decision_posting_days", "int", 3, "决定公告期限（日）", "指导规则 [quoted]"),
+    RuleSpec("decision_posting_days", "int", 3, "作出决定后公告期限（日）", "指导规则 [quoted]"),
+    RuleSpec("decision_publicity_days", "int", 30, "决定及表决结果公示期（日）", "[inferred]"),
+    RuleSpec("filing_dual_review", "bool", True, "备案须经区房管部门和街道办事处分别审查", "指导规则 [quoted]"),
     RuleSpec("member_removal_by_members", "threshold", "≥1/3", "提议罢免委员：委员占比", "指导规则 [quoted]"),
     RuleSpec("member_removal_by_owners", "threshold", "≥1/5", "提议罢免委员：业主投票权占比", "指导规则 [quoted]"),
     RuleSpec(
@@ -135,6 +160,13 @@ RULE_SPECS: tuple[RuleSpec, ...] = (
     ),
     RuleSpec(
         "extraordinary_assembly_heads", "threshold", "≥1/5", "提议临时业主大会：人数占比", "指导规则第21条 [quoted]"
+    ),
+    RuleSpec(
+        "extraordinary_assembly_convene_days",
+        "int",
+        30,
+        "临时业主大会提议达到比例后召开期限（日）",
+        "各地业主大会议事规则做法 [inferred]",
     ),
     RuleSpec("assembly_notice_days", "int", 15, "业主大会提前通知（日）", "指导规则 [quoted]"),
     RuleSpec(

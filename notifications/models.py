@@ -37,6 +37,7 @@ class Event(models.TextChoices):
     NOTICE_PUBLISHED = "notice_published", _("公告发布")
     MEDIATION_SESSION = "mediation_session", _("调解会议安排")
     CASE_MOVED = "case_moved", _("案件进展")
+    DUTY_OVERDUE = "duty_overdue", _("法定期限逾期")
 
 
 class DeliveryStatus(models.TextChoices):

@@ -370,7 +370,7 @@ def close_vote(*, actor, vote: Vote, now: datetime | None = None) -> Vote:
             f"弃权：面积 {abstain.area} 平方米，{abstain.heads} 人。\n"
             f"表决结果：{outcome}。"
         ),
-        publicity_days=rules_for(vote.estate).decision_posting_days,
+        publicity_days=rules_for(vote.estate).decision_publicity_days,
         source=f"committees.Vote:{vote.pk}:result",
     )
     vote.save(update_fields=["result", "status", "closed_at", "closed_by", "result_notice"])

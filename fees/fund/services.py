@@ -626,7 +626,7 @@ def settle_vote(*, actor, use: FundUse, now: datetime | None = None) -> FundUse:
             f"{result['by_choice']['yes']['heads']} 人。表决通过。\n"
             "各户分摊以竣工结算金额为准，拨付后另行公示。"
         ),
-        publicity_days=rules_for(use.estate).decision_posting_days,
+        publicity_days=rules_for(use.estate).decision_publicity_days,
         source=f"fees.FundUse:{use.pk}:plan",
     )
     _step(use, S.APPROVED, actor=actor, now=now, note=str(_("表决通过")))

@@ -8,6 +8,9 @@ from community import records
 KEPT = {
     "committees_ballot",
     "committees_committeeevent",
+    "committees_consent",
+    "committees_filingreview",
+    "committees_proposalsupport",
     "community_auditevent",
     "community_numbersequence",
     "community_selfmanagementperiod",
