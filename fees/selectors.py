@@ -14,7 +14,7 @@ from datetime import date
 from decimal import Decimal
 from urllib.parse import urlencode
 
-from django.db.models import Exists, ExpressionWrapper, F, OuterRef, Q, Subquery, Sum, Value
+from django.db.models import Count, Exists, ExpressionWrapper, F, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
@@ -36,6 +36,8 @@ from community.models import (
     money_field,
 )
 from community.pdf import fingerprint
+from community.privacy import mask_name
+from community.rules import rules_for
 
 from .models import (
     Allocation,
@@ -317,6 +319,46 @@ def arrears(estate: Estate) -> list[Arrears]:
             if addressee and addressee not in entry.addressee.split("、"):
                 entry.addressee += f"、{addressee}"
     return sorted(found.values(), key=lambda a: (-a.owed, a.unit))
+
+
+@dataclass(frozen=True)
+class MemberFees:
+    """A seated committee member's own fee status, as the public may read it when the rule set
+    publishes it (RULES.md §6): the member's role, the masked name, and what they still owe."""
+
+    role: str
+    name: str
+    owed: Decimal
+    bills: int
+
+    @property
+    def paid_up(self) -> bool:
+        return self.bills == 0
+
+
+def committee_fee_status(estate: Estate, on: date | None = None) -> list[MemberFees] | None:
+    """Each seated member's unpaid bills on the units they hold (the bills ``bills_of_owner``
+    gives them), or None when the rule set keeps this private (``publish_committee_fee_status``)
+    or the estate has no sitting committee. Two queries and one per member (5 to 11)."""
+    if not rules_for(estate).publish_committee_fee_status:
+        return None
+    members = list(seats(committee_of(estate)).order_by("role", "pk"))
+    if not members:
+        return None
+    found = []
+    for member in members:
+        totals = (
+            bills_of_owner(member.owner, on).filter(open_amount__gt=0).aggregate(n=Count("pk"), owed=Sum("open_amount"))
+        )
+        found.append(
+            MemberFees(
+                member.get_role_display(),
+                mask_name(member.owner.name),
+                Decimal(totals["owed"] or 0).quantize(ZERO),
+                totals["n"],
+            )
+        )
+    return found
 
 
 # --------------------------------------------------------------------------- statements

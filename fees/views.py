@@ -56,7 +56,11 @@ def statements(request, estate_id):
     return render(
         request,
         "fees/statements.html",
-        {"estate": estate, "statements": selectors.published_statements(estate, Subject.FEES)},
+        {
+            "estate": estate,
+            "statements": selectors.published_statements(estate, Subject.FEES),
+            "members": selectors.committee_fee_status(estate),
+        },
     )
 
 
