@@ -910,7 +910,7 @@ class FilingReview(models.Model):
 
 
 class MeetingRequest(models.Model):
-    """Members' request for a committee meeting: with the rule set's share (≥1/3) it must be held
+    """Members' request for a committee meeting: with the rule set's share (a third by default) it must be held
     within the rule set's days; the meeting scheduled for it is linked when it is."""
 
     committee = models.ForeignKey(

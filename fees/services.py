@@ -655,7 +655,7 @@ def decide_expenditure(
     *, actor, expenditure: Expenditure, in_favour, reason: str = "", now: datetime | None = None
 ) -> Expenditure:
     """The committee's decision: approved with the rule set's share of ALL seated members
-    (≥1/2 by default). An approved amount above the rule set's limit goes to an owners'
+    (half by default). An approved amount above the rule set's limit goes to an owners'
     vote first; otherwise it is posted at once with the next voucher number. A refusal keeps its reasons."""
     access.require(actor, access.APPROVE_SPENDING, expenditure.estate)
     now = now or timezone.now()

@@ -4,7 +4,7 @@ Each question is worth one point.
 * Single choice and true/false: the point when the one correct option is chosen.
 * Multiple choice: the point only for exactly the correct set. With partial
   credit allowed, a selection that contains no wrong option earns the share of
-  the correct options it found (2 of 3 correct -> 2/3 point); any wrong option
+  the correct options it found (2 of 3 correct: two thirds of a point); any wrong option
   chosen earns nothing, so guessing everything never pays.
 The pass mark is a percentage; passing means score / total >= pass mark / 100,
 compared exactly (以上 includes the mark itself).
