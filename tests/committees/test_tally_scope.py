@@ -49,3 +49,26 @@ def test_the_scope_is_read_in_one_query_with_every_rule_applied(django_assert_nu
     )
     assert result.quorum_heads == Fraction(2, 3) and result.participating.area == Decimal("250.00")
     assert Unit.objects.filter(building__estate=estate).count() == 4
+
+
+def test_with_the_developer_rule_switched_off_an_undelivered_unit_counts_for_its_buyer(world):
+    """developer_one_head off (a district's override): a unit sold but not yet delivered is its
+    buyer's head and area; the developer keeps only the units it still owns."""
+    from community.models import RuleSet
+
+    district = world.e1.district
+    district.rule_set = RuleSet.objects.create(name="不合并未交付", developer_one_head=False)
+    district.save()
+    building = BuildingFactory(estate=world.e1)
+    developer = Owner.objects.create(
+        kind=OwnerKind.ORGANISATION, name="开发商", uscc=valid_uscc(78, "DX"), is_developer=True
+    )
+    buyer = OwnerFactory()
+    OwnershipFactory(
+        unit=UnitFactory(building=building, room="101", registered_area=Decimal("100.00")), owner=developer
+    )
+    undelivered = UnitFactory(building=building, room="102", registered_area=Decimal("70.00"), delivered=False)
+    OwnershipFactory(unit=undelivered, owner=buyer)
+    estate = type(world.e1).objects.select_related("grid__community__street__district__rule_set").get(pk=world.e1.pk)
+    holders = scope_holders(estate, buildings=[building])
+    assert holders == {DEVELOPER: Decimal("100.00"), str(buyer.pk): Decimal("70.00")}
