@@ -21,7 +21,7 @@ from cms import services as cms
 from community import access
 from community.legaltime import days_before, last_day_after_days, last_day_after_months
 from community.locks import lock_one, lock_rows
-from community.models import Ownership
+from community.models import Owner, Ownership
 from community.rules import rules_for
 from community.workflow import Workflow
 
@@ -42,7 +42,7 @@ from .models import (
     VoteStatus,
 )
 from .selectors import ACTIVE, FILABLE, filing_checklist, motion_support, seated
-from .votes.services import convene_vote
+from .votes.services import close_vote, convene_vote
 
 S = CommitteeStatus
 TRANSITIONS = {
@@ -82,6 +82,7 @@ TOO_LITTLE_SUPPORT = _(
 )
 MOTION_NOT_PENDING = _("该提议已处理。")
 MOTION_VOTE_NOT_CLOSED = _("该提议的业主表决尚未结束计票。")
+NOT_AN_ELECTION_VOTE = _("该表决没有候选人和应选名额，不是选举；请用“结束计票”。")
 
 
 def _move(committee: Committee, to: str, *, actor, note: str = "") -> None:
@@ -143,6 +144,33 @@ def elect_committee(
         committee=committee, to_status=S.ELECTED, actor=actor, at=timezone.now(), note=str(vote)
     )
     return committee
+
+
+@transaction.atomic
+def close_election(*, actor, vote: Vote, now=None) -> Vote:
+    """Close an election (a vote with seats and candidates) and, when its count is decided, form
+    the committee of the elected owners, in their rank order. The close date is the election
+    date, so the filing clock (selectors.filing_deadline) runs from it. An election that forms
+    no committee (the quorum missed, too few elected, an even number...) keeps the reason its
+    count froze in ``result["election"]["reason"]``, and ``committee`` stays null."""
+    now = now or timezone.now()
+    if not vote.is_election:
+        raise ValidationError(NOT_AN_ELECTION_VOTE)
+    vote = close_vote(actor=actor, vote=vote, now=now)
+    election = vote.result["election"]
+    if vote.result["decided"]:
+        owner_of = {c["id"]: c["owner"] for c in election["candidates"]}
+        owners = Owner.objects.in_bulk([owner_of[pk] for pk in election["elected"]])
+        committee = elect_committee(
+            actor=actor,
+            estate=vote.estate,
+            vote=vote,
+            elected_on=timezone.localdate(now),
+            members=[owners[owner_of[pk]] for pk in election["elected"]],
+        )
+        election["committee"] = committee.pk
+        vote.save(update_fields=["result"])
+    return vote
 
 
 @transaction.atomic

@@ -28,7 +28,7 @@ class VoteWindowForm(forms.Form):
 
 
 class VoteForm(VoteWindowForm):
-    field_order = ["matter", "question", "opens_at", "closes_at", "buildings", "branch_review"]
+    field_order = ["matter", "question", "opens_at", "closes_at", "buildings", "branch_review", "seats", "candidates"]
     matter = forms.TypedChoiceField(label=_("表决事项"), choices=Matter.choices, coerce=int)
     question = forms.CharField(label=_("表决内容"), max_length=300)
     buildings = forms.ModelMultipleChoiceField(
@@ -39,6 +39,19 @@ class VoteForm(VoteWindowForm):
         help_text=_("不选则为全体业主。"),
     )
     branch_review = forms.ModelChoiceField(label=_("党支部事前审议"), queryset=None, required=False)
+    seats = forms.IntegerField(
+        label=_("应选名额"),
+        required=False,
+        min_value=1,
+        help_text=_("选举业主委员会（第三项）设候选人时填写；不填为同意/反对/弃权的表决。"),
+    )
+    candidates = forms.CharField(
+        label=_("候选人"),
+        required=False,
+        max_length=60_000,
+        widget=forms.Textarea(attrs={"rows": 6}),
+        help_text=_("每行一人：楼栋 房号 姓名 简介，如“1栋 101 张三 退休教师，热心公益”。按填写顺序编号印在选票上。"),
+    )
 
     def __init__(self, *args, estate, reviews, **kwargs):
         super().__init__(*args, **kwargs)

@@ -24,8 +24,20 @@ from notifications.models import Channel, DeliveryStatus, Event
 from notifications.selectors import deliveries_about, delivery_figures, reached_owner_ids
 from residents import coverage
 
-from ..models import Ballot, ContractDecision, Matter, Vote, VoteService, VoteStatus
-from .tally import DEVELOPER, NO, YES, TallyResult, UnitInput, count_holders, holder_from, holder_key
+from ..models import Ballot, Candidate, ContractDecision, Matter, Vote, VoteService, VoteStatus
+from .tally import (
+    DEVELOPER,
+    NO,
+    YES,
+    ElectionResult,
+    TallyResult,
+    UnitInput,
+    count_election,
+    count_holders,
+    holder_from,
+    holder_key,
+    share_text,
+)
 
 # --------------------------------------------------------------------------- who votes, with what area
 
@@ -272,6 +284,62 @@ def turnout(vote: Vote) -> dict:
     # It can still fail if the rest vote against, or simply stay away.
     can_fail = not (worst.decided and now_result.decided)
     return {"result": now_result, "can_pass": best.decided, "can_fail": can_fail, "waiting": len(missing)}
+
+
+# --------------------------------------------------------------------------- elections with candidates
+
+
+def candidates_of(vote: Vote) -> list[Candidate]:
+    """An election's candidates by their position on the ballot, with their owner (one query)."""
+    return list(Candidate.objects.filter(vote=vote).select_related("owner").order_by("position"))
+
+
+def election_count(vote: Vote, *, candidates=None, lot=None) -> ElectionResult:
+    """The election's count of the ballots so far (tally.count_election): two queries, three
+    without ``candidates``. Without a ``lot`` ties past area and heads stay in position order."""
+    rules = rules_for(vote.estate)
+    candidates = candidates_of(vote) if candidates is None else candidates
+    return count_election(
+        holders_of(vote),
+        {h: chosen or () for h, chosen in Ballot.objects.filter(vote=vote).values_list("holder", "candidates")},
+        candidates=[c.pk for c in candidates],
+        seats=vote.seats,
+        quorum=(rules.vote_quorum_area, rules.vote_quorum_heads),
+        threshold=rules.approval_thresholds(vote.matter),
+        ranking=rules.election_ranking,
+        lot=lot,
+    )
+
+
+def election_figures(vote: Vote, result: ElectionResult, candidates) -> dict:
+    """An election's count as frozen in ``vote.result["election"]`` (and shown live in the same
+    shape): each candidate's area, heads and shares, who passed and who took a seat. ``short``
+    when the seats filled stay below the rule set's smallest committee."""
+    by_id = {c.pk: c for c in candidates}
+    return {
+        "seats": result.seats,
+        "candidates": [
+            {
+                "id": row.candidate,
+                "owner": by_id[row.candidate].owner_id,
+                "name": by_id[row.candidate].owner.name,
+                "position": by_id[row.candidate].position,
+                "area": str(row.area),
+                "heads": row.heads,
+                "area_share": share_text(row.area_share),
+                "heads_share": share_text(row.heads_share),
+                "passed": row.passed,
+                "elected": row.elected,
+                "rank": row.rank,
+            }
+            for row in result.candidates
+        ],
+        "elected": list(result.elected),
+        "lot": list(result.lot),
+        "filled": result.filled,
+        "short": result.filled < rules_for(vote.estate).committee_min_members,
+        "committee": None,
+    }
 
 
 # --------------------------------------------------------------------------- what the pages list

@@ -8,6 +8,7 @@ module writes what they say, and freezes the figures when a vote closes.
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime, timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -20,7 +21,7 @@ from cms import services as cms
 from community import access, audit, uploads
 from community.legaltime import days_before
 from community.locks import lock_one
-from community.models import Owner, ServiceContract, Unit
+from community.models import Owner, Ownership, ServiceContract, Unit
 from community.privacy import mask_name
 from community.rules import rules_for
 from notifications.models import Event, Message
@@ -29,6 +30,7 @@ from notifications.services import notify
 from .. import steward
 from ..models import (
     Ballot,
+    Candidate,
     ContractDecision,
     ContractDecisionKind,
     Matter,
@@ -37,7 +39,18 @@ from ..models import (
     VoteService,
     VoteStatus,
 )
-from .selectors import closing_votes, count, eligible_owners, holder_keys, holdings_of, owners_yet_to_vote, scope_of
+from .selectors import (
+    candidates_of,
+    closing_votes,
+    count,
+    election_count,
+    election_figures,
+    eligible_owners,
+    holder_keys,
+    holdings_of,
+    owners_yet_to_vote,
+    scope_of,
+)
 from .tally import ABSTAIN, NO, YES, TallyResult, holder_key, holder_of, share_text
 
 NOT_ALLOWED = _("您没有权限进行此操作。")
@@ -54,6 +67,37 @@ OUT_OF_SCOPE = _("第 %(n)s 行：%(building)s %(room)s 不在本次表决范围
 CONFLICT = _("第 %(n)s 行：%(building)s %(room)s 与第 %(first)s 行属同一表决权人，意见却不同。")
 NO_LINES = _("请至少填写一行。")
 CHOICE_WORDS = {"同意": YES, "反对": NO, "弃权": ABSTAIN, "yes": YES, "no": NO, "abstain": ABSTAIN}
+
+# elections with candidates (matter 3)
+ELECTION_ONLY_FOR_COMMITTEE = _("只有“选举业主委员会或者更换业主委员会成员”（第三项）的表决可以设候选人和应选名额。")
+SEATS_NEEDED = _("设候选人的选举须填写应选名额。")
+CANDIDATES_NEEDED = _("选举须填写候选人。")
+SEATS_OUT_OF_RULE = _("应选名额须为 %(min)s 至 %(max)s 名%(odd)s，现为 %(n)s 名。")
+TOO_FEW_CANDIDATES = _("候选人（%(n)s 人）不能少于应选名额（%(seats)s 名）。")
+CANDIDATE_NOT_OWNER = _("候选人须为本小区业主：%(names)s 不是。")
+CANDIDATE_TWICE = _("%(name)s 被重复列为候选人。")
+STATEMENT_NEEDED = _("请填写候选人 %(name)s 的简介。")
+STATEMENT_TOO_LONG = _("候选人 %(name)s 的简介超过 %(max)s 字。")
+NOT_AN_ELECTION_BALLOT = _("本次表决不是选举，不能选择候选人。")
+PICK_OR_ABSTAIN = _("请在候选人中选择，或选择弃权。")
+TOO_MANY_PICKS = _("最多选 %(seats)s 人，您选了 %(n)s 人。")
+PICKED_TWICE = _("同一候选人只能选一次。")
+UNKNOWN_CANDIDATE = _("所选候选人不在本次选举中。")
+BAD_ELECTION_LINE = _("第 %(n)s 行“%(line)s”：应为“楼栋 房号 候选人编号[,编号…]”或“楼栋 房号 弃权”。")
+UNKNOWN_POSITION = _("第 %(n)s 行：没有 %(positions)s 号候选人。")
+POSITION_TWICE = _("第 %(n)s 行：同一候选人编号写了两次。")
+TOO_MANY_ON_LINE = _("第 %(n)s 行：选了 %(count)s 人，最多选 %(seats)s 人。")
+CANDIDATE_LINE = _("第 %(n)s 行“%(line)s”：应为“楼栋 房号 姓名 简介”。")
+CANDIDATE_UNKNOWN_UNIT = _("第 %(n)s 行：本小区没有“%(building)s %(room)s”。")
+CANDIDATE_NOT_OF_UNIT = _("第 %(n)s 行：%(building)s %(room)s 的业主中没有“%(name)s”。")
+STATEMENT_MAX = 500
+ABSTAIN_WORDS = ("弃权", "abstain")
+# why an election's count forms no committee (frozen in result["election"]["reason"])
+NO_QUORUM_REASON = _("未达到参与表决的法定比例")
+SHORT_REASON = _("当选 %(n)s 人，少于业主委员会最少 %(min)s 人")
+EVEN_REASON = _("当选 %(n)s 人，业主委员会委员人数须为单数")
+TOO_MANY_REASON = _("当选 %(n)s 人，多于业主委员会最多 %(max)s 人")
+GONE_REASON = _("当选人 %(names)s 在计票日已不是本小区业主")
 
 # linking a contract to the vote that decided it
 VOTE_OTHER_ESTATE = _("该表决不是本小区的业主表决。")
@@ -90,10 +134,14 @@ def convene_vote(
     units=(),
     now: datetime | None = None,
     branch_review=None,
+    seats: int | None = None,
+    candidates=(),
 ) -> Vote:
     """Convene a vote; owners are told at least the rule set's notice period ahead, by a drafted notice.
     ``buildings`` and ``units`` narrow who votes (the whole estate when both are empty).
-    A major matter in an estate with a party branch needs the branch's review first (committees.steward)."""
+    A major matter in an estate with a party branch needs the branch's review first (committees.steward).
+    An election of the committee (matter 3) names its ``seats`` and its ``candidates``, pairs of
+    (Owner, statement) in the order they are printed on the ballot."""
     if actor is not None and not access.can(actor, access.CONVENE_VOTES, estate):
         raise PermissionDenied(NOT_ALLOWED)
     steward.check_review(estate, matter, branch_review)
@@ -101,11 +149,26 @@ def convene_vote(
     today = timezone.localdate(now or timezone.now())
     if days_before(timezone.localdate(opens_at), notice_days) < today:
         raise ValidationError(NOTICE_TOO_LATE, params={"days": notice_days, "day": today + timedelta(days=notice_days)})
+    candidates = [(owner, (statement or "").strip()) for owner, statement in candidates]
+    if seats is not None or candidates:
+        _check_election(estate, matter, seats, candidates, today)
     vote = Vote(
-        estate=estate, matter=matter, question=question, opens_at=opens_at, closes_at=closes_at, convened_by=actor
+        estate=estate,
+        matter=matter,
+        question=question,
+        opens_at=opens_at,
+        closes_at=closes_at,
+        convened_by=actor,
+        seats=seats,
     )
     vote.full_clean()
     vote.save()
+    Candidate.objects.bulk_create(
+        [
+            Candidate(vote=vote, owner=owner, statement=statement, position=n)
+            for n, (owner, statement) in enumerate(candidates, start=1)
+        ]
+    )
     vote.buildings.set(buildings)
     units = list(units)
     vote.units.set(units)
@@ -124,6 +187,7 @@ def convene_vote(
             f"表决内容：{question}\n表决范围：{scope}。\n"
             f"表决时间：{timezone.localtime(opens_at):%Y年%m月%d日 %H:%M} "
             f"至 {timezone.localtime(closes_at):%Y年%m月%d日 %H:%M}。\n"
+            f"{_candidate_lines(vote, candidates)}"
             "业主可登录本系统在线表决，也可向业主委员会提交书面表决票。共有人通过一名代表表决。"
         ),
         publicity_days=(timezone.localdate(closes_at) - today).days + 1,
@@ -136,8 +200,114 @@ def convene_vote(
         obj=vote,
         detail={"estate": estate.pk, "matter": matter, "scope": scope, "closes_at": closes_at.isoformat()},
     )
-    _tell_convened(vote, scope)
+    _tell_convened(vote, scope, candidates)
     return vote
+
+
+def _check_election(estate, matter: int, seats, candidates: list, today) -> None:
+    """An election's seats and candidates against the rule set, every problem reported at once."""
+    if matter != Matter.COMMITTEE:
+        raise ValidationError(ELECTION_ONLY_FOR_COMMITTEE)
+    if seats is None:
+        raise ValidationError(SEATS_NEEDED)
+    if not candidates:
+        raise ValidationError(CANDIDATES_NEEDED)
+    rules = rules_for(estate)
+    errors = []
+    if not rules.committee_min_members <= seats <= rules.committee_max_members or (
+        rules.committee_members_odd and seats % 2 == 0
+    ):
+        errors.append(
+            ValidationError(
+                SEATS_OUT_OF_RULE,
+                params={
+                    "min": rules.committee_min_members,
+                    "max": rules.committee_max_members,
+                    "odd": _("且为单数") if rules.committee_members_odd else "",
+                    "n": seats,
+                },
+            )
+        )
+    if len(candidates) < seats:
+        errors.append(ValidationError(TOO_FEW_CANDIDATES, params={"n": len(candidates), "seats": seats}))
+    owners = [owner for owner, _statement in candidates]
+    holding = set(
+        Ownership.objects.in_force(today)
+        .filter(unit__building__estate=estate, owner__in=owners, owner__is_developer=False)
+        .values_list("owner_id", flat=True)
+    )
+    strangers = [o.name for o in owners if o.pk not in holding]
+    if strangers:
+        errors.append(ValidationError(CANDIDATE_NOT_OWNER, params={"names": "、".join(strangers)}))
+    seen = set()
+    for owner, statement in candidates:
+        if owner.pk in seen:
+            errors.append(ValidationError(CANDIDATE_TWICE, params={"name": owner.name}))
+        seen.add(owner.pk)
+        if not statement:
+            errors.append(ValidationError(STATEMENT_NEEDED, params={"name": owner.name}))
+        elif len(statement) > STATEMENT_MAX:
+            errors.append(ValidationError(STATEMENT_TOO_LONG, params={"name": owner.name, "max": STATEMENT_MAX}))
+    if errors:
+        raise ValidationError(errors)
+
+
+def _candidate_lines(vote: Vote, candidates) -> str:
+    """The candidates as the convening notice and message list them: position, masked name, statement."""
+    if not vote.is_election:
+        return ""
+    lines = "\n".join(
+        f"{n}号 {mask_name(owner.name)}：{statement}" for n, (owner, statement) in enumerate(candidates, start=1)
+    )
+    return (
+        f"应选名额：{vote.seats} 名，每位业主最多选 {vote.seats} 人。\n候选人（共 {len(candidates)} 人）：\n{lines}\n"
+    )
+
+
+def read_candidate_lines(estate, text: str) -> list[tuple[Owner, str]]:
+    """Parse lines of "楼栋 房号 姓名 简介" typed by the convener into (Owner, statement), each
+    name resolved among the unit's owners in force. Every bad line is reported at once; the
+    rules on candidates (owners, seats, statements) are convene_vote's."""
+    rows, errors = [], []
+    parsed = []
+    for n, raw in enumerate(text.splitlines(), start=1):
+        parts = raw.split(maxsplit=3)
+        if not parts:
+            continue
+        if len(parts) < 3:
+            errors.append(ValidationError(CANDIDATE_LINE, params={"n": n, "line": raw.strip()[:40]}))
+            continue
+        building, room, name = parts[:3]
+        parsed.append((n, building, room, name, parts[3].strip() if len(parts) == 4 else ""))
+    owners_of: dict[tuple[str, str], dict[str, Owner]] = {}
+    for ownership in (
+        Ownership.objects.in_force()
+        .filter(unit__building__estate=estate, unit__room__in={p[2] for p in parsed})
+        .select_related("owner", "unit__building")
+    ):
+        key = (ownership.unit.building.name, ownership.unit.room)
+        owners_of.setdefault(key, {})[ownership.owner.name] = ownership.owner
+    units = set(
+        Unit.objects.filter(building__estate=estate, room__in={p[2] for p in parsed}).values_list(
+            "building__name", "room"
+        )
+    )
+    for n, building, room, name, statement in parsed:
+        if (building, room) not in units:
+            errors.append(ValidationError(CANDIDATE_UNKNOWN_UNIT, params={"n": n, "building": building, "room": room}))
+            continue
+        owner = owners_of.get((building, room), {}).get(name)
+        if owner is None:
+            errors.append(
+                ValidationError(
+                    CANDIDATE_NOT_OF_UNIT, params={"n": n, "building": building, "room": room, "name": name}
+                )
+            )
+            continue
+        rows.append((owner, statement))
+    if errors:
+        raise ValidationError(errors)
+    return rows
 
 
 def _at(moment: datetime) -> str:
@@ -154,7 +324,13 @@ HOW_TO_VOTE = (
 )
 
 
-def _tell_convened(vote: Vote, scope: str) -> None:
+HOW_TO_ELECT = (
+    "在线投票：用手机打开本消息的链接（或登录本系统，进入“我的表决”），勾选支持的候选人（不超过应选名额）后提交，"
+    "也可以弃权；也可向业主委员会提交书面选票。共有人通过一名代表投票，每份表决权只计一次。"
+)
+
+
+def _tell_convened(vote: Vote, scope: str, candidates=()) -> None:
     """Every owner with a say in the vote, as the scope stands at convening, is told of it."""
     notify(
         event=Event.VOTE_CONVENED,
@@ -162,7 +338,8 @@ def _tell_convened(vote: Vote, scope: str) -> None:
         title=f"{vote.estate.name}业主大会表决：{vote.question}",
         body=(
             f"表决事项：{Matter(vote.matter).label}（民法典第二百七十八条第{vote.matter}项）。\n"
-            f"表决内容：{vote.question}\n表决范围：{scope}。\n表决时间：{_window(vote)}。\n{HOW_TO_VOTE}"
+            f"表决内容：{vote.question}\n表决范围：{scope}。\n表决时间：{_window(vote)}。\n"
+            f"{_candidate_lines(vote, candidates)}{HOW_TO_ELECT if vote.is_election else HOW_TO_VOTE}"
         ),
         link=reverse("committees:ballot", args=[vote.pk]),
         subject=vote,
@@ -203,71 +380,129 @@ def _require_open(vote: Vote, now: datetime) -> None:
         raise ValidationError(NOT_OPEN)
 
 
-def cast_ballot(*, voter: Owner, vote: Vote, holder: str, choice: str, now: datetime | None = None) -> Ballot:
+def _ballot_content(vote: Vote, choice: str, candidates, known=None) -> tuple[str, list[int]]:
+    """What a ballot records: (choice, supported candidate ids). A yes/no vote takes a choice and
+    no candidates; an election takes up to ``vote.seats`` of its own candidates ("yes"), or none
+    with the choice "abstain". ``known`` is the election's candidate ids when already read."""
+    picked = list(candidates or ())
+    if not vote.is_election:
+        if picked:
+            raise ValidationError(NOT_AN_ELECTION_BALLOT)
+        if choice not in (YES, NO, ABSTAIN):
+            raise ValidationError(BAD_CHOICE)
+        return choice, []
+    if not picked:
+        if choice != ABSTAIN:
+            raise ValidationError(PICK_OR_ABSTAIN)
+        return ABSTAIN, []
+    try:
+        picked = [int(pk) for pk in picked]
+    except (TypeError, ValueError):
+        raise ValidationError(UNKNOWN_CANDIDATE) from None
+    if len(set(picked)) != len(picked):
+        raise ValidationError(PICKED_TWICE)
+    if len(picked) > vote.seats:
+        raise ValidationError(TOO_MANY_PICKS, params={"seats": vote.seats, "n": len(picked)})
+    if known is None:
+        known = set(Candidate.objects.filter(vote=vote).values_list("pk", flat=True))
+    if not set(picked) <= known:
+        raise ValidationError(UNKNOWN_CANDIDATE)
+    return YES, sorted(picked)
+
+
+def cast_ballot(
+    *,
+    voter: Owner,
+    vote: Vote,
+    holder: str,
+    choice: str,
+    candidates=None,
+    proxy=None,
+    now: datetime | None = None,
+) -> Ballot:
     """An owner votes online for a holding they hold. A ballot a member of staff entered on
     their behalf may be corrected by them; any other second ballot is refused, even when two
-    arrive at once (the database's unique constraint decides)."""
+    arrive at once (the database's unique constraint decides). In an election ``candidates``
+    are the ids of the candidates supported (see _ballot_content). ``proxy`` is an agent's
+    appointment when voting for a principal (the proxy rules decide it; not used here)."""
     now = now or timezone.now()
-    if choice not in (YES, NO, ABSTAIN):
-        raise ValidationError(BAD_CHOICE)
+    choice, picked = _ballot_content(vote, choice, candidates)
     _require_open(vote, now)
     if holder not in holdings_of(voter, vote):
         raise PermissionDenied(NOT_A_HOLDER)
     try:
         with transaction.atomic():
-            return Ballot.objects.create(vote=vote, holder=holder, choice=choice, cast_by=voter, cast_at=now)
+            return Ballot.objects.create(
+                vote=vote, holder=holder, choice=choice, candidates=picked, cast_by=voter, cast_at=now
+            )
     except IntegrityError:
         with transaction.atomic():
             existing = lock_one(Ballot, vote=vote, holder=holder)
             if existing.entered_by_id is None:
                 raise ValidationError(ALREADY_VOTED) from None
-            existing.choice, existing.cast_by, existing.cast_at = choice, voter, now
-            existing.save(update_fields=["choice", "cast_by", "cast_at"])
+            existing.choice, existing.candidates, existing.cast_by, existing.cast_at = choice, picked, voter, now
+            existing.save(update_fields=["choice", "candidates", "cast_by", "cast_at"])
             return existing
 
 
 @transaction.atomic
-def enter_paper_ballot(*, actor, vote: Vote, holder: str, choice: str, now: datetime | None = None) -> Ballot:
+def enter_paper_ballot(
+    *, actor, vote: Vote, holder: str, choice: str, candidates=None, now: datetime | None = None
+) -> Ballot:
     """Staff (or a committee member) enter a paper ballot; who entered it is recorded."""
     now = now or timezone.now()
     if not access.can(actor, access.CONVENE_VOTES, vote.estate):
         raise PermissionDenied(NOT_ALLOWED)
-    if choice not in (YES, NO, ABSTAIN):
-        raise ValidationError(BAD_CHOICE)
+    choice, picked = _ballot_content(vote, choice, candidates)
     _require_open(vote, now)
     if holder not in holder_keys(vote):
         raise ValidationError(NOT_A_HOLDER)
     try:
         with transaction.atomic():
-            return Ballot.objects.create(vote=vote, holder=holder, choice=choice, entered_by=actor, cast_at=now)
+            return Ballot.objects.create(
+                vote=vote, holder=holder, choice=choice, candidates=picked, entered_by=actor, cast_at=now
+            )
     except IntegrityError:
         raise ValidationError(ALREADY_VOTED) from None
 
 
 @transaction.atomic
-def enter_paper_ballots(*, actor, vote: Vote, ballots: dict[str, str], now: datetime | None = None) -> int:
-    """A batch of paper ballots ({holder: choice}), all or nothing: one bad or duplicate line refuses the batch."""
+def enter_paper_ballots(*, actor, vote: Vote, ballots: dict, now: datetime | None = None) -> int:
+    """A batch of paper ballots, all or nothing: one bad or duplicate line refuses the batch.
+    ``ballots`` is {holder: choice}, or for an election {holder: the candidate ids supported}
+    (an empty list for a ballot that abstains)."""
     now = now or timezone.now()
     if actor is not None and not access.can(actor, access.CONVENE_VOTES, vote.estate):
         raise PermissionDenied(NOT_ALLOWED)
     _require_open(vote, now)
     in_scope = holder_keys(vote)
-    if any(c not in (YES, NO, ABSTAIN) for c in ballots.values()):
-        raise ValidationError(BAD_CHOICE)
+    if vote.is_election:
+        known = set(Candidate.objects.filter(vote=vote).values_list("pk", flat=True))
+        content = {h: _ballot_content(vote, YES if picked else ABSTAIN, picked, known) for h, picked in ballots.items()}
+    else:
+        content = {h: _ballot_content(vote, c, None) for h, c in ballots.items()}
     if not set(ballots) <= in_scope:
         raise ValidationError(NOT_A_HOLDER)
     if Ballot.objects.filter(vote=vote, holder__in=list(ballots)).exists():
         raise ValidationError(ALREADY_VOTED)
     Ballot.objects.bulk_create(
-        [Ballot(vote=vote, holder=h, choice=c, entered_by=actor, cast_at=now) for h, c in ballots.items()],
+        [
+            Ballot(vote=vote, holder=h, choice=c, candidates=picked, entered_by=actor, cast_at=now)
+            for h, (c, picked) in content.items()
+        ],
         batch_size=1000,
     )
     return len(ballots)
 
 
-def read_unit_lines(estate, text: str, *, with_choice: bool) -> list[tuple[int, int, str, str, str | None]]:
+def read_unit_lines(
+    estate, text: str, *, with_choice: bool, positions: dict[int, int] | None = None, seats: int | None = None
+) -> list[tuple[int, int, str, str, str | None]]:
     """Parse lines of "楼栋 房号[ 意见]" typed from paper into (line number, unit pk, building,
-    room, choice). Every bad line is reported at once, so a batch is fixed in one pass."""
+    room, choice). Every bad line is reported at once, so a batch is fixed in one pass.
+    For an election (``positions``: {position printed on the ballot: candidate id}) a line is
+    "楼栋 房号 编号[,编号…]" or "楼栋 房号 弃权", and its choice is the tuple of candidate ids
+    supported (empty for an abstention), at most ``seats`` of them."""
     index = {
         (b, r): pk
         for pk, b, r in Unit.objects.filter(building__estate=estate).values_list("pk", "building__name", "room")
@@ -275,11 +510,17 @@ def read_unit_lines(estate, text: str, *, with_choice: bool) -> list[tuple[int, 
     rows, errors = [], []
     tail = " 意见" if with_choice else ""
     for n, raw in enumerate(text.splitlines(), start=1):
-        parts = raw.replace("，", " ").replace(",", " ").split()
+        parts = raw.replace("，", " ").replace(",", " ").replace("、", " ").split()
         if not parts:
             continue
         choice = None
-        if with_choice:
+        if positions is not None:
+            choice, problem = _read_positions(n, raw, parts[2:], positions, seats)
+            if problem is not None:
+                errors.append(problem)
+                continue
+            parts = parts[:2]
+        elif with_choice:
             choice = CHOICE_WORDS.get(parts[-1].lower()) if len(parts) == 3 else None
             parts = parts[:2]
         if len(parts) != 2 or (with_choice and choice is None):
@@ -298,9 +539,27 @@ def read_unit_lines(estate, text: str, *, with_choice: bool) -> list[tuple[int, 
     return rows
 
 
+def _read_positions(n: int, raw: str, words: list[str], positions: dict[int, int], seats: int):
+    """One election line's candidate numbers: (candidate ids, None), or (None, the error)."""
+    if len(words) == 1 and words[0].lower() in ABSTAIN_WORDS:
+        return (), None
+    if not words or not all(w.isdigit() for w in words):
+        return None, ValidationError(BAD_ELECTION_LINE, params={"n": n, "line": raw.strip()[:40]})
+    numbers = [int(w) for w in words]
+    unknown = [str(p) for p in numbers if p not in positions]
+    if unknown:
+        return None, ValidationError(UNKNOWN_POSITION, params={"n": n, "positions": "、".join(unknown)})
+    if len(set(numbers)) != len(numbers):
+        return None, ValidationError(POSITION_TWICE, params={"n": n})
+    if len(numbers) > seats:
+        return None, ValidationError(TOO_MANY_ON_LINE, params={"n": n, "count": len(numbers), "seats": seats})
+    return tuple(sorted(positions[p] for p in numbers)), None
+
+
 def enter_paper_lines(*, actor, vote: Vote, text: str, now: datetime | None = None) -> int:
     """Staff type in a stack of paper ballots by unit; each unit's holder gets one ballot.
-    Two lines for one holder must agree. All or nothing (enter_paper_ballots decides)."""
+    Two lines for one holder must agree. All or nothing (enter_paper_ballots decides). An
+    election's lines carry the candidates' numbers as printed on the ballot (read_unit_lines)."""
     if actor is not None and not access.can(actor, access.CONVENE_VOTES, vote.estate):
         raise PermissionDenied(NOT_ALLOWED)
     rules = rules_for(vote.estate)
@@ -308,9 +567,12 @@ def enter_paper_lines(*, actor, vote: Vote, text: str, now: datetime | None = No
         u.key: holder_key(holder_of(u, co_ownership_separate_head=rules.co_ownership_separate_head))
         for u in scope_of(vote)
     }
-    ballots: dict[str, tuple[str, int]] = {}
+    positions = {c.position: c.pk for c in candidates_of(vote)} if vote.is_election else None
+    ballots: dict[str, tuple] = {}
     errors = []
-    for n, pk, building, room, choice in read_unit_lines(vote.estate, text, with_choice=True):
+    for n, pk, building, room, choice in read_unit_lines(
+        vote.estate, text, with_choice=True, positions=positions, seats=vote.seats
+    ):
         if pk not in holder_of_unit:
             errors.append(ValidationError(OUT_OF_SCOPE, params={"n": n, "building": building, "room": room}))
             continue
@@ -323,7 +585,11 @@ def enter_paper_lines(*, actor, vote: Vote, text: str, now: datetime | None = No
         ballots.setdefault(key, (choice, n))
     if errors:
         raise ValidationError(errors)
-    return enter_paper_ballots(actor=actor, vote=vote, ballots={k: c for k, (c, _n) in ballots.items()}, now=now)
+    if vote.is_election:
+        chosen = {k: list(c) for k, (c, _n) in ballots.items()}
+    else:
+        chosen = {k: c for k, (c, _n) in ballots.items()}
+    return enter_paper_ballots(actor=actor, vote=vote, ballots=chosen, now=now)
 
 
 def figures(result: TallyResult) -> dict:
@@ -344,7 +610,9 @@ def figures(result: TallyResult) -> dict:
 
 @transaction.atomic
 def close_vote(*, actor, vote: Vote, now: datetime | None = None) -> Vote:
-    """Freeze the result with the tally's full figures and draft a result notice without personal data."""
+    """Freeze the result with the tally's full figures and draft a result notice without personal data.
+    An election also freezes each candidate's count and who took a seat (``result["election"]``,
+    see _freeze_election); it is decided only when it forms a committee the rule set allows."""
     now = now or timezone.now()
     vote = lock_one(Vote.objects.select_related("estate"), pk=vote.pk)
     if actor is not None and not access.can(actor, access.CONVENE_VOTES, vote.estate):
@@ -358,6 +626,18 @@ def close_vote(*, actor, vote: Vote, now: datetime | None = None) -> Vote:
     vote.status, vote.closed_at, vote.closed_by = VoteStatus.CLOSED, now, actor
     outcome = "通过" if result.decided else ("未达到参与表决的法定比例" if not result.quorum_met else "未获通过")
     yes, no, abstain = (result.by_choice[c] for c in (YES, NO, ABSTAIN))
+    choices = (
+        f"同意：面积 {yes.area} 平方米，{yes.heads} 人；反对：面积 {no.area} 平方米，{no.heads} 人；"
+        f"弃权：面积 {abstain.area} 平方米，{abstain.heads} 人。\n"
+    )
+    if vote.is_election:
+        election = _freeze_election(vote, timezone.localdate(now))
+        vote.result["election"] = election
+        vote.result["decided"] = result.quorum_met and not election["reason"]
+        outcome = (
+            f"选出业主委员会委员 {election['filled']} 名" if vote.result["decided"] else f"未选出：{election['reason']}"
+        )
+        choices = _election_lines(election)
     vote.result_notice = cms.draft_notice(
         estate=vote.estate,
         category="votes",
@@ -366,15 +646,14 @@ def close_vote(*, actor, vote: Vote, now: datetime | None = None) -> Vote:
             f"表决事项：{Matter(vote.matter).label}。表决内容：{vote.question}\n"
             f"表决范围内专有部分面积 {result.eligible.area} 平方米，业主 {result.eligible.heads} 人。\n"
             f"参与表决：面积 {result.participating.area} 平方米，{result.participating.heads} 人。\n"
-            f"同意：面积 {yes.area} 平方米，{yes.heads} 人；反对：面积 {no.area} 平方米，{no.heads} 人；"
-            f"弃权：面积 {abstain.area} 平方米，{abstain.heads} 人。\n"
+            f"{choices}"
             f"表决结果：{outcome}。"
         ),
         publicity_days=rules_for(vote.estate).decision_publicity_days,
         source=f"committees.Vote:{vote.pk}:result",
     )
     vote.save(update_fields=["result", "status", "closed_at", "closed_by", "result_notice"])
-    audit.record("vote_close", user=actor, obj=vote, detail={"outcome": outcome, "decided": result.decided})
+    audit.record("vote_close", user=actor, obj=vote, detail={"outcome": outcome, "decided": vote.result["decided"]})
     notify(
         event=Event.VOTE_RESULT,
         recipients=eligible_owners(vote),
@@ -383,14 +662,67 @@ def close_vote(*, actor, vote: Vote, now: datetime | None = None) -> Vote:
             f"{vote.estate.name}业主大会表决“{vote.question}”已于 {_at(now)} 结束计票。\n"
             f"参与表决：面积 {result.participating.area} / {result.eligible.area} 平方米，"
             f"{result.participating.heads} / {result.eligible.heads} 人。\n"
-            f"同意：面积 {yes.area} 平方米，{yes.heads} 人；反对：面积 {no.area} 平方米，{no.heads} 人；"
-            f"弃权：面积 {abstain.area} 平方米，{abstain.heads} 人。\n"
+            f"{choices}"
             f"表决结果：{outcome}。结果公告经审核后在小区公告栏公示。"
         ),
         link=reverse("committees:my_votes"),
         subject=vote,
     )
     return vote
+
+
+def _freeze_election(vote: Vote, on) -> dict:
+    """Draw the lot once (secrets), count the election with it and say why no committee could
+    be formed from it, if so: the quorum missed, fewer elected than the rule set's smallest
+    committee, an even or too large number, or an elected candidate no longer an owner on ``on``.
+    The lot is frozen with the figures, so a recount gives the same seats."""
+    candidates = candidates_of(vote)
+    lot = [c.pk for c in candidates]
+    secrets.SystemRandom().shuffle(lot)
+    counted = election_count(vote, candidates=candidates, lot=lot)
+    frozen = election_figures(vote, counted, candidates)
+    rules, n = rules_for(vote.estate), counted.filled
+    reason = ""
+    if not counted.quorum_met:
+        reason = str(NO_QUORUM_REASON)
+    elif frozen["short"]:
+        reason = str(SHORT_REASON % {"n": n, "min": rules.committee_min_members})
+    elif n > rules.committee_max_members:
+        reason = str(TOO_MANY_REASON % {"n": n, "max": rules.committee_max_members})
+    elif rules.committee_members_odd and n % 2 == 0:
+        reason = str(EVEN_REASON % {"n": n})
+    else:
+        owner_of = {c["id"]: (c["owner"], c["name"]) for c in frozen["candidates"]}
+        holding = set(
+            Ownership.objects.in_force(on)
+            .filter(unit__building__estate=vote.estate, owner__in=[owner_of[pk][0] for pk in counted.elected])
+            .values_list("owner_id", flat=True)
+        )
+        gone = [mask_name(owner_of[pk][1]) for pk in counted.elected if owner_of[pk][0] not in holding]
+        if gone:
+            reason = str(GONE_REASON % {"names": "、".join(gone)})
+    frozen["reason"] = reason
+    return frozen
+
+
+def _election_lines(election: dict) -> str:
+    """Each candidate's count and the elected, names masked, for the result notice and message."""
+
+    def verdict(c) -> str:
+        return "当选" if c["elected"] else ("过半数未当选" if c["passed"] else "未过半数")
+
+    lines = [
+        f"{c['position']}号 {mask_name(c['name'])}：面积 {c['area']} 平方米（{c['area_share']}），"
+        f"{c['heads']} 人（{c['heads_share']}）；{verdict(c)}"
+        for c in election["candidates"]
+    ]
+    by_id = {c["id"]: c for c in election["candidates"]}
+    elected = "、".join(f"{by_id[pk]['position']}号 {mask_name(by_id[pk]['name'])}" for pk in election["elected"])
+    return (
+        f"应选 {election['seats']} 名，候选人 {len(lines)} 人：\n"
+        + "\n".join(lines)
+        + f"\n当选（{election['filled']} 名）：{elected or '无'}。\n"
+    )
 
 
 # --------------------------------------------------------------------------- contracts and the votes behind them

@@ -176,3 +176,145 @@ def count_holders(
         approved=approval_area.met(yes.area, participating.area) and approval_heads.met(yes.heads, participating.heads),
         holders=holders,
     )
+
+
+# --------------------------------------------------------------------------- elections with candidates
+# A vote on matter 3 may be an election (差额选举): each holder supports up to as many candidates
+# as there are seats. The quorum is the vote's, over the holders who returned an election ballot
+# (one supporting nobody included). Each candidate is counted by the area and heads of the
+# participants supporting them and passes with the matter's approval threshold over the
+# participants (ordinary: more than half of the area AND of the heads). When more pass than there
+# are seats, the rule set's ranking orders them (area, heads, then the lot drawn at the close).
+
+
+@dataclass(frozen=True)
+class CandidateCount:
+    candidate: Hashable
+    area: Decimal
+    heads: int
+    area_share: Fraction
+    heads_share: Fraction
+    passed: bool
+    elected: bool
+    rank: int
+
+
+@dataclass(frozen=True)
+class ElectionResult:
+    seats: int
+    eligible: Count
+    participating: Count
+    quorum_area: Fraction
+    quorum_heads: Fraction
+    quorum_met: bool
+    candidates: tuple[CandidateCount, ...]  # in the order the candidates were given (their positions)
+    elected: tuple  # candidate ids, best ranked first
+    lot: tuple  # the lot order that breaks a tie past area and heads (empty when none was drawn)
+
+    @property
+    def filled(self) -> int:
+        return len(self.elected)
+
+    @property
+    def passed(self) -> tuple:
+        return tuple(c.candidate for c in sorted(self.candidates, key=lambda c: c.rank) if c.passed)
+
+
+def count_election(
+    holders: Mapping[Hashable, Decimal],
+    ballots: Mapping[Hashable, Iterable],
+    *,
+    candidates: Iterable[Hashable],
+    seats: int,
+    quorum: tuple[ThresholdLike, ThresholdLike],
+    threshold: tuple[ThresholdLike, ThresholdLike],
+    ranking: tuple[str, ...],
+    lot: Iterable[Hashable] | None = None,
+) -> ElectionResult:
+    """Count an election over holders already resolved ({holder: area}) and ballots ({holder:
+    the candidate ids it supports}, empty for a ballot supporting nobody).
+
+    ``lot`` is every candidate once, in the order drawn at the close; a recount with the same
+    lot gives the same seats. Without a lot (a live count) ties past area and heads stay in the
+    candidates' own order and ``lot`` in the result is empty.
+    """
+    candidates = tuple(candidates)
+    if len(set(candidates)) != len(candidates):
+        raise ValueError("a candidate appears twice")
+    if seats < 1:
+        raise ValueError("an election fills at least one seat")
+    strangers = [h for h in ballots if h not in holders]
+    if strangers:
+        raise ValueError(f"ballots from holders outside the scope: {strangers[:3]!r}")
+    known = set(candidates)
+    support: dict[Hashable, frozenset] = {}
+    for holder, chosen in ballots.items():
+        chosen = list(chosen)
+        if len(set(chosen)) != len(chosen):
+            raise ValueError(f"ballot of {holder!r} names a candidate twice")
+        if len(chosen) > seats:
+            raise ValueError(f"ballot of {holder!r} supports {len(chosen)} candidates for {seats} seats")
+        if not set(chosen) <= known:
+            raise ValueError(f"ballot of {holder!r} names an unknown candidate")
+        support[holder] = frozenset(chosen)
+    if lot is not None:
+        lot = tuple(lot)
+        if len(lot) != len(candidates) or set(lot) != known:
+            raise ValueError("the lot must name every candidate exactly once")
+    draw = {c: i for i, c in enumerate(lot if lot is not None else candidates)}
+    if set(ranking) != {"area", "heads", "lot"} or ranking[-1] != "lot":
+        raise ValueError(f"not a ranking: {ranking!r}")
+
+    eligible = Count(sum(holders.values(), Decimal("0")), len(holders))
+    participating = Count(sum((holders[h] for h in support), Decimal("0")), len(support))
+    quorum_area, quorum_heads = quorum
+    quorum_met = quorum_area.met(participating.area, eligible.area) and quorum_heads.met(
+        participating.heads, eligible.heads
+    )
+    threshold_area, threshold_heads = threshold
+
+    figures = []
+    for candidate in candidates:
+        backers = [h for h, chosen in support.items() if candidate in chosen]
+        area, heads = sum((holders[h] for h in backers), Decimal("0")), len(backers)
+        figures.append(
+            (
+                candidate,
+                area,
+                heads,
+                threshold_area.met(area, participating.area) and threshold_heads.met(heads, participating.heads),
+            )
+        )
+
+    def order(row):
+        candidate, area, heads, passed = row
+        keys = {"area": -area, "heads": -heads, "lot": draw[candidate]}
+        return (not passed, *(keys[k] for k in ranking))
+
+    ranked = sorted(figures, key=order)
+    rank_of = {row[0]: n for n, row in enumerate(ranked, start=1)}
+    elected = tuple(row[0] for row in ranked if row[3] and quorum_met)[:seats]
+    chosen = set(elected)
+    return ElectionResult(
+        seats=seats,
+        eligible=eligible,
+        participating=participating,
+        quorum_area=_share(participating.area, eligible.area),
+        quorum_heads=_share(participating.heads, eligible.heads),
+        quorum_met=quorum_met,
+        candidates=tuple(
+            CandidateCount(
+                candidate=candidate,
+                area=area,
+                heads=heads,
+                area_share=_share(area, participating.area),
+                heads_share=_share(heads, participating.heads),
+                passed=passed,
+                elected=candidate in chosen,
+                rank=rank_of[candidate],
+            )
+            for candidate, area, heads, passed in figures
+        ),
+        elected=elected,
+        lot=lot if lot is not None else (),
+    )

@@ -21,6 +21,7 @@ from community.tenure.selectors import estate_contracts
 from community.web import act, cleaned, owner_or_403, paged
 
 from .. import selectors as committee_selectors
+from .. import services as committee_services
 from ..models import Matter, Vote
 from . import selectors, services
 from .forms import LinkForm, PaperBallotsForm, ServiceForm, VoteForm
@@ -49,8 +50,13 @@ def ballot(request, vote_id):
     if request.method == "POST":
 
         def handler():
+            choice = request.POST.get("choice", "")
             services.cast_ballot(
-                voter=owner, vote=vote, holder=request.POST.get("holder", ""), choice=request.POST.get("choice", "")
+                voter=owner,
+                vote=vote,
+                holder=request.POST.get("holder", ""),
+                choice=choice,
+                candidates=_picked(request, vote, choice),
             )
             return _("您的表决已记录。")
 
@@ -64,8 +70,16 @@ def ballot(request, vote_id):
             "matter": Matter(vote.matter).label,
             "holdings": [(h, cast.get(h)) for h in holdings],
             "open": vote.status == "open" and vote.opens_at <= timezone.now() < vote.closes_at,
+            "candidates": selectors.candidates_of(vote) if vote.is_election else [],
         },
     )
+
+
+def _picked(request, vote, choice):
+    """An election ballot's ticked candidates (none when the owner abstains); None for a yes/no vote."""
+    if not vote.is_election or choice == "abstain":
+        return None
+    return request.POST.getlist("candidate")
 
 
 @login_required
@@ -97,18 +111,31 @@ def turnout(request, vote_id):
     if request.method == "POST":
 
         def handler():
+            if vote.is_election:
+                closed = committee_services.close_election(actor=request.user, vote=vote)
+                if closed.result["election"]["committee"]:
+                    return _("已结束计票并产生业主委员会，结果公告已起草，请在公告编辑中审核发布。")
+                return _("已结束计票，未能产生业主委员会：%(why)s。结果公告已起草。") % {
+                    "why": closed.result["election"]["reason"]
+                }
             services.close_vote(actor=request.user, vote=vote)
             return _("已结束计票，结果公告已起草，请在公告编辑中审核发布。")
 
         return act(request, handler, reverse("committees:turnout", args=[vote.pk]))
     now, rules = timezone.now(), rules_for(vote.estate)
+    election = None
     if vote.status == "closed":
         live, result = None, vote.result
         shares = (Fraction(result["quorum_area"]), Fraction(result["quorum_heads"]))
+        election = result.get("election")
     else:
         live = selectors.turnout(vote)
         result = live["result"]
         shares = (result.quorum_area, result.quorum_heads)
+        if vote.is_election:
+            candidates = selectors.candidates_of(vote)
+            counted = selectors.election_count(vote, candidates=candidates)
+            election = selectors.election_figures(vote, counted, candidates)
     return render(
         request,
         "committees/turnout.html",
@@ -123,6 +150,8 @@ def turnout(request, vote_id):
             "can_close": vote.status == "open" and now >= vote.closes_at,
             "quorum_rules": (rules.vote_quorum_area, rules.vote_quorum_heads),
             "service": selectors.service_summary(vote),
+            "election": election,
+            "threshold": rules.approval_thresholds(vote.matter),
         },
     )
 
@@ -185,8 +214,15 @@ def convene(request, estate_id):
     reviews, rules = committee_selectors.pending_reviews(estate), rules_for(estate)
     form = VoteForm(request.POST or None, estate=estate, reviews=reviews)
     if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        lines = data.pop("candidates")
         try:
-            vote = services.convene_vote(actor=request.user, estate=estate, **form.cleaned_data)
+            candidates = services.read_candidate_lines(estate, lines) if lines.strip() else []
+        except ValidationError as exc:
+            form.add_error("candidates", exc)
+    if request.method == "POST" and form.is_valid():
+        try:
+            vote = services.convene_vote(actor=request.user, estate=estate, candidates=candidates, **data)
         except (ValidationError, PermissionDenied) as exc:
             form.add_error(None, exc)
         else:
@@ -220,12 +256,16 @@ def paper(request, vote_id):
             messages.success(request, _("已录入 %(n)s 张纸质表决票。") % {"n": n})
             return redirect("committees:paper", vote.pk)
     rows, total = selectors.paper_ballots(vote)
+    candidates = selectors.candidates_of(vote) if vote.is_election else []
+    number = {c.pk: c.position for c in candidates}  # an election ballot shows the numbers it supports
+    rows = [(b, who, "、".join(str(number[pk]) for pk in b.candidates)) for b, who in rows]
     return render(
         request,
         "committees/paper.html",
         {
             "vote": vote,
             "form": form,
+            "candidates": candidates,
             "rows": rows,
             "total": total,
             "open": vote.status == "open" and vote.opens_at <= timezone.now() < vote.closes_at,
