@@ -11,11 +11,14 @@ from __future__ import annotations
 
 from datetime import datetime, time, timedelta
 
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
+from community import access
+from community import services as registry
 from community.demo import PILOT_ESTATES
-from community.models import Estate, Owner, SelfManagementPeriod
+from community.models import Estate, Owner, Role, SelfManagementPeriod
 
 from . import services as life
 from .exams import demo as exams_demo
@@ -158,17 +161,39 @@ def _one(estate, stage, today):
     members = [m.owner for m in committee.members.select_related("owner").order_by("pk")]
     if stage in ("filed", "changed", "filing", "returned", "expiring"):
         _prepare_filing(committee, members)
+        district, street = _reviewers(estate)
+        if stage in ("filed", "changed", "expiring", "filing"):
+            life.review_filing(actor=street, committee=committee, accept=True)
         if stage in ("filed", "changed", "expiring"):
-            life.review_filing(actor=None, committee=committee, accept=True)
+            life.review_filing(actor=district, committee=committee, accept=True)
         if stage == "changed":
             _remove_a_member(committee, today)
         elif stage == "returned":
             life.review_filing(
-                actor=None,
+                actor=district,
                 committee=committee,
                 accept=False,
                 reasons="管理规约未载明专项维修资金的使用程序，请补正后重新备案。",
             )
+
+
+def _reviewers(estate):
+    """The two reviewers of an estate's filings: an administrator of its district (the demo's
+    `district` login) and staff of its street (the `street` login for 江滨豪园's street; for the
+    other streets an account of their own, without a password, since they are no demo login)."""
+    found = []
+    for role, scope in ((Role.DISTRICT_ADMIN, estate.district), (Role.STREET_STAFF, estate.street)):
+        user = access.users_with_role(role, scope).order_by("pk").first()
+        if user is None:
+            user, created = get_user_model().objects.get_or_create(
+                username=f"{role}-{scope.code}".lower(), defaults={"first_name": f"{scope.name} 审查人"}
+            )
+            if created:
+                user.set_unusable_password()
+                user.save()
+            registry.assign_role(actor=None, user=user, role=role, scope=scope)
+        found.append(user)
+    return found
 
 
 @transaction.atomic

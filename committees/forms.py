@@ -6,7 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from .models import Matter, MotionKind
-from .votes.forms import DATETIME
+from .votes.forms import DATETIME, VoteWindowForm
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
@@ -50,18 +50,32 @@ class ChangeForm(forms.Form):
 class MeetingForm(forms.Form):
     held_on = forms.DateField(label=_("会议日期"), widget=DATE)
     agenda = forms.CharField(label=_("议题"), widget=forms.Textarea(attrs={"rows": 3}), max_length=2000)
-    requested_by = forms.ModelMultipleChoiceField(
-        label=_("提议召开的委员"),
+    request = forms.ModelChoiceField(
+        label=_("委员提议"),
         queryset=None,
         required=False,
-        widget=forms.CheckboxSelectMultiple,
-        help_text=_("由委员提议召开的，须达到规则规定的人数，并在规定期限内召开。"),
+        help_text=_("为委员提议召开的，须在提议后规定期限内召开。"),
     )
+
+    def __init__(self, *args, requests, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["request"].queryset = requests
+        self.fields["request"].label_from_instance = lambda r: f"{r.requested_on:%Y-%m-%d} · {r.reason[:30]}"
+
+
+class MeetingRequestForm(forms.Form):
+    requesters = forms.ModelMultipleChoiceField(
+        label=_("提议召开的委员"),
+        queryset=None,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("须有三分之一以上委员提议；会议须在规定期限内召开。"),
+    )
+    reason = forms.CharField(label=_("提议议题"), widget=forms.Textarea(attrs={"rows": 2}), max_length=2000)
 
     def __init__(self, *args, seats, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["requested_by"].queryset = seats
-        self.fields["requested_by"].label_from_instance = lambda m: m.owner.name
+        self.fields["requesters"].queryset = seats
+        self.fields["requesters"].label_from_instance = lambda m: m.owner.name
 
 
 class ReviewForm(forms.Form):
@@ -97,3 +111,44 @@ class DecisionForm(forms.Form):
 class MinutesForm(forms.Form):
     minutes = forms.CharField(label=_("会议记录"), widget=forms.Textarea(attrs={"rows": 4}), max_length=20_000)
     signed = forms.BooleanField(label=_("记录已由出席委员签字"), required=False)
+
+
+# --------------------------------------------------------------------------- extraordinary assembly
+
+
+class ProposalForm(forms.Form):
+    estate = forms.ModelChoiceField(label=_("小区"), queryset=None)
+    subject = forms.CharField(label=_("提议事项"), max_length=300)
+    reasons = forms.CharField(label=_("理由"), widget=forms.Textarea(attrs={"rows": 3}), max_length=5000)
+
+    def __init__(self, *args, estates, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["estate"].queryset = estates
+        self.fields["estate"].empty_label = None
+
+
+class PaperProposalForm(forms.Form):
+    subject = forms.CharField(label=_("提议事项"), max_length=300)
+    reasons = forms.CharField(label=_("理由"), widget=forms.Textarea(attrs={"rows": 3}), max_length=5000)
+
+
+class PaperSupportForm(forms.Form):
+    units = UnitLinesField(
+        label=_("签名业主（按房屋）"),
+        max_length=50_000,
+        help_text=_("每行一户：楼栋 房号，如“1栋 101”。一行有误则整批不登记。"),
+    )
+    signed_list = forms.FileField(
+        label=_("签名名单扫描件"), help_text=_("PDF、JPEG 或 PNG，业主本人签名的原件扫描或照片。")
+    )
+
+
+class AssemblyVoteForm(VoteWindowForm):
+    field_order = ["matter", "question", "opens_at", "closes_at", "branch_review"]
+    matter = forms.TypedChoiceField(label=_("表决事项"), choices=Matter.choices, coerce=int)
+    question = forms.CharField(label=_("表决内容"), max_length=300)
+    branch_review = forms.ModelChoiceField(label=_("党支部事前审议"), queryset=None, required=False)
+
+    def __init__(self, *args, reviews, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["branch_review"].queryset = reviews

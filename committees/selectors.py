@@ -11,20 +11,28 @@ from django.utils import timezone
 
 from community import access
 from community.legaltime import last_day_after_days
-from community.models import Ownership
+from community.models import Estate, Owner, Ownership, Role
 from community.rules import rules_for
 
 from .exams.selectors import has_valid_certificate, training_record
 from .models import (
+    AssemblyProposal,
     BranchReview,
     BranchRole,
     Committee,
+    CommitteeEvent,
     CommitteeStatus,
+    FilingReview,
     Matter,
     Meeting,
+    MeetingRequest,
     MemberRole,
     Motion,
     PartyBranch,
+    ProposalStatus,
+    ProposalSupport,
+    ReviewLevel,
+    SupportVia,
     Vote,
 )
 from .votes.selectors import scope_holders
@@ -120,6 +128,122 @@ def deadlines(committee: Committee, *, on: date | None = None) -> list[Deadline]
     return [Deadline(what, day, (day - on).days, (day - on).days <= warn) for what, day, warn in due]
 
 
+# --------------------------------------------------------------------------- filing review
+
+LEVEL_OF_ROLE = {Role.DISTRICT_ADMIN: ReviewLevel.DISTRICT, Role.STREET_STAFF: ReviewLevel.STREET}
+
+
+def reviewer_level(user, estate) -> str | None:
+    """The level at which ``user`` reviews this estate's committee filings: the district housing
+    department for an administrator of its district, the street office for staff of its street
+    (the district first for somebody who is both); None for anybody else."""
+    held = access.roles_on(user, estate)
+    return next((level for role, level in LEVEL_OF_ROLE.items() if role in held), None)
+
+
+def levels_required(estate) -> tuple[str, ...]:
+    """The levels that must each accept a filing: both with the rule set's dual review, else any one."""
+    return tuple(ReviewLevel.values) if rules_for(estate).filing_dual_review else ()
+
+
+def current_submission(committee: Committee) -> CommitteeEvent | None:
+    """The latest event that moved the committee to 备案审查中: the submission reviews answer."""
+    return committee.events.filter(to_status=S.FILING).order_by("-at", "-pk").first()
+
+
+@dataclass(frozen=True)
+class LevelState:
+    level: str
+    label: str
+    review: FilingReview | None
+    pending: bool  # still to review the current submission
+
+
+def filing_review_states(committee: Committee) -> list[LevelState]:
+    """Each level's answer to the current submission (待审查, 同意, 退回 with reasons, who, when)."""
+    submission = current_submission(committee)
+    if submission is None:
+        return []
+    reviews = {r.level: r for r in FilingReview.objects.filter(submission=submission).select_related("actor")}
+    reviewing = committee.status == S.FILING
+    decided_by_one = not levels_required(committee.estate) and bool(reviews)
+    return [
+        LevelState(
+            level,
+            label,
+            reviews.get(level),
+            reviewing and level not in reviews and not decided_by_one,
+        )
+        for level, label in ReviewLevel.choices
+    ]
+
+
+def pending_levels(committees) -> dict[int, list[str]]:
+    """{committee id: the labels of the levels still to review its current submission}, for the
+    committees under review among ``committees``: two queries whatever their number."""
+    reviewing = [c for c in committees if c.status == S.FILING]
+    if not reviewing:
+        return {}
+    latest: dict[int, int] = {}
+    for committee_id, pk in (
+        CommitteeEvent.objects.filter(committee__in=[c.pk for c in reviewing], to_status=S.FILING)
+        .order_by("at", "pk")
+        .values_list("committee_id", "pk")
+    ):
+        latest[committee_id] = pk
+    done: dict[int, set[str]] = {}
+    for submission_id, level in FilingReview.objects.filter(submission__in=latest.values()).values_list(
+        "submission_id", "level"
+    ):
+        done.setdefault(submission_id, set()).add(level)
+    pending = {}
+    for c in reviewing:
+        reviewed = done.get(latest.get(c.pk), set())
+        if levels_required(c.estate):
+            pending[c.pk] = [label for level, label in ReviewLevel.choices if level not in reviewed]
+        elif not reviewed:
+            pending[c.pk] = [" / ".join(str(label) for _l, label in ReviewLevel.choices)]
+    return pending
+
+
+# --------------------------------------------------------------------------- meeting requests
+
+
+def open_requests(committee: Committee) -> list[tuple[MeetingRequest, date]]:
+    """Members' requests no meeting answers yet, each with the last day it may be held."""
+    days = rules_for(committee.estate).meeting_request_days
+    return [
+        (r, last_day_after_days(r.requested_on, days))
+        for r in committee.meeting_requests.filter(meeting=None).prefetch_related("requesters__owner")
+    ]
+
+
+def open_requests_of(committee: Committee):
+    """The same requests as a queryset, for the form that schedules a meeting for one."""
+    return committee.meeting_requests.filter(meeting=None)
+
+
+def chair_of(committee: Committee):
+    return seated(committee).filter(role=MemberRole.CHAIR).select_related("owner__user").first()
+
+
+def owners_share(estate, owners, *, on: date, area, heads):
+    """The share of the estate's votes that ``owners`` hold, counted as the tally counts them
+    (community.rules thresholds ``area`` and ``heads`` for the "quorum" of the result): a
+    co-ownership is one head and one co-owner's signature stands for it; the developer's units
+    are one head. Used by a motion's owners' support and an extraordinary assembly's."""
+    rules = rules_for(estate)
+    signers = {str(o.pk) for o in owners}
+    developer_signed = any(o.is_developer for o in owners)
+    holders = scope_holders(estate, on=on)
+    signed = {
+        h: YES
+        for h in holders
+        if (h == DEVELOPER and developer_signed) or (h != DEVELOPER and signers & set(h.split(",")))
+    }
+    return count_holders(holders, signed, quorum=(area, heads), approval=rules.approval_thresholds(Matter.COMMITTEE))
+
+
 def motion_support(committee: Committee, *, members=(), owners=(), on: date) -> dict:
     """How much support a removal or dissolution proposal has, two ways (RULES.md §2):
     the share of members now seated, and the owners' share of the estate's votes.
@@ -133,17 +257,8 @@ def motion_support(committee: Committee, *, members=(), owners=(), on: date) -> 
     asking = {m.pk for m in members} & seats
     by_members = rules.member_removal_by_members.met(len(asking), len(seats))
     signers = {str(o.pk) for o in owners}
-    developer_signed = any(o.is_developer for o in owners)
-    holders = scope_holders(committee.estate, on=on)
-    signed = {
-        h: YES
-        for h in holders
-        if (h == DEVELOPER and developer_signed) or (h != DEVELOPER and signers & set(h.split(",")))
-    }
     threshold = rules.member_removal_by_owners
-    result = count_holders(
-        holders, signed, quorum=(threshold, threshold), approval=rules.approval_thresholds(Matter.COMMITTEE)
-    )
+    result = owners_share(committee.estate, owners, on=on, area=threshold, heads=threshold)
     return {
         "members": f"{len(asking)}/{len(seats)}",
         "members_met": by_members,
@@ -255,3 +370,100 @@ def cross_appointments(committee: Committee) -> list[CrossAppointment]:
             )
         )
     return found
+
+
+# --------------------------------------------------------------------------- extraordinary assembly
+
+
+def owner_in_estate(user, estate, on: date) -> Owner | None:
+    """The user's own owner record, when it holds a unit of ``estate`` on ``on``."""
+    if user is None or not user.is_authenticated:
+        return None
+    owner = Owner.objects.filter(user=user).first()
+    if owner is None:
+        return None
+    holds = Ownership.objects.in_force(on).filter(owner=owner, unit__building__estate=estate).exists()
+    return owner if holds else None
+
+
+def sitting_members(estate) -> list:
+    """The seated members of the estate's sitting committee, with their accounts (none without one)."""
+    committee = Committee.objects.filter(estate=estate, status__in=ACTIVE).first()
+    return list(seated(committee).select_related("owner__user")) if committee else []
+
+
+def sitting_committee(estate) -> Committee | None:
+    return Committee.objects.filter(estate=estate, status__in=ACTIVE).first()
+
+
+def owner_estates(owner: Owner, on: date):
+    """The estates where ``owner`` holds a unit on ``on``."""
+    return Estate.objects.filter(
+        pk__in=Ownership.objects.in_force(on).filter(owner=owner).values("unit__building__estate")
+    ).order_by("name")
+
+
+def owner_proposals(owner: Owner, on: date) -> list[tuple[AssemblyProposal, bool]]:
+    """The proposals of the owner's estates, newest first, each with whether the owner supports it:
+    two queries whatever their number."""
+    proposals = list(
+        AssemblyProposal.objects.filter(estate__in=owner_estates(owner, on)).select_related("estate")[:100]
+    )
+    mine = set(
+        ProposalSupport.objects.filter(proposal__in=[p.pk for p in proposals], owner=owner).values_list(
+            "proposal_id", flat=True
+        )
+    )
+    return [(p, p.pk in mine) for p in proposals]
+
+
+def estate_proposals(estate):
+    """An estate's proposals, newest first, with their vote."""
+    return AssemblyProposal.objects.filter(estate=estate).select_related("vote", "opened_by")
+
+
+def proposal_of(estate, pk) -> AssemblyProposal | None:
+    return AssemblyProposal.objects.filter(estate=estate, pk=pk or 0).first()
+
+
+def visible_proposal(user, pk) -> AssemblyProposal | None:
+    """A proposal of one of the estates where ``user``'s owner record holds a unit today."""
+    owner = Owner.objects.filter(user=user).first() if user.is_authenticated else None
+    if owner is None:
+        return None
+    return (
+        AssemblyProposal.objects.filter(pk=pk or 0, estate__in=owner_estates(owner, timezone.localdate()))
+        .select_related("estate")
+        .first()
+    )
+
+
+def paper_lists(proposals) -> dict[int, list[dict]]:
+    """{proposal id: the signed lists recorded for it}: each stored file once, with when, by whom
+    and how many owners it added. One query for all the proposals."""
+    found: dict[int, dict[str, dict]] = {}
+    rows = (
+        ProposalSupport.objects.filter(proposal__in=[p.pk for p in proposals], via=SupportVia.PAPER)
+        .select_related("recorded_by")
+        .order_by("at", "pk")
+    )
+    for support in rows:
+        entry = found.setdefault(support.proposal_id, {}).setdefault(
+            support.signed_list.name, {"support": support, "count": 0}
+        )
+        entry["count"] += 1
+    return {pk: list(lists.values()) for pk, lists in found.items()}
+
+
+def paper_support(estate, pk) -> ProposalSupport | None:
+    """One paper support row of the estate's proposals (its list is the file served)."""
+    return (
+        ProposalSupport.objects.filter(pk=pk or 0, proposal__estate=estate, via=SupportVia.PAPER)
+        .exclude(signed_list="")
+        .first()
+    )
+
+
+def overdue(proposal: AssemblyProposal, today: date) -> bool:
+    """A reached proposal whose assembly is not convened by its last day."""
+    return proposal.status == ProposalStatus.REACHED and proposal.convene_by is not None and today > proposal.convene_by

@@ -14,16 +14,19 @@ from datetime import date
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from cms import services as cms
-from community import access
+from community import access, audit
 from community.legaltime import days_before, last_day_after_days, last_day_after_months
 from community.locks import lock_one, lock_rows
 from community.models import Owner, Ownership
 from community.rules import rules_for
 from community.workflow import Workflow
+from notifications.models import Event
+from notifications.services import notify
 
 from .models import (
     Committee,
@@ -31,17 +34,30 @@ from .models import (
     CommitteeKind,
     CommitteeStatus,
     Decision,
+    FilingReview,
     Matter,
     Meeting,
+    MeetingRequest,
     Member,
     MemberRole,
     Motion,
     MotionKind,
     MotionStatus,
+    ReviewLevel,
     Vote,
     VoteStatus,
 )
-from .selectors import ACTIVE, FILABLE, filing_checklist, motion_support, seated
+from .selectors import (
+    ACTIVE,
+    FILABLE,
+    chair_of,
+    current_submission,
+    filing_checklist,
+    levels_required,
+    motion_support,
+    reviewer_level,
+    seated,
+)
 from .votes.services import close_vote, convene_vote
 
 S = CommitteeStatus
@@ -71,6 +87,13 @@ NOT_MEMBERS = _("出席和表决的须是本届委员。")
 NO_QUORUM = _("出席委员未过半数（%(n)s / %(total)s 人），会议不能作出决定。")
 FAVOUR_NOT_PRESENT = _("同意的委员须出席会议。")
 REQUESTED_MEETING_LATE = _("委员提议召开的会议最迟应于 %(day)s 召开。")
+NO_REVIEWER = _("备案审查须由区房管部门或街道办事处的审查人本人办理。")
+NOT_A_REVIEWER = _("只有本区房管部门（区管理员）或本街道办事处的工作人员可以审查备案。")
+ALREADY_REVIEWED = _("%(level)s已审查过本次报送的备案（%(when)s），不能重复审查。")
+NO_RECORDER = _("委员提议须由登记人本人办理。")
+NO_REQUEST_REASON = _("请写明提议召开会议的议题。")
+REQUEST_OTHER_COMMITTEE = _("该提议不是本委员会委员的提议。")
+REQUEST_ANSWERED = _("该提议已安排会议（%(day)s）。")
 NO_MINUTES = _("请填写会议记录。")
 NOT_ACTIVE = _("该委员会已换届或解散。")
 NO_CHANGE = _("请写明变更的备案事项。")
@@ -240,14 +263,56 @@ def submit_filing(*, actor, committee: Committee, on: date | None = None) -> Com
 
 @transaction.atomic
 def review_filing(*, actor, committee: Committee, accept: bool, reasons: str = "") -> Committee:
-    """Street staff accept a filing, or return it with reasons."""
-    committee = lock_one(Committee, pk=committee.pk)
-    if actor is not None and not access.can(actor, access.REVIEW_FILINGS, committee.estate):
-        raise PermissionDenied(NOT_ALLOWED)
-    if not accept and not reasons.strip():
+    """A reviewer accepts the current submission or returns it with reasons, at their own level:
+    the district housing department (an administrator of the estate's district) or the street
+    office (staff of its street). With the rule set's dual review, each level answers once per
+    submission and the committee is filed only when both accepted; a return by either sends it
+    back for correction (the other level's answer stays recorded) and the next submission is
+    reviewed afresh by both. Without it, one level's answer decides."""
+    committee = lock_one(Committee.objects.select_related("estate"), pk=committee.pk)
+    if actor is None:
+        raise PermissionDenied(NO_REVIEWER)
+    access.require(actor, access.REVIEW_FILINGS, committee.estate)
+    level = reviewer_level(actor, committee.estate)
+    if level is None:
+        raise PermissionDenied(NOT_A_REVIEWER)
+    if committee.status != S.FILING:
+        raise FLOW.refusal(committee.status, S.FILED if accept else S.RETURNED)
+    reasons = reasons.strip()
+    if not accept and not reasons:
         raise ValidationError(NO_REASONS)
-    committee.review_note = reasons.strip()
-    _move(committee, S.FILED if accept else S.RETURNED, actor=actor, note=committee.review_note)
+    submission = current_submission(committee)
+    done = {r.level: r for r in FilingReview.objects.filter(submission=submission)}
+    label = ReviewLevel(level).label
+    if level in done:
+        raise ValidationError(
+            ALREADY_REVIEWED, params={"level": label, "when": f"{timezone.localtime(done[level].at):%Y-%m-%d %H:%M}"}
+        )
+    review = FilingReview.objects.create(
+        committee=committee,
+        submission=submission,
+        level=level,
+        accepted=accept,
+        reasons=reasons,
+        actor=actor,
+        at=timezone.now(),
+    )
+    audit.record(
+        "filing_review",
+        user=actor,
+        obj=committee,
+        detail={"submission": submission.pk, "level": level, "accepted": accept, "reasons": reasons},
+    )
+    if not accept:
+        committee.review_note = f"{label}：{reasons}"
+        _move(committee, S.RETURNED, actor=actor, note=committee.review_note)
+        return committee
+    needed = set(levels_required(committee.estate)) or {level}
+    accepted = {r.level for r in done.values() if r.accepted} | {review.level}
+    if needed <= accepted:
+        committee.review_note = ""
+        names = "、".join(str(ReviewLevel(x).label) for x in ReviewLevel.values if x in accepted)
+        _move(committee, S.FILED, actor=actor, note=f"{names}同意备案")
     return committee
 
 
@@ -266,6 +331,50 @@ def meeting_requested(*, committee: Committee, requesters, on: date) -> date:
 
 
 @transaction.atomic
+def request_meeting(*, actor, committee: Committee, requesters, reason: str, on: date) -> MeetingRequest:
+    """Record members' request for a meeting. With at least the rule set's share of the seated
+    members (1/3) the meeting must be held within its days (7); fewer are refused. The chair is
+    told in their inbox (the members, while no chair has been elected)."""
+    committee = lock_one(Committee.objects.select_related("estate"), pk=committee.pk)
+    if actor is None:
+        raise PermissionDenied(NO_RECORDER)
+    access.require(actor, access.CONVENE_VOTES, committee.estate)
+    if committee.status not in ACTIVE:
+        raise ValidationError(NOT_ACTIVE)
+    requesters = list(dict.fromkeys(requesters))
+    if any(m.committee_id != committee.pk or m.left_on is not None for m in requesters):
+        raise ValidationError(NOT_MEMBERS)
+    if not reason.strip():
+        raise ValidationError(NO_REQUEST_REASON)
+    last = meeting_requested(committee=committee, requesters=requesters, on=on)
+    request = MeetingRequest.objects.create(
+        committee=committee, requested_on=on, reason=reason.strip(), recorded_by=actor
+    )
+    request.requesters.set(requesters)
+    audit.record(
+        "meeting_request",
+        user=actor,
+        obj=committee,
+        detail={"request": request.pk, "requesters": [m.pk for m in requesters], "last_day": last.isoformat()},
+    )
+    chair = chair_of(committee)
+    told = [chair] if chair is not None else list(seated(committee).select_related("owner__user"))
+    names = "、".join(m.owner.name for m in requesters)
+    notify(
+        event=Event.MEETING_REQUESTED,
+        recipients=[m.owner.user for m in told if m.owner.user is not None],
+        title=f"{committee.estate.name}：委员提议召开会议，最迟 {last:%Y-%m-%d} 召开",
+        body=(
+            f"{names} 共 {len(requesters)} 名委员于 {on:%Y年%m月%d日} 提议召开委员会会议。\n"
+            f"议题：{reason.strip()}\n依规则，会议应于 {last:%Y年%m月%d日} 前召开。"
+        ),
+        link=reverse("committees:committee", args=[committee.pk]),
+        subject=request,
+    )
+    return request
+
+
+@transaction.atomic
 def schedule_meeting(
     *,
     actor,
@@ -273,25 +382,32 @@ def schedule_meeting(
     held_on: date,
     agenda: str,
     posted_on: date,
-    requested_by=(),
-    requested_on: date | None = None,
+    request: MeetingRequest | None = None,
 ) -> Meeting:
-    """Schedule a meeting, its agenda posted the rule set's days ahead. When members asked for
-    it (``requested_by``), they must be enough, and the meeting must fall within the days allowed."""
+    """Schedule a meeting, its agenda posted the rule set's days ahead. A meeting held for
+    members' ``request`` must fall within the rule set's days of it, and answers it."""
     if actor is not None and not access.can(actor, access.CONVENE_VOTES, committee.estate):
         raise PermissionDenied(NOT_ALLOWED)
-    requested_by = list(requested_by)
-    if requested_by:
-        last = meeting_requested(committee=committee, requesters=requested_by, on=requested_on or posted_on)
+    rules = rules_for(committee.estate)
+    if request is not None:
+        request = lock_one(MeetingRequest.objects.select_related("meeting"), pk=request.pk)
+        if request.committee_id != committee.pk:
+            raise ValidationError(REQUEST_OTHER_COMMITTEE)
+        if request.meeting is not None:
+            raise ValidationError(REQUEST_ANSWERED, params={"day": request.meeting.held_on})
+        last = last_day_after_days(request.requested_on, rules.meeting_request_days)
         if held_on > last:
             raise ValidationError(REQUESTED_MEETING_LATE, params={"day": last})
-    days = rules_for(committee.estate).meeting_agenda_notice_days
+    days = rules.meeting_agenda_notice_days
     latest = days_before(held_on, days)
     if posted_on > latest:
         raise ValidationError(AGENDA_TOO_LATE, params={"days": days, "day": held_on, "latest": latest})
     meeting = Meeting(committee=committee, held_on=held_on, agenda=agenda, agenda_posted_on=posted_on)
     meeting.full_clean()
     meeting.save()
+    if request is not None:
+        request.meeting = meeting
+        request.save(update_fields=["meeting"])
     return meeting
 
 

@@ -1,5 +1,6 @@
 from django.urls import path
 
+from . import assembly_views
 from . import views as committee_views
 from .exams import views
 from .votes import views as vote_views
@@ -19,6 +20,10 @@ urlpatterns = [
     path("committees/<int:pk>/", committee_views.detail, name="committee"),
     path("committees/<int:pk>/act/", committee_views.act, name="committee_act"),
     path("committees/meetings/<int:pk>/", committee_views.meeting, name="meeting"),
+    path("me/assembly/", assembly_views.my_assembly, name="my_assembly"),
+    path("me/assembly/act/", assembly_views.my_assembly_act, name="my_assembly_act"),
+    path("estates/<int:estate_id>/assembly/", assembly_views.estate_assembly, name="assembly"),
+    path("estates/<int:estate_id>/assembly/lists/<int:pk>/", assembly_views.signed_list, name="assembly_list"),
     path("estates/<int:estate_id>/votes/new/", vote_views.convene, name="convene"),
     path("votes/<int:vote_id>/paper/", vote_views.paper, name="paper"),
     path("votes/", vote_views.my_votes, name="my_votes"),

@@ -23,11 +23,13 @@ from .forms import (
     ChangeForm,
     DecisionForm,
     MeetingForm,
+    MeetingRequestForm,
     MinutesForm,
     MotionForm,
     MotionVoteForm,
     ReviewForm,
 )
+from .models import ReviewLevel
 from .votes import services as votes
 
 
@@ -39,7 +41,9 @@ def queue(request):
     if not any(access.holds_anywhere(request.user, p) for p in perms):
         raise PermissionDenied
     today = timezone.localdate()
-    rows = [(c, selectors.deadlines(c, on=today)) for c in selectors.committee_queue(request.user)]
+    committees = list(selectors.committee_queue(request.user))
+    pending = selectors.pending_levels(committees)
+    rows = [(c, selectors.deadlines(c, on=today), pending.get(c.pk, [])) for c in committees]
     return render(
         request,
         "committees/queue.html",
@@ -57,6 +61,13 @@ def detail(request, pk):
     seats = selectors.seats_of(committee)
     lists = selectors.committee_page(committee)
     active = committee.status in selectors.ACTIVE
+    states = selectors.filing_review_states(committee)
+    level = (
+        selectors.reviewer_level(request.user, committee.estate)
+        if committee.status == "filing" and access.can(request.user, access.REVIEW_FILINGS, committee.estate)
+        else None
+    )
+    requests = selectors.open_requests_of(committee)
     return render(
         request,
         "committees/committee.html",
@@ -72,15 +83,19 @@ def detail(request, pk):
             "branch": lists["branch"],
             "cross": selectors.cross_appointments(committee),
             "reviews": lists["reviews"],
+            "filing_states": states,
+            "open_requests": selectors.open_requests(committee),
             "can_act": can_act and active,
             "can_file": can_act and committee.status in selectors.FILABLE,
-            "can_review": access.can(request.user, access.REVIEW_FILINGS, committee.estate)
-            and committee.status == "filing",
+            "review_level": level and ReviewLevel(level).label,
+            "can_review": level is not None and any(st.level == level and st.pending for st in states),
+            "sees_assembly": can_act or access.can(request.user, access.REVIEW_FILINGS, committee.estate),
             "forms": {
                 "motion": MotionForm(seats=seats),
                 "motion_vote": MotionVoteForm(),
                 "change": ChangeForm(),
-                "meeting": MeetingForm(seats=seats),
+                "meeting": MeetingForm(requests=requests),
+                "meeting_request": MeetingRequestForm(seats=seats),
                 "review": ReviewForm(),
             }
             if can_act and active
@@ -134,16 +149,22 @@ def act(request, pk):
             else:
                 data = cleaned(MotionVoteForm(request.POST))
                 life.put_motion_to_vote(actor=user, motion=motion, **data)
+        elif action == "request_meeting":
+            data = cleaned(MeetingRequestForm(request.POST, seats=seats))
+            life.request_meeting(
+                actor=user, committee=committee, requesters=data["requesters"], reason=data["reason"], on=today
+            )
+            messages.success(request, _("委员提议已登记，已通知主任。"))
+            return redirect("committees:committee", committee.pk)
         elif action == "meeting":
-            data = cleaned(MeetingForm(request.POST, seats=seats))
+            data = cleaned(MeetingForm(request.POST, requests=selectors.open_requests_of(committee)))
             meeting = life.schedule_meeting(
                 actor=user,
                 committee=committee,
                 held_on=data["held_on"],
                 agenda=data["agenda"],
                 posted_on=today,
-                requested_by=data["requested_by"],
-                requested_on=today,
+                request=data["request"],
             )
             messages.success(request, _("会议已安排，议题请按期公告。"))
             return redirect("committees:meeting", meeting.pk)

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef, Q, QuerySet
@@ -284,6 +285,33 @@ def visible(user, perm: str, queryset: QuerySet) -> QuerySet:
     if model not in PARENT and model is not Estate:
         raise TypeError(f"access rules do not cover {model.__name__}")
     return queryset.filter(_scope_q(model, grants, perm))
+
+
+def _ancestor_scopes(obj) -> Q:
+    """A filter on RoleAssignment matching ``obj`` itself and each of its ancestors in the tree."""
+    paths = _ancestor_paths(type(obj))
+    values = type(obj)._default_manager.filter(pk=obj.pk).values_list(*[path for _m, path in paths]).first()
+    q = Q(pk__in=[])
+    for (model, _path), pk in zip(paths, values or (), strict=False):
+        if pk is not None:
+            q |= Q(scope_type=ContentType.objects.get_for_model(model), scope_id=pk)
+    return q
+
+
+def roles_on(user, obj) -> set[str]:
+    """The roles ``user`` holds on ``obj`` or on one of its ancestors (a district administrator
+    on every estate of their district, street staff on every estate of their street). Two
+    queries. Answers who a person is there (a filing's reviewing level), not what they may do."""
+    if not user.is_authenticated or not user.is_active or obj is None or obj.pk is None:
+        return set()
+    return set(RoleAssignment.objects.filter(_ancestor_scopes(obj), user=user).values_list("role", flat=True))
+
+
+def users_with_role(role: str, obj) -> QuerySet:
+    """The active accounts holding ``role`` on ``obj`` or one of its ancestors (the community
+    staff of an estate's community), to tell them something."""
+    held = RoleAssignment.objects.filter(_ancestor_scopes(obj), role=role).values("user")
+    return get_user_model().objects.filter(pk__in=held, is_active=True)
 
 
 def require(actor, perm: str, obj) -> None:

@@ -54,6 +54,11 @@ ACTIONS = {
     "household_invite": _("邀请家庭成员"),
     "household_join": _("加入家庭"),
     "household_change": _("家庭成员变更"),
+    "filing_review": _("备案审查"),
+    "meeting_request": _("委员提议召开会议"),
+    "assembly_proposal": _("临时业主大会提议"),
+    "assembly_support": _("支持临时业主大会提议"),
+    "assembly_convene": _("召开临时业主大会"),
 }
 
 

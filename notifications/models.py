@@ -38,6 +38,8 @@ class Event(models.TextChoices):
     MEDIATION_SESSION = "mediation_session", _("调解会议安排")
     CASE_MOVED = "case_moved", _("案件进展")
     DUTY_OVERDUE = "duty_overdue", _("法定期限逾期")
+    MEETING_REQUESTED = "meeting_requested", _("委员提议召开会议")
+    ASSEMBLY_PROPOSED = "assembly_proposed", _("临时业主大会提议达到法定比例")
 
 
 class DeliveryStatus(models.TextChoices):

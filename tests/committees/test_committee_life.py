@@ -112,11 +112,12 @@ def test_street_staff_accept_or_return_with_reasons_and_each_step_is_recorded(wo
         life.review_filing(actor=world.users[Role.COMMUNITY_STAFF], committee=committee, accept=True)
     life.review_filing(actor=street, committee=committee, accept=False, reasons="议事规则缺少表决程序")
     life.submit_filing(actor=None, committee=committee)
-    committee = life.review_filing(actor=street, committee=committee, accept=True)
+    assert life.review_filing(actor=street, committee=committee, accept=True).status == "filing"
+    committee = life.review_filing(actor=world.users[Role.DISTRICT_ADMIN], committee=committee, accept=True)
     assert committee.status == "filed"
     steps = list(CommitteeEvent.objects.filter(committee=committee).values_list("to_status", "actor"))
     assert [s for s, _a in steps] == ["elected", "filing", "returned", "filing", "filed"]
-    assert steps[-1][1] == street.pk
+    assert steps[-1][1] == world.users[Role.DISTRICT_ADMIN].pk
     with pytest.raises(IllegalTransition):
         life.submit_filing(actor=None, committee=committee)
 
@@ -162,6 +163,10 @@ def test_the_queue_and_the_committee_page_follow_each_roles_scope(client, world,
     committee.refresh_from_db()
     assert committee.status == "filing"
     login(client, world.users[Role.STREET_STAFF])
+    client.post(reverse("committees:committee_act", args=[committee.pk]), {"action": "accept"})
+    committee.refresh_from_db()
+    assert committee.status == "filing"  # the district housing department reviews as well
+    login(client, world.users[Role.DISTRICT_ADMIN])
     client.post(reverse("committees:committee_act", args=[committee.pk]), {"action": "accept"})
     committee.refresh_from_db()
     assert committee.status == "filed"

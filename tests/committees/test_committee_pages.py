@@ -318,13 +318,18 @@ class TestMeetingPage:
         )
         assert ok.status_code == 302 and committee.meetings.count() == 2
         seats = list(committee.members.all())
+        client.post(
+            act,
+            {"action": "request_meeting", "requesters": [seats[0].pk, seats[1].pk], "reason": "审议物业合同续签"},
+        )
+        request = committee.meeting_requests.get()
         asked = client.post(
             act,
             {
                 "action": "meeting",
                 "held_on": str(timezone.localdate() + timedelta(days=8)),
                 "agenda": "提议召开",
-                "requested_by": [seats[0].pk, seats[1].pk],
+                "request": request.pk,
             },
             follow=True,
         )
