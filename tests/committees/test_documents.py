@@ -453,7 +453,7 @@ def test_the_owner_page_reads_a_fixed_number_of_queries(client, world, meeting, 
     login(client, world.owner_user)
     url = reverse("committees:my_documents")
     client.get(url)
-    with django_assert_max_num_queries(16) as few:
+    with django_assert_max_num_queries(10) as few:
         client.get(url)
     baseline = len(few.captured_queries)
     # More estates, documents, meetings and votes: the same number of queries.
@@ -555,3 +555,30 @@ def test_the_pages_link_to_the_documents(client, world, meeting):
     link = reverse("committees:estate_documents", args=[world.e1.pk])
     assert link in client.get(reverse("community:estate_detail", args=[world.e1.pk])).content.decode()
     assert link in client.get(reverse("committees:committee", args=[meeting.committee_id])).content.decode()
+
+
+def test_the_staff_page_reads_a_fixed_number_of_queries(client, world, read_once, django_assert_max_num_queries):
+    login(client, world.users[Role.COMMITTEE_MEMBER])
+    url = reverse("committees:estate_documents", args=[world.e1.pk])
+    client.get(url)
+    with django_assert_max_num_queries(30) as few:
+        client.get(url)
+    baseline = len(few.captured_queries)
+    reader = OwnerFactory(name="赵六", user=UserFactory(username="reader", first_name="赵六"))
+    OwnershipFactory(unit=UnitFactory(building__estate=world.e1), owner=reader)
+    for n in range(4):
+        documents.upload_document(
+            actor=world.users[Role.COMMITTEE_MEMBER],
+            estate=world.e1,
+            kind=DocumentKind.values[n],
+            title=f"资料{n}",
+            issued_on=date(2024, 1, n + 1),
+            file=pdf_upload(),
+        )
+    login(client, reader.user)
+    for document in EstateDocument.objects.all():
+        client.get(url_of("file", document.pk))
+    login(client, world.users[Role.COMMITTEE_MEMBER])
+    with django_assert_max_num_queries(baseline):
+        page = client.get(url).content.decode()
+    assert page.count("赵**") == 5 and "赵六" not in page
