@@ -5,7 +5,9 @@ whose ValidationErrors the views show next to the form."""
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .models import Matter, MotionKind
+from community import uploads
+
+from .models import DocumentKind, Matter, MotionKind
 from .votes.forms import DATETIME, VoteWindowForm
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -152,3 +154,16 @@ class AssemblyVoteForm(VoteWindowForm):
     def __init__(self, *args, reviews, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["branch_review"].queryset = reviews
+
+
+class DocumentForm(forms.Form):
+    """A document owners may inspect (committees.documents.upload_document checks the rest)."""
+
+    kind = forms.ChoiceField(label=_("类别"), choices=DocumentKind.choices)
+    title = forms.CharField(label=_("标题"), max_length=200)
+    issued_on = forms.DateField(label=_("日期"), widget=DATE)
+    file = forms.FileField(
+        label=_("文件（PDF）"),
+        validators=[uploads.validate_document],
+        widget=forms.ClearableFileInput(attrs={"accept": "application/pdf"}),
+    )

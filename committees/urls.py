@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import assembly_views
+from . import assembly_views, document_views
 from . import views as committee_views
 from .exams import views
 from .votes import views as vote_views
@@ -33,6 +33,9 @@ urlpatterns = [
     path("votes/<int:vote_id>/service/", vote_views.service, name="service"),
     path("votes/<int:vote_id>/service/<int:pk>/photo/", vote_views.service_photo, name="service_photo"),
     path("estates/<int:estate_id>/contract-votes/", vote_views.contract_votes, name="contract_votes"),
+    path("me/documents/", document_views.my_documents, name="my_documents"),
+    path("estates/<int:estate_id>/documents/", document_views.estate_documents, name="estate_documents"),
+    path("estate-documents/<str:source>/<int:pk>/", document_views.document, name="document"),
     path("verify/certificate/<str:number>/", views.verify, name="verify_form"),
     path("verify/certificate/<str:number>/<str:fp>/", views.verify, name="verify"),
 ]

@@ -59,6 +59,9 @@ ACTIONS = {
     "assembly_proposal": _("临时业主大会提议"),
     "assembly_support": _("支持临时业主大会提议"),
     "assembly_convene": _("召开临时业主大会"),
+    "document_upload": _("上传业主查阅资料"),
+    "document_withdraw": _("撤下业主查阅资料"),
+    "document_read": _("查阅资料"),
 }
 
 
@@ -130,6 +133,14 @@ def recent_failures(action: str, *, ip: str | None, obj: Model | None, since, li
         .order_by("-at")
         .values_list("at", flat=True)[:limit]
     )
+
+
+def latest(action: str, *, detail: dict, limit: int) -> list[AuditEvent]:
+    """The newest lines of ``action`` (at most ``limit``) whose detail holds each key of ``detail``
+    with its value, each with its user: the readings of an estate's documents, for the page that
+    shows who read what. One query."""
+    rows = AuditEvent.objects.filter(action=action, **{f"detail__{key}": value for key, value in detail.items()})
+    return list(rows.select_related("user").order_by("-at", "-pk")[:limit])
 
 
 # --------------------------------------------------------------------------- sign-in and sign-out

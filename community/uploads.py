@@ -4,7 +4,7 @@ A file is judged by what it holds, never by its name or the type the browser cla
 
 * attachments (an expenditure's contract, a fund payout's invoice): PDF, JPEG or PNG;
 * photos (a grid case's scene, a notice posted on a door): JPEG or PNG;
-* a notice's document in the Wagtail editor: PDF;
+* a document (a notice's in the Wagtail editor, one of the documents owners inspect): PDF;
 * imports (the registry, the exam bank): an .xlsx workbook or a CSV text, and nothing else
   takes a spreadsheet.
 
@@ -71,7 +71,7 @@ PHOTO = Purpose(
     _("上传的文件不是图片：请拍照或选择 JPG、PNG 图片。"),
     _("照片不能超过 %(mb)s MB，当前为 %(size)s MB。"),
 )
-DOCUMENT = Purpose(  # a public notice's attachment in the Wagtail editor
+DOCUMENT = Purpose(  # a public notice's attachment in the Wagtail editor, a document owners inspect
     "attachment", (PDF,), _("文件类型不被接受：只接受 PDF。"), _("文件超过 %(mb)s MB。")
 )
 IMPORT = Purpose("import", (XLSX, CSV), _("只接受 .xlsx 或 .csv 文件。"), _("文件超过 %(mb)s MB。"))
@@ -198,6 +198,7 @@ def validator(purpose: Purpose):
 validate_photo = validator(PHOTO)
 validate_attachment = validator(ATTACHMENT)
 validate_import = validator(IMPORT)
+validate_document = validator(DOCUMENT)
 
 
 def serve(field_file, *, filename: str) -> FileResponse:
