@@ -38,6 +38,7 @@ class Event(models.TextChoices):
     MEDIATION_SESSION = "mediation_session", _("调解会议安排")
     CASE_MOVED = "case_moved", _("案件进展")
     DUTY_OVERDUE = "duty_overdue", _("法定期限逾期")
+    PROXY = "proxy", _("表决委托")
 
 
 class DeliveryStatus(models.TextChoices):

@@ -37,7 +37,17 @@ from ..models import (
     VoteService,
     VoteStatus,
 )
-from .selectors import closing_votes, count, eligible_owners, holder_keys, holdings_of, owners_yet_to_vote, scope_of
+from . import proxies
+from .selectors import (
+    by_proxy,
+    closing_votes,
+    count,
+    eligible_owners,
+    holder_keys,
+    holdings_of,
+    owners_yet_to_vote,
+    scope_of,
+)
 from .tally import ABSTAIN, NO, YES, TallyResult, holder_key, holder_of, share_text
 
 NOT_ALLOWED = _("您没有权限进行此操作。")
@@ -203,27 +213,48 @@ def _require_open(vote: Vote, now: datetime) -> None:
         raise ValidationError(NOT_OPEN)
 
 
-def cast_ballot(*, voter: Owner, vote: Vote, holder: str, choice: str, now: datetime | None = None) -> Ballot:
-    """An owner votes online for a holding they hold. A ballot a member of staff entered on
-    their behalf may be corrected by them; any other second ballot is refused, even when two
-    arrive at once (the database's unique constraint decides)."""
+@transaction.atomic
+def cast_ballot(
+    *,
+    voter: Owner | None,
+    vote: Vote,
+    holder: str,
+    choice: str,
+    proxy=None,
+    now: datetime | None = None,
+) -> Ballot:
+    """An owner votes online for a holding they hold, or an agent for a holding of the owner
+    whose ``proxy`` they hold (``voter`` is then the agent's own owner record, or None for a
+    household member; the view finds the proxy among the signed-in account's own). The ballot
+    is the owner's either way (``cast_by``), with the proxy it came by. A ballot a member of
+    staff entered on the owner's behalf may be corrected once, by the owner or their agent;
+    any other second ballot is refused, even when two arrive at once (the database's unique
+    constraint decides)."""
     now = now or timezone.now()
     if choice not in (YES, NO, ABSTAIN):
         raise ValidationError(BAD_CHOICE)
     _require_open(vote, now)
-    if holder not in holdings_of(voter, vote):
+    if proxy is not None:
+        proxy = proxies.usable(proxy=proxy, vote=vote, voter=voter, today=timezone.localdate(now))
+        owner = proxy.principal
+    elif voter is None:
+        raise PermissionDenied(NOT_A_HOLDER)
+    else:
+        owner = voter
+    if holder not in holdings_of(owner, vote):
         raise PermissionDenied(NOT_A_HOLDER)
     try:
         with transaction.atomic():
-            return Ballot.objects.create(vote=vote, holder=holder, choice=choice, cast_by=voter, cast_at=now)
+            return Ballot.objects.create(
+                vote=vote, holder=holder, choice=choice, cast_by=owner, cast_at=now, proxy=proxy
+            )
     except IntegrityError:
-        with transaction.atomic():
-            existing = lock_one(Ballot, vote=vote, holder=holder)
-            if existing.entered_by_id is None:
-                raise ValidationError(ALREADY_VOTED) from None
-            existing.choice, existing.cast_by, existing.cast_at = choice, voter, now
-            existing.save(update_fields=["choice", "cast_by", "cast_at"])
-            return existing
+        existing = lock_one(Ballot, vote=vote, holder=holder)
+        if existing.entered_by_id is None or existing.cast_by_id is not None:
+            raise ValidationError(ALREADY_VOTED) from None
+        existing.choice, existing.cast_by, existing.cast_at, existing.proxy = choice, owner, now, proxy
+        existing.save(update_fields=["choice", "cast_by", "cast_at", "proxy"])
+        return existing
 
 
 @transaction.atomic
@@ -355,6 +386,7 @@ def close_vote(*, actor, vote: Vote, now: datetime | None = None) -> Vote:
         raise ValidationError(TOO_EARLY_TO_CLOSE)
     result = count(vote)
     vote.result = figures(result)
+    vote.result["by_proxy"] = by_proxy(vote)  # the ballots that came by proxy (委托), as counted
     vote.status, vote.closed_at, vote.closed_by = VoteStatus.CLOSED, now, actor
     outcome = "通过" if result.decided else ("未达到参与表决的法定比例" if not result.quorum_met else "未获通过")
     yes, no, abstain = (result.by_choice[c] for c in (YES, NO, ABSTAIN))
