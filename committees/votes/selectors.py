@@ -636,10 +636,15 @@ def proxy_of_owner_or_agent(user, pk) -> Proxy | None:
 
 
 def vote_proxies(vote: Vote):
-    """The proxies (active or revoked) that cover ``vote``, newest first, with principal, agent and
-    who recorded and revoked them, and whether each was used in this vote (a queryset: one query)."""
+    """The proxies (active or revoked) that cover ``vote`` for an owner in its scope, newest first,
+    with principal, agent and who recorded and revoked them, and whether each was used in this
+    vote (a queryset: one query)."""
+    in_scope = Ownership.objects.in_force().filter(
+        owner=OuterRef("principal"), unit__building__in=_buildings(vote), unit__in=_units(vote)
+    )
     return (
         Proxy.objects.filter(covering_q(vote))
+        .filter(Q(vote=vote) | Exists(in_scope))  # a period proxy, when its owner has a say in the vote
         .select_related("principal", "agent__owner", "recorded_by", "revoked_by")
         .annotate(used=Exists(Ballot.objects.filter(vote=vote, proxy=OuterRef("pk"))))
     )

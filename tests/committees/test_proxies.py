@@ -568,6 +568,20 @@ def test_the_vote_proxies_page_for_every_role(client, scene, world):
     assert Proxy.objects.get().revoked_at is None
 
 
+def test_the_vote_page_lists_period_proxies_of_its_own_owners_only(client, scene, world):
+    today = timezone.localdate()
+    now = timezone.now()
+    vote = scene.new_vote(now + timedelta(days=16), now + timedelta(days=20), question="将来")
+    outsider, their_agent = (OwnerFactory(name=n, user=UserFactory()) for n in ("外区甲", "外区乙"))
+    for owner in (outsider, their_agent):
+        OwnershipFactory(unit=UnitFactory(building__estate=world.e2), owner=owner)
+    scene.appoint(outsider, their_agent.user, starts_on=today, ends_on=today + timedelta(days=30))
+    ours = scene.appoint(scene.owners[0], scene.owners[1].user, starts_on=today, ends_on=today + timedelta(days=30))
+    assert list(vote_selectors.vote_proxies(vote)) == [ours]
+    login(client, world.users[Role.COMMITTEE_MEMBER])
+    assert "外**" not in client.get(reverse("committees:vote_proxies", args=[vote.pk])).content.decode()
+
+
 def test_staff_find_the_owner_by_unit_and_record_a_paper_proxy(client, scene, world):
     url = reverse("committees:vote_proxies", args=[scene.vote.pk])
     login(client, world.users[Role.COMMITTEE_MEMBER])
