@@ -40,6 +40,7 @@ class Event(models.TextChoices):
     DUTY_OVERDUE = "duty_overdue", _("法定期限逾期")
     MEETING_REQUESTED = "meeting_requested", _("委员提议召开会议")
     ASSEMBLY_PROPOSED = "assembly_proposed", _("临时业主大会提议达到法定比例")
+    PROXY = "proxy", _("表决委托")
 
 
 class DeliveryStatus(models.TextChoices):

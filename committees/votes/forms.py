@@ -3,11 +3,12 @@ it, fees' included), convening, typed-in paper ballots, and linking a contract t
 that decided it. Input shape only; committees.votes.services decides."""
 
 from django import forms
+from django.contrib.auth import get_user_model
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from community.models import Owner, ServiceContract
-from community.uploads import PhotoInput, validate_photo
+from community.uploads import PhotoInput, validate_attachment, validate_photo
 
 from ..models import ContractDecisionKind, Matter, ServiceMethod, Vote
 
@@ -109,3 +110,60 @@ class ServiceForm(forms.Form):
         help_text=_("不填为今天。"),
     )
     note = forms.CharField(label=_("说明"), max_length=300, required=False)
+
+
+class ProxyAgentForm(forms.Form):
+    """Who is appointed: the agent's mobile, the name their account signs in with."""
+
+    mobile = forms.CharField(
+        label=_("受托人手机号"),
+        max_length=20,
+        widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "off"}),
+        help_text=_("受托人须已用该手机号注册账号：本小区的其他业主，或您已加入的家庭成员。"),
+    )
+
+    def clean_mobile(self):
+        mobile = "".join(self.cleaned_data["mobile"].split()).replace("-", "")
+        agent = get_user_model().objects.filter(username=mobile).first()
+        if agent is None:
+            raise forms.ValidationError(
+                _("没有找到手机号为 %(mobile)s 的账号，请受托人先注册。"), params={"mobile": mobile}
+            )
+        self.cleaned_data["agent"] = agent
+        return mobile
+
+
+class OwnProxyForm(ProxyAgentForm):
+    """An owner appoints a proxy from their own account: for one open or coming vote of their
+    estates, or for a period."""
+
+    field_order = ["vote", "starts_on", "ends_on", "mobile"]
+    vote = forms.ModelChoiceField(label=_("委托的表决"), queryset=Vote.objects.none(), required=False)
+    starts_on = forms.DateField(label=_("或委托起始日"), widget=forms.DateInput(attrs={"type": "date"}), required=False)
+    ends_on = forms.DateField(label=_("委托截止日"), widget=forms.DateInput(attrs={"type": "date"}), required=False)
+
+    def __init__(self, *args, votes=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["vote"].queryset = Vote.objects.filter(pk__in=[v.pk for v in votes])
+        self.fields["vote"].choices = [("", _("（按期间委托）"))] + [
+            (v.pk, f"{v.estate.name}：{v.question}（{timezone.localdate(v.opens_at):%m-%d} 起）") for v in votes
+        ]
+
+
+class PaperProxyForm(ProxyAgentForm):
+    """Staff record a paper proxy for the vote: the owner picked among the unit's owners, the
+    agent by mobile, and the signed form."""
+
+    field_order = ["principal", "mobile", "form"]
+    principal = forms.ModelChoiceField(
+        label=_("委托业主"),
+        queryset=Owner.objects.all(),
+        error_messages={"required": _("请先按房号查找并选择委托业主。"), "invalid_choice": _("所选业主不存在。")},
+    )
+    form = forms.FileField(
+        label=_("签字的委托书"),
+        required=False,
+        validators=[validate_attachment],
+        widget=forms.ClearableFileInput(attrs={"accept": "application/pdf,image/jpeg,image/png"}),
+        help_text=_("业主签字的委托书，PDF、JPEG 或 PNG。"),
+    )

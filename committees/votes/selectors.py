@@ -10,7 +10,7 @@ from decimal import Decimal
 from fractions import Fraction
 
 from django.db import connection
-from django.db.models import Exists, F, FilteredRelation, Q
+from django.db.models import Exists, F, FilteredRelation, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -24,7 +24,7 @@ from notifications.models import Channel, DeliveryStatus, Event
 from notifications.selectors import deliveries_about, delivery_figures, reached_owner_ids
 from residents import coverage
 
-from ..models import Ballot, Candidate, ContractDecision, Matter, Vote, VoteService, VoteStatus
+from ..models import Ballot, Candidate, ContractDecision, Matter, Proxy, Vote, VoteService, VoteStatus
 from .tally import (
     DEVELOPER,
     NO,
@@ -598,3 +598,186 @@ def service_summary(vote: Vote) -> dict:
     """Served and to serve by heads and area, and the deliveries per channel, for the vote's
     main page (service_figures without the list)."""
     return service_figures(vote, personal=False, limit=0)
+
+
+# --------------------------------------------------------------------------- proxies (委托)
+# A proxy covers a vote when it names the vote, or when its period (both days included) holds
+# the vote's whole window. Only a proxy not revoked is active.
+
+
+def covers(proxy: Proxy, vote: Vote) -> bool:
+    """Whether ``proxy`` (active or not) applies to ``vote``."""
+    if proxy.vote_id is not None:
+        return proxy.vote_id == vote.pk
+    return proxy.starts_on <= timezone.localdate(vote.opens_at) and timezone.localdate(vote.closes_at) <= proxy.ends_on
+
+
+def covering_q(vote: Vote) -> Q:
+    """The proxies that cover ``vote`` (revoked or not), as a filter."""
+    return Q(vote=vote) | Q(
+        vote=None,
+        starts_on__lte=timezone.localdate(vote.opens_at),
+        ends_on__gte=timezone.localdate(vote.closes_at),
+    )
+
+
+def active_proxies():
+    return Proxy.objects.filter(revoked_at__isnull=True)
+
+
+def principals_of(agent, vote: Vote) -> set[int]:
+    """The owners whose active proxies let ``agent`` vote in ``vote`` (one query)."""
+    return set(active_proxies().filter(covering_q(vote), agent=agent).values_list("principal_id", flat=True))
+
+
+def held_for(user, vote: Vote) -> list[Proxy]:
+    """The user's active proxies covering ``vote``, with their principals (one query)."""
+    if not getattr(user, "is_authenticated", False):
+        return []
+    return list(active_proxies().filter(covering_q(vote), agent=user).select_related("principal").order_by("pk"))
+
+
+def proxied_holdings(user, vote: Vote) -> list[tuple[str, Proxy]]:
+    """(holder key, proxy) for each holding the user may vote for as a proxy in ``vote``: one
+    query for the proxies and one per principal (at most the rule set's proxy_max_principals)."""
+    return [(h, p) for p in held_for(user, vote) for h in holdings_of(p.principal, vote)]
+
+
+def proxy_votes(user) -> list[tuple[Vote, Proxy]]:
+    """The votes the user may vote in (or voted in) as a proxy, newest first, each with the
+    proxy: those a vote proxy names, and the open or coming votes a period proxy covers in the
+    estates where its principal holds a unit now. Two queries (three with period proxies)."""
+    if not getattr(user, "is_authenticated", False):
+        return []
+    held = list(
+        active_proxies().filter(agent=user).select_related("principal", "vote__estate").order_by("created_at", "pk")
+    )
+    rows = [(p.vote, p) for p in held if p.vote_id is not None]
+    periods = [p for p in held if p.vote_id is None]
+    if periods:
+        estates_of: dict[int, set[int]] = {}
+        for owner_id, estate_id in (
+            Ownership.objects.in_force()
+            .filter(owner__in={p.principal_id for p in periods})
+            .values_list("owner_id", "unit__building__estate_id")
+        ):
+            estates_of.setdefault(owner_id, set()).add(estate_id)
+        estates = set().union(*estates_of.values()) if estates_of else set()
+        candidates = Vote.objects.filter(estate__in=estates, status=VoteStatus.OPEN).select_related("estate")
+        rows += [
+            (v, p)
+            for v in candidates
+            for p in periods
+            if v.estate_id in estates_of.get(p.principal_id, ()) and covers(p, v)
+        ]
+    return sorted(rows, key=lambda row: (row[0].opens_at, row[0].pk, row[1].pk), reverse=True)
+
+
+def given_proxies(owner: Owner):
+    """Every proxy ``owner`` gave, newest first, with the agent, the vote and whether it was
+    used (a queryset: one query)."""
+    return (
+        Proxy.objects.filter(principal=owner)
+        .select_related("agent__owner", "vote__estate", "recorded_by")
+        .annotate(used=Exists(Ballot.objects.filter(proxy=OuterRef("pk"))))
+    )
+
+
+def held_proxies(user):
+    """Every proxy the user holds as agent, newest first, with principal and vote (a queryset)."""
+    return (
+        Proxy.objects.filter(agent=user)
+        .select_related("principal", "vote__estate")
+        .annotate(used=Exists(Ballot.objects.filter(proxy=OuterRef("pk"))))
+    )
+
+
+def proxy_of_owner_or_agent(user, pk) -> Proxy | None:
+    """A proxy the user gave (through their owner record) or holds; None for any other."""
+    if not getattr(user, "is_authenticated", False) or not str(pk or "").isdigit():
+        return None
+    mine = Q(agent=user)
+    owner = getattr(user, "owner", None)
+    if owner is not None:
+        mine |= Q(principal=owner)
+    return Proxy.objects.filter(mine, pk=int(pk)).select_related("principal", "vote__estate").first()
+
+
+def vote_proxies(vote: Vote):
+    """The proxies (active or revoked) that cover ``vote`` for an owner in its scope, newest first,
+    with principal, agent and who recorded and revoked them, and whether each was used in this
+    vote (a queryset: one query)."""
+    in_scope = Ownership.objects.in_force().filter(
+        owner=OuterRef("principal"), unit__building__in=_buildings(vote), unit__in=_units(vote)
+    )
+    return (
+        Proxy.objects.filter(covering_q(vote))
+        .filter(Q(vote=vote) | Exists(in_scope))  # a period proxy, when its owner has a say in the vote
+        .select_related("principal", "agent__owner", "recorded_by", "revoked_by")
+        .annotate(used=Exists(Ballot.objects.filter(vote=vote, proxy=OuterRef("pk"))))
+    )
+
+
+def agent_label(user) -> str:
+    """An agent as others see them: the owner record's masked name, else the masked mobile
+    the account signs in with."""
+    owner = getattr(user, "owner", None)
+    if owner is not None:
+        return mask_name(owner.name)
+    full = user.get_full_name()
+    return mask_name(full) if full else mask_mobile(user.get_username())
+
+
+def unit_owners(vote: Vote, unit_pk: int) -> list[Owner]:
+    """The owners holding the unit now, if the unit lies in the vote's scope (one query)."""
+    in_scope = Unit.objects.filter(pk=unit_pk, building__in=_buildings(vote), pk__in=_units(vote))
+    return list(
+        Owner.objects.filter(
+            Exists(Ownership.objects.in_force().filter(owner=OuterRef("pk"), unit__in=in_scope))
+        ).order_by("pk")
+    )
+
+
+def proxy_ballots(vote: Vote, *, limit: int = 500) -> tuple[list[dict], int]:
+    """The ballots of ``vote`` that came by proxy, newest first, up to ``limit``: the units of
+    the principal in the vote's scope, the masked principal and agent, the cast time; and how
+    many there are in all. Three queries."""
+    ballots = list(
+        Ballot.objects.filter(vote=vote, proxy__isnull=False)
+        .select_related("cast_by", "proxy__agent__owner")
+        .order_by("-cast_at", "-pk")[:limit]
+    )
+    labels: dict[int, list[str]] = {}
+    if ballots:
+        for owner_id, building, room in (
+            Ownership.objects.in_force()
+            .filter(
+                owner__in={b.cast_by_id for b in ballots},
+                unit__building__in=_buildings(vote),
+                unit__in=_units(vote),
+            )
+            .order_by("unit__building__name", "unit__room")
+            .values_list("owner_id", "unit__building__name", "unit__room")
+        ):
+            labels.setdefault(owner_id, []).append(f"{building} {room}")
+    rows = [
+        {
+            "units": "、".join(labels.get(b.cast_by_id, [])) or "—",
+            "principal": mask_name(b.cast_by.name) if b.cast_by else "—",
+            "agent": agent_label(b.proxy.agent),
+            "cast_at": b.cast_at,
+            "choice": b.get_choice_display(),
+        }
+        for b in ballots
+    ]
+    total = len(rows) if len(rows) < limit else Ballot.objects.filter(vote=vote, proxy__isnull=False).count()
+    return rows, total
+
+
+def by_proxy(vote: Vote) -> dict:
+    """Heads and area of the ballots that came by proxy, counted as the tally counts holders
+    (two queries): frozen into the result when the vote closes."""
+    holders = holders_of(vote)
+    keys = {h for h in Ballot.objects.filter(vote=vote, proxy__isnull=False).values_list("holder", flat=True)}
+    counted = [holders[k] for k in keys if k in holders]
+    return {"heads": len(counted), "area": str(sum(counted, Decimal("0.00")))}

@@ -39,7 +39,9 @@ from ..models import (
     VoteService,
     VoteStatus,
 )
+from . import proxies
 from .selectors import (
+    by_proxy,
     candidates_of,
     closing_votes,
     count,
@@ -410,9 +412,10 @@ def _ballot_content(vote: Vote, choice: str, candidates, known=None) -> tuple[st
     return YES, sorted(picked)
 
 
+@transaction.atomic
 def cast_ballot(
     *,
-    voter: Owner,
+    voter: Owner | None,
     vote: Vote,
     holder: str,
     choice: str,
@@ -420,29 +423,39 @@ def cast_ballot(
     proxy=None,
     now: datetime | None = None,
 ) -> Ballot:
-    """An owner votes online for a holding they hold. A ballot a member of staff entered on
-    their behalf may be corrected by them; any other second ballot is refused, even when two
-    arrive at once (the database's unique constraint decides). In an election ``candidates``
-    are the ids of the candidates supported (see _ballot_content). ``proxy`` is an agent's
-    appointment when voting for a principal (the proxy rules decide it; not used here)."""
+    """An owner votes online for a holding they hold, or an agent for a holding of the owner
+    whose ``proxy`` they hold (``voter`` is then the agent's own owner record, or None for a
+    household member; the view finds the proxy among the signed-in account's own). The ballot
+    is the owner's either way (``cast_by``), with the proxy it came by. In an election
+    ``candidates`` are the ids of the candidates supported (see _ballot_content). A ballot a
+    member of staff entered on the owner's behalf may be corrected once, by the owner or their
+    agent; any other second ballot is refused, even when two arrive at once (the database's
+    unique constraint decides)."""
     now = now or timezone.now()
     choice, picked = _ballot_content(vote, choice, candidates)
     _require_open(vote, now)
-    if holder not in holdings_of(voter, vote):
+    if proxy is not None:
+        proxy = proxies.usable(proxy=proxy, vote=vote, voter=voter, today=timezone.localdate(now))
+        owner = proxy.principal
+    elif voter is None:
+        raise PermissionDenied(NOT_A_HOLDER)
+    else:
+        owner = voter
+    if holder not in holdings_of(owner, vote):
         raise PermissionDenied(NOT_A_HOLDER)
     try:
         with transaction.atomic():
             return Ballot.objects.create(
-                vote=vote, holder=holder, choice=choice, candidates=picked, cast_by=voter, cast_at=now
+                vote=vote, holder=holder, choice=choice, candidates=picked, cast_by=owner, cast_at=now, proxy=proxy
             )
     except IntegrityError:
-        with transaction.atomic():
-            existing = lock_one(Ballot, vote=vote, holder=holder)
-            if existing.entered_by_id is None:
-                raise ValidationError(ALREADY_VOTED) from None
-            existing.choice, existing.candidates, existing.cast_by, existing.cast_at = choice, picked, voter, now
-            existing.save(update_fields=["choice", "candidates", "cast_by", "cast_at"])
-            return existing
+        existing = lock_one(Ballot, vote=vote, holder=holder)
+        if existing.entered_by_id is None or existing.cast_by_id is not None:
+            raise ValidationError(ALREADY_VOTED) from None
+        existing.choice, existing.candidates, existing.cast_by = choice, picked, owner
+        existing.cast_at, existing.proxy = now, proxy
+        existing.save(update_fields=["choice", "candidates", "cast_by", "cast_at", "proxy"])
+        return existing
 
 
 @transaction.atomic
@@ -623,6 +636,7 @@ def close_vote(*, actor, vote: Vote, now: datetime | None = None) -> Vote:
         raise ValidationError(TOO_EARLY_TO_CLOSE)
     result = count(vote)
     vote.result = figures(result)
+    vote.result["by_proxy"] = by_proxy(vote)  # the ballots that came by proxy (委托), as counted
     vote.status, vote.closed_at, vote.closed_by = VoteStatus.CLOSED, now, actor
     outcome = "通过" if result.decided else ("未达到参与表决的法定比例" if not result.quorum_met else "未获通过")
     yes, no, abstain = (result.by_choice[c] for c in (YES, NO, ABSTAIN))

@@ -18,12 +18,12 @@ from community import access, audit, uploads
 from community.models import Estate
 from community.rules import rules_for
 from community.tenure.selectors import estate_contracts
-from community.web import act, cleaned, owner_or_403, paged
+from community.web import act, cleaned, paged
 
 from .. import selectors as committee_selectors
 from .. import services as committee_services
 from ..models import Matter, Vote
-from . import selectors, services
+from . import proxies, selectors, services
 from .forms import LinkForm, PaperBallotsForm, ServiceForm, VoteForm
 
 VOTES_PAGE_SIZE = 30
@@ -36,39 +36,58 @@ def _percent(share) -> str:
 
 @login_required
 def my_votes(request):
-    owner = owner_or_403(request)
-    return render(request, "committees/my_votes.html", {"votes": selectors.owner_votes(owner), "now": timezone.now()})
+    """An owner's votes, and the votes the signed-in account may vote in as a proxy (委托)."""
+    owner = getattr(request.user, "owner", None)
+    proxied = selectors.proxy_votes(request.user)
+    if owner is None and not proxied:
+        raise PermissionDenied
+    return render(
+        request,
+        "committees/my_votes.html",
+        {"votes": selectors.owner_votes(owner) if owner else [], "proxied": proxied, "now": timezone.now()},
+    )
 
 
 @login_required
 def ballot(request, vote_id):
-    owner = owner_or_403(request)
+    """The ballot of each holding the account votes for: the owner's own, and those of the
+    owners whose active proxies it holds for this vote (labelled with the owner, masked)."""
+    owner = getattr(request.user, "owner", None)
     vote = selectors.vote_with_estate(vote_id)
-    holdings = selectors.holdings_of(owner, vote) if vote else []
-    if not holdings:
+    own = selectors.holdings_of(owner, vote) if vote and owner else []
+    proxied = [(h, p) for h, p in selectors.proxied_holdings(request.user, vote) if h not in own] if vote else []
+    if not own and not proxied:
+        if owner is None:
+            raise PermissionDenied
         raise Http404
     if request.method == "POST":
 
         def handler():
             choice = request.POST.get("choice", "")
+            proxy = None
+            if request.POST.get("proxy"):
+                proxy = next((p for _h, p in proxied if str(p.pk) == request.POST["proxy"]), None)
+                if proxy is None:
+                    raise ValidationError(proxies.NOT_ACTIVE)
             services.cast_ballot(
                 voter=owner,
                 vote=vote,
                 holder=request.POST.get("holder", ""),
                 choice=choice,
                 candidates=_picked(request, vote, choice),
+                proxy=proxy,
             )
             return _("您的表决已记录。")
 
         return act(request, handler, reverse("committees:ballot", args=[vote.pk]))
-    cast = selectors.ballots_cast(vote, holdings)
+    cast = selectors.ballots_cast(vote, own + [h for h, _p in proxied])
     return render(
         request,
         "committees/ballot.html",
         {
             "vote": vote,
             "matter": Matter(vote.matter).label,
-            "holdings": [(h, cast.get(h)) for h in holdings],
+            "holdings": [(h, cast.get(h), None) for h in own] + [(h, cast.get(h), p) for h, p in proxied],
             "open": vote.status == "open" and vote.opens_at <= timezone.now() < vote.closes_at,
             "candidates": selectors.candidates_of(vote) if vote.is_election else [],
         },
@@ -152,6 +171,7 @@ def turnout(request, vote_id):
             "service": selectors.service_summary(vote),
             "election": election,
             "threshold": rules.approval_thresholds(vote.matter),
+            "by_proxy": selectors.proxy_ballots(vote),
         },
     )
 
