@@ -1,6 +1,7 @@
 from django.urls import path
 
 from . import views as committee_views
+from .decisions import views as decision_views
 from .exams import views
 from .votes import views as vote_views
 
@@ -27,6 +28,7 @@ urlpatterns = [
     path("votes/<int:vote_id>/turnout/", vote_views.turnout, name="turnout"),
     path("votes/<int:vote_id>/service/", vote_views.service, name="service"),
     path("votes/<int:vote_id>/service/<int:pk>/photo/", vote_views.service_photo, name="service_photo"),
+    path("estates/<int:estate_id>/decisions/", decision_views.decisions, name="decisions"),
     path("estates/<int:estate_id>/contract-votes/", vote_views.contract_votes, name="contract_votes"),
     path("verify/certificate/<str:number>/", views.verify, name="verify_form"),
     path("verify/certificate/<str:number>/<str:fp>/", views.verify, name="verify"),

@@ -44,6 +44,8 @@ ACTIONS = {
     "fund_payout": _("维修资金拨付"),
     "vote_convene": _("召集表决"),
     "vote_close": _("结束表决"),
+    "challenge_record": _("登记撤销决定之诉"),
+    "challenge_decide": _("登记撤销之诉裁判结果"),
     "binding_letters": _("打印绑定函"),
     "bind": _("绑定业主账号"),
     "bind_failed": _("绑定核验失败"),
