@@ -72,6 +72,11 @@ def register(source: Source, *, perms: Iterable[str], nodes: Iterable[type] = (E
     _NODES.update(nodes)
 
 
+def perms() -> tuple[str, ...]:
+    """The permissions the registered sources' duties name."""
+    return tuple(sorted(_PERMS))
+
+
 def due(on: date) -> list[Duty]:
     """Every open duty, by last day. Each source costs its own few queries."""
     found: dict[str, Duty] = {}
@@ -122,7 +127,7 @@ def refresh(on: date, duties: Iterable[Duty] | None = None) -> int:
             "what": d.what[:300],
             "last_day": d.last_day,
             "perm": d.perm,
-            "node_type": ContentType.objects.get_for_model(type(d.node)),
+            "node_type_id": ContentType.objects.get_for_model(type(d.node)).pk,
             "node_id": d.node.pk,
             "link": d.link[:300],
             "refreshed_on": on,
@@ -136,7 +141,7 @@ def refresh(on: date, duties: Iterable[Duty] | None = None) -> int:
             changed.append(row)
     OpenDuty.objects.bulk_create(fresh, ignore_conflicts=True)  # a refresh running beside this one
     if changed:
-        OpenDuty.objects.bulk_update(changed, ["kind", "what", "last_day", "perm", "node_type", "node_id", "link"])
+        OpenDuty.objects.bulk_update(changed, ["kind", "what", "last_day", "perm", "node_type_id", "node_id", "link"])
     return len(gone) + len(fresh) + len(changed)
 
 

@@ -11,6 +11,7 @@ from . import access, duties
 
 @login_required
 def duty_list(request):
+    access.prefetch(request.user, (access.VIEW, *duties.perms()))  # one query for the page's grants
     if not access.holds_anywhere(request.user, access.VIEW):
         raise PermissionDenied  # owners and household members answer for no legal deadline
     today = timezone.localdate()
