@@ -26,6 +26,7 @@ from wagtail.search import index
 from community.models import Community, District, Estate
 from community.privacy import mask_text
 
+from . import marks
 from .cjk import index_text
 
 NOTICES_PER_PAGE = 10
@@ -88,7 +89,9 @@ class ScopePage(Page):
         return getattr(self, self.registry_field)
 
     def notice_page(self, request):
-        return Paginator(notices_under(self), NOTICES_PER_PAGE).get_page(request.GET.get("page"))
+        page = Paginator(notices_under(self), NOTICES_PER_PAGE).get_page(request.GET.get("page"))
+        page.object_list = marks.mark(page.object_list)  # a decision a court revoked says so
+        return page
 
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
@@ -213,6 +216,7 @@ class NoticePage(Page):
         context["today"] = timezone.localdate()
         context["share_url"] = request.build_absolute_uri(self.url)
         context["attachment_list"] = self.attachments.select_related("document")
+        context["mark"] = marks.marks([self.pk]).get(self.pk, "")
         return context
 
 

@@ -4,6 +4,7 @@ from wagtail.models import Site
 
 from community.web import paged
 
+from . import marks
 from .cjk import query_terms
 from .models import NOTICES_PER_PAGE, NoticePage, search_notices
 
@@ -16,6 +17,7 @@ def search(request):
     site = Site.find_for_request(request)
     results = search_notices(site.root_page, query_terms(query)) if site is not None else NoticePage.objects.none()
     page, querystring = paged(request, results, NOTICES_PER_PAGE)
+    page.object_list = marks.mark(page.object_list)
     return render(
         request,
         "cms/search.html",

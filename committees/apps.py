@@ -31,3 +31,30 @@ class CommitteesConfig(AppConfig):
         from .exams.selectors import certificate_fingerprints
 
         register_fingerprint_check(_("考试合格证书"), certificate_fingerprints)
+
+        # The committees' legal deadlines join the one duty list (community.duties).
+        from community import duties
+
+        from .duties import PERM
+        from .duties import source as committee_duties
+
+        duties.register(committee_duties, perms=(PERM,))
+
+        # A result or decision notice's first publication is its posting day (Wagtail's signal,
+        # so a notice published in the editor counts too); revoked decisions are marked on the
+        # public notice lists.
+        from wagtail.signals import page_published
+
+        from cms.marks import register_notice_marks
+        from cms.models import NoticePage
+
+        from .decisions import selectors as decision_selectors
+
+        page_published.connect(_posted, sender=NoticePage, dispatch_uid="committees.decisions.posted")
+        register_notice_marks(decision_selectors.marks_for_notices)
+
+
+def _posted(sender, instance, **kwargs):
+    from .decisions.services import record_posting
+
+    record_posting(instance)

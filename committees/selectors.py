@@ -107,6 +107,7 @@ class Deadline:
     day: date
     left: int  # days; negative when overdue
     warn: bool  # close enough to stand out
+    kind: str = ""  # first_meeting, filing, refiling or term (committees.duties keys its duties by it)
 
 
 def deadlines(committee: Committee, *, on: date | None = None) -> list[Deadline]:
@@ -119,13 +120,19 @@ def deadlines(committee: Committee, *, on: date | None = None) -> list[Deadline]
     due = []
     if committee.first_meeting_on is None:
         due.append(
-            ("首次会议", last_day_after_days(committee.elected_on, rules.committee_first_meeting_days), SOON_DAYS)
+            (
+                "首次会议",
+                last_day_after_days(committee.elected_on, rules.committee_first_meeting_days),
+                SOON_DAYS,
+                "first_meeting",
+            )
         )
     if committee.status in FILABLE:
         what, day = filing_deadline(committee)
-        due.append(("重新备案" if committee.changed_on else "备案", day, SOON_DAYS))
-    due.append(("任期届满", committee.term_ends_on, rules.term_expiry_warning_days))
-    return [Deadline(what, day, (day - on).days, (day - on).days <= warn) for what, day, warn in due]
+        refiling = committee.changed_on is not None
+        due.append(("重新备案" if refiling else "备案", day, SOON_DAYS, "refiling" if refiling else "filing"))
+    due.append(("任期届满", committee.term_ends_on, rules.term_expiry_warning_days, "term"))
+    return [Deadline(what, day, (day - on).days, (day - on).days <= warn, kind) for what, day, warn, kind in due]
 
 
 # --------------------------------------------------------------------------- filing review

@@ -2,6 +2,7 @@ from django.urls import path
 
 from . import assembly_views, document_views
 from . import views as committee_views
+from .decisions import views as decision_views
 from .exams import views
 from .votes import proxy_views
 from .votes import views as vote_views
@@ -37,6 +38,7 @@ urlpatterns = [
     path("votes/<int:vote_id>/proxies/<int:pk>/form/", proxy_views.vote_proxy_form, name="vote_proxy_form"),
     path("me/proxies/", proxy_views.my_proxies, name="my_proxies"),
     path("me/proxies/<int:pk>/form/", proxy_views.proxy_form, name="proxy_form"),
+    path("estates/<int:estate_id>/decisions/", decision_views.decisions, name="decisions"),
     path("estates/<int:estate_id>/contract-votes/", vote_views.contract_votes, name="contract_votes"),
     path("me/documents/", document_views.my_documents, name="my_documents"),
     path("estates/<int:estate_id>/documents/", document_views.estate_documents, name="estate_documents"),

@@ -351,3 +351,38 @@ def get_permitted_or_403(user, perm: str, queryset_or_model, **lookup):
     if found is None:
         raise PermissionDenied(NOT_ALLOWED)
     return found
+
+
+def holders(perm: str, obj):
+    """The active accounts that hold ``perm`` on ``obj``: on it or on one of its ancestors, or,
+    for what lies under an estate, through the property company serving it under a contract in
+    force today. Those who answer for it (the duty watch tells them). A fixed number of queries."""
+    from django.contrib.auth import get_user_model
+
+    users = get_user_model().objects.filter(is_active=True)
+    if obj is None or obj.pk is None:
+        return users.none()
+    paths = _ancestor_paths(type(obj))
+    row = type(obj)._default_manager.filter(pk=obj.pk).values_list(*[path for _model, path in paths]).first()
+    if row is None:
+        return users.none()
+    today = timezone.localdate()
+    held = Q(pk__in=[])
+    for (model, _path), pk in zip(paths, row, strict=True):
+        if pk is None:
+            continue
+        if (
+            model is Estate
+            and perm == KEEP_ACCOUNTS
+            and not SelfManagementPeriod.objects.in_force().filter(estate=pk).exists()
+        ):
+            continue  # a committee keeps the books only while its estate manages itself
+        held |= Q(content_type=ContentType.objects.get_for_model(model), object_pk=str(pk))
+        if model is Estate:
+            companies = ServiceContract.objects.in_force(today).filter(estate=pk).values_list("company", flat=True)
+            held |= Q(
+                content_type=ContentType.objects.get_for_model(PropertyCompany),
+                object_pk__in=[str(company) for company in companies],
+            )
+    grants = UserObjectPermission.objects.filter(held, permission__codename=perm)
+    return users.filter(pk__in=grants.values("user_id")).order_by("pk")

@@ -46,6 +46,8 @@ ACTIONS = {
     "vote_close": _("结束表决"),
     "proxy_appoint": _("表决委托"),
     "proxy_revoke": _("撤销表决委托"),
+    "challenge_record": _("登记撤销决定之诉"),
+    "challenge_decide": _("登记撤销之诉裁判结果"),
     "binding_letters": _("打印绑定函"),
     "bind": _("绑定业主账号"),
     "bind_failed": _("绑定核验失败"),

@@ -1,7 +1,9 @@
 """What the navigation bar may offer the signed-in user. Each flag is a callable, so the
 template asks (and the database is queried) only when the bar is drawn for a signed-in user."""
 
-from . import access
+from django.utils import timezone
+
+from . import access, duties
 from .models import Community, District, Estate, Grid, PropertyCompany, Street
 
 
@@ -33,12 +35,19 @@ def nav(request):
 
         return flag
 
+    def overdue():
+        access.prefetch(user, perms)  # the count's grants are the bar's
+        return duties.overdue_count(user, timezone.localdate())
+
     def scoped(model):
         access.prefetch(user, perms)
         return access.granted_scopes(user, access.VIEW).get(model)
 
     return {
         "nav_search": held(access.VIEW),
+        # the duty list for staff and committee members; its red count is one query (community.duties)
+        "nav_duties": held(access.VIEW),
+        "nav_overdue": overdue,
         "nav_import": held(access.CHANGE),
         "nav_audit": held(access.VIEW_AUDIT),
         "nav_committees": held(access.REVIEW_FILINGS, access.CONVENE_VOTES),

@@ -764,3 +764,30 @@ class AuditEvent(models.Model):
 
     def __str__(self):
         return f"{self.at:%Y-%m-%d %H:%M:%S} {self.username} {self.action}"
+
+
+class OpenDuty(models.Model):
+    """A legal deadline still open, as ``community.duties.refresh`` last found it: the copy the
+    navigation bar counts in one query (the sources themselves take a query or more each). The
+    duty list page and the daily watch read the sources live and bring this table up to date."""
+
+    key = models.CharField(_("标识"), max_length=200, unique=True)
+    kind = models.CharField(_("类别"), max_length=40)
+    what = models.CharField(_("事项"), max_length=300)
+    last_day = models.DateField(_("最后一日"), db_index=True)
+    perm = models.CharField(_("负责权限"), max_length=40)
+    node_type = models.ForeignKey(
+        ContentType, verbose_name=_("所属对象类型"), on_delete=models.CASCADE, related_name="+"
+    )
+    node_id = models.PositiveBigIntegerField(_("所属对象"))
+    link = models.CharField(_("链接"), max_length=300, blank=True)
+    refreshed_on = models.DateField(_("更新日期"))
+
+    class Meta:
+        verbose_name = _("待办法定期限")
+        verbose_name_plural = _("待办法定期限")
+        ordering = ["last_day", "key"]
+        indexes = [models.Index(fields=["node_type", "node_id"], name="open_duty_node_idx")]
+
+    def __str__(self):
+        return f"{self.what} {self.last_day}"

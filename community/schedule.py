@@ -80,6 +80,13 @@ SCHEDULE = (
         crontab={"minute": "0", "hour": "9"},
     ),
     Entry(
+        "法定期限逾期提醒",
+        "notifications.watch_duties",
+        "每日 08:30：决定公告、备案、首次会议、委员提议的会议、收支公布、维修资金年度报表、任期届满等法定期限，"
+        "逾期的通知负责人（每项只通知一次），工作台显示逾期数。",
+        crontab={"minute": "30", "hour": "8"},
+    ),
+    Entry(
         "表决截止提醒",
         "committees.remind_closing_votes",
         "每日 09:00：三日内截止的表决，提醒尚未表决的业主（每次表决只提醒一次）。",

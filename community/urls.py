@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import audit_views, identity_views, views, workspace_views
+from . import audit_views, duty_views, identity_views, views, workspace_views
 from .tenure import views as tenure_views
 
 app_name = "community"
@@ -13,6 +13,7 @@ urlpatterns = [
     path("me/security/codes/", identity_views.my_security_codes, name="my_security_codes"),
     path("me/security/off/", identity_views.my_security_off, name="my_security_off"),
     path("accounts/locks/", identity_views.locks, name="locks"),
+    path("duties/", duty_views.duty_list, name="duties"),
     path("jobs/", views.my_jobs, name="jobs"),
     path("jobs/<int:pk>/", views.job_status, name="job"),
     path("jobs/<int:pk>/download/", views.job_download, name="job_download"),

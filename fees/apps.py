@@ -47,3 +47,11 @@ class FeesConfig(AppConfig):
         # Every backup keeps the published statements' fingerprints; its drill recomputes them.
         register_fingerprint_check(_("已发布物业费收支公示"), selectors.statement_fingerprints)
         register_fingerprint_check(_("已公布维修资金年度报表"), fund_selectors.statement_fingerprints)
+
+        # The fee and fund statements' publication deadlines join the one duty list.
+        from community import duties
+
+        from .duties import PERMS
+        from .duties import source as fee_duties
+
+        duties.register(fee_duties, perms=PERMS)

@@ -29,11 +29,11 @@ from django.db.models import F, Min, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from community import jobs
+from community import access, duties, jobs
 from community.models import Owner
 
 from . import channels
-from .models import Channel, Delivery, DeliveryStatus, Message, Preference
+from .models import Channel, Delivery, DeliveryStatus, Event, Message, Preference
 
 logger = logging.getLogger(__name__)
 
@@ -307,3 +307,36 @@ def mark_all_read(*, actor) -> int:
 def set_preferences(*, actor, sms: bool, email: bool) -> str:
     Preference.objects.update_or_create(user=actor, defaults={"sms": sms, "email": email})
     return _("通知方式已保存。")
+
+
+def watch_duties(*, on=None) -> int:
+    """The daily watch: bring the duty list's copy up to date, then tell the people who answer for
+    each overdue duty, once per duty (``key=duty:<key>``; a duty with nobody to answer for it yet
+    waits until someone does). Returns how many duties were told."""
+    on = on or timezone.localdate()
+    found = duties.due(on)
+    duties.refresh(on, found)
+    told, people = 0, {}
+    for duty in found:
+        if not duty.overdue(on):
+            continue
+        key = f"duty:{duty.key}"
+        if Message.objects.filter(key=key).exists():
+            continue
+        scope = (duty.perm, type(duty.node), duty.node.pk)
+        if scope not in people:
+            people[scope] = list(access.holders(duty.perm, duty.node))
+        if not people[scope]:
+            continue
+        late = duty.days_overdue(on)
+        message = notify(
+            event=Event.DUTY_OVERDUE,
+            recipients=people[scope],
+            title=(_("已逾期：%(what)s") % {"what": duty.what})[:200],
+            body=_("%(what)s的最后一日是 %(day)s，已逾期 %(n)s 天，请尽快办理。")
+            % {"what": duty.what, "day": f"{duty.last_day:%Y-%m-%d}", "n": late},
+            link=duty.link,
+            key=key,
+        )
+        told += message is not None
+    return told

@@ -18,3 +18,9 @@ def send_due() -> int:
     """Every minute: retries whose backoff has passed, SMS held over the night, and anything
     queued while the broker was down."""
     return services.send_due()
+
+
+@jobs.task(name="notifications.watch_duties")
+def watch_duties() -> int:
+    """Every morning: tell those who answer for each legal deadline past its last day, once."""
+    return services.watch_duties()
