@@ -31,3 +31,18 @@ class CommitteesConfig(AppConfig):
         from .exams.selectors import certificate_fingerprints
 
         register_fingerprint_check(_("考试合格证书"), certificate_fingerprints)
+
+        from . import consents
+        from . import services as life
+        from .models import Decision
+
+        # A committee decision takes effect when enough members have confirmed their agreement.
+        consents.register(
+            Decision,
+            consents.Kind(
+                label=_("委员会决定"),
+                waiting=life.decision_waiting,
+                describe=life.describe_decision,
+                settle=life.settle_decision,
+            ),
+        )

@@ -19,6 +19,7 @@ urlpatterns = [
     path("committees/<int:pk>/", committee_views.detail, name="committee"),
     path("committees/<int:pk>/act/", committee_views.act, name="committee_act"),
     path("committees/meetings/<int:pk>/", committee_views.meeting, name="meeting"),
+    path("me/confirmations/", committee_views.confirmations, name="confirmations"),
     path("estates/<int:estate_id>/votes/new/", vote_views.convene, name="convene"),
     path("votes/<int:vote_id>/paper/", vote_views.paper, name="paper"),
     path("votes/", vote_views.my_votes, name="my_votes"),
