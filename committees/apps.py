@@ -53,6 +53,21 @@ class CommitteesConfig(AppConfig):
         page_published.connect(_posted, sender=NoticePage, dispatch_uid="committees.decisions.posted")
         register_notice_marks(decision_selectors.marks_for_notices)
 
+        from . import consents
+        from . import services as life
+        from .models import Decision
+
+        # A committee decision takes effect when enough members have confirmed their agreement.
+        consents.register(
+            Decision,
+            consents.Kind(
+                label=_("委员会决定"),
+                waiting=life.decision_waiting,
+                describe=life.describe_decision,
+                settle=life.settle_decision,
+            ),
+        )
+
 
 def _posted(sender, instance, **kwargs):
     from .decisions.services import record_posting

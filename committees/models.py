@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.fields import GenericForeignKey, GenericRelation
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -483,11 +483,13 @@ class Meeting(models.Model):
 class Decision(models.Model):
     meeting = models.ForeignKey(Meeting, verbose_name=_("会议"), on_delete=models.PROTECT, related_name="decisions")
     text = models.TextField(_("决定事项"))
-    in_favour = models.ManyToManyField(Member, verbose_name=_("同意的委员"), related_name="+", blank=True)
     adopted = models.BooleanField(_("通过"))
     notice = models.ForeignKey("cms.NoticePage", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     posted_on = models.DateField(_("公告日期"), null=True, blank=True)
     revoked_on = models.DateField(_("被撤销日期"), null=True, blank=True)
+    # The members in favour, each in their own hand (committees.consents): it takes effect only when
+    # enough of them have confirmed.
+    consents = GenericRelation("Consent", content_type_field="subject_type", object_id_field="subject_id")
 
     class Meta:
         verbose_name = _("委员会决定")
@@ -947,8 +949,15 @@ class Consent(models.Model):
     subject_type = models.ForeignKey("contenttypes.ContentType", on_delete=models.PROTECT, related_name="+")
     subject_id = models.PositiveBigIntegerField()
     subject = GenericForeignKey("subject_type", "subject_id")
+    # Empty only for the system itself: seed_demo, and the agreements moved from the earlier
+    # "members in favour" lists, already signed on paper.
     recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("登记人"), on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("登记人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     recorded_at = models.DateTimeField(_("登记时间"))
     confirmed_at = models.DateTimeField(_("本人确认时间"), null=True, blank=True)

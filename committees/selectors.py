@@ -22,6 +22,7 @@ from .models import (
     Committee,
     CommitteeEvent,
     CommitteeStatus,
+    Decision,
     FilingReview,
     Matter,
     Meeting,
@@ -334,7 +335,45 @@ def present_at(meeting: Meeting):
 
 
 def decisions_of(meeting: Meeting):
-    return meeting.decisions.prefetch_related("in_favour__owner").select_related("notice")
+    return meeting.decisions.prefetch_related("consents__member__owner").select_related("notice")
+
+
+def least_to_meet(threshold, total: int) -> int | None:
+    """The fewest members out of ``total`` that meet ``threshold`` (None when no number does)."""
+    return next((n for n in range(total + 1) if threshold.met(n, total)), None)
+
+
+@dataclass
+class DecisionRow:
+    """A decision on its meeting's page: each member in favour, confirmed or still to confirm
+    in their own hand, and whether it has taken effect."""
+
+    decision: Decision
+    consents: list
+    confirmed: int
+    needed: int | None
+    total: int
+
+    @property
+    def waiting(self) -> bool:
+        """Enough members are listed in favour, but not enough have confirmed yet."""
+        return (
+            not self.decision.adopted
+            and self.needed is not None
+            and len(self.consents) >= self.needed
+            and self.decision.revoked_on is None
+        )
+
+
+def decision_rows(meeting: Meeting, *, total: int) -> list[DecisionRow]:
+    """The meeting's decisions against ``total`` seated members: two queries, however many."""
+    needed = least_to_meet(rules_for(meeting.committee.estate).meeting_decision, total)
+    rows = []
+    for decision in decisions_of(meeting):
+        consents = list(decision.consents.all())
+        confirmed = sum(1 for c in consents if c.confirmed_at is not None)
+        rows.append(DecisionRow(decision, consents, confirmed, needed, total))
+    return rows
 
 
 # --------------------------------------------------------------------------- party branch

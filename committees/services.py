@@ -14,6 +14,7 @@ from datetime import date
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Count
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -28,6 +29,7 @@ from community.workflow import Workflow
 from notifications.models import Event
 from notifications.services import notify
 
+from . import consents
 from .models import (
     Committee,
     CommitteeEvent,
@@ -86,6 +88,7 @@ NO_PROXIES = _("业主委员会会议不得委托他人出席或表决。")
 NOT_MEMBERS = _("出席和表决的须是本届委员。")
 NO_QUORUM = _("出席委员未过半数（%(n)s / %(total)s 人），会议不能作出决定。")
 FAVOUR_NOT_PRESENT = _("同意的委员须出席会议。")
+NO_DECISION_TEXT = _("请写明决定事项。")
 REQUESTED_MEETING_LATE = _("委员提议召开的会议最迟应于 %(day)s 召开。")
 NO_REVIEWER = _("备案审查须由区房管部门或街道办事处的审查人本人办理。")
 NOT_A_REVIEWER = _("只有本区房管部门（区管理员）或本街道办事处的工作人员可以审查备案。")
@@ -437,10 +440,13 @@ def record_minutes(*, actor, meeting: Meeting, minutes: str, signed: bool) -> Me
 
 
 @transaction.atomic
-def record_decision(*, actor, meeting: Meeting, text: str, in_favour) -> Decision:
-    """A decision needs a quorum (more than half present) and the votes of at least half of
-    ALL members, not of those present. An adopted decision is drafted as a notice at once,
-    to be posted within the rule set's days (3)."""
+def record_decision(*, actor, meeting: Meeting, text: str, in_favour, now=None) -> Decision:
+    """A decision needs a quorum (more than half present) and the agreement of at least half of
+    ALL members, not of those present, each in their own hand: the members in favour are recorded
+    as consents (committees.consents), confirmed at once only for the member whose own login
+    records it. The decision takes effect, and its notice is drafted to stay up for the rule set's
+    publicity days, when the confirmed consents reach the share (``settle_decision``), here or on
+    the confirmation that completes them. Too few members in favour even if all confirm: not adopted."""
     committee = meeting.committee
     if actor is not None and not access.can(actor, access.CONVENE_VOTES, committee.estate):
         raise PermissionDenied(NOT_ALLOWED)
@@ -449,24 +455,76 @@ def record_decision(*, actor, meeting: Meeting, text: str, in_favour) -> Decisio
     present = set(meeting.present.values_list("pk", flat=True))
     if not rules.meeting_quorum.met(len(present), total):
         raise ValidationError(NO_QUORUM, params={"n": len(present), "total": total})
+    if not text.strip():
+        raise ValidationError(NO_DECISION_TEXT)
     in_favour = list(in_favour)
     if any(m.pk not in present for m in in_favour):
         raise ValidationError(FAVOUR_NOT_PRESENT)
-    adopted = rules.meeting_decision.met(len(in_favour), total)
-    decision = Decision.objects.create(meeting=meeting, text=text, adopted=adopted)
-    decision.in_favour.set(in_favour)
-    if adopted:
-        decision.notice = cms.draft_notice(
-            estate=committee.estate,
-            category="committee",
-            title=f"{committee.estate.name}{committee.get_kind_display()}决定公告",
-            body=f"{meeting.held_on:%Y年%m月%d日}会议决定：{text}\n全体委员 {total} 人，同意 {len(in_favour)} 人。",
-            publicity_days=rules.decision_publicity_days,
-            source=f"committees.Decision:{decision.pk}",
-            issuer=f"{committee.estate.name}{committee.get_kind_display()}",
-        )
-        decision.save(update_fields=["notice"])
+    decision = Decision.objects.create(meeting=meeting, text=text.strip(), adopted=False)
+    consents.record(actor=actor, subject=decision, members=in_favour, now=now)
+    return settle_decision(decision, actor=actor, now=now)
+
+
+def settle_decision(decision: Decision, *, actor, now=None) -> Decision:
+    """Put a decision into effect once its confirmed consents reach the rule set's share of all
+    seated members: adopted, and its notice drafted. Runs in the caller's transaction (recording
+    the decision, or a member's confirmation); a decision already in effect stays as it is."""
+    decision = lock_one(Decision.objects.select_related("meeting__committee__estate"), pk=decision.pk)
+    if decision.adopted or decision.revoked_on is not None:
+        return decision
+    meeting, committee = decision.meeting, decision.meeting.committee
+    rules = rules_for(committee.estate)
+    total = seated(committee).count()
+    agreed = consents.confirmed(decision).count()
+    if not rules.meeting_decision.met(agreed, total):
+        return decision
+    decision.adopted = True
+    decision.notice = cms.draft_notice(
+        estate=committee.estate,
+        category="committee",
+        title=f"{committee.estate.name}{committee.get_kind_display()}决定公告",
+        body=f"{meeting.held_on:%Y年%m月%d日}会议决定：{decision.text}\n全体委员 {total} 人，同意 {agreed} 人。",
+        publicity_days=rules.decision_publicity_days,
+        source=f"committees.Decision:{decision.pk}",
+        issuer=f"{committee.estate.name}{committee.get_kind_display()}",
+    )
+    decision.save(update_fields=["adopted", "notice"])
+    audit.record("decision_adopted", user=actor, obj=decision, detail={"confirmed": agreed, "members": total})
     return decision
+
+
+def decision_waiting(ids) -> dict:
+    """Of the decisions ``ids``, those a member may still confirm: not revoked, and either adopted
+    already or with enough members in favour to pass once they confirm. One query, and two more
+    per committee among them."""
+    found, seats, thresholds = {}, {}, {}
+    for decision in (
+        Decision.objects.filter(pk__in=list(ids), revoked_on=None)
+        .select_related("meeting__committee__estate")
+        .annotate(listed=Count("consents", distinct=True))
+    ):
+        committee = decision.meeting.committee
+        if committee.status not in ACTIVE:
+            continue
+        if committee.pk not in seats:
+            seats[committee.pk] = seated(committee).count()
+            thresholds[committee.pk] = rules_for(committee.estate).meeting_decision
+        if decision.adopted or thresholds[committee.pk].met(decision.listed, seats[committee.pk]):
+            found[decision.pk] = decision
+    return found
+
+
+def describe_decision(decision: Decision) -> str:
+    committee = decision.meeting.committee
+    return str(
+        _("%(estate)s%(kind)s %(day)s 会议决定：%(text)s")
+        % {
+            "estate": committee.estate.name,
+            "kind": committee.get_kind_display(),
+            "day": f"{decision.meeting.held_on:%Y-%m-%d}",
+            "text": decision.text,
+        }
+    )
 
 
 # --------------------------------------------------------------------------- removal and dissolution

@@ -26,6 +26,7 @@ urlpatterns = [
     path("me/assembly/act/", assembly_views.my_assembly_act, name="my_assembly_act"),
     path("estates/<int:estate_id>/assembly/", assembly_views.estate_assembly, name="assembly"),
     path("estates/<int:estate_id>/assembly/lists/<int:pk>/", assembly_views.signed_list, name="assembly_list"),
+    path("me/confirmations/", committee_views.confirmations, name="confirmations"),
     path("estates/<int:estate_id>/votes/new/", vote_views.convene, name="convene"),
     path("votes/<int:vote_id>/paper/", vote_views.paper, name="paper"),
     path("votes/", vote_views.my_votes, name="my_votes"),

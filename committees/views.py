@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 from community import access
 from community.web import cleaned, error_text
 
-from . import selectors, steward
+from . import consents, selectors, steward
 from . import services as life
 from .forms import (
     AttendanceForm,
@@ -210,6 +210,7 @@ def meeting(request, pk):
         except (ValidationError, PermissionDenied) as exc:
             messages.error(request, error_text(exc))
         return redirect("committees:meeting", meeting.pk)
+    total = seats.count()
     return render(
         request,
         "committees/meeting.html",
@@ -217,8 +218,8 @@ def meeting(request, pk):
             "meeting": meeting,
             "committee": committee,
             "present": present,
-            "total": seats.count(),
-            "decisions": selectors.decisions_of(meeting),
+            "total": total,
+            "decisions": selectors.decision_rows(meeting, total=total),
             "can_act": can_act,
             "forms": {
                 "attendance": AttendanceForm(seats=seats, initial={"present": list(present)}),
@@ -229,3 +230,23 @@ def meeting(request, pk):
             else {},
         },
     )
+
+
+@login_required
+def confirmations(request):
+    """A committee member's own agreements recorded by somebody else, each with what it agrees to
+    and a button to confirm it from this, their own login. Nobody else has this page."""
+    if not consents.seated_member(request.user).exists():
+        raise PermissionDenied
+    if request.method == "POST":
+        waiting = {str(w.consent.pk): w for w in consents.pending_for(request.user)}
+        chosen = waiting.get(request.POST.get("consent", ""))
+        if chosen is None:
+            raise Http404
+        try:
+            consents.confirm(actor=request.user, consent=chosen.consent)
+            messages.success(request, _("已确认：%(what)s") % {"what": chosen.what})
+        except (ValidationError, PermissionDenied) as exc:
+            messages.error(request, error_text(exc))
+        return redirect("committees:confirmations")
+    return render(request, "committees/confirmations.html", {"rows": consents.pending_for(request.user)})

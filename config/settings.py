@@ -108,6 +108,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "community.context_processors.nav",
                 "notifications.context_processors.unread",
+                "committees.context_processors.confirmations",
             ],
         },
     },

@@ -55,3 +55,29 @@ class FeesConfig(AppConfig):
         from .duties import source as fee_duties
 
         duties.register(fee_duties, perms=PERMS)
+
+        from committees import consents
+
+        from . import services
+        from .fund import services as fund_services
+
+        # An expenditure approval, and a payout the committee clears once it keeps the fund, take
+        # effect when enough committee members have confirmed their agreement from their own logins.
+        consents.register(
+            Expenditure,
+            consents.Kind(
+                label=_("支出审批"),
+                waiting=services.expenditures_waiting,
+                describe=services.describe_expenditure,
+                settle=services.settle_expenditure,
+            ),
+        )
+        consents.register(
+            FundUse,
+            consents.Kind(
+                label=_("维修资金拨付审核"),
+                waiting=fund_services.payouts_waiting,
+                describe=fund_services.describe_payout,
+                settle=fund_services.settle_payout_review,
+            ),
+        )

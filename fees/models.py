@@ -25,6 +25,7 @@ from datetime import date
 from decimal import Decimal
 
 from django.conf import settings
+from django.contrib.contenttypes.fields import GenericRelation
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -430,7 +431,6 @@ class Expenditure(models.Model):
     status = models.CharField(
         _("状态"), max_length=10, choices=ExpenditureStatus.choices, default=ExpenditureStatus.REQUESTED
     )
-    in_favour = models.ManyToManyField("committees.Member", verbose_name=_("同意的委员"), blank=True, related_name="+")
     members_total = models.PositiveSmallIntegerField(_("审批时委员总数"), null=True, blank=True)
     decided_at = models.DateTimeField(_("审批时间"), null=True, blank=True)
     decided_by = models.ForeignKey(
@@ -440,6 +440,8 @@ class Expenditure(models.Model):
     vote = models.ForeignKey(
         "committees.Vote", verbose_name=_("业主表决"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    # The members in favour, each in their own hand (committees.consents).
+    consents = GenericRelation("committees.Consent", content_type_field="subject_type", object_id_field="subject_id")
 
     class Meta:
         verbose_name = _("支出申请")
@@ -649,6 +651,8 @@ class FundUse(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # The committee members agreeing to the payout when the committee keeps the fund (committees.consents).
+    consents = GenericRelation("committees.Consent", content_type_field="subject_type", object_id_field="subject_id")
 
     class Meta:
         verbose_name = _("维修资金使用申请")

@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from committees.models import Committee, Member
-from committees.selectors import ACTIVE, seated
+from committees.selectors import ACTIVE, least_to_meet, seated
 from community import access
 from community.backup import Fingerprint
 from community.models import (
@@ -549,5 +549,27 @@ def expenditure_entry(expenditure: Expenditure) -> LedgerEntry | None:
     return LedgerEntry.objects.filter(expenditure=expenditure).first()
 
 
-def in_favour(expenditure: Expenditure):
-    return expenditure.in_favour.select_related("owner")
+@dataclass
+class Agreement:
+    """The committee members' own agreements to a decision they take together (an expenditure, a
+    payout the committee clears): each member, confirmed or still to confirm, and how many must."""
+
+    consents: list
+    confirmed: int
+    needed: int | None
+    total: int
+
+
+def agreement(consents, threshold, total: int) -> Agreement:
+    rows = list(consents.select_related("member__owner"))
+    confirmed = sum(1 for c in rows if c.confirmed_at is not None)
+    return Agreement(rows, confirmed, least_to_meet(threshold, total), total)
+
+
+def expenditure_agreement(expenditure: Expenditure) -> Agreement | None:
+    """The members' agreements to an expenditure, against the members counted at its decision."""
+    if expenditure.decided_at is None:
+        return None
+    return agreement(
+        expenditure.consents.all(), rules_for(expenditure.estate).expenditure_approval, expenditure.members_total or 0
+    )

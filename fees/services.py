@@ -30,8 +30,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from cms import services as cms
+from committees import consents
 from committees.models import Matter, VoteStatus
-from committees.selectors import seated
+from committees.selectors import least_to_meet, seated
 from committees.votes import services as vote_services
 from community import access, audit, uploads
 from community.legaltime import last_day_after_days, last_day_after_months
@@ -93,6 +94,7 @@ NOT_SEPARATED = _("包干制小区的支出由物业企业自负盈亏，不通�
 NO_PAYEE = _("请填写收款单位和用途。")
 NO_COMMITTEE = _("本小区没有在任的业主委员会，支出无法审批。")
 NOT_MEMBERS = _("同意的须是本届在任委员。")
+STILL_WAITING = _("审批已登记，须待同意的委员本人登录确认后生效（已确认 %(n)s / 需 %(m)s，全体委员 %(total)s 人）。")
 REFUSAL_NEEDS_REASON = _("同意的委员未达到全体委员的 %(share)s（%(n)s / %(total)s 人），不予批准须写明理由。")
 NOT_AWAITING_VOTE = _("该支出不需要或已经完成业主表决。")
 VOTE_NOT_CLOSED = _("业主表决尚未结束计票。")
@@ -654,9 +656,13 @@ def _post_expenditure(expenditure: Expenditure, *, actor, now: datetime) -> Ledg
 def decide_expenditure(
     *, actor, expenditure: Expenditure, in_favour, reason: str = "", now: datetime | None = None
 ) -> Expenditure:
-    """The committee's decision: approved with the rule set's share of ALL seated members
-    (half by default). An approved amount above the rule set's limit goes to an owners'
-    vote first; otherwise it is posted at once with the next voucher number. A refusal keeps its reasons."""
+    """The committee's decision, each member in favour in their own hand (committees.consents):
+    the members listed are recorded as consents, confirmed at once only for the member whose own
+    login records it. Approval needs the rule set's share of ALL seated members at the first
+    decision (``members_total``, half by default); it takes effect only when that many have
+    confirmed (``settle_expenditure``), here or on the confirmation that completes them. Until
+    then the expenditure stays with the committee, and a later call may add members. Too few
+    members listed, even if all confirmed, is a refusal and needs its reasons."""
     access.require(actor, access.APPROVE_SPENDING, expenditure.estate)
     now = now or timezone.now()
     expenditure = lock_one(Expenditure.objects.select_related("estate"), pk=expenditure.pk)
@@ -665,27 +671,31 @@ def decide_expenditure(
     committee = committee_of(expenditure.estate)
     if committee is None:
         raise ValidationError(NO_COMMITTEE)
-    members = {m.pk: m for m in seated(committee)}
+    members = {m.pk: m for m in seated(committee).select_related("owner")}
     in_favour = list(in_favour)
     if any(m.pk not in members for m in in_favour):
         raise ValidationError(NOT_MEMBERS)
     rules = rules_for(expenditure.estate)
-    approved = rules.expenditure_approval.met(len(in_favour), len(members))
+    total = expenditure.members_total if expenditure.decided_at is not None else len(members)
+    recorded = set(expenditure.consents.values_list("member_id", flat=True))
+    listed = recorded | {m.pk for m in in_favour}
+    new = [members[pk] for pk in dict.fromkeys(m.pk for m in in_favour) if pk not in recorded]
+    approved = rules.expenditure_approval.met(len(listed), total)
     if not approved and not reason.strip():
         raise ValidationError(
-            REFUSAL_NEEDS_REASON,
-            params={"share": rules.expenditure_approval, "n": len(in_favour), "total": len(members)},
+            REFUSAL_NEEDS_REASON, params={"share": rules.expenditure_approval, "n": len(listed), "total": total}
         )
-    expenditure.members_total, expenditure.decided_at, expenditure.decided_by = len(members), now, actor
+    if approved and not new and recorded:
+        raise _still_waiting(expenditure.consents, rules.expenditure_approval, total)
+    if expenditure.decided_at is None:
+        expenditure.members_total, expenditure.decided_at, expenditure.decided_by = total, now, actor
     expenditure.reason = "" if approved else reason.strip()
     if not approved:
         _move(expenditure, X.REFUSED)
-    elif expenditure.amount > rules.expenditure_vote_above:
-        _move(expenditure, X.AWAITING_VOTE)
-    else:
-        _post_expenditure(expenditure, actor=actor, now=now)
     expenditure.save()
-    expenditure.in_favour.set(in_favour)
+    consents.record(actor=actor, subject=expenditure, members=new, now=now)
+    if approved:
+        expenditure = settle_expenditure(expenditure, actor=actor, now=now)
     audit.record(
         "expenditure_decision",
         user=actor,
@@ -693,11 +703,64 @@ def decide_expenditure(
         detail={
             "approved": approved,
             "status": expenditure.status,
-            "in_favour": len(in_favour),
-            "members": len(members),
+            "in_favour": len(listed),
+            "members": total,
         },
     )
     return expenditure
+
+
+def _still_waiting(recorded, threshold, total: int) -> ValidationError:
+    agreed = recorded.exclude(confirmed_at=None).count()
+    return ValidationError(
+        STILL_WAITING, params={"n": agreed, "m": least_to_meet(threshold, total) or total, "total": total}
+    )
+
+
+def settle_expenditure(expenditure: Expenditure, *, actor, now: datetime | None = None) -> Expenditure:
+    """Put an approval into effect once the confirmed consents reach the rule set's share of the
+    members counted at the decision: posted with the next voucher number, or, above the rule set's
+    limit, sent to the owners' vote. Runs in the caller's transaction (the decision, or a member's
+    confirmation); anything else stays as it is."""
+    now = now or timezone.now()
+    expenditure = lock_one(Expenditure.objects.select_related("estate"), pk=expenditure.pk)
+    if expenditure.status != X.REQUESTED or expenditure.decided_at is None:
+        return expenditure
+    rules = rules_for(expenditure.estate)
+    agreed = expenditure.consents.exclude(confirmed_at=None).count()
+    if not rules.expenditure_approval.met(agreed, expenditure.members_total):
+        return expenditure
+    if expenditure.amount > rules.expenditure_vote_above:
+        _move(expenditure, X.AWAITING_VOTE)
+    else:
+        _post_expenditure(expenditure, actor=actor, now=now)
+    expenditure.save()
+    audit.record(
+        "expenditure_approved",
+        user=actor,
+        obj=expenditure,
+        detail={"status": expenditure.status, "confirmed": agreed, "members": expenditure.members_total},
+    )
+    return expenditure
+
+
+def expenditures_waiting(ids) -> dict:
+    """Of the expenditures ``ids``, those a member may still confirm: approved by enough members,
+    waiting for their confirmations or already in force (a refusal waits for nobody)."""
+    return {
+        e.pk: e
+        for e in Expenditure.objects.filter(pk__in=list(ids), decided_at__isnull=False)
+        .exclude(status=X.REFUSED)
+        .exclude(members_total=None)
+        .select_related("estate")
+    }
+
+
+def describe_expenditure(expenditure: Expenditure) -> str:
+    return str(
+        _("支出审批：收款单位 %(payee)s，金额 %(amount)s 元，用途：%(purpose)s")
+        % {"payee": expenditure.payee, "amount": expenditure.amount, "purpose": expenditure.purpose}
+    )
 
 
 @transaction.atomic

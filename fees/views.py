@@ -416,6 +416,8 @@ def expenditure(request, pk):
                 done = services.decide_expenditure(actor=request.user, expenditure=item, **data)
                 if done.status == "posted":
                     return _("已批准并入账，凭证号 %(v)s。") % {"v": done.ledger_entry.voucher}
+                if done.status == "requested":
+                    return _("审批已登记，须待同意的委员本人登录确认后生效。")
                 return _("已记录：%(status)s。") % {"status": done.get_status_display()}
 
             return act(request, decide, here)
@@ -445,7 +447,7 @@ def expenditure(request, pk):
             "can": can,
             "committee": committee,
             "entry": selectors.expenditure_entry(item),
-            "in_favour": selectors.in_favour(item),
+            "agreement": selectors.expenditure_agreement(item),
             "decision_form": DecisionForm(seats=seats)
             if committee is not None and can["approve"] and item.status == "requested"
             else None,

@@ -24,12 +24,16 @@ from django.utils import timezone
 from cms import services as cms
 from committees import steward
 from committees.models import Matter, PartyBranch
+from committees.selectors import least_to_meet
 from committees.votes import selectors as vote_selectors
 from committees.votes import services as vote_services
+from community import access
 from community.demo import PILOT_ESTATES
 from community.models import Building, Estate
+from community.rules import rules_for
 
 from ..models import FundAccount, FundUse, FundUseStatus
+from ..selectors import committee_of, seats
 from . import selectors, services
 
 S = FundUseStatus
@@ -111,7 +115,9 @@ def build(*, today: date, progress=None, log=print) -> None:
 
 @transaction.atomic
 def _account(estate: Estate, rng: random.Random, opened_on: date, interest_on: date) -> None:
-    handed_over = estate.name in PILOT_ESTATES[4:] or rng.random() < 0.1
+    # Handed to the owners' assembly only where a committee is in office to keep it: the committee
+    # reviews every payout after the hand-over, its members each agreeing for themselves.
+    handed_over = (estate.name in PILOT_ESTATES[4:] or rng.random() < 0.1) and committee_of(estate) is not None
     account = services.open_account(
         actor=None,
         estate=estate,
@@ -149,6 +155,17 @@ def _review(estate: Estate, day: date, question: str):
         reviewed_on=day,
         opinion="支部审议同意提交业主表决，请业委会做好解释和公示工作。",
     )
+
+
+def _in_favour(use: FundUse, day: date) -> list:
+    """When the committee keeps the fund, the fewest seated members its approval needs, as the
+    system records agreements already signed; nobody when the housing department reviews."""
+    account = selectors.find_account(use.estate)
+    if services.authority(account, day) != access.APPROVE_SPENDING:
+        return []
+    members = list(seats(committee_of(use.estate)).order_by("pk"))
+    needed = least_to_meet(rules_for(use.estate).expenditure_approval, len(members))
+    return members[: needed or 0]
 
 
 def _request(
@@ -259,7 +276,7 @@ def _request(
             day += timedelta(days=3)
             use = services.apply_payout(actor=None, use=use, settlement=settlement, note="已补充监理签字", now=_at(day))
             day += timedelta(days=2)
-        use = services.review_payout(actor=None, use=use, approve=True, now=_at(day))
+        use = services.review_payout(actor=None, use=use, approve=True, in_favour=_in_favour(use, day), now=_at(day))
         if target == S.CLEARED:
             return use
         day += timedelta(days=2)

@@ -124,6 +124,22 @@ class FundReviewForm(forms.Form):
         required=False,
         help_text=_("退回时必填。"),
     )
+    in_favour = forms.ModelMultipleChoiceField(
+        label=_("同意拨付的委员"),
+        queryset=None,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("业主委员会审核通过须经全体委员规定比例同意；他人代为登记的，须委员本人登录确认后生效。"),
+    )
+
+    def __init__(self, *args, seats=None, **kwargs):
+        """``seats``: the committee's seated members when the committee keeps the fund; none otherwise."""
+        super().__init__(*args, **kwargs)
+        if seats is None:
+            del self.fields["in_favour"]
+        else:
+            self.fields["in_favour"].queryset = seats
+            self.fields["in_favour"].label_from_instance = lambda m: f"{m.owner.name}（{m.get_role_display()}）"
 
 
 class PayOutForm(forms.Form):

@@ -43,6 +43,7 @@ from ..models import (
     SubAccount,
     Subject,
 )
+from ..selectors import Agreement, agreement, committee_of
 
 ZERO = Decimal("0.00")
 IN = {Category.FUND_DEPOSIT, Category.FUND_TOPUP}
@@ -135,6 +136,15 @@ def visible_use(user, pk: int) -> FundUse:
 
 def steps(use: FundUse) -> list[FundUseStep]:
     return list(use.steps.select_related("by"))
+
+
+def payout_agreement(use: FundUse) -> Agreement | None:
+    """The members' agreements to clearing this payout, against all seated members (None when none were recorded)."""
+    if not use.consents.exists():
+        return None
+    committee = committee_of(use.estate)
+    total = committee_selectors.seated(committee).count() if committee else 0
+    return agreement(use.consents.all(), rules_for(use.estate).expenditure_approval, total)
 
 
 def charged_count(use: FundUse) -> int:

@@ -31,7 +31,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from cms import services as cms
+from committees import consents
 from committees.models import Matter, VoteStatus
+from committees.selectors import least_to_meet, seated
 from committees.votes import services as vote_services
 from community import access, audit, uploads
 from community.legaltime import last_day_after_days
@@ -58,6 +60,7 @@ from ..models import (
     SubAccount,
     Subject,
 )
+from ..selectors import committee_of
 from ..services import Disclosure, parse_money, publish_disclosure, today_of
 from . import pdf, selectors
 
@@ -93,6 +96,11 @@ EMERGENCY_NEEDS_REASON = _("应急使用须说明危及房屋安全的紧急情�
 VOTE_NOT_CLOSED = _("业主表决尚未结束计票。")
 OVER_BUDGET = _("结算金额 %(amount)s 元超过业主表决通过的预算 %(budget)s 元，须重新表决。")
 RETURN_NEEDS_COMMENTS = _("退回须写明审核意见。")
+NO_COMMITTEE = _("本小区没有在任的业主委员会，维修资金移交后的拨付无法审核。")
+NOT_MEMBERS = _("同意的须是本届在任委员。")
+NO_CONSENTS_HERE = _("只有业主委员会审核通过拨付时才登记委员同意。")
+TOO_FEW_MEMBERS = _("同意的委员未达到全体委员的 %(share)s（%(n)s / %(total)s 人），不能审核通过；可退回并写明意见。")
+STILL_WAITING = _("已登记委员同意，须待其本人登录确认后生效（已确认 %(n)s / 需 %(m)s，全体委员 %(total)s 人）。")
 FUTURE_DATE = _("日期不能晚于今天。")
 BEFORE_ACCOUNT = _("日期不能早于专户开户日期 %(day)s。")
 OVERDRAWN = _("退还金额 %(amount)s 元超过分户账余额 %(balance)s 元。")
@@ -693,16 +701,112 @@ def apply_payout(
 
 
 @transaction.atomic
-def review_payout(*, actor, use: FundUse, approve: bool, comments: str = "", now: datetime | None = None) -> FundUse:
-    """The keeper's review: cleared for payout, or returned with comments to apply again."""
+def review_payout(
+    *,
+    actor,
+    use: FundUse,
+    approve: bool,
+    comments: str = "",
+    in_favour=(),
+    now: datetime | None = None,
+) -> FundUse:
+    """The keeper's review: cleared for payout, or returned with comments to apply again.
+
+    When the committee keeps the fund (after the hand-over), clearing is a committee decision
+    like an expenditure approval: the members in favour (``in_favour``) are recorded as consents
+    (committees.consents), and it is cleared only when the confirmed ones reach the rule set's
+    ``expenditure_approval`` share of all seated members, here or on the confirmation that
+    completes them. A return with comments needs none, and the housing department reviews alone."""
     use, account = _locked_for_keeper(actor, use, now)
     now = now or timezone.now()
     if not approve and not comments.strip():
         raise ValidationError(RETURN_NEEDS_COMMENTS)
+    in_favour = list(in_favour)
+    by_committee = authority(account, today_of(now)) == access.APPROVE_SPENDING
+    if in_favour and not (approve and by_committee):
+        raise ValidationError(NO_CONSENTS_HERE)
+    if approve and by_committee:
+        return _committee_clears(actor=actor, use=use, comments=comments, in_favour=in_favour, now=now)
     use.comments = comments.strip()
     _step(use, S.CLEARED if approve else S.RETURNED, actor=actor, now=now, note=use.comments)
     audit.record("fund_payout_review", user=actor, obj=use, detail={"approved": approve, "status": use.status})
     return use
+
+
+def _committee_clears(*, actor, use: FundUse, comments: str, in_favour: list, now: datetime) -> FundUse:
+    if use.status != S.APPLIED:
+        raise FLOW.refusal(use.status, S.CLEARED)
+    committee = committee_of(use.estate)
+    if committee is None:
+        raise ValidationError(NO_COMMITTEE)
+    members = {m.pk: m for m in seated(committee).select_related("owner")}
+    if any(m.pk not in members for m in in_favour):
+        raise ValidationError(NOT_MEMBERS)
+    threshold = rules_for(use.estate).expenditure_approval
+    recorded = set(use.consents.values_list("member_id", flat=True))
+    listed = recorded | {m.pk for m in in_favour}
+    new = [members[pk] for pk in dict.fromkeys(m.pk for m in in_favour) if pk not in recorded]
+    if not threshold.met(len(listed), len(members)):
+        raise ValidationError(TOO_FEW_MEMBERS, params={"share": threshold, "n": len(listed), "total": len(members)})
+    if comments.strip():
+        use.comments = comments.strip()
+        use.save(update_fields=["comments"])
+    consents.record(actor=actor, subject=use, members=new, now=now)
+    use = settle_payout_review(use, actor=actor, now=now)
+    if use.status == S.APPLIED and not new:
+        agreed = use.consents.exclude(confirmed_at=None).count()
+        raise ValidationError(
+            STILL_WAITING,
+            params={"n": agreed, "m": least_to_meet(threshold, len(members)), "total": len(members)},
+        )
+    audit.record(
+        "fund_payout_review",
+        user=actor,
+        obj=use,
+        detail={"approved": True, "status": use.status, "in_favour": len(listed), "members": len(members)},
+    )
+    return use
+
+
+def settle_payout_review(use: FundUse, *, actor, now: datetime | None = None) -> FundUse:
+    """Clear a payout the committee approved once the confirmed consents reach the rule set's
+    ``expenditure_approval`` share of all seated members. Runs in the caller's transaction (the
+    review, or a member's confirmation); anything else stays as it is."""
+    now = now or timezone.now()
+    use = _locked(use)
+    if use.status != S.APPLIED:
+        return use
+    committee = committee_of(use.estate)
+    if committee is None:
+        return use
+    total = seated(committee).count()
+    agreed = use.consents.exclude(confirmed_at=None).count()
+    if not rules_for(use.estate).expenditure_approval.met(agreed, total):
+        return use
+    note = use.comments or str(_("业主委员会审核同意（已确认 %(n)s / %(total)s 人）") % {"n": agreed, "total": total})
+    _step(use, S.CLEARED, actor=actor, now=now, note=note)
+    audit.record("fund_payout_cleared", user=actor, obj=use, detail={"confirmed": agreed, "members": total})
+    return use
+
+
+def payouts_waiting(ids) -> dict:
+    """Of the fund uses ``ids``, those whose payout the committee approved, waiting for its members'
+    confirmations or already cleared; a member may still confirm them (a returned one waits for nobody)."""
+    return {
+        u.pk: u
+        for u in FundUse.objects.filter(
+            pk__in=list(ids), status__in=(S.APPLIED, S.CLEARED, S.PAID, S.SETTLED), consents__isnull=False
+        )
+        .select_related("estate")
+        .distinct()
+    }
+
+
+def describe_payout(use: FundUse) -> str:
+    return str(
+        _("维修资金拨付审核：%(title)s，施工单位 %(contractor)s，结算金额 %(amount)s 元")
+        % {"title": use.title, "contractor": use.contractor, "amount": use.settlement}
+    )
 
 
 @transaction.atomic

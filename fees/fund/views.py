@@ -27,6 +27,7 @@ from community.privacy import mask_name
 from community.rules import rules_for
 from community.web import act, cleaned, error_text, owner_or_403
 
+from .. import selectors as fee_selectors
 from .. import tasks
 from ..models import FundAccount, FundUse, FundUseStatus, Subject
 from ..selectors import estate_or_404, public_estates, published_statements, units_of
@@ -341,7 +342,9 @@ def use_detail(request, pk):
                 services.apply_payout(actor=me, use=use, **cleaned(PayoutApplicationForm(request.POST, request.FILES)))
                 and _("拨付申请已提交，等待审核。")
             ),
-            "review": lambda: _review(me, use, cleaned(FundReviewForm(request.POST))),
+            "review": lambda: _review(
+                me, use, cleaned(FundReviewForm(request.POST, seats=_review_seats(use, account)))
+            ),
             "pay": lambda: (
                 _("已拨付，%(n)s 户分户账已按面积分摊记账。")
                 % {"n": services.pay_out(actor=me, use=use, **cleaned(PayOutForm(request.POST))).count}
@@ -365,6 +368,7 @@ def use_detail(request, pk):
             "account": account,
             "can": can,
             "steps": steps,
+            "agreement": selectors.payout_agreement(use),
             "rows": rows[:500],
             "count": count,
             "area": area,
@@ -384,7 +388,9 @@ def use_detail(request, pk):
                 "apply": PayoutApplicationForm(initial={"settlement": use.settlement or use.budget})
                 if can["propose"] and status in (S.WORKS_DONE, S.RETURNED)
                 else None,
-                "review": FundReviewForm() if can["keep"] and status == S.APPLIED else None,
+                "review": FundReviewForm(seats=_review_seats(use, account))
+                if can["keep"] and status == S.APPLIED
+                else None,
                 "pay": PayOutForm() if can["keep"] and status == S.CLEARED else None,
                 "publish_settlement": can["publish"] and status == S.PAID,
             },
@@ -393,8 +399,23 @@ def use_detail(request, pk):
 
 
 def _review(actor, use, data):
-    done = services.review_payout(actor=actor, use=use, approve=data["decision"] == "clear", comments=data["comments"])
+    done = services.review_payout(
+        actor=actor,
+        use=use,
+        approve=data["decision"] == "clear",
+        comments=data["comments"],
+        in_favour=data.get("in_favour") or () if data["decision"] == "clear" else (),
+    )
+    if done.status == S.APPLIED:
+        return _("已登记委员同意，待委员本人登录确认后生效。")
     return done.get_status_display()
+
+
+def _review_seats(use: FundUse, account: FundAccount | None):
+    """The committee's seated members when the committee keeps the fund and reviews this payout; None otherwise."""
+    if account is None or services.authority(account, timezone.localdate()) != access.APPROVE_SPENDING:
+        return None
+    return fee_selectors.seats(fee_selectors.committee_of(use.estate))
 
 
 def _deadlines(use: FundUse) -> list[tuple[str, str]]:

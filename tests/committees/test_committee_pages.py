@@ -8,6 +8,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from committees import consents
 from committees.models import Ballot, BranchReview, Decision, Meeting, Motion, PartyBranch, Vote
 from community.models import Role
 from tests.committees.test_committee_life import _elect
@@ -347,6 +348,14 @@ class TestMeetingPage:
         assert meeting.present.count() == 3
         client.post(url, {"action": "decision", "text": "通过年度预算", "in_favour": [s.pk for s in seats[:3]]})
         decision = Decision.objects.get()
+        assert not decision.adopted  # recorded by another: each of the three confirms from their own login
+        page = client.get(url).content.decode()
+        assert "尚未生效（已确认 0 / 需 3）" in page and page.count("待本人确认") == 3
+        for i, seat in enumerate(seats[:3]):
+            seat.owner.user = UserFactory(username=f"seat{i}")
+            seat.owner.save()
+            consents.confirm(actor=seat.owner.user, consent=decision.consents.get(member=seat))
+        decision.refresh_from_db()
         assert decision.adopted and decision.notice is not None
         client.post(url, {"action": "minutes", "minutes": "到会三人，一致通过。", "signed": "on"})
         meeting.refresh_from_db()

@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from committees.models import Committee, Member, MemberRole, Vote, VoteStatus
 from fees import services
-from tests.factories import OwnerFactory, OwnershipFactory, UnitFactory
+from tests.factories import OwnerFactory, OwnershipFactory, UnitFactory, UserFactory
 
 ITEMS = [
     ("物业服务费", "per_area", "2.00"),
@@ -51,6 +51,25 @@ def seat_committee(estate, size=5):
         )
         Member.objects.create(committee=committee, owner=owner, role=MemberRole.CHAIR if i == 0 else MemberRole.MEMBER)
     return committee
+
+
+def own_logins(committee) -> list:
+    """Bind an account to each seated member's owner record, so each can sign for themself; the
+    members in pk order, each with ``.owner.user`` set."""
+    members = list(committee.members.filter(left_on=None).select_related("owner").order_by("pk"))
+    for i, member in enumerate(members):
+        member.owner.user = UserFactory(username=f"c{committee.pk}m{i}")
+        member.owner.save(update_fields=["user"])
+    return members
+
+
+def confirm_own(subject, members) -> None:
+    """Each of ``members`` confirms their own agreement to ``subject`` from their own login."""
+    from committees import consents
+
+    for member in members:
+        consent = consents.pending(subject).get(member=member)
+        consents.confirm(actor=member.owner.user, consent=consent)
 
 
 @pytest.fixture

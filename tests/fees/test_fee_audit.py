@@ -13,7 +13,7 @@ from fees import services
 from fees.fund import services as fund_services
 from tests.factories import login
 
-from .conftest import seat_committee
+from .conftest import confirm_own, own_logins, seat_committee
 from .fund_helpers import open_fund, run_vote
 from .test_fund_services import plan, walk_to_cleared
 
@@ -86,7 +86,7 @@ def test_a_reversal_names_the_entry_it_undoes(world, pilot):
 
 
 def test_an_expenditure_decision_is_recorded_with_its_outcome(world, pilot):
-    members = list(seat_committee(pilot, size=4).members.all())
+    members = own_logins(seat_committee(pilot, size=4))
     expenditure = services.request_expenditure(
         actor=None, estate=pilot, category="repairs", payee="某维修公司", amount="3000.00", purpose="更换门禁"
     )
@@ -94,7 +94,14 @@ def test_an_expenditure_decision_is_recorded_with_its_outcome(world, pilot):
     services.decide_expenditure(actor=committee, expenditure=expenditure, in_favour=members[:2])
     [line] = rows("expenditure_decision")
     assert (line.user_id, line.object_type, line.object_id) == (committee.pk, "fees.expenditure", str(expenditure.pk))
-    assert line.detail == {"approved": True, "status": "posted", "in_favour": 2, "members": 4}
+    # recorded by somebody else: in force only once the two members confirm from their own logins
+    assert line.detail == {"approved": True, "status": "requested", "in_favour": 2, "members": 4}
+    assert len(rows("consent_recorded")) == 2 and not rows("expenditure_approved")
+    confirm_own(expenditure, members[:2])
+    assert len(rows("consent_confirmed")) == 2
+    [approved] = rows("expenditure_approved")
+    assert approved.user_id == members[1].owner.user_id
+    assert approved.detail == {"status": "posted", "confirmed": 2, "members": 4}
 
 
 def test_a_fund_use_leaves_its_vote_review_payout_and_reversal_in_the_trail(world):

@@ -12,7 +12,7 @@ from fees import services
 from fees.models import Bill, Expenditure, LedgerEntry, Payment, Statement
 from tests.factories import OwnerFactory, OwnershipFactory, UnitFactory, login
 
-from .conftest import publish, seat_committee
+from .conftest import own_logins, publish, seat_committee
 
 STAFF_VIEWERS = [
     Role.DISTRICT_ADMIN,
@@ -254,17 +254,29 @@ def test_a_committee_member_approves_an_expenditure_and_sees_its_voucher(client,
         amount="2400.00",
         purpose="电梯年检",
     )
-    members = [m.pk for m in committee.members.all()][:3]
+    seats = own_logins(committee)
+    members = [m.pk for m in seats][:3]
     login(client, world.users[Role.COMPANY_STAFF])
     client.post(reverse("fees:expenditure", args=[item.pk]), {"action": "decide", "in_favour": members})
     assert Expenditure.objects.get(pk=item.pk).status == "requested"  # the company cannot approve its own request
+    assert not item.consents.exists()
     login(client, world.users[Role.COMMITTEE_MEMBER])
     response = client.post(
         reverse("fees:expenditure", args=[item.pk]), {"action": "decide", "in_favour": members}, follow=True
     )
     body = response.content.decode()
+    assert "待同意的委员本人登录确认" in body and "尚未生效（已确认 0 / 需 3）" in body
+    assert Expenditure.objects.get(pk=item.pk).status == "requested" and not LedgerEntry.objects.filter(
+        expenditure=item
+    )
+    for seat in seats[:3]:  # each member confirms from their own login, on their own page
+        login(client, seat.owner.user)
+        [consent] = item.consents.filter(member=seat)
+        client.post(reverse("committees:confirmations"), {"consent": consent.pk})
+    login(client, world.users[Role.COMMITTEE_MEMBER])
+    body = client.get(reverse("fees:expenditure", args=[item.pk])).content.decode()
     entry = LedgerEntry.objects.get(expenditure=item)
-    assert entry.voucher in body and "已批准并入账" in body
+    assert entry.voucher in body and "已批准入账" in body and "待本人确认" not in body
     assert entry.voucher == f"支{timezone.localdate().year}-00001"
 
 

@@ -16,6 +16,7 @@ from fees.fund import services as fund_services
 from fees.models import FundAccount, FundUse, FundUseStatus, FundUseStep, LedgerEntry, Statement, SubAccount
 from tests.factories import OwnerFactory, OwnershipFactory, UnitFactory
 
+from .conftest import confirm_own, own_logins, seat_committee
 from .fund_helpers import AREAS, open_fund, run_vote
 
 S = FundUseStatus
@@ -400,7 +401,14 @@ class TestReview:
         use = self._applied(world, fund)
         with pytest.raises(PermissionDenied):
             fund_services.review_payout(actor=world.users[Role.STREET_STAFF], use=use, approve=True)
-        use = fund_services.review_payout(actor=world.users[Role.COMMITTEE_MEMBER], use=use, approve=True)
+        members = own_logins(seat_committee(world.e1, size=5))
+        use = fund_services.review_payout(
+            actor=world.users[Role.COMMITTEE_MEMBER], use=use, approve=True, in_favour=members[:3]
+        )
+        assert use.status == S.APPLIED  # the members confirm for themselves (tests/fees/test_expenditure_consents.py)
+        confirm_own(use, members[:3])
+        use.refresh_from_db()
+        assert use.status == S.CLEARED
         entries = list(
             fund_services.pay_out(actor=world.users[Role.COMMITTEE_MEMBER], use=use, paid_on=TODAY()).entries()
         )
