@@ -1,7 +1,8 @@
 """The app's demo (seed_demo imports committees.demo and calls build): the exams and votes
 parts from their packages, then the seed's 21 committees (some self-managed) at every
 stage: filed, in review, returned, just elected, overdue for filing, and with a term
-about to end.
+about to end. 水榭新城's committee comes from an election among seven candidates for five
+seats, with one owner voting through a proxy.
 
 Everything goes through the services at the dates it would have happened, so
 the filed ones passed the exam and the training their district requires.
@@ -19,16 +20,28 @@ from community import access
 from community import services as registry
 from community.demo import PILOT_ESTATES
 from community.models import Estate, Owner, Role, SelfManagementPeriod
+from residents import demo as residents_demo
 
 from . import services as life
 from .exams import demo as exams_demo
 from .exams import services as exams
 from .models import BranchMember, BranchRole, Committee, CommitteeKind, Option, PartyBranch
 from .votes import demo as votes_demo
+from .votes import proxies
 from .votes import selectors as vote_selectors
 from .votes import services as votes
 
 COMMITTEES = 21
+ELECTION_ESTATE = "水榭新城"  # its committee comes from an election among candidates
+STATEMENTS = [
+    "退休工程师，熟悉电梯和消防设施，愿意为小区设施维护出力。",
+    "从事财务工作十五年，可协助公开物业费收支和维修资金账目。",
+    "社区志愿者，常年组织楼栋活动，了解邻里诉求。",
+    "律师，可在合同审查和纠纷调解中提供专业意见。",
+    "小学教师，关注儿童活动场地和小区环境。",
+    "个体经营者，时间灵活，愿意参与日常巡查。",
+    "退役军人，熟悉安全管理，愿意协助秩序维护。",
+]
 STAGES = ["filed", "changed", "filing", "returned", "elected", "overdue", "expiring"]
 BLUEPRINT = {"votes": 3, "committee": 3, "fund": 2, "privacy": 2}
 
@@ -37,7 +50,7 @@ def _at(day, hour=10):
     return datetime.combine(day, time(hour, 0), timezone.get_current_timezone())
 
 
-def _elect(estate, elected_on, kind, *, members=None):
+def _elect(estate, elected_on, kind, *, members=None, post=True):
     vote = votes.convene_vote(
         actor=None,
         estate=estate,
@@ -56,6 +69,8 @@ def _elect(estate, elected_on, kind, *, members=None):
         ballots={h: ("yes" if i % 7 else "no") for i, h in enumerate(voting)},
     )
     votes.close_vote(actor=None, vote=vote, now=_at(elected_on))
+    if post:
+        votes_demo.post_result(vote)
     vote.refresh_from_db()
     if members is None:
         members = list(
@@ -138,7 +153,66 @@ def _remove_a_member(committee, today):
         ballots={h: ("yes" if i % 6 else "no") for i, h in enumerate(holders[: len(holders) * 3 // 4])},
     )
     votes.close_vote(actor=None, vote=motion.vote, now=_at(today - timedelta(days=10), 18))
+    votes_demo.post_result(motion.vote)
     life.carry_motion(actor=None, motion=motion, on=today - timedelta(days=9))
+
+
+def _election(estate, elected_on):
+    """水榭新城 elects its committee among candidates: seven owners stand for five seats, about
+    four in five holders return a paper ballot with candidate numbers, and one owner votes online
+    through a proxy she appointed from her own account (another owner of the estate). Closing
+    the count forms the committee of the five elected, and its filing clock starts that day."""
+    owners = list(
+        Owner.objects.filter(
+            kind="person",
+            user__isnull=True,
+            ownerships__unit__building__estate=estate,
+            ownerships__ended_on__isnull=True,
+        )
+        .order_by("pk")
+        .distinct()[:9]
+    )
+    runners, principal, agent = owners[:7], owners[7], owners[8]
+    residents_demo.bind_in_bulk([principal, agent])
+    opens, closes = _at(elected_on - timedelta(days=10)), _at(elected_on - timedelta(days=1))
+    vote = votes.convene_vote(
+        actor=None,
+        estate=estate,
+        matter=3,
+        question=f"选举{estate.name}第一届业主委员会（7 名候选人，应选 5 名）",
+        opens_at=opens,
+        closes_at=closes,
+        now=_at(elected_on - timedelta(days=30)),
+        seats=5,
+        candidates=list(zip(runners, STATEMENTS, strict=True)),
+    )
+    ids = list(vote.candidates.order_by("position").values_list("pk", flat=True))
+    proxy = proxies.appoint_proxy(
+        actor=principal.user, principal=principal, agent=agent.user, vote=vote, now=_at(elected_on - timedelta(days=20))
+    )
+    by_proxy = vote_selectors.holdings_of(principal, vote)[0]
+    holders = sorted(vote_selectors.holder_keys(vote) - {by_proxy, vote_selectors.DEVELOPER})
+    votes.enter_paper_ballots(
+        actor=None,
+        vote=vote,
+        now=opens + timedelta(days=2),
+        ballots={
+            h: (ids[:5] if i % 10 < 7 else [ids[0], ids[1], ids[5], ids[6]])
+            for i, h in enumerate(holders[: len(holders) * 4 // 5])
+        },
+    )
+    votes.cast_ballot(
+        voter=agent,
+        vote=vote,
+        holder=by_proxy,
+        choice="yes",
+        candidates=ids[:5],
+        proxy=proxy,
+        now=opens + timedelta(days=1),
+    )
+    vote = life.close_election(actor=None, vote=vote, now=_at(elected_on))
+    votes_demo.post_result(vote)
+    return Committee.objects.get(pk=vote.result["election"]["committee"])
 
 
 @transaction.atomic
@@ -157,7 +231,10 @@ def _one(estate, stage, today):
         "overdue": today - timedelta(days=45),
         "expiring": today.replace(year=today.year - 5) + timedelta(days=20),
     }[stage]
-    committee = _elect(estate, elected_on, kind)
+    if estate.name == ELECTION_ESTATE and kind == CommitteeKind.OWNERS:
+        committee = _election(estate, elected_on)
+    else:
+        committee = _elect(estate, elected_on, kind)
     members = [m.owner for m in committee.members.select_related("owner").order_by("pk")]
     if stage in ("filed", "changed", "filing", "returned", "expiring"):
         _prepare_filing(committee, members)
@@ -216,7 +293,8 @@ def _jiangbin(today):
         .order_by("pk")
         .distinct()[:4]
     )
-    committee = _elect(estate, elected_on, CommitteeKind.OWNERS, members=others + [candidate])
+    # Its result notice is left for the committee to post: the one overdue item on its duty list.
+    committee = _elect(estate, elected_on, CommitteeKind.OWNERS, members=others + [candidate], post=False)
     _prepare_filing(committee, others + [candidate], examined=others, submit=False)
     branch = PartyBranch.objects.get(estate=estate)
     BranchMember.objects.create(branch=branch, name=others[0].name, owner=others[0], role=BranchRole.SECRETARY)

@@ -11,6 +11,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
+from cms import services as cms
 from community.legaltime import last_day_after_months
 from community.models import Estate, Owner, ServiceContract
 from community.tenure import services as registry
@@ -23,6 +24,14 @@ from .. import steward
 from ..models import PartyBranch, Vote
 from . import selectors
 from . import services as votes
+
+
+def post_result(vote) -> None:
+    """The committee publishes a closed vote's drafted result notice (its posting day is the day
+    it goes live: the duty to post within the rule set's days is then done)."""
+    vote.refresh_from_db()
+    if vote.result_notice is not None and not vote.result_notice.live:
+        cms.publish_notice(actor=None, notice=vote.result_notice)
 
 
 def _ballots(vote, rng, *, turnout: float, yes: float, at):
@@ -116,6 +125,7 @@ def _build(*, today, log=print) -> bool:
         vote = _convene(estate, matter, question, opens, 10, buildings)
         _ballots(vote, rng, turnout=turnout, yes=yes, at=opens + timedelta(hours=2))
         votes.close_vote(actor=None, vote=vote, now=vote.closes_at)
+        post_result(vote)
     open_vote = _convene(estate, 5, "使用维修资金维修3号楼屋面防水", now - timedelta(days=1), 20)
     _ballots(open_vote, rng, turnout=0.55, yes=0.75, at=now - timedelta(hours=20))
     renewal = _renewal(estate, now)
@@ -134,6 +144,7 @@ def _renewal(estate, now):
     vote = _convene(estate, 4, f"续聘{current.company.name}（第二次表决）", opens, 10)
     _ballots(vote, random.Random(2022), turnout=0.9, yes=0.9, at=opens + timedelta(hours=2))
     votes.close_vote(actor=None, vote=vote, now=vote.closes_at)
+    post_result(vote)
     starts_on = current.ends_on + timedelta(days=1)
     renewal = registry.renew_contract(
         actor=None,

@@ -25,6 +25,7 @@ from cms import services as cms
 from committees import steward
 from committees.models import Matter, PartyBranch
 from committees.selectors import least_to_meet
+from committees.votes import demo as votes_demo
 from committees.votes import selectors as vote_selectors
 from committees.votes import services as vote_services
 from community import access
@@ -246,6 +247,7 @@ def _request(
                 ballots={h: ("yes" if yes or i % 4 == 0 else "no") for i, h in enumerate(voters)},
             )
             vote_services.close_vote(actor=None, vote=use.vote, now=closes + timedelta(hours=1))
+            votes_demo.post_result(use.vote)
             use = services.settle_vote(actor=None, use=use, now=closes + timedelta(hours=2))
             day = closes.date() + timedelta(days=1)
             if target in (S.FAILED, S.APPROVED):
