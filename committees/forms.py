@@ -6,7 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from .models import Matter, MotionKind
-from .votes.forms import DATETIME
+from .votes.forms import VoteWindowForm
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
@@ -38,9 +38,8 @@ class MotionForm(forms.Form):
         )
 
 
-class MotionVoteForm(forms.Form):
-    opens_at = forms.DateTimeField(label=_("开始时间"), widget=DATETIME)
-    closes_at = forms.DateTimeField(label=_("结束时间"), widget=DATETIME)
+class MotionVoteForm(VoteWindowForm):
+    """When the owners' vote on a motion opens and closes (it must close after it opens)."""
 
 
 class ChangeForm(forms.Form):

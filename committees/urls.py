@@ -26,6 +26,7 @@ urlpatterns = [
     path("votes/<int:vote_id>/", vote_views.ballot, name="ballot"),
     path("votes/<int:vote_id>/turnout/", vote_views.turnout, name="turnout"),
     path("votes/<int:vote_id>/service/", vote_views.service, name="service"),
+    path("votes/<int:vote_id>/result.pdf", vote_views.result_pdf, name="result_pdf"),
     path("votes/<int:vote_id>/service/<int:pk>/photo/", vote_views.service_photo, name="service_photo"),
     path("estates/<int:estate_id>/contract-votes/", vote_views.contract_votes, name="contract_votes"),
     path("verify/certificate/<str:number>/", views.verify, name="verify_form"),
