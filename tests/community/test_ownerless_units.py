@@ -229,3 +229,11 @@ def test_closing_is_refused_with_the_message_and_nothing_is_written(client, owne
     vote.refresh_from_db()
     assert vote.status == "open" and vote.result is None and vote.closed_at is None and vote.result_notice is None
     assert not AuditEvent.objects.filter(action="vote_close").exists()
+
+
+def test_the_closing_reminder_skips_a_vote_it_cannot_count(ownerless, world):
+    now = timezone.now()
+    Vote.objects.filter(pk=ownerless.vote.pk).update(
+        opens_at=now - timedelta(days=1), closes_at=now + timedelta(days=2)
+    )
+    assert votes.remind_closing(now=now) == 0  # no crash, and nobody told of a count that cannot be made
