@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from community import uploads
 
 from .models import DocumentKind, Matter, MotionKind
-from .votes.forms import DATETIME, VoteWindowForm
+from .votes.forms import VoteWindowForm
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
@@ -40,9 +40,8 @@ class MotionForm(forms.Form):
         )
 
 
-class MotionVoteForm(forms.Form):
-    opens_at = forms.DateTimeField(label=_("开始时间"), widget=DATETIME)
-    closes_at = forms.DateTimeField(label=_("结束时间"), widget=DATETIME)
+class MotionVoteForm(VoteWindowForm):
+    """When the owners' vote on a motion opens and closes (it must close after it opens)."""
 
 
 class ChangeForm(forms.Form):

@@ -34,6 +34,7 @@ urlpatterns = [
     path("votes/<int:vote_id>/", vote_views.ballot, name="ballot"),
     path("votes/<int:vote_id>/turnout/", vote_views.turnout, name="turnout"),
     path("votes/<int:vote_id>/service/", vote_views.service, name="service"),
+    path("votes/<int:vote_id>/result.pdf", vote_views.result_pdf, name="result_pdf"),
     path("votes/<int:vote_id>/service/<int:pk>/photo/", vote_views.service_photo, name="service_photo"),
     path("votes/<int:vote_id>/proxies/", proxy_views.vote_proxies, name="vote_proxies"),
     path("votes/<int:vote_id>/proxies/<int:pk>/form/", proxy_views.vote_proxy_form, name="vote_proxy_form"),

@@ -181,8 +181,28 @@ class OwnershipInline(ReadOnlyInline):
     readonly_fields = fields
 
 
+class UnitAdminForm(forms.ModelForm):
+    """Shows the registry's refusal of a delivered unit without an owner on the form."""
+
+    class Meta:
+        model = Unit
+        fields = ("building", "room", "floor", "registered_area", "surveyed_area", "contract_area", "delivered")
+
+    def clean(self):
+        data = super().clean()
+        if not self.errors and data.get("building") is not None:
+            unit = self.instance
+            unit.building, unit.room, unit.delivered = data["building"], data.get("room", ""), data.get("delivered")
+            try:
+                services.check_unit_held(unit)
+            except ValidationError as exc:
+                raise ValidationError(exc.messages) from exc
+        return data
+
+
 @admin.register(Unit)
 class UnitAdmin(ScopedAdmin):
+    form = UnitAdminForm
     list_display = ("__str__", "estate_name", "registered_area", "surveyed_area", "contract_area", "delivered")
     list_select_related = ("building__estate",)
     search_fields = ("room", "building__estate__name")

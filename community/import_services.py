@@ -150,6 +150,34 @@ def _id_field(kind: str) -> str:
     return "uscc" if kind == OwnerKind.ORGANISATION else "id_number"
 
 
+def _ownerless_rows(estate: Estate, units: list[UnitRow], today: date) -> list[RowError]:
+    """A delivered unit must have an owner: a delivered row that names none, for a unit the
+    registry has no owner in force for either, is refused with the unit's name and row. A unit
+    the file marks undelivered (已交付 “否”: unsold, or sold and not yet handed over) is the
+    developer's and needs no owner row. One query."""
+    bare = [u for u in units if u.delivered and not u.owners]
+    if not bare:
+        return []
+    held = set(
+        Ownership.objects.in_force(today)
+        .filter(unit__building__estate=estate, unit__room__in={u.room for u in bare})
+        .values_list("unit__building__name", "unit__room")
+    )
+    return [
+        RowError(
+            u.row,
+            NAME,
+            _(
+                "%(unit)s 已交付但没有登记业主：请填写业主姓名；"
+                "未售或已售未交付（由开发建设单位持有）的房屋，请在“已交付”列填“否”。"
+            )
+            % {"unit": f"{u.building} {u.room}"},
+        )
+        for u in bare
+        if (u.building, u.room) not in held
+    ]
+
+
 def _plan(*, actor, estate: Estate, units: list[UnitRow], today: date) -> Plan:
     plan = Plan(estate=estate, rows=sum(max(1, len(u.owners)) for u in units))
     buildings = {b.name: b for b in Building.objects.filter(estate=estate)}
@@ -206,6 +234,7 @@ def _plan(*, actor, estate: Estate, units: list[UnitRow], today: date) -> Plan:
         _holdings(plan, row, current, [target_of[id(o)] for o in row.owners], today)
     plan.unchanged_owners = len({t.pk for t in target_of.values() if isinstance(t, Owner)}) - len(plan.changed_owners)
     _check_owner_scope(actor, estate, plan, today)
+    plan.errors += _ownerless_rows(estate, units, today)
     plan.errors.sort(key=lambda e: e.row)
     return plan
 
@@ -326,10 +355,15 @@ def _noop(label: str) -> None:
 def preview_import(*, actor, estate: Estate, name: str, content: bytes, today: date | None = None) -> Plan:
     """What importing this file into ``estate`` would do, with every error; writes nothing."""
     access.require(actor, access.CHANGE, estate)
+    today = today or timezone.localdate()
     units, errors = parse(name, content)
-    if errors:
-        return Plan(estate=estate, errors=errors)
-    return _plan(actor=actor, estate=estate, units=units, today=today or timezone.localdate())
+    if errors:  # every error at once: the file's own, and its delivered units without an owner
+        return Plan(estate=estate, errors=_all_errors(estate, units, errors, today))
+    return _plan(actor=actor, estate=estate, units=units, today=today)
+
+
+def _all_errors(estate: Estate, units: list[UnitRow], errors: list[RowError], today: date) -> list[RowError]:
+    return sorted(errors + _ownerless_rows(estate, units, today), key=lambda e: e.row)
 
 
 @transaction.atomic
@@ -342,7 +376,7 @@ def import_registry(
     progress(_("读取文件"))
     units, errors = parse(name, content)
     if errors:
-        raise ImportRefused(errors)
+        raise ImportRefused(_all_errors(estate, units, errors, today))
     hold(estate)  # one import or management change per estate at a time
     progress(_("与登记信息比对"))
     plan = _plan(actor=actor, estate=estate, units=units, today=today)

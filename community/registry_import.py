@@ -51,7 +51,13 @@ NOTES = [
     ),
     (SURVEYED, gettext_lazy("同上。")),
     (CONTRACT, gettext_lazy("同上。")),
-    (DELIVERED, gettext_lazy("选填，“是”或“否”，默认“是”。已售未交付的房屋填“否”。")),
+    (
+        DELIVERED,
+        gettext_lazy(
+            "选填，“是”或“否”，默认“是”。已交付的房屋须有业主（本表填写或已登记）；"
+            "未售或已售未交付（由开发建设单位持有）的房屋填“否”。"
+        ),
+    ),
     (KIND, gettext_lazy("选填，“自然人”或“组织”，默认“自然人”。")),
     (
         NAME,

@@ -11,6 +11,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db.models import Count, OuterRef, Prefetch, Q, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from . import access
 from .models import (
@@ -115,7 +116,48 @@ def estate_summary(estate: Estate) -> dict:
         "unit_count": row["units"],
         # SQLite sums decimals without their scale; areas are shown to two places.
         "total_area": Decimal(row["effective"] or 0).quantize(CENT),
+        "ownerless": ownerless_text(estate),
     }
+
+
+# --------------------------------------------------------------------------- delivered units without an owner
+# A delivered unit must have an owner (RULES.md §1: every unit's area and head belong to
+# someone; only unsold or undelivered units are the developer's). The registry's paths refuse
+# to make one, but data brought in before that rule may still hold one: the estate page and
+# every count name them rather than guess.
+
+UNITS_NAMED = 20  # a list of units in a message names this many, then says how many in all
+
+
+def unit_labels(unit_ids) -> list[str]:
+    """Units as people name them, "楼栋 房号", by building and room (one query)."""
+    rows = Unit.objects.filter(pk__in=list(unit_ids)).order_by("building__name", "room", "pk")
+    return [f"{b} {r}" for b, r in rows.values_list("building__name", "room")]
+
+
+def named_units(labels: list[str], total: int | None = None) -> str:
+    """ "1号楼 101、1号楼 102" — at most UNITS_NAMED, then "等 N 户" with the whole count."""
+    total = len(labels) if total is None else total
+    text = "、".join(labels[:UNITS_NAMED])
+    if total > UNITS_NAMED:
+        text += _("等 %(n)s 户") % {"n": total}
+    return text
+
+
+def ownerless_units(estate: Estate, *, on=None):
+    """The estate's delivered units with no owner in force on ``on`` (a queryset)."""
+    on = on or timezone.localdate()
+    held = Ownership.objects.in_force(on).filter(unit__building__estate=estate).values("unit_id")
+    return Unit.objects.filter(building__estate=estate, delivered=True).exclude(pk__in=held)
+
+
+def ownerless_text(estate: Estate, *, on=None) -> str:
+    """The delivered units without an owner, named for a warning ("" when there are none). Two queries at most."""
+    units = ownerless_units(estate, on=on).order_by("building__name", "room", "pk")
+    labels = [f"{b} {r}" for b, r in units.values_list("building__name", "room")[: UNITS_NAMED + 1]]
+    if not labels:
+        return ""
+    return named_units(labels, len(labels) if len(labels) <= UNITS_NAMED else units.count())
 
 
 def units_of_owner_user(user):

@@ -46,6 +46,10 @@ DUPLICATE_BUILDING = _("楼栋名称重复：%(name)s。")
 OWNERSHIP_ENDS_BEFORE_START = _("产权终止日期不能早于起始日期。")
 NO_AREA = _("房屋 %(room)s 没有面积：产权登记、实测、合同面积至少填一项。")
 UNIT_NOT_IN_ESTATE = _("房屋 %(unit)s 不属于小区 %(estate)s。")
+DELIVERED_WITHOUT_OWNER = _(
+    "%(unit)s 已交付但没有登记业主：已交付的房屋须有业主。请先通过导入或过户登记业主；"
+    "未售或已售未交付的房屋请将“已交付”设为否（由开发建设单位持有）。"
+)
 
 
 # --------------------------------------------------------------------------- roles
@@ -204,10 +208,24 @@ def save_registry_object(*, actor, obj, perm: str = access.CHANGE):
         elif model not in (Owner, PropertyCompany) or not access.holds_anywhere(actor, perm):
             raise PermissionDenied(NOT_ALLOWED)
     obj.full_clean()
+    if isinstance(obj, Unit):
+        check_unit_held(obj)
     created = obj.pk is None
     obj.save()
     audit.record("registry_create" if created else "registry_change", user=actor, obj=obj)
     return obj
+
+
+def check_unit_held(unit: Unit, *, on: date | None = None) -> None:
+    """A unit saved by hand (the admin) as delivered must have an owner in force: a new unit has
+    none yet, so it is registered undelivered (the developer's) and its owners come through the
+    import or a transfer; an owned unit may be marked delivered at any time."""
+    if not unit.delivered:
+        return
+    if unit.pk is not None and Ownership.objects.in_force(on).filter(unit_id=unit.pk).exists():
+        return
+    label = f"{unit.building.name} {unit.room}" if unit.building_id else unit.room
+    raise ValidationError(DELIVERED_WITHOUT_OWNER, params={"unit": label}, code="delivered_without_owner")
 
 
 @transaction.atomic

@@ -35,7 +35,7 @@ def move_in_favour(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("committees", "0012_law_life"),
+        ("committees", "0013_result_figures"),
         ("contenttypes", "0002_remove_content_type_name"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

@@ -9,8 +9,9 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from fractions import Fraction
 
+from django.core.exceptions import ValidationError
 from django.db import connection
-from django.db.models import Exists, F, FilteredRelation, OuterRef, Q
+from django.db.models import Count, Exists, F, FilteredRelation, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -20,11 +21,12 @@ from community.legaltime import last_day_after_days
 from community.models import Estate, Owner, Ownership, Unit, area_cents, in_force_q
 from community.privacy import mask_mobile, mask_name
 from community.rules import Threshold, rules_for
+from community.selectors import UNITS_NAMED, named_units, unit_labels
 from notifications.models import Channel, DeliveryStatus, Event
 from notifications.selectors import deliveries_about, delivery_figures, reached_owner_ids
 from residents import coverage
 
-from ..models import Ballot, Candidate, ContractDecision, Matter, Proxy, Vote, VoteService, VoteStatus
+from ..models import Ballot, Candidate, ContractDecision, Matter, Proxy, ServiceMethod, Vote, VoteService, VoteStatus
 from .tally import (
     DEVELOPER,
     NO,
@@ -79,7 +81,22 @@ def _scope_rows(estate, *, buildings=None, units=None, on=None, held_by=None) ->
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
-    return _group_units(rows, undelivered_to_developer)
+    units = _group_units(rows, undelivered_to_developer)
+    _refuse_ownerless(units)
+    return units
+
+
+def _refuse_ownerless(units) -> None:
+    """A unit with no owner in force that the developer does not hold has no holder: its area
+    and head belong to nobody, so no count over it is true. Name the units (one query) instead."""
+    nobody = [pk for pk, _cents, owners, developer in units if not owners and not developer]
+    if nobody:
+        labels = unit_labels(nobody[:UNITS_NAMED])
+        raise ValidationError(
+            _("以下已交付房屋没有登记业主，无法计票：%(units)s。请先在房屋登记中登记业主（未交付的房屋请如实标注）。")
+            % {"units": named_units(labels, len(nobody))},
+            code="ownerless_units",
+        )
 
 
 def _group_units(rows, undelivered_to_developer):
@@ -116,7 +133,7 @@ def scope_holders(estate, *, buildings=None, units=None, on=None, held_by=None) 
     separate = rules_for(estate).co_ownership_separate_head
     cents: dict[str, int] = {}
     for pk, area, owners, developer in _scope_rows(estate, buildings=buildings, units=units, on=on, held_by=held_by):
-        if area is None or area <= 0:
+        if area is None or area <= 0:  # the database's constraints make this impossible
             raise ValueError(f"unit {pk!r} needs a positive area")
         key = holder_key(holder_from(pk, owners, developer, co_ownership_separate_head=separate))
         cents[key] = cents.get(key, 0) + area
@@ -236,14 +253,11 @@ def online_reach(estate, *, on: date | None = None) -> Reach:
     as the tally counts (``scope_holders``: a co-ownership is one holder, the developer one),
     against the rule set's quorum of area and of heads. Two queries.
 
-    Only units somebody holds count (an owner in force, or the developer under its rule for
-    undelivered units): a unit with no holder could not be tallied either."""
+    Every unit counts, as in the tally: a delivered unit nobody holds is refused with its name
+    (a ValidationError), since no share of the estate is true while its area belongs to nobody."""
     on = on or timezone.localdate()
     rules = rules_for(estate)
-    held = coverage.held(on, unit__building__estate=estate)
-    if rules.developer_one_head:
-        held |= Q(delivered=False)
-    holders = scope_holders(estate, units=Unit.objects.filter(building__estate=estate).filter(held), on=on)
+    holders = scope_holders(estate, on=on)
     reached = reachable_holders(holders, *coverage.bound_owners(estate, on=on))
     return Reach(
         holders=len(holders),
@@ -781,3 +795,68 @@ def by_proxy(vote: Vote) -> dict:
     keys = {h for h in Ballot.objects.filter(vote=vote, proxy__isnull=False).values_list("holder", flat=True)}
     counted = [holders[k] for k in keys if k in holders]
     return {"heads": len(counted), "area": str(sum(counted, Decimal("0.00")))}
+
+
+def service_record(vote: Vote) -> dict:
+    """Service of the convening notice as it is frozen into the result when the vote closes:
+    heads and area served and to serve, deliveries per channel and status, paper services per
+    method, and how many owners were still to serve. Counts only, never a name."""
+    figures = service_figures(vote, personal=False, limit=0)
+    paper = dict(VoteService.objects.filter(vote=vote).order_by().values_list("method").annotate(n=Count("pk")))
+    return {
+        "heads": dict(figures["heads"]),
+        "area": {side: str(area) for side, area in figures["area"].items()},
+        "deliveries": {channel: dict(row) for channel, _label, row in figures["channel_rows"]},
+        "paper": {method: paper.get(method, 0) for method in ServiceMethod.values},
+        "owners_to_serve": figures["unreached_total"],
+    }
+
+
+# --------------------------------------------------------------------------- the result as a document
+
+
+def scope_text(vote: Vote) -> str:
+    """The vote's scope in words, as its notices state it: "全体业主", buildings, or N units (two queries)."""
+    buildings = "、".join(vote.buildings.order_by("name").values_list("name", flat=True))
+    units = vote.units.count()
+    scope = buildings or _("全体业主")
+    if units:
+        scope = (
+            _("%(scope)s中的 %(n)s 户") % {"scope": scope, "n": units}
+            if buildings
+            else _("指定的 %(n)s 户") % {"n": units}
+        )
+    return scope
+
+
+def result_document(vote: Vote) -> dict:
+    """What the public copy of a closed vote's result shows: the vote as convened, its scope in
+    words and the result exactly as frozen at the close (figures only; candidates' names are
+    masked by the PDF). Two queries."""
+    return {
+        "estate": vote.estate.name,
+        "matter": vote.matter,
+        "matter_label": str(Matter(vote.matter).label),
+        "question": vote.question,
+        "opens_at": timezone.localtime(vote.opens_at),
+        "closes_at": timezone.localtime(vote.closes_at),
+        "closed_at": timezone.localtime(vote.closed_at) if vote.closed_at else None,
+        "scope": scope_text(vote),
+        "result": vote.result or {},
+    }
+
+
+def frozen_service(result: dict | None) -> dict | None:
+    """The service figures frozen in a closed vote's result, in the shape the service figures
+    template reads (with the paper services per method), or None when none were frozen."""
+    service = (result or {}).get("service")
+    if not service:
+        return None
+    deliveries = service.get("deliveries", {})
+    return {
+        "heads": service["heads"],
+        "area": service["area"],
+        "channel_rows": [(c, label, deliveries[c]) for c, label in Channel.choices if c in deliveries],
+        "paper_rows": [(label, service.get("paper", {}).get(m, 0)) for m, label in ServiceMethod.choices],
+        "unreached_total": service.get("owners_to_serve", 0),
+    }

@@ -52,6 +52,7 @@ from .selectors import (
     holdings_of,
     owners_yet_to_vote,
     scope_of,
+    service_record,
 )
 from .tally import ABSTAIN, NO, YES, TallyResult, holder_key, holder_of, share_text
 
@@ -357,7 +358,10 @@ def remind_closing(*, now: datetime | None = None) -> int:
         if Message.objects.filter(key=key).exists():
             continue
         with transaction.atomic():
-            waiting = owners_yet_to_vote(vote)
+            try:
+                waiting = owners_yet_to_vote(vote)
+            except ValidationError:  # a delivered unit in scope has no owner: its page says which
+                continue
             if not waiting:
                 continue
             notify(
@@ -606,7 +610,11 @@ def enter_paper_lines(*, actor, vote: Vote, text: str, now: datetime | None = No
 
 
 def figures(result: TallyResult) -> dict:
-    """The tally as frozen JSON: exact shares as fractions, areas as decimal strings."""
+    """The tally as frozen JSON: exact shares as fractions, areas as decimal strings.
+
+    The outcome is ``decided`` (quorum and approval both met). The approval shares are kept
+    exact, but no flag of approval alone is stored: read without the quorum it could tell a
+    reader of the data that a vote which missed its quorum was approved."""
     return {
         "eligible": {"area": str(result.eligible.area), "heads": result.eligible.heads},
         "participating": {"area": str(result.participating.area), "heads": result.participating.heads},
@@ -616,7 +624,6 @@ def figures(result: TallyResult) -> dict:
         "quorum_met": result.quorum_met,
         "approval_area": share_text(result.approval_area),
         "approval_heads": share_text(result.approval_heads),
-        "approved": result.approved,
         "decided": result.decided,
     }
 
@@ -637,6 +644,7 @@ def close_vote(*, actor, vote: Vote, now: datetime | None = None) -> Vote:
     result = count(vote)
     vote.result = figures(result)
     vote.result["by_proxy"] = by_proxy(vote)  # the ballots that came by proxy (委托), as counted
+    vote.result["service"] = service_record(vote)  # how notice was served, counts only (送达)
     vote.status, vote.closed_at, vote.closed_by = VoteStatus.CLOSED, now, actor
     outcome = "通过" if result.decided else ("未达到参与表决的法定比例" if not result.quorum_met else "未获通过")
     yes, no, abstain = (result.by_choice[c] for c in (YES, NO, ABSTAIN))

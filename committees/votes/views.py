@@ -8,7 +8,7 @@ from fractions import Fraction
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -18,12 +18,12 @@ from community import access, audit, uploads
 from community.models import Estate
 from community.rules import rules_for
 from community.tenure.selectors import estate_contracts
-from community.web import act, cleaned, paged
+from community.web import act, cleaned, error_text, paged
 
 from .. import selectors as committee_selectors
 from .. import services as committee_services
 from ..models import Matter, Vote
-from . import proxies, selectors, services
+from . import pdf, proxies, selectors, services
 from .forms import LinkForm, PaperBallotsForm, ServiceForm, VoteForm
 
 VOTES_PAGE_SIZE = 30
@@ -54,8 +54,12 @@ def ballot(request, vote_id):
     owners whose active proxies it holds for this vote (labelled with the owner, masked)."""
     owner = getattr(request.user, "owner", None)
     vote = selectors.vote_with_estate(vote_id)
-    own = selectors.holdings_of(owner, vote) if vote and owner else []
-    proxied = [(h, p) for h, p in selectors.proxied_holdings(request.user, vote) if h not in own] if vote else []
+    try:
+        own = selectors.holdings_of(owner, vote) if vote and owner else []
+        proxied = [(h, p) for h, p in selectors.proxied_holdings(request.user, vote) if h not in own] if vote else []
+    except ValidationError as exc:  # the developer's share cannot be read while a unit has no owner
+        messages.error(request, error_text(exc))
+        own, proxied = [], []
     if not own and not proxied:
         if owner is None:
             raise PermissionDenied
@@ -90,6 +94,7 @@ def ballot(request, vote_id):
             "holdings": [(h, cast.get(h), None) for h in own] + [(h, cast.get(h), p) for h, p in proxied],
             "open": vote.status == "open" and vote.opens_at <= timezone.now() < vote.closes_at,
             "candidates": selectors.candidates_of(vote) if vote.is_election else [],
+            "closed": vote.status == "closed",
         },
     )
 
@@ -142,19 +147,26 @@ def turnout(request, vote_id):
 
         return act(request, handler, reverse("committees:turnout", args=[vote.pk]))
     now, rules = timezone.now(), rules_for(vote.estate)
-    election = None
+    election, uncountable, live, service = None, "", None, None
+    try:
+        if vote.status != "closed":
+            live = selectors.turnout(vote)
+            if vote.is_election:
+                candidates = selectors.candidates_of(vote)
+                counted = selectors.election_count(vote, candidates=candidates)
+                election = selectors.election_figures(vote, counted, candidates)
+        service = selectors.service_summary(vote)
+    except ValidationError as exc:  # a delivered unit in scope has no owner: say which, not a 500
+        uncountable = error_text(exc)
     if vote.status == "closed":
-        live, result = None, vote.result
+        result = vote.result
         shares = (Fraction(result["quorum_area"]), Fraction(result["quorum_heads"]))
         election = result.get("election")
-    else:
-        live = selectors.turnout(vote)
+    elif live is not None:
         result = live["result"]
         shares = (result.quorum_area, result.quorum_heads)
-        if vote.is_election:
-            candidates = selectors.candidates_of(vote)
-            counted = selectors.election_count(vote, candidates=candidates)
-            election = selectors.election_figures(vote, counted, candidates)
+    else:
+        result, shares = None, (Fraction(0), Fraction(0))
     return render(
         request,
         "committees/turnout.html",
@@ -165,15 +177,41 @@ def turnout(request, vote_id):
             "result": result,
             "quorum_area_pct": _percent(shares[0]),
             "quorum_heads_pct": _percent(shares[1]),
-            "refresh": vote.status == "open" and vote.opens_at <= now < vote.closes_at,
+            "refresh": vote.status == "open" and vote.opens_at <= now < vote.closes_at and not uncountable,
             "can_close": vote.status == "open" and now >= vote.closes_at,
             "quorum_rules": (rules.vote_quorum_area, rules.vote_quorum_heads),
-            "service": selectors.service_summary(vote),
+            "service": service,
+            "frozen_service": selectors.frozen_service(vote.result) if vote.status == "closed" else None,
+            "service_incomplete": vote.status != "closed" and bool(service and service["heads"]["to_serve"]),
+            "uncountable": uncountable,
             "election": election,
             "threshold": rules.approval_thresholds(vote.matter),
             "by_proxy": selectors.proxy_ballots(vote),
         },
     )
+
+
+@login_required
+def result_pdf(request, vote_id):
+    """The public copy of a closed vote's result (figures only, no owner named), to those who
+    run the estate's votes and to the owners in the vote's scope."""
+    vote = selectors.vote_with_estate(vote_id)
+    if vote is None or vote.status != "closed":
+        raise Http404
+    if not access.can(request.user, access.CONVENE_VOTES, vote.estate):
+        owner = getattr(request.user, "owner", None)
+        try:
+            in_scope = owner is not None and bool(selectors.holdings_of(owner, vote))
+        except ValidationError:
+            in_scope = False
+        if not in_scope:
+            raise Http404
+    content, fp = pdf.result_pdf(selectors.result_document(vote))
+    response = HttpResponse(content, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="vote-{vote.pk}-result.pdf"'
+    response["X-Content-Type-Options"] = "nosniff"
+    response["ETag"] = f'"{fp}"'
+    return response
 
 
 @login_required
@@ -201,7 +239,10 @@ def service(request, vote_id):
 
         return act(request, handler, here)
     personal = access.can(request.user, access.PERSONAL, vote.estate)
-    figures = selectors.service_figures(vote, personal=personal)
+    try:
+        figures = selectors.service_figures(vote, personal=personal)
+    except ValidationError as exc:  # a delivered unit in scope has no owner
+        return render(request, "committees/service.html", {"vote": vote, "uncountable": error_text(exc)})
     if personal:
         audit.record("view_personal", request=request, obj=vote, detail={"page": "vote_service"})
     return render(
@@ -233,6 +274,10 @@ def convene(request, estate_id):
     estate = access.get_visible_or_404(request.user, access.CONVENE_VOTES, Estate, pk=estate_id)
     reviews, rules = committee_selectors.pending_reviews(estate), rules_for(estate)
     form = VoteForm(request.POST or None, estate=estate, reviews=reviews)
+    try:
+        reach, uncountable = selectors.online_reach(estate), ""
+    except ValidationError as exc:  # a delivered unit has no owner: name it, and still let a narrower vote be convened
+        reach, uncountable = None, error_text(exc)
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
         lines = data.pop("candidates")
@@ -256,7 +301,8 @@ def convene(request, estate_id):
             "form": form,
             "review_matters": [Matter(m).label for m in sorted(rules.branch_review_matters)],
             "notice_days": rules.assembly_notice_days,
-            "reach": selectors.online_reach(estate),
+            "reach": reach,
+            "uncountable": uncountable,
         },
     )
 

@@ -8,6 +8,7 @@ from decimal import Decimal
 from fractions import Fraction
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
@@ -313,7 +314,6 @@ def test_a_co_ownership_is_one_holder_reached_through_either_co_owner(world):
     first, second = OwnerFactory(), bound(OwnerFactory())
     unit(building, "1", "100.00", first, second)
     unit(building, "2", "50.00", OwnerFactory())
-    unit(building, "3", "70.00")  # nobody holds it: not a holder
     reach = vote_selectors.online_reach(e)
     assert (reach.holders, reach.reachable, reach.area, reach.reachable_area) == (
         2,
@@ -321,6 +321,9 @@ def test_a_co_ownership_is_one_holder_reached_through_either_co_owner(world):
         Decimal("150.00"),
         Decimal("100.00"),
     )
+    unit(building, "3", "70.00")  # delivered and nobody holds it: no share is true, and it is named
+    with pytest.raises(ValidationError, match=f"{building.name} 3"):
+        vote_selectors.online_reach(e)
     holders = vote_selectors.scope_holders(e, units=e.buildings.get().units.exclude(room="3"))
     assert vote_selectors.reachable_holders(holders, frozenset({second.pk}), False) == {f"{first.pk},{second.pk}"}
     assert vote_selectors.reachable_holders({"developer": Decimal("1")}, frozenset(), True) == {"developer"}
