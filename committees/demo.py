@@ -25,7 +25,7 @@ from residents import demo as residents_demo
 from . import services as life
 from .exams import demo as exams_demo
 from .exams import services as exams
-from .models import BranchMember, BranchRole, Committee, CommitteeKind, Option, PartyBranch
+from .models import Ballot, BranchMember, BranchRole, Committee, CommitteeKind, Option, PartyBranch
 from .votes import demo as votes_demo
 from .votes import proxies
 from .votes import selectors as vote_selectors
@@ -215,6 +215,20 @@ def _election(estate, elected_on):
     return Committee.objects.get(pk=vote.result["election"]["committee"])
 
 
+def _log_election(log):
+    ballot = Ballot.objects.filter(vote__seats__isnull=False, proxy__isnull=False).select_related(
+        "vote__estate", "proxy__principal__user", "proxy__agent"
+    )
+    ballot = ballot.first()
+    if ballot is None:
+        return
+    result, proxy = ballot.vote.result["election"], ballot.proxy
+    log(
+        f"选举：{ballot.vote.estate.name} {len(result['candidates'])} 名候选人选出 {result['filled']} 名委员；"
+        f"业主 {proxy.principal.user.username} 委托 {proxy.agent.username} 代为投票（密码 demo2021）"
+    )
+
+
 @transaction.atomic
 def _one(estate, stage, today):
     kind = (
@@ -325,6 +339,7 @@ def _committees(*, today, progress, log):
     for n, estate in enumerate(progress(chosen, desc="业委会", unit="个")):
         _one(estate, STAGES[n % len(STAGES)], today)
     _jiangbin(today)
+    _log_election(log)
     log(
         f"业委会：{Committee.objects.count()} 个（自管会 {Committee.objects.filter(kind='self').count()} 个），"
         f"已备案 {Committee.objects.filter(status='filed').count()} 个"
