@@ -15,6 +15,8 @@ from community.web import act, cleaned, owner_or_403
 
 from . import documents, documents_pdf
 from .forms import DocumentForm
+from .votes import pdf as vote_pdf
+from .votes import selectors as vote_selectors
 
 
 @login_required
@@ -77,6 +79,11 @@ def document(request, source, pk):
     doc, capacity = found
     if doc.source == documents.FILE:
         response = uploads.serve(doc.obj.file, filename=f"document-{doc.pk}")
+    elif doc.source == documents.VOTE_RESULT:  # the vote's one result PDF (committees.votes.pdf)
+        content, _fp = vote_pdf.result_pdf(vote_selectors.result_document(doc.obj))
+        response = HttpResponse(content, content_type="application/pdf")
+        response["Content-Disposition"] = f'attachment; filename="{doc.source}-{doc.pk}.pdf"'
+        response["X-Content-Type-Options"] = "nosniff"
     else:
         content = documents_pdf.document_pdf(
             documents.printable(doc), generated_at=f"{timezone.localtime():%Y-%m-%d %H:%M}"

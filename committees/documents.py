@@ -36,7 +36,7 @@ from community.models import Estate, Owner, OwnerKind, Ownership, ServiceContrac
 from community.pdf import fingerprint
 from community.privacy import mask_mobile, mask_name, mask_text
 
-from .models import ContractDecision, Decision, DocumentKind, EstateDocument, Matter, Meeting, Member, Vote, VoteStatus
+from .models import ContractDecision, Decision, DocumentKind, EstateDocument, Meeting, Member, Vote, VoteStatus
 
 BAD_KIND = _("请选择资料类别。")
 NO_TITLE = _("请填写标题。")
@@ -279,7 +279,9 @@ def _find(source: str, pk: int) -> Doc | None:
             return _minutes(meeting) if meeting.minutes else None
         return _decisions(meeting) if meeting.has_decisions else None
     if source == VOTE_RESULT:
-        vote = Vote.objects.filter(pk=pk, status=VoteStatus.CLOSED, result__isnull=False).first()
+        vote = (
+            Vote.objects.filter(pk=pk, status=VoteStatus.CLOSED, result__isnull=False).select_related("estate").first()
+        )
         return _vote(vote) if vote else None
     if source == CONTRACT:
         contract = ServiceContract.objects.filter(pk=pk).select_related("company").first()
@@ -478,62 +480,6 @@ def _outcome(result: dict) -> str:
     return str(_("未获通过"))
 
 
-def vote_printable(vote: Vote) -> Printable:
-    estate = vote.estate
-    people = _people_of(estate.pk)
-    result = vote.result or {}
-    buildings = [b.name for b in vote.buildings.all()]
-    units = vote.units.count()
-    if buildings:
-        scope = "、".join(buildings)
-    elif units:
-        scope = str(_("%(n)s 套房屋的业主") % {"n": units})
-    else:
-        scope = str(_("全体业主"))
-    facts = [
-        (str(_("小区")), estate.name),
-        (str(_("表决事项")), Matter(vote.matter).label),
-        (str(_("表决内容")), mask_text(vote.question, people)),
-        (str(_("表决范围")), scope),
-        (
-            str(_("表决期间")),
-            f"{timezone.localtime(vote.opens_at):%Y-%m-%d %H:%M} — {timezone.localtime(vote.closes_at):%Y-%m-%d %H:%M}",
-        ),
-        (str(_("结束计票")), f"{timezone.localtime(vote.closed_at):%Y-%m-%d %H:%M}" if vote.closed_at else "—"),
-    ]
-
-    def row(label, figures):
-        figures = figures or {}
-        return [label, str(figures.get("area", "—")), str(figures.get("heads", "—"))]
-
-    by_choice = result.get("by_choice") or {}
-    table = [
-        [str(_("项目")), str(_("专有部分面积（㎡）")), str(_("人数"))],
-        row(str(_("表决范围内")), result.get("eligible")),
-        row(str(_("参与表决")), result.get("participating")),
-        row(str(_("同意")), by_choice.get("yes")),
-        row(str(_("反对")), by_choice.get("no")),
-        row(str(_("弃权")), by_choice.get("abstain")),
-    ]
-    shares = [
-        str(_("参与表决的面积占比 %(area)s，人数占比 %(heads)s；%(met)s。"))
-        % {
-            "area": result.get("quorum_area", "—"),
-            "heads": result.get("quorum_heads", "—"),
-            "met": _("达到法定比例") if result.get("quorum_met") else _("未达到法定比例"),
-        },
-        str(_("同意的面积占参与表决面积 %(area)s，人数占参与表决人数 %(heads)s。"))
-        % {"area": result.get("approval_area", "—"), "heads": result.get("approval_heads", "—")},
-        str(_("表决结果：%(outcome)s。")) % {"outcome": _outcome(result)},
-    ]
-    if vote.result_posted_on:
-        shares.append(str(_("结果公告日期：%(day)s。")) % {"day": vote.result_posted_on})
-    if vote.revoked_on:
-        shares.append(str(_("本决定已于 %(day)s 被人民法院判决撤销。")) % {"day": vote.revoked_on})
-    title = str(_("%(estate)s业主大会表决结果") % {"estate": estate.name})
-    return Printable(title, estate.name, facts, [Section(str(_("计票结果")), shares, table)])
-
-
 def contract_printable(contract: ServiceContract) -> Printable:
     estate = contract.estate
     today = timezone.localdate()
@@ -572,8 +518,6 @@ def printable(doc: Doc) -> Printable:
         return minutes_printable(Meeting.objects.select_related("committee__estate").get(pk=doc.pk))
     if doc.source == DECISIONS:
         return decisions_printable(Meeting.objects.select_related("committee__estate").get(pk=doc.pk))
-    if doc.source == VOTE_RESULT:
-        return vote_printable(Vote.objects.select_related("estate").get(pk=doc.pk))
     if doc.source == CONTRACT:
         return contract_printable(ServiceContract.objects.select_related("estate", "company").get(pk=doc.pk))
     raise ValueError(doc.source)

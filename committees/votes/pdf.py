@@ -22,9 +22,16 @@ from ..models import ServiceMethod
 
 MARGIN = 16 * mm
 CHOICES = (("yes", "同意"), ("no", "反对"), ("abstain", "弃权"))
+# An election's ballot chooses candidates or none; each candidate's support is its own table.
+ELECTION_CHOICES = (("yes", "选择了候选人"), ("abstain", "未选任何候选人"))
 
 
 def outcome(result: dict) -> str:
+    election = result.get("election")
+    if election:
+        if result.get("decided"):
+            return f"选出业主委员会委员 {election.get('filled', len(election.get('elected', [])))} 名"
+        return f"未选出业主委员会：{election.get('reason') or '未达到参与表决的法定比例'}"
     if result.get("decided"):
         return "通过"
     return "未达到参与表决的法定比例" if not result.get("quorum_met") else "未获通过"
@@ -100,7 +107,7 @@ def _election(election: dict, font, body) -> list:
     if election.get("short"):
         text += "，未选足应选名额"
     if election.get("lot"):
-        text += f"；得票相同以抽签决定 {len(election['lot'])} 名"
+        text += "；面积、人数均相同者按结束计票时抽签并记录的顺序排名"
     story = [Paragraph(f"选举结果（{text}）", body), Spacer(1, 2 * mm)]
     story.append(_table(rows, [14 * mm, 36 * mm, 34 * mm, 24 * mm, 18 * mm, 20 * mm], font))
     return story
@@ -143,9 +150,10 @@ def result_pdf(doc: dict) -> tuple[bytes, str]:
     figures = [["", "专有部分面积（㎡）", "人数"]]
     figures.append(["表决范围内", eligible["area"], str(eligible["heads"])])
     figures.append(["参与表决", participating["area"], str(participating["heads"])])
-    for choice, label in CHOICES:
-        row = result["by_choice"][choice]
-        figures.append([label, row["area"], str(row["heads"])])
+    for choice, label in ELECTION_CHOICES if result.get("election") else CHOICES:
+        row = result["by_choice"].get(choice)
+        if row is not None:
+            figures.append([label, row["area"], str(row["heads"])])
     figures.append(
         [
             "参与比例",
@@ -153,19 +161,24 @@ def result_pdf(doc: dict) -> tuple[bytes, str]:
             f"{result['quorum_heads']}（{_percent(result['quorum_heads'])}）",
         ]
     )
-    figures.append(
-        [
-            "同意占参与比例",
-            f"{result['approval_area']}（{_percent(result['approval_area'])}）",
-            f"{result['approval_heads']}（{_percent(result['approval_heads'])}）",
-        ]
-    )
+    if "approval_area" in result and not result.get("election"):
+        figures.append(
+            [
+                "同意占参与比例",
+                f"{result['approval_area']}（{_percent(result['approval_area'])}）",
+                f"{result['approval_heads']}（{_percent(result['approval_heads'])}）",
+            ]
+        )
     story += [Paragraph("计票结果", heading), _table(figures, [40 * mm, 70 * mm, 50 * mm], font)]
     story.append(Paragraph(f"表决结果：{outcome(result)}", heading))
     if result.get("by_proxy") is not None:
         story.append(Paragraph(_proxies(result["by_proxy"]), body))
     if result.get("election"):
         story += _election(result["election"], font, body)
+    if doc.get("posted_on"):
+        story.append(Paragraph(f"结果公告日期：{doc['posted_on']:%Y年%m月%d日}", body))
+    if doc.get("revoked_on"):
+        story.append(Paragraph(f"本决定已于 {doc['revoked_on']:%Y年%m月%d日} 被人民法院判决撤销。", body))
     story += [Paragraph("表决通知送达情况", heading), *_service(result.get("service"), font, body)]
     story += [
         Spacer(1, 4 * mm),

@@ -843,6 +843,8 @@ def result_document(vote: Vote) -> dict:
         "closed_at": timezone.localtime(vote.closed_at) if vote.closed_at else None,
         "scope": scope_text(vote),
         "result": vote.result or {},
+        "posted_on": vote.result_posted_on,
+        "revoked_on": vote.revoked_on,
     }
 
 

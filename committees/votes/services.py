@@ -656,6 +656,11 @@ def close_vote(*, actor, vote: Vote, now: datetime | None = None) -> Vote:
         election = _freeze_election(vote, timezone.localdate(now))
         vote.result["election"] = election
         vote.result["decided"] = result.quorum_met and not election["reason"]
+        # A yes/no share means nothing here: each candidate has their own (result["election"]).
+        # Kept are the ballots that chose candidates ("yes") and those that chose none ("abstain").
+        for key in ("approval_area", "approval_heads"):
+            vote.result.pop(key, None)
+        vote.result["by_choice"].pop(NO, None)
         outcome = (
             f"选出业主委员会委员 {election['filled']} 名" if vote.result["decided"] else f"未选出：{election['reason']}"
         )
