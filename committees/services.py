@@ -175,8 +175,9 @@ def elect_committee(
 @transaction.atomic
 def close_election(*, actor, vote: Vote, now=None) -> Vote:
     """Close an election (a vote with seats and candidates) and, when its count is decided, form
-    the committee of the elected owners, in their rank order. The close date is the election
-    date, so the filing clock (selectors.filing_deadline) runs from it. An election that forms
+    the committee of the elected owners, in their rank order. The day voting ended (the vote's
+    ``closes_at``, not the day someone pressed close) is the election date, so the filing and
+    first-meeting clocks (selectors.filing_deadline) run from it and a late close moves neither. An election that forms
     no committee (the quorum missed, too few elected, an even number...) keeps the reason its
     count froze in ``result["election"]["reason"]``, and ``committee`` stays null."""
     now = now or timezone.now()
@@ -191,7 +192,7 @@ def close_election(*, actor, vote: Vote, now=None) -> Vote:
             actor=actor,
             estate=vote.estate,
             vote=vote,
-            elected_on=timezone.localdate(now),
+            elected_on=timezone.localdate(vote.closes_at),
             members=[owners[owner_of[pk]] for pk in election["elected"]],
         )
         election["committee"] = committee.pk

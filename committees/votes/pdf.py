@@ -7,6 +7,7 @@ names masked. No owner is named. Its rows come from ``selectors.result_document`
 from __future__ import annotations
 
 from io import BytesIO
+from xml.sax.saxutils import escape
 
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
@@ -24,6 +25,11 @@ MARGIN = 16 * mm
 CHOICES = (("yes", "同意"), ("no", "反对"), ("abstain", "弃权"))
 # An election's ballot chooses candidates or none; each candidate's support is its own table.
 ELECTION_CHOICES = (("yes", "选择了候选人"), ("abstain", "未选任何候选人"))
+
+
+def _text(value) -> str:
+    """Free text as a Paragraph's markup: escaped, so a typed ``<`` is no tag (nor a crash)."""
+    return escape(str(value))
 
 
 def outcome(result: dict) -> str:
@@ -108,7 +114,7 @@ def _election(election: dict, font, body) -> list:
         text += "，未选足应选名额"
     if election.get("lot"):
         text += "；面积、人数均相同者按结束计票时抽签并记录的顺序排名"
-    story = [Paragraph(f"选举结果（{text}）", body), Spacer(1, 2 * mm)]
+    story = [Paragraph(_text(f"选举结果（{text}）"), body), Spacer(1, 2 * mm)]
     story.append(_table(rows, [14 * mm, 36 * mm, 34 * mm, 24 * mm, 18 * mm, 20 * mm], font))
     return story
 
@@ -144,7 +150,7 @@ def result_pdf(doc: dict) -> tuple[bytes, str]:
     ]
     if doc["closed_at"]:
         lines.append(f"结束计票：{doc['closed_at']:%Y年%m月%d日 %H:%M}")
-    story = [Paragraph(title_text, title), Spacer(1, 4 * mm)] + [Paragraph(line, body) for line in lines]
+    story = [Paragraph(_text(title_text), title), Spacer(1, 4 * mm)] + [Paragraph(_text(line), body) for line in lines]
 
     eligible, participating = result["eligible"], result["participating"]
     figures = [["", "专有部分面积（㎡）", "人数"]]
@@ -170,9 +176,9 @@ def result_pdf(doc: dict) -> tuple[bytes, str]:
             ]
         )
     story += [Paragraph("计票结果", heading), _table(figures, [40 * mm, 70 * mm, 50 * mm], font)]
-    story.append(Paragraph(f"表决结果：{outcome(result)}", heading))
+    story.append(Paragraph(_text(f"表决结果：{outcome(result)}"), heading))
     if result.get("by_proxy") is not None:
-        story.append(Paragraph(_proxies(result["by_proxy"]), body))
+        story.append(Paragraph(_text(_proxies(result["by_proxy"])), body))
     if result.get("election"):
         story += _election(result["election"], font, body)
     if doc.get("posted_on"):

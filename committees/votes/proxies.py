@@ -8,8 +8,9 @@ assembly, for one vote or for a period.
   and committee members who run the estate's votes (``access.CONVENE_VOTES``) record a paper
   proxy with the signed form, checked and stored through community.uploads.
 * An agent holds at most the rule set's ``proxy_max_principals`` owners whose active proxies
-  cover the same vote; an owner has one active proxy per vote (a vote proxy, or a period
-  proxy whose days hold the vote's whole window: selectors.covers).
+  cover the same vote, or whose ballots in it the agent already cast; an owner has one active
+  proxy per vote (a vote proxy, or a period proxy whose days hold the vote's whole window:
+  selectors.covers).
 * Revocable, by the owner's account or those who may record it, until the agent has voted
   with it: a vote proxy that was used stays; a period proxy that was used keeps its ballots
   and may be revoked for the votes after.
@@ -107,10 +108,17 @@ def check_agent(principal: Owner, agent, estates: set[int], today: date) -> None
         raise ValidationError(BAD_AGENT)
 
 
+def _voted_through(agent, vote: Vote) -> set[int]:
+    """The owners whose ballots in ``vote`` came through ``agent``: a used proxy keeps its place
+    under the limit even after a period proxy was revoked (its ballot stays)."""
+    return set(Ballot.objects.filter(vote=vote, proxy__agent=agent).values_list("cast_by_id", flat=True))
+
+
 def _check_limit_for_vote(agent, principal: Owner, vote: Vote, limit: int) -> None:
-    others = set(active_proxies().filter(covering_q(vote), agent=agent).values_list("principal_id", flat=True)) - {
-        principal.pk
-    }
+    others = (
+        set(active_proxies().filter(covering_q(vote), agent=agent).values_list("principal_id", flat=True))
+        | _voted_through(agent, vote)
+    ) - {principal.pk}
     if len(others) >= limit:
         raise ValidationError(OVER_LIMIT, params={"n": limit})
 
@@ -136,13 +144,23 @@ def _check_limit_for_period(agent, principal: Owner, starts_on: date, ends_on: d
         .exclude(principal=principal)
         .select_related("vote")
     )
+    # The ballots already cast through the agent in a vote still open count there too, even
+    # when the proxy they came by (a period proxy) has been revoked since.
+    used = (
+        Ballot.objects.filter(proxy__agent=agent)
+        .exclude(vote__status=VoteStatus.CLOSED)
+        .exclude(cast_by=principal)
+        .select_related("vote")
+    )
     by_vote: dict[int, set[int]] = {}
+    covered: dict[int, Vote] = {}
     window = Proxy(starts_on=starts_on, ends_on=ends_on)
-    for proxy in voted:
-        if covers(window, proxy.vote):
-            by_vote.setdefault(proxy.vote_id, set()).add(proxy.principal_id)
-            vote = proxy.vote
-            by_vote[proxy.vote_id] |= {p for p, s, e in periods if covers(Proxy(starts_on=s, ends_on=e), vote)}
+    for vote, owner_id in [(p.vote, p.principal_id) for p in voted] + [(b.vote, b.cast_by_id) for b in used]:
+        if covers(window, vote):
+            by_vote.setdefault(vote.pk, set()).add(owner_id)
+            covered[vote.pk] = vote
+    for vote_id, vote in covered.items():
+        by_vote[vote_id] |= {p for p, s, e in periods if covers(Proxy(starts_on=s, ends_on=e), vote)}
     if any(len(principals) >= limit for principals in by_vote.values()):
         raise ValidationError(OVER_LIMIT, params={"n": limit})
 
@@ -298,12 +316,12 @@ def revoke_proxy(*, actor, proxy: Proxy, now: datetime | None = None) -> Proxy:
     return proxy
 
 
-def usable(*, proxy: Proxy, vote: Vote, voter: Owner | None, today: date) -> Proxy:
+def usable(*, proxy: Proxy, vote: Vote, agent, today: date) -> Proxy:
     """For cast_ballot, in its transaction: the proxy locked (a revocation waits for the ballot,
-    or the ballot for the revocation), still active for ``vote``, held by ``voter``'s account
-    when a voter is given, and its agent still one the principal may appoint."""
+    or the ballot for the revocation), held by ``agent`` (the acting account, required), still
+    active for ``vote``, and its agent still one the principal may appoint."""
     proxy = lock_one(Proxy.objects.select_related("principal", "agent"), pk=proxy.pk)
-    if voter is not None and voter.user_id != proxy.agent_id:
+    if agent is None or agent.pk is None or agent.pk != proxy.agent_id:
         raise PermissionDenied(NOT_AGENT)
     if proxy.revoked_at is not None or not covers(proxy, vote):
         raise ValidationError(NOT_ACTIVE)

@@ -22,7 +22,7 @@ PROXIES_PAGE_SIZE = 30
 
 def _posted_pk(request) -> int:
     value = request.POST.get("proxy", "")
-    return int(value) if value.isdigit() else 0
+    return int(value) if value.isascii() and value.isdigit() else 0
 
 
 def _open_votes(owner) -> list:

@@ -19,13 +19,14 @@ from django.utils.translation import gettext as _
 from community import access
 from community.legaltime import last_day_after_days
 from community.models import Estate, Owner, Ownership, Unit, area_cents, in_force_q
-from community.privacy import mask_mobile, mask_name
+from community.privacy import mask_mobile, mask_name, mask_text
 from community.rules import Threshold, rules_for
 from community.selectors import UNITS_NAMED, named_units, unit_labels
 from notifications.models import Channel, DeliveryStatus, Event
 from notifications.selectors import deliveries_about, delivery_figures, reached_owner_ids
 from residents import coverage
 
+from ..documents import _people_of
 from ..models import Ballot, Candidate, ContractDecision, Matter, Proxy, ServiceMethod, Vote, VoteService, VoteStatus
 from .tally import (
     DEVELOPER,
@@ -52,8 +53,9 @@ def _scope_rows(estate, *, buildings=None, units=None, on=None, held_by=None) ->
     ``units`` (None, or a queryset of units) narrows it further.
     ``held_by`` keeps only the units that owner holds now (a holder's key depends on
     its own units alone, so one owner's holdings need no more than that).
-    A unit is developer-held when its current owner is the developer, or, under the
-    rule set's developer_one_head rule, when it is sold but not yet delivered.
+    A unit is developer-held when its current owner is the developer, when it is not yet
+    delivered and has no owner (unsold), or, under the rule set's developer_one_head rule,
+    when it is sold but not yet delivered.
     The effective area (AREA_SOURCES, first present) is read as whole cents: SQLite
     hands back COALESCE of decimals as a float, and rounding that to cents is exact.
     """
@@ -108,7 +110,9 @@ def _group_units(rows, undelivered_to_developer):
             if current is not None:
                 units.append((current, area, frozenset(owners), developer))
             current, area, owners = pk, cents, set()
-            developer = not delivered and undelivered_to_developer
+            # An undelivered unit nobody bought is the developer's whatever the rule; the rule
+            # decides only the undelivered units sold to others (their owner rows follow).
+            developer = not delivered and (undelivered_to_developer or owner_id is None)
         if owner_id is not None:
             owners.add(owner_id)
             developer = developer or bool(is_developer)
@@ -272,12 +276,39 @@ def online_reach(estate, *, on: date | None = None) -> Reach:
 # --------------------------------------------------------------------------- the count
 
 
+def _refuse_strangers(vote: Vote, holders, cast) -> None:
+    """A ballot whose holder is no longer in the vote's scope (the unit sold, or its co-owners
+    changed, after the ballot was cast) cannot be counted, nor silently dropped: name the units
+    of those ballots (one query more, only then) for the conveners to check."""
+    strangers = [h for h in cast if h not in holders]
+    if not strangers:
+        return
+    owner_ids = {int(pk) for h in strangers if h != DEVELOPER for pk in h.split(",")}
+    units = (
+        Ownership.objects.filter(owner__in=owner_ids, unit__building__in=_buildings(vote), unit__in=_units(vote))
+        .values_list("unit_id", flat=True)
+        .distinct()
+    )
+    labels = unit_labels(set(units)) if owner_ids else []
+    if DEVELOPER in strangers:
+        labels.append(_("开发建设单位"))
+    raise ValidationError(
+        _("以下表决票的表决权人已不在表决范围内（房屋已转让或共有人变更），请核对后再计票：%(units)s。")
+        % {"units": named_units(labels)},
+        code="ballot_holder_gone",
+    )
+
+
 def count(vote: Vote) -> TallyResult:
-    """The tally of the ballots so far: two queries (the scope's holders, the ballots)."""
+    """The tally of the ballots so far: two queries (the scope's holders, the ballots). A
+    ballot whose holder left the scope is refused with its units named (_refuse_strangers)."""
     rules = rules_for(vote.estate)
+    holders = holders_of(vote)
+    ballots = dict(Ballot.objects.filter(vote=vote).values_list("holder", "choice"))
+    _refuse_strangers(vote, holders, ballots)
     return count_holders(
-        holders_of(vote),
-        dict(Ballot.objects.filter(vote=vote).values_list("holder", "choice")),
+        holders,
+        ballots,
         quorum=(rules.vote_quorum_area, rules.vote_quorum_heads),
         approval=rules.approval_thresholds(vote.matter),
     )
@@ -288,6 +319,7 @@ def turnout(vote: Vote) -> dict:
     rules = rules_for(vote.estate)
     holders = holders_of(vote)
     ballots = dict(Ballot.objects.filter(vote=vote).values_list("holder", "choice"))
+    _refuse_strangers(vote, holders, ballots)
     kwargs = dict(
         quorum=(rules.vote_quorum_area, rules.vote_quorum_heads), approval=rules.approval_thresholds(vote.matter)
     )
@@ -313,9 +345,12 @@ def election_count(vote: Vote, *, candidates=None, lot=None) -> ElectionResult:
     without ``candidates``. Without a ``lot`` ties past area and heads stay in position order."""
     rules = rules_for(vote.estate)
     candidates = candidates_of(vote) if candidates is None else candidates
+    holders = holders_of(vote)
+    ballots = {h: chosen or () for h, chosen in Ballot.objects.filter(vote=vote).values_list("holder", "candidates")}
+    _refuse_strangers(vote, holders, ballots)
     return count_election(
-        holders_of(vote),
-        {h: chosen or () for h, chosen in Ballot.objects.filter(vote=vote).values_list("holder", "candidates")},
+        holders,
+        ballots,
         candidates=[c.pk for c in candidates],
         seats=vote.seats,
         quorum=(rules.vote_quorum_area, rules.vote_quorum_heads),
@@ -708,7 +743,7 @@ def held_proxies(user):
 
 def proxy_of_owner_or_agent(user, pk) -> Proxy | None:
     """A proxy the user gave (through their owner record) or holds; None for any other."""
-    if not getattr(user, "is_authenticated", False) or not str(pk or "").isdigit():
+    if not getattr(user, "is_authenticated", False) or not (str(pk or "").isascii() and str(pk or "").isdigit()):
         return None
     mine = Q(agent=user)
     owner = getattr(user, "owner", None)
@@ -832,12 +867,13 @@ def scope_text(vote: Vote) -> str:
 def result_document(vote: Vote) -> dict:
     """What the public copy of a closed vote's result shows: the vote as convened, its scope in
     words and the result exactly as frozen at the close (figures only; candidates' names are
-    masked by the PDF). Two queries."""
+    masked by the PDF, and the names of the estate's owners in the question here, as a removal
+    motion's question names the member). Three queries."""
     return {
         "estate": vote.estate.name,
         "matter": vote.matter,
         "matter_label": str(Matter(vote.matter).label),
-        "question": vote.question,
+        "question": mask_text(vote.question, _people_of(vote.estate_id)),
         "opens_at": timezone.localtime(vote.opens_at),
         "closes_at": timezone.localtime(vote.closes_at),
         "closed_at": timezone.localtime(vote.closed_at) if vote.closed_at else None,

@@ -425,21 +425,25 @@ def cast_ballot(
     choice: str,
     candidates=None,
     proxy=None,
+    agent=None,
     now: datetime | None = None,
 ) -> Ballot:
     """An owner votes online for a holding they hold, or an agent for a holding of the owner
     whose ``proxy`` they hold (``voter`` is then the agent's own owner record, or None for a
-    household member; the view finds the proxy among the signed-in account's own). The ballot
-    is the owner's either way (``cast_by``), with the proxy it came by. In an election
+    household member; ``agent`` is the acting account, ``voter.user`` when not given, and must
+    be the proxy's agent; the view finds the proxy among the signed-in account's own). The
+    ballot is the owner's either way (``cast_by``), with the proxy it came by. In an election
     ``candidates`` are the ids of the candidates supported (see _ballot_content). A ballot a
-    member of staff entered on the owner's behalf may be corrected once, by the owner or their
-    agent; any other second ballot is refused, even when two arrive at once (the database's
-    unique constraint decides)."""
+    member of staff entered on the owner's behalf may be corrected once, by the owner only;
+    any other second ballot is refused, even when two arrive at once (the database's unique
+    constraint decides)."""
     now = now or timezone.now()
     choice, picked = _ballot_content(vote, choice, candidates)
     _require_open(vote, now)
     if proxy is not None:
-        proxy = proxies.usable(proxy=proxy, vote=vote, voter=voter, today=timezone.localdate(now))
+        if agent is None and voter is not None:
+            agent = voter.user
+        proxy = proxies.usable(proxy=proxy, vote=vote, agent=agent, today=timezone.localdate(now))
         owner = proxy.principal
     elif voter is None:
         raise PermissionDenied(NOT_A_HOLDER)
@@ -454,7 +458,8 @@ def cast_ballot(
             )
     except IntegrityError:
         existing = lock_one(Ballot, vote=vote, holder=holder)
-        if existing.entered_by_id is None or existing.cast_by_id is not None:
+        # Only the owner corrects the paper ballot staff entered for them, never their agent.
+        if proxy is not None or existing.entered_by_id is None or existing.cast_by_id is not None:
             raise ValidationError(ALREADY_VOTED) from None
         existing.choice, existing.candidates, existing.cast_by = choice, picked, owner
         existing.cast_at, existing.proxy = now, proxy
@@ -502,13 +507,17 @@ def enter_paper_ballots(*, actor, vote: Vote, ballots: dict, now: datetime | Non
         raise ValidationError(NOT_A_HOLDER)
     if Ballot.objects.filter(vote=vote, holder__in=list(ballots)).exists():
         raise ValidationError(ALREADY_VOTED)
-    Ballot.objects.bulk_create(
-        [
-            Ballot(vote=vote, holder=h, choice=c, candidates=picked, entered_by=actor, cast_at=now)
-            for h, (c, picked) in content.items()
-        ],
-        batch_size=1000,
-    )
+    try:
+        with transaction.atomic():  # a ballot cast since the check above refuses the whole batch
+            Ballot.objects.bulk_create(
+                [
+                    Ballot(vote=vote, holder=h, choice=c, candidates=picked, entered_by=actor, cast_at=now)
+                    for h, (c, picked) in content.items()
+                ],
+                batch_size=1000,
+            )
+    except IntegrityError:
+        raise ValidationError(ALREADY_VOTED) from None
     return len(ballots)
 
 
@@ -560,7 +569,7 @@ def _read_positions(n: int, raw: str, words: list[str], positions: dict[int, int
     """One election line's candidate numbers: (candidate ids, None), or (None, the error)."""
     if len(words) == 1 and words[0].lower() in ABSTAIN_WORDS:
         return (), None
-    if not words or not all(w.isdigit() for w in words):
+    if not words or not all(w.isascii() and w.isdigit() for w in words):
         return None, ValidationError(BAD_ELECTION_LINE, params={"n": n, "line": raw.strip()[:40]})
     numbers = [int(w) for w in words]
     unknown = [str(p) for p in numbers if p not in positions]

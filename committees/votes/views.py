@@ -80,6 +80,7 @@ def ballot(request, vote_id):
                 choice=choice,
                 candidates=_picked(request, vote, choice),
                 proxy=proxy,
+                agent=request.user,
             )
             return _("您的表决已记录。")
 
@@ -112,7 +113,7 @@ def manage(request):
     if not access.holds_anywhere(request.user, access.CONVENE_VOTES):
         raise PermissionDenied
     chosen = request.GET.get("estate")
-    if chosen and chosen.isdigit() and selectors.convenes_in(request.user, chosen):
+    if chosen and chosen.isascii() and chosen.isdigit() and selectors.convenes_in(request.user, chosen):
         return redirect("committees:convene", int(chosen))
     page, _query = paged(request, selectors.convened_votes(request.user), VOTES_PAGE_SIZE)
     return render(

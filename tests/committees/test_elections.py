@@ -263,6 +263,10 @@ class TestBallots:
         for part in ("第 2 行：没有 9 号", "第 3 行：选了 6 人", "第 4 行", "第 5 行：本小区没有", "第 6 行"):
             assert part in text
         assert "第 1 行" not in text and not Ballot.objects.exists()
+        for digits in ("²", "①", "1,²"):  # digits, to str.isdigit, that int() refuses: a plain line error
+            with pytest.raises(ValidationError) as exc:
+                votes.enter_paper_lines(actor=staff, vote=vote, text=f"A栋 101 {digits}")
+            assert "应为“楼栋 房号 候选人编号" in exc.value.messages[0]
         assert votes.enter_paper_lines(actor=staff, vote=vote, text="A栋 101 1,2，3\nA栋 102 弃权") == 2
         by_number = dict(vote.candidates.values_list("position", "pk"))
         ballots = {b.holder: b for b in Ballot.objects.all()}
@@ -282,7 +286,8 @@ class TestClose:
         for owner in owners[7:12]:
             cast(vote, owner, ids[5:])
         actor = world.users[Role.COMMITTEE_MEMBER]
-        closed = life.close_election(actor=actor, vote=vote)
+        # Closed three days after voting ended: the election date is still the day voting ended.
+        closed = life.close_election(actor=actor, vote=vote, now=vote.closes_at + timedelta(days=3))
         election = closed.result["election"]
         assert closed.result["decided"] and election["filled"] == 5 and not election["short"]
         # the five tie on area and heads: the lot drawn at the close ranks them, and is kept
@@ -294,9 +299,9 @@ class TestClose:
         committee = Committee.objects.get()
         assert election["committee"] == committee.pk and committee.election_vote == closed
         assert sorted(committee.members.values_list("owner_id", flat=True)) == sorted(o.pk for o in owners[:5])
-        today = timezone.localdate()
-        assert committee.elected_on == today
-        assert filing_deadline(committee)[1] == today + timedelta(days=30)
+        voting_ended = timezone.localdate(vote.closes_at)
+        assert committee.elected_on == voting_ended != timezone.localdate(closed.closed_at)
+        assert filing_deadline(committee)[1] == voting_ended + timedelta(days=30)
         notice = NoticePage.objects.get(pk=closed.result_notice_id).body
         assert "当选（5 名）" in notice and "业主01" not in notice and "业**" in notice
 

@@ -213,6 +213,26 @@ def test_an_agent_holds_up_to_the_limit_of_principals_in_one_vote(scene):
     assert scene.appoint(scene.owners[scene.limit], agent).vote == scene.vote
 
 
+def test_a_ballot_cast_through_a_period_proxy_revoked_since_still_counts_towards_the_limit(scene):
+    agent = scene.owners[5].user
+    now, today = timezone.now(), timezone.localdate()
+    vote = scene.new_vote(now, now + timedelta(days=3), question="期间内表决")
+    later = now + timedelta(seconds=1)
+    periods = []
+    for principal in scene.owners[: scene.limit]:
+        period = scene.appoint(principal, agent, starts_on=today, ends_on=today + timedelta(days=30))
+        votes.cast_ballot(
+            voter=scene.owners[5], vote=vote, holder=str(principal.pk), choice="yes", proxy=period, now=later
+        )
+        periods.append(period)
+    proxies.revoke_proxy(actor=scene.owners[0].user, proxy=periods[0])  # its ballot in the vote stays
+    for kwargs in ({"vote": vote}, {"starts_on": today, "ends_on": today + timedelta(days=30)}):
+        with pytest.raises(ValidationError) as exc:
+            scene.appoint(scene.owners[scene.limit], agent, **kwargs)
+        assert "已达上限" in exc.value.messages[0]
+    assert Ballot.objects.filter(vote=vote, proxy__agent=agent).count() == scene.limit
+
+
 def test_period_proxies_count_towards_the_limit_of_every_vote_they_cover(scene):
     agent = scene.owners[5].user
     today = timezone.localdate()
@@ -359,17 +379,39 @@ def test_only_the_agent_votes_with_the_proxy_and_only_for_the_principals_holding
     assert not Ballot.objects.exists()
 
 
-def test_an_agent_corrects_a_paper_ballot_once(scene, world):
+def test_only_the_owner_corrects_a_paper_ballot_never_the_agent(scene, world):
     principal, agent = scene.owners[0], scene.owners[1]
     proxy = scene.appoint(principal, agent.user)
     votes.enter_paper_ballot(
         actor=world.users[Role.COMMUNITY_STAFF], vote=scene.vote, holder=str(principal.pk), choice="no"
     )
-    corrected = votes.cast_ballot(voter=agent, vote=scene.vote, holder=str(principal.pk), choice="yes", proxy=proxy)
-    assert corrected.proxy == proxy and corrected.cast_by == principal and corrected.choice == "yes"
+    with pytest.raises(ValidationError) as exc:  # the owner's own paper ballot stands against the agent
+        votes.cast_ballot(voter=agent, vote=scene.vote, holder=str(principal.pk), choice="yes", proxy=proxy)
+    assert "已经投过票" in exc.value.messages[0]
+    assert Ballot.objects.get().choice == "no" and Ballot.objects.get().proxy is None
+    corrected = votes.cast_ballot(voter=principal, vote=scene.vote, holder=str(principal.pk), choice="yes")
+    assert corrected.proxy is None and corrected.cast_by == principal and corrected.choice == "yes"
     with pytest.raises(ValidationError):
         votes.cast_ballot(voter=principal, vote=scene.vote, holder=str(principal.pk), choice="no")
     assert Ballot.objects.get().choice == "yes"
+
+
+def test_the_acting_account_must_be_the_proxys_agent(scene):
+    principal, agent = scene.owners[0], scene.owners[1]
+    member = scene.member(principal)
+    proxy = scene.appoint(principal, member)
+    for acting in ({}, {"agent": agent.user}):  # nobody named, or another account
+        with pytest.raises(PermissionDenied):
+            votes.cast_ballot(
+                voter=None, vote=scene.vote, holder=str(principal.pk), choice="yes", proxy=proxy, **acting
+            )
+    with pytest.raises(PermissionDenied):  # another owner's own record is not the agent's either
+        votes.cast_ballot(voter=agent, vote=scene.vote, holder=str(principal.pk), choice="yes", proxy=proxy)
+    assert not Ballot.objects.exists()
+    ballot = votes.cast_ballot(
+        voter=None, vote=scene.vote, holder=str(principal.pk), choice="yes", proxy=proxy, agent=member
+    )
+    assert ballot.proxy == proxy and ballot.cast_by == principal
 
 
 @pytest.mark.parametrize("extra_days,covered", [(0, True), (-1, False)])
@@ -405,6 +447,7 @@ def test_the_turnout_lists_proxy_ballots_and_the_result_counts_them(scene, world
         holder=str(scene.owners[2].pk),
         choice="no",
         proxy=scene.appoint(scene.owners[2], member),
+        agent=member,
     )
     votes.cast_ballot(voter=scene.owners[3], vote=scene.vote, holder=str(scene.owners[3].pk), choice="yes")
     rows, total = vote_selectors.proxy_ballots(scene.vote)
@@ -437,14 +480,48 @@ def test_committee_meetings_still_refuse_proxies(world, election):
     meeting = life.schedule_meeting(
         actor=None, committee=committee, held_on=today + timedelta(days=10), agenda="议题", posted_on=today
     )
-    # ...but the member is not present through it, and cannot be named as one.
-    life.record_attendance(actor=None, meeting=meeting, present=members[:3])
-    assert members[3] not in meeting.present.all()
+    # ...but the member cannot be named as present through it...
     with pytest.raises(ValidationError) as exc:
         life.record_attendance(actor=None, meeting=meeting, present=members[:3], proxies=[members[3]])
     assert "不得委托" in exc.value.messages[0]
-    with pytest.raises(ValidationError):  # nor counted in favour
+    # ...nor does it count towards the meeting's quorum: three of seven came, the fourth through
+    # the agent would have made more than half.
+    life.record_attendance(actor=None, meeting=meeting, present=members[:3])
+    with pytest.raises(ValidationError) as exc:
         life.record_decision(actor=None, meeting=meeting, text="更换门禁", in_favour=members[:4])
+    assert "出席委员未过半数（3 / 7 人）" in exc.value.messages[0]
+
+
+def test_an_agent_sees_no_ballot_but_the_one_they_cast(client, scene, world):
+    """On the agent's ballot page a holding already voted says so, never how: not the owner's own
+    online ballot, not the paper ballot staff entered for them."""
+    url = reverse("committees:ballot", args=[scene.vote.pk])
+    agent = scene.owners[5]
+    own, paper, mine = scene.owners[:3]
+    proxy_of = {o.pk: scene.appoint(o, agent.user) for o in (own, paper, mine)}
+    votes.cast_ballot(voter=own, vote=scene.vote, holder=str(own.pk), choice="no")
+    votes.enter_paper_ballot(
+        actor=world.users[Role.COMMUNITY_STAFF], vote=scene.vote, holder=str(paper.pk), choice="abstain"
+    )
+    votes.cast_ballot(voter=agent, vote=scene.vote, holder=str(mine.pk), choice="yes", proxy=proxy_of[mine.pk])
+    login(client, agent.user)
+    page = client.get(url).content.decode()
+    assert "<strong>反对</strong>" not in page and "<strong>弃权</strong>" not in page
+    assert "业主本人已投票，委托不再使用" in page and "这份表决权已有表决票，委托不再使用" in page
+    assert "工作人员已代录" not in page and "已由受托人代为投票：<strong>同意</strong>" in page
+    # the agent's own holding still shows its form, and nothing for the paper-voted owner
+    response = client.post(url, {"holder": str(paper.pk), "choice": "yes", "proxy": proxy_of[paper.pk].pk}, follow=True)
+    assert "已经投过票" in response.content.decode()
+    assert Ballot.objects.get(holder=str(paper.pk)).choice == "abstain"
+
+
+def test_a_non_ascii_digit_is_no_proxy_number(client, scene):
+    scene.appoint(scene.owners[0], scene.owners[1].user)
+    login(client, scene.owners[0].user)
+    for value in ("²", "①", "١"):
+        response = client.post(reverse("committees:my_proxies"), {"action": "revoke", "proxy": value})
+        assert response.status_code == 404, value
+    assert Proxy.objects.get().revoked_at is None
 
 
 # --------------------------------------------------------------------------- the owner's page

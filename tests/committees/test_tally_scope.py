@@ -72,3 +72,21 @@ def test_with_the_developer_rule_switched_off_an_undelivered_unit_counts_for_its
     estate = type(world.e1).objects.select_related("grid__community__street__district__rule_set").get(pk=world.e1.pk)
     holders = scope_holders(estate, buildings=[building])
     assert holders == {DEVELOPER: Decimal("100.00"), str(buyer.pk): Decimal("70.00")}
+
+
+def test_with_the_developer_rule_switched_off_an_unsold_undelivered_unit_is_still_the_developers(world):
+    """developer_one_head off decides only undelivered units sold to others: one nobody bought
+    (no ownership row, as the import registers it) is the developer's, not a delivered unit
+    without an owner that stops the count."""
+    from community.models import RuleSet
+
+    district = world.e1.district
+    district.rule_set = RuleSet.objects.create(name="不合并未交付", developer_one_head=False)
+    district.save()
+    building = BuildingFactory(estate=world.e1)
+    buyer = OwnerFactory()
+    OwnershipFactory(unit=UnitFactory(building=building, room="101", registered_area=Decimal("100.00")), owner=buyer)
+    UnitFactory(building=building, room="102", registered_area=Decimal("70.00"), delivered=False)
+    estate = type(world.e1).objects.select_related("grid__community__street__district__rule_set").get(pk=world.e1.pk)
+    holders = scope_holders(estate, buildings=[building])
+    assert holders == {DEVELOPER: Decimal("70.00"), str(buyer.pk): Decimal("100.00")}

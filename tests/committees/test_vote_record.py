@@ -255,6 +255,19 @@ def test_the_result_pdf_lists_an_elections_candidates_masked_and_the_proxy_count
     assert "张明" not in text and "李雷" not in text
 
 
+def test_the_result_pdf_escapes_the_question_and_masks_the_owners_named_in_it(client, scope, tmp_path):
+    """A removal motion's question names the member; a typed ``<`` is text, not markup."""
+    vote = _closed(scope)
+    question = "罢免江滨豪园业主委员会委员张明 <b 及 <i>1<2</i> & 李雷"
+    Vote.objects.filter(pk=vote.pk).update(question=question)
+    login(client, scope.committee)
+    response = client.get(reverse("committees:result_pdf", args=[vote.pk]))
+    assert response.status_code == 200
+    text = pdf_text(response.content, tmp_path)
+    assert "委员张** <b 及 <i>1<2</i> & 李**" in text
+    assert "张明" not in text and "李雷" not in text
+
+
 def test_the_result_pdf_is_for_conveners_and_owners_in_scope_only(client, scope, world):
     vote = scope.convene()
     url = reverse("committees:result_pdf", args=[vote.pk])

@@ -221,3 +221,44 @@ def test_holdings_are_read_from_the_owners_own_units(world, estate_votes):
     assert vote_selectors.holdings_of(buyer, vote) == []  # an undelivered unit counts with the developer
     assert vote_selectors.holdings_of(owners[1], vote) == [str(owners[1].pk)]
     assert len(vote_selectors.holder_keys(vote)) == 5  # co-ownership, owners 1-3, developer
+
+
+def test_a_unit_sold_after_its_owner_voted_is_named_not_a_500(client, world, estate_votes):
+    """The ballot's holder left the scope (the unit changed hands): the turnout page names the
+    unit and the close is refused, rather than the pure count raising a ValueError."""
+    from django.urls import reverse
+
+    from tests.factories import login
+
+    vote, owners, opens = estate_votes
+    votes.cast_ballot(voter=owners[0], vote=vote, holder=str(owners[0].pk), choice="yes", now=opens)
+    sold = owners[0].ownerships.get()
+    sold.ended_on = timezone.localdate() - timedelta(days=1)
+    sold.save(update_fields=["ended_on"])
+    OwnershipFactory(unit=sold.unit, owner=OwnerFactory(name="新业主"), started_on=timezone.localdate())
+    login(client, world.users[Role.COMMITTEE_MEMBER])
+    response = client.get(reverse("committees:turnout", args=[vote.pk]))
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "已不在表决范围内" in page and f"{sold.unit.building.name} {sold.unit.room}" in page
+    with pytest.raises(ValidationError) as exc:
+        votes.close_vote(actor=None, vote=vote, now=vote.closes_at)
+    assert "已不在表决范围内" in exc.value.messages[0]
+    assert Vote.objects.get(pk=vote.pk).status == "open"
+
+
+def test_a_paper_batch_racing_an_online_ballot_is_refused_whole(world, estate_votes, monkeypatch):
+    """The check for ballots already in can pass while an owner's ballot lands before the insert:
+    the unique constraint then refuses the batch with the plain message, nothing half-written."""
+    from django.db.models.query import QuerySet
+
+    vote, owners, opens = estate_votes
+    votes.cast_ballot(voter=owners[0], vote=vote, holder=str(owners[0].pk), choice="yes", now=opens)
+    monkeypatch.setattr(QuerySet, "exists", lambda self: False)  # the check ran before the ballot came
+    with pytest.raises(ValidationError) as exc:
+        votes.enter_paper_ballots(
+            actor=None, vote=vote, ballots={str(owners[1].pk): "no", str(owners[0].pk): "no"}, now=opens
+        )
+    monkeypatch.undo()
+    assert "已经投过票" in exc.value.messages[0]
+    assert list(Ballot.objects.values_list("holder", "choice")) == [(str(owners[0].pk), "yes")]
