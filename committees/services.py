@@ -388,10 +388,12 @@ def schedule_meeting(
     request: MeetingRequest | None = None,
 ) -> Meeting:
     """Schedule a meeting, its agenda posted the rule set's days ahead. A meeting held for
-    members' ``request`` must fall within the rule set's days of it, and answers it."""
+    members' ``request`` must fall within the rule set's days of it, and answers it; its agenda
+    needs only the days left from posting to the request's last day, if fewer."""
     if actor is not None and not access.can(actor, access.CONVENE_VOTES, committee.estate):
         raise PermissionDenied(NOT_ALLOWED)
     rules = rules_for(committee.estate)
+    days = rules.meeting_agenda_notice_days
     if request is not None:
         request = lock_one(MeetingRequest.objects.select_related("meeting"), pk=request.pk)
         if request.committee_id != committee.pk:
@@ -401,7 +403,10 @@ def schedule_meeting(
         last = last_day_after_days(request.requested_on, rules.meeting_request_days)
         if held_on > last:
             raise ValidationError(REQUESTED_MEETING_LATE, params={"day": last})
-    days = rules.meeting_agenda_notice_days
+        # The members' deadline wins over the agenda notice: both are 7 days by default, so a
+        # full notice would leave the request day as the only day to schedule. The agenda goes
+        # up as soon as possible and gives the days left until the request's last day.
+        days = min(days, max(0, (last - posted_on).days))
     latest = days_before(held_on, days)
     if posted_on > latest:
         raise ValidationError(AGENDA_TOO_LATE, params={"days": days, "day": held_on, "latest": latest})
