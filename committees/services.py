@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy as _
 
 from cms import services as cms
 from community import access, audit
-from community.legaltime import days_before, last_day_after_days, last_day_after_months
+from community.legaltime import days_before, in_time, last_day_after_days, last_day_after_months
 from community.locks import lock_one, lock_rows
 from community.models import Owner, Ownership
 from community.rules import rules_for
@@ -55,6 +55,7 @@ from .selectors import (
     chair_of,
     current_submission,
     filing_checklist,
+    filing_deadline,
     levels_required,
     motion_support,
     reviewer_level,
@@ -81,6 +82,7 @@ NOT_AN_OWNER = _("委员须为本小区业主：%(names)s 不是。")
 LATE_MEETING = _("首次会议应在选举后 %(days)s 日内召开（最迟 %(day)s）。")
 ONE_CHAIR = _("首次会议须推选一名主任。")
 NOT_READY = _("备案材料不全：%(missing)s")
+LATE_FILING = _("逾期备案：最迟 %(day)s")
 NO_REASONS = _("退回须写明理由。")
 TOO_FEW_REQUESTERS = _("提议召开会议须有三分之一以上委员（现 %(n)s / %(total)s 人）。")
 AGENDA_TOO_LATE = _("会议议题须提前 %(days)s 日公告：%(day)s 开会，最迟 %(latest)s 公告。")
@@ -251,16 +253,19 @@ def record_change(*, actor, committee: Committee, on: date, what: str) -> Commit
 
 @transaction.atomic
 def submit_filing(*, actor, committee: Committee, on: date | None = None) -> Committee:
-    """File with the street office; refused, listing what is missing, until the checklist is complete."""
+    """File with the street office; refused, listing what is missing, until the checklist is complete.
+    A filing after its deadline is accepted, its lateness recorded in the event's note."""
     committee = lock_one(Committee, pk=committee.pk)
     if actor is not None and not access.can(actor, access.CONVENE_VOTES, committee.estate):
         raise PermissionDenied(NOT_ALLOWED)
     if committee.status not in FILABLE:
         raise FLOW.refusal(committee.status, S.FILING)
-    missing = [item.label for item in filing_checklist(committee, on=on) if not item.ok]
+    missing = [item.label for item in filing_checklist(committee, on=on) if item.required and not item.ok]
     if missing:
         raise ValidationError(NOT_READY, params={"missing": "；".join(missing)})
-    _move(committee, S.FILING, actor=actor)
+    _, deadline = filing_deadline(committee)
+    late = not in_time(on or timezone.localdate(), deadline)
+    _move(committee, S.FILING, actor=actor, note=str(LATE_FILING) % {"day": deadline} if late else "")
     return committee
 
 
