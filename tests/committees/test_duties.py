@@ -130,7 +130,7 @@ def test_a_reached_assembly_proposal_is_due_by_its_convening_day(world):
     duty = _one(reached, "assembly")
     assert duty.last_day == reached + timedelta(days=30)
     assert not duty.overdue(duty.last_day) and duty.overdue(duty.last_day + timedelta(days=1))
-    assert duty.link == reverse("committees:convene", args=[world.e1.pk])
+    assert duty.link == reverse("committees:assembly", args=[world.e1.pk])
 
 
 # --------------------------------------------------------------------------- who answers, and the watch
