@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from cms import services as cms
-from community import access, audit
+from community import access, audit, duties
 from community.legaltime import days_before, in_time, last_day_after_days, last_day_after_months
 from community.locks import lock_one, lock_rows
 from community.models import Owner, Ownership
@@ -119,6 +119,7 @@ def _move(committee: Committee, to: str, *, actor, note: str = "") -> None:
         committee=committee, from_status=left, to_status=to, actor=actor, at=timezone.now(), note=note
     )
     committee.save(update_fields=["status", "review_note", "changed_on"])
+    duties.changed()  # filing, review, change, dissolution: the committee's deadlines follow its status
 
 
 @transaction.atomic
@@ -171,6 +172,7 @@ def elect_committee(
     CommitteeEvent.objects.create(
         committee=committee, to_status=S.ELECTED, actor=actor, at=timezone.now(), note=str(vote)
     )
+    duties.changed()  # its first meeting and filing fall due
     return committee
 
 
@@ -221,6 +223,7 @@ def record_first_meeting(*, actor, committee: Committee, held_on: date, chair, v
     Member.objects.bulk_update(seats.values(), ["role"])
     committee.first_meeting_on = held_on
     committee.save(update_fields=["first_meeting_on"])
+    duties.changed()
     return committee
 
 
@@ -359,6 +362,7 @@ def request_meeting(*, actor, committee: Committee, requesters, reason: str, on:
         committee=committee, requested_on=on, reason=reason.strip(), recorded_by=actor
     )
     request.requesters.set(requesters)
+    duties.changed()
     audit.record(
         "meeting_request",
         user=actor,
@@ -421,6 +425,7 @@ def schedule_meeting(
     if request is not None:
         request.meeting = meeting
         request.save(update_fields=["meeting"])
+        duties.changed()
     return meeting
 
 
