@@ -86,7 +86,8 @@ def filing_checklist(committee: Committee, *, on: date | None = None) -> list[Ch
         ChecklistItem(
             f"{what}（最迟 {deadline}）"
             if on <= deadline
-            else _("%(what)s（最迟 %(day)s，逾期 %(n)s 日）") % {"what": what, "day": deadline, "n": (on - deadline).days},
+            else _("%(what)s（最迟 %(day)s，逾期 %(n)s 日）")
+            % {"what": what, "day": deadline, "n": (on - deadline).days},
             on <= deadline,
             required=False,
         ),
@@ -463,7 +464,7 @@ def owner_proposals(owner: Owner, on: date) -> list[tuple[AssemblyProposal, bool
     """The proposals of the owner's estates, newest first, each with whether the owner supports it:
     two queries whatever their number."""
     proposals = list(
-        AssemblyProposal.objects.filter(estate__in=owner_estates(owner, on)).select_related("estate")[:100]
+        AssemblyProposal.objects.filter(estate__in=owner_estates(owner, on)).select_related("estate", "vote")[:100]
     )
     mine = set(
         ProposalSupport.objects.filter(proposal__in=[p.pk for p in proposals], owner=owner).values_list(
