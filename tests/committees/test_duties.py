@@ -179,6 +179,18 @@ def test_the_watch_tells_those_who_answer_once(world, election):
     assert Message.objects.filter(key=f"duty:committees:vote_result:{vote.pk}").count() == 1
 
 
+def test_the_watch_reads_who_was_told_in_one_query_however_many_duties(world, committee):
+    held = timezone.localdate() - timedelta(days=10)
+    meeting = Meeting.objects.create(committee=committee, held_on=held, agenda="议题", agenda_posted_on=held)
+    for n in range(5):
+        Decision.objects.create(meeting=meeting, text=f"决定{n}", adopted=True)
+    on = timezone.localdate()
+    assert watch_duties(on=on) >= 5
+    with CaptureQueriesContext(connection) as queries:
+        assert watch_duties(on=on) == 0
+    assert sum('"notifications_message"' in q["sql"] for q in queries.captured_queries) == 1
+
+
 def test_the_watch_is_quiet_on_the_last_day(world, election):
     vote, _owners = election
     watch_duties(on=timezone.localdate(vote.closes_at) + timedelta(days=3))
