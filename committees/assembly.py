@@ -12,7 +12,7 @@ member uses; the figures are kept on the proposal as they stood at each step.
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -20,7 +20,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from community import access, audit, uploads
+from community import access, audit, duties, uploads
 from community.legaltime import last_day_after_days
 from community.locks import lock_one
 from community.models import Owner, Role
@@ -52,8 +52,12 @@ TOO_LATE = _("临时业主大会最迟应于 %(day)s 召开；按 %(days)s 日�
 
 
 def _percent(value) -> str:
-    """An exact share as a percentage with two decimals, in Decimal (never a float)."""
-    return f"{Decimal(value.numerator * 100) / Decimal(value.denominator):.2f}" if value.denominator else "0.00"
+    """An exact share as a percentage with two decimals, in Decimal (never a float), rounded
+    down: a share just short of the threshold (19.996%) must not show as reached ("20.00")."""
+    if not value.denominator:
+        return "0.00"
+    exact = Decimal(value.numerator * 100) / Decimal(value.denominator)
+    return str(exact.quantize(Decimal("0.01"), rounding=ROUND_DOWN))
 
 
 def _count(proposal: AssemblyProposal, now: datetime) -> None:
@@ -90,6 +94,7 @@ def _count(proposal: AssemblyProposal, now: datetime) -> None:
         fields += ["status", "reached_on", "convene_by"]
     proposal.save(update_fields=fields)
     if "status" in fields:
+        duties.changed()  # the committee must now convene by convene_by
         _tell_reached(proposal)
 
 
@@ -222,6 +227,7 @@ def withdraw_proposal(*, actor, proposal: AssemblyProposal, now: datetime | None
     _collecting(proposal)
     proposal.status = P.WITHDRAWN
     proposal.save(update_fields=["status"])
+    duties.changed()
     audit.record("assembly_proposal", user=actor, obj=proposal, detail={"withdrawn": True})
     return proposal
 
@@ -272,6 +278,7 @@ def convene_for_proposal(
     )
     proposal.status = P.CONVENED
     proposal.save(update_fields=["vote", "status"])
+    duties.changed()
     audit.record(
         "assembly_convene",
         user=actor,

@@ -41,6 +41,14 @@ def my_assembly(request):
     )
 
 
+def _posted_proposal(request) -> int:
+    """The proposal a form posts: ASCII digits only, anything else is no such proposal (404)."""
+    value = request.POST.get("proposal", "")
+    if not (value.isascii() and value.isdigit()):
+        raise Http404
+    return int(value)
+
+
 @login_required
 @require_POST
 def my_assembly_act(request):
@@ -58,7 +66,7 @@ def my_assembly_act(request):
             return _("提议已发起，您的支持已计入。")
 
         return act(request, handler, back)
-    proposal = selectors.visible_proposal(request.user, request.POST.get("proposal"))
+    proposal = selectors.visible_proposal(request.user, _posted_proposal(request))
     if proposal is None:
         raise Http404
     if action == "support":
@@ -112,7 +120,7 @@ def estate_assembly(request, estate_id):
                 return _("已登记业主的书面提议，请录入签名名单。")
 
             return act(request, handler, back)
-        proposal = selectors.proposal_of(estate, request.POST.get("proposal"))
+        proposal = selectors.proposal_of(estate, _posted_proposal(request))
         if proposal is None:
             raise Http404
         if action == "paper":
@@ -148,6 +156,7 @@ def estate_assembly(request, estate_id):
             "estate": estate,
             "rows": rows,
             "runs": runs,
+            "sees_scans": runs and access.can(request.user, access.PERSONAL, estate),
             "committee": selectors.sitting_committee(estate),
             "needed": (rules.extraordinary_assembly_area, rules.extraordinary_assembly_heads),
             "convene_days": rules.extraordinary_assembly_convene_days,
@@ -166,9 +175,11 @@ def estate_assembly(request, estate_id):
 
 @login_required
 def signed_list(request, estate_id, pk):
-    """A recorded paper list, to those who run the estate's votes (media files are never served bare)."""
+    """A recorded paper list, to those who run the estate's votes and may see personal data
+    (names, rooms, signatures; a committee member sees the registry masked): media files are
+    never served bare."""
     estate, runs = _estate_for(request, estate_id)
-    if not runs:
+    if not runs or not access.can(request.user, access.PERSONAL, estate):
         raise Http404
     support = selectors.paper_support(estate, pk)
     if support is None:

@@ -117,7 +117,7 @@ def assembly_proposals(on: date):
             last_day=proposal.convene_by,
             node=proposal.estate,
             perm=PERM,
-            link=reverse("committees:convene", args=[proposal.estate_id]),
+            link=reverse("committees:assembly", args=[proposal.estate_id]),  # convenes for the proposal
             kind="assembly",
         )
 

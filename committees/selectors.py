@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from community import access
 from community.legaltime import last_day_after_days
@@ -66,6 +67,7 @@ def seated(committee: Committee):
 class ChecklistItem:
     label: str
     ok: bool
+    required: bool = True  # False: shown for information, never blocks filing (the deadline)
 
 
 def filing_checklist(committee: Committee, *, on: date | None = None) -> list[ChecklistItem]:
@@ -79,7 +81,16 @@ def filing_checklist(committee: Committee, *, on: date | None = None) -> list[Ch
         ChecklistItem("首次会议已推选主任", committee.first_meeting_on is not None),
         ChecklistItem("管理规约", committee.covenant),
         ChecklistItem("业主大会议事规则", committee.procedure_rules),
-        ChecklistItem(f"{what}（最迟 {deadline}）", on <= deadline),
+        # A late filing is still accepted (else the duty could never be done): the deadline is
+        # informational, and submit_filing records the lateness.
+        ChecklistItem(
+            f"{what}（最迟 {deadline}）"
+            if on <= deadline
+            else _("%(what)s（最迟 %(day)s，逾期 %(n)s 日）")
+            % {"what": what, "day": deadline, "n": (on - deadline).days},
+            on <= deadline,
+            required=False,
+        ),
     ]
     for member in members:
         name = member.owner.name
@@ -453,7 +464,7 @@ def owner_proposals(owner: Owner, on: date) -> list[tuple[AssemblyProposal, bool
     """The proposals of the owner's estates, newest first, each with whether the owner supports it:
     two queries whatever their number."""
     proposals = list(
-        AssemblyProposal.objects.filter(estate__in=owner_estates(owner, on)).select_related("estate")[:100]
+        AssemblyProposal.objects.filter(estate__in=owner_estates(owner, on)).select_related("estate", "vote")[:100]
     )
     mine = set(
         ProposalSupport.objects.filter(proposal__in=[p.pk for p in proposals], owner=owner).values_list(

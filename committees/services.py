@@ -20,8 +20,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from cms import services as cms
-from community import access, audit
-from community.legaltime import days_before, last_day_after_days, last_day_after_months
+from community import access, audit, duties
+from community.legaltime import days_before, in_time, last_day_after_days, last_day_after_months
 from community.locks import lock_one, lock_rows
 from community.models import Owner, Ownership
 from community.rules import rules_for
@@ -55,6 +55,7 @@ from .selectors import (
     chair_of,
     current_submission,
     filing_checklist,
+    filing_deadline,
     levels_required,
     motion_support,
     reviewer_level,
@@ -81,6 +82,7 @@ NOT_AN_OWNER = _("委员须为本小区业主：%(names)s 不是。")
 LATE_MEETING = _("首次会议应在选举后 %(days)s 日内召开（最迟 %(day)s）。")
 ONE_CHAIR = _("首次会议须推选一名主任。")
 NOT_READY = _("备案材料不全：%(missing)s")
+LATE_FILING = _("逾期备案：最迟 %(day)s")
 NO_REASONS = _("退回须写明理由。")
 TOO_FEW_REQUESTERS = _("提议召开会议须有三分之一以上委员（现 %(n)s / %(total)s 人）。")
 AGENDA_TOO_LATE = _("会议议题须提前 %(days)s 日公告：%(day)s 开会，最迟 %(latest)s 公告。")
@@ -117,6 +119,7 @@ def _move(committee: Committee, to: str, *, actor, note: str = "") -> None:
         committee=committee, from_status=left, to_status=to, actor=actor, at=timezone.now(), note=note
     )
     committee.save(update_fields=["status", "review_note", "changed_on"])
+    duties.changed()  # filing, review, change, dissolution: the committee's deadlines follow its status
 
 
 @transaction.atomic
@@ -169,6 +172,7 @@ def elect_committee(
     CommitteeEvent.objects.create(
         committee=committee, to_status=S.ELECTED, actor=actor, at=timezone.now(), note=str(vote)
     )
+    duties.changed()  # its first meeting and filing fall due
     return committee
 
 
@@ -220,6 +224,7 @@ def record_first_meeting(*, actor, committee: Committee, held_on: date, chair, v
     Member.objects.bulk_update(seats.values(), ["role"])
     committee.first_meeting_on = held_on
     committee.save(update_fields=["first_meeting_on"])
+    duties.changed()
     return committee
 
 
@@ -252,16 +257,19 @@ def record_change(*, actor, committee: Committee, on: date, what: str) -> Commit
 
 @transaction.atomic
 def submit_filing(*, actor, committee: Committee, on: date | None = None) -> Committee:
-    """File with the street office; refused, listing what is missing, until the checklist is complete."""
+    """File with the street office; refused, listing what is missing, until the checklist is complete.
+    A filing after its deadline is accepted, its lateness recorded in the event's note."""
     committee = lock_one(Committee, pk=committee.pk)
     if actor is not None and not access.can(actor, access.CONVENE_VOTES, committee.estate):
         raise PermissionDenied(NOT_ALLOWED)
     if committee.status not in FILABLE:
         raise FLOW.refusal(committee.status, S.FILING)
-    missing = [item.label for item in filing_checklist(committee, on=on) if not item.ok]
+    missing = [item.label for item in filing_checklist(committee, on=on) if item.required and not item.ok]
     if missing:
         raise ValidationError(NOT_READY, params={"missing": "；".join(missing)})
-    _move(committee, S.FILING, actor=actor)
+    _, deadline = filing_deadline(committee)
+    late = not in_time(on or timezone.localdate(), deadline)
+    _move(committee, S.FILING, actor=actor, note=str(LATE_FILING) % {"day": deadline} if late else "")
     return committee
 
 
@@ -355,6 +363,7 @@ def request_meeting(*, actor, committee: Committee, requesters, reason: str, on:
         committee=committee, requested_on=on, reason=reason.strip(), recorded_by=actor
     )
     request.requesters.set(requesters)
+    duties.changed()
     audit.record(
         "meeting_request",
         user=actor,
@@ -389,10 +398,12 @@ def schedule_meeting(
     request: MeetingRequest | None = None,
 ) -> Meeting:
     """Schedule a meeting, its agenda posted the rule set's days ahead. A meeting held for
-    members' ``request`` must fall within the rule set's days of it, and answers it."""
+    members' ``request`` must fall within the rule set's days of it, and answers it; its agenda
+    needs only the days left from posting to the request's last day, if fewer."""
     if actor is not None and not access.can(actor, access.CONVENE_VOTES, committee.estate):
         raise PermissionDenied(NOT_ALLOWED)
     rules = rules_for(committee.estate)
+    days = rules.meeting_agenda_notice_days
     if request is not None:
         request = lock_one(MeetingRequest.objects.select_related("meeting"), pk=request.pk)
         if request.committee_id != committee.pk:
@@ -402,7 +413,10 @@ def schedule_meeting(
         last = last_day_after_days(request.requested_on, rules.meeting_request_days)
         if held_on > last:
             raise ValidationError(REQUESTED_MEETING_LATE, params={"day": last})
-    days = rules.meeting_agenda_notice_days
+        # The members' deadline wins over the agenda notice: both are 7 days by default, so a
+        # full notice would leave the request day as the only day to schedule. The agenda goes
+        # up as soon as possible and gives the days left until the request's last day.
+        days = min(days, max(0, (last - posted_on).days))
     latest = days_before(held_on, days)
     if posted_on > latest:
         raise ValidationError(AGENDA_TOO_LATE, params={"days": days, "day": held_on, "latest": latest})
@@ -412,6 +426,7 @@ def schedule_meeting(
     if request is not None:
         request.meeting = meeting
         request.save(update_fields=["meeting"])
+        duties.changed()
     return meeting
 
 

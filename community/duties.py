@@ -10,6 +10,8 @@ apps above it; they come to it.
   permission and kind of node, however many duties).
 * ``refresh(on)``: brings ``OpenDuty`` (the copy the bar counts) up to date with the sources;
   the duty page and the daily watch call it.
+* ``changed()``: a service that does a duty or gives rise to one calls it, so the copy is
+  refreshed as soon as its transaction commits.
 * ``overdue_count(user, on)``: the bar's "N 项逾期", one query on ``OpenDuty``.
 
 A duty is overdue from the day after its last day (``community.legaltime``: in time on the last
@@ -27,6 +29,7 @@ from typing import Any
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.db.models import Q
+from django.utils import timezone
 
 from . import access
 from .legaltime import in_time
@@ -143,6 +146,13 @@ def refresh(on: date, duties: Iterable[Duty] | None = None) -> int:
     if changed:
         OpenDuty.objects.bulk_update(changed, ["kind", "what", "last_day", "perm", "node_type_id", "node_id", "link"])
     return len(gone) + len(fresh) + len(changed)
+
+
+def changed() -> None:
+    """A duty was done or born in the caller's transaction: refresh ``OpenDuty`` once it commits,
+    so the bar's overdue count follows at once, not at the next daily watch or duty page visit.
+    A failing refresh is logged and leaves the committed work alone (the watch mends the copy)."""
+    transaction.on_commit(lambda: refresh(timezone.localdate()), robust=True)
 
 
 def overdue_count(user, on: date) -> int:

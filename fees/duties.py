@@ -4,8 +4,9 @@
 * an estate whose books keep income and expenditure apart (a 酬金制 contract in force, or the
   owners managing it themselves, the 收支分离 the pilots build on 酬金制) publishes its fee
   statement every ``fee_disclosure_months``, counted from the end of the last fee statement it
-  published, or, before the first, from the start of the books (the contract or the
-  self-management). A 包干制 estate owes none. Those who keep its accounts answer for it.
+  published, or, before the first (or when the last one covers an earlier, separate period),
+  from the start of the books (the contract or the self-management). A 包干制 estate owes none.
+  Those who keep its accounts answer for it.
 * each fund account publishes its statement every ``fund_publication_months``, from the end of
   the last fund statement, or, before the first, from the account's opening. Whoever keeps the
   fund that day answers for it (``fund.services.authority``).
@@ -60,7 +61,9 @@ def fee_statements(on: date):
     books = separated_books(on)
     last = _last_ends(Subject.FEES, list(books))
     for estate_id, (estate, started_on) in books.items():
-        since = last.get(estate_id, started_on)
+        # A statement of an earlier, separate period (before a 包干制 spell or another company)
+        # does not start the clock of the books kept now.
+        since = max(last.get(estate_id, started_on), started_on)
         months = rules_for(estate).fee_disclosure_months
         yield Duty(
             key=f"fees:statement:{estate_id}:{since.isoformat()}",

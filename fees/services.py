@@ -34,7 +34,7 @@ from committees import consents
 from committees.models import Matter, VoteStatus
 from committees.selectors import least_to_meet, seated
 from committees.votes import services as vote_services
-from community import access, audit, uploads
+from community import access, audit, duties, uploads
 from community.legaltime import last_day_after_days, last_day_after_months
 from community.locks import hold, lock_one, lock_rows
 from community.models import Estate, Ownership, Unit
@@ -926,6 +926,7 @@ def publish_disclosure(
         issuer=made.issuer,
     )
     record.save()
+    duties.changed()  # the statement duty's clock restarts
     return record
 
 

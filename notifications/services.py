@@ -317,11 +317,11 @@ def watch_duties(*, on=None) -> int:
     found = duties.due(on)
     duties.refresh(on, found)
     told, people = 0, {}
-    for duty in found:
-        if not duty.overdue(on):
-            continue
+    overdue = [d for d in found if d.overdue(on)]
+    already = set(Message.objects.filter(key__in=[f"duty:{d.key}" for d in overdue]).values_list("key", flat=True))
+    for duty in overdue:
         key = f"duty:{duty.key}"
-        if Message.objects.filter(key=key).exists():
+        if key in already:
             continue
         scope = (duty.perm, type(duty.node), duty.node.pk)
         if scope not in people:

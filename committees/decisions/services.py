@@ -11,7 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from community import access, audit
+from community import access, audit, duties
 from community.locks import lock_one
 
 from ..models import Challenge, ChallengeOutcome, Decision, Vote, VoteStatus
@@ -34,9 +34,12 @@ def record_posting(notice) -> int:
     published for the first time, its day is the posting day (Wagtail's ``page_published``)."""
     at = notice.first_published_at or timezone.now()
     day = timezone.localdate(at)
-    return Vote.objects.filter(result_notice=notice, result_posted_on=None).update(
+    posted = Vote.objects.filter(result_notice=notice, result_posted_on=None).update(
         result_posted_on=day
     ) + Decision.objects.filter(notice=notice, posted_on=None).update(posted_on=day)
+    if posted:
+        duties.changed()  # the posting duty is done
+    return posted
 
 
 @transaction.atomic

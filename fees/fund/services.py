@@ -35,7 +35,7 @@ from committees import consents
 from committees.models import Matter, VoteStatus
 from committees.selectors import least_to_meet, seated
 from committees.votes import services as vote_services
-from community import access, audit, uploads
+from community import access, audit, duties, uploads
 from community.legaltime import last_day_after_days
 from community.locks import hold, lock_one
 from community.models import Building, Estate, Unit
@@ -193,6 +193,7 @@ def open_account(
     if opened_on > today_of(now):
         raise ValidationError(FUTURE_DATE)
     rate = (cost * pct / 100).quantize(apportion.CENT, rounding=ROUND_HALF_UP)
+    duties.changed()  # the fund statement falls due from the opening
     return FundAccount.objects.create(
         estate=estate,
         bank=_filled(bank, FundAccount, "bank"),

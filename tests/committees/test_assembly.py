@@ -8,11 +8,14 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
 from committees import assembly
 from committees.models import AssemblyProposal, ProposalSupport, Vote
+from committees.votes import services as votes
 from community.models import AuditEvent, Role, Unit
 from notifications.models import Channel, Delivery, Event
 from tests.factories import (
@@ -353,3 +356,74 @@ def test_the_pages_queries_do_not_grow_with_proposals(client, world, e1_populati
     login(client, world.users[Role.COMMUNITY_STAFF])
     with django_assert_max_num_queries(30):
         assert client.get(reverse("committees:assembly", args=[world.e1.pk])).status_code == 200
+
+
+def test_a_share_just_short_of_the_threshold_is_shown_rounded_down():
+    from fractions import Fraction
+
+    assert assembly._percent(Fraction(19996, 100000)) == "19.99"  # not "20.00": not reached
+    assert assembly._percent(Fraction(1, 5)) == "20.00" and assembly._percent(Fraction(0, 1)) == "0.00"
+    assert assembly._percent(Fraction(2, 3)) == "66.66"
+
+
+def test_a_proposal_posted_as_anything_but_digits_is_not_found(client, world, e1_population):
+    proposal = _open(world.resident, world.e1)
+    login(client, world.owner_user)
+    for bad in ("abc", "1.5", "١", ""):
+        response = client.post(reverse("committees:my_assembly_act"), {"action": "support", "proposal": bad})
+        assert response.status_code == 404
+    login(client, world.users[Role.COMMUNITY_STAFF])
+    url = reverse("committees:assembly", args=[world.e1.pk])
+    assert client.post(url, {"action": "convene", "proposal": "x1"}).status_code == 404
+    assert client.post(url, {"action": "convene", "proposal": "١"}).status_code == 404
+    assert proposal.supporters.count() == 1
+
+
+def test_only_those_who_see_personal_data_download_a_signed_list(client, world, e1_population):
+    proposal = _open(world.resident, world.e1)
+    assembly.record_paper_support(
+        actor=world.users[Role.COMMUNITY_STAFF],
+        proposal=proposal,
+        owners=[e1_population[0]],
+        signed_list=SimpleUploadedFile("l.pdf", PDF),
+    )
+    support = ProposalSupport.objects.exclude(signed_list="").get()
+    download = reverse("committees:assembly_list", args=[world.e1.pk, support.pk])
+    page_url = reverse("committees:assembly", args=[world.e1.pk])
+    login(client, world.users[Role.COMMUNITY_STAFF])
+    assert download in client.get(page_url).content.decode()
+    assert client.get(download).status_code == 200
+    login(client, world.users[Role.COMMITTEE_MEMBER])  # runs the votes, sees the registry masked
+    page = client.get(page_url).content.decode()
+    assert "签名名单" in page and download not in page
+    assert client.get(download).status_code == 404
+
+
+def test_the_owners_page_reads_the_proposals_votes_with_them(client, world, e1_population):
+    now = timezone.now()
+
+    def convened(n):
+        proposal = _open(e1_population[n], world.e1, subject=f"提议{n}")
+        vote = votes.convene_vote(
+            actor=None,
+            estate=world.e1,
+            matter=3,
+            question=f"临时业主大会{n}",
+            opens_at=now + timedelta(days=20),
+            closes_at=now + timedelta(days=30),
+            now=now,
+        )
+        AssemblyProposal.objects.filter(pk=proposal.pk).update(
+            vote=vote, status="convened", convene_by=timezone.localdate() + timedelta(days=30)
+        )
+
+    url = reverse("committees:my_assembly")
+    login(client, world.owner_user)
+    convened(0)
+    with CaptureQueriesContext(connection) as one:
+        assert client.get(url).content.decode().count("去表决") == 1
+    for n in (1, 2, 3):
+        convened(n)
+    with CaptureQueriesContext(connection) as four:
+        assert client.get(url).content.decode().count("去表决") == 4
+    assert len(four.captured_queries) == len(one.captured_queries)

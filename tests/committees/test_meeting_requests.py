@@ -141,3 +141,35 @@ def test_the_committee_page_lists_open_requests_with_their_last_day(client, worl
     assert "登记委员提议" not in client.get(url).content.decode()
     client.post(act, {"action": "request_meeting", "requesters": [m.pk for m in members[:3]], "reason": "越权"})
     assert MeetingRequest.objects.count() == 1
+
+
+def test_a_requested_meeting_can_be_scheduled_after_the_request_day(seated, member):
+    """The request's 7 days win over the 7-day agenda notice: scheduled the day after the
+    request, the meeting on its last day is in time (6 days' notice), the day after is not."""
+    committee, members = seated
+    request = life.request_meeting(
+        actor=member, committee=committee, requesters=members[:3], reason="审议物业费调整", on=date(2026, 5, 1)
+    )
+    with pytest.raises(ValidationError) as exc:
+        life.schedule_meeting(
+            actor=member,
+            committee=committee,
+            held_on=date(2026, 5, 9),
+            agenda="审议物业费调整",
+            posted_on=date(2026, 5, 2),
+            request=request,
+        )
+    assert "2026-05-08" in exc.value.messages[0] and not Meeting.objects.exists()
+    meeting = life.schedule_meeting(
+        actor=member,
+        committee=committee,
+        held_on=date(2026, 5, 8),
+        agenda="审议物业费调整",
+        posted_on=date(2026, 5, 2),
+        request=request,
+    )
+    assert meeting.agenda_posted_on == date(2026, 5, 2)
+    with pytest.raises(ValidationError):  # an ordinary meeting still needs the full notice
+        life.schedule_meeting(
+            actor=member, committee=committee, held_on=date(2026, 5, 8), agenda="其他", posted_on=date(2026, 5, 2)
+        )

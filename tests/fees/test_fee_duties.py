@@ -48,6 +48,13 @@ def test_the_next_fee_statement_counts_from_the_last_ones_end(world):
     assert _of(timezone.localdate(), "fee_statement", world.e1)[0].last_day == date(2024, 12, 31)
 
 
+def test_a_statement_of_an_earlier_separate_period_does_not_start_the_clock(world):
+    # 江滨豪园's 酬金制 books start 2020-01-01; a statement of the books before them ended 2019-06-30
+    _statement(world.e1, Subject.FEES, date(2019, 6, 30))
+    [duty] = _of(date(2021, 1, 1), "fee_statement", world.e1)
+    assert duty.last_day == date(2021, 1, 1)
+
+
 def test_the_district_may_ask_for_statements_more_often(world):
     district = world.e1.district
     district.rule_set = RuleSet.objects.create(name="半年公开", fee_disclosure_months=6)
