@@ -37,6 +37,7 @@ from community.pdf import fingerprint
 from community.privacy import mask_mobile, mask_name, mask_text
 
 from .models import ContractDecision, Decision, DocumentKind, EstateDocument, Meeting, Member, Vote, VoteStatus
+from .selectors import DecisionRow, decision_rows, seated
 
 BAD_KIND = _("请选择资料类别。")
 NO_TITLE = _("请填写标题。")
@@ -411,6 +412,16 @@ def _yes_no(value: bool) -> str:
     return str(_("是")) if value else str(_("否"))
 
 
+def _outcome_of(row: DecisionRow) -> str:
+    """Adopted; listed by enough members but not yet confirmed by enough of them in their own
+    hand; or not adopted."""
+    if row.decision.adopted:
+        return str(_("通过"))
+    if row.waiting:
+        return str(_("待委员本人确认（已确认 %(n)s / 需 %(m)s）") % {"n": row.confirmed, "m": row.needed})
+    return str(_("未通过"))
+
+
 def minutes_printable(meeting: Meeting) -> Printable:
     committee = meeting.committee
     estate = committee.estate
@@ -431,12 +442,12 @@ def minutes_printable(meeting: Meeting) -> Printable:
         Section(str(_("议题")), mask_text(meeting.agenda, masked).splitlines()),
         Section(str(_("会议记录")), mask_text(meeting.minutes, masked).splitlines()),
     ]
-    decisions = list(meeting.decisions.prefetch_related("in_favour__owner").order_by("pk"))
-    if decisions:
-        table = [[str(_("决定事项")), str(_("同意的委员")), str(_("结果"))]]
-        for d in decisions:
-            names = "、".join(sorted(m.owner.name for m in d.in_favour.all())) or "—"
-            table.append([mask_text(d.text, masked), names, str(_("通过")) if d.adopted else str(_("未通过"))])
+    rows = decision_rows(meeting, total=len(seated))
+    if rows:
+        table = [[str(_("决定事项")), str(_("本人确认同意的委员")), str(_("结果"))]]
+        for row in rows:
+            names = "、".join(sorted(c.member.owner.name for c in row.consents if c.confirmed_at is not None)) or "—"
+            table.append([mask_text(row.decision.text, masked), names, _outcome_of(row)])
         sections.append(Section(str(_("会议决定")), table=table))
     note = "" if meeting.minutes_signed else str(_("本记录尚未经出席委员签字确认。"))
     title = str(
@@ -455,15 +466,15 @@ def decisions_printable(meeting: Meeting) -> Printable:
         (str(_("会议日期")), _day(meeting.held_on)),
         (str(_("出席委员人数")), str(present)),
     ]
-    table = [[str(_("决定事项")), str(_("同意人数")), str(_("结果")), str(_("公告日期")), str(_("被撤销日期"))]]
-    for d in meeting.decisions.prefetch_related("in_favour").order_by("pk"):
+    table = [[str(_("决定事项")), str(_("本人确认同意人数")), str(_("结果")), str(_("公告日期")), str(_("被撤销日期"))]]
+    for row in decision_rows(meeting, total=seated(committee).count()):
         table.append(
             [
-                mask_text(d.text, people),
-                str(len(d.in_favour.all())),
-                str(_("通过")) if d.adopted else str(_("未通过")),
-                _day(d.posted_on),
-                _day(d.revoked_on),
+                mask_text(row.decision.text, people),
+                str(row.confirmed),
+                _outcome_of(row),
+                _day(row.decision.posted_on),
+                _day(row.decision.revoked_on),
             ]
         )
     title = str(

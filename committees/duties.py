@@ -1,7 +1,8 @@
 """The committees' legal deadlines, offered to ``community.duties`` (registered in ``apps.py``):
 
 * an owners' vote's result, posted within the rule set's ``decision_posting_days`` of its close;
-* an adopted committee decision, posted within the same days of its meeting;
+* an adopted committee decision, posted within the same days of the day it took effect (its meeting,
+  or the confirmation that completed it);
 * the filing (30 days from the election) or the re-filing (30 days from a change), as
   ``selectors.filing_deadline`` counts it, and the first meeting (7 days from the election);
 * a meeting ≥ 1/3 of the members asked for, held within ``meeting_request_days``;
@@ -63,7 +64,9 @@ def decisions(on: date):
         yield Duty(
             key=f"committees:decision:{decision.pk}",
             what=f"公告{estate.name}业委会决定：{decision.text[:60]}",
-            last_day=last_day_after_days(meeting.held_on, rules_for(estate).decision_posting_days),
+            last_day=last_day_after_days(
+                decision.adopted_on or meeting.held_on, rules_for(estate).decision_posting_days
+            ),
             node=estate,
             perm=PERM,
             link=reverse("committees:meeting", args=[meeting.pk]),

@@ -487,6 +487,11 @@ class Decision(models.Model):
     notice = models.ForeignKey("cms.NoticePage", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     posted_on = models.DateField(_("公告日期"), null=True, blank=True)
     revoked_on = models.DateField(_("被撤销日期"), null=True, blank=True)
+    # The seated members at the meeting, frozen there: the share is measured against them, however
+    # many are seated when the last member confirms.
+    members_total = models.PositiveSmallIntegerField(_("决定时委员总数"), null=True, blank=True)
+    # The day it took effect: the meeting's day, or the day the confirmation that completed it came.
+    adopted_on = models.DateField(_("生效日期"), null=True, blank=True)
     # The members in favour, each in their own hand (committees.consents): it takes effect only when
     # enough of them have confirmed.
     consents = GenericRelation("Consent", content_type_field="subject_type", object_id_field="subject_id")

@@ -377,13 +377,15 @@ class DecisionRow:
 
 
 def decision_rows(meeting: Meeting, *, total: int) -> list[DecisionRow]:
-    """The meeting's decisions against ``total`` seated members: two queries, however many."""
-    needed = least_to_meet(rules_for(meeting.committee.estate).meeting_decision, total)
+    """The meeting's decisions, each against the members seated at the meeting (``total``, the
+    members seated now, only for a row made without it): two queries, however many."""
+    threshold = rules_for(meeting.committee.estate).meeting_decision
     rows = []
     for decision in decisions_of(meeting):
         consents = list(decision.consents.all())
         confirmed = sum(1 for c in consents if c.confirmed_at is not None)
-        rows.append(DecisionRow(decision, consents, confirmed, needed, total))
+        of = decision.members_total if decision.members_total is not None else total
+        rows.append(DecisionRow(decision, consents, confirmed, least_to_meet(threshold, of), of))
     return rows
 
 

@@ -462,7 +462,9 @@ def record_decision(*, actor, meeting: Meeting, text: str, in_favour, now=None) 
     as consents (committees.consents), confirmed at once only for the member whose own login
     records it. The decision takes effect, and its notice is drafted to stay up for the rule set's
     publicity days, when the confirmed consents reach the share (``settle_decision``), here or on
-    the confirmation that completes them. Too few members in favour even if all confirm: not adopted."""
+    the confirmation that completes them. The seated members are counted here, at the meeting
+    (``members_total``), and the share is measured against them however many are seated later.
+    Too few members in favour even if all confirm: not adopted, for good."""
     committee = meeting.committee
     if actor is not None and not access.can(actor, access.CONVENE_VOTES, committee.estate):
         raise PermissionDenied(NOT_ALLOWED)
@@ -476,25 +478,28 @@ def record_decision(*, actor, meeting: Meeting, text: str, in_favour, now=None) 
     in_favour = list(in_favour)
     if any(m.pk not in present for m in in_favour):
         raise ValidationError(FAVOUR_NOT_PRESENT)
-    decision = Decision.objects.create(meeting=meeting, text=text.strip(), adopted=False)
+    decision = Decision.objects.create(meeting=meeting, text=text.strip(), adopted=False, members_total=total)
     consents.record(actor=actor, subject=decision, members=in_favour, now=now)
-    return settle_decision(decision, actor=actor, now=now)
+    return settle_decision(decision, actor=actor, now=now, on=meeting.held_on)
 
 
-def settle_decision(decision: Decision, *, actor, now=None) -> Decision:
-    """Put a decision into effect once its confirmed consents reach the rule set's share of all
-    seated members: adopted, and its notice drafted. Runs in the caller's transaction (recording
-    the decision, or a member's confirmation); a decision already in effect stays as it is."""
+def settle_decision(decision: Decision, *, actor, now=None, on: date | None = None) -> Decision:
+    """Put a decision into effect once its confirmed consents reach the rule set's share of the
+    members seated at its meeting: adopted on ``on`` (the meeting's day when recorded there, else
+    the day of the confirmation that completes it), and its notice drafted. Runs in the caller's
+    transaction (recording the decision, or a member's confirmation); a decision already in effect
+    stays as it is."""
     decision = lock_one(Decision.objects.select_related("meeting__committee__estate"), pk=decision.pk)
     if decision.adopted or decision.revoked_on is not None:
         return decision
     meeting, committee = decision.meeting, decision.meeting.committee
     rules = rules_for(committee.estate)
-    total = seated(committee).count()
+    total = members_total(decision)
     agreed = consents.confirmed(decision).count()
     if not rules.meeting_decision.met(agreed, total):
         return decision
     decision.adopted = True
+    decision.adopted_on = on or timezone.localdate(now)
     decision.notice = cms.draft_notice(
         estate=committee.estate,
         category="committee",
@@ -504,16 +509,24 @@ def settle_decision(decision: Decision, *, actor, now=None) -> Decision:
         source=f"committees.Decision:{decision.pk}",
         issuer=f"{committee.estate.name}{committee.get_kind_display()}",
     )
-    decision.save(update_fields=["adopted", "notice"])
+    decision.save(update_fields=["adopted", "adopted_on", "notice"])
     audit.record("decision_adopted", user=actor, obj=decision, detail={"confirmed": agreed, "members": total})
     return decision
 
 
+def members_total(decision: Decision) -> int:
+    """The seated members a decision is measured against: those at its meeting (frozen when it was
+    recorded; counted now only for a row made without it)."""
+    if decision.members_total is not None:
+        return decision.members_total
+    return seated(decision.meeting.committee).count()
+
+
 def decision_waiting(ids) -> dict:
     """Of the decisions ``ids``, those a member may still confirm: not revoked, and either adopted
-    already or with enough members in favour to pass once they confirm. One query, and two more
-    per committee among them."""
-    found, seats, thresholds = {}, {}, {}
+    already or with enough members in favour, of those seated at the meeting, to pass once they
+    confirm. One query, and one more per committee among them."""
+    found, thresholds = {}, {}
     for decision in (
         Decision.objects.filter(pk__in=list(ids), revoked_on=None)
         .select_related("meeting__committee__estate")
@@ -522,10 +535,9 @@ def decision_waiting(ids) -> dict:
         committee = decision.meeting.committee
         if committee.status not in ACTIVE:
             continue
-        if committee.pk not in seats:
-            seats[committee.pk] = seated(committee).count()
+        if committee.pk not in thresholds:
             thresholds[committee.pk] = rules_for(committee.estate).meeting_decision
-        if decision.adopted or thresholds[committee.pk].met(decision.listed, seats[committee.pk]):
+        if decision.adopted or thresholds[committee.pk].met(decision.listed, members_total(decision)):
             found[decision.pk] = decision
     return found
 

@@ -20,10 +20,11 @@ from ..models import Challenge, Decision, Vote, VoteStatus
 
 
 def decided_on(item: Vote | Decision) -> date:
-    """An owners' vote decides on the day it closes; a committee on its meeting's day."""
+    """An owners' vote decides on the day it closes; a committee decision on the day it took effect
+    (the meeting's day, or the confirmation that completed it)."""
     if isinstance(item, Vote):
         return timezone.localdate(item.closes_at)
-    return item.meeting.held_on
+    return item.adopted_on or item.meeting.held_on
 
 
 def posted_on(item: Vote | Decision) -> date | None:

@@ -53,6 +53,8 @@ class Migration(migrations.Migration):
                 verbose_name="登记人",
             ),
         ),
-        migrations.RunPython(move_in_favour, migrations.RunPython.noop),
+        # Irreversible (reverse_code=None): going back would drop the consents' only copy of who
+        # agreed without putting the in-favour lists back, so Django refuses it instead of losing them.
+        migrations.RunPython(move_in_favour, reverse_code=None),
         migrations.RemoveField(model_name="decision", name="in_favour"),
     ]

@@ -9,7 +9,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
-from committees import consents
+from committees import consents, selectors
 from committees import services as life
 from committees.models import Consent, Decision, Meeting
 from community.models import AuditEvent, Role
@@ -244,3 +244,78 @@ class TestPages:
         with django_assert_max_num_queries(30):
             body = client.get(reverse("committees:confirmations")).content.decode()
         assert body.count("本人确认同意") == 6
+
+
+class TestMeasuredAtTheMeeting:
+    """The share is measured against the members seated at the meeting, frozen there; the day the
+    decision takes effect is the day the posting days count from."""
+
+    def test_three_of_seven_is_final_even_after_a_member_leaves(self, world, election):
+        _committee, members, meeting = _board(world, election, 7)
+        decision = life.record_decision(
+            actor=world.users[Role.COMMITTEE_MEMBER], meeting=meeting, text="补选委员", in_favour=members[:3]
+        )
+        assert decision.members_total == 7 and not decision.adopted
+        members[6].left_on = timezone.localdate()
+        members[6].save()  # six seated now: three would be half of them, but not of those at the meeting
+        assert life.decision_waiting([decision.pk]) == {}
+        assert consents.pending_for(members[0].owner.user) == []
+        with pytest.raises(ValidationError, match="无需再确认"):
+            _confirm(decision, members[0])
+        [row] = selectors.decision_rows(meeting, total=6)
+        assert row.total == 7 and row.needed == 4 and not row.waiting
+        assert not _fresh(decision).adopted and _fresh(decision).adopted_on is None
+
+    def test_adopted_on_the_confirmation_day_and_posted_within_the_days_of_it(self, world, five):
+        from committees import duties
+        from committees.decisions.selectors import decided_on
+        from community.legaltime import last_day_after_days
+
+        _committee, members, meeting = five
+        meeting.held_on = timezone.localdate() - timedelta(days=10)
+        meeting.save(update_fields=["held_on"])
+        decision = life.record_decision(
+            actor=world.users[Role.COMMITTEE_MEMBER], meeting=meeting, text="更换门禁系统", in_favour=members[:3]
+        )
+        for member in members[:3]:
+            _confirm(decision, member)
+        decision = _fresh(decision)
+        today = timezone.localdate()
+        assert decision.adopted and decision.adopted_on == today and decided_on(decision) == today
+        [duty] = [d for d in duties.decisions(today) if d.key == f"committees:decision:{decision.pk}"]
+        assert duty.last_day == last_day_after_days(today, rules_for(world.e1).decision_posting_days)
+
+    def test_adopted_at_the_meeting_takes_the_meetings_day(self, five):
+        _committee, members, meeting = five
+        meeting.held_on = timezone.localdate() - timedelta(days=1)
+        meeting.save(update_fields=["held_on"])
+        decision = life.record_decision(actor=None, meeting=meeting, text="甲", in_favour=members[:3])
+        assert decision.adopted and decision.adopted_on == meeting.held_on
+
+
+def test_moving_the_in_favour_lists_is_refused_backwards_rather_than_silently_losing_them():
+    from importlib import import_module
+
+    from django.db.migrations import RunPython
+
+    for module in ("committees.migrations.0014_consents", "fees.migrations.0005_consents"):
+        moves = [op for op in import_module(module).Migration.operations if isinstance(op, RunPython)]
+        assert moves and not any(op.reversible for op in moves), module
+
+
+def test_the_migration_freezes_the_members_seated_on_the_meeting_day_of_earlier_decisions(five):
+    from importlib import import_module
+
+    from django.apps import apps
+
+    _committee, members, meeting = five
+    members[4].left_on = meeting.held_on - timedelta(days=1)  # gone before the meeting
+    members[4].save()
+    members[3].left_on = meeting.held_on + timedelta(days=1)  # seated at it, gone since
+    members[3].save()
+    adopted = Decision.objects.create(meeting=meeting, text="甲", adopted=True)
+    failed = Decision.objects.create(meeting=meeting, text="乙", adopted=False)
+    import_module("committees.migrations.0015_decision_dates").backfill(apps, None)
+    adopted, failed = _fresh(adopted), _fresh(failed)
+    assert adopted.members_total == failed.members_total == 4
+    assert adopted.adopted_on == meeting.held_on and failed.adopted_on is None
