@@ -27,8 +27,9 @@ from wagtail.models import Collection, Page, Site
 
 from community import access, uploads
 from community.legaltime import last_day_after_days
-from community.models import Community, District, Estate, Owner, OwnerKind, Ownership
+from community.models import Community, District, Estate, Owner, Ownership
 from community.privacy import mask_text
+from community.selectors import people_of
 from notifications.models import Event
 from notifications.services import notify
 
@@ -137,16 +138,6 @@ def may(user, perm: str, page: Page) -> bool:
 # --------------------------------------------------------------------------- notices
 
 
-def _estate_people(scope: Estate | Community) -> list[str]:
-    """Names of the people who own or owned units in the estate (or the community): never printed in a notice."""
-    where = "estate" if isinstance(scope, Estate) else "estate__grid__community"
-    return list(
-        Owner.objects.filter(kind=OwnerKind.PERSON, **{f"ownerships__unit__building__{where}": scope})
-        .values_list("name", flat=True)
-        .distinct()
-    )
-
-
 def _paragraphs(text: str) -> str:
     return "".join(f"<p>{escape(line)}</p>" for line in text.splitlines() if line.strip())
 
@@ -197,7 +188,7 @@ def draft_notice(
     if scope is None or (estate is not None and community is not None):
         raise TypeError("draft_notice needs exactly one of estate= and community=")
     parent = ensure_page(scope)
-    names = _estate_people(scope) + [p for p in people if p]
+    names = people_of(scope) + [p for p in people if p]
     today = timezone.localdate()
     notice = NoticePage(
         title=mask_text(title, names),

@@ -1,7 +1,7 @@
 """The owners' extraordinary assembly (临时业主大会, 指导规则 art. 21), one function per step:
 an owner opens a proposal from their account (or staff record a paper one), owners support it
 from their accounts or on a signed paper list, and once the supporters hold the rule set's
-share of the area AND of the heads (≥ 1/5 each, counted as the tally counts them) the proposal
+share of the area AND of the heads (a fifth each by default, counted as the tally counts them) the proposal
 is reached: the committee must convene within the rule set's days, and is told so. The
 assembly's vote is convened through committees.votes.services and linked to the proposal.
 

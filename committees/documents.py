@@ -32,9 +32,10 @@ from django.utils.translation import gettext_lazy as _
 
 from community import access, audit, uploads
 from community.locks import lock_one
-from community.models import Estate, Owner, OwnerKind, Ownership, ServiceContract
+from community.models import Estate, Owner, Ownership, ServiceContract
 from community.pdf import fingerprint
 from community.privacy import mask_mobile, mask_name, mask_text
+from community.selectors import people_of
 
 from .models import ContractDecision, Decision, DocumentKind, EstateDocument, Meeting, Member, Vote, VoteStatus
 from .selectors import DecisionRow, decision_rows, seated
@@ -398,12 +399,6 @@ class Printable:
         )
 
 
-def _people_of(estate_id: int) -> list[str]:
-    """The names of the natural persons who hold or held a unit in the estate: what free text masks."""
-    rows = Owner.objects.filter(kind=OwnerKind.PERSON, ownerships__unit__building__estate_id=estate_id)
-    return sorted(set(rows.values_list("name", flat=True)))
-
-
 def _day(value) -> str:
     return value.isoformat() if value else "—"
 
@@ -427,7 +422,7 @@ def minutes_printable(meeting: Meeting) -> Printable:
     estate = committee.estate
     members = list(Member.objects.filter(committee=committee).select_related("owner"))
     member_names = {m.owner.name for m in members}
-    masked = [n for n in _people_of(estate.pk) if n not in member_names]
+    masked = [n for n in people_of(estate) if n not in member_names]
     present = [m for m in members if m.pk in set(meeting.present.values_list("pk", flat=True))]
     seated = [m for m in members if m.left_on is None]
     facts = [
@@ -459,7 +454,7 @@ def minutes_printable(meeting: Meeting) -> Printable:
 def decisions_printable(meeting: Meeting) -> Printable:
     committee = meeting.committee
     estate = committee.estate
-    people = _people_of(estate.pk)
+    people = people_of(estate)
     present = meeting.present.count()
     facts = [
         (str(_("委员会")), f"{estate.name}{committee.get_kind_display()}"),

@@ -5,7 +5,7 @@
   or the confirmation that completed it);
 * the filing (30 days from the election) or the re-filing (30 days from a change), as
   ``selectors.filing_deadline`` counts it, and the first meeting (7 days from the election);
-* a meeting ≥ 1/3 of the members asked for, held within ``meeting_request_days``;
+* a meeting a third of the members asked for, held within ``meeting_request_days``;
 * the term's end, from ``term_expiry_warning_days`` before it;
 * an extraordinary assembly the owners' proposal reached, convened by its ``convene_by``.
 

@@ -22,6 +22,7 @@ from .models import (
     Estate,
     Grid,
     Owner,
+    OwnerKind,
     Ownership,
     Role,
     RoleAssignment,
@@ -309,3 +310,17 @@ def audit_events(user, *, user_text: str = "", action: str = "", obj: str = "", 
     if until:
         rows = rows.filter(at__lt=datetime.combine(until + timedelta(days=1), time.min, tzinfo=zone))
     return rows.order_by("-at", "-pk")
+
+
+def people_of(scope) -> list[str]:
+    """The names of the natural persons who hold or held a unit in an estate (or a community):
+    what free text meant for the public masks (cms notices, the documents owners inspect, a
+    vote's public result). One query."""
+    where = "estate" if isinstance(scope, Estate) else "estate__grid__community"
+    return sorted(
+        set(
+            Owner.objects.filter(kind=OwnerKind.PERSON, **{f"ownerships__unit__building__{where}": scope}).values_list(
+                "name", flat=True
+            )
+        )
+    )

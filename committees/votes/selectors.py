@@ -21,12 +21,11 @@ from community.legaltime import last_day_after_days
 from community.models import Estate, Owner, Ownership, Unit, area_cents, in_force_q
 from community.privacy import mask_mobile, mask_name, mask_text
 from community.rules import Threshold, rules_for
-from community.selectors import UNITS_NAMED, named_units, unit_labels
+from community.selectors import UNITS_NAMED, named_units, people_of, unit_labels
 from notifications.models import Channel, DeliveryStatus, Event
 from notifications.selectors import deliveries_about, delivery_figures, reached_owner_ids
 from residents import coverage
 
-from ..documents import _people_of
 from ..models import Ballot, Candidate, ContractDecision, Matter, Proxy, ServiceMethod, Vote, VoteService, VoteStatus
 from .tally import (
     DEVELOPER,
@@ -873,7 +872,7 @@ def result_document(vote: Vote) -> dict:
         "estate": vote.estate.name,
         "matter": vote.matter,
         "matter_label": str(Matter(vote.matter).label),
-        "question": mask_text(vote.question, _people_of(vote.estate_id)),
+        "question": mask_text(vote.question, people_of(vote.estate)),
         "opens_at": timezone.localtime(vote.opens_at),
         "closes_at": timezone.localtime(vote.closes_at),
         "closed_at": timezone.localtime(vote.closed_at) if vote.closed_at else None,

@@ -55,7 +55,7 @@ def test_other_roles_see_no_exam_results(client, world, sat, role):
 
 def test_the_results_page_runs_a_fixed_number_of_queries(client, world, sat, django_assert_max_num_queries):
     login(client, world.users[Role.COMMUNITY_STAFF])
-    with django_assert_max_num_queries(15):
+    with django_assert_max_num_queries(16):
         client.get(reverse("committees:staff_results", args=[sat.pk]))
 
 

@@ -295,7 +295,7 @@ def test_fund_pages_do_not_grow_with_their_rows(client, world, fund, django_asse
     login(client, world.users[Role.STREET_STAFF])
     with django_assert_max_num_queries(20):
         assert client.get(reverse("fees:fund_workspace")).status_code == 200
-    with django_assert_max_num_queries(28):
+    with django_assert_max_num_queries(29):
         assert client.get(reverse("fees:fund_estate", args=[world.e1.pk])).status_code == 200
     with django_assert_max_num_queries(25):
         assert client.get(reverse("fees:fund_use", args=[use.pk])).status_code == 200

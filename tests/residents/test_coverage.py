@@ -180,7 +180,7 @@ def test_the_page_runs_a_fixed_number_of_queries(client, world, estate, django_a
     login(client, world.users[Role.COMMITTEE_MEMBER])
     url = reverse("residents:coverage", args=[world.e1.pk])
     _grow(world.e1, 2)
-    with django_assert_max_num_queries(11) as small:
+    with django_assert_max_num_queries(12) as small:
         assert client.get(url).status_code == 200
     for _ in range(3):
         _grow(world.e1, 30)
@@ -259,7 +259,7 @@ def test_the_dashboard_query_count_does_not_grow_with_estates_and_units(
 ):
     login(client, world.users[Role.DISTRICT_ADMIN])
     url = reverse("grid:dashboard")
-    with django_assert_max_num_queries(18) as small:
+    with django_assert_max_num_queries(19) as small:
         assert client.get(url).status_code == 200
     _spread(world, 9, 4)
     with django_assert_max_num_queries(len(small.captured_queries)):
