@@ -12,7 +12,6 @@ member uses; the figures are kept on the proposal as they stood at each step.
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import ROUND_DOWN, Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -27,6 +26,7 @@ from community.models import Owner, Role
 from community.rules import rules_for
 from notifications.models import Event
 from notifications.services import notify
+from residents import coverage
 
 from .models import AssemblyProposal, Matter, ProposalStatus, ProposalSupport, SupportVia
 from .selectors import owner_in_estate, owners_share, sitting_members
@@ -51,15 +51,6 @@ ALREADY_CONVENED = _("该提议已召开业主大会（%(vote)s）。")
 TOO_LATE = _("临时业主大会最迟应于 %(day)s 召开；按 %(days)s 日的公告期，最早可于 %(earliest)s 开始表决。")
 
 
-def _percent(value) -> str:
-    """An exact share as a percentage with two decimals, in Decimal (never a float), rounded
-    down: a share just short of the threshold (19.996%) must not show as reached ("20.00")."""
-    if not value.denominator:
-        return "0.00"
-    exact = Decimal(value.numerator * 100) / Decimal(value.denominator)
-    return str(exact.quantize(Decimal("0.01"), rounding=ROUND_DOWN))
-
-
 def _count(proposal: AssemblyProposal, now: datetime) -> None:
     """Count the support as the tally counts heads and area, keep the figures, and when both
     shares are reached mark the proposal reached, set the day to convene by and tell the
@@ -80,8 +71,8 @@ def _count(proposal: AssemblyProposal, now: datetime) -> None:
         "area_total": str(result.eligible.area),
         "area_share": share_text(result.quorum_area),
         "heads_share": share_text(result.quorum_heads),
-        "area_pct": _percent(result.quorum_area),
-        "heads_pct": _percent(result.quorum_heads),
+        "area_pct": coverage.percent(result.quorum_area),
+        "heads_pct": coverage.percent(result.quorum_heads),
         "area_needed": str(rules.extraordinary_assembly_area),
         "heads_needed": str(rules.extraordinary_assembly_heads),
         "met": result.quorum_met,

@@ -50,6 +50,21 @@ def _at(day, hour=10):
     return datetime.combine(day, time(hour, 0), timezone.get_current_timezone())
 
 
+def _people_without_accounts(estate):
+    """The estate's owners who are people holding a unit and have no account yet, by record: the
+    demo's committee members and candidates (the demo logins keep their own roles)."""
+    return (
+        Owner.objects.filter(
+            kind="person",
+            user__isnull=True,
+            ownerships__unit__building__estate=estate,
+            ownerships__ended_on__isnull=True,
+        )
+        .order_by("pk")
+        .distinct()
+    )
+
+
 def _elect(estate, elected_on, kind, *, members=None, post=True):
     vote = votes.convene_vote(
         actor=None,
@@ -73,16 +88,7 @@ def _elect(estate, elected_on, kind, *, members=None, post=True):
         votes_demo.post_result(vote)
     vote.refresh_from_db()
     if members is None:
-        members = list(
-            Owner.objects.filter(
-                kind="person",
-                user__isnull=True,
-                ownerships__unit__building__estate=estate,
-                ownerships__ended_on__isnull=True,
-            )
-            .order_by("pk")
-            .distinct()[:5]
-        )
+        members = list(_people_without_accounts(estate)[:5])
     return life.elect_committee(actor=None, estate=estate, vote=vote, elected_on=elected_on, members=members, kind=kind)
 
 
@@ -162,16 +168,7 @@ def _election(estate, elected_on):
     four in five holders return a paper ballot with candidate numbers, and one owner votes online
     through a proxy she appointed from her own account (another owner of the estate). Closing
     the count forms the committee of the five elected, and its filing clock starts that day."""
-    owners = list(
-        Owner.objects.filter(
-            kind="person",
-            user__isnull=True,
-            ownerships__unit__building__estate=estate,
-            ownerships__ended_on__isnull=True,
-        )
-        .order_by("pk")
-        .distinct()[:9]
-    )
+    owners = list(_people_without_accounts(estate)[:9])
     runners, principal, agent = owners[:7], owners[7], owners[8]
     residents_demo.bind_in_bulk([principal, agent])
     opens, closes = _at(elected_on - timedelta(days=10)), _at(elected_on - timedelta(days=1))
@@ -296,17 +293,7 @@ def _jiangbin(today):
     estate = Estate.objects.get(code="E0001")
     elected_on = today - timedelta(days=3)
     candidate = Owner.objects.get(user__username="candidate")
-    others = list(
-        Owner.objects.filter(
-            kind="person",
-            user__isnull=True,
-            ownerships__unit__building__estate=estate,
-            ownerships__ended_on__isnull=True,
-        )
-        .exclude(pk=candidate.pk)
-        .order_by("pk")
-        .distinct()[:4]
-    )
+    others = list(_people_without_accounts(estate).exclude(pk=candidate.pk)[:4])
     # Its result notice is left for the committee to post: the one overdue item on its duty list.
     committee = _elect(estate, elected_on, CommitteeKind.OWNERS, members=others + [candidate], post=False)
     _prepare_filing(committee, others + [candidate], examined=others, submit=False)

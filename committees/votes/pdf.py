@@ -6,6 +6,7 @@ names masked. No owner is named. Its rows come from ``selectors.result_document`
 
 from __future__ import annotations
 
+from fractions import Fraction
 from io import BytesIO
 from xml.sax.saxutils import escape
 
@@ -18,6 +19,7 @@ from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, Tabl
 from community.pdf import cjk_font, fingerprint, grouped
 from community.privacy import mask_name
 from notifications.models import Channel, DeliveryStatus
+from residents import coverage
 
 from ..models import ServiceMethod
 
@@ -44,13 +46,8 @@ def outcome(result: dict) -> str:
 
 
 def _percent(share: str) -> str:
-    """ "2/3" as "66.67%", exact to the last digit shown (integer arithmetic, never a float)."""
-    top, _slash, bottom = share.partition("/")
-    top, bottom = int(top), int(bottom or 1)
-    if not bottom:
-        return "0.00%"
-    hundredths = (top * 10000 * 2 + bottom) // (2 * bottom)  # rounded half up
-    return f"{hundredths // 100}.{hundredths % 100:02d}%"
+    """ "2/3" as the pages show it (residents.coverage.percent: exact, rounded down)."""
+    return coverage.percent(Fraction(share))
 
 
 def _table(rows, widths, font):

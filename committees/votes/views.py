@@ -2,7 +2,6 @@
 watch turnout, type in paper ballots and close the count; registry staff link an estate's
 contracts to the votes (matter 4 of Civil Code art. 278) that hired or dismissed the company."""
 
-from decimal import Decimal
 from fractions import Fraction
 
 from django.contrib import messages
@@ -19,6 +18,7 @@ from community.models import Estate
 from community.rules import rules_for
 from community.tenure.selectors import estate_contracts
 from community.web import act, cleaned, error_text, paged
+from residents import coverage
 
 from .. import selectors as committee_selectors
 from .. import services as committee_services
@@ -27,11 +27,6 @@ from . import pdf, proxies, selectors, services
 from .forms import LinkForm, PaperBallotsForm, ServiceForm, VoteForm
 
 VOTES_PAGE_SIZE = 30
-
-
-def _percent(share) -> str:
-    """An exact share as a percentage with two decimals, computed in Decimal (never a float)."""
-    return f"{Decimal(share.numerator * 100) / Decimal(share.denominator):.2f}" if share.denominator else "0.00"
 
 
 @login_required
@@ -176,8 +171,8 @@ def turnout(request, vote_id):
             "matter": Matter(vote.matter).label,
             "live": live,
             "result": result,
-            "quorum_area_pct": _percent(shares[0]),
-            "quorum_heads_pct": _percent(shares[1]),
+            "quorum_area_pct": coverage.percent(shares[0]),
+            "quorum_heads_pct": coverage.percent(shares[1]),
             "refresh": vote.status == "open" and vote.opens_at <= now < vote.closes_at and not uncountable,
             "can_close": vote.status == "open" and now >= vote.closes_at,
             "quorum_rules": (rules.vote_quorum_area, rules.vote_quorum_heads),

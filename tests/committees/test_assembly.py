@@ -18,6 +18,7 @@ from committees.models import AssemblyProposal, ProposalSupport, Vote
 from committees.votes import services as votes
 from community.models import AuditEvent, Role, Unit
 from notifications.models import Channel, Delivery, Event
+from residents import coverage
 from tests.factories import (
     BuildingFactory,
     EstateFactory,
@@ -361,9 +362,9 @@ def test_the_pages_queries_do_not_grow_with_proposals(client, world, e1_populati
 def test_a_share_just_short_of_the_threshold_is_shown_rounded_down():
     from fractions import Fraction
 
-    assert assembly._percent(Fraction(19996, 100000)) == "19.99"  # not "20.00": not reached
-    assert assembly._percent(Fraction(1, 5)) == "20.00" and assembly._percent(Fraction(0, 1)) == "0.00"
-    assert assembly._percent(Fraction(2, 3)) == "66.66"
+    assert coverage.percent(Fraction(19996, 100000)) == "19.99%"  # not "20.00%": not reached
+    assert coverage.percent(Fraction(1, 5)) == "20.00%" and coverage.percent(Fraction(0, 1)) == "0.00%"
+    assert coverage.percent(Fraction(2, 3)) == "66.66%"
 
 
 def test_a_proposal_posted_as_anything_but_digits_is_not_found(client, world, e1_population):
