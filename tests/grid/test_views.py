@@ -224,12 +224,13 @@ def test_the_dashboard_runs_a_fixed_number_of_queries(client, world, django_asse
         )
     for role in (Role.DISTRICT_ADMIN, Role.STREET_STAFF, Role.COMMUNITY_STAFF):
         login(client, world.users[role])
-        # +2: the header's unread count, the second factor's device; +2: binding coverage (units by
+        # +3: the header's unread count, the second factor's device, the overdue duties; +2: binding coverage (units by
         # community, the communities' names)
         with django_assert_max_num_queries(19):
             assert client.get(reverse("grid:dashboard")).status_code == 200
         for page in ("grid:no_manager", "grid:committees"):
-            with django_assert_max_num_queries(11):  # +2: the header's unread count, the second factor's device
+            # +3: the header's unread count, the second factor's device, the overdue duties
+            with django_assert_max_num_queries(12):
                 assert client.get(reverse(page)).status_code == 200
 
 
