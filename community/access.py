@@ -68,6 +68,9 @@ REVIEW_FUND = "review_fund"
 OPEN_CASES = "open_cases"  # register mediation cases and read their files
 MEDIATE = "mediate"  # work a room's cases: sessions, agreements, follow-ups (held on a mediation room only)
 DISPATCH_CASES = "dispatch_cases"  # dispatch, verify and close grid cases (community staff over their grids)
+HANDLE_REQUESTS = "handle_requests"  # a handling unit's staff: take on, assign and work the cases handed to it
+ASSESS_COMPANIES = "assess_companies"  # company assessment: inspection scores (street, district), objections
+MANAGE_BRANCHES = "manage_branches"  # red steward: estates' party branches, their members, cross-appointments
 VIEW_AUDIT = "view_audit"  # search and export the audit trail (安全审计): the district administrator's
 
 # The scope each role is held on, and what it grants there.
@@ -80,6 +83,8 @@ ROLE_SCOPES = {
     Role.COMPANY_STAFF: PropertyCompany,
     # Replaced by the mediation app (register_role_scope): a mediator serves a room.
     Role.MEDIATOR: Community,
+    # Replaced by the grid app (register_role_scope): a public utility's or a department's staff.
+    Role.UNIT_STAFF: Community,
 }
 ROLE_PERMS = {
     Role.DISTRICT_ADMIN: (
@@ -95,8 +100,10 @@ ROLE_PERMS = {
         OPEN_CASES,
         DISPATCH_CASES,
         VIEW_AUDIT,
+        ASSESS_COMPANIES,
+        MANAGE_BRANCHES,
     ),
-    Role.STREET_STAFF: (VIEW, PERSONAL, RUN_EXAMS, REVIEW_FILINGS, REVIEW_FUND),
+    Role.STREET_STAFF: (VIEW, PERSONAL, RUN_EXAMS, REVIEW_FILINGS, REVIEW_FUND, ASSESS_COMPANIES),
     Role.COMMUNITY_STAFF: (
         VIEW,
         CHANGE,
@@ -107,11 +114,13 @@ ROLE_PERMS = {
         CONVENE_VOTES,
         OPEN_CASES,
         DISPATCH_CASES,
+        MANAGE_BRANCHES,
     ),
     Role.GRID_WORKER: (VIEW, CHANGE, PERSONAL),
     Role.COMMITTEE_MEMBER: (VIEW, DRAFT_NOTICES, PUBLISH_NOTICES, CONVENE_VOTES, KEEP_ACCOUNTS, APPROVE_SPENDING),
-    Role.COMPANY_STAFF: (VIEW, DRAFT_NOTICES, KEEP_ACCOUNTS),
+    Role.COMPANY_STAFF: (VIEW, DRAFT_NOTICES, KEEP_ACCOUNTS, HANDLE_REQUESTS),
     Role.MEDIATOR: (VIEW, OPEN_CASES, MEDIATE),
+    Role.UNIT_STAFF: (HANDLE_REQUESTS,),
 }
 # Roles that work in the staff pages and the Django admin.
 ADMIN_ROLES = {Role.DISTRICT_ADMIN, Role.STREET_STAFF, Role.COMMUNITY_STAFF, Role.GRID_WORKER}
@@ -126,6 +135,7 @@ SECOND_FACTOR_ROLES = {
     Role.GRID_WORKER,
     Role.COMPANY_STAFF,
     Role.MEDIATOR,
+    Role.UNIT_STAFF,
 }
 # Who may lift a sign-in lock before it ends by itself: district administrators, the holders of
 # their district's own permission (so the navigation bar asks it in its one query).

@@ -72,6 +72,9 @@ REGISTRY_PERMS = (
     ("review_fund", _("审核维修资金使用、管理维修资金专户")),
     ("open_cases", _("登记物业纠纷调解案件、查阅案卷")),
     ("dispatch_cases", _("分派、核查网格案件并结案")),
+    ("handle_requests", _("受理、派工、办理居民报事报修和分派的案件")),
+    ("assess_companies", _("物业服务企业信用评价：检查评分、异议处理、公布排名")),
+    ("manage_branches", _("维护小区党支部、党员和交叉任职")),
 )
 
 
@@ -471,7 +474,7 @@ class PropertyCompany(models.Model):
         verbose_name_plural = _("物业服务企业")
         ordering = ["name"]
         # Company staff see and draft for the estates their company serves.
-        permissions = (REGISTRY_PERMS[0], REGISTRY_PERMS[3], REGISTRY_PERMS[8])
+        permissions = (REGISTRY_PERMS[0], REGISTRY_PERMS[3], REGISTRY_PERMS[8], REGISTRY_PERMS[13])
 
     def __str__(self):
         return self.name
@@ -589,6 +592,7 @@ class Role(models.TextChoices):
     COMMITTEE_MEMBER = "committee_member", _("业委会委员")
     COMPANY_STAFF = "company_staff", _("物业企业工作人员")
     MEDIATOR = "mediator", _("调解员")
+    UNIT_STAFF = "unit_staff", _("处置单位工作人员")
 
 
 class RoleAssignment(models.Model):

@@ -213,6 +213,47 @@ RULE_SPECS: tuple[RuleSpec, ...] = (
     RuleSpec("grid_dispatch_hours", "int", 24, "网格案件：上报后分派时限（小时）", "数字城管做法 [inferred]"),
     RuleSpec("grid_handle_hours", "int", 72, "网格案件：分派后处置时限（小时）", "数字城管做法 [inferred]"),
     RuleSpec("grid_verify_hours", "int", 24, "网格案件：处置后核查时限（小时）", "数字城管做法 [inferred]"),
+    # Residents' requests (报事报修): the time from report to the company's "done", by kind; escalated
+    # into the community's grid flow when it runs past it (or is reopened beyond the allowance).
+    RuleSpec(
+        "request_unit_repair_hours",
+        "int",
+        48,
+        "居民报修（户内）：受理至办结时限（小时）",
+        "物业服务规范做法 [inferred]",
+    ),
+    RuleSpec(
+        "request_common_repair_hours",
+        "int",
+        72,
+        "居民报修（公共部位）：受理至办结时限（小时）",
+        "物业服务规范做法 [inferred]",
+    ),
+    RuleSpec("request_complaint_hours", "int", 120, "居民投诉：受理至办结时限（小时）", "物业服务规范做法 [inferred]"),
+    RuleSpec("request_suggestion_hours", "int", 240, "居民建议：受理至答复时限（小时）", "物业服务规范做法 [inferred]"),
+    RuleSpec("request_confirm_days", "int", 7, "居民确认办结的期限（日），逾期视为确认", "物业服务规范做法 [inferred]"),
+    RuleSpec("request_reopen_max", "int", 1, "居民可自行重新打开的次数；再次不满意即转社区督办", "[inferred]"),
+    RuleSpec("request_photos_max", "int", 3, "报修、处置各可上传的照片张数", "[inferred]"),
+    # Company assessment (物业服务企业信用评价): the weight of each measured fact in a score out of
+    # 100, how each fact is scaled, the red and black lists and the objection window.
+    RuleSpec("credit_weight_volume", "int", 10, "信用评价权重：每百户报事量", "各地信用评价办法做法 [inferred]"),
+    RuleSpec("credit_weight_in_time", "int", 20, "信用评价权重：按时办结率", "各地信用评价办法做法 [inferred]"),
+    RuleSpec("credit_weight_rating", "int", 20, "信用评价权重：居民评分", "各地信用评价办法做法 [inferred]"),
+    RuleSpec("credit_weight_reopened", "int", 10, "信用评价权重：重新打开比例", "各地信用评价办法做法 [inferred]"),
+    RuleSpec("credit_weight_fee_disclosure", "int", 10, "信用评价权重：物业费收支按时公布", "[inferred]"),
+    RuleSpec("credit_weight_fund_disclosure", "int", 5, "信用评价权重：维修资金按时公布", "[inferred]"),
+    RuleSpec("credit_weight_mediation", "int", 10, "信用评价权重：针对企业的调解案件", "[inferred]"),
+    RuleSpec("credit_weight_no_manager", "int", 5, "信用评价权重：退出后小区失管", "[inferred]"),
+    RuleSpec("credit_weight_inspection", "int", 10, "信用评价权重：街道、区检查评分", "[inferred]"),
+    RuleSpec("credit_volume_ceiling", "int", 60, "每百户年报事量达到此数时该项得零分", "[inferred]"),
+    RuleSpec(
+        "credit_mediation_ceiling", "int", 5, "一年内针对企业的调解案件（加权）达到此数时该项得零分", "[inferred]"
+    ),
+    RuleSpec("credit_red_list_min", "int", 90, "信用评价红名单：总分不低于", "各地信用评价办法做法 [inferred]"),
+    RuleSpec("credit_black_list_below", "int", 60, "信用评价黑名单：总分低于", "各地信用评价办法做法 [inferred]"),
+    RuleSpec(
+        "credit_objection_days", "int", 15, "企业对评价结果提出异议的期限（日）", "各地信用评价办法做法 [inferred]"
+    ),
     # §6 Personal information
     RuleSpec("publish_committee_fee_status", "bool", False, "公开委员本人交费情况", "北京2024第44条 [text]"),
     # §7 Security of the system itself (GB/T 22239-2019 level 3, identity)

@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "fees",
     "mediation",
     "grid",
+    "supervision",
     # Last, so that its demo binds accounts after the others have built their history.
     "residents",
     "pgtrigger",

@@ -33,6 +33,7 @@ urlpatterns = [
     path("", include("fees.urls")),
     path("", include("mediation.urls")),
     path("", include("grid.urls")),
+    path("", include("supervision.urls")),
     # The public site (district, community, estate and notice pages) takes every other address.
     path("", include(wagtail_urls)),
 ]

@@ -9,9 +9,12 @@ class GridConfig(AppConfig):
 
     def ready(self):
         from community import access
+        from community.models import Role
 
-        from .models import GridCase
+        from .models import GridCase, HandlingUnit
 
         # A case hangs under its estate, so whoever holds a permission over the estate's
         # grid, community, street or district holds it over the case.
         access.register_child(GridCase, "estate")
+        # A utility's or a department's staff hold their role on their handling unit.
+        access.register_role_scope(Role.UNIT_STAFF, HandlingUnit)

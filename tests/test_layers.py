@@ -28,7 +28,8 @@ FLOORS = {
     "fees": 6,
     "grid": 6,
     "mediation": 6,
-    "config": 7,
+    "supervision": 7,
+    "config": 8,
 }
 
 
