@@ -23,9 +23,10 @@ from community.models import Estate, Owner, Role, SelfManagementPeriod
 from residents import demo as residents_demo
 
 from . import services as life
+from . import steward
 from .exams import demo as exams_demo
 from .exams import services as exams
-from .models import Ballot, BranchMember, BranchRole, Committee, CommitteeKind, Option, PartyBranch
+from .models import Ballot, BranchRole, Committee, CommitteeKind, Option, PartyBranch
 from .votes import demo as votes_demo
 from .votes import proxies
 from .votes import selectors as vote_selectors
@@ -298,9 +299,9 @@ def _jiangbin(today):
     committee = _elect(estate, elected_on, CommitteeKind.OWNERS, members=others + [candidate], post=False)
     _prepare_filing(committee, others + [candidate], examined=others, submit=False)
     branch = PartyBranch.objects.get(estate=estate)
-    BranchMember.objects.create(branch=branch, name=others[0].name, owner=others[0], role=BranchRole.SECRETARY)
-    BranchMember.objects.create(branch=branch, name=others[2].name, owner=others[2])
-    BranchMember.objects.create(branch=branch, name="社区党委选派 周建国", role=BranchRole.DEPUTY)
+    steward.add_member(actor=None, branch=branch, name=others[0].name, owner=others[0], role=BranchRole.SECRETARY)
+    steward.add_member(actor=None, branch=branch, name=others[2].name, owner=others[2])
+    steward.add_member(actor=None, branch=branch, name="社区党委选派 周建国", role=BranchRole.DEPUTY)
 
 
 def build(*, today, progress=None, log=print):

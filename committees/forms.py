@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from community import uploads
 
-from .models import DocumentKind, Matter, MotionKind
+from .models import BranchRole, DocumentKind, Matter, MotionKind
 from .votes.forms import VoteWindowForm
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -166,3 +166,34 @@ class DocumentForm(forms.Form):
         validators=[uploads.validate_document],
         widget=forms.ClearableFileInput(attrs={"accept": "application/pdf"}),
     )
+
+
+# --------------------------------------------------------------------------- red steward
+
+
+class BranchForm(forms.Form):
+    name = forms.CharField(label=_("党支部名称"), max_length=100)
+    founded_on = forms.DateField(label=_("成立日期"), widget=DATE)
+
+
+class BranchMemberForm(forms.Form):
+    """A new member: their name, role, and optionally the owner of this estate they are (the
+    owners are listed masked, with a unit to tell them apart)."""
+
+    name = forms.CharField(label=_("姓名"), max_length=50)
+    role = forms.ChoiceField(label=_("职务"), choices=BranchRole.choices, initial=BranchRole.MEMBER)
+    owner = forms.TypedChoiceField(
+        label=_("对应业主"),
+        coerce=int,
+        required=False,
+        empty_value=None,
+        help_text=_("党员同时是本小区业主时选择，用于识别与业主委员会的交叉任职。"),
+    )
+
+    def __init__(self, *args, owners, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].choices = [("", _("不关联业主"))] + list(owners)
+
+
+class BranchRoleForm(forms.Form):
+    role = forms.ChoiceField(label=_("职务"), choices=BranchRole.choices)

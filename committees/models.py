@@ -592,12 +592,20 @@ class BranchMember(models.Model):
         help_text=_("党员同时是本小区业主时关联，用于识别与业主委员会的交叉任职。"),
     )
     role = models.CharField(_("职务"), max_length=10, choices=BranchRole.choices, default=BranchRole.MEMBER)
+    # A member who leaves keeps their row with the day they left (as a committee member does),
+    # so the branch's history stays; only members with no left_on are in the branch now.
+    left_on = models.DateField(_("离任日期"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("党支部成员")
         verbose_name_plural = _("党支部成员")
         constraints = [
-            models.UniqueConstraint(fields=["branch"], condition=Q(role="secretary"), name="one_secretary_per_branch"),
+            models.UniqueConstraint(
+                fields=["branch"], condition=Q(role="secretary", left_on=None), name="one_secretary_per_branch"
+            ),
+            models.UniqueConstraint(
+                fields=["branch", "owner"], condition=Q(left_on=None), name="one_branch_seat_per_owner"
+            ),
         ]
 
     def __str__(self):

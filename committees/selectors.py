@@ -4,20 +4,24 @@ queue, committee and meeting pages show. Scoped through community.access; none w
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
+from fractions import Fraction
 
+from django.db.models import Count, F, Prefetch, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from community import access
 from community.legaltime import last_day_after_days
-from community.models import Estate, Owner, Ownership, Role
+from community.models import Community, District, Estate, Owner, Ownership, Role, Street
+from community.privacy import mask_name
 from community.rules import rules_for
 
 from .exams.selectors import has_valid_certificate, training_record
 from .models import (
     AssemblyProposal,
+    BranchMember,
     BranchReview,
     BranchRole,
     Committee,
@@ -315,7 +319,11 @@ def branch_of(estate) -> PartyBranch | None:
 
 def committee_page(committee: Committee) -> dict:
     """The lists on a committee's page, as querysets the template reads."""
-    branch = PartyBranch.objects.filter(estate=committee.estate).prefetch_related("members").first()
+    branch = (
+        PartyBranch.objects.filter(estate=committee.estate)
+        .prefetch_related(Prefetch("members", queryset=BranchMember.objects.filter(left_on=None), to_attr="current"))
+        .first()
+    )
     return {
         "members": committee.members.select_related("owner").order_by("left_on", "role", "pk"),
         "events": committee.events.select_related("actor"),
@@ -408,27 +416,245 @@ class CrossAppointment:
     committee_role: str
     branch_role: str
     secretary_is_chair: bool
+    owner_id: int = 0
 
 
-def cross_appointments(committee: Committee) -> list[CrossAppointment]:
-    """Seated members who also sit in the estate's party branch (matched by owner record).
-    ``secretary_is_chair`` marks the one person who is both branch secretary and committee chair."""
-    branch = PartyBranch.objects.filter(estate=committee.estate_id).first()
-    if branch is None:
-        return []
-    in_branch = {bm.owner_id: bm for bm in branch.members.exclude(owner=None)}
+def _cross(branch_members, seats) -> list[CrossAppointment]:
+    """Pair the branch's current members with the committee's seated members by owner record."""
+    in_branch = {bm.owner_id: bm for bm in branch_members if bm.owner_id and bm.left_on is None}
     found = []
-    for member in committee.members.filter(left_on=None, owner__in=list(in_branch)).select_related("owner"):
-        bm = in_branch[member.owner_id]
+    for member in seats:
+        bm = in_branch.get(member.owner_id)
+        if bm is None or member.left_on is not None:
+            continue
         found.append(
             CrossAppointment(
                 name=member.owner.name,
                 committee_role=member.get_role_display(),
                 branch_role=bm.get_role_display(),
                 secretary_is_chair=bm.role == BranchRole.SECRETARY and member.role == MemberRole.CHAIR,
+                owner_id=member.owner_id,
             )
         )
     return found
+
+
+def cross_appointments(committee: Committee) -> list[CrossAppointment]:
+    """Seated members who also sit in the estate's party branch now (matched by owner record).
+    ``secretary_is_chair`` marks the one person who is both branch secretary and committee chair
+    (一肩挑)."""
+    branch = PartyBranch.objects.filter(estate=committee.estate_id).first()
+    if branch is None:
+        return []
+    in_branch = branch.members.filter(left_on=None).exclude(owner=None)
+    seats = seated(committee).filter(owner__in=in_branch.values("owner")).select_related("owner")
+    return _cross(list(in_branch), seats)
+
+
+def reads_branch(user, estate) -> bool:
+    """Who reads an estate's branch page: those who convene its owners' votes (its committee
+    members, community staff; the branch reviews a major matter before the vote) or review its
+    committee's filings (street staff, the district); the district and community staff also
+    manage the branch. Company staff and owners do not."""
+    access.prefetch(user, (access.CONVENE_VOTES, access.REVIEW_FILINGS, access.MANAGE_BRANCHES))
+    return any(
+        access.can(user, p, estate) for p in (access.MANAGE_BRANCHES, access.CONVENE_VOTES, access.REVIEW_FILINGS)
+    )
+
+
+@dataclass
+class BranchPage:
+    """An estate's branch with its members now and before, the sitting committee and who sits in both."""
+
+    branch: PartyBranch | None
+    members: list = field(default_factory=list)
+    former: list = field(default_factory=list)
+    committee: Committee | None = None
+    cross: list[CrossAppointment] = field(default_factory=list)
+
+    @property
+    def one_shoulder(self) -> CrossAppointment | None:
+        """一肩挑: the branch secretary who is also the committee's chair."""
+        return next((c for c in self.cross if c.secretary_is_chair), None)
+
+    @property
+    def rows(self) -> list[tuple]:
+        """Each current member with their seat on the committee (a CrossAppointment) or None."""
+        by_owner = {c.owner_id: c for c in self.cross}
+        return [(m, by_owner.get(m.owner_id) if m.owner_id else None) for m in self.members]
+
+
+def branch_page(estate) -> BranchPage:
+    """The branch page's rows in four queries whatever the number of members: the branch, its
+    members (with their owner record), the sitting committee and its seated members."""
+    branch = PartyBranch.objects.filter(estate=estate).first()
+    if branch is None:
+        return BranchPage(branch=None)
+    everyone = list(branch.members.select_related("owner").order_by(F("left_on").desc(nulls_first=True), "role", "pk"))
+    members = sorted((m for m in everyone if m.left_on is None), key=lambda m: (_ROLE_ORDER[m.role], m.pk))
+    committee = sitting_committee(estate)
+    seats = list(seated(committee).select_related("owner")) if committee else []
+    return BranchPage(
+        branch=branch,
+        members=members,
+        former=[m for m in everyone if m.left_on is not None],
+        committee=committee,
+        cross=_cross(members, seats),
+    )
+
+
+_ROLE_ORDER = {BranchRole.SECRETARY: 0, BranchRole.DEPUTY: 1, BranchRole.MEMBER: 2}
+
+
+def owner_choices(estate, on: date) -> list[tuple[int, str]]:
+    """The owners holding a unit of ``estate`` on ``on``, each once, masked, with a unit to tell
+    them apart (张** · 1栋 101), for the form that links a branch member to an owner. One query."""
+    seen, choices = set(), []
+    rows = (
+        Ownership.objects.in_force(on)
+        .filter(unit__building__estate=estate)
+        .select_related("owner", "unit__building")
+        .order_by("unit__building__name", "unit__room", "pk")
+    )
+    for holding in rows:
+        if holding.owner_id in seen:
+            continue
+        seen.add(holding.owner_id)
+        choices.append(
+            (holding.owner_id, f"{mask_name(holding.owner.name)} · {holding.unit.building.name} {holding.unit.room}")
+        )
+    return choices
+
+
+def branch_member_of(estate, pk) -> BranchMember | None:
+    """A current member of the estate's branch (None when there is no such member now)."""
+    return BranchMember.objects.filter(branch__estate=estate, left_on=None, pk=pk or 0).select_related("branch").first()
+
+
+# --------------------------------------------------------------------------- red steward overview
+
+
+def _cross_seats(**extra) -> QuerySet:
+    """Current branch members whose owner record holds a seat on their estate's sitting committee."""
+    return BranchMember.objects.filter(
+        left_on=None,
+        owner__committee_seats__left_on=None,
+        owner__committee_seats__committee__status__in=ACTIVE,
+        owner__committee_seats__committee__estate=F("branch__estate"),
+        **extra,
+    )
+
+
+# What an overview figure counts, each a filter on estates; the list behind a figure uses the same one.
+SHOWS = {
+    "all": Q(),
+    "branch": Q(party_branch__isnull=False),
+    "none": Q(party_branch__isnull=True),
+    "cross": Q(pk__in=_cross_seats().values("branch__estate")),
+    "one": Q(
+        pk__in=_cross_seats(role=BranchRole.SECRETARY, owner__committee_seats__role=MemberRole.CHAIR).values(
+            "branch__estate"
+        )
+    ),
+}
+
+
+def steward_estates(user) -> QuerySet:
+    """The estates of the red steward overview: those whose filings the user reviews (street staff,
+    the district) or whose branches they manage (community staff, the district)."""
+    access.prefetch(user, (access.REVIEW_FILINGS, access.MANAGE_BRANCHES))
+    return Estate.objects.filter(
+        Q(pk__in=access.visible(user, access.REVIEW_FILINGS, Estate.objects.all()).values("pk"))
+        | Q(pk__in=access.visible(user, access.MANAGE_BRANCHES, Estate.objects.all()).values("pk"))
+    )
+
+
+def holds_steward_overview(user) -> bool:
+    access.prefetch(user, (access.REVIEW_FILINGS, access.MANAGE_BRANCHES))
+    return access.holds_anywhere(user, access.REVIEW_FILINGS) or access.holds_anywhere(user, access.MANAGE_BRANCHES)
+
+
+@dataclass
+class StewardRow:
+    """A street's or a community's figures (the total row has no pk)."""
+
+    pk: int | None = None
+    name: str = ""
+    estates: int = 0
+    branch: int = 0
+    cross: int = 0
+    one: int = 0
+
+    @property
+    def none(self) -> int:
+        return self.estates - self.branch
+
+    @property
+    def coverage(self) -> Fraction | None:
+        return Fraction(self.branch, self.estates) if self.estates else None
+
+    def add(self, other: StewardRow) -> None:
+        self.estates += other.estates
+        self.branch += other.branch
+        self.cross += other.cross
+        self.one += other.one
+
+
+@dataclass
+class StewardBoard:
+    level: str  # "street" or "community": what a row is
+    rows: list[StewardRow]
+    total: StewardRow
+
+
+def steward_level(user, *, street=None) -> str:
+    """By street for the district (and a superuser), by community inside one street otherwise."""
+    if street is not None:
+        return "community"
+    scopes = access.granted_scopes(user, access.REVIEW_FILINGS)
+    return "street" if user.is_superuser or scopes.get(District) else "community"
+
+
+def steward_board(user, *, street=None) -> StewardBoard:
+    """Estates, estates with a branch, estates whose sitting committee has a cross-appointed
+    member and 一肩挑 estates, by street or by community over the user's estates (narrowed to
+    ``street``): two queries (the counts, the names) whatever the size of the district."""
+    estates = steward_estates(user)
+    if street is not None:
+        estates = estates.filter(grid__community__street=street)
+    level = steward_level(user, street=street)
+    key = "grid__community__street_id" if level == "street" else "grid__community_id"
+    counted = (
+        estates.order_by()
+        .values(key)
+        .annotate(
+            n=Count("pk"),
+            n_branch=Count("pk", filter=SHOWS["branch"]),
+            n_cross=Count("pk", filter=SHOWS["cross"]),
+            n_one=Count("pk", filter=SHOWS["one"]),
+        )
+    )
+    figures = {row[key]: row for row in counted}
+    names = (Street if level == "street" else Community).objects.filter(pk__in=list(figures)).order_by("code")
+    rows, total = [], StewardRow(name=_("合计"))
+    for node in names:
+        row = figures[node.pk]
+        line = StewardRow(
+            pk=node.pk, name=node.name, estates=row["n"], branch=row["n_branch"], cross=row["n_cross"], one=row["n_one"]
+        )
+        rows.append(line)
+        total.add(line)
+    return StewardBoard(level=level, rows=rows, total=total)
+
+
+def steward_list(user, *, show: str = "all", street=None, community=None) -> QuerySet:
+    """The estates behind one figure of the overview, with their branch, by code."""
+    estates = steward_estates(user).filter(SHOWS[show])
+    if street is not None:
+        estates = estates.filter(grid__community__street=street)
+    if community is not None:
+        estates = estates.filter(grid__community=community)
+    return estates.select_related("grid__community__street", "party_branch").order_by("code")
 
 
 # --------------------------------------------------------------------------- extraordinary assembly

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import assembly_views, document_views
+from . import assembly_views, document_views, steward_views
 from . import views as committee_views
 from .decisions import views as decision_views
 from .exams import views
@@ -45,6 +45,9 @@ urlpatterns = [
     path("me/documents/", document_views.my_documents, name="my_documents"),
     path("estates/<int:estate_id>/documents/", document_views.estate_documents, name="estate_documents"),
     path("estate-documents/<str:source>/<int:pk>/", document_views.document, name="document"),
+    path("estates/<int:estate_id>/branch/", steward_views.branch, name="branch"),
+    path("steward/", steward_views.overview, name="steward"),
+    path("steward/estates/", steward_views.estates, name="steward_estates"),
     path("verify/certificate/<str:number>/", views.verify, name="verify_form"),
     path("verify/certificate/<str:number>/<str:fp>/", views.verify, name="verify"),
 ]

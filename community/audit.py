@@ -66,6 +66,9 @@ ACTIONS = {
     "document_upload": _("上传业主查阅资料"),
     "document_withdraw": _("撤下业主查阅资料"),
     "document_read": _("查阅资料"),
+    "branch_create": _("登记小区党支部"),
+    "branch_change": _("修改小区党支部"),
+    "branch_member": _("党支部成员变更"),
 }
 
 

@@ -26,6 +26,7 @@ def nav(request):
         access.CHANGE,
         access.VIEW_AUDIT,
         access.UNLOCK_ACCOUNTS,
+        access.MANAGE_BRANCHES,
     )
 
     def held(*wanted):
@@ -51,6 +52,7 @@ def nav(request):
         "nav_import": held(access.CHANGE),
         "nav_audit": held(access.VIEW_AUDIT),
         "nav_committees": held(access.REVIEW_FILINGS, access.CONVENE_VOTES),
+        "nav_steward": held(access.REVIEW_FILINGS, access.MANAGE_BRANCHES),  # red steward: branch coverage
         "nav_votes": held(access.CONVENE_VOTES),
         "nav_exam_staff": held(access.RUN_EXAMS),
         "nav_fees": held(access.KEEP_ACCOUNTS, access.APPROVE_SPENDING),

@@ -109,9 +109,8 @@ def _build(*, today, log=print) -> bool:
     estate = Estate.objects.get(code="E0001")
     if Vote.objects.filter(estate=estate).exists():
         return False
-    PartyBranch.objects.get_or_create(
-        estate=estate, defaults={"name": f"{estate.name}党支部", "founded_on": date(2020, 7, 1)}
-    )
+    if not PartyBranch.objects.filter(estate=estate).exists():
+        steward.create_branch(actor=None, estate=estate, name=f"{estate.name}党支部", founded_on=date(2020, 7, 1))
     rng = random.Random(2021)
     now = timezone.now()
     closed = [
