@@ -66,6 +66,10 @@ ACTIONS = {
     "document_upload": _("上传业主查阅资料"),
     "document_withdraw": _("撤下业主查阅资料"),
     "document_read": _("查阅资料"),
+    "credit_inspection": _("录入物业企业检查评分"),
+    "credit_publish": _("公布物业企业信用评价"),
+    "credit_objection": _("对信用评价提出异议"),
+    "credit_objection_decide": _("裁决信用评价异议"),
 }
 
 
