@@ -29,7 +29,8 @@ and is shown as "无数据（按满分计）"; a component that cannot apply sco
   a 包干制 contract owes no statement) publishes every ``fee_disclosure_months``, counted with
   ``community.legaltime.last_day_after_months`` from the end of the last fee statement published,
   or from the contract's start before the first; a statement is on time when published on or
-  before that last day (``legaltime.in_time``). Only dues while the company's contract runs count.
+  before that last day (``legaltime.in_time``). Only dues while the company's contract runs count;
+  a statement overdue from an earlier period and still not published counts as a missed due.
 * ``fund_disclosure``: 不适用. The maintenance fund's statement is owed by whoever keeps the fund
   (``fees.fund.services.authority``): the housing department (``review_fund``) before the hand-over
   to the owners' assembly, the committee (``approve_spending``) after. A property company never
@@ -342,7 +343,9 @@ def fee_statement_dues(
     discharges the duty on the day it is published and restarts the clock at the latest end
     published by then. A due counts when it falls in the period and while the books run
     (``books_last``, the contract's last day), once discharged or once its last day has passed by
-    ``as_of``."""
+    ``as_of``. A due whose last day passed before the period and that was still owed when the
+    period began counts too, as not on time: a statement never published is missed every year,
+    not only in the year it first fell due."""
     ordered = sorted(statements)
     since, i, dues, on_time = books_start, 0, 0, 0
     while True:
@@ -350,9 +353,14 @@ def fee_statement_dues(
         if due > period.end or due > books_last:
             break
         j = next((k for k in range(i, len(ordered)) if ordered[k][1] > since), None)
-        if due >= period.start and (j is not None or due < as_of):
+        discharged = ordered[j][0] if j is not None else None
+        if due >= period.start:
+            counted = discharged is not None or due < as_of
+        else:  # fell due earlier and was still owed when the period began: missed in the period too
+            counted = discharged is None or discharged >= period.start
+        if counted:
             dues += 1
-            if j is not None and in_time(ordered[j][0], due):
+            if discharged is not None and in_time(discharged, due):
                 on_time += 1
         if j is None:
             break
