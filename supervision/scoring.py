@@ -62,6 +62,8 @@ from datetime import date, timedelta
 from decimal import Decimal
 from fractions import Fraction
 
+from django.utils.translation import gettext_lazy as _
+
 from community.legaltime import in_time, last_day_after_months
 
 COMPONENTS = (
@@ -76,17 +78,18 @@ COMPONENTS = (
     "inspection",
 )
 LABELS = {
-    "volume": "每百户报事量",
-    "in_time": "按时办结率",
-    "rating": "居民评分",
-    "reopened": "重新打开比例",
-    "fee_disclosure": "物业费收支按时公布",
-    "fund_disclosure": "维修资金按时公布",
-    "mediation": "针对企业的调解案件",
-    "no_manager": "退出后小区失管",
-    "inspection": "街道、区检查评分",
+    "volume": _("每百户报事量"),
+    "in_time": _("按时办结率"),
+    "rating": _("居民评分"),
+    "reopened": _("重新打开比例"),
+    "fee_disclosure": _("物业费收支按时公布"),
+    "fund_disclosure": _("维修资金按时公布"),
+    "mediation": _("针对企业的调解案件"),
+    "no_manager": _("退出后小区失管"),
+    "inspection": _("街道、区检查评分"),
 }
 SCORED, NO_DATA, NOT_APPLICABLE = "scored", "no_data", "n/a"
+STATUS_LABELS = {SCORED: "", NO_DATA: _("无数据（按满分计）"), NOT_APPLICABLE: _("不适用（按满分计）")}
 RED, BLACK, NONE = "red", "black", ""
 MEDIATION_NO_AGREEMENT, MEDIATION_AGREEMENT, MEDIATION_OPEN = "no_agreement", "agreement", "open"
 MEDIATION_WEIGHTS = {
@@ -207,6 +210,10 @@ class Component:
     def label(self) -> str:
         return LABELS[self.name]
 
+    @property
+    def status_label(self) -> str:
+        return STATUS_LABELS[self.status]
+
 
 def weights(rules) -> dict[str, int]:
     return {name: int(getattr(rules, f"credit_weight_{name}")) for name in COMPONENTS}
@@ -233,42 +240,68 @@ def components(facts: Facts, rules, *, per_estate: bool = False) -> list[Compone
     if facts.units:
         per100 = Fraction(facts.requests * 100, facts.units)
         ceiling = Fraction(int(rules.credit_volume_ceiling))
-        add("volume", ONE - per100 / ceiling if ceiling else None, f"{facts.requests} 件 / {facts.units} 户")
+        add(
+            "volume",
+            ONE - per100 / ceiling if ceiling else None,
+            _("%(n)s 件 / %(units)s 户") % {"n": facts.requests, "units": facts.units},
+        )
     else:
-        add("volume", None, f"{facts.requests} 件 / 0 户")
-    add("in_time", _share(facts.in_time, facts.judged), f"{facts.in_time} / {facts.judged} 件按时")
+        add("volume", None, _("%(n)s 件 / 0 户") % {"n": facts.requests})
+    add(
+        "in_time",
+        _share(facts.in_time, facts.judged),
+        _("%(a)s / %(b)s 件按时") % {"a": facts.in_time, "b": facts.judged},
+    )
     mean = _share(facts.rating_sum, facts.rated)
-    add("rating", None if mean is None else (mean - 1) / 4, f"{facts.rated} 件评分，合计 {facts.rating_sum}")
+    add(
+        "rating",
+        None if mean is None else (mean - 1) / 4,
+        _("%(n)s 件评分，合计 %(sum)s") % {"n": facts.rated, "sum": facts.rating_sum},
+    )
     reopened = _share(facts.reopened, facts.requests)
-    add("reopened", None if reopened is None else ONE - reopened, f"{facts.reopened} / {facts.requests} 件重新打开")
-    add("fee_disclosure", _share(facts.dues_in_time, facts.dues), f"{facts.dues_in_time} / {facts.dues} 期按时公布")
-    add("fund_disclosure", ONE, "维修资金不由物业企业保管", NOT_APPLICABLE)
+    add(
+        "reopened",
+        None if reopened is None else ONE - reopened,
+        _("%(a)s / %(b)s 件重新打开") % {"a": facts.reopened, "b": facts.requests},
+    )
+    add(
+        "fee_disclosure",
+        _share(facts.dues_in_time, facts.dues),
+        _("%(a)s / %(b)s 期按时公布") % {"a": facts.dues_in_time, "b": facts.dues},
+    )
+    add("fund_disclosure", ONE, _("维修资金不由物业企业保管"), NOT_APPLICABLE)
     ceiling = Fraction(int(rules.credit_mediation_ceiling))
     weighted = facts.mediation_weighted
-    mediation_text = (
-        f"{facts.mediation_cases} 件（未达成协议 {facts.mediation.get(MEDIATION_NO_AGREEMENT, 0)}，"
-        f"达成协议 {facts.mediation.get(MEDIATION_AGREEMENT, 0)}，未结 {facts.mediation.get(MEDIATION_OPEN, 0)}），"
-        f"加权 {_decimal(weighted, 1)}"
-    )
+    mediation_text = _("%(n)s 件（未达成协议 %(failed)s，达成协议 %(agreed)s，未结 %(open)s），加权 %(w)s") % {
+        "n": facts.mediation_cases,
+        "failed": facts.mediation.get(MEDIATION_NO_AGREEMENT, 0),
+        "agreed": facts.mediation.get(MEDIATION_AGREEMENT, 0),
+        "open": facts.mediation.get(MEDIATION_OPEN, 0),
+        "w": _decimal(weighted, 1),
+    }
     if facts.mediation_cases:
         add("mediation", ONE - weighted / ceiling if ceiling else Fraction(0), mediation_text)
     else:
         add("mediation", None, mediation_text)
     if per_estate:
-        add("no_manager", ONE, "仅计入总分", NOT_APPLICABLE)
+        add("no_manager", ONE, _("仅计入总分"), NOT_APPLICABLE)
     elif facts.left:
         add(
             "no_manager",
             Fraction(0 if facts.left_unmanaged else 1),
-            f"退出 {facts.left} 个，次日无物业 {facts.left_unmanaged} 个",
+            _("退出 %(n)s 个，次日无物业 %(none)s 个") % {"n": facts.left, "none": facts.left_unmanaged},
         )
     else:
-        add("no_manager", None, "期间内未退出小区")
+        add("no_manager", None, _("期间内未退出小区"))
     if facts.inspections:
         mean_score = sum((Fraction(Decimal(s)) for s in facts.inspections), Fraction(0)) / len(facts.inspections)
-        add("inspection", mean_score / 100, f"{len(facts.inspections)} 次检查，平均 {_decimal(mean_score, 1)} 分")
+        add(
+            "inspection",
+            mean_score / 100,
+            _("%(n)s 次检查，平均 %(mean)s 分") % {"n": len(facts.inspections), "mean": _decimal(mean_score, 1)},
+        )
     else:
-        add("inspection", None, "期间内无检查评分")
+        add("inspection", None, _("期间内无检查评分"))
     return out
 
 
@@ -311,12 +344,13 @@ def frozen(parts: list[Component]) -> list[dict]:
     return [
         {
             "name": c.name,
-            "label": c.label,
+            "label": str(c.label),
             "weight": c.weight,
             "value": str(round_half_up(c.value, 4)),
             "points": str(round_half_up(c.points, 2)),
             "status": c.status,
-            "facts": c.facts,
+            "status_label": str(c.status_label),
+            "facts": str(c.facts),
         }
         for c in parts
     ]

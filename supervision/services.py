@@ -64,6 +64,20 @@ def _score_value(raw, message) -> Decimal:
     return value.quantize(Decimal("0.1"))
 
 
+def holds_on_district(user, district: District) -> bool:
+    """Whether ``user`` holds ``assess_companies`` on the district itself: ``access.can`` on a
+    territory node also answers yes from below (street staff see their district), and the
+    district's own acts (company-wide inspections, publication, decisions) are the district's."""
+    if user.is_superuser:
+        return True
+    return district.pk in access.granted_scopes(user, access.ASSESS_COMPANIES).get(District, set())
+
+
+def _require_district(actor, district: District) -> None:
+    if actor is not None and not holds_on_district(actor, district):
+        raise PermissionDenied(access.NOT_ALLOWED)
+
+
 def _served_on(company: PropertyCompany, day: date, **where):
     return ServiceContract.objects.in_force(day).filter(company=company, **where)
 
@@ -85,7 +99,10 @@ def record_inspection(
 ) -> Inspection:
     """A street's or the district's inspection score of ``company``: for one estate (street staff
     of the estate's street, or the district), or company-wide (the district only)."""
-    access.require(actor, access.ASSESS_COMPANIES, estate if estate is not None else district)
+    if estate is not None:
+        access.require(actor, access.ASSESS_COMPANIES, estate)
+    else:
+        _require_district(actor, district)
     value = _score_value(score, SCORE_OUT_OF_RANGE)
     if inspected_on > _today(now):
         raise ValidationError(FUTURE_INSPECTION)
@@ -157,7 +174,7 @@ def publish_assessment(*, actor, district: District, year: int, now: datetime | 
     """The district publishes ``year``'s assessment once the year is over: every company that
     served an estate of the district that year is scored and its score frozen; a notice with
     the ranking is drafted for the district's site; each company's staff are told."""
-    access.require(actor, access.ASSESS_COMPANIES, district)
+    _require_district(actor, district)
     now = now or timezone.now()
     if date(year, 12, 31) >= _today(now):
         raise ValidationError(YEAR_NOT_OVER, params={"year": year})
@@ -264,7 +281,7 @@ def decide_objection(
     """The district decides an objection: upheld with a revised total, or rejected; with reasons."""
     lock_one(Objection, pk=objection.pk)
     objection = Objection.objects.select_related("score__assessment__district", "score__company").get(pk=objection.pk)
-    access.require(actor, access.ASSESS_COMPANIES, objection.score.assessment.district)
+    _require_district(actor, objection.score.assessment.district)
     if objection.decided_at is not None:
         raise ValidationError(ALREADY_DECIDED, params={"day": timezone.localdate(objection.decided_at)})
     if not decision.strip():
