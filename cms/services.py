@@ -164,6 +164,7 @@ def draft_notice(
     *,
     estate: Estate | None = None,
     community: Community | None = None,
+    district: District | None = None,
     category: str,
     title: str,
     body: str,
@@ -173,8 +174,8 @@ def draft_notice(
     issuer: str | None = None,
     people: Iterable[str] = (),
 ) -> NoticePage:
-    """An unpublished notice under the estate's page (or, given ``community`` instead, the
-    community's page), for a person to review and publish.
+    """An unpublished notice under the estate's page (or, given ``community`` or ``district``
+    instead, that page), for a person to review and publish.
 
     ``body`` is plain text, one paragraph a line. Every ID number and mobile
     number in the title and body is masked, and so is the name of every person
@@ -184,11 +185,13 @@ def draft_notice(
     """
     if category not in NoticeCategory.values:
         raise ValidationError(BAD_CATEGORY, params={"category": category})
-    scope = estate if estate is not None else community
-    if scope is None or (estate is not None and community is not None):
-        raise TypeError("draft_notice needs exactly one of estate= and community=")
+    given = [s for s in (estate, community, district) if s is not None]
+    if len(given) != 1:
+        raise TypeError("draft_notice needs exactly one of estate=, community= and district=")
+    scope = given[0]
     parent = ensure_page(scope)
-    names = people_of(scope) + [p for p in people if p]
+    # A district's notice (the companies' ranking) names organisations; ``people`` are still masked.
+    names = (people_of(scope) if district is None else []) + [p for p in people if p]
     today = timezone.localdate()
     notice = NoticePage(
         title=mask_text(title, names),

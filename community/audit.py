@@ -69,6 +69,10 @@ ACTIONS = {
     "branch_create": _("登记小区党支部"),
     "branch_change": _("修改小区党支部"),
     "branch_member": _("党支部成员变更"),
+    "credit_inspection": _("录入物业企业检查评分"),
+    "credit_publish": _("公布物业企业信用评价"),
+    "credit_objection": _("对信用评价提出异议"),
+    "credit_objection_decide": _("裁决信用评价异议"),
 }
 
 

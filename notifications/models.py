@@ -41,6 +41,8 @@ class Event(models.TextChoices):
     MEETING_REQUESTED = "meeting_requested", _("委员提议召开会议")
     ASSEMBLY_PROPOSED = "assembly_proposed", _("临时业主大会提议达到法定比例")
     PROXY = "proxy", _("表决委托")
+    CREDIT_PUBLISHED = "credit_published", _("信用评价结果公布")
+    CREDIT_OBJECTION = "credit_objection", _("信用评价异议裁决")
 
 
 class DeliveryStatus(models.TextChoices):

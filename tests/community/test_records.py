@@ -26,6 +26,10 @@ KEPT = {
     "mediation_casestep",
     "residents_binding",
     "residents_bindingletter",
+    "supervision_assessment",
+    "supervision_inspection",
+    "supervision_objection",
+    "supervision_score",
 }
 
 
