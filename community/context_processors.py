@@ -26,6 +26,7 @@ def nav(request):
         access.CHANGE,
         access.VIEW_AUDIT,
         access.UNLOCK_ACCOUNTS,
+        access.HANDLE_REQUESTS,  # asked by grid's "报事受理" link
     )
 
     def held(*wanted):
