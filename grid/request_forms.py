@@ -11,12 +11,11 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from community.models import Estate
-from community.uploads import validate_photo
+from community.uploads import PhotosField
 
 from .models import CaseStatus, RequestKind
 
 TEXT = forms.Textarea(attrs={"rows": 4})
-TOO_MANY_PHOTOS = _("最多上传 %(n)s 张照片，您选择了 %(count)s 张。")
 RATINGS = [
     (5, _("★★★★★ 非常满意")),
     (4, _("★★★★ 满意")),
@@ -24,38 +23,6 @@ RATINGS = [
     (2, _("★★ 不满意")),
     (1, _("★ 非常不满意")),
 ]
-
-
-class PhotosInput(forms.ClearableFileInput):
-    """Several photos in one pick. No ``capture``: with it a phone opens the camera directly and
-    takes one picture, replacing the last; without it iOS and Android offer the camera and the
-    photo library, where several pictures are chosen at once."""
-
-    allow_multiple_selected = True
-
-    def __init__(self):
-        super().__init__(attrs={"accept": "image/*", "multiple": True})
-
-
-class PhotosField(forms.FileField):
-    """0..``limit`` photos, each checked by ``community.uploads`` (JPEG or PNG by content, size)."""
-
-    def __init__(self, *args, limit: int = 1, **kwargs):
-        self.limit = limit
-        kwargs.setdefault("widget", PhotosInput())
-        kwargs.setdefault("required", False)
-        super().__init__(*args, validators=[], **kwargs)
-
-    def clean(self, data, initial=None):
-        files = [f for f in (data if isinstance(data, list | tuple) else [data]) if f]
-        if self.required and not files:
-            raise forms.ValidationError(self.error_messages["required"], code="required")
-        if len(files) > self.limit:
-            raise forms.ValidationError(TOO_MANY_PHOTOS, code="too_many", params={"n": self.limit, "count": len(files)})
-        cleaned = [super(PhotosField, self).clean(f, initial) for f in files]
-        for upload in cleaned:
-            validate_photo(upload)
-        return cleaned
 
 
 def unit_label(unit) -> str:
@@ -90,7 +57,9 @@ class RequestForm(forms.Form):
         self.fields["unit"].queryset = units
         self.fields["unit"].label_from_instance = unit_label
         self.fields["unit"].empty_label = _("请选择") if len(units) != 1 else None
-        self.fields["photos"] = PhotosField(label=_("照片（最多 %(n)s 张）") % {"n": photos_max}, limit=photos_max)
+        self.fields["photos"] = PhotosField(
+            label=_("照片（选填，最多 %(n)s 张）") % {"n": photos_max}, most=photos_max, required=False
+        )
 
     def estate(self) -> Estate:
         return self.cleaned_data["unit"].building.estate
@@ -177,4 +146,6 @@ class WorkForm(forms.Form):
 
     def __init__(self, *args, photos_max: int, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["photos"] = PhotosField(label=_("处理照片（最多 %(n)s 张）") % {"n": photos_max}, limit=photos_max)
+        self.fields["photos"] = PhotosField(
+            label=_("处理照片（选填，最多 %(n)s 张）") % {"n": photos_max}, most=photos_max, required=False
+        )

@@ -9,7 +9,7 @@
   department's staff on their unit), ``/requests/``: the queue of cases handed to their units,
   overdue first, and a case's page with the reporter's contact, where it is assigned to one
   of the unit's staff and its handling recorded with photos of the work.
-* A case's photos, served to whoever may read the case through ``community.uploads.serve``.
+* The photos are served by ``grid.views.photo`` (the reporter, the unit's staff, the estate's staff).
 
 ``grid.selectors`` decides what each reader sees; ``grid.services`` checks again on every action.
 """
@@ -34,7 +34,7 @@ from community.web import act, cleaned, error_text, paged
 from residents import household
 
 from . import selectors, services
-from .models import CasePhoto, CaseStatus, Level, PhotoStage, RequestKind
+from .models import CaseStatus, Level, PhotoStage, RequestKind
 from .request_forms import AssignForm, QueueFilterForm, RateForm, ReopenForm, RequestForm, WorkForm
 
 S = CaseStatus
@@ -113,7 +113,7 @@ def new_request(request):
     if first is None:
         messages.error(request, _("您没有可报事的房屋：请先绑定房屋，或由业主邀请您加入家庭。"))
         return redirect("grid:my_requests")
-    photos_max = rules_for(first.building.estate).request_photos_max
+    photos_max = selectors.photos_max(first.building.estate)
     initial = {"kind": request.GET.get("kind")} if request.GET.get("kind") in RequestKind.values else {}
     form = RequestForm(request.POST or None, request.FILES or None, units=units, photos_max=photos_max, initial=initial)
     if request.method == "POST":
@@ -246,26 +246,13 @@ def _queued_or_404(user, pk):
     return case
 
 
-def reporter_contact(case) -> tuple[str, str]:
-    """(name, mobile) of whoever reported a resident's request: their owner record's, else the
-    name on their account and the mobile it proved."""
-    user = case.reported_by
-    if user is None:
-        return "", ""
-    owner = getattr(user, "owner", None)
-    verified = getattr(user, "verified_mobile", None)
-    name = (owner.name if owner else "") or user.get_full_name() or user.username
-    mobile = (verified.mobile if verified else "") or (owner.mobile if owner else "")
-    return name, mobile
-
-
 @login_required
 @require_http_methods(["GET", "POST"])
 def handle(request, pk):
     user = request.user
     _handler_or_403(user)
     case = _queued_or_404(user, pk)
-    rules = rules_for(case.estate)
+    photos_max = selectors.photos_max(case.estate)
     if request.method == "POST":
         post, files = request.POST, request.FILES
         handler = {
@@ -278,9 +265,7 @@ def handle(request, pk):
                 and _("已派工。")
             ),
             "work": lambda: (
-                services.record_handling(
-                    actor=user, case=case, **cleaned(WorkForm(post, files, photos_max=rules.request_photos_max))
-                )
+                services.record_handling(actor=user, case=case, **cleaned(WorkForm(post, files, photos_max=photos_max)))
                 and _("已记录处理情况，待报事人确认。")
             ),
         }.get(post.get("action"))
@@ -288,41 +273,23 @@ def handle(request, pk):
             raise Http404
         return act(request, handler, request.path)
     now = timezone.now()
-    name, mobile = reporter_contact(case)
-    if mobile:
+    contact = selectors.reporter_contact(user, case)
+    if contact is not None and not contact.masked:
         audit.record("view_personal", request=request, obj=case, detail={"page": "request_handle"})
     forms = {}
     if case.status in (S.REPORTED, S.DISPATCHED):
         forms["assign"] = AssignForm(staff=selectors.unit_staff(case.handling_unit))
     if case.status == S.DISPATCHED:
-        forms["work"] = WorkForm(photos_max=rules.request_photos_max)
+        forms["work"] = WorkForm(photos_max=photos_max)
     return render(
         request,
         "grid/request_handle.html",
         {
             "case": case,
-            "reporter": {"name": name, "mobile": mobile},
+            "contact": contact,
             "overdue": case.due_at is not None and case.due_at < now,
             "timeline": selectors.timeline(case, now=now),
             "photos": _photos(case),
             "forms": forms,
-            "photos_max": rules.request_photos_max,
         },
     )
-
-
-# --------------------------------------------------------------------------- photos
-
-
-@login_required
-def photo(request, pk):
-    """One photo of a case, to whoever may read the case: its reporter, the handling unit's
-    staff, and the staff who may view its estate. Media files are never served bare."""
-    row = CasePhoto.objects.filter(pk=pk).values_list("case_id", flat=True).first()
-    user = request.user
-    if row is None or not (
-        selectors.requests_of(user).filter(pk=row).exists() or selectors.cases(user).filter(pk=row).exists()
-    ):
-        raise Http404
-    found = CasePhoto.objects.get(pk=pk)
-    return uploads.serve(found.image, filename=f"grid-case-{row}-{found.stage}-{found.pk}")

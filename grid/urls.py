@@ -18,5 +18,4 @@ urlpatterns = [
     path("me/requests/<int:pk>/", request_views.my_request, name="my_request"),
     path("requests/", request_views.queue, name="queue"),
     path("requests/<int:pk>/", request_views.handle, name="request"),
-    path("grid/photos/<int:pk>/", request_views.photo, name="case_photo"),
 ]
