@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from community.models import AuditEvent, Role
 from grid import services
-from grid.models import CasePhoto, CaseStatus, GridCase, HandlingUnit, PhotoStage, RequestKind, UnitKind
+from grid.models import CasePhoto, CaseStatus, GridCase, PhotoStage, RequestKind
 from residents import household
 from tests.factories import (
     CompanyFactory,
@@ -24,7 +24,7 @@ from tests.factories import (
 )
 from tests.residents.household_helpers import account
 
-from .helpers import png
+from .helpers import png, water
 
 pytestmark = pytest.mark.django_db
 S = CaseStatus
@@ -37,26 +37,23 @@ EVERYONE = [REPORTER, OTHER_OWNER, MEMBER, COMPANY, OTHER_COMPANY, UTILITY, COMM
 @pytest.fixture
 def people(world):
     """Who may come to the pages: 张三丰 (owner of 江滨豪园 101) reports; a neighbour owns 102; a
-    family member lives in 101; company A serves 江滨豪园, company B another estate; a water
-    company is a utility of the district; the community's staff."""
+    family member lives in 101; company A serves 江滨豪园, company B another estate; the world's
+    water company is a utility of the district; the community's staff."""
     home = world.resident.ownerships.get().unit
     neighbour = OwnerFactory(name="王五", user=UserFactory(username="neighbour"))
     OwnershipFactory(unit=UnitFactory(building=home.building, room="102"), owner=neighbour)
     member = account("family", "13800000001")
     household.invite(actor=world.owner_user, unit=home, mobile="13800000001", relation="family")
     other_company = CompanyFactory()
-    utility = HandlingUnit.objects.create(
-        district=world.e1.grid.community.street.district, name="江滨供水公司", kind=UnitKind.UTILITY, phone="96390"
-    )
     return {
         "home": home,
-        "utility": utility,
+        "water": water(world),
         REPORTER: world.owner_user,
         OTHER_OWNER: neighbour.user,
         MEMBER: member,
         COMPANY: world.users[Role.COMPANY_STAFF],
         OTHER_COMPANY: user_with_role(Role.COMPANY_STAFF, other_company, "other-company"),
-        UTILITY: user_with_role(Role.UNIT_STAFF, utility, "water"),
+        UTILITY: world.users[Role.UNIT_STAFF],
         COMMUNITY: world.users[Role.COMMUNITY_STAFF],
         ANONYMOUS: None,
     }
@@ -145,7 +142,7 @@ def test_a_queued_case_is_for_the_staff_of_the_unit_it_was_handed_to(client, wor
     grid_case = services.report_case(
         actor=None, estate=world.e1, category="facility", description="地下管网漏水", photos=[png()]
     )
-    services.dispatch_case(actor=people[COMMUNITY], case=grid_case, unit=people["utility"])
+    services.dispatch_case(actor=people[COMMUNITY], case=grid_case, unit=people["water"])
     sign_in(client, people, who)
     responses = {c: client.get(reverse("grid:request", args=[c.pk])) for c in (company_case, grid_case)}
     if who == ANONYMOUS:
@@ -193,7 +190,7 @@ def test_the_nav_offers_each_their_request_pages(client, world, people):
     client.logout()
     sign_in(client, people, COMMUNITY)
     body = client.get(reverse("grid:cases")).content.decode()
-    assert reverse("grid:queue") not in body and reverse("grid:my_requests") not in body
+    assert f'href="{reverse("grid:queue")}"' not in body and f'href="{reverse("grid:my_requests")}"' not in body
 
 
 # --------------------------------------------------------------------------- reporting from the form
