@@ -41,7 +41,7 @@ class RequestForm(forms.Form):
     unit = forms.ModelChoiceField(
         label=_("房屋"),
         queryset=None,
-        help_text=_("户内报修即报修这套房屋；公共部位报修、投诉和建议针对这套房屋所在的小区。"),
+        help_text=_("户内报修即报修这套房屋；其他类型针对这套房屋所在的小区。"),
         error_messages={
             "required": _("请选择房屋。"),
             "invalid_choice": _("所选房屋不是您的房屋。"),

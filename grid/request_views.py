@@ -40,11 +40,18 @@ from .request_forms import AssignForm, QueueFilterForm, RateForm, ReopenForm, Re
 S = CaseStatus
 PAGE_SIZE = 20
 
-# What a resident reads for each status (the staff's labels speak of 分派 and 核查).
+# What a resident reads for each status, and a handling unit's staff (the grid's labels speak of
+# 分派 and 核查, which a request with the company never goes through).
 RESIDENT_STATUS = {
     S.REPORTED: gettext_lazy("已提交，待受理"),
     S.DISPATCHED: gettext_lazy("处理中"),
     S.HANDLED: gettext_lazy("已处理，待您确认"),
+    S.CLOSED: gettext_lazy("已办结"),
+}
+UNIT_STATUS = {
+    S.REPORTED: gettext_lazy("新报事，待派工"),
+    S.DISPATCHED: gettext_lazy("处理中"),
+    S.HANDLED: gettext_lazy("已处理，待报事人确认"),
     S.CLOSED: gettext_lazy("已办结"),
 }
 AWAITING_COMMUNITY = gettext_lazy("已处理，待社区核查")
@@ -55,10 +62,44 @@ def _late(case, now) -> bool:
     return case.status in (S.REPORTED, S.DISPATCHED) and case.limit_at is not None and case.limit_at < now
 
 
-def _resident_status(case) -> str:
+def status_text(case, *, labels=RESIDENT_STATUS) -> str:
     if case.status == S.HANDLED and case.level != Level.COMPANY:
         return str(AWAITING_COMMUNITY)
-    return str(RESIDENT_STATUS[case.status])
+    return str(labels[case.status])
+
+
+def step_text(step, case) -> str:
+    """What a step of a request did, in the words of the request's flow (a reopening, a
+    confirmation, an automatic close), rather than the grid's status it moved to."""
+    by_reporter = step.by_id is not None and step.by_id == case.reported_by_id
+    moves = {
+        ("", S.REPORTED): _("已提交"),
+        (S.REPORTED, S.DISPATCHED): _("已受理派工") if step.level == Level.COMPANY else _("已分派处置单位"),
+        (S.DISPATCHED, S.DISPATCHED): _("改派"),
+        (S.DISPATCHED, S.HANDLED): _("已处理"),
+        (S.HANDLED, S.DISPATCHED): _("报事人重新打开") if by_reporter else _("核查不通过，继续处理"),
+        (S.HANDLED, S.CLOSED): (
+            _("报事人确认办结")
+            if by_reporter
+            else _("逾期未确认，自动办结")
+            if step.by_id is None
+            else _("核查通过，已办结")
+        ),
+    }
+    return moves.get((step.from_status or "", step.to_status), step.get_to_status_display())
+
+
+def _timeline(case, now):
+    rows = selectors.timeline(case, now=now)
+    for row in rows:
+        row.label = step_text(row.step, case)
+    return rows
+
+
+def _last_work(rows) -> str:
+    """The note of the case's last handling (what the unit says it did)."""
+    notes = [r.step.note for r in rows if r.step.to_status == S.HANDLED and not r.step.escalation]
+    return notes[-1] if notes else ""
 
 
 # --------------------------------------------------------------------------- residents
@@ -96,7 +137,7 @@ def my_requests(request):
     page, querystring = paged(request, rows, PAGE_SIZE)
     for case in page.object_list:
         case.late = _late(case, now)
-        case.resident_status = _resident_status(case)
+        case.resident_status = status_text(case)
     return render(
         request,
         "grid/requests_mine.html",
@@ -189,6 +230,7 @@ def my_request(request, pk):
             raise Http404
         return act(request, handler, request.path)
     now = timezone.now()
+    timeline = _timeline(case, now)
     rules = rules_for(case.estate)
     checks = case.status == S.HANDLED and case.level == Level.COMPANY  # the reporter checks the company's work
     reopen_max = rules.request_reopen_max
@@ -197,9 +239,10 @@ def my_request(request, pk):
         "grid/request_mine.html",
         {
             "case": case,
-            "status": _resident_status(case),
+            "status": status_text(case),
             "late": _late(case, now),
-            "timeline": selectors.timeline(case, now=now),
+            "timeline": timeline,
+            "work_note": _last_work(timeline),
             "photos": _photos(case),
             "confirm_form": RateForm() if checks else None,
             "reopen_form": ReopenForm() if checks else None,
@@ -231,6 +274,8 @@ def queue(request):
         filters = form.cleaned_data if form.is_bound else {}
         rows = selectors.request_queue(user, status=filters.get("status", ""), estate=filters.get("estate"))
     page, querystring = paged(request, rows, PAGE_SIZE)
+    for case in page.object_list:
+        case.unit_status = status_text(case, labels=UNIT_STATUS)
     return render(request, "grid/queue.html", {"form": form, "page": page, "querystring": querystring})
 
 
@@ -288,7 +333,8 @@ def handle(request, pk):
             "case": case,
             "contact": contact,
             "overdue": case.due_at is not None and case.due_at < now,
-            "timeline": selectors.timeline(case, now=now),
+            "status": status_text(case, labels=UNIT_STATUS),
+            "timeline": _timeline(case, now),
             "photos": _photos(case),
             "forms": forms,
         },
