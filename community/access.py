@@ -162,19 +162,35 @@ def register_child(model, parent_field: str) -> None:
     PARENT[model] = parent_field
 
 
+# Second ways up: a model that also hangs under a scope through another field, so a permission
+# held there reaches it too (a grid case under the handling unit it was dispatched to, a handling
+# unit under the property company it stands for). Registered by the app that owns the model.
+LINKS: dict[type, list[str]] = {}
+
+
+def register_link(model, field: str) -> None:
+    """Let an app say that ``model`` is also reached from the scope behind ``field`` (a grid case
+    from its handling unit), besides its parent in the tree; ``can`` and ``visible`` follow both."""
+    if field not in LINKS.setdefault(model, []):
+        LINKS[model].append(field)
+
+
 def register_role_scope(role: str, model) -> None:
     """Let an app say which of its models a role is held on (a mediator on a mediation room)."""
     ROLE_SCOPES[role] = model
 
 
 def _ancestor_paths(model) -> list[tuple[type, str]]:
-    """[(model, lookup path from ``model`` to it)], from ``model`` itself up to District."""
-    paths, path = [(model, "pk")], ""
-    while model in PARENT:
-        name = PARENT[model]
-        path = f"{path}__{name}" if path else name
-        model = model._meta.get_field(name).related_model
-        paths.append((model, f"{path}_id" if "__" not in path else f"{path}__pk"))
+    """[(model, lookup path from ``model`` to it)]: ``model`` itself, its parents up to District,
+    then what its registered links reach (and their parents and links)."""
+    paths = []
+
+    def walk(node, path: str) -> None:
+        paths.append((node, "pk" if not path else f"{path}_id" if "__" not in path else f"{path}__pk"))
+        for name in ([PARENT[node]] if node in PARENT else []) + LINKS.get(node, []):
+            walk(node._meta.get_field(name).related_model, f"{path}__{name}" if path else name)
+
+    walk(model, "")
     return paths
 
 
@@ -292,7 +308,7 @@ def visible(user, perm: str, queryset: QuerySet) -> QuerySet:
         path_from_estate = next(p for m, p in down if m is model)
         inside = Estate.objects.filter(_scope_q(Estate, grants, perm)).values(path_from_estate)
         return queryset.filter(_scope_q(model, grants, perm) | Q(pk__in=inside))
-    if model not in PARENT and model is not Estate:
+    if model not in PARENT and model not in LINKS and model is not Estate:
         raise TypeError(f"access rules do not cover {model.__name__}")
     return queryset.filter(_scope_q(model, grants, perm))
 

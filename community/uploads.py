@@ -226,3 +226,45 @@ class PhotoInput(forms.ClearableFileInput):
 
     def __init__(self):
         super().__init__(attrs={"accept": "image/jpeg,image/png", "capture": "environment"})
+
+
+class PhotosInput(PhotoInput):
+    """Several photos in one input (``multiple``): the camera on a phone, the library elsewhere."""
+
+    allow_multiple_selected = True
+
+    def __init__(self):
+        super().__init__()
+        self.attrs["multiple"] = True
+
+
+class PhotosField(forms.FileField):
+    """Up to ``most`` photos, each checked as ``validate_photo`` checks one; cleaned to a list.
+    Set ``most`` from the rule set in the form (``request_photos_max``)."""
+
+    widget = PhotosInput
+    default_error_messages = {"too_many": _("最多上传 %(n)s 张照片。")}
+
+    def __init__(self, *, most: int = 1, **kwargs):
+        self.most = most
+        super().__init__(**kwargs)
+
+    def to_python(self, data):
+        files = [f for f in (data if isinstance(data, list | tuple) else [data]) if f]
+        return [super(PhotosField, self).to_python(f) for f in files]
+
+    def clean(self, data, initial=None):
+        files = self.to_python(data)
+        if not files and self.required:
+            raise ValidationError(self.error_messages["required"], code="required")
+        if len(files) > self.most:
+            raise ValidationError(self.error_messages["too_many"], code="too_many", params={"n": self.most})
+        for upload in files:
+            check(upload, PHOTO)
+        return files
+
+    def bound_data(self, data, initial):
+        return initial
+
+    def has_changed(self, initial, data):
+        return bool(data)

@@ -16,5 +16,10 @@ class GridConfig(AppConfig):
         # A case hangs under its estate, so whoever holds a permission over the estate's
         # grid, community, street or district holds it over the case.
         access.register_child(GridCase, "estate")
+        # ... and under the handling unit it was dispatched to, which hangs under its property
+        # company: a unit's staff (their role on the unit) and a company's staff (their role on
+        # the company) reach the cases handed to them, wherever the estate lies.
+        access.register_link(GridCase, "handling_unit")
+        access.register_link(HandlingUnit, "company")
         # A utility's or a department's staff hold their role on their handling unit.
         access.register_role_scope(Role.UNIT_STAFF, HandlingUnit)

@@ -9,9 +9,9 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from community.models import Community, Estate, Grid, Street
-from community.uploads import PhotoInput, validate_photo
+from community.uploads import PhotosField
 
-from .models import CaseStatus, Category, Level
+from .models import CaseStatus, Category, HandlingUnit, Level
 
 TEXT = forms.Textarea(attrs={"rows": 3})
 NOT_YOURS = _("所选%(field)s不存在或不在您的管辖范围内。")
@@ -30,15 +30,12 @@ class ReportForm(forms.Form):
     description = forms.CharField(
         label=_("问题描述"), widget=TEXT, max_length=2000, error_messages={"required": _("请描述发现的问题。")}
     )
-    photo = forms.FileField(
-        label=_("现场照片"),
-        widget=PhotoInput(),
-        validators=[validate_photo],
-        error_messages={"required": _("请拍摄或上传现场照片。")},
-    )
+    photos = PhotosField(label=_("现场照片"), error_messages={"required": _("请拍摄或上传现场照片。")})
 
-    def __init__(self, *args, estates, **kwargs):
+    def __init__(self, *args, estates, photos_max: int, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["photos"].most = photos_max
+        self.fields["photos"].label = _("现场照片（最多 %(n)s 张）") % {"n": photos_max}
         self.fields["estate"].queryset = estates
         self.fields["estate"].empty_label = _("请选择")
         self.fields["estate"].error_messages["invalid_choice"] = _("所选小区不在您负责的网格内。")
@@ -46,12 +43,29 @@ class ReportForm(forms.Form):
 
 
 class DispatchForm(forms.Form):
-    assignee = forms.CharField(label=_("处置单位"), max_length=100)
+    """The district's active handling units (the service checks the district and ``active`` again)."""
+
+    unit = forms.ModelChoiceField(
+        label=_("处置单位"),
+        queryset=HandlingUnit.objects.none(),
+        error_messages={"required": _("请选择处置单位。"), "invalid_choice": _("请选择本区在用的处置单位。")},
+    )
     note = forms.CharField(label=_("分派说明"), widget=TEXT, max_length=1000, required=False)
+
+    def __init__(self, *args, units, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["unit"].queryset = units
+        self.fields["unit"].empty_label = _("请选择")
+        self.fields["unit"].label_from_instance = lambda u: f"{u.name}（{u.get_kind_display()}）"
 
 
 class HandleForm(forms.Form):
     note = forms.CharField(label=_("处置情况"), widget=TEXT, max_length=2000)
+    photos = PhotosField(label=_("处置照片（可不传）"), required=False)
+
+    def __init__(self, *args, photos_max: int, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["photos"].most = photos_max
 
 
 class VerifyForm(forms.Form):

@@ -2,7 +2,10 @@
 
 A case is read by whoever may view its estate's registry (``view_registry`` over the estate:
 the grid worker of its grid, community, street and district staff; the estate's committee
-and its company read their own estate's cases but cannot act on them).
+and its company read their own estate's cases) and by the staff of the handling unit it was
+handed to (``handle_requests`` on the unit: a company's staff through their company, a
+utility's or a department's through their role on the unit), who also read the reporter's
+name and mobile to do the work. A resident reads their own requests (``requests_of``).
 
 The dashboard counts over the estates the reader may view, in a fixed number of queries
 however many estates and cases there are; each figure has the filter of the list behind it,
@@ -15,7 +18,19 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import BooleanField, Case, Count, ExpressionWrapper, F, Q, QuerySet, Value, When
+from django.db.models import (
+    BooleanField,
+    Case,
+    Count,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -27,13 +42,17 @@ from community.models import (
     Estate,
     Grid,
     ManagementState,
+    Owner,
     Street,
     managed_on,
 )
+from community.privacy import mask_mobile, mask_name
+from community.rules import NATIONAL, rules_for
+from residents.models import Household, VerifiedMobile
 
-from .models import OPEN_STATUSES, CaseStatus, GridCase, Level
+from .models import OPEN_STATUSES, CasePhoto, CaseStatus, GridCase, GridCaseStep, HandlingUnit, Level, Source
 
-CASE_RELATED = ("estate__grid__community__street", "reported_by")
+CASE_RELATED = ("estate__grid__community__street", "reported_by", "handling_unit", "handler")
 MONTHS = 12
 
 
@@ -69,7 +88,101 @@ def period_start(today: date) -> date:
 
 
 def cases(user) -> QuerySet:
-    return access.visible(user, access.VIEW, GridCase.objects.select_related(*CASE_RELATED))
+    """The cases ``user`` may read: over the estates they view, and those handed to their unit."""
+    rows = GridCase.objects.select_related(*CASE_RELATED)
+    if getattr(user, "is_authenticated", False):
+        access.prefetch(user, (access.VIEW, access.HANDLE_REQUESTS))  # both grants in one query
+    return access.visible(user, access.VIEW, rows) | access.visible(user, access.HANDLE_REQUESTS, rows)
+
+
+def requests_of(user) -> QuerySet:
+    """A resident's own requests, newest first."""
+    if not getattr(user, "is_authenticated", False):
+        return GridCase.objects.none()
+    return (
+        GridCase.objects.filter(source=Source.RESIDENT, reported_by=user)
+        .select_related(*CASE_RELATED)
+        .order_by("-reported_at", "-pk")
+    )
+
+
+def units_of(user) -> QuerySet:
+    """The handling units ``user`` works for (``handle_requests`` on the unit or its company)."""
+    return access.visible(user, access.HANDLE_REQUESTS, HandlingUnit.objects.all()).order_by("name")
+
+
+def unit_staff(unit: HandlingUnit) -> QuerySet:
+    """The accounts that may be named a case's handler in ``unit``: its staff (for a company's
+    unit, the company's staff)."""
+    return access.holders(access.HANDLE_REQUESTS, unit)
+
+
+def may_handle(user, case: GridCase) -> bool:
+    """Whether ``user`` works for the unit the case was handed to (assigns and records its work)."""
+    return case.handling_unit_id is not None and access.can(
+        user, access.HANDLE_REQUESTS, HandlingUnit(pk=case.handling_unit_id)
+    )
+
+
+def handled_at() -> Subquery:
+    """The moment a case was last handled (its last step into ``handled``), for annotations."""
+    last = GridCaseStep.objects.filter(case=OuterRef("pk"), to_status=CaseStatus.HANDLED, escalation=False)
+    return Subquery(last.order_by("-at", "-pk").values("at")[:1])
+
+
+# Handled or closed, and last handled at or before its limit (exactly at the limit is in time).
+# Needs ``handled_at`` annotated (``with_in_time``).
+IN_TIME = Q(status__in=(CaseStatus.HANDLED, CaseStatus.CLOSED), handled_at__lte=F("limit_at"))
+
+
+def with_in_time(queryset: QuerySet) -> QuerySet:
+    """``queryset`` with ``handled_at`` and ``in_time`` (a resident's request handled within its limit)."""
+    return queryset.annotate(handled_at=handled_at()).annotate(
+        in_time=ExpressionWrapper(IN_TIME, output_field=BooleanField())
+    )
+
+
+def in_time(queryset: QuerySet) -> QuerySet:
+    """The requests of ``queryset`` handled within their limit."""
+    return queryset.annotate(handled_at=handled_at()).filter(IN_TIME)
+
+
+@dataclass
+class Contact:
+    name: str
+    mobile: str
+    masked: bool
+
+
+def reporter_contact(user, case: GridCase) -> Contact | None:
+    """Who reported the case and how to reach them, as ``user`` may see it: in full for the staff
+    of its handling unit (they go to the door) and for holders of ``view_personal_data`` over the
+    estate; masked for anyone else. None for a case with no reporter on record. Three queries."""
+    reporter = case.reported_by
+    if reporter is None:
+        return None
+    owner = Owner.objects.filter(user=reporter).first()
+    home = (
+        Household.objects.filter(user=reporter, unit__building__estate=case.estate_id, removed_at__isnull=True)
+        .order_by("-pk")
+        .first()
+    )
+    verified = VerifiedMobile.objects.filter(user=reporter).values_list("mobile", flat=True).first()
+    name = (owner.name if owner else "") or (home.name if home else "") or reporter.get_full_name()
+    mobile = verified or (owner.mobile if owner else "") or (home.mobile if home else "")
+    if may_handle(user, case) or access.can(user, access.PERSONAL, case):
+        return Contact(name, mobile, masked=False)
+    return Contact(mask_name(name), mask_mobile(mobile), masked=True)
+
+
+def photo_for(user, pk: int) -> CasePhoto | None:
+    """A case's photo, if ``user`` may read its case (or reported it)."""
+    photo = CasePhoto.objects.select_related("case").filter(pk=pk).first()
+    if photo is None:
+        return None
+    if photo.case.reported_by_id == getattr(user, "pk", None) or cases(user).filter(pk=photo.case_id).exists():
+        return photo
+    return None
 
 
 def case_for(user, pk: int) -> GridCase | None:
@@ -77,7 +190,19 @@ def case_for(user, pk: int) -> GridCase | None:
 
 
 def may_read_cases(user) -> bool:
-    return access.visible(user, access.VIEW, Estate.objects.all()).exists()
+    if getattr(user, "is_authenticated", False):
+        access.prefetch(user, (access.VIEW, access.HANDLE_REQUESTS))
+    return access.visible(user, access.VIEW, Estate.objects.all()).exists() or units_of(user).exists()
+
+
+def dispatch_units(case: GridCase) -> QuerySet:
+    """The handling units a case may be dispatched to: the active ones of its estate's district."""
+    return HandlingUnit.objects.filter(district=case.estate.grid.community.street.district_id, active=True)
+
+
+def photos_max(estate: Estate | None) -> int:
+    """How many photos a report or a record of work may carry, by the estate's rule set."""
+    return rules_for(estate).request_photos_max if estate is not None else NATIONAL.request_photos_max
 
 
 def reportable_estates(user) -> QuerySet:

@@ -8,11 +8,11 @@ urlpatterns = [
     path("grid/", views.case_list, name="cases"),
     path("grid/report/", views.report, name="report"),
     path("grid/cases/<int:pk>/", views.case, name="case"),
-    path("grid/cases/<int:pk>/photo/", views.photo, name="photo"),
+    path("grid/photos/<int:pk>/", views.photo, name="photo"),
     path("grid/dashboard/", views.dashboard, name="dashboard"),
     path("grid/dashboard/no-manager/", views.no_manager, name="no_manager"),
     path("grid/dashboard/committees/", views.committees, name="committees"),
-    # residents' requests (报事报修): the reporter's pages, the handling units' queue, the photos
+    # residents' requests (报事报修): the reporter's pages and the handling units' queue
     path("me/requests/", request_views.my_requests, name="my_requests"),
     path("me/requests/new/", request_views.new_request, name="new_request"),
     path("me/requests/<int:pk>/", request_views.my_request, name="my_request"),

@@ -1,9 +1,13 @@
 """Grid pages.
 
-* Grid workers (and community staff): report a problem from a phone, with a photo.
-* Everyone who may view an estate's registry: the case list (filters, overdue flags, the
-  督办 queue) and a case's page with its timeline; the photo is served through access.
-* Community staff dispatch, record handling and check cases on the case page.
+* Grid workers (and community staff): report a problem from a phone, with photos.
+* Everyone who may view an estate's registry, and the staff of the unit a case was handed to:
+  the case list (filters, overdue flags, the 督办 queue) and a case's page with its timeline,
+  its photos (each served through access) and the reporter's contact (masked unless the reader
+  works the case or may see personal data).
+* Community staff dispatch (to one of the district's handling units), re-dispatch and check
+  cases on the case page; the handling unit's staff (or, for a unit with no logins, the grid
+  worker) record the handling there.
 * District, street and community staff: the dashboard, where each figure links to its list
   (estates by management state, the no-manager trend, committees formed, grid cases).
 
@@ -24,14 +28,14 @@ from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
-from community import access, charts, uploads
+from community import access, audit, charts, uploads
 from community.models import ManagementState
 from community.web import act, cleaned, error_text, paged
 from residents import coverage as binding_coverage
 
 from . import selectors, services
 from .forms import CaseFilterForm, DayScopeForm, DispatchForm, HandleForm, ReportForm, ScopeForm, VerifyForm
-from .models import CaseStatus, Level
+from .models import CaseStatus, Level, Source
 
 S = CaseStatus
 PAGE_SIZE = 30
@@ -45,8 +49,13 @@ def report(request):
     if not selectors.may_report(request.user):
         raise PermissionDenied
     initial = {"estate": request.GET.get("estate")} if request.GET.get("estate", "").isdigit() else {}
+    estates = selectors.reportable_estates(request.user)
     form = ReportForm(
-        request.POST or None, request.FILES or None, estates=selectors.reportable_estates(request.user), initial=initial
+        request.POST or None,
+        request.FILES or None,
+        estates=estates,
+        photos_max=selectors.photos_max(estates.first()),
+        initial=initial,
     )
     if request.method == "POST":
         try:
@@ -57,7 +66,7 @@ def report(request):
                 category=data["category"],
                 description=data["description"],
                 location=data["location"],
-                photo=data["photo"],
+                photos=data["photos"],
             )
         except (ValidationError, PermissionDenied) as exc:
             messages.error(request, error_text(exc))
@@ -111,11 +120,18 @@ def case(request, pk):
         post = request.POST
         handler = {
             "dispatch": lambda: (
-                services.dispatch_case(actor=user, case=case, **cleaned(DispatchForm(post))) and _("已分派。")
+                services.dispatch_case(
+                    actor=user, case=case, **cleaned(DispatchForm(post, units=selectors.dispatch_units(case)))
+                )
+                and _("已分派。")
             ),
             "handle": lambda: (
-                services.record_handling(actor=user, case=case, **cleaned(HandleForm(post)))
-                and _("已记录处置情况，待核查。")
+                services.record_handling(
+                    actor=user,
+                    case=case,
+                    **cleaned(HandleForm(post, request.FILES, photos_max=selectors.photos_max(case.estate))),
+                )
+                and _("已记录处置情况。")
             ),
             "pass": lambda: (
                 services.verify_case(actor=user, case=case, passed=True, **cleaned(VerifyForm(post)))
@@ -132,18 +148,23 @@ def case(request, pk):
     now = timezone.now()
     dispatcher = access.can(user, access.DISPATCH_CASES, case)
     forms = {}
-    if dispatcher and case.status == S.REPORTED:
-        forms["dispatch"] = DispatchForm()
-    if case.status == S.DISPATCHED and access.can(user, access.CHANGE, case):
-        forms["handle"] = HandleForm()
-    if dispatcher and case.status == S.HANDLED:
+    if dispatcher and case.status in (S.REPORTED, S.DISPATCHED):
+        forms["dispatch"] = DispatchForm(units=selectors.dispatch_units(case))
+    if case.status == S.DISPATCHED and services.may_record(user, case):
+        forms["handle"] = HandleForm(photos_max=selectors.photos_max(case.estate))
+    if dispatcher and case.status == S.HANDLED and case.level != Level.COMPANY:
         forms["verify"] = VerifyForm()
+    contact = selectors.reporter_contact(user, case)
+    if contact is not None and not contact.masked and case.source == Source.RESIDENT:
+        audit.record("view_personal", request=request, obj=case, detail={"page": "grid_case"})
     return render(
         request,
         "grid/case.html",
         {
             "case": case,
             "timeline": selectors.timeline(case, now=now),
+            "photos": list(case.photos.all()),
+            "contact": contact,
             "forms": forms,
             "overdue": case.due_at is not None and case.due_at < now,
         },
@@ -152,9 +173,12 @@ def case(request, pk):
 
 @login_required
 def photo(request, pk):
-    """The case's photo, to those who may read the case (media files are never served bare)."""
-    case = _case_or_404(request.user, pk)
-    return uploads.serve(case.photo, filename=f"grid-case-{case.pk}")
+    """One photo of a case, to those who may read the case or reported it (media files are never
+    served bare)."""
+    photo = selectors.photo_for(request.user, pk)
+    if photo is None:
+        raise Http404
+    return uploads.serve(photo.image, filename=f"grid-case-{photo.case_id}-{photo.pk}")
 
 
 # --------------------------------------------------------------------------- dashboard

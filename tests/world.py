@@ -5,6 +5,7 @@ import pytest
 from django.utils import timezone
 
 from community.models import Role
+from grid.models import HandlingUnit, UnitKind
 from mediation import services
 from tests.factories import (
     CommunityFactory,
@@ -84,6 +85,9 @@ def world(db):
         actor=None, room=room, user=mediator, name="王调解", position="chair", appointed_on=today - timedelta(days=400)
     )
     users[Role.MEDIATOR] = mediator
+    # A public utility of E1's district with its own login; it reaches only the cases handed to it.
+    water = HandlingUnit.objects.create(district=street1.district, name="自来水公司", kind=UnitKind.UTILITY)
+    users[Role.UNIT_STAFF] = user_with_role(Role.UNIT_STAFF, water, "unit")
     other = {
         Role.DISTRICT_ADMIN: e5,
         Role.STREET_STAFF: e4,
@@ -92,5 +96,6 @@ def world(db):
         Role.COMMITTEE_MEMBER: e2,
         Role.COMPANY_STAFF: e2,
         Role.MEDIATOR: e3,
+        Role.UNIT_STAFF: e5,
     }
     return World(e1, e2, e3, e4, e5, users, other, resident, owner_user, room)

@@ -22,6 +22,7 @@ KEPT = {
     "fees_payment",
     "fees_statement",
     "grid_gridcasestep",
+    "grid_casephoto",
     "mediation_casestep",
     "residents_binding",
     "residents_bindingletter",

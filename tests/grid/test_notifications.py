@@ -11,7 +11,7 @@ from grid.models import CaseStatus, Level
 from notifications.models import Event
 from tests.fees.notified import messages, told
 
-from .helpers import T0, report
+from .helpers import T0, department, report
 
 S = CaseStatus
 HOUR = timedelta(hours=1)
@@ -21,7 +21,7 @@ def test_each_move_by_someone_else_tells_the_reporter_once(world):
     worker, staff = world.users[Role.GRID_WORKER], world.users[Role.COMMUNITY_STAFF]
     case = report(world, actor=worker, now=T0)
     assert messages(Event.CASE_MOVED) == []  # reporting is not news to the reporter
-    case = services.dispatch_case(actor=staff, case=case, assignee="物业服务中心", now=T0 + HOUR)
+    case = services.dispatch_case(actor=staff, case=case, unit=department(world), now=T0 + HOUR)
     case = services.record_handling(actor=worker, case=case, note="已清运", now=T0 + 2 * HOUR)  # their own move
     case = services.verify_case(actor=staff, case=case, passed=False, note="仍有残留", now=T0 + 3 * HOUR)
     case = services.record_handling(actor=staff, case=case, note="物业复清", now=T0 + 4 * HOUR)
@@ -55,6 +55,6 @@ def test_each_rise_in_level_is_told_once_however_often_the_time_keeper_runs(worl
 
 def test_a_case_with_no_reporter_on_record_tells_nobody(world):
     case = report(world, now=T0)  # reported by the system (actor None)
-    services.dispatch_case(actor=world.users[Role.COMMUNITY_STAFF], case=case, assignee="城管中队", now=T0 + HOUR)
+    services.dispatch_case(actor=world.users[Role.COMMUNITY_STAFF], case=case, unit=department(world), now=T0 + HOUR)
     services.escalate_overdue(now=T0 + timedelta(days=10))
     assert messages(Event.CASE_MOVED) == []

@@ -12,9 +12,9 @@ from community.models import Role, RuleSet
 from community.uploads import PHOTO, max_bytes
 from community.workflow import IllegalTransition
 from grid import services
-from grid.models import CaseStatus, GridCase, GridCaseStep, Level
+from grid.models import CasePhoto, CaseStatus, GridCase, GridCaseStep, Level, PhotoStage, Source
 
-from .helpers import T0, png, report, walk
+from .helpers import T0, department, png, report, walk
 
 pytestmark = pytest.mark.django_db
 S = CaseStatus
@@ -36,7 +36,10 @@ def test_a_grid_worker_reports_a_problem_on_an_estate_of_their_grid(world):
     assert case.reported_by == worker and case.reported_at == T0
     assert case.due_at == T0 + timedelta(hours=24)  # the national grid_dispatch_hours
     assert case.number.startswith(world.e1.grid.community.code) and case.number.endswith("〔2025〕1号")
-    assert case.photo.name.startswith("grid/") and os.path.exists(case.photo.path)
+    (photo,) = case.photos.all()
+    assert photo.stage == PhotoStage.REPORT and photo.by == worker and photo.at == T0
+    assert photo.image.name.startswith("grid/") and os.path.exists(photo.image.path)
+    assert case.source == Source.GRID and case.handling_unit is None
     step = case.steps.get()
     assert (step.from_status, step.to_status, step.at, step.by) == ("", S.REPORTED, T0, worker)
 
@@ -65,9 +68,15 @@ BAD = {
     "no category": ({"category": ""}, services.NO_CATEGORY),
     "unknown category": ({"category": "weather"}, services.NO_CATEGORY),
     "no description": ({"description": "   "}, None),
-    "no photo": ({"photo": None}, services.NO_PHOTO),
-    "not an image": ({"photo": SimpleUploadedFile("x.jpg", b"GIF89 this is not a picture", "image/jpeg")}, None),
-    "too large": ({"photo": SimpleUploadedFile("big.png", png().read() + b"\0" * max_bytes(PHOTO), "image/png")}, None),
+    "no photo": ({"photos": []}, services.NO_PHOTO),
+    "not an image": ({"photos": [SimpleUploadedFile("x.jpg", b"GIF89 this is not a picture", "image/jpeg")]}, None),
+    "one good, one not an image": ({"photos": [png(), SimpleUploadedFile("x.jpg", b"text", "image/jpeg")]}, None),
+    "too large": (
+        {"photos": [SimpleUploadedFile("big.png", png().read() + b"\0" * max_bytes(PHOTO), "image/png")]},
+        None,
+    ),
+    "four photos": ({"photos": [png(), png(), png(), png()]}, "最多上传 3 张照片。"),
+    "unknown source": ({"source": Source.RESIDENT}, services.NO_SOURCE),
 }
 
 
@@ -80,13 +89,24 @@ def test_bad_input_is_refused_and_nothing_is_written(world, case):
     if message is not None:
         assert str(message) in exc.value.messages
     assert not GridCase.objects.exists() and not GridCaseStep.objects.exists() and _files() == before
+    assert not CasePhoto.objects.exists()
 
 
 def test_a_photo_of_exactly_the_limit_is_accepted(world):
     content = png().read()
     photo = SimpleUploadedFile("edge.png", content + b"\0" * (max_bytes(PHOTO) - len(content)), "image/png")
     assert photo.size == max_bytes(PHOTO)
-    assert report(world, photo=photo).pk
+    assert report(world, photos=[photo]).pk
+
+
+def test_three_photos_are_kept_and_a_city_case_walks_the_same_flow(world):
+    case = report(world, photos=[png(), png(), png()], source=Source.CITY, now=T0)
+    assert case.photos.count() == 3 and case.source == Source.CITY and case.number.endswith("〔2025〕1号")
+    assert case.steps.get().note == "城市平台转办"
+    case = services.dispatch_case(actor=None, case=case, unit=department(world), now=T0 + HOUR)
+    case = services.record_handling(actor=None, case=case, note="已处置", photos=[png()], now=T0 + 2 * HOUR)
+    assert case.photos.filter(stage=PhotoStage.WORK).count() == 1
+    assert services.verify_case(actor=None, case=case, passed=True, now=T0 + 3 * HOUR).status == S.CLOSED
 
 
 # --------------------------------------------------------------------------- the transition table
@@ -95,7 +115,7 @@ def test_a_photo_of_exactly_the_limit_is_accepted(world):
 def test_the_transition_table_is_the_seeds_flow():
     assert services.TRANSITIONS == {
         S.REPORTED: {S.DISPATCHED},
-        S.DISPATCHED: {S.HANDLED},
+        S.DISPATCHED: {S.DISPATCHED, S.HANDLED},
         S.HANDLED: {S.CLOSED, S.DISPATCHED},
         S.CLOSED: set(),
     }
@@ -104,7 +124,9 @@ def test_the_transition_table_is_the_seeds_flow():
 ACTIONS = {
     "dispatch": (
         S.DISPATCHED,
-        lambda case: services.dispatch_case(actor=None, case=case, assignee="城管中队", now=T0 + 9 * HOUR),
+        lambda case: services.dispatch_case(
+            actor=None, case=case, unit=department(None, "街道环卫所", district=case.estate.district), now=T0 + 9 * HOUR
+        ),
     ),
     "handle": (
         S.HANDLED,
@@ -118,9 +140,16 @@ ACTIONS = {
 }
 
 
-# Each action from each status: only these four succeed. A handled case goes back to handling
-# only through a failed check (with its reason), never by being dispatched again.
-LEGAL = {(S.REPORTED, "dispatch"), (S.DISPATCHED, "handle"), (S.HANDLED, "pass"), (S.HANDLED, "fail")}
+# Each action from each status: only these five succeed. A dispatched case may be handed to
+# another unit (改派); a handled case goes back to handling only through a failed check (with its
+# reason), never by being dispatched again.
+LEGAL = {
+    (S.REPORTED, "dispatch"),
+    (S.DISPATCHED, "dispatch"),
+    (S.DISPATCHED, "handle"),
+    (S.HANDLED, "pass"),
+    (S.HANDLED, "fail"),
+}
 
 
 @pytest.mark.parametrize("start", list(S))
@@ -146,10 +175,31 @@ def test_every_move_is_allowed_exactly_when_the_table_says(world, start, action)
 
 def test_dispatching_names_the_unit_and_sets_the_handling_limit(world):
     case = walk(world, S.REPORTED)
+    unit = department(world)
+    for bad in (None, department(world, "外区城管", district=world.e5.district)):
+        with pytest.raises(ValidationError) as exc:
+            services.dispatch_case(actor=None, case=case, unit=bad)
+        assert str(services.BAD_UNIT) in exc.value.messages
+    unit.active = False
+    unit.save()
     with pytest.raises(ValidationError):
-        services.dispatch_case(actor=None, case=case, assignee=" ")
-    case = services.dispatch_case(actor=None, case=case, assignee="物业服务中心", now=T0 + HOUR)
-    assert case.assignee == "物业服务中心" and case.due_at == T0 + HOUR + timedelta(hours=72)
+        services.dispatch_case(actor=None, case=case, unit=unit)
+    case.refresh_from_db()
+    assert case.status == S.REPORTED and case.handling_unit is None and case.steps.count() == 1
+    unit.active = True
+    unit.save()
+    case = services.dispatch_case(actor=None, case=case, unit=unit, now=T0 + HOUR)
+    assert case.handling_unit == unit and case.due_at == T0 + HOUR + timedelta(hours=72)
+    assert case.steps.last().note == "分派至：城管中队"
+    with pytest.raises(ValidationError) as exc:  # 改派 to the unit it is with already
+        services.dispatch_case(actor=None, case=case, unit=unit)
+    assert str(services.SAME_UNIT) in exc.value.messages
+    other = department(world, "街道环卫所")
+    case = services.dispatch_case(actor=None, case=case, unit=other, now=T0 + 2 * HOUR)
+    assert (
+        case.handling_unit == other and case.status == S.DISPATCHED and case.steps.last().note == "改派至：街道环卫所"
+    )
+    assert case.due_at == T0 + 2 * HOUR + timedelta(hours=72)
 
 
 def test_handling_needs_a_note_and_a_failed_check_a_reason(world):
@@ -193,7 +243,7 @@ def test_who_may_move_a_case_in_their_scope(world, action, role):
     case = walk(world, START[action])
     user = world.users[role]
     run = {
-        "dispatch": lambda c, u: services.dispatch_case(actor=u, case=c, assignee="城管中队"),
+        "dispatch": lambda c, u: services.dispatch_case(actor=u, case=c, unit=department(world, "街道环卫所")),
         "handle": lambda c, u: services.record_handling(actor=u, case=c, note="已处置"),
         "pass": lambda c, u: services.verify_case(actor=u, case=c, passed=True),
     }[action]
@@ -252,7 +302,7 @@ def test_a_late_run_raises_every_level_due_at_once_and_a_second_run_nothing(worl
 def test_a_moved_case_keeps_its_level_and_starts_a_fresh_clock(world):
     case = walk(world, S.REPORTED)
     assert _levels(case, T0 + timedelta(hours=25)) == Level.COMMUNITY
-    case = services.dispatch_case(actor=None, case=case, assignee="城管中队", now=T0 + timedelta(hours=30))
+    case = services.dispatch_case(actor=None, case=case, unit=department(world), now=T0 + timedelta(hours=30))
     assert case.level == Level.COMMUNITY and case.due_at == T0 + timedelta(hours=30 + 72)
     assert _levels(case, T0 + timedelta(hours=30 + 72)) == Level.COMMUNITY
     assert _levels(case, T0 + timedelta(hours=30 + 72) + SECOND) == Level.STREET

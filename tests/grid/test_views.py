@@ -18,7 +18,7 @@ from grid.models import CaseStatus, GridCase, Level
 from tests.community.uploads_helpers import HOSTILE, pdf_bytes
 from tests.factories import login
 
-from .helpers import png, report, walk
+from .helpers import department, png, report, walk, water
 
 pytestmark = pytest.mark.django_db
 S = CaseStatus
@@ -45,6 +45,8 @@ def test_the_case_list_is_for_those_who_read_an_estate(client, world, role):
         body = response.content.decode()
         assert response.status_code == 200 and "江滨豪园" in body
         assert world.other[role].name not in body
+    elif role == Role.UNIT_STAFF:  # a unit's staff have a list: of the cases handed to their unit, none yet
+        assert response.status_code == 200 and "江滨豪园" not in response.content.decode()
     else:
         assert response.status_code == 403
 
@@ -53,13 +55,27 @@ def test_the_case_list_is_for_those_who_read_an_estate(client, world, role):
 def test_a_case_page_and_its_photo_in_scope_and_out(client, world, role):
     own, outside = report(world), report(world, estate=world.other[role])
     login(client, world.users[role])
-    for url in ("grid:case", "grid:photo"):
-        response = client.get(reverse(url, args=[own.pk]))
+    for url, of in (("grid:case", lambda c: c.pk), ("grid:photo", lambda c: c.photos.get().pk)):
+        response = client.get(reverse(url, args=[of(own)]))
         assert response.status_code == (200 if role in READERS else 404)
         if url == "grid:photo" and role in READERS:
+            photo = own.photos.get()
             assert response["Content-Type"] == "image/png" and response["X-Content-Type-Options"] == "nosniff"
-            assert response["Content-Disposition"] == f'attachment; filename="grid-case-{own.pk}.png"'
-        assert client.get(reverse(url, args=[outside.pk])).status_code == 404
+            assert response["Content-Disposition"] == f'attachment; filename="grid-case-{own.pk}-{photo.pk}.png"'
+        assert client.get(reverse(url, args=[of(outside)])).status_code == 404
+
+
+def test_a_units_staff_read_only_the_cases_handed_to_their_unit(client, world):
+    mine, other = report(world), report(world)
+    services.dispatch_case(actor=None, case=mine, unit=water(world))
+    services.dispatch_case(actor=None, case=other, unit=department(world))
+    login(client, world.users[Role.UNIT_STAFF])
+    body = client.get(reverse("grid:cases")).content.decode()
+    assert mine.number in body and other.number not in body
+    assert client.get(reverse("grid:case", args=[mine.pk])).status_code == 200
+    assert client.get(reverse("grid:photo", args=[mine.photos.get().pk])).status_code == 200
+    assert client.get(reverse("grid:case", args=[other.pk])).status_code == 404
+    assert client.get(reverse("grid:photo", args=[other.photos.get().pk])).status_code == 404
 
 
 @pytest.mark.parametrize("role", list(Role))
@@ -70,6 +86,7 @@ def test_the_report_form_is_for_those_who_keep_the_registry(client, world, role)
     if role in REPORTERS:
         body = response.content.decode()
         assert 'accept="image/jpeg,image/png"' in body and "capture" in body and world.other[role].name not in body
+        assert "multiple" in body
 
 
 @pytest.mark.parametrize("role", list(Role))
@@ -100,34 +117,36 @@ def test_a_grid_worker_reports_from_the_form(client, world):
             "category": "facility",
             "location": "2号楼",
             "description": "单元门禁损坏",
-            "photo": png(),
+            "photos": [png("a.png"), png("b.png")],
         },
     )
     case = GridCase.objects.get()
+    assert case.photos.count() == 2
     assert response.status_code == 302 and response.url == reverse("grid:case", args=[case.pk])
     assert case.reported_by == world.users[Role.GRID_WORKER] and case.location == "2号楼"
 
 
 BAD_POSTS = {
     "no category": ({"category": ""}, "请选择问题类别"),
-    "no photo": ({"photo": None}, "请拍摄或上传现场照片"),
-    "not an image": ({"photo": SimpleUploadedFile("a.jpg", b"plain text", "image/jpeg")}, "不是图片"),
+    "no photo": ({"photos": None}, "请拍摄或上传现场照片"),
+    "not an image": ({"photos": SimpleUploadedFile("a.jpg", b"plain text", "image/jpeg")}, "不是图片"),
     "too large": (
-        {"photo": SimpleUploadedFile("b.png", png().read() + b"\0" * max_bytes(PHOTO), "image/png")},
+        {"photos": SimpleUploadedFile("b.png", png().read() + b"\0" * max_bytes(PHOTO), "image/png")},
         "不能超过 5 MB",
     ),
+    "four photos": ({"photos": [png(), png(), png(), png()]}, "最多上传 3 张照片"),
     "foreign estate": ({"estate": "E2"}, "不在您负责的网格内"),
-    "svg with a script": ({"photo": SimpleUploadedFile("s.png", HOSTILE["drawing.png"], "image/png")}, "不是图片"),
-    "html named jpg": ({"photo": SimpleUploadedFile("h.jpg", HOSTILE["page.png"], "image/jpeg")}, "不是图片"),
-    "renamed executable": ({"photo": SimpleUploadedFile("e.jpg", HOSTILE["photo.jpg"], "image/jpeg")}, "不是图片"),
-    "pdf named jpg": ({"photo": SimpleUploadedFile("p.jpg", pdf_bytes(), "image/jpeg")}, "不是图片"),
+    "svg with a script": ({"photos": SimpleUploadedFile("s.png", HOSTILE["drawing.png"], "image/png")}, "不是图片"),
+    "html named jpg": ({"photos": SimpleUploadedFile("h.jpg", HOSTILE["page.png"], "image/jpeg")}, "不是图片"),
+    "renamed executable": ({"photos": SimpleUploadedFile("e.jpg", HOSTILE["photo.jpg"], "image/jpeg")}, "不是图片"),
+    "pdf named jpg": ({"photos": SimpleUploadedFile("p.jpg", pdf_bytes(), "image/jpeg")}, "不是图片"),
 }
 
 
 @pytest.mark.parametrize("case", list(BAD_POSTS))
 def test_bad_input_shows_the_error_and_writes_nothing(client, world, case):
     changes, message = BAD_POSTS[case]
-    data = {"estate": world.e1.pk, "category": "sanitation", "description": "垃圾未清运", "photo": png(), **changes}
+    data = {"estate": world.e1.pk, "category": "sanitation", "description": "垃圾未清运", "photos": png(), **changes}
     if data["estate"] == "E2":
         data["estate"] = world.e2.pk  # the same community, another grid
     data = {k: v for k, v in data.items() if v is not None}
@@ -143,7 +162,7 @@ def test_community_staff_work_a_case_through_the_page(client, world):
     url = reverse("grid:case", args=[case.pk])
     login(client, world.users[Role.COMMUNITY_STAFF])
     assert "分派" in client.get(url).content.decode()
-    client.post(url, {"action": "dispatch", "assignee": "江滨物业服务中心"})
+    client.post(url, {"action": "dispatch", "unit": department(world).pk})
     client.post(url, {"action": "handle", "note": "已清运"})
     client.post(url, {"action": "fail", "note": ""})  # refused: a failed check needs a reason
     case.refresh_from_db()
@@ -164,7 +183,7 @@ def test_who_may_not_dispatch_is_told_so_and_nothing_changes(client, world, role
     url = reverse("grid:case", args=[case.pk])
     login(client, world.users[role])
     assert 'value="dispatch"' not in client.get(url).content.decode()
-    response = client.post(url, {"action": "dispatch", "assignee": "城管中队"}, follow=True)
+    response = client.post(url, {"action": "dispatch", "unit": department(world).pk}, follow=True)
     assert "没有权限" in response.content.decode()
     case.refresh_from_db()
     assert case.status == S.REPORTED
