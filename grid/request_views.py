@@ -34,7 +34,7 @@ from community.web import act, cleaned, error_text, paged
 from residents import household
 
 from . import selectors, services
-from .models import CaseStatus, Level, PhotoStage, RequestKind
+from .models import CaseStatus, Level, RequestKind
 from .request_forms import AssignForm, QueueFilterForm, RateForm, ReopenForm, RequestForm, WorkForm
 
 S = CaseStatus
@@ -198,14 +198,6 @@ def _own_request_or_404(user, pk):
     return case
 
 
-def _photos(case) -> dict:
-    photos = list(case.photos.all())
-    return {
-        "report": [p for p in photos if p.stage == PhotoStage.REPORT],
-        "work": [p for p in photos if p.stage == PhotoStage.WORK],
-    }
-
-
 @login_required
 @require_http_methods(["GET", "POST"])
 def my_request(request, pk):
@@ -243,7 +235,7 @@ def my_request(request, pk):
             "late": _late(case, now),
             "timeline": timeline,
             "work_note": _last_work(timeline),
-            "photos": _photos(case),
+            "photos": list(case.photos.all()),  # by time: the report's, then the work's
             "confirm_form": RateForm() if checks else None,
             "reopen_form": ReopenForm() if checks else None,
             "reopen_escalates": case.reopened >= reopen_max,
@@ -335,7 +327,7 @@ def handle(request, pk):
             "overdue": case.due_at is not None and case.due_at < now,
             "status": status_text(case, labels=UNIT_STATUS),
             "timeline": _timeline(case, now),
-            "photos": _photos(case),
+            "photos": list(case.photos.all()),  # by time: the report's, then the work's
             "forms": forms,
         },
     )

@@ -263,7 +263,7 @@ def test_a_handled_request_offers_to_confirm_and_rate_or_reopen(client, world, p
     login(client, people[REPORTER])
     body = client.get(reverse("grid:my_request", args=[case.pk])).content.decode()
     assert "确认办结并评价" in body and "重新打开" in body and body.count('type="radio" name="rating"') == 5
-    assert "已处理，待您确认" in body and "处理照片" in body and "报事照片" in body
+    assert "已处理，待您确认" in body and "处置照片" in body and "上报照片" in body and "已更换防水层" in body
     assert "重新打开超过 1 次的，转社区督办" in body
 
 
@@ -415,6 +415,19 @@ def test_another_companys_staff_cannot_act_on_the_case(client, world, people):
     assert response.status_code == 404
     case.refresh_from_db()
     assert case.status == S.REPORTED and case.handler is None
+
+
+def test_the_grid_case_page_shows_where_a_request_came_from_who_handles_it_and_its_rating(client, world, people):
+    case = handled(world, people)
+    services.confirm_request(actor=people[REPORTER], case=case, rating=4, comment="还不错")
+    login(client, people[COMMUNITY])
+    response = client.get(reverse("grid:case", args=[case.pk]))
+    body = response.content.decode()
+    assert "居民报事" in body and "户内报修" in body and "101" in body
+    assert case.handling_unit.name in body and "办结时限" in body
+    assert "★★★★☆" in body and "还不错" in body and "上报照片" in body and "处置照片" in body
+    for photo in case.photos.all():
+        assert reverse("grid:photo", args=[photo.pk]) in body
 
 
 # --------------------------------------------------------------------------- query counts
