@@ -27,6 +27,7 @@ def nav(request):
         access.VIEW_AUDIT,
         access.UNLOCK_ACCOUNTS,
         access.MANAGE_BRANCHES,
+        access.HANDLE_REQUESTS,  # asked by grid's "报事受理" link
     )
 
     def held(*wanted):

@@ -110,6 +110,7 @@ TEMPLATES = [
                 "community.context_processors.nav",
                 "notifications.context_processors.unread",
                 "committees.context_processors.confirmations",
+                "grid.context_processors.requests",
             ],
         },
     },

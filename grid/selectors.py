@@ -18,7 +18,19 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import BooleanField, Count, ExpressionWrapper, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models import (
+    BooleanField,
+    Case,
+    Count,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -499,3 +511,50 @@ def dashboard(
         groups[pk].community_id = parent_pk if model is Grid else None
     board.groups = sorted(groups.values(), key=lambda g: g.name)
     return board
+
+
+# --------------------------------------------------------------------------- handling units' queue
+
+QUEUE_RELATED = ("estate__grid__community", "unit__building", "reported_by", "handler", "handling_unit")
+# New requests first, then those in hand, then those waiting for the reporter's confirmation.
+QUEUE_ORDER = Case(
+    When(status=CaseStatus.REPORTED, then=0),
+    When(status=CaseStatus.DISPATCHED, then=1),
+    When(status=CaseStatus.HANDLED, then=2),
+    default=3,
+)
+
+
+def request_queue(user, *, status: str = "", estate=None, now: datetime | None = None) -> QuerySet:
+    """The cases handed to the user's handling units (``units_of``): the open ones, or those of
+    ``status`` ("any": every one), of ``estate`` if named; overdue first (``overdue``: the current
+    step is past its limit), then new, in progress and handled, the nearest limit first.
+    Two queries for a page of rows (its count and the rows), whatever their number."""
+    now = now or timezone.now()
+    qs = GridCase.objects.filter(handling_unit__in=units_of(user))
+    if status == "any":
+        pass
+    elif status:
+        qs = qs.filter(status=status)
+    else:
+        qs = qs.filter(status__in=OPEN_STATUSES)
+    if estate:
+        qs = qs.filter(estate=estate)
+    return (
+        qs.select_related(*QUEUE_RELATED)
+        .annotate(
+            overdue=Case(When(due_at__lt=now, then=Value(True)), default=Value(False), output_field=BooleanField())
+        )
+        .order_by("-overdue", QUEUE_ORDER, F("due_at").asc(nulls_last=True), "-reported_at", "-pk")
+    )
+
+
+def queue_estates(user) -> QuerySet:
+    """The estates of the cases ever handed to the user's units, for the queue's filter."""
+    handed = GridCase.objects.filter(handling_unit__in=units_of(user)).values("estate")
+    return Estate.objects.filter(pk__in=handed).order_by("name")
+
+
+def new_request_count(user) -> int:
+    """The cases handed to the user's units and not yet assigned (the navigation bar's count). One query."""
+    return GridCase.objects.filter(handling_unit__in=units_of(user), status=CaseStatus.REPORTED).count()

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import request_views, views
 
 app_name = "grid"
 
@@ -12,4 +12,10 @@ urlpatterns = [
     path("grid/dashboard/", views.dashboard, name="dashboard"),
     path("grid/dashboard/no-manager/", views.no_manager, name="no_manager"),
     path("grid/dashboard/committees/", views.committees, name="committees"),
+    # residents' requests (报事报修): the reporter's pages and the handling units' queue
+    path("me/requests/", request_views.my_requests, name="my_requests"),
+    path("me/requests/new/", request_views.new_request, name="new_request"),
+    path("me/requests/<int:pk>/", request_views.my_request, name="my_request"),
+    path("requests/", request_views.queue, name="queue"),
+    path("requests/<int:pk>/", request_views.handle, name="request"),
 ]
