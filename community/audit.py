@@ -66,6 +66,10 @@ ACTIONS = {
     "document_upload": _("上传业主查阅资料"),
     "document_withdraw": _("撤下业主查阅资料"),
     "document_read": _("查阅资料"),
+    "handling_unit_create": _("登记处置单位"),
+    "handling_unit_change": _("修改处置单位"),
+    "unit_staff_add": _("开通处置单位工作人员账号"),
+    "unit_staff_remove": _("撤销处置单位工作人员"),
 }
 
 

@@ -18,3 +18,5 @@ class GridConfig(AppConfig):
         access.register_child(GridCase, "estate")
         # A utility's or a department's staff hold their role on their handling unit.
         access.register_role_scope(Role.UNIT_STAFF, HandlingUnit)
+        # A handling unit hangs under its district: the district's administrators manage it.
+        access.register_child(HandlingUnit, "district")

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import unit_views, views
 
 app_name = "grid"
 
@@ -12,4 +12,8 @@ urlpatterns = [
     path("grid/dashboard/", views.dashboard, name="dashboard"),
     path("grid/dashboard/no-manager/", views.no_manager, name="no_manager"),
     path("grid/dashboard/committees/", views.committees, name="committees"),
+    path("handling-units/", unit_views.unit_list, name="units"),
+    path("handling-units/new/", unit_views.unit_new, name="unit_new"),
+    path("handling-units/<int:pk>/", unit_views.unit_page, name="unit"),
+    path("handling-units/<int:pk>/edit/", unit_views.unit_edit, name="unit_edit"),
 ]
