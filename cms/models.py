@@ -26,7 +26,7 @@ from wagtail.search import index
 from community.models import Community, District, Estate
 from community.privacy import mask_text
 
-from . import marks
+from . import marks, panels
 from .cjk import index_text
 
 NOTICES_PER_PAGE = 10
@@ -97,6 +97,7 @@ class ScopePage(Page):
         context = super().get_context(request, *args, **kwargs)
         context["notices"] = self.notice_page(request)
         context["today"] = timezone.localdate()
+        context["panels"] = panels.panels_for(self.registry_object, request)  # the floors above add theirs
         return context
 
 

@@ -73,6 +73,10 @@ ACTIONS = {
     "credit_publish": _("公布物业企业信用评价"),
     "credit_objection": _("对信用评价提出异议"),
     "credit_objection_decide": _("裁决信用评价异议"),
+    "handling_unit_create": _("登记处置单位"),
+    "handling_unit_change": _("修改处置单位"),
+    "unit_staff_add": _("开通处置单位工作人员账号"),
+    "unit_staff_remove": _("撤销处置单位工作人员"),
 }
 
 

@@ -23,3 +23,13 @@ class GridConfig(AppConfig):
         access.register_link(HandlingUnit, "company")
         # A utility's or a department's staff hold their role on their handling unit.
         access.register_role_scope(Role.UNIT_STAFF, HandlingUnit)
+        # A handling unit hangs under its district: the district's administrators manage it.
+        access.register_child(HandlingUnit, "district")
+
+        from cms.panels import register_panel
+        from community.models import Estate
+
+        from .public import estate_panel
+
+        # An estate's public page shows its residents' requests in figures (no names).
+        register_panel(Estate, estate_panel)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import request_views, views
+from . import request_views, unit_views, views
 
 app_name = "grid"
 
@@ -18,4 +18,8 @@ urlpatterns = [
     path("me/requests/<int:pk>/", request_views.my_request, name="my_request"),
     path("requests/", request_views.queue, name="queue"),
     path("requests/<int:pk>/", request_views.handle, name="request"),
+    path("handling-units/", unit_views.unit_list, name="units"),
+    path("handling-units/new/", unit_views.unit_new, name="unit_new"),
+    path("handling-units/<int:pk>/", unit_views.unit_page, name="unit"),
+    path("handling-units/<int:pk>/edit/", unit_views.unit_edit, name="unit_edit"),
 ]
