@@ -95,7 +95,18 @@ class TestRuleSetOverrides:
         assert "表决参与：专有部分面积占比" in str(exc.value)
 
 
-APPS = ["community", "notifications", "cms", "residents", "committees", "fees", "grid", "mediation", "supervision", "config"]
+APPS = [
+    "community",
+    "notifications",
+    "cms",
+    "residents",
+    "committees",
+    "fees",
+    "grid",
+    "mediation",
+    "supervision",
+    "config",
+]
 
 
 def test_no_threshold_literal_outside_the_rule_set():
