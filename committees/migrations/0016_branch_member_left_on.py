@@ -4,28 +4,33 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('committees', '0015_decision_dates'),
-        ('community', '0023_credit_and_requests'),
+        ("committees", "0015_decision_dates"),
+        ("community", "0023_credit_and_requests"),
     ]
 
     operations = [
         migrations.RemoveConstraint(
-            model_name='branchmember',
-            name='one_secretary_per_branch',
+            model_name="branchmember",
+            name="one_secretary_per_branch",
         ),
         migrations.AddField(
-            model_name='branchmember',
-            name='left_on',
-            field=models.DateField(blank=True, null=True, verbose_name='离任日期'),
+            model_name="branchmember",
+            name="left_on",
+            field=models.DateField(blank=True, null=True, verbose_name="离任日期"),
         ),
         migrations.AddConstraint(
-            model_name='branchmember',
-            constraint=models.UniqueConstraint(condition=models.Q(('left_on', None), ('role', 'secretary')), fields=('branch',), name='one_secretary_per_branch'),
+            model_name="branchmember",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("left_on", None), ("role", "secretary")),
+                fields=("branch",),
+                name="one_secretary_per_branch",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='branchmember',
-            constraint=models.UniqueConstraint(condition=models.Q(('left_on', None)), fields=('branch', 'owner'), name='one_branch_seat_per_owner'),
+            model_name="branchmember",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("left_on", None)), fields=("branch", "owner"), name="one_branch_seat_per_owner"
+            ),
         ),
     ]

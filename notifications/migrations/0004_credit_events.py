@@ -4,15 +4,36 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('notifications', '0003_law_life_events'),
+        ("notifications", "0003_law_life_events"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='message',
-            name='event',
-            field=models.CharField(choices=[('vote_convened', '表决开始'), ('vote_closing', '表决即将截止'), ('vote_result', '表决结果公布'), ('bill_issued', '物业费账单'), ('demand_letter', '催缴函'), ('payment_receipt', '缴费收据'), ('fund_topup', '维修资金续筹提醒'), ('fund_use_vote', '维修资金使用表决'), ('notice_published', '公告发布'), ('mediation_session', '调解会议安排'), ('case_moved', '案件进展'), ('duty_overdue', '法定期限逾期'), ('meeting_requested', '委员提议召开会议'), ('assembly_proposed', '临时业主大会提议达到法定比例'), ('proxy', '表决委托'), ('credit_published', '信用评价结果公布'), ('credit_objection', '信用评价异议裁决')], max_length=30, verbose_name='事件'),
+            model_name="message",
+            name="event",
+            field=models.CharField(
+                choices=[
+                    ("vote_convened", "表决开始"),
+                    ("vote_closing", "表决即将截止"),
+                    ("vote_result", "表决结果公布"),
+                    ("bill_issued", "物业费账单"),
+                    ("demand_letter", "催缴函"),
+                    ("payment_receipt", "缴费收据"),
+                    ("fund_topup", "维修资金续筹提醒"),
+                    ("fund_use_vote", "维修资金使用表决"),
+                    ("notice_published", "公告发布"),
+                    ("mediation_session", "调解会议安排"),
+                    ("case_moved", "案件进展"),
+                    ("duty_overdue", "法定期限逾期"),
+                    ("meeting_requested", "委员提议召开会议"),
+                    ("assembly_proposed", "临时业主大会提议达到法定比例"),
+                    ("proxy", "表决委托"),
+                    ("credit_published", "信用评价结果公布"),
+                    ("credit_objection", "信用评价异议裁决"),
+                ],
+                max_length=30,
+                verbose_name="事件",
+            ),
         ),
     ]
