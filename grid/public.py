@@ -20,32 +20,15 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Count, F, OuterRef, Q, Subquery, Sum
-from django.db.models.functions import Coalesce
+from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
 from community.models import Estate
 
-from .models import CaseStatus, GridCase, GridCaseStep, RequestKind, Source
-from .selectors import local_midnight, period_start
+from .models import CaseStatus, GridCase, RequestKind, Source
+from .selectors import IN_TIME, handled_at, local_midnight, period_start
 
 DONE = (CaseStatus.HANDLED, CaseStatus.CLOSED)
-
-
-def handled_at():
-    """The moment a case was last reported handled (its last step to ``handled``); for a
-    closed case with no such step (none today, but a city case may arrive closed), its close."""
-    last = (
-        GridCaseStep.objects.filter(case=OuterRef("pk"), to_status=CaseStatus.HANDLED, escalation=False)
-        .order_by("-at", "-pk")
-        .values("at")[:1]
-    )
-    return Coalesce(Subquery(last), F("closed_at"))
-
-
-def in_time() -> Q:
-    """Handled (or closed) at or before its limit; needs the ``handled_at`` annotation."""
-    return Q(status__in=DONE, handled_at__lte=F("limit_at"))
 
 
 @dataclass
@@ -107,7 +90,7 @@ def service_figures(estate: Estate, *, today: date | None = None, now: datetime 
         .annotate(
             reported=Count("pk"),
             judged=Count("pk", filter=done | Q(limit_at__lt=now)),
-            on_time=Count("pk", filter=in_time()),
+            on_time=Count("pk", filter=IN_TIME),
             rated=Count("rating"),
             points=Sum("rating"),
         )

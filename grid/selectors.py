@@ -31,6 +31,7 @@ from django.db.models import (
     Value,
     When,
 )
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -124,10 +125,12 @@ def may_handle(user, case: GridCase) -> bool:
     )
 
 
-def handled_at() -> Subquery:
-    """The moment a case was last handled (its last step into ``handled``), for annotations."""
+def handled_at():
+    """The moment a case was last handled (its last step into ``handled``), for annotations; for a
+    closed case with no such step (a city case may arrive closed), its close. This is the one
+    definition of "handled in time" that the public page, the dashboard and the assessment share."""
     last = GridCaseStep.objects.filter(case=OuterRef("pk"), to_status=CaseStatus.HANDLED, escalation=False)
-    return Subquery(last.order_by("-at", "-pk").values("at")[:1])
+    return Coalesce(Subquery(last.order_by("-at", "-pk").values("at")[:1]), F("closed_at"))
 
 
 # Handled or closed, and last handled at or before its limit (exactly at the limit is in time).

@@ -9,7 +9,8 @@ asserts it):
    served, and for each the estates; 酬金制 contracts are the books whose fee statements count);
 2. the units registered in those estates;
 3. the residents' requests handled by the companies' handling units, reported in the period,
-   aggregated per company and estate in the database (the first step to HANDLED is a subquery);
+   aggregated per company and estate in the database (when it was handled is grid's one
+   definition, ``grid.selectors.handled_at``: the last step to HANDLED);
 4. the fee statements of the estates with 酬金制 books;
 5. the mediation cases opened in the period with a company party, with their outcome;
 6. and 7. when a company left an estate in the period: every contract and self-management
@@ -24,7 +25,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import Count, Exists, F, Min, OuterRef, Q, Subquery, Sum
+from django.db.models import Count, Exists, OuterRef, Q, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -41,8 +42,8 @@ from community.rules import rules_for
 from community.tenure.history import COMPANY, NONE, SELF, timeline
 from community.tenure.history import Period as HeldPeriod
 from fees.models import Statement, Subject
-from grid.models import CaseStatus as GridStatus
-from grid.models import GridCase, GridCaseStep, Source
+from grid.models import GridCase, Source
+from grid.selectors import IN_TIME, handled_at
 from mediation.models import CaseParty, CaseStep, PartyKind
 from mediation.models import CaseStatus as MediationStatus
 
@@ -121,13 +122,6 @@ def facts_by_company(district: District, period: Period, *, now: datetime | None
             facts.units = units.get(estate_id, 0)
 
     # 3. requests, aggregated in the database
-    handled = (
-        GridCaseStep.objects.filter(case=OuterRef("pk"), to_status=GridStatus.HANDLED)
-        .order_by()
-        .values("case")
-        .annotate(first=Min("at"))
-        .values("first")
-    )
     rated = Q(rating__isnull=False, rated_at__lt=end_dt)
     requests = (
         GridCase.objects.filter(
@@ -137,12 +131,12 @@ def facts_by_company(district: District, period: Period, *, now: datetime | None
             reported_at__gte=start_dt,
             reported_at__lt=end_dt,
         )
-        .annotate(handled_at=Subquery(handled[:1]))
+        .annotate(handled_at=handled_at())
         .values("handling_unit__company", "estate")
         .annotate(
             n=Count("pk"),
             judged=Count("pk", filter=Q(limit_at__lt=end_dt) | Q(handled_at__lt=end_dt)),
-            in_time=Count("pk", filter=Q(handled_at__lt=end_dt, handled_at__lte=F("limit_at"))),
+            in_time=Count("pk", filter=IN_TIME & Q(handled_at__lt=end_dt)),
             rated=Count("pk", filter=rated),
             rating_sum=Sum("rating", filter=rated),
             reopened=Count("pk", filter=Q(reopened__gte=1)),
