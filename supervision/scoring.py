@@ -20,7 +20,8 @@ and is shown as "无数据（按满分计）"; a component that cannot apply sco
   At the ceiling it is 0. Estates with no registered unit give no data.
 * ``in_time``: among those requests whose ``limit_at`` has passed by the end of the period or that
   were handled, the share handled (the last step to HANDLED, ``grid.selectors.handled_at``) at
-  or before ``limit_at``. Exactly at the limit is in time (as ``grid.services.escalate_overdue`` counts it: late is strictly after).
+  or before ``limit_at``. Exactly at the limit is in time (as ``grid.services.escalate_overdue``
+  counts it: late is strictly after).
 * ``rating``: (mean rating − 1) / 4 over the rated requests: a mean of 1 is 0, of 5 is 1.
 * ``reopened``: 1 − the share of the requests reopened at least once.
 * ``fee_disclosure``: the share of the fee statements (收支公布) that fell due in the period and
