@@ -13,11 +13,12 @@ from django.urls import reverse
 from django.utils import timezone
 
 from community.models import Role
-from fees.models import Allocation, Bill, LedgerEntry
+from fees.models import Allocation, Bill, FeeItem, FundAccount, LedgerEntry
 from grid.models import CaseStatus, GridCase, Source
 from grid.selectors import month_start, period_start
 from mediation import selectors as mediation_selectors
 from mediation import services as mediation_services
+from mediation.models import Room
 from supervision import dashboard as selectors
 from tests.factories import UserFactory, login
 
@@ -35,18 +36,28 @@ def build(world, *, rows: int = 1):
     now = timezone.now()
     today = timezone.localdate()
     this, last, old = month_start(today), month_start(today, 1), month_start(today, 13)
-    items = {e: fee_item(e) for e in (world.e1, world.e3, world.e4, world.e5)}
-    other_room = mediation_services.open_room(
-        actor=None,
-        community=world.e4.grid.community,
-        name="另一街道调解室",
-        address="某路 1 号",
-        hours="工作日",
-        opened_on=today - timedelta(days=800),
-    )
-    mediation_services.appoint_mediator(
-        actor=None, room=other_room, user=UserFactory(), name="李调解", position="chair", appointed_on=today - timedelta(days=400)
-    )
+    items = {
+        e: FeeItem.objects.filter(schedule__estate=e).first() or fee_item(e)
+        for e in (world.e1, world.e3, world.e4, world.e5)
+    }
+    other_room = Room.objects.filter(community=world.e4.grid.community).first()
+    if other_room is None:
+        other_room = mediation_services.open_room(
+            actor=None,
+            community=world.e4.grid.community,
+            name="另一街道调解室",
+            address="某路 1 号",
+            hours="工作日",
+            opened_on=today - timedelta(days=800),
+        )
+        mediation_services.appoint_mediator(
+            actor=None,
+            room=other_room,
+            user=UserFactory(),
+            name="李调解",
+            position="chair",
+            appointed_on=today - timedelta(days=400),
+        )
     for _ in range(rows):
         bill(world.e1, items[world.e1], this, "100.00", paid="60.00", addressee="王小明")
         bill(world.e1, items[world.e1], last, "50.00", paid="50.00", addressee="王小明")
@@ -80,10 +91,11 @@ def build(world, *, rows: int = 1):
             mediation_case(world.room, world.e1, opened_on=today - timedelta(days=12), outcome=outcome)
         mediation_case(world.room, world.e1, opened_on=today - timedelta(days=800), outcome="agreed")
         mediation_case(other_room, world.e4, opened_on=today - timedelta(days=12), outcome="agreed")
-    fund(world.e1, "1000.00", "-200.00")
-    fund(world.e3, "500.00")
-    fund(world.e4, "700.00")
-    fund(world.e5, "900.00")
+    if not FundAccount.objects.exists():
+        fund(world.e1, "1000.00", "-200.00")
+        fund(world.e3, "500.00")
+        fund(world.e4, "700.00")
+        fund(world.e5, "900.00")
 
 
 # --------------------------------------------------------------------------- who
