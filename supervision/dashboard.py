@@ -33,18 +33,20 @@ from fractions import Fraction
 
 from django.db.models import (
     Avg,
+    BooleanField,
     Count,
     DurationField,
     Exists,
     ExpressionWrapper,
     F,
+    Max,
     OuterRef,
     Q,
     QuerySet,
-    Subquery,
     Sum,
+    Window,
 )
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Lead
 from django.utils import timezone
 
 from committees.exams.selectors import staff_sessions
@@ -172,10 +174,12 @@ class Collection:
         self.paid += other.paid
 
 
-def _bills(user, p: Period, *, street=None, community=None, grid=None, month: date | None = None) -> QuerySet:
+def _bills(user, p: Period, *, street=None, community=None, grid=None, month=None, via: str = "") -> Q:
+    """The bills of the period's months (or of one ``month``) on the estates in scope, as a
+    condition on ``Bill`` (or, with ``via="bill__"``, on a row that points at one)."""
     first, last = (month, month) if month else (p.since, p.last)
     estates = _estates(user, street=street, community=community, grid=grid)
-    return Bill.objects.filter(estate__in=estates.values("pk"), period__gte=first, period__lte=last)
+    return Q(**{f"{via}estate__in": estates.values("pk"), f"{via}period__gte": first, f"{via}period__lte": last})
 
 
 def collection(
@@ -183,14 +187,18 @@ def collection(
 ) -> dict[tuple[int, date], Collection]:
     """{(estate id, month): billed and paid} for the bills of the period's months (or of one
     ``month``) on the estates in scope: two queries, whatever the number of bills."""
-    bills = _bills(user, p, street=street, community=community, grid=grid, month=month)
+    scope = {"street": street, "community": community, "grid": grid, "month": month}
     found: dict[tuple[int, date], Collection] = {}
     for estate_id, first, billed in (
-        bills.order_by().values("estate_id", "period").annotate(t=Sum("amount")).values_list("estate_id", "period", "t")
+        Bill.objects.filter(_bills(user, p, **scope))
+        .order_by()
+        .values("estate_id", "period")
+        .annotate(t=Sum("amount"))
+        .values_list("estate_id", "period", "t")
     ):
         found[estate_id, first] = Collection(billed=_money(billed))
     for estate_id, first, paid in (
-        Allocation.objects.filter(bill__in=bills.values("pk"))
+        Allocation.objects.filter(_bills(user, p, via="bill__", **scope))
         .order_by()
         .values("bill__estate_id", "bill__period")
         .annotate(t=Sum("amount"))
@@ -247,9 +255,10 @@ def fund_balances(user, *, street=None, community=None, grid=None) -> list[tuple
 
 def _handled_at():
     """When the handling unit last said "done" (a reopened request is done again later); a
-    request closed without that step counts from its close."""
-    step = GridCaseStep.objects.filter(case=OuterRef("pk"), to_status=S.HANDLED, escalation=False)
-    return Coalesce(Subquery(step.order_by("-at", "-pk").values("at")[:1]), F("closed_at"))
+    request closed without that step counts from its close. An aggregate over the case's steps,
+    so a list filtered on it groups by request (one pass over the steps, not one per request)."""
+    handled = Q(steps__to_status=S.HANDLED, steps__escalation=False)
+    return Coalesce(Max("steps__at", filter=handled), F("closed_at"))
 
 
 def in_time_q() -> Q:
@@ -261,6 +270,14 @@ def late_q(now: datetime) -> Q:
 
 
 TIMELINESS = ("in_time", "late")
+
+
+def _reported(user, p: Period, *, street=None, community=None, grid=None, estate=None) -> QuerySet:
+    """Residents' requests reported in the period on the estates in scope (no annotation)."""
+    estates = _estates(user, street=street, community=community, grid=grid)
+    if estate:
+        estates = estates.filter(pk=getattr(estate, "pk", estate))
+    return GridCase.objects.filter(source=Source.RESIDENT, estate__in=estates.values("pk"), reported_at__gte=p.start)
 
 
 def requests(
@@ -276,20 +293,21 @@ def requests(
     rated: bool = False,
 ) -> QuerySet:
     """Residents' requests reported in the period on the estates in scope, each with
-    ``handled_at``; filtered by status, timeliness (``in_time`` / ``late``) or having a rating.
-    The list behind every request figure, newest first."""
-    estates = _estates(user, street=street, community=community, grid=grid)
-    if estate:
-        estates = estates.filter(pk=getattr(estate, "pk", estate))
-    qs = GridCase.objects.filter(
-        source=Source.RESIDENT, estate__in=estates.values("pk"), reported_at__gte=p.start
-    ).annotate(handled_at=_handled_at())
+    ``handled_at``, ``in_time`` and ``late``; filtered by status, timeliness (``in_time`` /
+    ``late``) or having a rating. The list behind every request figure, newest first; the
+    dashboard counts these very rows."""
+    qs = (
+        _reported(user, p, street=street, community=community, grid=grid, estate=estate)
+        .annotate(handled_at=_handled_at())
+        .annotate(
+            in_time=ExpressionWrapper(in_time_q(), output_field=BooleanField()),
+            late=ExpressionWrapper(late_q(p.now), output_field=BooleanField()),
+        )
+    )
     if status:
         qs = qs.filter(status=status)
-    if timely == "in_time":
-        qs = qs.filter(in_time_q())
-    elif timely == "late":
-        qs = qs.filter(late_q(p.now))
+    if timely in TIMELINESS:
+        qs = qs.filter(**{timely: True})
     if rated:
         qs = qs.filter(rating__isnull=False)
     return qs.order_by("-reported_at", "-pk")
@@ -324,54 +342,37 @@ class Requests:
 
 
 def requests_by_estate(user, p: Period, *, street=None, community=None, grid=None) -> dict[int, Requests]:
-    """{estate id: the request figures} in one query."""
-    rows = (
-        requests(user, p, street=street, community=community, grid=grid)
-        .order_by()
-        .values("estate_id")
-        .annotate(
-            total=Count("pk"),
-            **{f"s_{s}": Count("pk", filter=Q(status=s)) for s in S.values},
-            in_time=Count("pk", filter=in_time_q()),
-            late=Count("pk", filter=late_q(p.now)),
-            rated=Count("rating"),
-            rating_sum=Sum("rating"),
-        )
-    )
-    return {
-        row["estate_id"]: Requests(
-            total=row["total"],
-            by_status={s: row[f"s_{s}"] for s in S.values},
-            in_time=row["in_time"],
-            late=row["late"],
-            rated=row["rated"],
-            rating_sum=row["rating_sum"] or 0,
-        )
-        for row in rows
-    }
+    """{estate id: the request figures}: the rows of ``requests`` (their status, marks and
+    rating, one query), tallied here."""
+    found: dict[int, Requests] = {}
+    rows = requests(user, p, street=street, community=community, grid=grid).order_by()
+    for estate_id, status, in_time, late, rating in rows.values_list(
+        "estate_id", "status", "in_time", "late", "rating"
+    ):
+        figures = found.setdefault(estate_id, Requests())
+        figures.total += 1
+        figures.by_status[status] += 1
+        figures.in_time += bool(in_time)
+        figures.late += bool(late)
+        if rating is not None:
+            figures.rated += 1
+            figures.rating_sum += rating
+    return found
 
 
-def _next_move():
-    """The time of the case's next move after a step (escalations are marks, not moves)."""
-    later = Q(at__gt=OuterRef("at")) | Q(at=OuterRef("at"), pk__gt=OuterRef("pk"))
-    steps = GridCaseStep.objects.filter(later, case=OuterRef("case"), escalation=False)
-    return Subquery(steps.order_by("at", "pk").values("at")[:1])
-
-
-def days_in_status(request_rows: QuerySet) -> dict[str, Fraction | None]:
-    """{status: the mean days a request stayed in it}, over the moves out of each status
-    made by the requests of ``request_rows`` (a stay still running is not counted). One query."""
-    stays = (
-        GridCaseStep.objects.filter(case__in=request_rows.values("pk"), escalation=False, to_status__in=TIMED)
-        .annotate(left_at=_next_move())
+def days_in_status(user, p: Period, *, street=None, community=None, grid=None) -> dict[str, Fraction | None]:
+    """{status: the mean days a request stayed in it}, over the moves out of each status made
+    by the period's requests in scope (a stay still running is not counted). One query: each
+    step's next move (escalations are marks, not moves) by a window over the case's steps."""
+    reported = _reported(user, p, street=street, community=community, grid=grid)
+    left = Window(Lead("at"), partition_by=[F("case_id")], order_by=[F("at").asc(), F("pk").asc()])
+    stay = ExpressionWrapper(F("left_at") - F("at"), output_field=DurationField())
+    found = (
+        GridCaseStep.objects.filter(case__in=reported.values("pk"), escalation=False)
+        .annotate(left_at=left)
         .filter(left_at__isnull=False)
-        .annotate(stay=ExpressionWrapper(F("left_at") - F("at"), output_field=DurationField()))
-        .order_by()
-        .values("to_status")
-        .annotate(mean=Avg("stay"))
-        .values_list("to_status", "mean")
+        .aggregate(**{s: Avg(stay, filter=Q(to_status=s)) for s in TIMED})
     )
-    found = dict(stays)
     return {s: (_days(found[s]) if found.get(s) is not None else None) for s in TIMED}
 
 
@@ -566,7 +567,7 @@ def dashboard(
         fund_accounts=fund_accounts,
         fund_balance=fund_balance,
         requests=all_requests,
-        days=days_in_status(requests(user, p, **scope)),
+        days=days_in_status(user, p, **scope),
         exams=exam_totals(exam_sittings(user, p, **scope)),
         mediation=mediation_outcomes(mediation_cases(user, p, **scope)),
         coverage=binding_coverage.district_coverage(user, **scope),
