@@ -520,6 +520,9 @@ def main():
     assert board.collection.billed == billed.quantize(Decimal("0.01")), (board.collection.billed, billed)
     assert board.requests.total == sum(row[1] for row in figures["requests"])
     assert board.requests.in_time == sum(row[2 + len(S.values)] for row in figures["requests"])
+    assert board.requests.late == sum(row[3 + len(S.values)] for row in figures["requests"])
+    for status, seconds in figures["days"]:
+        assert abs(float(board.days[status]) - float(seconds) / 86400) < 1e-3, status
     assert board.exams.sittings == figures["exams"][0][0]
     assert board.mediation["agreed"] == figures["mediation"][0][0]
     assert board.coverage.total.units == sum(row[1] for row in figures["coverage"])
