@@ -29,12 +29,15 @@ import csv
 import io
 import re
 import zipfile
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from openpyxl import Workbook, load_workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.utils import get_column_letter
 from openpyxl.utils.exceptions import InvalidFileException
 
 from . import uploads
@@ -202,23 +205,27 @@ def text_of(value) -> str:
     return "" if value is None else str(value).strip()
 
 
-def workbook(sheets: list[tuple[str, list[list]]], *, widths: dict[str, list[int]] | None = None) -> bytes:
+def workbook(sheets: list[tuple[str, Iterable[list]]], *, widths: dict[str, list[int]] | None = None) -> bytes:
     """An .xlsx of (title, rows) sheets; every cell is written as text so that ID numbers
-    and mobiles keep their digits, escaped (``escape``) so that none runs as a formula."""
-    book = Workbook()
-    book.remove(book.active)
+    and mobiles keep their digits, escaped (``escape``) so that none runs as a formula.
+    Written in openpyxl's write-only mode, row by row: ``rows`` may be a generator, and a
+    list of a hundred thousand rows never sits in memory as cell objects."""
+    book = Workbook(write_only=True)
     for title, rows in sheets:
         sheet = book.create_sheet(str(title))
-        for row in rows:
-            sheet.append([escape(v) for v in row])
-        for row in sheet.iter_rows():
-            for cell in row:
-                cell.number_format = "@"
         for index, width in enumerate((widths or {}).get(title, []), start=1):
-            sheet.column_dimensions[sheet.cell(row=1, column=index).column_letter].width = width
+            sheet.column_dimensions[get_column_letter(index)].width = width
+        for row in rows:
+            sheet.append([_text_cell(sheet, v) for v in row])
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
+
+
+def _text_cell(sheet, value) -> WriteOnlyCell:
+    cell = WriteOnlyCell(sheet, value=escape(value))
+    cell.number_format = "@"
+    return cell
 
 
 def csv_bytes(rows: list[list]) -> bytes:
