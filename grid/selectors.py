@@ -24,6 +24,7 @@ from django.db.models import (
     Count,
     ExpressionWrapper,
     F,
+    Max,
     OuterRef,
     Q,
     QuerySet,
@@ -131,6 +132,13 @@ def handled_at():
     definition of "handled in time" that the public page, the dashboard and the assessment share."""
     last = GridCaseStep.objects.filter(case=OuterRef("pk"), to_status=CaseStatus.HANDLED, escalation=False)
     return Coalesce(Subquery(last.order_by("-at", "-pk").values("at")[:1]), F("closed_at"))
+
+
+def handled_at_grouped():
+    """The same moment as ``handled_at``, as an aggregate over the case's steps: for a list that
+    groups by case anyway (one pass over the steps, not one subquery per case)."""
+    handled = Q(steps__to_status=CaseStatus.HANDLED, steps__escalation=False)
+    return Coalesce(Max("steps__at", filter=handled), F("closed_at"))
 
 
 # Handled or closed, and last handled at or before its limit (exactly at the limit is in time).

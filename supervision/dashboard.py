@@ -39,14 +39,13 @@ from django.db.models import (
     Exists,
     ExpressionWrapper,
     F,
-    Max,
     OuterRef,
     Q,
     QuerySet,
     Sum,
     Window,
 )
-from django.db.models.functions import Coalesce, Lead
+from django.db.models.functions import Lead
 from django.utils import timezone
 
 from committees.exams.selectors import staff_sessions
@@ -54,7 +53,7 @@ from community import access
 from community.models import Community, Grid, Street
 from fees.models import Allocation, Bill, Ledger
 from grid.models import CaseStatus, GridCase, GridCaseStep, Source
-from grid.selectors import group_level, local_midnight, month_start, months, scoped_estates
+from grid.selectors import IN_TIME, group_level, handled_at_grouped, local_midnight, month_start, months, scoped_estates
 from mediation.models import Agreement, CaseStep, Room
 from mediation.models import Case as MediationCase
 from mediation.models import CaseStatus as MediationStatus
@@ -253,16 +252,8 @@ def fund_balances(user, *, street=None, community=None, grid=None) -> list[tuple
 # --------------------------------------------------------------------------- residents' requests
 
 
-def _handled_at():
-    """When the handling unit last said "done" (a reopened request is done again later); a
-    request closed without that step counts from its close. An aggregate over the case's steps,
-    so a list filtered on it groups by request (one pass over the steps, not one per request)."""
-    handled = Q(steps__to_status=S.HANDLED, steps__escalation=False)
-    return Coalesce(Max("steps__at", filter=handled), F("closed_at"))
-
-
 def in_time_q() -> Q:
-    return Q(status__in=DONE, handled_at__lte=F("limit_at"))
+    return IN_TIME
 
 
 def late_q(now: datetime) -> Q:
@@ -298,7 +289,7 @@ def requests(
     dashboard counts these very rows."""
     qs = (
         _reported(user, p, street=street, community=community, grid=grid, estate=estate)
-        .annotate(handled_at=_handled_at())
+        .annotate(handled_at=handled_at_grouped())
         .annotate(
             in_time=ExpressionWrapper(in_time_q(), output_field=BooleanField()),
             late=ExpressionWrapper(late_q(p.now), output_field=BooleanField()),
