@@ -247,6 +247,14 @@ RULE_SPECS: tuple[RuleSpec, ...] = (
     RuleSpec("credit_weight_inspection", "int", 10, "信用评价权重：街道、区检查评分", "[inferred]"),
     RuleSpec("credit_volume_ceiling", "int", 60, "每百户年报事量达到此数时该项得零分", "[inferred]"),
     RuleSpec(
+        "credit_mediation_agreement_weight",
+        "fraction",
+        "1/2",
+        "信用评价：达成调解协议的案件按此计（未达成协议计 1 件）",
+        "[inferred]",
+    ),
+    RuleSpec("credit_mediation_open_weight", "fraction", "1/2", "信用评价：尚无结果的调解案件按此计", "[inferred]"),
+    RuleSpec(
         "credit_mediation_ceiling", "int", 5, "一年内针对企业的调解案件（加权）达到此数时该项得零分", "[inferred]"
     ),
     RuleSpec("credit_red_list_min", "int", 90, "信用评价红名单：总分不低于", "各地信用评价办法做法 [inferred]"),

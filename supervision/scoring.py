@@ -39,9 +39,9 @@ and is shown as "无数据（按满分计）"; a component that cannot apply sco
 * ``mediation``: the mediation cases opened in the period in which the company is a party
   (``CaseParty`` of kind company), weighted by their outcome as the mediation app records it
   (``CaseStep`` statuses): 1 for a case that ended without agreement or that a party refused
-  (ENDED or REFUSED), ½ for an agreement (AGREED). The mediation app has no time limit for a
-  case (no rule names one), so a case still without outcome weighs ½: the dispute was brought,
-  its outcome is not known. Component: max(0, 1 − weighted / ``credit_mediation_ceiling``).
+  (ENDED or REFUSED), ``credit_mediation_agreement_weight`` (½) for an agreement (AGREED). The
+  mediation app has no time limit for a case (no rule names one), so a case still without outcome
+  weighs ``credit_mediation_open_weight`` (½): the dispute was brought, its outcome is not known. Component: max(0, 1 − weighted / ``credit_mediation_ceiling``).
 * ``no_manager``: 0 if an estate the company left in the period (its contract's last day in the
   period) had no manager the next day (the management history of ``community.tenure.history``),
   else 1. In the total only; per estate it is "不适用" (full marks).
@@ -92,13 +92,18 @@ LABELS = {
 SCORED, NO_DATA, NOT_APPLICABLE = "scored", "no_data", "n/a"
 STATUS_LABELS = {SCORED: "", NO_DATA: _("无数据（按满分计）"), NOT_APPLICABLE: _("不适用（按满分计）")}
 RED, BLACK, NONE = "red", "black", ""
-MEDIATION_NO_AGREEMENT, MEDIATION_AGREEMENT, MEDIATION_OPEN = "no_agreement", "agreement", "open"
-MEDIATION_WEIGHTS = {
-    MEDIATION_NO_AGREEMENT: Fraction(1),
-    MEDIATION_AGREEMENT: Fraction(1, 2),
-    MEDIATION_OPEN: Fraction(1, 2),
-}
 ONE = Fraction(1)
+MEDIATION_NO_AGREEMENT, MEDIATION_AGREEMENT, MEDIATION_OPEN = "no_agreement", "agreement", "open"
+
+
+def mediation_weights(rules) -> dict[str, Fraction]:
+    """What a case against the company weighs by its outcome: a case without agreement counts
+    whole, an agreement and a case with no outcome yet by the district's rules."""
+    return {
+        MEDIATION_NO_AGREEMENT: ONE,
+        MEDIATION_AGREEMENT: rules.credit_mediation_agreement_weight,
+        MEDIATION_OPEN: rules.credit_mediation_open_weight,
+    }
 
 
 # --------------------------------------------------------------------------- periods
@@ -163,9 +168,9 @@ class Facts:
     def mediation_cases(self) -> int:
         return sum(self.mediation.values())
 
-    @property
-    def mediation_weighted(self) -> Fraction:
-        return sum((MEDIATION_WEIGHTS[k] * n for k, n in self.mediation.items()), Fraction(0))
+    def mediation_weighted(self, rules) -> Fraction:
+        weights = mediation_weights(rules)
+        return sum((weights[k] * n for k, n in self.mediation.items()), Fraction(0))
 
     def as_dict(self) -> dict:
         return {
@@ -272,7 +277,7 @@ def components(facts: Facts, rules, *, per_estate: bool = False) -> list[Compone
     )
     add("fund_disclosure", ONE, _("维修资金不由物业企业保管"), NOT_APPLICABLE)
     ceiling = Fraction(int(rules.credit_mediation_ceiling))
-    weighted = facts.mediation_weighted
+    weighted = facts.mediation_weighted(rules)
     mediation_text = _("%(n)s 件（未达成协议 %(failed)s，达成协议 %(agreed)s，未结 %(open)s），加权 %(w)s") % {
         "n": facts.mediation_cases,
         "failed": facts.mediation.get(MEDIATION_NO_AGREEMENT, 0),

@@ -351,7 +351,7 @@ def test_a_disabled_account_is_not_given_the_role(world, water):
     UserFactory(username="13900000004", is_active=False)
     with pytest.raises(ValidationError, match="已停用"):
         units.add_staff(actor=_admin(world), unit=water, name="赵六", mobile="13900000004")
-    assert not RoleAssignment.objects.filter(role=Role.UNIT_STAFF).exists()
+    assert not RoleAssignment.objects.filter(role=Role.UNIT_STAFF, user__username="13900000004").exists()
 
 
 def test_taking_a_unit_out_of_use_twice_is_refused(world, water):
