@@ -41,7 +41,8 @@ and is shown as "无数据（按满分计）"; a component that cannot apply sco
   (``CaseStep`` statuses): 1 for a case that ended without agreement or that a party refused
   (ENDED or REFUSED), ``credit_mediation_agreement_weight`` (½) for an agreement (AGREED). The
   mediation app has no time limit for a case (no rule names one), so a case still without outcome
-  weighs ``credit_mediation_open_weight`` (½): the dispute was brought, its outcome is not known. Component: max(0, 1 − weighted / ``credit_mediation_ceiling``).
+  weighs ``credit_mediation_open_weight`` (½): the dispute was brought, its outcome is not known.
+  Component: max(0, 1 − weighted / ``credit_mediation_ceiling``).
 * ``no_manager``: 0 if an estate the company left in the period (its contract's last day in the
   period) had no manager the next day (the management history of ``community.tenure.history``),
   else 1. In the total only; per estate it is "不适用" (full marks).
