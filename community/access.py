@@ -5,7 +5,10 @@ permissions on its scope object (a district, street, community, grid, estate
 or property company). A permission held on a node holds for everything below
 it: community staff who may ``view_registry`` on their community may view its
 grids, estates, buildings, units and the owners of those units. Property-company
-staff reach the estates their company serves under a contract in force today.
+staff reach the estates their company serves under a contract in force today. A model may
+also hang under a second scope through a registered link (``register_link``: a grid case
+under the handling unit it was handed to, a handling unit under its company), and a
+permission held there reaches it too.
 Whoever manages an estate keeps its fee accounts (``keep_accounts``): company
 staff while the contract is in force, committee members only while their
 estate is self-managed (RULES.md §4).

@@ -28,7 +28,8 @@ from PIL import Image, ImageDraw
 from community.models import Estate
 
 from . import services
-from .models import Category, GridCase
+from .models import Category, GridCase, HandlingUnit, UnitKind
+from .units import company_unit
 
 SEED = 2021_10
 PER_ESTATE = (4, 13)  # cases a year per estate, drawn uniformly
@@ -53,7 +54,14 @@ COLOURS = {
     "safety": (190, 60, 50),
     "other": (110, 80, 150),
 }
-UNITS = ["物业服务中心", "社区环卫站", "街道城管中队", "供电所", "燃气公司", "社区居委会"]
+# The handling units of each demo district besides its property companies' own:
+# (name, kind, phone). The company serving an estate is one of its cases' units too.
+UNITS = [
+    ("城管中队", UnitKind.DEPARTMENT, "0591-83300110"),
+    ("环卫所", UnitKind.DEPARTMENT, "0591-83300220"),
+    ("供水公司", UnitKind.UTILITY, "0591-96300"),
+    ("供电所", UnitKind.UTILITY, "95598"),
+]
 
 
 def _photos() -> dict[str, bytes]:
@@ -85,6 +93,7 @@ def build(*, today, progress=None, log=print):
     estates = list(Estate.objects.select_related("grid__community__street__district__rule_set").order_by("code"))
     worker = get_user_model().objects.filter(username="grid").first()
     walk_estate = next((e for e in estates if e.code == "E0001"), estates[0])
+    units = _units(estates, today)
 
     # Every case's report time, in time order; most are walked to their close at once.
     plans = []
@@ -106,9 +115,10 @@ def build(*, today, progress=None, log=print):
                 now,
                 stuck=index in stuck,
                 actor=worker if estate is walk_estate else None,
+                units=units[estate.pk],
             )
     with transaction.atomic():
-        _walk(walk_estate, now, rng, photos, worker)
+        _walk(walk_estate, now, rng, photos, worker, units[walk_estate.pk])
         services.escalate_overdue(now=now)
     total = GridCase.objects.count()
     closed = GridCase.objects.filter(status="closed").count()
@@ -127,12 +137,34 @@ def _report(estate, reported, rng, photos, actor, category=None):
         category=category,
         description=rng.choice(PROBLEMS[category]),
         location=f"{rng.randint(1, 12)}号楼{rng.choice(['东侧', '西侧', '北侧', '楼道', '门口'])}",
-        photo=ContentFile(photos[category], name=f"{category}.jpg"),
+        photos=[ContentFile(photos[category], name=f"{category}.jpg")],
         now=reported,
     )
 
 
-def _case(estate, reported, rng, photos, now, *, stuck=False, actor=None):
+def _units(estates, today) -> dict[int, list[HandlingUnit]]:
+    """{estate id: the units its cases may go to}: the district's departments and utilities, and
+    the company serving the estate today (its unit made the first time it is needed)."""
+    by_district = {}
+    for estate in estates:
+        district = estate.grid.community.street.district
+        if district.pk not in by_district:
+            by_district[district.pk] = [
+                HandlingUnit.objects.get_or_create(
+                    district=district, name=name, defaults={"kind": kind, "phone": phone}
+                )[0]
+                for name, kind, phone in UNITS
+            ]
+    found = {}
+    for estate in estates:
+        district = estate.grid.community.street.district
+        company = services.serving_company(estate, today)
+        own = [company_unit(company, district=district)] if company else []
+        found[estate.pk] = own + by_district[district.pk]
+    return found
+
+
+def _case(estate, reported, rng, photos, now, *, stuck=False, actor=None, units):
     """One case, walked as far as its age allows (a stuck one stops at a random step)."""
     case = _report(estate, reported, rng, photos, actor)
     moves = [
@@ -157,7 +189,7 @@ def _case(estate, reported, rng, photos, now, *, stuck=False, actor=None):
             return case  # not yet: still open at this step
         at += wait
         if step == "dispatch":
-            case = services.dispatch_case(actor=None, case=case, assignee=rng.choice(UNITS), now=at)
+            case = services.dispatch_case(actor=None, case=case, unit=rng.choice(units), now=at)
         elif step == "handle":
             case = services.record_handling(actor=None, case=case, note="已到现场处置完毕，拍照留存。", now=at)
         else:
@@ -170,13 +202,14 @@ def _case(estate, reported, rng, photos, now, *, stuck=False, actor=None):
     return case
 
 
-def _walk(estate, now, rng, photos, worker):
+def _walk(estate, now, rng, photos, worker, units):
     """E0001's three open cases for the walk, one at each open step."""
     _report(estate, now - timedelta(hours=3), rng, photos, worker, category="sanitation")
     case = _report(estate, now - timedelta(hours=30), rng, photos, worker, category="facility")
-    services.dispatch_case(actor=None, case=case, assignee="物业服务中心", now=now - timedelta(hours=26))
+    city = next(u for u in units if u.name == "城管中队")  # a department with no logins: the grid worker records
+    services.dispatch_case(actor=None, case=case, unit=city, now=now - timedelta(hours=26))
     case = _report(estate, now - timedelta(hours=50), rng, photos, worker, category="safety")
-    case = services.dispatch_case(actor=None, case=case, assignee="街道城管中队", now=now - timedelta(hours=47))
+    case = services.dispatch_case(actor=None, case=case, unit=city, now=now - timedelta(hours=47))
     services.record_handling(
         actor=None, case=case, note="已拆除楼道充电线路，张贴安全提示。", now=now - timedelta(hours=5)
     )

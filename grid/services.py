@@ -267,6 +267,8 @@ def _tell_reporter(case: GridCase, *, what, note: str, key: str) -> None:
 def _tell_unit(case: GridCase, *, key: str, recipients=None, what="交由贵单位处置") -> None:
     """Tell the handling unit's staff (or ``recipients``) that a case was handed to them."""
     recipients = recipients if recipients is not None else access.holders(access.HANDLE_REQUESTS, case.handling_unit)
+    if not recipients:  # a unit with no logins (yet) hears by phone
+        return
     notify(
         event=Event.CASE_MOVED,
         recipients=recipients,
@@ -291,9 +293,12 @@ def _tell_level(case: GridCase, *, level: str, note: str) -> None:
     if level not in LEVEL_STAFF:
         return
     role, node = LEVEL_STAFF[level]
+    staff = access.users_with_role(role, node(case.estate))
+    if not staff.exists():
+        return
     notify(
         event=Event.CASE_MOVED,
-        recipients=access.users_with_role(role, node(case.estate)),
+        recipients=staff,
         title=f"{_title(case)}：升级为{Level(level).label}",
         body=f"{_what_about(case)}升级为{Level(level).label}。\n{note}",
         link=_link("grid:case", case),
