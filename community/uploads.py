@@ -229,12 +229,15 @@ class PhotoInput(forms.ClearableFileInput):
 
 
 class PhotosInput(PhotoInput):
-    """Several photos in one input (``multiple``): the camera on a phone, the library elsewhere."""
+    """Several photos in one input (``multiple``). Without ``capture``: a phone that is told to
+    capture opens the camera for a single shot, so the chooser is offered instead (camera or
+    library), where several pictures can be picked at once."""
 
     allow_multiple_selected = True
 
     def __init__(self):
         super().__init__()
+        self.attrs.pop("capture", None)
         self.attrs["multiple"] = True
 
 
