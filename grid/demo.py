@@ -27,7 +27,7 @@ from PIL import Image, ImageDraw
 
 from community.models import Estate
 
-from . import services
+from . import requests_demo, services
 from .models import Category, GridCase, HandlingUnit, UnitKind
 from .units import company_unit
 
@@ -81,6 +81,12 @@ def _hours(rng: random.Random, low: float, high: float) -> timedelta:
 
 
 def build(*, today, progress=None, log=print):
+    _grid_cases(today=today, progress=progress, log=log)
+    requests_demo.build(today=today, progress=progress, log=log)
+    return []
+
+
+def _grid_cases(*, today, progress=None, log=print):
     progress = progress or (lambda iterable, **kw: iterable)
     # The ``grid`` login (community.demo) is E0001's grid worker; it is listed there already.
     if GridCase.objects.exists():

@@ -97,3 +97,28 @@ def test_the_demo_sets_no_known_second_factor_codes_without_debug(seeded):
     assert "未设置演示两步验证码" in seeded
     assert not TOTPDevice.objects.filter(name="demo").exists()
     assert not StaticDevice.objects.filter(name="demo").exists()
+
+
+@pytest.mark.django_db
+def test_residents_requests_and_the_company_assessment_are_on_show(seeded):
+    from django.db.models import Avg
+
+    from grid.models import CaseStatus, GridCase, Level, Source
+    from supervision.models import Assessment, Objection, Score
+
+    requests = GridCase.objects.filter(source=Source.RESIDENT)
+    assert set(requests.values_list("status", flat=True)) == set(CaseStatus.values)  # every status on show
+    assert requests.filter(reopened__gte=1).exists() and requests.exclude(level=Level.COMPANY).exists()
+    assert requests.filter(status=CaseStatus.CLOSED, rating__isnull=True).exists()  # closed by the time-keeper
+    # The quick company and the slow ones are rated visibly apart.
+    means = sorted(
+        requests.filter(rating__isnull=False)
+        .values("handling_unit__company")
+        .annotate(mean=Avg("rating"))
+        .values_list("mean", flat=True)
+    )
+    assert len(means) >= 2 and means[-1] - means[0] >= 1
+    assessment = Assessment.objects.get()
+    totals = list(Score.objects.filter(assessment=assessment).values_list("total", flat=True))
+    assert max(totals) - min(totals) >= 10
+    assert Objection.objects.filter(score__assessment=assessment, decided_at__isnull=False).count() == 1
