@@ -1,11 +1,13 @@
 """The supervision dashboard and its lists on a 390 px phone: nothing wider than the screen."""
 
 import pytest
+from django.conf import settings
+from django.test import Client
 from django.urls import reverse
 
 from community.models import Role
 from tests.cms.test_phone_browser import ARGS, ARTIFACTS, CHROMIUM
-from tests.factories import PASSWORD, second_factor_code
+from tests.factories import login
 
 from .test_dashboard import build
 
@@ -21,16 +23,14 @@ def test_the_dashboard_fits_a_phone(world, live_server, monkeypatch):
     user = world.users[Role.STREET_STAFF]
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        page = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True).new_page()
-        page.goto(f"{live_server.url}/login/")
-        page.fill("input[name=username]", user.username)
-        page.fill("input[name=password]", PASSWORD)
-        page.click("main button[type=submit]")
-        page.wait_for_selector("input[name=token]")
-        page.fill("input[name=token]", second_factor_code(user))
-        page.click("main button[type=submit]")
-        page.wait_for_load_state()
-        assert "/login/" not in page.url, page.content()[-3000:]
+        # Signed in through the real pages (password and second factor) by Django's test client;
+        # the browser carries that session.
+        client = Client()
+        login(client, user)
+        context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
+        cookie = client.cookies[settings.SESSION_COOKIE_NAME]
+        context.add_cookies([{"name": cookie.key, "value": cookie.value, "url": live_server.url}])
+        page = context.new_page()
         ARTIFACTS.mkdir(exist_ok=True)
         for name, title in (
             ("dashboard", "监管看板"),
