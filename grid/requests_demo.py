@@ -26,7 +26,8 @@ from PIL import Image
 from community import access
 from community import services as registry
 from community.demo import PILOT_ESTATES
-from community.models import Estate, Ownership, Role, RoleAssignment
+from community.models import Estate, Owner, Ownership, Role, RoleAssignment
+from residents import demo as residents_demo
 
 from . import services
 from .models import CaseStatus, GridCase, RequestKind, Source
@@ -34,6 +35,7 @@ from .units import company_unit
 
 SEED = 2021_23
 PER_ESTATE = (22, 30)
+REPORTERS = 12  # owners of each pilot estate who report
 MONTHS_BACK = 18
 TEXTS = {
     RequestKind.UNIT_REPAIR: ["卫生间天花板漏水", "厨房下水道堵塞", "入户门锁芯损坏", "阳台排水管渗水"],
@@ -88,6 +90,12 @@ def build(*, today, progress=None, log=print):
         .select_related("grid__community__street__district__rule_set")
         .order_by("code")
     )
+    walk = residents_demo.walk_unit()  # its co-owners stay unbound for the README's walk
+    keep_out = (
+        set(Ownership.objects.in_force(today).filter(unit=walk).values_list("owner", flat=True)) if walk else set()
+    )
+    if walk_owner is not None:
+        keep_out |= set(Owner.objects.filter(user=walk_owner).values_list("pk", flat=True))
     quick_company = next((services.serving_company(e, today) for e in estates if e.code == "E0001"), None)
     plans = []
     for estate in estates:
@@ -96,14 +104,7 @@ def build(*, today, progress=None, log=print):
             continue
         unit = company_unit(company, district=estate.grid.community.street.district)
         handler = _staff(company, unit)
-        residents = [
-            (o.owner.user, o.unit)
-            for o in Ownership.objects.in_force(today)
-            .filter(unit__building__estate=estate, owner__user__isnull=False)
-            .exclude(owner__user=walk_owner)
-            .select_related("owner__user", "unit")
-            .order_by("pk")
-        ]
+        residents = _reporters(estate, today, rng, keep_out)
         if not residents:
             continue
         style = QUICK if company == quick_company else SLOW
@@ -123,6 +124,22 @@ def build(*, today, progress=None, log=print):
         f"转社区督办 {rows.exclude(level='company').count()} 件"
     )
     return []
+
+
+def _reporters(estate, today, rng, keep_out) -> list:
+    """[(account, unit)]: some owners of ``estate`` who report, bound to an account first if they
+    have none (the residents' demo, which runs last, binds the rest)."""
+    held = list(
+        Ownership.objects.in_force(today)
+        .filter(unit__building__estate=estate, owner__is_developer=False)
+        .exclude(owner__in=keep_out)
+        .select_related("owner", "unit")
+        .order_by("pk")
+    )
+    chosen = rng.sample(held, min(REPORTERS, len(held)))
+    owners = {o.owner_id: o.owner for o in chosen}
+    residents_demo.bind_in_bulk([owner for owner in owners.values() if owner.user_id is None])
+    return [(owners[o.owner_id].user, o.unit) for o in chosen]
 
 
 def _request(estate, at, user, home, handler, style, rng, now):
