@@ -395,7 +395,8 @@ def raw_sql(district_id: int, since: date, last: date, start, now, today: date) 
         "JOIN community_community c ON c.id = g.community_id JOIN community_street s ON s.id = c.street_id "
         "WHERE s.district_id = %(d)s"
     )
-    p = {"d": district_id, "since": since, "last": last, "start": start, "now": now, "today": today}
+    moment = connection.ops.adapt_datetimefield_value  # SQLite keeps UTC text; PostgreSQL takes it as it is
+    p = {"d": district_id, "since": since, "last": last, "start": moment(start), "now": moment(now), "today": today}
     out = {}
     with connection.cursor() as cur:
 
