@@ -185,15 +185,19 @@ def register_role_scope(role: str, model) -> None:
 
 def _ancestor_paths(model) -> list[tuple[type, str]]:
     """[(model, lookup path from ``model`` to it)]: ``model`` itself, its parents up to District,
-    then what its registered links reach (and their parents and links)."""
+    then what its registered links reach and their own links. Past a link the walk never climbs
+    to the linked object's parents: a case handed to a company's unit is reached by the company's
+    staff, never by the district the unit was first registered in (a company serving two
+    districts has one unit)."""
     paths = []
 
-    def walk(node, path: str) -> None:
+    def walk(node, path: str, linked: bool) -> None:
         paths.append((node, "pk" if not path else f"{path}_id" if "__" not in path else f"{path}__pk"))
-        for name in ([PARENT[node]] if node in PARENT else []) + LINKS.get(node, []):
-            walk(node._meta.get_field(name).related_model, f"{path}__{name}" if path else name)
+        parents = [] if linked or node not in PARENT else [(PARENT[node], False)]
+        for name, via_link in parents + [(name, True) for name in LINKS.get(node, [])]:
+            walk(node._meta.get_field(name).related_model, f"{path}__{name}" if path else name, linked or via_link)
 
-    walk(model, "")
+    walk(model, "", False)
     return paths
 
 

@@ -20,11 +20,12 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Sum
 from django.utils import timezone
 
 from community.models import Estate
 
+from . import selectors
 from .models import CaseStatus, GridCase, RequestKind, Source
 from .selectors import IN_TIME, handled_at, local_midnight, period_start
 
@@ -79,7 +80,6 @@ def service_figures(estate: Estate, *, today: date | None = None, now: datetime 
         now = min(timezone.now(), local_midnight(today + timedelta(days=1)))
     since = period_start(today)  # the dashboards' year: months(today)[0]
     until = min(now, local_midnight(today + timedelta(days=1)))
-    done = Q(status__in=DONE)
     rows = (
         GridCase.objects.filter(
             estate=estate, source=Source.RESIDENT, reported_at__gte=local_midnight(since), reported_at__lt=until
@@ -89,7 +89,7 @@ def service_figures(estate: Estate, *, today: date | None = None, now: datetime 
         .values("kind")
         .annotate(
             reported=Count("pk"),
-            judged=Count("pk", filter=done | Q(limit_at__lt=now)),
+            judged=Count("pk", filter=selectors.judged(now)),
             on_time=Count("pk", filter=IN_TIME),
             rated=Count("rating"),
             points=Sum("rating"),

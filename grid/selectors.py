@@ -146,6 +146,13 @@ def handled_at_grouped():
 IN_TIME = Q(status__in=(CaseStatus.HANDLED, CaseStatus.CLOSED), handled_at__lte=F("limit_at"))
 
 
+def judged(at) -> Q:
+    """A request that can be judged by ``at``: handled (its last handling before ``at``) or past
+    its limit; one still open within its limit counts in neither part of the in-time share.
+    Needs ``handled_at`` annotated."""
+    return Q(status__in=(CaseStatus.HANDLED, CaseStatus.CLOSED), handled_at__lt=at) | Q(limit_at__lt=at)
+
+
 def with_in_time(queryset: QuerySet) -> QuerySet:
     """``queryset`` with ``handled_at`` and ``in_time`` (a resident's request handled within its limit)."""
     return queryset.annotate(handled_at=handled_at()).annotate(

@@ -147,7 +147,8 @@ def unit_page(request, pk):
         elif action == "remove_staff":
 
             def handler():
-                user = get_user_model().objects.filter(pk=request.POST.get("user") or 0).first()
+                posted = request.POST.get("user", "")
+                user = get_user_model().objects.filter(pk=int(posted)).first() if posted.isdigit() else None
                 if user is None:
                     raise ValidationError(units.NOT_STAFF)
                 still = units.remove_staff(actor=request.user, unit=unit, user=user)

@@ -43,7 +43,7 @@ from community.tenure.history import COMPANY, NONE, SELF, timeline
 from community.tenure.history import Period as HeldPeriod
 from fees.models import Statement, Subject
 from grid.models import GridCase, Source
-from grid.selectors import IN_TIME, handled_at
+from grid.selectors import IN_TIME, handled_at, judged
 from mediation.models import CaseParty, CaseStep, PartyKind
 from mediation.models import CaseStatus as MediationStatus
 
@@ -135,7 +135,7 @@ def facts_by_company(district: District, period: Period, *, now: datetime | None
         .values("handling_unit__company", "estate")
         .annotate(
             n=Count("pk"),
-            judged=Count("pk", filter=Q(limit_at__lt=end_dt) | Q(handled_at__lt=end_dt)),
+            judged=Count("pk", filter=judged(end_dt)),
             in_time=Count("pk", filter=IN_TIME & Q(handled_at__lt=end_dt)),
             rated=Count("pk", filter=rated),
             rating_sum=Sum("rating", filter=rated),

@@ -288,7 +288,8 @@ def ranking(request, year):
                 "company": row.key[0].company.name,
                 "total": row.effective,
                 "original": row.total,
-                "band": scoring.band(row.effective, rules),
+                # the band as published; a total an upheld objection revised is banded again
+                "band": row.key[0].band if row.effective == row.total else scoring.band(row.effective, rules),
                 "decided": row.key[1],
                 "upheld": row.key[2].upheld if row.key[2] else None,
             }
