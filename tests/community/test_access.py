@@ -11,8 +11,9 @@ from tests.factories import CommunityFactory, GridFactory, UserFactory, user_wit
 
 pytestmark = pytest.mark.django_db
 ALL_ROLES = list(access.ROLE_SCOPES)
-# A mediator's scope is a mediation room, not the registry (tests/mediation covers it).
-REGISTRY_ROLES = [r for r in ALL_ROLES if r != Role.MEDIATOR]
+# A mediator's scope is a mediation room, a utility's staff's their handling unit, not the registry
+# (tests/mediation and tests/grid/test_requests.py cover them).
+REGISTRY_ROLES = [r for r in ALL_ROLES if r not in (Role.MEDIATOR, Role.UNIT_STAFF)]
 
 
 @pytest.mark.parametrize("role", REGISTRY_ROLES)
@@ -71,6 +72,7 @@ def test_assigning_grants_guardian_permissions_and_revoking_removes_them(world):
         "convene_votes",
         "open_cases",
         "dispatch_cases",
+        "manage_branches",
     }
     assert user.is_staff
     services.revoke_role(actor=None, assignment=RoleAssignment.objects.get(user=user))
