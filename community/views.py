@@ -28,6 +28,8 @@ def home(request):
         return redirect("mediation:workspace")  # a mediator's registry is their room
     if access.holds_anywhere(request.user, access.VIEW):
         return redirect("community:directory")
+    if access.holds_anywhere(request.user, access.HANDLE_REQUESTS):
+        return redirect("grid:queue")  # a utility's or a department's staff: the cases handed to them
     return redirect("community:my_units")
 
 

@@ -16,7 +16,7 @@ from tests.factories import CompanyFactory, EstateFactory, contract, login, vali
 pytestmark = pytest.mark.django_db
 CHANGERS = [Role.DISTRICT_ADMIN, Role.COMMUNITY_STAFF, Role.GRID_WORKER]
 NOT_CHANGERS = [Role.STREET_STAFF, Role.COMMITTEE_MEMBER, Role.COMPANY_STAFF, Role.MEDIATOR]
-REGISTRY_ROLES = [r for r in Role if r != Role.MEDIATOR]
+REGISTRY_ROLES = [r for r in Role if r not in (Role.MEDIATOR, Role.UNIT_STAFF)]
 
 
 def estate_page(client, estate):

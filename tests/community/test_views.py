@@ -6,7 +6,8 @@ from tests.factories import EstateFactory, OwnershipFactory, UnitFactory, login
 
 pytestmark = pytest.mark.django_db
 ALL_ROLES = list(Role)
-REGISTRY_ROLES = [r for r in Role if r != Role.MEDIATOR]  # a mediator's scope is a room, not the registry
+# A mediator's scope is a room, a utility's staff's their handling unit: not the registry.
+REGISTRY_ROLES = [r for r in Role if r not in (Role.MEDIATOR, Role.UNIT_STAFF)]
 
 
 @pytest.mark.parametrize("role", REGISTRY_ROLES)
@@ -30,6 +31,13 @@ def test_a_mediator_starts_in_mediation_and_reads_no_estate_file(client, world):
     assert client.get(reverse("home")).url == reverse("mediation:workspace")
     assert world.e1.name not in client.get(reverse("community:directory")).content.decode()
     assert client.get(reverse("community:estate_detail", args=[world.e1.pk])).status_code == 404
+
+
+def test_a_utilitys_staff_start_in_their_queue_and_read_no_estate_file(client, world):
+    login(client, world.users[Role.UNIT_STAFF])
+    assert client.get(reverse("home")).url == reverse("grid:queue")
+    assert client.get(reverse("community:directory")).status_code == 403
+    assert client.get(reverse("community:estate_detail", args=[world.e1.pk])).status_code in (403, 404)
 
 
 def test_owner_sees_no_staff_page_but_their_own_units(client, world):
