@@ -1,4 +1,5 @@
-"""The residents' part of the demo: a year and a half of requests in the six pilot estates.
+"""The residents' part of the demo: a year and a half of requests in the pilot estates that a
+company serves (碧水家园 has none).
 
 Owners with accounts report repairs, complaints and suggestions through ``grid.services``
 with explicit times, each walked as far as its age allows, so every status is on show: new,
@@ -61,7 +62,7 @@ def _photo(rng) -> ContentFile:
 
 def _staff(company, unit):
     """A staff account of ``company`` to name as handler: the ``company`` login where it works,
-    else a staff member made for the demo with no password (it signs in nowhere)."""
+    else a repairer made for the demo with an unusable password (it signs in nowhere)."""
     found = access.holders(access.HANDLE_REQUESTS, unit).order_by("pk").first()
     if found is not None:
         return found
