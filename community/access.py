@@ -226,6 +226,15 @@ def prefetch(user, perms) -> None:
         cache[p] = dict(found[p])
 
 
+def holds_on(user, perm: str, obj) -> bool:
+    """Does ``user`` hold ``perm`` on ``obj`` itself (a superuser always does)? Not inherited and
+    not answered from below: ``can`` on a district is true for its street staff too, while the
+    district's own acts (publishing an assessment, registering its handling units) are its own."""
+    if not user.is_authenticated or not user.is_active:
+        return False
+    return user.is_superuser or obj.pk in granted_scopes(user, perm).get(type(obj), set())
+
+
 def granted_scopes(user, perm: str) -> dict[type, set[int]]:
     """{scope model: {pk, ...}} where ``user`` holds ``perm`` directly (not inherited)."""
     if not user.is_authenticated or not user.is_active:

@@ -73,9 +73,7 @@ NOT_STAFF = _("该账号不是本单位的工作人员。")
 def manages_district(user, district: District) -> bool:
     """Whether ``user`` administers ``district``'s handling units: ``dispatch_cases`` held on the
     district itself (not inherited from below, see the module's note)."""
-    if not user.is_authenticated or not user.is_active:
-        return False
-    return user.is_superuser or district.pk in access.granted_scopes(user, MANAGE).get(District, set())
+    return access.holds_on(user, MANAGE, district)
 
 
 def manageable_districts(user) -> QuerySet:

@@ -68,9 +68,7 @@ def holds_on_district(user, district: District) -> bool:
     """Whether ``user`` holds ``assess_companies`` on the district itself: ``access.can`` on a
     territory node also answers yes from below (street staff see their district), and the
     district's own acts (company-wide inspections, publication, decisions) are the district's."""
-    if user.is_superuser:
-        return True
-    return district.pk in access.granted_scopes(user, access.ASSESS_COMPANIES).get(District, set())
+    return access.holds_on(user, access.ASSESS_COMPANIES, district)
 
 
 def _require_district(actor, district: District) -> None:
