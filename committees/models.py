@@ -9,7 +9,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from community import records
-from community.models import Community, Owner
+from community.models import Community, Owner, Tracked
 
 
 class Topic(models.TextChoices):
@@ -378,7 +378,7 @@ class CommitteeStatus(models.TextChoices):
     DISSOLVED = "dissolved", _("已解散")
 
 
-class Committee(models.Model):
+class Committee(Tracked):
     """An owners' committee or self-management committee. Its status moves only through
     committees.services, whose TRANSITIONS table is the only one there is."""
 

@@ -74,6 +74,7 @@ DISPATCH_CASES = "dispatch_cases"  # dispatch, verify and close grid cases (comm
 HANDLE_REQUESTS = "handle_requests"  # a handling unit's staff: take on, assign and work the cases handed to it
 ASSESS_COMPANIES = "assess_companies"  # company assessment: inspection scores (street, district), objections
 MANAGE_BRANCHES = "manage_branches"  # red steward: estates' party branches, their members, cross-appointments
+REPORT_CASES = "report_cases"  # hand a case over into the grid flow (the city platform's API client)
 VIEW_AUDIT = "view_audit"  # search and export the audit trail (安全审计): the district administrator's
 
 # The scope each role is held on, and what it grants there.
@@ -88,6 +89,9 @@ ROLE_SCOPES = {
     Role.MEDIATOR: Community,
     # Replaced by the grid app (register_role_scope): a public utility's or a department's staff.
     Role.UNIT_STAFF: Community,
+    # Another system (the city platform) reading and reporting through the API, on any node of the
+    # territory tree: a district, a street or a community (registered by the api app's services).
+    Role.API_CLIENT: (District, Street, Community),
 }
 ROLE_PERMS = {
     Role.DISTRICT_ADMIN: (
@@ -124,6 +128,7 @@ ROLE_PERMS = {
     Role.COMPANY_STAFF: (VIEW, DRAFT_NOTICES, KEEP_ACCOUNTS, HANDLE_REQUESTS),
     Role.MEDIATOR: (VIEW, OPEN_CASES, MEDIATE),
     Role.UNIT_STAFF: (HANDLE_REQUESTS,),
+    Role.API_CLIENT: (VIEW, REPORT_CASES),
 }
 # Roles that work in the staff pages and the Django admin.
 ADMIN_ROLES = {Role.DISTRICT_ADMIN, Role.STREET_STAFF, Role.COMMUNITY_STAFF, Role.GRID_WORKER}
@@ -176,6 +181,12 @@ def register_link(model, field: str) -> None:
     from its handling unit), besides its parent in the tree; ``can`` and ``visible`` follow both."""
     if field not in LINKS.setdefault(model, []):
         LINKS[model].append(field)
+
+
+def scope_models(role: str) -> tuple:
+    """The models ``role`` may be held on (most roles have one)."""
+    held = ROLE_SCOPES[role]
+    return held if isinstance(held, tuple) else (held,)
 
 
 def register_role_scope(role: str, model) -> None:

@@ -359,7 +359,8 @@ class RoleAssignmentForm(forms.ModelForm):
     scope_type = forms.ModelChoiceField(
         label=_("范围类型"),
         queryset=ContentType.objects.filter(
-            app_label="community", model__in=[m._meta.model_name for m in set(access.ROLE_SCOPES.values())]
+            app_label="community",
+            model__in=[m._meta.model_name for role in access.ROLE_SCOPES for m in access.scope_models(role)],
         ),
     )
 

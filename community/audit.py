@@ -77,6 +77,13 @@ ACTIONS = {
     "handling_unit_change": _("修改处置单位"),
     "unit_staff_add": _("开通处置单位工作人员账号"),
     "unit_staff_remove": _("撤销处置单位工作人员"),
+    "api_call": _("接口调用"),
+    "api_client_register": _("登记接口客户端"),
+    "api_token_rotate": _("更换接口令牌"),
+    "api_client_revoke": _("停用接口客户端"),
+    "api_webhook": _("登记或停用推送地址"),
+    "hc_import": _("导入 HC 小区资料"),
+    "fee_history_import": _("导入历史缴费记录"),
 }
 
 

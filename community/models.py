@@ -75,6 +75,7 @@ REGISTRY_PERMS = (
     ("handle_requests", _("受理、派工、办理居民报事报修和分派的案件")),
     ("assess_companies", _("物业服务企业信用评价：检查评分、异议处理、公布排名")),
     ("manage_branches", _("维护小区党支部、党员和交叉任职")),
+    ("report_cases", _("向网格转办案件（城市平台接口）")),
 )
 
 
@@ -176,13 +177,30 @@ class District(models.Model):
         return self
 
 
-class TerritoryNode(models.Model):
+class Tracked(models.Model):
+    """A row the city platform's API syncs by ``updated_since``: ``updated_at`` moves on every
+    save, also a save with ``update_fields`` (the services save only the fields they change). A
+    queryset ``.update()`` does not move it, so a service whose change the sync must see saves
+    the row."""
+
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True, db_index=True)
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if kwargs.get("update_fields") is not None:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "updated_at"}
+        super().save(*args, **kwargs)
+
+
+class TerritoryNode(Tracked):
     """A street, community or grid: a named, coded cell of the district on which roles are held."""
 
     name = models.CharField(_("名称"), max_length=100)
     code = models.CharField(_("编码"), max_length=32, unique=True)
 
-    class Meta:
+    class Meta(Tracked.Meta):
         abstract = True
         ordering = ["code"]
         permissions = REGISTRY_PERMS
@@ -242,7 +260,7 @@ class EstateQuerySet(models.QuerySet):
         )
 
 
-class Estate(models.Model):
+class Estate(Tracked):
     grid = models.ForeignKey(Grid, verbose_name=_("网格"), on_delete=models.PROTECT, related_name="estates")
     name = models.CharField(_("小区名称"), max_length=100)
     code = models.CharField(_("编码"), max_length=32, unique=True)
@@ -464,7 +482,7 @@ class Ownership(models.Model):
 # --------------------------------------------------------------------------- management
 
 
-class PropertyCompany(models.Model):
+class PropertyCompany(Tracked):
     name = models.CharField(_("企业名称"), max_length=200)
     uscc = models.CharField(_("统一社会信用代码"), max_length=18, unique=True, validators=[validate_uscc])
     phone = models.CharField(_("联系电话"), max_length=20, blank=True)
@@ -493,7 +511,7 @@ class ContractQuerySet(models.QuerySet):
         )
 
 
-class ServiceContract(models.Model):
+class ServiceContract(Tracked):
     estate = models.ForeignKey(Estate, verbose_name=_("小区"), on_delete=models.PROTECT, related_name="contracts")
     company = models.ForeignKey(
         PropertyCompany, verbose_name=_("物业服务企业"), on_delete=models.PROTECT, related_name="contracts"
@@ -544,7 +562,7 @@ class ServiceContract(models.Model):
         return self.terminated_on or self.ends_on
 
 
-class SelfManagementPeriod(models.Model):
+class SelfManagementPeriod(Tracked):
     """A period in which the owners manage the estate themselves (Civil Code art. 284)."""
 
     estate = models.ForeignKey(Estate, verbose_name=_("小区"), on_delete=models.PROTECT, related_name="self_management")
@@ -593,6 +611,7 @@ class Role(models.TextChoices):
     COMPANY_STAFF = "company_staff", _("物业企业工作人员")
     MEDIATOR = "mediator", _("调解员")
     UNIT_STAFF = "unit_staff", _("处置单位工作人员")
+    API_CLIENT = "api_client", _("接口客户端（外部系统）")
 
 
 class RoleAssignment(models.Model):

@@ -57,9 +57,10 @@ DELIVERED_WITHOUT_OWNER = _(
 
 def check_role(*, user, role: str, scope) -> None:
     """Raise ValidationError unless ``role`` may be held by ``user`` on ``scope``."""
-    expected = access.ROLE_SCOPES[role]
+    expected = access.scope_models(role)
     if not isinstance(scope, expected):
-        raise ValidationError(WRONG_SCOPE, params={"role": Role(role).label, "scope": expected._meta.verbose_name})
+        names = "、".join(str(model._meta.verbose_name) for model in expected)
+        raise ValidationError(WRONG_SCOPE, params={"role": Role(role).label, "scope": names})
     scope_type = ContentType.objects.get_for_model(scope)
     if RoleAssignment.objects.filter(user=user, role=role, scope_type=scope_type, scope_id=scope.pk).exists():
         raise ValidationError(ALREADY_ASSIGNED)

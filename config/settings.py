@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "mediation",
     "grid",
     "supervision",
+    "api",
     # Last, so that its demo binds accounts after the others have built their history.
     "residents",
     "pgtrigger",
@@ -73,6 +74,9 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
+    # The API for other systems (api/): Django REST framework, its OpenAPI schema by drf-spectacular.
+    "rest_framework",
+    "drf_spectacular",
 ]
 
 MIDDLEWARE = [
@@ -368,3 +372,14 @@ MIDDLEWARE.insert(
     MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
     "community.middleware.ContentSecurityPolicyMiddleware",
 )
+
+# The API (api/). Only the schema class is set here: Wagtail's admin uses REST framework too,
+# with its own session authentication, so the API's authentication, permission, throttle and
+# pagination are set on its own views (api.auth.ClientView and ClientViewSet).
+REST_FRAMEWORK = {"DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema"}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "物业治理 API (Estate Governance)",
+    "DESCRIPTION": "供城市运行管理平台（一网统管）等外部系统调用的数据接口。For the city platform and other systems.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+}

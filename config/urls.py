@@ -34,6 +34,7 @@ urlpatterns = [
     path("", include("mediation.urls")),
     path("", include("grid.urls")),
     path("", include("supervision.urls")),
+    path("", include("api.urls")),
     # The public site (district, community, estate and notice pages) takes every other address.
     path("", include(wagtail_urls)),
 ]

@@ -146,6 +146,8 @@ class BillingRun(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     bills_created = models.PositiveIntegerField(_("新出账单数"), default=0)
+    # A run made by importing another system's history (HC小区's 房屋缴费历史), not by billing.
+    imported = models.BooleanField(_("导入的历史账单"), default=False)
     amount = money_field(_("新出账单金额"), default=0)
 
     class Meta:
@@ -217,6 +219,7 @@ class Payment(models.Model):
     )
     backdated = models.BooleanField(_("补登"), default=False, help_text=_("收款日期早于登记日期。"))
     note = models.CharField(_("备注"), max_length=200, blank=True)
+    imported = models.BooleanField(_("导入的历史收款"), default=False)
     receipt_year = models.PositiveSmallIntegerField(_("收据年度"))
     receipt_number = models.PositiveIntegerField(_("收据序号"))
 
@@ -340,6 +343,7 @@ class LedgerEntry(models.Model):
     amount = money_field(_("金额"))
     keeper = models.CharField(_("记账主体"), max_length=200)
     recorded_at = models.DateTimeField(_("登记时间"))
+    imported = models.BooleanField(_("导入"), default=False, help_text=_("由其他系统的历史记录导入。"))
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

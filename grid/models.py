@@ -19,7 +19,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from community import records
-from community.models import District, Estate, Grid, PropertyCompany, Unit
+from community.models import District, Estate, Grid, PropertyCompany, Tracked, Unit
 
 
 class Category(models.TextChoices):
@@ -128,7 +128,7 @@ LEVEL_ORDER = [Level.COMPANY, Level.GRID, Level.COMMUNITY, Level.STREET, Level.D
 START_LEVELS = (Level.COMPANY, Level.GRID)
 
 
-class GridCase(models.Model):
+class GridCase(Tracked):
     number = models.CharField(_("案件编号"), max_length=40, unique=True)
     grid = models.ForeignKey(
         Grid,
@@ -154,6 +154,9 @@ class GridCase(models.Model):
     category = models.CharField(_("问题类别"), max_length=12, choices=Category.choices)
     description = models.TextField(_("问题描述"))
     location = models.CharField(_("具体位置"), max_length=100, blank=True)
+    # A city-platform case's own number there (one per reporting client account: a repeated
+    # POST with the same reference finds the case it made instead of making a second).
+    external_ref = models.CharField(_("外部编号"), max_length=64, blank=True)
     status = models.CharField(_("状态"), max_length=12, choices=CaseStatus.choices, default=CaseStatus.REPORTED)
     level = models.CharField(_("督办级别"), max_length=10, choices=Level.choices, default=Level.GRID)
     escalated_at = models.DateTimeField(
@@ -203,6 +206,11 @@ class GridCase(models.Model):
             models.Index(fields=["level", "status"], name="grid_case_level_idx"),
         ]
         constraints = [
+            models.UniqueConstraint(
+                fields=["reported_by", "external_ref"],
+                condition=~Q(external_ref=""),
+                name="grid_case_one_per_external_ref",
+            ),
             models.CheckConstraint(
                 condition=Q(status=CaseStatus.CLOSED, closed_at__isnull=False, due_at__isnull=True)
                 | (~Q(status=CaseStatus.CLOSED) & Q(closed_at__isnull=True, due_at__isnull=False)),

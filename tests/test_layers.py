@@ -29,7 +29,8 @@ FLOORS = {
     "grid": 6,
     "mediation": 6,
     "supervision": 7,
-    "config": 8,
+    "api": 8,
+    "config": 9,
 }
 
 

@@ -21,6 +21,10 @@ from tests.factories import (
     user_with_role,
 )
 
+# The roles people hold, each with a login in the world below. An API client is another system's
+# account with no password; tests/api covers what its role reaches.
+PERSON_ROLES = [role for role in Role if role != Role.API_CLIENT]
+
 
 @dataclass
 class World:

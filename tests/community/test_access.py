@@ -8,9 +8,10 @@ from community import access, services
 from community.models import Estate, Owner, Role, RoleAssignment, Unit
 from community.tenure import services as tenure
 from tests.factories import CommunityFactory, GridFactory, UserFactory, user_with_role
+from tests.world import PERSON_ROLES
 
 pytestmark = pytest.mark.django_db
-ALL_ROLES = list(access.ROLE_SCOPES)
+ALL_ROLES = PERSON_ROLES
 # A mediator's scope is a mediation room, a utility's staff's their handling unit, not the registry
 # (tests/mediation and tests/grid/test_requests.py cover them).
 REGISTRY_ROLES = [r for r in ALL_ROLES if r not in (Role.MEDIATOR, Role.UNIT_STAFF)]

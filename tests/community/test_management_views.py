@@ -12,11 +12,12 @@ from community.models import Estate, PropertyCompany, Role, SelfManagementPeriod
 from community.tenure import services
 from community.tenure.selectors import management_history, unmanaged_estates, unmanaged_since
 from tests.factories import CompanyFactory, EstateFactory, contract, login, valid_uscc
+from tests.world import PERSON_ROLES
 
 pytestmark = pytest.mark.django_db
 CHANGERS = [Role.DISTRICT_ADMIN, Role.COMMUNITY_STAFF, Role.GRID_WORKER]
 NOT_CHANGERS = [Role.STREET_STAFF, Role.COMMITTEE_MEMBER, Role.COMPANY_STAFF, Role.MEDIATOR]
-REGISTRY_ROLES = [r for r in Role if r not in (Role.MEDIATOR, Role.UNIT_STAFF)]
+REGISTRY_ROLES = [r for r in PERSON_ROLES if r not in (Role.MEDIATOR, Role.UNIT_STAFF)]
 
 
 def estate_page(client, estate):

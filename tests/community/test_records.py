@@ -6,6 +6,7 @@ from django.apps import apps
 from community import records
 
 KEPT = {
+    "api_tombstone",
     "committees_ballot",
     "committees_committeeevent",
     "committees_consent",

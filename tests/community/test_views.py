@@ -3,11 +3,12 @@ from django.urls import reverse
 
 from community.models import Role
 from tests.factories import EstateFactory, OwnershipFactory, UnitFactory, login
+from tests.world import PERSON_ROLES
 
 pytestmark = pytest.mark.django_db
-ALL_ROLES = list(Role)
+ALL_ROLES = PERSON_ROLES
 # A mediator's scope is a room, a utility's staff's their handling unit: not the registry.
-REGISTRY_ROLES = [r for r in Role if r not in (Role.MEDIATOR, Role.UNIT_STAFF)]
+REGISTRY_ROLES = [r for r in PERSON_ROLES if r not in (Role.MEDIATOR, Role.UNIT_STAFF)]
 
 
 @pytest.mark.parametrize("role", REGISTRY_ROLES)

@@ -25,6 +25,7 @@ from tests.factories import (
     UserFactory,
     login,
 )
+from tests.world import PERSON_ROLES
 
 pytestmark = pytest.mark.django_db
 
@@ -125,7 +126,7 @@ def test_the_estate_figures_take_one_query(estate, django_assert_num_queries):
 # --------------------------------------------------------------------------- the page
 
 
-@pytest.mark.parametrize("role", list(Role))
+@pytest.mark.parametrize("role", PERSON_ROLES)
 def test_the_page_is_for_those_who_see_owners_or_convene_votes(client, world, estate, role):
     login(client, world.users[role])
     mine = client.get(reverse("residents:coverage", args=[world.e1.pk]))
@@ -161,7 +162,7 @@ def test_the_page_shows_the_figures_and_the_uncovered_units_without_names(client
     assert [u.room for u in response.context["page"].object_list] == ["103", "201"]
 
 
-@pytest.mark.parametrize("role", [r for r in Role if r != Role.MEDIATOR])
+@pytest.mark.parametrize("role", [r for r in PERSON_ROLES if r != Role.MEDIATOR])
 def test_the_estate_page_links_to_coverage_for_its_readers_only(client, world, role):
     login(client, world.users[role])
     body = client.get(reverse("community:estate_detail", args=[world.e1.pk])).content.decode()

@@ -21,6 +21,7 @@ from mediation import services as mediation_services
 from mediation.models import Room
 from supervision import dashboard as selectors
 from tests.factories import UserFactory, login
+from tests.world import PERSON_ROLES
 
 from .dashboard_helpers import bill, fee_item, fund, mediation_case, request, sitting
 
@@ -101,7 +102,7 @@ def build(world, *, rows: int = 1):
 # --------------------------------------------------------------------------- who
 
 
-@pytest.mark.parametrize("role", list(Role))
+@pytest.mark.parametrize("role", PERSON_ROLES)
 def test_the_dashboard_and_its_lists_are_for_district_street_and_community_staff(client, world, role):
     user = world.users.get(role)
     if user is None:  # a role the shared world does not seat
