@@ -139,10 +139,15 @@ class Report:
         ]
 
 
-def is_hc(content: bytes) -> bool:
-    """Whether the file is an HC workbook: a sheet named 资产信息, or HC's own headers."""
+def detect(content: bytes) -> list[str] | None:
+    """The header row of an HC workbook (a sheet named 资产信息, or HC's own headers); None for
+    any other file."""
     names, head = first_row(content, SHEET)
-    return SHEET in names or {BUILDING, ROOM, PERSON_TYPE} <= set(head)
+    return head if SHEET in names or {BUILDING, ROOM, PERSON_TYPE} <= set(head) else None
+
+
+def is_hc(content: bytes) -> bool:
+    return detect(content) is not None
 
 
 def _digits(value, row, column, errors, *, id_number=False) -> str:
@@ -211,7 +216,7 @@ def _owners(cells, number, errors) -> list[OwnerRow]:
 
 
 def parse(
-    name: str, content: bytes, *, developer: str = "", area_source: str = SURVEYED
+    name: str, content: bytes, *, developer: str = "", area_source: str = SURVEYED, head: list[str] | None = None
 ) -> tuple[list[UnitRow], list[MemberRow], Report, list[RowError]]:
     """(units, members, report, errors) of an HC workbook; usable only when errors is empty.
     Row numbers are the sheet's own, as HC and Excel show them."""
@@ -219,7 +224,8 @@ def parse(
     report = Report(developer=developer, area_source=area_source)
     if area_source not in dict(AREA_SOURCES):
         return [], [], report, [RowError(0, "", _("面积来源应为产权登记面积、实测面积或合同面积之一。"))]
-    _names, head = first_row(content, SHEET)
+    if head is None:
+        _names, head = first_row(content, SHEET)
     headers = HEADERS + [h for h in NEW_HEADERS if h in head]
     try:
         rows, errors = read_table(name, content, headers=headers, max_rows=MAX_ROWS, max_cell=MAX_CELL, sheet=SHEET)

@@ -450,9 +450,10 @@ def _noop(label: str) -> None:
 
 def _read(name: str, content: bytes, developer: str, area_source: str):
     """(layout, units, members, report, errors): an HC workbook is told by its sheet or headers."""
-    if hc_import.is_hc(content):
+    head = hc_import.detect(content)
+    if head is not None:
         units, members, report, errors = hc_import.parse(
-            name, content, developer=developer, area_source=area_source or hc_import.SURVEYED
+            name, content, developer=developer, area_source=area_source or hc_import.SURVEYED, head=head
         )
         return HC, units, members, report, errors
     units, errors = parse(name, content)
