@@ -33,7 +33,7 @@ from django.utils.translation import gettext_lazy
 
 from . import identifiers
 from .registry_import import MAX_CELL, ORGANISATION, PERSON, OwnerRow, UnitRow, _area, _floor
-from .spreadsheet import Refused, RowError, first_row, is_blank, read_table, text_of, workbook
+from .spreadsheet import Refused, RowError, first_row, is_blank, read_table, sheet_names, text_of, workbook
 
 SHEET = "资产信息"
 (
@@ -139,15 +139,19 @@ class Report:
         ]
 
 
-def detect(content: bytes) -> list[str] | None:
-    """The header row of an HC workbook (a sheet named 资产信息, or HC's own headers); None for
-    any other file."""
-    names, head = first_row(content, SHEET)
-    return head if SHEET in names or {BUILDING, ROOM, PERSON_TYPE} <= set(head) else None
+def has_hc_sheet(content: bytes) -> bool:
+    """Cheap: whether an .xlsx has a sheet named 资产信息 (only its workbook part is read)."""
+    return SHEET in sheet_names(content)
+
+
+def has_hc_headers(content: bytes) -> bool:
+    """Whether the file's first row carries HC's own headers (a renamed sheet, or a CSV)."""
+    _names, head = first_row(content, SHEET)
+    return {BUILDING, ROOM, PERSON_TYPE} <= set(head)
 
 
 def is_hc(content: bytes) -> bool:
-    return detect(content) is not None
+    return has_hc_sheet(content) or has_hc_headers(content)
 
 
 def _digits(value, row, column, errors, *, id_number=False) -> str:
@@ -216,7 +220,7 @@ def _owners(cells, number, errors) -> list[OwnerRow]:
 
 
 def parse(
-    name: str, content: bytes, *, developer: str = "", area_source: str = SURVEYED, head: list[str] | None = None
+    name: str, content: bytes, *, developer: str = "", area_source: str = SURVEYED
 ) -> tuple[list[UnitRow], list[MemberRow], Report, list[RowError]]:
     """(units, members, report, errors) of an HC workbook; usable only when errors is empty.
     Row numbers are the sheet's own, as HC and Excel show them."""
@@ -224,8 +228,7 @@ def parse(
     report = Report(developer=developer, area_source=area_source)
     if area_source not in dict(AREA_SOURCES):
         return [], [], report, [RowError(0, "", _("面积来源应为产权登记面积、实测面积或合同面积之一。"))]
-    if head is None:
-        _names, head = first_row(content, SHEET)
+    _names, head = first_row(content, SHEET)
     headers = HEADERS + [h for h in NEW_HEADERS if h in head]
     try:
         rows, errors = read_table(name, content, headers=headers, max_rows=MAX_ROWS, max_cell=MAX_CELL, sheet=SHEET)

@@ -449,15 +449,19 @@ def _noop(label: str) -> None:
 
 
 def _read(name: str, content: bytes, developer: str, area_source: str):
-    """(layout, units, members, report, errors): an HC workbook is told by its sheet or headers."""
-    head = hc_import.detect(content)
-    if head is not None:
-        units, members, report, errors = hc_import.parse(
-            name, content, developer=developer, area_source=area_source or hc_import.SURVEYED, head=head
-        )
-        return HC, units, members, report, errors
-    units, errors = parse(name, content)
-    return NATIVE, units, [], None, errors
+    """(layout, units, members, report, errors). An HC workbook is told by its sheet 资产信息, or,
+    when the file is not a native one, by HC's own headers (a renamed sheet, a CSV): a native
+    file pays for no second reading."""
+    hc = hc_import.has_hc_sheet(content)
+    if not hc:
+        units, errors = parse(name, content)
+        header_refused = len(errors) == 1 and errors[0].row == 1 and not errors[0].column
+        if not (header_refused and hc_import.has_hc_headers(content)):
+            return NATIVE, units, [], None, errors
+    units, members, report, errors = hc_import.parse(
+        name, content, developer=developer, area_source=area_source or hc_import.SURVEYED
+    )
+    return HC, units, members, report, errors
 
 
 def _checked_plan(*, actor, estate, read, today) -> Plan:

@@ -26,6 +26,7 @@ with ``'`` through ``escape``, so it shows as the text it is.
 from __future__ import annotations
 
 import csv
+import html
 import io
 import re
 import zipfile
@@ -186,6 +187,20 @@ def read_table(
             cells[header] = "" if value is None else value
         rows.append((number, cells))
     return rows, errors
+
+
+SHEET_NAME = re.compile(r"<(?:\w+:)?sheet\b[^>]*?\bname=\"([^\"]*)\"")
+
+
+def sheet_names(content: bytes) -> list[str]:
+    """The sheet names of an .xlsx, read from its workbook part alone (no sheet is parsed); []
+    for anything else."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            part = archive.read("xl/workbook.xml")[:1_000_000].decode("utf-8", "replace")
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError):
+        return []
+    return [html.unescape(name) for name in SHEET_NAME.findall(part)]
 
 
 def first_row(content: bytes, sheet: str | None = None) -> tuple[list[str], list[str]]:

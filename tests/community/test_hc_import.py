@@ -336,3 +336,13 @@ def test_the_command_imports_an_hc_workbook(world, tmp_path, capsys):
         "import_registry", world.e3.code, str(path), "--dry-run", "--developer", DEV, "--area-source", "registered_area"
     )
     assert "新增房屋 0，修改房屋 0" in capsys.readouterr().out
+
+
+@pytest.mark.django_db
+def test_hc_headers_are_recognised_in_a_renamed_sheet_and_in_a_csv(world):
+    rows = [hc_row(), hc_row(name="李梅", mobile="13900000002", kind="1002")]
+    renamed = preview_import(actor=None, estate=world.e3, name="hc.xlsx", content=hc_book(rows, sheet="Sheet1"))
+    text = "\n".join([",".join(HEADERS)] + [",".join(r) for r in rows]).encode("utf-8-sig")
+    as_csv = preview_import(actor=None, estate=world.e3, name="hc.csv", content=text)
+    for plan in (renamed, as_csv):
+        assert plan.errors == [] and plan.layout == "hc" and len(plan.member_plan.new) == 1
