@@ -4,7 +4,7 @@ from django import forms
 from django.utils.translation import gettext, gettext_lazy
 from django.utils.translation import gettext_lazy as _
 
-from . import uploads
+from . import hc_import, uploads
 from .audit import ACTIONS
 from .models import Building, Community, Estate, Grid, ManagementState, Street
 
@@ -58,6 +58,18 @@ class UploadForm(forms.Form):
 
     estate = forms.ModelChoiceField(label=gettext_lazy("小区"), queryset=Estate.objects.none())
     file = forms.FileField(label=gettext_lazy("房屋与业主表（.xlsx 或 .csv，不超过 5 MB）"))
+    developer = forms.CharField(
+        label=gettext_lazy("开发建设单位名称（HC小区格式：未销售房屋 2002 归其持有）"),
+        required=False,
+        max_length=100,
+        strip=True,
+    )
+    area_source = forms.ChoiceField(
+        label=gettext_lazy("HC小区“建筑面积”导入为"),
+        choices=hc_import.AREA_SOURCES,
+        initial=hc_import.SURVEYED,
+        required=False,
+    )
 
     def __init__(self, *args, estates, **kwargs):
         super().__init__(*args, **kwargs)

@@ -28,7 +28,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from . import access, audit
+from . import access, audit, hc_import
 from .locks import hold
 from .models import Building, Estate, Job, JobStatus, Owner, OwnerKind, Ownership, Unit
 from .privacy import mask_id_number, mask_mobile
@@ -36,6 +36,31 @@ from .registry_import import ID_NUMBER, MOBILE, NAME, SINCE, OwnerRow, UnitRow, 
 from .spreadsheet import RowError
 
 UNIT_FIELDS = ("floor", "registered_area", "surveyed_area", "contract_area", "delivered")
+NATIVE, HC = "native", "hc"  # the file layouts an import reads: ours, and HC小区's 资产信息 workbook
+
+
+@dataclass
+class MemberPlan:
+    """What an import does to the household members (家庭成员/租户) its file names: filled in by
+    the hook residents registers (``register_member_import``); community only counts it."""
+
+    new: list = field(default_factory=list)  # MemberRow: a new invitation
+    changed: list = field(default_factory=list)  # (household, MemberRow): its relation changes
+    closing: list = field(default_factory=list)  # households whose inviter no longer holds the unit
+    unchanged: int = 0
+
+
+_member_hook: dict = {}
+
+
+def register_member_import(*, plan, write) -> None:
+    """residents says how a file's household members are planned and written (community cannot
+    import residents). ``plan(estate=, rows=[(MemberRow, Unit | None, {owner pks holding after})],
+    today=) -> (MemberPlan, [RowError])`` reads only; ``write(actor=, estate=, plan=, resolve=, now=)``
+    runs inside the import's transaction, ``resolve(MemberRow) -> (Unit, inviting Owner)``."""
+    _member_hook.update(plan=plan, write=write)
+
+
 STEPS = 6  # progress ticks of an import: read, compare, buildings and units, owners, holdings, done
 
 
@@ -66,11 +91,19 @@ class Plan:
     )  # (unit, owner row, target, since)
     ended_holdings: list[tuple[Ownership, date, UnitRow]] = field(default_factory=list)
     known_units: dict = field(default_factory=dict)  # (building, room) → the registry's Unit
+    layout: str = NATIVE
+    report: hc_import.Report | None = None  # an HC file: rows mapped per kind, columns left out
+    members: list = field(default_factory=list)  # MemberRow
+    member_plan: MemberPlan = field(default_factory=MemberPlan)
+    inviter: dict = field(default_factory=dict)  # (building, room) → Owner or OwnerRow inviting its members
 
     @property
     def changes(self) -> int:
         return (
-            len(self.new_units)
+            len(self.member_plan.new)
+            + len(self.member_plan.changed)
+            + len(self.member_plan.closing)
+            + len(self.new_units)
             + len(self.changed_units)
             + len(self.new_owners)
             + len(self.changed_owners)
@@ -118,6 +151,22 @@ class Plan:
         out += [
             _("%(unit)s：%(name)s 的产权于 %(last)s 终止") % {"unit": u.label, "name": h.owner.name, "last": last}
             for h, last, u in self.ended_holdings
+        ]
+        relation = {"family": _("家庭成员"), "tenant": _("租户")}
+        out += [
+            _("%(unit)s：邀请%(relation)s %(name)s（%(mobile)s），凭此号码注册后加入")
+            % {
+                "unit": m.label,
+                "relation": relation[m.relation],
+                "name": m.name or "—",
+                "mobile": mask_mobile(m.mobile),
+            }
+            for m in self.member_plan.new
+        ]
+        out += [
+            _("%(unit)s：%(mobile)s 改为%(relation)s")
+            % {"unit": m.label, "relation": relation[m.relation], "mobile": mask_mobile(m.mobile)}
+            for _h, m in self.member_plan.changed
         ]
         return out[:limit]
 
@@ -200,6 +249,12 @@ def _plan(*, actor, estate: Estate, units: list[UnitRow], today: date) -> Plan:
             if owner.mobile:
                 by_mobile[owner.mobile].append(owner)
 
+    developers = {}
+    names = {o.name for o in rows if o.developer}
+    if names:
+        for owner in Owner.objects.filter(is_developer=True, name__in=names).order_by("pk"):
+            developers.setdefault(owner.name, owner)
+
     plan.new_buildings = sorted({u.building for u in units} - set(buildings))
     for row in units:
         unit = existing.get((row.building, row.room))
@@ -222,7 +277,7 @@ def _plan(*, actor, estate: Estate, units: list[UnitRow], today: date) -> Plan:
         for o in row.owners:
             target = matched.get(o.key) if o.key[0] != "name" else None
             if target is None:
-                target = _match(o, current, by_id, by_mobile, plan)
+                target = developers.get(o.name) if o.developer else _match(o, current, by_id, by_mobile, plan)
             if target is None:
                 key = o.key if o.key[0] != "name" else (row.label, o.name)
                 target = plan.new_owners.setdefault(key, o)
@@ -232,6 +287,10 @@ def _plan(*, actor, estate: Estate, units: list[UnitRow], today: date) -> Plan:
                 _compare_owner(plan, target, o)
             target_of[id(o)] = target
         _holdings(plan, row, current, [target_of[id(o)] for o in row.owners], today)
+        if row.owners:
+            plan.inviter[(row.building, row.room)] = target_of[id(row.owners[0])]
+        elif current:
+            plan.inviter[(row.building, row.room)] = min(current, key=lambda h: (h.started_on, h.pk)).owner
     plan.unchanged_owners = len({t.pk for t in target_of.values() if isinstance(t, Owner)}) - len(plan.changed_owners)
     _check_owner_scope(actor, estate, plan, today)
     plan.errors += _ownerless_rows(estate, units, today)
@@ -315,6 +374,43 @@ def _holdings(plan: Plan, row: UnitRow, current: list[Ownership], targets: list,
         plan.ended_holdings.append((h, last, row))
 
 
+def _plan_members(plan: Plan, units: list[UnitRow], members: list, today: date) -> None:
+    """The household members the file names, through residents' hook: which are new, which
+    the registry has already (a re-import changes nothing), and each one's inviting owner."""
+    plan.members = members
+    if not members:
+        return
+    if not _member_hook:
+        plan.errors.append(RowError(members[0].row, "", _("未启用家庭成员功能，无法导入家庭成员和租客。")))
+        return
+    after = {(row.building, row.room): set() for row in units}  # owner pks holding each unit after the import
+    ended = {h.pk for h, _last, _row in plan.ended_holdings}
+    known = {u.pk: key for key, u in plan.known_units.items() if key in after}
+    for h in Ownership.objects.in_force(today).filter(unit__in=list(known)).only("pk", "owner_id", "unit_id"):
+        if h.pk not in ended:
+            after[known[h.unit_id]].add(h.owner_id)
+    for row, _o, target, _since in plan.new_holdings:
+        if isinstance(target, Owner):
+            after[(row.building, row.room)].add(target.pk)
+    rows = []
+    for m in members:
+        key = (m.building, m.room)
+        if key not in plan.inviter:
+            plan.errors.append(
+                RowError(
+                    m.row,
+                    hc_import.NAME,
+                    _("%(unit)s 没有业主，无法邀请家庭成员或租客：请同时导入该房屋的业主（1001）。")
+                    % {"unit": m.label},
+                )
+            )
+            continue
+        rows.append((m, plan.known_units.get(key), after.get(key, set())))
+    member_plan, errors = _member_hook["plan"](estate=plan.estate, rows=rows, today=today)
+    plan.member_plan = member_plan
+    plan.errors += errors
+
+
 def _check_owner_scope(actor, estate, plan: Plan, today: date) -> None:
     """An owner who also holds units elsewhere may be renamed only by someone who may change those estates too."""
     if actor is None or actor.is_superuser or not plan.changed_owners:
@@ -352,14 +448,49 @@ def _noop(label: str) -> None:
     return None
 
 
-def preview_import(*, actor, estate: Estate, name: str, content: bytes, today: date | None = None) -> Plan:
-    """What importing this file into ``estate`` would do, with every error; writes nothing."""
+def _read(name: str, content: bytes, developer: str, area_source: str):
+    """(layout, units, members, report, errors). An HC workbook is told by its sheet 资产信息, or,
+    when the file is not a native one, by HC's own headers (a renamed sheet, a CSV): a native
+    file pays for no second reading."""
+    hc = hc_import.has_hc_sheet(content)
+    if not hc:
+        units, errors = parse(name, content)
+        header_refused = len(errors) == 1 and errors[0].row == 1 and not errors[0].column
+        if not (header_refused and hc_import.has_hc_headers(content)):
+            return NATIVE, units, [], None, errors
+    units, members, report, errors = hc_import.parse(
+        name, content, developer=developer, area_source=area_source or hc_import.SURVEYED
+    )
+    return HC, units, members, report, errors
+
+
+def _checked_plan(*, actor, estate, read, today) -> Plan:
+    layout, units, members, report, errors = read
+    if errors:  # every error at once: the file's own, and its delivered units without an owner
+        plan = Plan(estate=estate, errors=_all_errors(estate, units, errors, today))
+    else:
+        plan = _plan(actor=actor, estate=estate, units=units, today=today)
+        _plan_members(plan, units, members, today)
+        plan.errors.sort(key=lambda e: e.row)
+    plan.layout, plan.report = layout, report
+    return plan
+
+
+def preview_import(
+    *,
+    actor,
+    estate: Estate,
+    name: str,
+    content: bytes,
+    today: date | None = None,
+    developer: str = "",
+    area_source: str = "",
+) -> Plan:
+    """What importing this file into ``estate`` would do, with every error; writes nothing.
+    ``developer`` and ``area_source`` are read for an HC workbook only."""
     access.require(actor, access.CHANGE, estate)
     today = today or timezone.localdate()
-    units, errors = parse(name, content)
-    if errors:  # every error at once: the file's own, and its delivered units without an owner
-        return Plan(estate=estate, errors=_all_errors(estate, units, errors, today))
-    return _plan(actor=actor, estate=estate, units=units, today=today)
+    return _checked_plan(actor=actor, estate=estate, read=_read(name, content, developer, area_source), today=today)
 
 
 def _all_errors(estate: Estate, units: list[UnitRow], errors: list[RowError], today: date) -> list[RowError]:
@@ -368,18 +499,27 @@ def _all_errors(estate: Estate, units: list[UnitRow], errors: list[RowError], to
 
 @transaction.atomic
 def import_registry(
-    *, actor, estate: Estate, name: str, content: bytes, today: date | None = None, progress=_noop
+    *,
+    actor,
+    estate: Estate,
+    name: str,
+    content: bytes,
+    today: date | None = None,
+    progress=_noop,
+    developer: str = "",
+    area_source: str = "",
 ) -> Plan:
     """Import the file, all or nothing: ImportRefused (listing every bad row) unless it is clean."""
     access.require(actor, access.CHANGE, estate)
     today = today or timezone.localdate()
     progress(_("读取文件"))
-    units, errors = parse(name, content)
+    read = _read(name, content, developer, area_source)
+    _layout, units, _members, _report, errors = read
     if errors:
         raise ImportRefused(_all_errors(estate, units, errors, today))
     hold(estate)  # one import or management change per estate at a time
     progress(_("与登记信息比对"))
-    plan = _plan(actor=actor, estate=estate, units=units, today=today)
+    plan = _checked_plan(actor=actor, estate=estate, read=read, today=today)
     if plan.errors:
         raise ImportRefused(plan.errors)
 
@@ -405,7 +545,9 @@ def import_registry(
 
     progress(_("写入业主"))
     new_owners = {
-        key: Owner(kind=o.kind, name=o.name, mobile=o.mobile, **{_id_field(o.kind): o.id_number})
+        key: Owner(
+            kind=o.kind, name=o.name, mobile=o.mobile, is_developer=o.developer, **{_id_field(o.kind): o.id_number}
+        )
         for key, o in plan.new_owners.items()
     }
     # Every field was checked row by row in parse(); a second full_clean per owner would double the cost.
@@ -433,12 +575,24 @@ def import_registry(
         ],
         batch_size=2000,
     )
+    if plan.members:
+        progress(_("写入家庭成员和租户"))
+
+        def resolve(member):
+            inviter = plan.inviter[(member.building, member.room)]
+            if not isinstance(inviter, Owner):  # a new owner's first row (the plan's target)
+                inviter = owner_of_row[id(inviter)]
+            return unit_of[(member.building, member.room)], inviter
+
+        _member_hook["write"](actor=actor, estate=estate, plan=plan.member_plan, resolve=resolve, now=timezone.now())
     audit.record(
         "import",
         user=actor,
         obj=estate,
         detail={
             "file": name,
+            "layout": plan.layout,
+            "members": [len(plan.member_plan.new), len(plan.member_plan.changed), len(plan.member_plan.closing)],
             "units": [len(plan.new_units), len(plan.changed_units)],
             "owners": [len(plan.new_owners), len(plan.changed_owners)],
             "holdings": [len(plan.new_holdings), len(plan.ended_holdings)],

@@ -91,10 +91,14 @@ class OwnerRow:
     id_number: str  # a resident ID for a person, a credit code for an organisation
     mobile: str
     since: date | None
+    developer: bool = False  # the developer holding unsold units (an HC import names it once)
 
     @property
     def key(self) -> tuple[str, str]:
-        """How a re-import finds this owner again: ID number, else mobile, else (name within the unit)."""
+        """How a re-import finds this owner again: ID number, else mobile, else (name within the unit);
+        the developer by its name among the registry's developers."""
+        if self.developer:
+            return ("developer", self.name)
         if self.id_number:
             return ("id", self.id_number)
         if self.mobile:

@@ -26,6 +26,7 @@ with ``'`` through ``escape``, so it shows as the text it is.
 from __future__ import annotations
 
 import csv
+import html
 import io
 import re
 import zipfile
@@ -71,20 +72,21 @@ class Refused(Exception):
         self.error = RowError(row, "", message)
 
 
-def _xlsx_rows(content: bytes, limit: int):
+def _xlsx_rows(content: bytes, limit: int, sheet: str | None = None):
     try:
         with zipfile.ZipFile(io.BytesIO(content)) as archive:
             if sum(info.file_size for info in archive.infolist()) > MAX_INFLATED:
                 raise Refused(0, _("文件解压后超过 %(mb)s MB，不予读取。") % {"mb": MAX_INFLATED // 1024 // 1024})
-        sheet = load_workbook(io.BytesIO(content), read_only=True, data_only=False).active
-        for values in sheet.iter_rows(values_only=True, max_row=limit):
+        book = load_workbook(io.BytesIO(content), read_only=True, data_only=False)
+        source = book[sheet] if sheet and sheet in book.sheetnames else book.active
+        for values in source.iter_rows(values_only=True, max_row=limit):
             yield list(values)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError, SyntaxError, InvalidFileException) as exc:
         # SyntaxError: a part that is not XML (ElementTree's ParseError)
         raise Refused(0, _("无法读取文件：不是有效的 .xlsx 文件（%(error)s）。") % {"error": exc}) from exc
 
 
-def _csv_rows(content: bytes, limit: int):
+def _csv_rows(content: bytes, limit: int, sheet: str | None = None):
     text = uploads.csv_text(content)  # UTF-8, else GBK as Excel in Chinese saves it
     if text is None:
         raise Refused(0, _("无法读取文件：CSV 应为 UTF-8 或 GBK 编码。"))
@@ -102,9 +104,18 @@ def is_blank(value) -> bool:
 
 
 def read_table(
-    name: str, content: bytes, *, headers: list[str], max_rows: int, max_cell: int, any_order: bool = True
+    name: str,
+    content: bytes,
+    *,
+    headers: list[str],
+    max_rows: int,
+    max_cell: int,
+    any_order: bool = True,
+    sheet: str | None = None,
 ) -> tuple[list[tuple[int, dict]], list[RowError]]:
     """([(row number, {header: value})], errors) for the non-blank rows under the header row.
+
+    An .xlsx is read from its sheet named ``sheet`` when it has one, else from its active sheet.
 
     Raises ``Refused`` for a file that cannot be read at all. With ``any_order``
     the columns may come in any order, but each header must appear exactly once
@@ -115,7 +126,7 @@ def read_table(
     except ValidationError as refused:
         raise Refused(0, refused.messages[0]) from refused
     reader = _xlsx_rows if kind == uploads.XLSX else _csv_rows
-    physical = list(reader(content, max_rows + 2))  # header + rows + one more tells "too many"
+    physical = list(reader(content, max_rows + 2, sheet))  # header + rows + one more tells "too many"
     if len(physical) > max_rows + 1:
         raise Refused(
             max_rows + 2, _("文件超过 %(n)s 行（空行也计算在内），请删除多余的行后再导入。") % {"n": max_rows}
@@ -176,6 +187,43 @@ def read_table(
             cells[header] = "" if value is None else value
         rows.append((number, cells))
     return rows, errors
+
+
+SHEET_NAME = re.compile(r"<(?:\w+:)?sheet\b[^>]*?\bname=\"([^\"]*)\"")
+
+
+def sheet_names(content: bytes) -> list[str]:
+    """The sheet names of an .xlsx, read from its workbook part alone (no sheet is parsed); []
+    for anything else."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            part = archive.read("xl/workbook.xml")[:1_000_000].decode("utf-8", "replace")
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError):
+        return []
+    return [html.unescape(name) for name in SHEET_NAME.findall(part)]
+
+
+def first_row(content: bytes, sheet: str | None = None) -> tuple[list[str], list[str]]:
+    """(sheet names, header cells) of a file, read without raising: ([], []) for anything
+    unreadable (``read_table`` then says what is wrong). For telling one layout from another."""
+    try:
+        kind = uploads.check_content(content, uploads.IMPORT)
+        if kind == uploads.XLSX:
+            with zipfile.ZipFile(io.BytesIO(content)) as archive:
+                if sum(info.file_size for info in archive.infolist()) > MAX_INFLATED:
+                    return [], []
+            book = load_workbook(io.BytesIO(content), read_only=True, data_only=False)
+            names = list(book.sheetnames)
+            source = book[sheet] if sheet and sheet in names else book.active
+            head = next(source.iter_rows(values_only=True, max_row=1), ())
+        else:
+            names = []
+            head = next(_csv_rows(content, 1), [])
+    except (Refused, ValidationError, zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError, SyntaxError):
+        return [], []
+    except InvalidFileException:
+        return [], []
+    return names, ["" if v is None else str(v).strip() for v in head]
 
 
 def is_formula(value) -> bool:

@@ -41,13 +41,15 @@ def delete_import_previews() -> int:
 def import_summary(plan) -> str:
     text = _(
         "导入完成：新增房屋 %(units)s 套、业主 %(owners)s 位，修改房屋 %(changed)s 套、业主 %(changed_owners)s 位。"
-    )
-    return text % {
+    ) % {
         "units": len(plan.new_units),
         "owners": len(plan.new_owners),
         "changed": len(plan.changed_units),
         "changed_owners": len(plan.changed_owners),
     }
+    if plan.member_plan.new:
+        text += _("邀请家庭成员和租户 %(n)s 位（凭手机号注册后加入）。") % {"n": len(plan.member_plan.new)}
+    return text
 
 
 @jobs.job("community.import_registry")
@@ -73,7 +75,13 @@ def import_registry(job, progress) -> jobs.Outcome:
 
     try:
         plan = import_services.import_registry(
-            actor=job.created_by, estate=estate, name=params["name"], content=content, progress=step
+            actor=job.created_by,
+            estate=estate,
+            name=params["name"],
+            content=content,
+            progress=step,
+            developer=params.get("developer", ""),
+            area_source=params.get("area_source", ""),
         )
     except import_services.ImportRefused as refused:
         import_services.discard_upload(path)  # a refused file is uploaded again, corrected

@@ -23,6 +23,7 @@ urlpatterns = [
     path("registry/import/cancel/", workspace_views.import_cancel, name="import_cancel"),
     path("registry/import/template.xlsx", workspace_views.import_template, name="import_template"),
     path("registry/import/sample.xlsx", workspace_views.import_sample, name="import_sample"),
+    path("registry/import/hc-sample.xlsx", workspace_views.import_hc_sample, name="import_hc_sample"),
     path("registry/search/", workspace_views.search, name="search"),
     # the audit trail (安全审计): district administrators search and export it
     path("audit/", audit_views.audit_list, name="audit"),

@@ -13,7 +13,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from . import access, audit, import_services, jobs, selectors, tasks, uploads
+from . import access, audit, hc_import, import_services, jobs, selectors, tasks, uploads
 from .demo import sample_workbook  # the file seed_demo imports into 翠湖苑
 from .forms import UploadForm
 from .registry_import import HEADERS, NOTES, template_workbook
@@ -47,6 +47,12 @@ def import_sample(request):
 
 
 @login_required
+def import_hc_sample(request):
+    _require_importer(request.user)
+    return _download(hc_import.sample_workbook(), "hc-sample.xlsx")
+
+
+@login_required
 def import_upload(request):
     """Upload a file and see, before anything is written, every error or everything it will change."""
     _require_importer(request.user)
@@ -59,10 +65,22 @@ def import_upload(request):
     context = {"form": form, "headers": HEADERS, "notes": NOTES}
     if request.method == "POST" and form.is_valid():
         estate, upload = form.cleaned_data["estate"], form.cleaned_data["file"]
+        options = {
+            "developer": form.cleaned_data["developer"],
+            "area_source": form.cleaned_data["area_source"] or hc_import.SURVEYED,
+        }
         content = uploads.read(upload, uploads.IMPORT)  # checked by the form: an .xlsx or a CSV in size
-        plan = import_services.preview_import(actor=request.user, estate=estate, name=upload.name, content=content)
-        context.update(plan=plan, estate=estate, filename=upload.name, lines=plan.lines())
-        if plan.new_owners or plan.changed_owners or plan.new_holdings or plan.ended_holdings:
+        plan = import_services.preview_import(
+            actor=request.user, estate=estate, name=upload.name, content=content, **options
+        )
+        context.update(
+            plan=plan,
+            estate=estate,
+            filename=upload.name,
+            lines=plan.lines(),
+            area_label=hc_import.area_label(options["area_source"]),
+        )
+        if plan.new_owners or plan.changed_owners or plan.new_holdings or plan.ended_holdings or plan.member_plan.new:
             # the preview's change lines name these owners in full
             audit.record(
                 "view_personal", request=request, obj=estate, detail={"page": "import_preview", "file": upload.name}
@@ -75,7 +93,8 @@ def import_upload(request):
                 f"{import_services.UPLOADS}/{uploads.random_name(kind)}", ContentFile(content)
             )
             context["token"] = signing.dumps(
-                {"path": stored, "estate": estate.pk, "user": request.user.pk, "name": upload.name}, salt=SALT
+                {"path": stored, "estate": estate.pk, "user": request.user.pk, "name": upload.name, **options},
+                salt=SALT,
             )
     return render(request, "community/import.html", context)
 
@@ -109,7 +128,13 @@ def import_confirm(request):
         actor=request.user,
         task=tasks.import_registry,
         title=_("导入 %(estate)s 登记信息（%(file)s）") % {"estate": estate.name, "file": ticket["name"]},
-        params={"estate": estate.pk, "path": ticket["path"], "name": ticket["name"]},
+        params={
+            "estate": estate.pk,
+            "path": ticket["path"],
+            "name": ticket["name"],
+            "developer": ticket.get("developer", ""),
+            "area_source": ticket.get("area_source", ""),
+        },
     )
     return redirect("community:job", started.pk)
 
