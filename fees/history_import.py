@@ -318,7 +318,10 @@ def parse(name: str, content: bytes, *, today: date) -> tuple[list[HistoryRow], 
     if not table and not errors:
         errors.append(RowError(2, "", _("文件中没有缴费记录。")))
     errors.sort(key=lambda e: e.row)
-    return rows, errors
+    first = {}  # one error per cell: a formula cell refused by the reader is not "also empty"
+    for e in errors:
+        first.setdefault((e.row, e.column or id(e)), e)
+    return rows, list(first.values())
 
 
 # --------------------------------------------------------------------------- against the estate
