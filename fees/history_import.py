@@ -337,6 +337,11 @@ def _items_by_name(estate: Estate) -> dict[str, list[FeeItem]]:
     return found
 
 
+def item_names(estate: Estate) -> list[str]:
+    """The names 收费项目 may take: those of the estate's published price lists."""
+    return sorted(set(FeeItem.objects.filter(schedule__estate=estate).values_list("name", flat=True)))
+
+
 def _item_for(candidates: list[FeeItem], starts_on: date) -> FeeItem:
     """The item of the price list in force on ``starts_on``; before the first price list
     (history from before the move), the item of the earliest one."""
@@ -367,6 +372,33 @@ def plan_history(*, estate: Estate, rows: list[HistoryRow], today: date) -> Plan
     closed = ledger.closed_until(estate)
     keepers: dict[date, bool] = {}
     missing_items: set[str] = set()
+
+    def payable(r: HistoryRow) -> bool:
+        """Whether the row's payment may be written: its day is in no published period, and
+        somebody kept the books then. Asked only of payments to be written, so an unchanged
+        row of a re-import never fails on a period closed since."""
+        if closed is not None and r.paid_on <= closed:
+            plan.errors.append(
+                RowError(r.row, PAID_AT, _("%(day)s 所在期间的收支报表已公布，不能再记入该期间。") % {"day": r.paid_on})
+            )
+            return False
+        if r.paid_on not in keepers:
+            keepers[r.paid_on] = books(estate, r.paid_on) is not None
+        if not keepers[r.paid_on]:
+            plan.errors.append(
+                RowError(
+                    r.row,
+                    PAID_AT,
+                    _(
+                        "%(day)s 本小区在本系统中既无物业服务合同，也未自行管理，没有记账主体，收款无法入账："
+                        "请先登记当时的物业服务合同。"
+                    )
+                    % {"day": r.paid_on},
+                )
+            )
+            return False
+        return True
+
     for r in rows:
         unit = units.get((r.building, r.room))
         if unit is None:
@@ -408,31 +440,6 @@ def plan_history(*, estate: Estate, rows: list[HistoryRow], today: date) -> Plan
                 )
             )
             continue
-        if r.paid:
-            if closed is not None and r.paid_on <= closed:
-                plan.errors.append(
-                    RowError(
-                        r.row,
-                        PAID_AT,
-                        _("%(day)s 所在期间的收支报表已公布，不能再记入该期间。") % {"day": r.paid_on},
-                    )
-                )
-                continue
-            if r.paid_on not in keepers:
-                keepers[r.paid_on] = books(estate, r.paid_on) is not None
-            if not keepers[r.paid_on]:
-                plan.errors.append(
-                    RowError(
-                        r.row,
-                        PAID_AT,
-                        _(
-                            "%(day)s 本小区在本系统中既无物业服务合同，也未自行管理，没有记账主体，收款无法入账："
-                            "请先登记当时的物业服务合同。"
-                        )
-                        % {"day": r.paid_on},
-                    )
-                )
-                continue
         before = existing.get((unit.pk, r.item, r.starts_on))
         if before is not None:
             paid_before = Decimal(before["allocated"] or 0).quantize(CENT)
@@ -448,8 +455,9 @@ def plan_history(*, estate: Estate, rows: list[HistoryRow], today: date) -> Plan
             elif paid_before == r.paid:
                 plan.unchanged += 1
             elif paid_before == 0:
-                plan.new_payments.append((r, unit, before["pk"]))
-                _count(plan, r, bill=False)
+                if payable(r):
+                    plan.new_payments.append((r, unit, before["pk"]))
+                    _count(plan, r, bill=False)
             else:
                 plan.errors.append(
                     RowError(
@@ -459,6 +467,8 @@ def plan_history(*, estate: Estate, rows: list[HistoryRow], today: date) -> Plan
                         % {"before": paid_before, "paid": r.paid},
                     )
                 )
+            continue
+        if r.paid and not payable(r):
             continue
         plan.new_bills.append((r, unit, _item_for(candidates, r.starts_on)))
         if r.paid:

@@ -496,7 +496,12 @@ def history_import_page(request, estate_id):
     """Upload HC's 房屋缴费历史 and see, before anything is written, every error or what it will write."""
     estate = _history_estate(request, estate_id)
     form = HistoryUploadForm(request.POST or None, request.FILES or None)
-    context = {"estate": estate, "form": form, "notes": history_import.NOTES, "headers": history_import.HEADERS}
+    context = {
+        "estate": estate,
+        "form": form,
+        "notes": history_import.NOTES,
+        "items": history_import.item_names(estate),
+    }
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         content = uploads.read(upload, uploads.IMPORT)

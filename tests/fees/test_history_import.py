@@ -309,18 +309,23 @@ def test_a_later_export_adds_the_payment_of_a_bill_imported_unpaid_and_refuses_c
     assert "已收 179.00 元" in refused.value.rows[0].message
 
 
-def test_a_payment_in_a_published_period_is_refused(hc):
+def test_a_payment_in_a_published_period_is_refused_but_a_reimport_of_it_is_not(hc):
     estate, _units = hc
+    _import(estate, xlsx(row(start="2023-01-01", end="2023-01-31", paid_at="2023-01-05")))
     Statement.objects.create(
         estate=estate,
         kind="year",
         starts_on=date(2024, 1, 1),
-        ends_on=date(2024, 12, 31),
+        ends_on=date(2024, 12, 31),  # closes everything up to its end, 2023's imported payment too
         fingerprint="x" * 64,
         published_at=timezone.now(),
     )
     plan = history_import.preview_history(actor=None, estate=estate, name="h.xlsx", content=xlsx(row()))
     assert [(e.row, e.column) for e in plan.errors] == [(2, "缴费时间")]
+    assert "已公布" in plan.errors[0].message
+    again = xlsx(row(start="2023-01-01", end="2023-01-31", paid_at="2023-01-05"))
+    plan = history_import.preview_history(actor=None, estate=estate, name="h.xlsx", content=again)
+    assert (plan.errors, plan.unchanged, plan.changes) == ([], 1, 0)
 
 
 def test_only_the_keeper_of_the_books_may_preview_or_import(hc, world):

@@ -111,6 +111,7 @@ def test_errors_are_listed_with_row_numbers_and_there_is_nothing_to_confirm(clie
 def test_bad_input_is_refused_clearly(client, world, hc):
     login(client, world.users[Role.COMPANY_STAFF])
     url = reverse("fees:history_import", args=[hc.pk])
+    assert "物业服务费、生活垃圾清运费、车位管理费" in client.get(url).content.decode()  # the names it matches
     page = client.post(url, {"file": upload(b"%PDF-1.4 not a sheet", "hc.xlsx")}).content.decode()
     assert "只接受 .xlsx 或 .csv 文件" in page
     page = client.post(url, {}).content.decode()
