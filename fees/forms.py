@@ -131,3 +131,14 @@ class DecisionForm(forms.Form):
 class VoteForm(forms.Form):
     opens_at = forms.DateTimeField(label=_("表决开始"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
     closes_at = forms.DateTimeField(label=_("表决结束"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+
+
+class HistoryUploadForm(forms.Form):
+    """HC小区's 房屋缴费历史 sheet, exported from HC, for one estate."""
+
+    file = forms.FileField(label=_("房屋缴费历史表（.xlsx 或 .csv，不超过 5 MB）"))
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        uploads.check(upload, uploads.IMPORT)  # by content: an .xlsx workbook or a CSV text
+        return upload

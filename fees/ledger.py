@@ -118,13 +118,22 @@ LINE_FIELDS = (
 
 
 def post_many(
-    *, actor, estate: Estate, ledger: str, entry_date: date, keeper: str, lines: list[dict], now: datetime | None = None
+    *,
+    actor,
+    estate: Estate,
+    ledger: str,
+    entry_date: date,
+    keeper: str,
+    lines: list[dict],
+    imported: bool = False,
+    now: datetime | None = None,
 ) -> Batch:
     """Append ``lines`` (dicts of ``LINE_FIELDS``) to one ledger, dated ``entry_date``, with consecutive
     voucher numbers, as one executemany of plain rows: at thousands of sub-accounts, model instances
     and the ORM's multi-row INSERTs (SQLite allows ~50 rows each) would cost more than the writing.
     Every value still goes through its field's conversion, and the database's constraints and
-    trigger check every row. Runs inside the caller's transaction."""
+    trigger check every row. ``imported`` marks the batch as another system's history.
+    Runs inside the caller's transaction."""
     if not lines:
         raise ValidationError(NOTHING_TO_POST)
     first = _reserve(
@@ -143,6 +152,7 @@ def post_many(
         recorded_at=now or timezone.now(),
         recorded_by=actor,
         counterparty="",
+        imported=imported,  # a plain row gets no model default: every column is named here
     )
     fields = [f for f in LedgerEntry._meta.concrete_fields if not f.primary_key]
 

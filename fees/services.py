@@ -428,12 +428,18 @@ def record_payment(
     payer: str,
     bills,
     note: str = "",
+    imported: bool = False,
     now: datetime | None = None,
 ) -> Payment:
     """Receive money for some of a unit's bills, oldest first; issue the receipt; post the income.
 
     Partial payment leaves the rest of the last bill open. A payment dated before today
     is a back-dated entry: it is flagged and must say why.
+
+    ``imported`` marks a payment brought in from another system's history (HC小区's
+    房屋缴费历史, ``fees.history_import``): the same checks, the same receipt series and the
+    same ledger, with the payment and its entry marked imported; the owners are not told
+    (it is old news), and the import records one audit line for the whole file.
     """
     estate = unit.building.estate
     access.require(actor, access.KEEP_ACCOUNTS, estate)
@@ -469,6 +475,7 @@ def record_payment(
         recorded_by=actor,
         backdated=backdated,
         note=note.strip(),
+        imported=imported,
         receipt_year=today.year,
         receipt_number=next_number(f"receipt:{estate.pk}", today.year),
     )
@@ -487,11 +494,15 @@ def record_payment(
         category=Category.FEES,
         amount=amount,
         entry_date=paid_on,
-        description=f"物业费 收据{payment.receipt_no}" + ("（补登）" if backdated else ""),
+        description=f"物业费 收据{payment.receipt_no}"
+        + ("（历史导入）" if imported else "（补登）" if backdated else ""),
         keeper=keeper.keeper,
         now=now,
         payment=payment,
+        imported=imported,
     )
+    if imported:
+        return payment
     audit.record(
         "payment",
         user=actor,

@@ -1,20 +1,24 @@
-"""Fees' background work: a billing run and a long statement or split PDF started from a page
-(jobs the user watches), and the scheduled monthly billing of estates that bill automatically."""
+"""Fees' background work: a billing run, an import of HC小区's payment history, and a long
+statement or split PDF started from a page (jobs the user watches), and the scheduled
+monthly billing of estates that bill automatically."""
 
 from __future__ import annotations
 
 import logging
 from datetime import date
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.storage import default_storage
+from django.db import transaction
 from django.http import Http404
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from community import jobs
+from community.import_services import ImportRefused, discard_upload
 from community.models import Estate
 
-from . import pdf, selectors, services
+from . import history_import, pdf, selectors, services
 from .fund import pdf as fund_pdf
 from .fund import selectors as fund_selectors
 from .fund import services as fund_services
@@ -107,3 +111,41 @@ def fund_split_pdf(job, progress) -> jobs.Outcome:
         file=fund_pdf.fund_split_pdf(use, rows),
         filename=f"fund-use-{use.pk}.pdf",
     )
+
+
+@jobs.job("fees.import_fee_history")
+def import_fee_history(job, progress) -> jobs.Outcome:
+    """Write a previewed HC payment-history file (``params``: estate, path of the stored upload,
+    file name). The service checks the starter keeps the estate's accounts and writes all or
+    nothing; the upload is deleted once the import is committed, or at once when it is refused."""
+    params = job.params
+    estate = _seen(selectors.estate_or_404, job.created_by, params["estate"])
+    path = params["path"]
+    try:
+        with default_storage.open(path, "rb") as handle:
+            content = handle.read()
+    except FileNotFoundError:
+        raise ValidationError(_("预览已过期或无效，请重新上传文件。")) from None
+    try:
+        plan = history_import.import_history(
+            actor=job.created_by, estate=estate, name=params["name"], content=content, progress=progress
+        )
+    except ImportRefused as refused:
+        discard_upload(path)  # a refused file is uploaded again, corrected
+        head = _("发现 %(n)s 处错误，未写入任何内容。请修改后重新上传。") % {"n": len(refused.rows)}
+        raise ValidationError("\n".join([head, *(str(e) for e in refused.rows)])) from refused
+    transaction.on_commit(lambda: discard_upload(path))
+    return jobs.Outcome(message=history_summary(plan), link=reverse("fees:estate", args=[estate.pk]))
+
+
+def history_summary(plan) -> str:
+    return _(
+        "导入完成：历史账单 %(bills)s 笔（%(due)s 元），历史收款 %(payments)s 笔（%(paid)s 元），"
+        "已导入过、未变化的 %(same)s 行。"
+    ) % {
+        "bills": len(plan.new_bills),
+        "due": plan.due_total,
+        "payments": len(plan.new_payments),
+        "paid": plan.paid_total,
+        "same": plan.unchanged,
+    }

@@ -14,23 +14,28 @@ from dataclasses import replace
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
-from community import access, audit, jobs, uploads
+from community import access, audit, import_services, jobs, uploads
 from community.pdf import JOB_ROWS
 from community.privacy import mask_name
 from community.web import act, cleaned, error_text
 from residents import household
 
-from . import pdf, selectors, services, tasks
+from . import history_import, pdf, selectors, services, tasks
 from .forms import (
     BillingForm,
     DecisionForm,
     ExpenditureForm,
+    HistoryUploadForm,
     IncomeForm,
     PaymentForm,
     PeriodForm,
@@ -461,3 +466,84 @@ def attachment(request, pk):
     """An expenditure's attachment, to those who may see the expenditure (media is never served bare)."""
     item = selectors.visible_expenditure(request.user, pk)
     return uploads.serve(item.attachment, filename=f"expenditure-{item.pk}")
+
+
+# --------------------------------------------------------------------------- HC小区's payment history
+
+HISTORY_SALT = "fee-history-import"
+HISTORY_TOKEN_AGE = 3600  # seconds a preview stays confirmable (its file is swept after an hour)
+
+
+def _history_estate(request, estate_id):
+    """The estate whose books the user keeps: 404 if they may not see it, 403 if they may see but not keep."""
+    estate = selectors.estate_or_404(request.user, estate_id)
+    if not access.can(request.user, access.KEEP_ACCOUNTS, estate):
+        raise PermissionDenied
+    return estate
+
+
+@login_required
+def history_sample(request, estate_id):
+    _history_estate(request, estate_id)
+    response = HttpResponse(history_import.sample_workbook(), content_type=uploads.XLSX.content_type)
+    response["Content-Disposition"] = "attachment; filename*=UTF-8''hc-fee-history-sample.xlsx"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@login_required
+def history_import_page(request, estate_id):
+    """Upload HC's 房屋缴费历史 and see, before anything is written, every error or what it will write."""
+    estate = _history_estate(request, estate_id)
+    form = HistoryUploadForm(request.POST or None, request.FILES or None)
+    context = {
+        "estate": estate,
+        "form": form,
+        "notes": history_import.NOTES,
+        "items": history_import.item_names(estate),
+    }
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        content = uploads.read(upload, uploads.IMPORT)
+        plan = history_import.preview_history(actor=request.user, estate=estate, name=upload.name, content=content)
+        context.update(plan=plan, filename=upload.name)
+        if not plan.errors and plan.changes:
+            # Kept under a random name only until it is confirmed, cancelled or an hour old
+            # (community.delete_import_previews sweeps the same folder).
+            stored = default_storage.save(
+                f"{import_services.UPLOADS}/{uploads.random_name(uploads.detect(content))}", ContentFile(content)
+            )
+            context["token"] = signing.dumps(
+                {"path": stored, "estate": estate.pk, "user": request.user.pk, "name": upload.name}, salt=HISTORY_SALT
+            )
+    return render(request, "fees/history_import.html", context)
+
+
+@login_required
+@require_POST
+def history_confirm(request, estate_id):
+    """Start the previewed import as a job (it re-reads and re-checks the file), or cancel it."""
+    estate = _history_estate(request, estate_id)
+    try:
+        ticket = signing.loads(request.POST.get("token", ""), salt=HISTORY_SALT, max_age=HISTORY_TOKEN_AGE)
+    except signing.BadSignature:
+        ticket = None
+    if (
+        ticket is None
+        or ticket["user"] != request.user.pk
+        or ticket["estate"] != estate.pk
+        or not import_services.is_waiting_upload(ticket["path"])
+    ):
+        messages.error(request, _("预览已过期或无效，请重新上传文件。"))
+        return redirect("fees:history_import", estate.pk)
+    if request.POST.get("action") == "cancel":
+        import_services.discard_upload(ticket["path"])
+        messages.success(request, _("已取消导入，上传的文件已删除。"))
+        return redirect("fees:history_import", estate.pk)
+    started = jobs.start(
+        actor=request.user,
+        task=tasks.import_fee_history,
+        title=_("导入 %(estate)s 的 HC 缴费历史（%(file)s）") % {"estate": estate.name, "file": ticket["name"]},
+        params={"estate": estate.pk, "path": ticket["path"], "name": ticket["name"]},
+    )
+    return redirect("community:job", started.pk)
