@@ -161,11 +161,7 @@ def post_many(
             value = value.pk
         return field.get_db_prep_save(value, connection)
 
-    constant = {
-        f.name: prep(f, common.get(f.name, f.get_default() if f.has_default() else None))
-        for f in fields
-        if f.name not in LINE_FIELDS and f.name != "number"
-    }
+    constant = {f.name: prep(f, common.get(f.name)) for f in fields if f.name not in LINE_FIELDS and f.name != "number"}
     by_name = {f.name: f for f in fields}
     rows, total = [], Decimal("0")
     for index, line in enumerate(lines):
