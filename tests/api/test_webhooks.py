@@ -87,9 +87,10 @@ def test_a_500_is_tried_again_with_backoff_then_given_up(world, city, receiver, 
     assert delivery.delivered_at is not None and len(receiver.accepted) == 1
     # A receiver that never answers well: failed after the last try.
     receiver.fail_first = 10**6
-    with override_settings(API_WEBHOOK_MAX_ATTEMPTS=2), django_capture_on_commit_callbacks(execute=True):
-        _report(city, world, ref="W2")
-        late = WebhookDelivery.objects.get(event_id__startswith=f"case-{GridCase.objects.latest('pk').pk}-")
+    with override_settings(API_WEBHOOK_MAX_ATTEMPTS=2):
+        with django_capture_on_commit_callbacks(execute=True):
+            case = _report(city, world, ref="W2")
+        late = WebhookDelivery.objects.get(event_id__startswith=f"case-{case.pk}-")
         webhooks.send_due(now=timezone.now() + timedelta(minutes=5))
     late.refresh_from_db()
     assert (late.status, late.attempts) == ("failed", 2)
