@@ -113,6 +113,10 @@ class WebhookSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField(read_only=True)
 
 
+class WebhookCreatedSerializer(WebhookSerializer):
+    secret = serializers.CharField(read_only=True, help_text=_("签名密钥，只在登记时返回这一次"))
+
+
 def case_payload(case: GridCase) -> dict:
     """The case as a webhook carries it (the list's fields)."""
     return dict(CaseSerializer(case).data)

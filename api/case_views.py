@@ -31,7 +31,13 @@ from grid.models import GridCase, GridCaseStep, PhotoStage, Source
 from . import case_photos
 from . import services as api_services
 from .auth import ClientViewSet
-from .case_serializers import CaseCreateSerializer, CaseDetailSerializer, CaseSerializer, WebhookSerializer
+from .case_serializers import (
+    CaseCreateSerializer,
+    CaseDetailSerializer,
+    CaseSerializer,
+    WebhookCreatedSerializer,
+    WebhookSerializer,
+)
 from .models import Webhook
 
 NO_ESTATE = _("小区不存在或不在本客户端的范围内。")
@@ -171,11 +177,12 @@ class WebhookViewSet(mixins.ListModelMixin, ClientViewSet):
 
     serializer_class = WebhookSerializer
     pagination_class = None
+    lookup_value_regex = "[0-9]+"
 
     def get_queryset(self):
         return Webhook.objects.filter(client=self.request.auth.client, active=True).order_by("pk")
 
-    @extend_schema(responses={201: WebhookSerializer})
+    @extend_schema(request=WebhookSerializer, responses={201: WebhookCreatedSerializer})
     def create(self, request, *args, **kwargs):
         form = WebhookSerializer(data=request.data)
         form.is_valid(raise_exception=True)
@@ -185,8 +192,10 @@ class WebhookViewSet(mixins.ListModelMixin, ClientViewSet):
             )
         except DjangoValidationError as exc:
             raise refused(exc) from None
-        return Response({**WebhookSerializer(webhook).data, "secret": secret}, status=status.HTTP_201_CREATED)
+        webhook.secret = secret
+        return Response(WebhookCreatedSerializer(webhook).data, status=status.HTTP_201_CREATED)
 
+    @extend_schema(parameters=[OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH)], responses={204: None})
     def destroy(self, request, *args, **kwargs):
         pk = kwargs.get("pk", "")
         webhook = self.get_queryset().filter(pk=int(pk)).first() if str(pk).isdigit() else None

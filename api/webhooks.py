@@ -172,15 +172,17 @@ def _post(url: str, body: bytes, headers: dict) -> int:
         return exc.code
 
 
-def attempt(delivery_id: int, *, now: datetime | None = None) -> str:
-    """One try of one delivery (locked, so the task and the sweep never send it twice at once).
-    Returns its status after the try."""
+def attempt(delivery_id: int, *, now: datetime | None = None, due_only: bool = False) -> str:
+    """One try of one delivery (locked, so the task and the sweep never send it twice at once;
+    ``due_only``: not before its backoff has passed). Returns its status after the try."""
     with transaction.atomic():
         delivery = lock_one(WebhookDelivery, pk=delivery_id)
         if delivery.status != DeliveryStatus.PENDING:
             return delivery.status
-        hook = Webhook.objects.select_related("client").get(pk=delivery.webhook_id)
         now = now or timezone.now()
+        if due_only and delivery.attempts and delivery.last_attempt_at + backoff(delivery.attempts) > now:
+            return delivery.status  # tried meanwhile by its own task
+        hook = Webhook.objects.select_related("client").get(pk=delivery.webhook_id)
         if not hook.active or hook.client.revoked_at:
             delivery.status, delivery.last_error = DeliveryStatus.FAILED, str(_("推送地址已停用。"))
             delivery.save(update_fields=["status", "last_error"])
@@ -226,5 +228,5 @@ def send_due(*, now: datetime | None = None) -> int:
         if attempts == 0 or last + backoff(attempts) <= now:
             due.append(pk)
     for pk in due:
-        attempt(pk, now=now)
+        attempt(pk, now=now, due_only=True)
     return len(due)

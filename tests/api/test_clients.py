@@ -130,3 +130,23 @@ def test_another_districts_admin_gets_404(world, client, city):
 def test_the_nav_link_is_the_district_admins(world, client):
     _admin(client, world)
     assert reverse("api:clients") in client.get(reverse("community:duties")).content.decode()
+
+
+def test_the_demo_registers_the_city_platform_with_its_known_token(world, settings):
+    from api import demo
+
+    world.e1.code = "E0001"
+    world.e1.save()
+    settings.DEBUG = True
+    lines = []
+    demo.build(today=None, log=lines.append)
+    demo.build(today=None, log=lines.append)  # seeding twice changes nothing
+    assert ApiClient.objects.get().name == demo.NAME and demo.DEMO_TOKEN in lines[0]
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {demo.DEMO_TOKEN}")
+    response = api.post(
+        "/api/v1/cases/",
+        {"estate": world.e1.pk, "category": "sanitation", "description": "垃圾未清运", "external_ref": "DEMO-1"},
+        format="json",
+    )
+    assert response.status_code == 201 and ApiToken.objects.filter(revoked_at__isnull=True).count() == 1
