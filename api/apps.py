@@ -11,3 +11,13 @@ class ApiConfig(AppConfig):
     name = "api"
     verbose_name = _("数据接口")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        connect_webhooks()
+
+
+def connect_webhooks():
+    """grid's case changes reach the clients' webhooks (grid does not import the API)."""
+    from . import webhooks
+
+    webhooks.connect()

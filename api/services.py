@@ -16,7 +16,7 @@ from community import services as registry
 from community.models import Community, District, Role, Street
 
 from .auth import digest
-from .models import ApiClient, ApiToken
+from .models import ApiClient, ApiToken, Webhook
 
 NOT_ALLOWED = _("只有区管理员可以登记和管理本区的接口客户端。")
 NAME_TAKEN = _("本区已有同名的接口客户端。")
@@ -118,3 +118,57 @@ def revoke_client(*, actor, client: ApiClient) -> ApiClient:
     account.save(update_fields=["is_active"])
     audit.record("api_client_revoke", user=actor, obj=client)
     return client
+
+
+# --------------------------------------------------------------------------- webhooks
+
+WEBHOOKS_MAX = 5
+TOO_MANY_WEBHOOKS = _("每个客户端最多登记 %(n)s 个推送地址。")
+WEBHOOK_TAKEN = _("该推送地址已登记。")
+NOT_YOURS = _("只有客户端本身或本区的区管理员可以管理它的推送地址。")
+
+
+def _require_client_or_admin(actor, client: ApiClient) -> None:
+    if actor is None or actor.pk == client.account_id:
+        return  # the demo and the management commands; the client itself
+    if not access.holds_on(actor, access.CHANGE_RULES, client.district):
+        raise PermissionDenied(NOT_YOURS)
+
+
+@transaction.atomic
+def register_webhook(*, actor, client: ApiClient, url: str) -> tuple[Webhook, str]:
+    """A URL the client's case changes are pushed to (https, or http to the hosts the deployment
+    allows for tests and the demo), and its signing secret, returned in clear this once."""
+    from .webhooks import checked_url
+
+    client = ApiClient.objects.select_for_update().get(pk=client.pk)
+    _require_client_or_admin(actor, client)
+    if client.revoked_at:
+        raise ValidationError(ALREADY_REVOKED)
+    url = checked_url(url)
+    live = client.webhooks.filter(active=True)
+    if live.filter(url=url).exists():
+        raise ValidationError(WEBHOOK_TAKEN)
+    if live.count() >= WEBHOOKS_MAX:
+        raise ValidationError(TOO_MANY_WEBHOOKS, params={"n": WEBHOOKS_MAX})
+    secret = secrets.token_hex(32)
+    webhook = Webhook.objects.create(client=client, url=url, secret=secret)
+    audit.record("api_webhook", user=actor, obj=client, detail={"webhook": webhook.pk, "url": url, "active": True})
+    return webhook, secret
+
+
+@transaction.atomic
+def deactivate_webhook(*, actor, webhook: Webhook) -> Webhook:
+    """Stop pushing to a URL; what is still pending to it fails at its next try."""
+    webhook = Webhook.objects.select_for_update().select_related("client").get(pk=webhook.pk)
+    _require_client_or_admin(actor, webhook.client)
+    if webhook.active:
+        webhook.active = False
+        webhook.save(update_fields=["active"])
+        audit.record(
+            "api_webhook",
+            user=actor,
+            obj=webhook.client,
+            detail={"webhook": webhook.pk, "url": webhook.url, "active": False},
+        )
+    return webhook

@@ -74,6 +74,12 @@ SCHEDULE = (
         every_minutes=1,
     ),
     Entry(
+        "接口推送重试",
+        "api.send_due_webhooks",
+        "每分钟：推送给接口客户端的案件变化，失败后按退避时间（1、2、4、8… 分钟）重试的、队列中断期间积压的。",
+        every_minutes=1,
+    ),
+    Entry(
         "维修资金续交提醒",
         "fees.alert_topups",
         "每日 09:00：分户账余额低于续交线的业主收到续交提醒（同一专户 30 日内只提醒一次）。",

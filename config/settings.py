@@ -115,6 +115,7 @@ TEMPLATES = [
                 "notifications.context_processors.unread",
                 "committees.context_processors.confirmations",
                 "grid.context_processors.requests",
+                "api.context_processors.clients",
             ],
         },
     },
@@ -383,3 +384,9 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
 }
+# Cases from the city platform may bring their photos as addresses: fetched (by a job) only from
+# these hosts, and only over https unless the host is also in API_PLAIN_HTTP_HOSTS (a test's or
+# the demo's receiver on 127.0.0.1), which also lets a webhook be registered on plain http.
+API_PHOTO_URL_HOSTS = env_list("API_PHOTO_URL_HOSTS")
+API_PLAIN_HTTP_HOSTS = env_list("API_PLAIN_HTTP_HOSTS")
+API_WEBHOOK_MAX_ATTEMPTS = int(os.environ.get("API_WEBHOOK_MAX_ATTEMPTS", "6"))

@@ -65,6 +65,7 @@ from notifications.models import Event
 from notifications.services import notify
 from residents.household import memberships
 
+from . import signals
 from .models import (
     LEVEL_ORDER,
     OPEN_STATUSES,
@@ -131,6 +132,10 @@ REOPENED_TOO_OFTEN = _("报事人第 %(n)s 次重新打开，转入%(level)s。"
 AUTO_CLOSED = _("报事人 %(days)s 天内未确认，视为确认，自动结案。")
 ESCALATED_TO = "超时，升级为%(level)s"
 COMMENT_LENGTH = GridCase._meta.get_field("rating_comment").max_length
+EXTERNAL_REF_LENGTH = GridCase._meta.get_field("external_ref").max_length
+LOCATION_LENGTH = GridCase._meta.get_field("location").max_length
+REF_TOO_LONG = _("外部编号最多 %(n)s 个字符。")
+LOCATION_TOO_LONG = _("具体位置最多 %(n)s 个字。")
 
 
 def _now(now: datetime | None) -> datetime:
@@ -195,6 +200,7 @@ def _move(case: GridCase, to: str, *, actor, now: datetime, note: str = "", fiel
     step = GridCaseStep.objects.create(
         case=case, from_status=from_status, to_status=to, level=case.level, at=now, by=actor, note=str(note)
     )
+    signals.changed(case.pk, step.pk, signals.MOVED)
     if actor is None or actor.pk != case.reported_by_id:  # whoever moved their own case knows already
         what = what or MOVES.get((from_status, to), S(to).label)
         _tell_reporter(case, what=what, note=step.note, key=f"step:{step.pk}")
@@ -351,8 +357,9 @@ def _create(case: GridCase, *, actor, photos, now: datetime, note: str) -> GridC
         exclude=["number", "grid", "estate", "reported_by", "unit", "handling_unit"], validate_constraints=False
     )
     case.save()
-    GridCaseStep.objects.create(case=case, to_status=S.REPORTED, level=case.level, at=now, by=actor, note=note)
+    step = GridCaseStep.objects.create(case=case, to_status=S.REPORTED, level=case.level, at=now, by=actor, note=note)
     _store_photos(case, photos, stage=PhotoStage.REPORT, actor=actor, now=now)
+    signals.changed(case.pk, step.pk, signals.REPORTED)
     return case
 
 
@@ -366,21 +373,32 @@ def report_case(
     photos,
     location: str = "",
     source: str = Source.GRID,
+    external_ref: str = "",
     now: datetime | None = None,
 ) -> GridCase:
     """收集: a problem found on an estate, with one or more photos. The case belongs to the
-    estate's grid. ``source=CITY``: a case the city platform hands over (the same flow)."""
-    access.require(actor, access.CHANGE, estate)
+    estate's grid. ``source=CITY``: a case the city platform hands over (the same flow): its
+    client needs ``report_cases`` on the estate instead of ``change``, may send no photo (they
+    follow by ``add_report_photo`` when sent as addresses) and names the case by its own
+    ``external_ref``."""
     if source not in (Source.GRID, Source.CITY):
         raise ValidationError(NO_SOURCE)
+    city = source == Source.CITY
+    access.require(actor, access.REPORT_CASES if city else access.CHANGE, estate)
+    external_ref = (external_ref or "").strip() if city else ""
+    if len(external_ref) > EXTERNAL_REF_LENGTH:
+        raise ValidationError(REF_TOO_LONG, params={"n": EXTERNAL_REF_LENGTH})
+    if len((location or "").strip()) > LOCATION_LENGTH:
+        raise ValidationError(LOCATION_TOO_LONG, params={"n": LOCATION_LENGTH})
     if category not in Category.values:
         raise ValidationError(NO_CATEGORY)
     description = _required(_("问题描述"), description)
     estate = _with_rules(estate)
-    photos = _checked_photos(estate, photos, least=1)
+    photos = _checked_photos(estate, photos, least=0 if city else 1)
     now = _now(now)
     case = GridCase(
         number=_number(estate, now, resident=False),
+        external_ref=external_ref,
         grid=estate.grid,
         estate=estate,
         source=source,
@@ -394,6 +412,23 @@ def report_case(
     )
     note = str(_("城市平台转办") if source == Source.CITY else _("网格员上报"))
     return _create(case, actor=actor, photos=photos, now=now, note=note)
+
+
+@transaction.atomic
+def add_report_photo(*, actor, case: GridCase, upload, now: datetime | None = None) -> CasePhoto:
+    """A report photo that follows a city-platform case (fetched from the address its client
+    gave), checked like an uploaded one and within the rule set's number of photos."""
+    case = _locked(case)
+    if case.source != Source.CITY:
+        raise ValidationError(NO_SOURCE)
+    access.require(actor, access.REPORT_CASES, case.estate)
+    most = rules_for(case.estate).request_photos_max
+    if case.photos.filter(stage=PhotoStage.REPORT).count() >= most:
+        raise ValidationError(TOO_MANY_PHOTOS, params={"n": most})
+    row = CasePhoto(case=case, stage=PhotoStage.REPORT, at=_now(now), by=actor)
+    uploads.store(row.image, upload, uploads.PHOTO)
+    row.save()
+    return row
 
 
 def reporter_units(user, estate: Estate, *, on=None) -> set[int]:
@@ -679,9 +714,10 @@ def _escalate_request(case: GridCase, *, began: datetime, now: datetime, note: s
     """A request leaves the company for the community's grid flow (its level only rises)."""
     case.level, case.escalated_at = Level.COMMUNITY, began
     case.save(update_fields=["level", "escalated_at"])
-    GridCaseStep.objects.create(
+    step = GridCaseStep.objects.create(
         case=case, from_status=case.status, to_status=case.status, level=case.level, escalation=True, at=now, note=note
     )
+    signals.changed(case.pk, step.pk, signals.ESCALATED)
     _tell_reporter(case, what=ESCALATED_TO % {"level": Level.COMMUNITY.label}, note=note, key="level:community")
     _tell_level(case, level=Level.COMMUNITY, note=note)
 
@@ -766,4 +802,9 @@ def escalate_overdue(*, now: datetime | None = None, progress=None) -> int:
         )
         _tell_level(case, level=target, note=steps[-1].note)
     GridCaseStep.objects.bulk_create(steps)
+    last = {}
+    for step in steps:  # one event per case raised: its last level
+        last[step.case_id] = step.pk
+    for case_id, step_id in last.items():
+        signals.changed(case_id, step_id, signals.ESCALATED)
     return raised
