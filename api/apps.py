@@ -11,3 +11,8 @@ class ApiConfig(AppConfig):
     name = "api"
     verbose_name = _("数据接口")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from . import sync
+
+        sync.connect()

@@ -1,0 +1,36 @@
+"""Property-based test of the API against its own OpenAPI schema (schemathesis): every operation
+of /api/schema/ — also those added after this file — with generated inputs, as a registered
+client of a small district. No response may be a server error, and every response must conform
+to the schema (status code, content type, body)."""
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, settings
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from config.wsgi import application
+
+CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
+
+
+@pytest.fixture
+def api_schema(api_world):
+    return schemathesis.openapi.from_wsgi("/api/schema/?format=json", application)
+
+
+schema = schemathesis.pytest.from_fixture("api_schema")
+
+
+@schema.parametrize()
+@settings(
+    max_examples=8,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
+def test_every_operation_conforms(case, api_world):
+    case.call_and_validate(headers={"Authorization": f"Bearer {api_world.token}"}, checks=CHECKS)
