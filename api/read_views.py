@@ -25,11 +25,12 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Coalesce, Greatest
+from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
-from rest_framework import mixins
+from rest_framework import exceptions, mixins
 
 from committees.models import Committee
 from community import access
@@ -88,7 +89,13 @@ class RegistryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ClientVi
 
     pagination_class = SyncCursorPagination
     since_field = "updated_at"
-    lookup_value_converter = "int"
+    lookup_value_regex = "[^/]+"  # every id reaches the view, which answers a JSON 404 for a bad one
+
+    def get_object(self):
+        raw = self.kwargs["pk"]
+        if not raw.isascii() or not raw.isdigit() or int(raw) > 2**63 - 1:
+            raise exceptions.NotFound(_("没有这个编号的条目。"))
+        return get_object_or_404(self.get_queryset(), pk=int(raw))
 
     def scoped(self):
         raise NotImplementedError
@@ -177,11 +184,6 @@ class EstateViewSet(RegistryViewSet):
             )
             .values(*ESTATE_FIELDS)
         )
-
-    def get_object(self):
-        from django.shortcuts import get_object_or_404
-
-        return get_object_or_404(self.get_queryset(), pk=self.kwargs["pk"])
 
 
 @extend_schema_view(
@@ -435,8 +437,6 @@ class MediationViewSet(FiguresViewSet):
     serializer_class = s.MediationSerializer
 
     def year(self):
-        from rest_framework import exceptions
-
         raw = self.request.query_params.get("year")
         if raw is None:
             return None

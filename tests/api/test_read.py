@@ -189,3 +189,10 @@ def test_the_schema_and_the_api_page_are_public(client):
     assert page.status_code == 200
     body = page.content.decode()
     assert "/api/v1/estates/" in body and "curl" in body and "<script" not in body
+
+
+@pytest.mark.parametrize("name", DETAILS)
+@pytest.mark.parametrize("bad", ["0.5", "null,null", "abc", "99999999999999999999"])
+def test_a_bad_id_is_a_json_404(api_world, api, name, bad):
+    response = api.get(url(name, bad))
+    assert response.status_code == 404 and response["Content-Type"].startswith("application/json")
