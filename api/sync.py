@@ -10,7 +10,7 @@ its tombstone has no place and every client sees it."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Q, QuerySet
@@ -56,7 +56,11 @@ def updated_since(request) -> datetime | None:
             value = timezone.make_aware(value)
         except Exception:  # a local time that does not exist or is ambiguous
             raise exceptions.ValidationError({"updated_since": [BAD_SINCE]}) from None
-    return value
+    try:
+        # in UTC: an offset PostgreSQL does not take (beyond ±15:59) is still a valid instant
+        return value.astimezone(UTC)
+    except (OverflowError, ValueError):
+        raise exceptions.ValidationError({"updated_since": [BAD_SINCE]}) from None
 
 
 # --------------------------------------------------------------------------- tombstones
