@@ -13,11 +13,9 @@ class ApiConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        connect_webhooks()
+        # grid's case changes reach the clients' webhooks (grid does not import the API), and
+        # deleting a synced row leaves a tombstone for the clients' incremental sync.
+        from . import sync, webhooks
 
-
-def connect_webhooks():
-    """grid's case changes reach the clients' webhooks (grid does not import the API)."""
-    from . import webhooks
-
-    webhooks.connect()
+        webhooks.connect()
+        sync.connect()

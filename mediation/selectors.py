@@ -307,6 +307,7 @@ class GroupStats:
     days_to_close: list = field(default_factory=list)
     applied: int = 0
     confirmed: int = 0
+    pk: int | None = None  # the room's, community's or street's id (None for the total)
 
     @property
     def concluded(self) -> int:
@@ -370,6 +371,7 @@ def statistics(user, level: str, year: int | None = None) -> tuple[list[GroupSta
     if groups:
         for pk, name in model.objects.filter(pk__in=groups).values_list("pk", label):
             groups[pk].name = name
+            groups[pk].pk = pk
     ordered = sorted(groups.values(), key=lambda g: g.name)
     return ordered, total
 

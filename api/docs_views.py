@@ -1,0 +1,104 @@
+"""The OpenAPI 3 schema (/api/schema/, JSON by default, YAML with ``?format=yaml``) and a readable
+page of it (/api/), rendered by our own template from the generated schema: no script, no CDN.
+Both are public: they describe the API, they give no data. They cover the API's own addresses
+(``/api/...``) only, not the DRF views Wagtail's admin uses."""
+
+from __future__ import annotations
+
+from django.shortcuts import render
+from django.urls import include, path
+from django.utils.translation import gettext as _
+from drf_spectacular.generators import SchemaGenerator
+from drf_spectacular.renderers import OpenApiJsonRenderer, OpenApiYamlRenderer
+from drf_spectacular.views import SpectacularAPIView
+
+METHODS = ("get", "post", "put", "patch", "delete")
+
+
+class _ApiUrls:
+    """The URL map the schema is generated from: the API's own endpoints (built when first read,
+    since read_urls imports this module)."""
+
+    @property
+    def urlpatterns(self):
+        return [path("api/", include("api.read_urls")), path("api/", include("api.case_urls"))]
+
+
+ApiUrls = _ApiUrls()
+
+
+class SchemaView(SpectacularAPIView):
+    urlconf = ApiUrls
+    renderer_classes = [OpenApiJsonRenderer, OpenApiYamlRenderer]
+
+
+schema = SchemaView.as_view()
+
+
+def generate() -> dict:
+    return SchemaGenerator(urlconf=ApiUrls).get_schema(request=None, public=True)
+
+
+def _example(method: str, url: str, operation: dict) -> str:
+    parts = ["curl", '-H "Authorization: Bearer $TOKEN"']
+    if method != "get":
+        parts.insert(1, f"-X {method.upper()}")
+        if "requestBody" in operation:
+            parts.append("-H \"Content-Type: application/json\" -d '{…}'")
+    parts.append(f'"{url}"')
+    return " ".join(parts)
+
+
+def operations(spec: dict, base: str) -> list[dict]:
+    """Each operation of ``spec``: method, path, summary, description, parameters, curl."""
+    out = []
+    for route, item in spec.get("paths", {}).items():
+        shared = item.get("parameters", [])
+        for method in METHODS:
+            op = item.get(method)
+            if op is None:
+                continue
+            params = [
+                {
+                    "name": p["name"],
+                    "where": p.get("in", ""),
+                    "required": p.get("required", False),
+                    "type": p.get("schema", {}).get("format") or p.get("schema", {}).get("type", ""),
+                    "description": p.get("description", ""),
+                }
+                for p in [*shared, *op.get("parameters", [])]
+            ]
+            example_path = route
+            for p in params:
+                if p["where"] == "path":
+                    example_path = example_path.replace("{" + p["name"] + "}", "1")
+            out.append(
+                {
+                    "id": op.get("operationId", f"{method}-{route}"),
+                    "method": method.upper(),
+                    "path": route,
+                    "summary": op.get("summary", ""),
+                    "description": op.get("description", ""),
+                    "tag": (op.get("tags") or [""])[0],
+                    "parameters": params,
+                    "responses": sorted(op.get("responses", {})),
+                    "curl": _example(method, base + example_path, op),
+                }
+            )
+    return out
+
+
+def docs(request):
+    """The readable API page, public."""
+    spec = generate()
+    base = request.build_absolute_uri("/").rstrip("/")
+    return render(
+        request,
+        "api/docs.html",
+        {
+            "info": spec.get("info", {}),
+            "operations": operations(spec, base),
+            "base": base,
+            "title": _("数据接口说明"),
+        },
+    )
