@@ -15,7 +15,7 @@ class ApiConfig(AppConfig):
     def ready(self):
         # grid's case changes reach the clients' webhooks (grid does not import the API), and
         # deleting a synced row leaves a tombstone for the clients' incremental sync.
-        from . import sync, webhooks
+        from . import schema, sync, webhooks  # noqa: F401  (schema registers the bearer scheme)
 
         webhooks.connect()
         sync.connect()

@@ -13,12 +13,10 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Prefetch, Q
 from django.http import Http404
-from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, mixins, parsers, status
-from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 
 from community import access, jobs
@@ -28,7 +26,7 @@ from community.web import error_text
 from grid import services as grid
 from grid.models import GridCase, GridCaseStep, PhotoStage, Source
 
-from . import case_photos
+from . import case_photos, sync
 from . import services as api_services
 from .auth import ClientViewSet
 from .case_serializers import (
@@ -39,9 +37,9 @@ from .case_serializers import (
     WebhookSerializer,
 )
 from .models import Webhook
+from .pagination import SyncCursorPagination
 
 NO_ESTATE = _("小区不存在或不在本客户端的范围内。")
-BAD_SINCE = _("updated_since 须为 ISO 8601 时间，例如 2026-01-01T00:00:00+08:00。")
 NO_CASE = _("案件不存在或不在本客户端的范围内。")
 NO_WEBHOOK = _("推送地址不存在。")
 
@@ -50,33 +48,13 @@ def refused(exc) -> exceptions.ValidationError:
     return exceptions.ValidationError({"detail": error_text(exc)})
 
 
-class CasePagination(CursorPagination):
-    """Cursor pages in the order rows change: a sync keeps its cursor, or restarts from its last
-    ``updated_since``."""
-
-    ordering = ("updated_at", "id")
-    page_size = 50
-    page_size_query_param = "page_size"
-    max_page_size = 200
-
-
-def since_filter(request, rows):
-    since = request.query_params.get("updated_since")
-    if not since:
-        return rows
-    moment = parse_datetime(since.replace(" ", "+"))  # a "+" left unescaped in a query string
-    if moment is None:
-        raise exceptions.ValidationError({"updated_since": [str(BAD_SINCE)]})
-    return rows.filter(updated_at__gte=moment)
-
-
 def client_cases(user):
     """The city-platform cases on the estates of the client's scope."""
     return access.visible(user, access.VIEW, GridCase.objects.filter(source=Source.CITY))
 
 
 class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ClientViewSet):
-    pagination_class = CasePagination
+    pagination_class = SyncCursorPagination
     parser_classes = [parsers.JSONParser, parsers.MultiPartParser, parsers.FormParser]
     lookup_value_regex = "[^/]+"
     lookup_url_kwarg = "ref"
@@ -91,7 +69,7 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ClientViewSe
         rows = rows.annotate(report_photos=Count("photos", filter=Q(photos__stage=PhotoStage.REPORT)))
         if self.action == "retrieve":
             return rows.prefetch_related(Prefetch("steps", queryset=GridCaseStep.objects.order_by("at", "pk")))
-        rows = since_filter(self.request, rows)
+        rows = sync.since_filter(self.request, rows)
         if self.request.query_params.get("mine") in ("1", "true"):
             rows = rows.filter(reported_by=self.request.user)
         return rows
@@ -99,7 +77,8 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ClientViewSe
     def get_object(self):
         ref = self.kwargs["ref"]
         rows = self.get_queryset()
-        found = rows.filter(pk=int(ref)).first() if ref.isdigit() else rows.filter(number=ref).first()
+        pk = sync.object_id(ref)
+        found = rows.filter(pk=pk).first() if pk is not None else rows.filter(number=ref).first()
         if found is None:
             raise exceptions.NotFound(NO_CASE)
         return found
@@ -198,7 +177,8 @@ class WebhookViewSet(mixins.ListModelMixin, ClientViewSet):
     @extend_schema(parameters=[OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH)], responses={204: None})
     def destroy(self, request, *args, **kwargs):
         pk = kwargs.get("pk", "")
-        webhook = self.get_queryset().filter(pk=int(pk)).first() if str(pk).isdigit() else None
+        pk = sync.object_id(pk)
+        webhook = self.get_queryset().filter(pk=pk).first() if pk is not None else None
         if webhook is None:
             raise Http404(NO_WEBHOOK)
         api_services.deactivate_webhook(actor=request.user, webhook=webhook)

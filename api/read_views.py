@@ -92,10 +92,10 @@ class RegistryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ClientVi
     lookup_value_regex = "[^/]+"  # every id reaches the view, which answers a JSON 404 for a bad one
 
     def get_object(self):
-        raw = self.kwargs["pk"]
-        if not raw.isascii() or not raw.isdigit() or int(raw) > 2**63 - 1:
+        pk = sync.object_id(self.kwargs["pk"])
+        if pk is None:
             raise exceptions.NotFound(_("没有这个编号的条目。"))
-        return get_object_or_404(self.get_queryset(), pk=int(raw))
+        return get_object_or_404(self.get_queryset(), pk=pk)
 
     def scoped(self):
         raise NotImplementedError
@@ -105,9 +105,7 @@ class RegistryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ClientVi
 
     def filter_queryset(self, queryset):
         if self.action == "list":
-            since = sync.updated_since(self.request)
-            if since is not None:
-                queryset = queryset.filter(**{f"{self.since_field}__gte": since})
+            queryset = sync.since_filter(self.request, queryset, self.since_field)
         return queryset
 
 

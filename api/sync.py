@@ -46,7 +46,7 @@ def updated_since(request) -> datetime | None:
     if raw is None:
         return None
     try:
-        value = parse_datetime(raw.strip())
+        value = parse_datetime(raw.strip().replace(" ", "+"))  # a "+" left unescaped reads as a space
     except ValueError:
         value = None
     if value is None:
@@ -61,6 +61,20 @@ def updated_since(request) -> datetime | None:
         return value.astimezone(UTC)
     except (OverflowError, ValueError):
         raise exceptions.ValidationError({"updated_since": [BAD_SINCE]}) from None
+
+
+def since_filter(request, rows, field: str = "updated_at"):
+    """``rows`` changed at or after the request's ``updated_since`` (all of them without it)."""
+    since = updated_since(request)
+    return rows if since is None else rows.filter(**{f"{field}__gte": since})
+
+
+def object_id(raw) -> int | None:
+    """An id from an address, or None when it cannot be one (not digits, beyond a bigint)."""
+    raw = str(raw)
+    if not raw.isascii() or not raw.isdigit() or int(raw) > 2**63 - 1:
+        return None
+    return int(raw)
 
 
 # --------------------------------------------------------------------------- tombstones

@@ -383,6 +383,8 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "供城市运行管理平台（一网统管）等外部系统调用的数据接口。For the city platform and other systems.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # A case's status and its steps' statuses are one choice set: one name in the schema.
+    "ENUM_NAME_OVERRIDES": {"CaseStatusEnum": "grid.models.CaseStatus"},
 }
 # Cases from the city platform may bring their photos as addresses: fetched (by a job) only from
 # these hosts, and only over https unless the host is also in API_PLAIN_HTTP_HOSTS (a test's or

@@ -133,12 +133,3 @@ def receiver():
     state.url = f"{server.base}/hook"
     yield state
     server.close()
-
-
-@pytest.fixture(autouse=True)
-def fresh_throttle():
-    """Each test's clients start with an empty rate count: the count is kept in the cache by the
-    client's id, and ids repeat from one test to the next on SQLite."""
-    from django.core.cache import cache
-
-    cache.clear()

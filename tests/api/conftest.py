@@ -42,9 +42,15 @@ def seat_committee(estate):
     )
 
 
+@pytest.fixture(autouse=True)
+def fresh_rate_counts():
+    """Every API test starts with empty rate counts: they are kept in the cache by client id, and
+    ids repeat from one test to the next on SQLite."""
+    cache.clear()
+
+
 @pytest.fixture
 def api_world(world):
-    cache.clear()  # the rate counters live in the cache
     district = world.e1.district
     client, token = services.register_client(
         actor=None, scope=district, name="城运中心", organisation="城市运行管理中心", rate_per_minute=1000

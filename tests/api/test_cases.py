@@ -20,8 +20,6 @@ from tests.api.case_helpers import register
 from tests.factories import login
 from tests.grid.helpers import department, png, water
 
-fresh_throttle = case_helpers.fresh_throttle
-
 # The shared fixtures of the case, webhook and client tests.
 city, other_city, photo_server = case_helpers.city, case_helpers.other_city, case_helpers.photo_server
 

@@ -13,8 +13,6 @@ from community.models import AuditEvent, Role
 from tests.api import case_helpers
 from tests.factories import login, user_with_role
 
-fresh_throttle = case_helpers.fresh_throttle
-
 city = case_helpers.city
 TOKEN = re.compile(r"[0-9a-f]{8}\.[A-Za-z0-9_-]{40,}")
 

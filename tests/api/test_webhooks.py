@@ -21,8 +21,6 @@ from tests.api import case_helpers
 from tests.api.case_helpers import register
 from tests.grid.helpers import department
 
-fresh_throttle = case_helpers.fresh_throttle
-
 city, other_city, receiver = case_helpers.city, case_helpers.other_city, case_helpers.receiver
 LOCAL = override_settings(API_PLAIN_HTTP_HOSTS=["127.0.0.1"])
 HOOKS = "/api/v1/webhooks/"
