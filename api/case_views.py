@@ -38,6 +38,7 @@ from .case_serializers import (
 )
 from .models import Webhook
 from .pagination import SyncCursorPagination
+from .schema import DETAIL_ERRORS, ERRORS, SINCE
 
 NO_ESTATE = _("小区不存在或不在本客户端的范围内。")
 NO_CASE = _("案件不存在或不在本客户端的范围内。")
@@ -85,16 +86,21 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ClientViewSe
 
     @extend_schema(
         parameters=[
-            OpenApiParameter("updated_since", OpenApiTypes.DATETIME, description="只列出此时间之后变化的案件"),
-            OpenApiParameter("mine", OpenApiTypes.BOOL, description="只列出本客户端上报的案件"),
-        ]
+            SINCE,
+            OpenApiParameter("mine", OpenApiTypes.BOOL, description=_("只列出本客户端上报的案件")),
+        ],
+        responses={200: CaseSerializer(many=True), **ERRORS},
     )
     def list(self, request, *args, **kwargs):
         return super().list(request, *args, **kwargs)
 
+    @extend_schema(responses={200: CaseDetailSerializer, **DETAIL_ERRORS})
+    def retrieve(self, request, *args, **kwargs):
+        return super().retrieve(request, *args, **kwargs)
+
     @extend_schema(
         request={"multipart/form-data": CaseCreateSerializer, "application/json": CaseCreateSerializer},
-        responses={200: CaseDetailSerializer, 201: CaseDetailSerializer},
+        responses={200: CaseDetailSerializer, 201: CaseDetailSerializer, **ERRORS},
     )
     def create(self, request, *args, **kwargs):
         """Hand a case over: 201 with the case; 200 with the existing case when this client has
@@ -161,7 +167,11 @@ class WebhookViewSet(mixins.ListModelMixin, ClientViewSet):
     def get_queryset(self):
         return Webhook.objects.filter(client=self.request.auth.client, active=True).order_by("pk")
 
-    @extend_schema(request=WebhookSerializer, responses={201: WebhookCreatedSerializer})
+    @extend_schema(responses={200: WebhookSerializer(many=True), 401: ERRORS[401], 403: ERRORS[403], 429: ERRORS[429]})
+    def list(self, request, *args, **kwargs):
+        return super().list(request, *args, **kwargs)
+
+    @extend_schema(request=WebhookSerializer, responses={201: WebhookCreatedSerializer, **ERRORS})
     def create(self, request, *args, **kwargs):
         form = WebhookSerializer(data=request.data)
         form.is_valid(raise_exception=True)
@@ -174,7 +184,10 @@ class WebhookViewSet(mixins.ListModelMixin, ClientViewSet):
         webhook.secret = secret
         return Response(WebhookCreatedSerializer(webhook).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(parameters=[OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH)], responses={204: None})
+    @extend_schema(
+        parameters=[OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH)],
+        responses={204: None, **DETAIL_ERRORS},
+    )
     def destroy(self, request, *args, **kwargs):
         pk = kwargs.get("pk", "")
         pk = sync.object_id(pk)

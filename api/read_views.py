@@ -47,23 +47,11 @@ from . import serializers as s
 from . import sync
 from .auth import ClientViewSet
 from .pagination import ChangedCursorPagination, KeyCursorPagination, SyncCursorPagination, TombstoneCursorPagination
+from .schema import DETAIL_ERRORS, ERRORS, SINCE
 
 TAG_REGISTRY = "registry"
 TAG_FIGURES = "figures"
 TAG_SYNC = "sync"
-
-SINCE = OpenApiParameter(
-    "updated_since",
-    OpenApiTypes.DATETIME,
-    description=_("只列出此时刻（含）以后有变动的条目；ISO 8601，无时区按北京时间。格式不对时返回 400。"),
-)
-ERRORS = {
-    400: OpenApiTypes.OBJECT,
-    401: OpenApiTypes.OBJECT,
-    403: OpenApiTypes.OBJECT,
-    429: OpenApiTypes.OBJECT,
-}
-DETAIL_ERRORS = {401: OpenApiTypes.OBJECT, 403: OpenApiTypes.OBJECT, 404: OpenApiTypes.OBJECT, 429: OpenApiTypes.OBJECT}
 
 
 def _visible_estates(user):

@@ -1,8 +1,25 @@
 """What drf-spectacular cannot guess about the API: how a client authenticates (a bearer token),
-so the schema declares the scheme and schemathesis sends the header on every operation."""
+so the schema declares the scheme, and the answers every operation may give besides its own."""
 
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter
+
+# The parameter and the answers every list and every detail share, so the schema documents each
+# status code a client can get (schemathesis checks that it does).
+SINCE = OpenApiParameter(
+    "updated_since",
+    OpenApiTypes.DATETIME,
+    description=_("只列出此时刻（含）以后有变动的条目；ISO 8601，无时区按北京时间。格式不对时返回 400。"),
+)
+ERRORS = {
+    400: OpenApiTypes.OBJECT,
+    401: OpenApiTypes.OBJECT,
+    403: OpenApiTypes.OBJECT,
+    429: OpenApiTypes.OBJECT,
+}
+DETAIL_ERRORS = {401: OpenApiTypes.OBJECT, 403: OpenApiTypes.OBJECT, 404: OpenApiTypes.OBJECT, 429: OpenApiTypes.OBJECT}
 
 
 class BearerTokenScheme(OpenApiAuthenticationExtension):
