@@ -10,6 +10,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 
+from django.conf import settings
+from django.core.cache import cache
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework import authentication, exceptions, permissions, throttling, viewsets
@@ -82,6 +84,18 @@ class ClientRateThrottle(throttling.SimpleRateThrottle):
         return f"api-throttle-{request.auth.client_id}"
 
 
+def _has_valid_token(request) -> bool:
+    """A registered client sharing an address with someone knocking is not held up by them."""
+    try:
+        return isinstance(request.auth, ApiToken)
+    except exceptions.APIException:
+        return False
+
+
+def _refused_key(request) -> str:
+    return f"api-refused-{audit.client_ip(request._request) or 'unknown'}"
+
+
 def _result(status: int) -> str:
     if status < 400:
         return audit.AuditResult.SUCCESS
@@ -95,9 +109,26 @@ class Audited:
     permission_classes = [IsClient]
     throttle_classes = [ClientRateThrottle]
 
+    def initial(self, request, *args, **kwargs):
+        # Calls without a valid token are counted per address; past the limit they get 429 and no
+        # audit line, so nobody can fill the (append-only) trail by knocking with bad tokens.
+        if cache.get(_refused_key(request), 0) >= settings.API_REFUSED_PER_MINUTE and not _has_valid_token(request):
+            request._request.api_unaudited = True
+            raise exceptions.Throttled(wait=60, detail=str(_("本地址的无效调用过多，请一分钟后再试。")))
+        super().initial(request, *args, **kwargs)
+
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)
+        if getattr(request._request, "api_unaudited", False):
+            return response
         token = getattr(request, "_auth", None)
+        if not isinstance(token, ApiToken) and response.status_code in (401, 403):
+            key = _refused_key(request)
+            cache.add(key, 0, timeout=60)
+            try:
+                cache.incr(key)
+            except ValueError:  # expired between the two calls
+                cache.add(key, 1, timeout=60)
         user = getattr(request, "_user", None)
         audit.record(
             "api_call",

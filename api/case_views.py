@@ -162,7 +162,7 @@ class WebhookViewSet(mixins.ListModelMixin, ClientViewSet):
 
     serializer_class = WebhookSerializer
     pagination_class = None
-    lookup_value_regex = "[0-9]+"
+    lookup_value_regex = "[^/]+"  # every id reaches the view, which answers a JSON 404 for a bad one
 
     def get_queryset(self):
         return Webhook.objects.filter(client=self.request.auth.client, active=True).order_by("pk")

@@ -5,8 +5,11 @@ Both are public: they describe the API, they give no data. They cover the API's 
 
 from __future__ import annotations
 
+import functools
+
 from django.shortcuts import render
 from django.urls import include, path
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from drf_spectacular.generators import SchemaGenerator
 from drf_spectacular.renderers import OpenApiJsonRenderer, OpenApiYamlRenderer
@@ -37,6 +40,13 @@ schema = SchemaView.as_view()
 
 def generate() -> dict:
     return SchemaGenerator(urlconf=ApiUrls).get_schema(request=None, public=True)
+
+
+@functools.lru_cache(maxsize=4)
+def _generated(language: str) -> dict:
+    """The schema for the readable page, built once per process and language: the page is public,
+    and building the schema walks every view."""
+    return generate()
 
 
 def _example(method: str, url: str, operation: dict) -> str:
@@ -90,7 +100,7 @@ def operations(spec: dict, base: str) -> list[dict]:
 
 def docs(request):
     """The readable API page, public."""
-    spec = generate()
+    spec = _generated(get_language())
     base = request.build_absolute_uri("/").rstrip("/")
     return render(
         request,

@@ -139,13 +139,14 @@ def _require_client_or_admin(actor, client: ApiClient) -> None:
 def register_webhook(*, actor, client: ApiClient, url: str) -> tuple[Webhook, str]:
     """A URL the client's case changes are pushed to (https, or http to the hosts the deployment
     allows for tests and the demo), and its signing secret, returned in clear this once."""
-    from .webhooks import checked_url
+    from .webhooks import checked_url, refuse_internal
 
     client = ApiClient.objects.select_for_update().get(pk=client.pk)
     _require_client_or_admin(actor, client)
     if client.revoked_at:
         raise ValidationError(ALREADY_REVOKED)
     url = checked_url(url)
+    refuse_internal(url, resolve=False)  # a name is looked up before every push
     live = client.webhooks.filter(active=True)
     if live.filter(url=url).exists():
         raise ValidationError(WEBHOOK_TAKEN)

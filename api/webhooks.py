@@ -24,8 +24,10 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import json
 import logging
+import socket
 import time
 import urllib.error
 import urllib.parse
@@ -72,6 +74,35 @@ def checked_url(url: str, *, https_only_unless=None) -> str:
     if parts.scheme == "https" or (parts.scheme == "http" and host in plain):
         return url
     raise ValidationError(BAD_URL)
+
+
+INTERNAL = _("推送地址不能指向本机或内部网络（%(host)s）。")
+UNRESOLVED = _("推送地址的主机名无法解析：%(host)s。")
+LOCAL_NAMES = ("localhost", ".localhost", ".local", ".internal", ".lan", ".home.arpa")
+
+
+def refuse_internal(url: str, *, resolve: bool) -> None:
+    """A webhook is pushed by our worker from inside the network: its host must be public. A
+    host in ``API_PLAIN_HTTP_HOSTS`` (the deployment's own list, for tests and the demo) is let
+    through. ``resolve``: also look the name up and refuse it when any address it has is not a
+    public one (done before every push, so a name later pointed inward is caught then)."""
+    host = (urllib.parse.urlsplit(url).hostname or "").lower()
+    if host in settings.API_PLAIN_HTTP_HOSTS:
+        return
+    try:
+        addresses = [ipaddress.ip_address(host)]
+    except ValueError:
+        if host == LOCAL_NAMES[0] or host.endswith(LOCAL_NAMES[1:]) or "." not in host:
+            raise ValidationError(INTERNAL, params={"host": host}) from None
+        if not resolve:
+            return
+        try:
+            found = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
+        except (OSError, UnicodeError):
+            raise ValidationError(UNRESOLVED, params={"host": host}) from None
+        addresses = [ipaddress.ip_address(info[4][0].split("%")[0]) for info in found]
+    if not addresses or not all(address.is_global for address in addresses):
+        raise ValidationError(INTERNAL, params={"host": host})
 
 
 def sign(secret: str, timestamp: str, body: bytes) -> str:
@@ -172,6 +203,19 @@ def _post(url: str, body: bytes, headers: dict) -> int:
         return exc.code
 
 
+def _refusal(hook: Webhook, delivery: WebhookDelivery) -> str:
+    """Why this push must not go out now, or "": the address turned inward, or the client no
+    longer sees the case (its scope narrowed after the event was queued)."""
+    try:
+        refuse_internal(hook.url, resolve=True)
+    except ValidationError as exc:
+        return " ".join(exc.messages)
+    case = GridCase.objects.filter(pk=delivery.payload.get("id")).select_related("estate").first()
+    if case is None or not access.can(hook.client.account, access.VIEW, case.estate):
+        return str(_("客户端已无权查看该案件。"))
+    return ""
+
+
 def attempt(delivery_id: int, *, now: datetime | None = None, due_only: bool = False) -> str:
     """One try of one delivery (locked, so the task and the sweep never send it twice at once;
     ``due_only``: not before its backoff has passed). Returns its status after the try."""
@@ -185,6 +229,11 @@ def attempt(delivery_id: int, *, now: datetime | None = None, due_only: bool = F
         hook = Webhook.objects.select_related("client").get(pk=delivery.webhook_id)
         if not hook.active or hook.client.revoked_at:
             delivery.status, delivery.last_error = DeliveryStatus.FAILED, str(_("推送地址已停用。"))
+            delivery.save(update_fields=["status", "last_error"])
+            return delivery.status
+        refusal = _refusal(hook, delivery)
+        if refusal:
+            delivery.status, delivery.last_error = DeliveryStatus.FAILED, refusal[:300]
             delivery.save(update_fields=["status", "last_error"])
             return delivery.status
         body = body_of(delivery)

@@ -82,7 +82,6 @@ ACTIONS = {
     "api_token_rotate": _("更换接口令牌"),
     "api_client_revoke": _("停用接口客户端"),
     "api_webhook": _("登记或停用推送地址"),
-    "hc_import": _("导入 HC 小区资料"),
     "fee_history_import": _("导入历史缴费记录"),
 }
 

@@ -197,7 +197,8 @@ def sheet_names(content: bytes) -> list[str]:
     for anything else."""
     try:
         with zipfile.ZipFile(io.BytesIO(content)) as archive:
-            part = archive.read("xl/workbook.xml")[:1_000_000].decode("utf-8", "replace")
+            with archive.open("xl/workbook.xml") as stream:  # never inflate more than we read
+                part = stream.read(1_000_000).decode("utf-8", "replace")
     except (zipfile.BadZipFile, KeyError, OSError, ValueError):
         return []
     return [html.unescape(name) for name in SHEET_NAME.findall(part)]

@@ -392,3 +392,6 @@ SPECTACULAR_SETTINGS = {
 API_PHOTO_URL_HOSTS = env_list("API_PHOTO_URL_HOSTS")
 API_PLAIN_HTTP_HOSTS = env_list("API_PLAIN_HTTP_HOSTS")
 API_WEBHOOK_MAX_ATTEMPTS = int(os.environ.get("API_WEBHOOK_MAX_ATTEMPTS", "6"))
+# Calls to the API without a valid token, per address and minute, before it answers 429 and stops
+# writing them into the audit trail.
+API_REFUSED_PER_MINUTE = int(os.environ.get("API_REFUSED_PER_MINUTE", "30"))

@@ -6,7 +6,9 @@ import time
 from datetime import timedelta
 
 import pytest
+from django.test.utils import override_settings
 from django.utils import timezone
+from rest_framework.test import APIClient
 
 from api import services
 from api.models import Tombstone
@@ -199,3 +201,14 @@ def test_the_schema_and_the_api_page_are_public(client):
 def test_a_bad_id_is_a_json_404(api_world, api, name, bad):
     response = api.get(url(name, bad))
     assert response.status_code == 404 and response["Content-Type"].startswith("application/json")
+
+
+@override_settings(API_REFUSED_PER_MINUTE=5)
+def test_calls_without_a_valid_token_are_cut_off_per_address_and_stop_filling_the_trail(api_world, client_for):
+    stranger = APIClient()
+    stranger.credentials(HTTP_AUTHORIZATION="Bearer nope.nope")
+    answers = [stranger.get("/api/v1/estates/").status_code for _ in range(8)]
+    assert answers == [401] * 5 + [429] * 3
+    assert AuditEvent.objects.filter(action="api_call").count() == 5
+    # A registered client at the same address is not held up by the stranger's knocking.
+    assert client_for(api_world.token).get("/api/v1/estates/").status_code == 200

@@ -158,3 +158,42 @@ def test_the_body_is_the_documented_shape(world, city):
     assert webhooks.verify(
         secret, stamp, webhooks.body_of(delivery), webhooks.sign(secret, stamp, webhooks.body_of(delivery))
     )
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://127.0.0.1:8443/hook",
+        "https://169.254.169.254/latest",
+        "https://10.0.0.1/hook",
+        "https://[::1]/hook",
+        "https://localhost:6443/hook",
+        "https://redis.internal/hook",
+        "https://intranet/hook",
+    ],
+)
+def test_a_webhook_may_not_point_inside_the_network(world, city, url):
+    response = city.api().post(HOOKS, {"url": url}, format="json")
+    assert response.status_code == 400
+    assert "内部网络" in response.json()["detail"]
+    assert not Webhook.objects.exists()
+
+
+@LOCAL
+def test_a_push_is_refused_when_the_name_turns_inward_or_the_client_loses_sight(
+    world, city, receiver, monkeypatch, django_capture_on_commit_callbacks
+):
+    receiver.secret = _hook(city, receiver.url)["secret"]
+    hook = Webhook.objects.get()
+    with django_capture_on_commit_callbacks(execute=True):
+        _report(city, world)
+    first = WebhookDelivery.objects.get()
+    assert first.status == "delivered"
+    # The same hook by a public-looking name that now resolves to a private address.
+    Webhook.objects.filter(pk=hook.pk).update(url="https://hooks.example.org/x")
+    monkeypatch.setattr(webhooks.socket, "getaddrinfo", lambda *a, **k: [(2, 1, 6, "", ("10.1.2.3", 0))])
+    with django_capture_on_commit_callbacks(execute=True):
+        _report(city, world, ref="W2")
+    second = WebhookDelivery.objects.exclude(pk=first.pk).get()
+    assert (second.status, second.attempts) == ("failed", 0) and "内部网络" in second.last_error
+    assert len(receiver.accepted) == 1
