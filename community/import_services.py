@@ -249,10 +249,16 @@ def _plan(*, actor, estate: Estate, units: list[UnitRow], today: date) -> Plan:
             if owner.mobile:
                 by_mobile[owner.mobile].append(owner)
 
+    # The developer is this estate's: one that holds (or held) units here. A developer of the
+    # same name elsewhere is another record (its mobile and credit code are not this estate's).
     developers = {}
     names = {o.name for o in rows if o.developer}
     if names:
-        for owner in Owner.objects.filter(is_developer=True, name__in=names).order_by("pk"):
+        for owner in (
+            Owner.objects.filter(is_developer=True, name__in=names, ownerships__unit__building__estate=estate)
+            .distinct()
+            .order_by("pk")
+        ):
             developers.setdefault(owner.name, owner)
 
     plan.new_buildings = sorted({u.building for u in units} - set(buildings))

@@ -360,6 +360,8 @@ def plan_history(*, estate: Estate, rows: list[HistoryRow], today: date) -> Plan
     wanted = [units[(r.building, r.room)].pk for r in rows if (r.building, r.room) in units]
     existing: dict[tuple[int, str, date], dict] = {}
     own: dict[tuple[int, str], list[tuple[date, date, date]]] = defaultdict(list)
+    imported: dict[tuple[int, str], list[tuple[date, date]]] = defaultdict(list)
+    in_file: dict[tuple[int, str], list[HistoryRow]] = defaultdict(list)
     for bill in (
         Bill.objects.filter(estate=estate, unit__in=wanted)
         .annotate(allocated=Sum("allocations__amount"))
@@ -367,6 +369,7 @@ def plan_history(*, estate: Estate, rows: list[HistoryRow], today: date) -> Plan
     ):
         if bill["run__imported"]:
             existing[(bill["unit_id"], bill["item__name"], bill["starts_on"])] = bill
+            imported[(bill["unit_id"], bill["item__name"])].append((bill["starts_on"], bill["ends_on"]))
         else:
             own[(bill["unit_id"], bill["item__name"])].append((bill["starts_on"], bill["ends_on"], bill["period"]))
     closed = ledger.closed_until(estate)
@@ -437,6 +440,49 @@ def plan_history(*, estate: Estate, rows: list[HistoryRow], today: date) -> Plan
                     STARTS,
                     _("本系统已为 %(house)s 出过 %(period)s 的“%(item)s”账单，与本行期间重叠，不能再导入。")
                     % {"house": r.house, "period": f"{overlap:%Y-%m}", "item": r.item},
+                )
+            )
+            continue
+        # One unit is billed once for one item and day: an earlier import's bill over part of this
+        # row's period (its exact twin, same start, is the re-import below), or another row of this file.
+        clash = next(
+            (
+                (s, e)
+                for s, e in imported.get((unit.pk, r.item), [])
+                if s != r.starts_on and s <= r.ends_on and e >= r.starts_on
+            ),
+            None,
+        )
+        earlier = next(
+            (o for o in in_file[(unit.pk, r.item)] if o.starts_on <= r.ends_on and o.ends_on >= r.starts_on), None
+        )
+        in_file[(unit.pk, r.item)].append(r)
+        if clash is not None:
+            plan.errors.append(
+                RowError(
+                    r.row,
+                    STARTS,
+                    _(
+                        "%(house)s 已导入过 %(start)s 至 %(end)s 的“%(item)s”账单，与本行期间重叠，"
+                        "同一房屋同一项目不能重复计费。"
+                    )
+                    % {"house": r.house, "start": clash[0], "end": clash[1], "item": r.item},
+                )
+            )
+            continue
+        if earlier is not None:
+            plan.errors.append(
+                RowError(
+                    r.row,
+                    STARTS,
+                    _("与第 %(row)s 行（%(start)s 至 %(end)s）期间重叠：%(house)s 的“%(item)s”不能重复计费。")
+                    % {
+                        "row": earlier.row,
+                        "start": earlier.starts_on,
+                        "end": earlier.ends_on,
+                        "house": r.house,
+                        "item": r.item,
+                    },
                 )
             )
             continue

@@ -236,6 +236,31 @@ def test_the_sample_imports_into_an_empty_estate_and_again_changes_nothing(world
 
 
 @pytest.mark.django_db
+def test_the_developer_is_the_estates_own_and_not_a_namesake_in_another_district(world):
+    assert world.e3.grid.community.street.district != world.e5.grid.community.street.district
+    content = hc_book([hc_row(), hc_row("102", state="2002", name="", mobile="", kind="")])
+
+    def developer_of(estate):
+        return Ownership.objects.get(unit__building__estate=estate, unit__room="1-102").owner
+
+    import_registry(actor=None, estate=world.e3, name="hc.xlsx", content=content, developer=DEV)
+    theirs = developer_of(world.e3)
+    Owner.objects.filter(pk=theirs.pk).update(mobile="13700000009")  # B's own contact, not A's
+
+    plan = preview_import(actor=None, estate=world.e5, name="hc.xlsx", content=content, developer=DEV)
+    assert plan.errors == [] and any(o.developer for o in plan.new_owners.values())
+    import_registry(actor=None, estate=world.e5, name="hc.xlsx", content=content, developer=DEV)
+    ours = developer_of(world.e5)
+    assert ours.pk != theirs.pk and ours.is_developer and ours.name == DEV and ours.mobile == ""
+
+    owners = Owner.objects.count()
+    again = preview_import(actor=None, estate=world.e5, name="hc.xlsx", content=content, developer=DEV)
+    assert again.errors == [] and again.changes == 0
+    import_registry(actor=None, estate=world.e5, name="hc.xlsx", content=content, developer=DEV)
+    assert Owner.objects.count() == owners and developer_of(world.e5).pk == ours.pk
+
+
+@pytest.mark.django_db
 def test_one_bad_row_writes_nothing(world):
     rows = [hc_row(), hc_row(name="李梅", mobile="13900000002", kind="1002"), hc_row("102", mobile="12345")]
     before = registry(world.e3)

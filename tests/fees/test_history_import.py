@@ -294,6 +294,60 @@ def test_a_reimport_of_the_same_file_changes_nothing(hc):
     )
 
 
+def _ledger_counts():
+    return (BillingRun.objects.count(), Bill.objects.count(), Payment.objects.count(), LedgerEntry.objects.count())
+
+
+def test_a_row_over_part_of_an_imported_bill_is_refused_and_its_exact_twin_changes_nothing(hc):
+    estate, _units = hc
+    year = row(start="2024-01-01", end="2024-12-31", due="2148.00", paid="2148.00")
+    _import(estate, xlsx(year))
+    counts = _ledger_counts()
+    with pytest.raises(ImportRefused) as refused:
+        _import(estate, xlsx(row(start="2024-03-01", end="2024-03-31", paid_at="2024-03-05")))
+    [error] = refused.value.rows
+    assert (error.row, error.column) == (2, "开始时间")
+    assert "2024-01-01 至 2024-12-31" in error.message and "物业服务费" in error.message
+    assert _ledger_counts() == counts
+    # another item of the same room, or the same item of another room, is no double billing
+    plan = history_import.preview_history(
+        actor=None,
+        estate=estate,
+        name="h.xlsx",
+        content=xlsx(row(house="1-1-102", start="2024-03-01", end="2024-03-31", paid_at="2024-03-05")),
+    )
+    assert plan.errors == [] and len(plan.new_bills) == 1
+    plan = _import(estate, xlsx(year))
+    assert (plan.changes, plan.unchanged) == (0, 1) and _ledger_counts() == counts
+
+
+def test_rows_of_one_file_over_the_same_days_are_refused_and_adjacent_periods_pass(hc):
+    estate, _units = hc
+    with pytest.raises(ImportRefused) as refused:
+        _import(
+            estate,
+            xlsx(
+                row(start="2024-01-01", end="2024-12-31", due="2148.00", paid="2148.00"),
+                row(start="2024-03-01", end="2024-03-31", paid_at="2024-03-05"),
+            ),
+        )
+    [error] = refused.value.rows
+    assert (error.row, error.column) == (3, "开始时间")
+    assert "第 2 行" in error.message and "2024-01-01 至 2024-12-31" in error.message
+    assert _ledger_counts() == (0, 0, 0, 0)
+
+    _import(estate, xlsx(row()))  # January
+    plan = _import(
+        estate,
+        xlsx(
+            row(start="2024-02-01", end="2024-02-29", paid_at="2024-02-05"),
+            row(start="2024-03-01", end="2024-03-31", paid_at="2024-03-05"),
+        ),
+    )
+    assert len(plan.new_bills) == 2 and plan.errors == []
+    assert Bill.objects.filter(run__imported=True).count() == 3
+
+
 def test_a_later_export_adds_the_payment_of_a_bill_imported_unpaid_and_refuses_changed_amounts(hc):
     estate, _units = hc
     _import(estate, xlsx(row(paid="0", paid_at="")))
