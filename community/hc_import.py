@@ -32,7 +32,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from . import identifiers
-from .registry_import import MAX_CELL, ORGANISATION, PERSON, OwnerRow, UnitRow, _area, _floor
+from .registry_import import MAX_CELL, ORGANISATION, PERSON, OwnerRow, UnitRow, _area, _floor, name_clash
 from .spreadsheet import Refused, RowError, first_row, is_blank, read_table, sheet_names, text_of, workbook
 
 SHEET = "资产信息"
@@ -303,19 +303,10 @@ def parse(
                 )
                 continue
             for owner in _owners(cells, number, errors):
-                if owner.key[0] != "name":
-                    first = owners_seen.setdefault(owner.key, owner)
-                    if first is not owner and first.name != owner.name:
-                        column = ID_CARD if owner.key[0] == "id" else MOBILE
-                        errors.append(
-                            RowError(
-                                number,
-                                column,
-                                _("与第 %(row)s 行的%(what)s相同，但姓名不同（%(a)s / %(b)s）。")
-                                % {"row": first.row, "what": column, "a": first.name, "b": owner.name},
-                            )
-                        )
-                        continue
+                clash = name_clash(owner, owners_seen, number, id_column=ID_CARD, mobile_column=MOBILE)
+                if clash:
+                    errors.append(clash)
+                    continue
                 if any(o.key == owner.key for o in unit.owners):
                     errors.append(RowError(number, NAME, _("%(unit)s 已有此业主。") % {"unit": unit.label}))
                     continue

@@ -22,13 +22,14 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from . import access, audit, hc_import
+from . import access, audit, hc_import, uploads
 from .locks import hold
 from .models import Building, Estate, Job, JobStatus, Owner, OwnerKind, Ownership, Unit
 from .privacy import mask_id_number, mask_mobile
@@ -610,6 +611,22 @@ def import_registry(
 
 UPLOADS = "imports"  # where a previewed file waits for its confirmation (default storage)
 UPLOAD_AGE = timedelta(hours=1)  # a preview is confirmable this long; then its file is deleted
+
+
+def keep_upload(content: bytes) -> str:
+    """Keep a previewed file, under a random name in the uploads folder, until it is confirmed,
+    cancelled or an hour old (it may hold full ID numbers). Returns its path."""
+    name = f"{UPLOADS}/{uploads.random_name(uploads.detect(content))}"
+    return default_storage.save(name, ContentFile(content))
+
+
+def read_upload(path: str) -> bytes:
+    """The previewed file a confirmation names, or a ValidationError when it has gone."""
+    try:
+        with default_storage.open(path, "rb") as handle:
+            return handle.read()
+    except FileNotFoundError:
+        raise ValidationError(_("预览已过期或无效，请重新上传文件。")) from None
 
 
 def is_waiting_upload(path: str) -> bool:

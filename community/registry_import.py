@@ -211,6 +211,23 @@ def _owner(cells, row, errors) -> OwnerRow | None:
     return OwnerRow(row, kind, name, id_number, mobile, since)
 
 
+def name_clash(owner: OwnerRow, seen: dict, number: int, *, id_column: str, mobile_column: str) -> RowError | None:
+    """The error when ``owner`` carries an ID number or mobile an earlier row of the file gave to
+    someone else by name (``seen``: key → first row with it, filled here); None otherwise."""
+    if owner.key[0] == "name":
+        return None
+    first = seen.setdefault(owner.key, owner)
+    if first is owner or first.name == owner.name:
+        return None
+    column = id_column if owner.key[0] == "id" else mobile_column
+    return RowError(
+        number,
+        column,
+        _("与第 %(row)s 行的%(what)s相同，但姓名不同（%(a)s / %(b)s）。")
+        % {"row": first.row, "what": column, "a": first.name, "b": owner.name},
+    )
+
+
 def parse(name: str, content: bytes) -> tuple[list[UnitRow], list[RowError]]:
     """(units, errors) for one estate's file; the units are usable only when errors is empty."""
     try:
@@ -270,19 +287,10 @@ def parse(name: str, content: bytes) -> tuple[list[UnitRow], list[RowError]]:
             units[key] = unit
         if owner is None or unit is None:
             continue
-        if owner.key[0] != "name":
-            first = owners_seen.setdefault(owner.key, owner)
-            if first is not owner and first.name != owner.name:
-                column = ID_NUMBER if owner.key[0] == "id" else MOBILE
-                errors.append(
-                    RowError(
-                        number,
-                        column,
-                        _("与第 %(row)s 行的%(what)s相同，但姓名不同（%(a)s / %(b)s）。")
-                        % {"row": first.row, "what": column, "a": first.name, "b": owner.name},
-                    )
-                )
-                continue
+        clash = name_clash(owner, owners_seen, number, id_column=ID_NUMBER, mobile_column=MOBILE)
+        if clash:
+            errors.append(clash)
+            continue
         if any(o.key == owner.key for o in unit.owners):
             errors.append(
                 RowError(

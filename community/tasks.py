@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from celery import current_app
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.files.storage import default_storage
 from django.db import transaction
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -63,11 +62,7 @@ def import_registry(job, progress) -> jobs.Outcome:
     if estate is None or selectors.importable_estate(job.created_by, estate.pk) is None:
         raise PermissionDenied(_("您无权向该小区导入登记信息。"))
     path = params["path"]
-    try:
-        with default_storage.open(path, "rb") as handle:
-            content = handle.read()
-    except FileNotFoundError:
-        raise ValidationError(_("预览已过期或无效，请重新上传文件。")) from None
+    content = import_services.read_upload(path)
     reached = iter(IMPORT_PERCENT)
 
     def step(label: str) -> None:

@@ -6,8 +6,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core import signing
 from django.core.exceptions import PermissionDenied
-from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -88,10 +86,7 @@ def import_upload(request):
         if not plan.errors and plan.changes:
             # Kept (under a random name) only while it waits for its confirmation: it holds full
             # ID numbers. Confirming, cancelling or an hour's wait deletes it.
-            kind = uploads.detect(content)
-            stored = default_storage.save(
-                f"{import_services.UPLOADS}/{uploads.random_name(kind)}", ContentFile(content)
-            )
+            stored = import_services.keep_upload(content)
             context["token"] = signing.dumps(
                 {"path": stored, "estate": estate.pk, "user": request.user.pk, "name": upload.name, **options},
                 salt=SALT,

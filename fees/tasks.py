@@ -8,14 +8,13 @@ import logging
 from datetime import date
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.files.storage import default_storage
 from django.db import transaction
 from django.http import Http404
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from community import jobs
-from community.import_services import ImportRefused, discard_upload
+from community.import_services import ImportRefused, discard_upload, read_upload
 from community.models import Estate
 
 from . import history_import, pdf, selectors, services
@@ -121,11 +120,7 @@ def import_fee_history(job, progress) -> jobs.Outcome:
     params = job.params
     estate = _seen(selectors.estate_or_404, job.created_by, params["estate"])
     path = params["path"]
-    try:
-        with default_storage.open(path, "rb") as handle:
-            content = handle.read()
-    except FileNotFoundError:
-        raise ValidationError(_("预览已过期或无效，请重新上传文件。")) from None
+    content = read_upload(path)
     try:
         plan = history_import.import_history(
             actor=job.created_by, estate=estate, name=params["name"], content=content, progress=progress

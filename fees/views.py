@@ -16,8 +16,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -508,11 +506,7 @@ def history_import_page(request, estate_id):
         plan = history_import.preview_history(actor=request.user, estate=estate, name=upload.name, content=content)
         context.update(plan=plan, filename=upload.name)
         if not plan.errors and plan.changes:
-            # Kept under a random name only until it is confirmed, cancelled or an hour old
-            # (community.delete_import_previews sweeps the same folder).
-            stored = default_storage.save(
-                f"{import_services.UPLOADS}/{uploads.random_name(uploads.detect(content))}", ContentFile(content)
-            )
+            stored = import_services.keep_upload(content)  # swept with the registry's previews
             context["token"] = signing.dumps(
                 {"path": stored, "estate": estate.pk, "user": request.user.pk, "name": upload.name}, salt=HISTORY_SALT
             )
