@@ -8,26 +8,14 @@ from __future__ import annotations
 import functools
 
 from django.shortcuts import render
-from django.urls import include, path
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
-from drf_spectacular.generators import SchemaGenerator
 from drf_spectacular.renderers import OpenApiJsonRenderer, OpenApiYamlRenderer
 from drf_spectacular.views import SpectacularAPIView
 
+from .schema import ApiSchemaGenerator, ApiUrls
+
 METHODS = ("get", "post", "put", "patch", "delete")
-
-
-class _ApiUrls:
-    """The URL map the schema is generated from: the API's own endpoints (built when first read,
-    since read_urls imports this module)."""
-
-    @property
-    def urlpatterns(self):
-        return [path("api/", include("api.read_urls")), path("api/", include("api.case_urls"))]
-
-
-ApiUrls = _ApiUrls()
 
 
 class SchemaView(SpectacularAPIView):
@@ -39,7 +27,7 @@ schema = SchemaView.as_view()
 
 
 def generate() -> dict:
-    return SchemaGenerator(urlconf=ApiUrls).get_schema(request=None, public=True)
+    return ApiSchemaGenerator().get_schema(request=None, public=True)
 
 
 @functools.lru_cache(maxsize=4)

@@ -383,6 +383,7 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "供城市运行管理平台（一网统管）等外部系统调用的数据接口。For the city platform and other systems.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "DEFAULT_GENERATOR_CLASS": "api.schema.ApiSchemaGenerator",
     # A case's status and its steps' statuses are one choice set: one name in the schema.
     "ENUM_NAME_OVERRIDES": {"CaseStatusEnum": "grid.models.CaseStatus"},
 }
