@@ -549,7 +549,7 @@ class ServiceContract(Tracked):
         triggers = records.append_only(
             "contract_terms_kept",
             allow=(
-                f"IF {records.unchanged_but('terminated_on')} AND NEW.terminated_on IS NOT NULL"
+                f"IF {records.unchanged_but('terminated_on', 'updated_at')} AND NEW.terminated_on IS NOT NULL"
                 " AND (OLD.terminated_on IS NULL OR NEW.terminated_on <= OLD.terminated_on) THEN RETURN NEW; END IF;"
             ),
         )
@@ -590,7 +590,7 @@ class SelfManagementPeriod(Tracked):
         triggers = records.append_only(
             "self_management_kept",
             allow=(
-                f"IF {records.unchanged_but('ended_on')} AND NEW.ended_on IS NOT NULL"
+                f"IF {records.unchanged_but('ended_on', 'updated_at')} AND NEW.ended_on IS NOT NULL"
                 " AND (OLD.ended_on IS NULL OR NEW.ended_on <= OLD.ended_on) THEN RETURN NEW; END IF;"
             ),
         )
