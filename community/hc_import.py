@@ -26,13 +26,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime
 
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from . import identifiers
-from .registry_import import MAX_CELL, ORGANISATION, PERSON, OwnerRow, UnitRow, _area, _floor, name_clash
+from .registry_import import MAX_CELL, ORGANISATION, PERSON, OwnerRow, UnitRow, _area, _digits, _floor, name_clash
 from .spreadsheet import Refused, RowError, first_row, is_blank, read_table, sheet_names, text_of, workbook
 
 SHEET = "资产信息"
@@ -152,22 +151,6 @@ def has_hc_headers(content: bytes) -> bool:
 
 def is_hc(content: bytes) -> bool:
     return has_hc_sheet(content) or has_hc_headers(content)
-
-
-def _digits(value, row, column, errors, *, id_number=False) -> str:
-    """A number cell as text: an .xlsx mobile stored as 13900000000.0 or an int reads as its digits;
-    an ID number stored as a number has lost its last digits already and is refused."""
-    if isinstance(value, bool) or isinstance(value, (datetime, date)):
-        errors.append(RowError(row, column, _("应为文本。")))
-        return ""
-    if isinstance(value, float) or (isinstance(value, int) and len(str(value)) > 15):
-        if id_number:
-            errors.append(
-                RowError(row, column, _("身份证号是按数字保存的，末几位可能已丢失：请把该列设为文本格式后重新填写。"))
-            )
-            return ""
-        return text_of(value)
-    return "" if value is None else str(value).strip().replace(" ", "")
 
 
 def _parts(text: str) -> list[str]:

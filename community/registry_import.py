@@ -172,13 +172,15 @@ def _date(value, row, errors) -> date | None:
         return None
 
 
-def _digits(value, row, column, errors) -> str:
-    """A number kept as text. An .xlsx number cell has lost digits or gained a '.0' already."""
+def _digits(value, row, column, errors, *, id_number=False) -> str:
+    """A number kept as text: an .xlsx mobile stored as 13900000000.0 or an int reads as its
+    digits; an ID number (``id_number``) stored as a number has lost its last digits already and
+    is refused."""
     if isinstance(value, bool) or isinstance(value, (datetime, date)):
         errors.append(RowError(row, column, _("应为文本。")))
         return ""
     if isinstance(value, float) or (isinstance(value, int) and len(str(value)) > 15):
-        if column == ID_NUMBER:
+        if id_number:
             errors.append(
                 RowError(row, column, _("证件号码是按数字保存的，末几位可能已丢失：请把该列设为文本格式后重新填写。"))
             )
@@ -189,7 +191,7 @@ def _digits(value, row, column, errors) -> str:
 
 def _owner(cells, row, errors) -> OwnerRow | None:
     name = text_of(cells[NAME])
-    id_number = _digits(cells[ID_NUMBER], row, ID_NUMBER, errors).upper()
+    id_number = _digits(cells[ID_NUMBER], row, ID_NUMBER, errors, id_number=True).upper()
     mobile = _digits(cells[MOBILE], row, MOBILE, errors)
     kind_text = text_of(cells[KIND])
     since = _date(cells[SINCE], row, errors)
