@@ -70,6 +70,9 @@ def test_a_notice_is_visible_and_legible_on_a_phone_without_login(world, live_se
     ARTIFACTS.mkdir(exist_ok=True)
     browser_page.screenshot(path=str(ARTIFACTS / "estate_page_phone.png"), full_page=True)
 
-    title.click()
+    # The click starts a navigation; wait for the notice page to load before reading it
+    # (is_visible does not wait, and CI once read the estate page a moment too early).
+    with browser_page.expect_navigation():
+        title.click()
     assert browser_page.get_by_text("请提前储水").is_visible()
     assert browser_page.get_by_text("分享链接").is_visible()
