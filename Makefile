@@ -81,16 +81,7 @@ test-postgres: $(STAMP) browser
 		echo "!! PostgreSQL at $(PG_URL) is unreachable: the PostgreSQL pass is SKIPPED. Set PG_URL or start the server." >&2; \
 	fi
 
+# Every bench in its own process, one table at the end (bench/run_all.py); `make bench B="tally ledger"`
+# runs a few. PostgreSQL benches make a throwaway database on the server in PG_URL.
 bench: $(STAMP)
-	$(PY) bench/seed_demo.py
-	$(PY) bench/notice_page.py
-	$(PY) bench/tally.py
-	$(PY) bench/billing.py
-	$(PY) bench/disclosure_pdf.py
-	PG_URL=$(patsubst %/estate,%/postgres,$(PG_URL)) $(PY) bench/ledger.py
-	$(PY) bench/fund_payout.py
-	$(PY) bench/fund_payout.py --database-url $(PG_URL)
-	$(PY) bench/import.py
-	$(PY) bench/notify.py
-	$(PY) bench/notify.py --database-url $(PG_URL)
-	$(PY) bench/binding_letters.py
+	PG_URL=$(PG_URL) $(PY) bench/run_all.py $(B)
