@@ -38,6 +38,7 @@ BENCHES = {
     "notify": ["bench/notify.py", "--database-url", PG_URL],
     "binding_letters": ["bench/binding_letters.py"],
     "dashboard": ["bench/dashboard.py"],
+    "load": ["bench/load.py"],
 }
 
 
