@@ -22,6 +22,10 @@ lag and its CPU use are printed beside it, and so are gunicorn's and the machine
 
 After the run: ballots in the database == successful casts, one per holding, none twice.
 
+Read the figures with the CPU line: on a machine where other work takes the cores (the
+"rest of the machine" figure well above what PostgreSQL needs, a load average above the core
+count), gunicorn gets a fraction of a core and the latencies measure the machine, not the code.
+
 Run: .venv/bin/python bench/load.py [--full] [--duration S] [--owners N] [--rate R] [--keep]
 PG_URL: the server, ending in /postgres (default postgres://postgres@127.0.0.1:5432/postgres).
 """
@@ -502,6 +506,29 @@ async def load(port: int, plan: dict, *, duration: float, owners: int, rate: flo
     return rec, casts, time.perf_counter() - start
 
 
+async def server_cost(port: int, server: list[int], work: dict, *, pages: int, signins: int) -> tuple[float, float]:
+    """gunicorn's CPU seconds per public page and per sign-in (the form and its POST), one
+    request at a time: what each costs the server, however busy the machine is (PostgreSQL's
+    side not included). The owners who sign in here are the last ones of the list; signing in
+    does not vote."""
+    before = cpu_seconds(server)
+    for i in range(pages):
+        await fetch(port, "GET", work["public"][i % len(work["public"])])
+    page = (cpu_seconds(server) - before) / pages
+    before = cpu_seconds(server)
+    for username in work["logins"][-signins:]:
+        jar: dict = {}
+        _s, headers, body = await fetch(port, "GET", "/login/")
+        keep_cookies(jar, headers)
+        form = {"csrfmiddlewaretoken": TOKEN.search(body.decode()).group(1), "username": username}
+        status, _h, _b = await fetch(
+            port, "POST", "/login/", cookies=jar, form=form | {"password": work["password"]}, referer="/login/"
+        )
+        if status != 302:
+            sys.exit(f"{username} could not sign in (HTTP {status})")
+    return page, (cpu_seconds(server) - before) / signins
+
+
 def percentile(values: list[float], q: float) -> float:
     if not values:
         return float("nan")
@@ -569,6 +596,15 @@ def main() -> None:
             flush=True,
         )
 
+        page_cpu, signin_cpu = asyncio.run(server_cost(port, server, work, pages=60, signins=5))
+        needed = args.rate * page_cpu + owners / args.duration * signin_cpu
+        print(
+            f"gunicorn CPU, one request at a time: {page_cpu * 1000:.1f} ms per public page, "
+            f"{signin_cpu * 1000:.0f} ms per sign-in (form and POST); this load needs about {needed:.2f} cores "
+            f"of gunicorn for those alone, PostgreSQL and the ballot pages besides",
+            flush=True,
+        )
+
         usage = resource.getrusage(resource.RUSAGE_SELF)
         mine = usage.ru_utime + usage.ru_stime
         theirs = cpu_seconds(server)
@@ -630,7 +666,8 @@ def main() -> None:
     load_note = (
         f"{owners} owners in {args.duration:g} s + {args.rate:g} public req/s, gunicorn {WORKERS} workers, "
         f"PostgreSQL; CPU in cores: generator {mine / wall:.2f}, gunicorn {theirs / wall:.2f}, rest {rest:.2f} "
-        f"of {cores} ({machine:.0%} busy)"
+        f"of {cores} ({machine:.0%} busy), load average {os.getloadavg()[0]:.1f}; gunicorn CPU alone: "
+        f"{page_cpu * 1000:.1f} ms a public page, {signin_cpu * 1000:.0f} ms a sign-in, {needed:.2f} cores needed"
     )
     n, p50, p95, p99, failed = figures["ballot"]
     login = figures["login"]
