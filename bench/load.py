@@ -662,6 +662,9 @@ def main() -> None:
         f"{online} cast online by their owner" + ("" if not mismatch else f"  MISMATCH {mismatch}")
     )
 
+    killed = log.read_text(errors="replace").count("WORKER TIMEOUT")
+    print(f"gunicorn log {log}: {killed} workers killed for running past their timeout")
+
     errors = sum(len(v) for v in rec.errors.values())
     load_note = (
         f"{owners} owners in {args.duration:g} s + {args.rate:g} public req/s, gunicorn {WORKERS} workers, "
