@@ -8,7 +8,7 @@ for all), an open vote and a few published notices.
 
 Two kinds of traffic, both open-loop (each request starts at its scheduled time whatever the
 server is doing, so a slow server is not given a rest):
-- owners, arriving evenly spread over the run in a shuffled order: the sign-in form, signing in
+- owners, each arriving at a random moment of the run (uniform, seeded): the sign-in form, signing in
   (POST /login/ with the form's CSRF token), the ballot page, casting the ballot (POST to the
   ballot page's form) and the page the cast redirects to, which must show the success message,
   with a second or two of thinking between steps;
@@ -18,7 +18,9 @@ server is doing, so a slow server is not given a rest):
 The default run lasts 120 s at the full day's pace (2,000 ballots in 10 minutes, so 400 owners
 vote); --full runs all 2,000 owners over 600 s. Latency is from a request's scheduled start to
 its last byte, so a late start of the generator counts against the figure; the generator's own
-lag and its CPU use are printed beside it, and so are gunicorn's and the machine's.
+lag and its CPU use are printed beside it, and so are gunicorn's and the machine's. Before the
+load, the CPU that one public page and one sign-in cost gunicorn is measured a request at a time,
+and from it the cores the chosen load needs (a machine's worth or not, whoever else is on it).
 
 After the run: ballots in the database == successful casts, one per holding, none twice.
 
@@ -27,6 +29,7 @@ Read the figures with the CPU line: on a machine where other work takes the core
 count), gunicorn gets a fraction of a core and the latencies measure the machine, not the code.
 
 Run: .venv/bin/python bench/load.py [--full] [--duration S] [--owners N] [--rate R] [--keep]
+     [--reuse NAME]   (again on a kept database, with the owners who have not voted yet)
 PG_URL: the server, ending in /postgres (default postgres://postgres@127.0.0.1:5432/postgres).
 """
 
