@@ -5,17 +5,19 @@ bills (one a unit a month, most paid), residents' requests and grid workers' cas
 steps, fund accounts, exam sittings and mediation cases, created with bulk_create in a
 throwaway database (SQLite, or PostgreSQL with --database-url). Times
 ``supervision.dashboard.dashboard`` for the real district administrator (the real access
-checks) against raw SQL computing the same figures (collection by estate and month, fund
-balances, requests by estate with timeliness and ratings, days in each status, exam and
-mediation totals, binding coverage by community), checks both agree, and prints the query
-count and the ratio. Target: at most 3x raw, a fixed number of queries.
+checks; a fresh user object each run, so its grants are read again) against raw SQL computing
+the same figures (collection by estate and month, fund balances, requests by estate with
+timeliness and ratings, days in each status, exam and mediation totals, binding coverage by
+community) through the driver itself (sqlite3 on the same file or psycopg on the same database:
+``bench.harness.raw_connection``), checks both agree, and prints the query count and the ratio.
+The sides alternate; medians of --repeat rounds. Target: at most 3x raw, a fixed number of queries.
 
 Run: .venv/bin/python bench/dashboard.py [--repeat N] [--database-url postgres://…/any]
 """
 
 import argparse
 import os
-import statistics
+import re
 import sys
 import tempfile
 import time
@@ -23,21 +25,16 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from bench import harness  # noqa: E402
+
 parser = argparse.ArgumentParser()
 parser.add_argument("--repeat", type=int, default=5)
 parser.add_argument("--units", type=int, default=40, help="units per estate")
 parser.add_argument("--database-url", default="")
 ARGS = parser.parse_args()
 TMP = tempfile.mkdtemp()
-URL = ARGS.database_url.rstrip("/")
-if URL:
-    import psycopg
-
-    admin = URL.rsplit("/", 1)[0] + "/postgres"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute("DROP DATABASE IF EXISTS estate_bench_dashboard")
-        conn.execute("CREATE DATABASE estate_bench_dashboard")
-    URL = URL.rsplit("/", 1)[0] + "/estate_bench_dashboard"
+SCRATCH = "estate_bench_dashboard"
+URL = harness.throwaway_database(ARGS.database_url, SCRATCH) if ARGS.database_url else ""
 os.environ.update(
     DEBUG="1", DATABASE_URL=URL or f"sqlite:///{TMP}/dashboard.sqlite3", DJANGO_SETTINGS_MODULE="config.settings"
 )
@@ -385,8 +382,8 @@ def setup():
     return admin, district, len(estates), len(bills), len(cases)
 
 
-def raw_sql(district_id: int, since: date, last: date, start, now, today: date) -> dict:
-    """The same figures, straight from the tables."""
+def raw_sql(raw, district_id: int, since: date, last: date, start, now, today: date) -> dict:
+    """The same figures, straight from the tables, through the driver's own connection ``raw``."""
     pg = connection.vendor == "postgresql"
     diff = "EXTRACT(EPOCH FROM (next_at - at))" if pg else "(julianday(next_at) - julianday(at)) * 86400"
     true = "TRUE" if pg else "1"
@@ -396,103 +393,97 @@ def raw_sql(district_id: int, since: date, last: date, start, now, today: date) 
         "WHERE s.district_id = %(d)s"
     )
     moment = connection.ops.adapt_datetimefield_value  # SQLite keeps UTC text; PostgreSQL takes it as it is
-    p = {"d": district_id, "since": since, "last": last, "start": moment(start), "now": moment(now), "today": today}
+    day = connection.ops.adapt_datefield_value  # ISO text for sqlite3, whose own date adapter is deprecated
+    p = {"d": district_id, "since": day(since), "last": day(last), "start": moment(start), "now": moment(now)}
+    p["today"] = day(today)
     out = {}
-    with connection.cursor() as cur:
+    cur = raw.cursor()
 
-        def run(name, sql):
-            cur.execute(sql, p)
-            out[name] = cur.fetchall()
+    def run(name, sql):
+        # sqlite3 names its parameters :name, psycopg %(name)s
+        cur.execute(sql if pg else re.sub(r"%\((\w+)\)s", r":\1", sql), p)
+        out[name] = cur.fetchall()
 
-        run(
-            "estates",
-            "SELECT e.id, e.name, e.code, e.grid_id, g.community_id, c.street_id, c.name, s.name "
-            "FROM community_estate e "
-            "JOIN community_grid g ON g.id = e.grid_id JOIN community_community c ON c.id = g.community_id "
-            "JOIN community_street s ON s.id = c.street_id WHERE s.district_id = %(d)s ORDER BY e.code",
-        )
-        run(
-            "billed",
-            f"SELECT estate_id, period, SUM(amount) FROM fees_bill WHERE estate_id IN ({scope}) "
-            "AND period >= %(since)s AND period <= %(last)s GROUP BY estate_id, period",
-        )
-        run(
-            "paid",
-            f"SELECT b.estate_id, b.period, SUM(a.amount) FROM fees_allocation a JOIN fees_bill b ON b.id = a.bill_id "
-            f"WHERE b.estate_id IN ({scope}) AND b.period >= %(since)s AND b.period <= %(last)s "
-            "GROUP BY b.estate_id, b.period",
-        )
-        run(
-            "fund",
-            f"SELECT f.estate_id, SUM(l.amount) FROM fees_fundaccount f LEFT JOIN fees_ledgerentry l "
-            f"ON l.estate_id = f.estate_id AND l.ledger = 'fund' WHERE f.estate_id IN ({scope}) GROUP BY f.estate_id",
-        )
-        requests = (
-            f"SELECT r.id, r.estate_id, r.status, r.limit_at, r.rating, COALESCE(h.at, r.closed_at) AS handled_at "
-            f"FROM grid_gridcase r LEFT JOIN (SELECT case_id, MAX(at) AS at FROM grid_gridcasestep "
-            f"WHERE to_status = 'handled' AND NOT escalation GROUP BY case_id) h ON h.case_id = r.id "
-            f"WHERE r.source = 'resident' AND r.reported_at >= %(start)s AND r.estate_id IN ({scope})"
-        )
-        run(
-            "requests",
-            "SELECT estate_id, COUNT(*), "
-            + ", ".join(f"SUM(CASE WHEN status = '{s}' THEN 1 ELSE 0 END)" for s in S.values)
-            + ", SUM(CASE WHEN status IN ('handled', 'closed') AND handled_at <= limit_at THEN 1 ELSE 0 END)"
-            ", SUM(CASE WHEN (status IN ('handled', 'closed') AND handled_at > limit_at) OR "
-            "(status IN ('reported', 'dispatched') AND limit_at < %(now)s) THEN 1 ELSE 0 END)"
-            f", COUNT(rating), SUM(rating) FROM ({requests}) q GROUP BY estate_id",
-        )
-        run(
-            "days",
-            f"SELECT to_status, AVG({diff}) FROM (SELECT to_status, at, LEAD(at) OVER "
-            f"(PARTITION BY case_id ORDER BY at, id) AS next_at FROM grid_gridcasestep "
-            f"WHERE NOT escalation AND case_id IN "
-            f"(SELECT id FROM grid_gridcase WHERE source = 'resident' AND reported_at >= %(start)s "
-            f"AND estate_id IN ({scope}))) t WHERE next_at IS NOT NULL AND to_status <> 'closed' GROUP BY to_status",
-        )
-        run(
-            "exams",
-            "SELECT COUNT(*), SUM(sat), SUM(passed) FROM (SELECT x.id, COUNT(DISTINCT a.candidate_id) AS sat, "
-            f"COUNT(DISTINCT CASE WHEN a.passed = {true} THEN a.candidate_id END) AS passed "
-            "FROM committees_examsession x "
-            "JOIN community_community c ON c.id = x.community_id JOIN community_street s ON s.id = c.street_id "
-            "LEFT JOIN committees_attempt a ON a.session_id = x.id "
-            "WHERE s.district_id = %(d)s AND x.opens_at >= %(start)s GROUP BY x.id) t",
-        )
-        run(
-            "mediation",
-            "SELECT SUM(CASE WHEN ag AND NOT en THEN 1 ELSE 0 END), SUM(CASE WHEN en THEN 1 ELSE 0 END), "
-            "SUM(CASE WHEN NOT en AND NOT ag AND status IN ('refused', 'closed') THEN 1 ELSE 0 END), "
-            "SUM(CASE WHEN NOT en AND NOT ag AND status NOT IN ('refused', 'closed') THEN 1 ELSE 0 END) FROM "
-            "(SELECT m.status, EXISTS(SELECT 1 FROM mediation_agreement a WHERE a.case_id = m.id) AS ag, "
-            "EXISTS(SELECT 1 FROM mediation_casestep t WHERE t.case_id = m.id AND t.status = 'ended') AS en "
-            "FROM mediation_case m JOIN mediation_room r ON r.id = m.room_id JOIN community_community c ON "
-            "c.id = r.community_id JOIN community_street s ON s.id = c.street_id "
-            "WHERE s.district_id = %(d)s AND m.opened_on >= %(since)s) t",
-        )
-        held = (
-            "SELECT unit_id FROM community_ownership WHERE started_on <= %(today)s "
-            "AND (ended_on IS NULL OR ended_on >= %(today)s)"
-        )
-        area = "CAST(ROUND(COALESCE(u.registered_area, u.surveyed_area, u.contract_area) * 100) AS BIGINT)"
-        run(
-            "coverage",
-            f"SELECT g.community_id, COUNT(*), SUM(CASE WHEN u.id IN ({held} AND owner_id IN "
-            f"(SELECT id FROM community_owner WHERE user_id IS NOT NULL)) THEN 1 ELSE 0 END), SUM({area}) "
-            "FROM community_unit u JOIN community_building b ON b.id = u.building_id "
-            "JOIN community_estate e ON e.id = b.estate_id JOIN community_grid g ON g.id = e.grid_id "
-            f"WHERE e.id IN ({scope}) AND u.id IN ({held}) GROUP BY g.community_id",
-        )
+    run(
+        "estates",
+        "SELECT e.id, e.name, e.code, e.grid_id, g.community_id, c.street_id, c.name, s.name "
+        "FROM community_estate e "
+        "JOIN community_grid g ON g.id = e.grid_id JOIN community_community c ON c.id = g.community_id "
+        "JOIN community_street s ON s.id = c.street_id WHERE s.district_id = %(d)s ORDER BY e.code",
+    )
+    run(
+        "billed",
+        f"SELECT estate_id, period, SUM(amount) FROM fees_bill WHERE estate_id IN ({scope}) "
+        "AND period >= %(since)s AND period <= %(last)s GROUP BY estate_id, period",
+    )
+    run(
+        "paid",
+        f"SELECT b.estate_id, b.period, SUM(a.amount) FROM fees_allocation a JOIN fees_bill b ON b.id = a.bill_id "
+        f"WHERE b.estate_id IN ({scope}) AND b.period >= %(since)s AND b.period <= %(last)s "
+        "GROUP BY b.estate_id, b.period",
+    )
+    run(
+        "fund",
+        f"SELECT f.estate_id, SUM(l.amount) FROM fees_fundaccount f LEFT JOIN fees_ledgerentry l "
+        f"ON l.estate_id = f.estate_id AND l.ledger = 'fund' WHERE f.estate_id IN ({scope}) GROUP BY f.estate_id",
+    )
+    requests = (
+        f"SELECT r.id, r.estate_id, r.status, r.limit_at, r.rating, COALESCE(h.at, r.closed_at) AS handled_at "
+        f"FROM grid_gridcase r LEFT JOIN (SELECT case_id, MAX(at) AS at FROM grid_gridcasestep "
+        f"WHERE to_status = 'handled' AND NOT escalation GROUP BY case_id) h ON h.case_id = r.id "
+        f"WHERE r.source = 'resident' AND r.reported_at >= %(start)s AND r.estate_id IN ({scope})"
+    )
+    run(
+        "requests",
+        "SELECT estate_id, COUNT(*), "
+        + ", ".join(f"SUM(CASE WHEN status = '{s}' THEN 1 ELSE 0 END)" for s in S.values)
+        + ", SUM(CASE WHEN status IN ('handled', 'closed') AND handled_at <= limit_at THEN 1 ELSE 0 END)"
+        ", SUM(CASE WHEN (status IN ('handled', 'closed') AND handled_at > limit_at) OR "
+        "(status IN ('reported', 'dispatched') AND limit_at < %(now)s) THEN 1 ELSE 0 END)"
+        f", COUNT(rating), SUM(rating) FROM ({requests}) q GROUP BY estate_id",
+    )
+    run(
+        "days",
+        f"SELECT to_status, AVG({diff}) FROM (SELECT to_status, at, LEAD(at) OVER "
+        f"(PARTITION BY case_id ORDER BY at, id) AS next_at FROM grid_gridcasestep "
+        f"WHERE NOT escalation AND case_id IN "
+        f"(SELECT id FROM grid_gridcase WHERE source = 'resident' AND reported_at >= %(start)s "
+        f"AND estate_id IN ({scope}))) t WHERE next_at IS NOT NULL AND to_status <> 'closed' GROUP BY to_status",
+    )
+    run(
+        "exams",
+        "SELECT COUNT(*), SUM(sat), SUM(passed) FROM (SELECT x.id, COUNT(DISTINCT a.candidate_id) AS sat, "
+        f"COUNT(DISTINCT CASE WHEN a.passed = {true} THEN a.candidate_id END) AS passed "
+        "FROM committees_examsession x "
+        "JOIN community_community c ON c.id = x.community_id JOIN community_street s ON s.id = c.street_id "
+        "LEFT JOIN committees_attempt a ON a.session_id = x.id "
+        "WHERE s.district_id = %(d)s AND x.opens_at >= %(start)s GROUP BY x.id) t",
+    )
+    run(
+        "mediation",
+        "SELECT SUM(CASE WHEN ag AND NOT en THEN 1 ELSE 0 END), SUM(CASE WHEN en THEN 1 ELSE 0 END), "
+        "SUM(CASE WHEN NOT en AND NOT ag AND status IN ('refused', 'closed') THEN 1 ELSE 0 END), "
+        "SUM(CASE WHEN NOT en AND NOT ag AND status NOT IN ('refused', 'closed') THEN 1 ELSE 0 END) FROM "
+        "(SELECT m.status, EXISTS(SELECT 1 FROM mediation_agreement a WHERE a.case_id = m.id) AS ag, "
+        "EXISTS(SELECT 1 FROM mediation_casestep t WHERE t.case_id = m.id AND t.status = 'ended') AS en "
+        "FROM mediation_case m JOIN mediation_room r ON r.id = m.room_id JOIN community_community c ON "
+        "c.id = r.community_id JOIN community_street s ON s.id = c.street_id "
+        "WHERE s.district_id = %(d)s AND m.opened_on >= %(since)s) t",
+    )
+    held = (
+        "SELECT unit_id FROM community_ownership WHERE started_on <= %(today)s "
+        "AND (ended_on IS NULL OR ended_on >= %(today)s)"
+    )
+    area = "CAST(ROUND(COALESCE(u.registered_area, u.surveyed_area, u.contract_area) * 100) AS BIGINT)"
+    run(
+        "coverage",
+        f"SELECT g.community_id, COUNT(*), SUM(CASE WHEN u.id IN ({held} AND owner_id IN "
+        f"(SELECT id FROM community_owner WHERE user_id IS NOT NULL)) THEN 1 ELSE 0 END), SUM({area}) "
+        "FROM community_unit u JOIN community_building b ON b.id = u.building_id "
+        "JOIN community_estate e ON e.id = b.estate_id JOIN community_grid g ON g.id = e.grid_id "
+        f"WHERE e.id IN ({scope}) AND u.id IN ({held}) GROUP BY g.community_id",
+    )
     return out
-
-
-def timed(fn, repeat: int) -> float:
-    runs = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        fn()
-        runs.append(time.perf_counter() - started)
-    return statistics.median(runs)
 
 
 def main():
@@ -509,8 +500,12 @@ def main():
         user = get_user_model().objects.get(pk=admin.pk)  # a fresh user: its grants are read again, every run
         return selectors.dashboard(user, today=today, now=now)
 
+    conn, _mark = harness.raw_connection()
+
     def raw():
-        return raw_sql(district.pk, p.since, p.last, p.start, now, today)
+        figures = raw_sql(conn, district.pk, p.since, p.last, p.start, now, today)
+        conn.commit()  # end the read transaction psycopg opened, as the project's autocommit does
+        return figures
 
     queries = []
     with connection.execute_wrapper(lambda execute, sql, *a: queries.append(sql) or execute(sql, *a)):
@@ -529,7 +524,8 @@ def main():
     assert board.coverage.total.units == sum(row[1] for row in figures["coverage"])
     assert board.fund_accounts == len(figures["fund"]) and board.estates == len(figures["estates"]) == estates
 
-    a, b = timed(ours, ARGS.repeat), timed(raw, ARGS.repeat)
+    a, b = harness.alternate(ours, raw, rounds=ARGS.repeat)
+    conn.close()
     print(f"district: {estates} estates, {bills:,} bills, {cases:,} requests and cases")
     print(
         f"collection {board.collection.percent}, requests {board.requests.total}, in time {board.requests.in_time}, "
@@ -537,8 +533,19 @@ def main():
     )
     print(f"dashboard selector: {a * 1000:8.1f} ms   queries: {len(queries)} (the user's grants included)")
     print(f"raw SQL aggregates: {b * 1000:8.1f} ms   queries: {len(figures)}")
-    print(f"ratio: {a / b:.2f}x (target <= 3x)")
+    harness.report(
+        work=f"district dashboard, {estates} estates ({connection.vendor})",
+        target="<= 3",
+        value=a / b,
+        note=f"dashboard {a * 1000:.1f} ms ({len(queries)} queries) vs raw SQL {b * 1000:.1f} ms "
+        f"({len(figures)} queries), median of {ARGS.repeat}",
+    )
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    finally:
+        if URL:
+            connection.close()
+            harness.drop_database(URL, SCRATCH)

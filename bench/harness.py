@@ -63,3 +63,49 @@ def report(*, work: str, target: str, value: float, unit: str = "×", note: str 
     line.update(met=ok, note=note)
     print(RESULT + json.dumps(line, ensure_ascii=False), flush=True)
     return ok
+
+
+def raw_connection():
+    """The baseline's own connection: the driver itself, not Django, on the database Django is
+    set up on (the same SQLite file, or the same PostgreSQL database), and its placeholder.
+
+    SQLite: ``sqlite3.connect`` with the busy timeout of the settings and the one pragma Django
+    switches on for each connection (foreign keys), so the raw side checks what ours checks.
+    PostgreSQL: ``psycopg.connect`` with the same credentials. Both start a transaction on the
+    first write and end it on ``commit()``, as Django's ``atomic`` does.
+    Returns (connection, placeholder): '?' for sqlite3, '%s' for psycopg.
+    """
+    from django.db import connection
+
+    settings = connection.settings_dict
+    if connection.vendor == "sqlite":
+        import sqlite3
+
+        conn = sqlite3.connect(settings["NAME"], timeout=settings.get("OPTIONS", {}).get("timeout", 5))
+        conn.execute("PRAGMA foreign_keys = ON")
+        return conn, "?"
+    import psycopg
+
+    params = {"dbname": settings["NAME"], "user": settings["USER"], "password": settings["PASSWORD"]}
+    params.update({k.lower(): settings[k] for k in ("HOST", "PORT") if settings.get(k)})
+    return psycopg.connect(**{k: v for k, v in params.items() if v not in (None, "")}), "%s"
+
+
+def throwaway_database(url: str, name: str) -> str:
+    """Create (again) the PostgreSQL database ``name`` on the server of ``url`` and return its URL;
+    ``drop_database(url, name)`` removes it when the bench is done."""
+    import psycopg
+
+    server = url.rstrip("/").rsplit("/", 1)[0]
+    with psycopg.connect(server + "/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return f"{server}/{name}"
+
+
+def drop_database(url: str, name: str) -> None:
+    import psycopg
+
+    server = url.rstrip("/").rsplit("/", 1)[0]
+    with psycopg.connect(server + "/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
