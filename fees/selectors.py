@@ -201,10 +201,15 @@ def bills_of_holdings(pairs, on: date | None = None):
 def owners_of_bills(bills):
     """Whom ``bills`` are addressed to: each owner (co-owners each) who held a bill's unit over
     all of its days (whether or not they hold it today: arrears stay addressed to the seller).
-    One query, however many bills."""
-    same_unit = bills.filter(unit=OuterRef("unit"), starts_on__gte=OuterRef("started_on"))
-    held = Ownership.objects.filter(unit__in=bills.values("unit")).filter(
-        (Q(ended_on__isnull=True) & Exists(same_unit)) | Exists(same_unit.filter(ends_on__lte=OuterRef("ended_on")))
+    One query, however many bills.
+
+    The holding and the bill meet in one join on the unit (one filter() call, so one join):
+    a correlated EXISTS over ``bills`` let SQLite walk the whole run's bills once per
+    holding, which grew with the square of the estate."""
+    held = Ownership.objects.filter(
+        Q(unit__bills__in=bills)
+        & Q(unit__bills__starts_on__gte=F("started_on"))
+        & (Q(ended_on__isnull=True) | Q(unit__bills__ends_on__lte=F("ended_on")))
     )
     return Owner.objects.filter(pk__in=held.values("owner")).only("pk", "user_id", "mobile").order_by("pk")
 
