@@ -121,7 +121,7 @@ def test_a_batch_and_single_entries_share_one_series(pilot):
     assert next(iter(batch.entries())).number == 2
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_numbers_are_taken_only_inside_the_transaction_that_uses_them():
     entry = LedgerEntry(ledger="income", year=2026, category="common", amount="1.00", description="x")
     with pytest.raises(RuntimeError, match="inside the transaction"):
