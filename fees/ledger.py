@@ -3,10 +3,11 @@
 The income and expenditure ledgers (fees) and the maintenance-fund sub-accounts all
 post here. An entry takes the next voucher number of its estate, ledger and year from
 a counter row locked in the caller's transaction (community.sequences), so a rolled-back
-entry leaves no gap; a batch (a payout over 5,000 sub-accounts) reserves its block of
-numbers in one statement. A period covered by a published statement of the same books
-is closed: nothing more may be dated in it, so a published fingerprint stays true.
-Entries are never updated or deleted (a PostgreSQL trigger refuses both); a mistake
+entry leaves no gap: on PostgreSQL one statement advances the counter and inserts the entry,
+so the counter is held for that one round trip and the commit; a batch (a payout over 5,000
+sub-accounts) reserves its block of numbers in one statement. A period covered by a
+published statement of the same books is closed: nothing more may be dated in it, so a
+published fingerprint stays true. Entries are never updated or deleted (a PostgreSQL trigger refuses both); a mistake
 is undone by a reversing entry.
 """
 
@@ -23,7 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from community.models import Estate
-from community.sequences import next_number
+from community.sequences import insert_numbered, next_number
 
 from .models import LEDGER_CATEGORIES, Ledger, LedgerEntry, Statement, Subject, voucher
 
@@ -42,8 +43,13 @@ def closed_until(estate: Estate, subject: str = Subject.FEES) -> date | None:
     return Statement.objects.filter(estate=estate, subject=subject).aggregate(last=Max("ends_on"))["last"]
 
 
-def _reserve(*, estate: Estate, ledger: str, entry_date: date, categories, count: int) -> int:
-    """Check the lines may be posted, and reserve their consecutive voucher numbers: the first is returned."""
+def _series(estate: Estate, ledger: str) -> str:
+    """The voucher series of one estate's ledger (numbered afresh each year)."""
+    return f"ledger:{estate.pk}:{ledger}"
+
+
+def _check(*, estate: Estate, ledger: str, entry_date: date, categories) -> None:
+    """Refuse lines that may not be posted: a category of another ledger, a date in a closed period."""
     allowed = LEDGER_CATEGORIES[Ledger(ledger)]
     for category in set(categories):
         if category not in allowed:
@@ -51,27 +57,27 @@ def _reserve(*, estate: Estate, ledger: str, entry_date: date, categories, count
     closed = closed_until(estate, SUBJECT_OF[Ledger(ledger)])
     if closed is not None and entry_date <= closed:
         raise ValidationError(PERIOD_CLOSED, params={"day": entry_date})
-    return next_number(f"ledger:{estate.pk}:{ledger}", entry_date.year, count)
 
 
 def post(
     *, actor, estate: Estate, ledger: str, entry_date: date, keeper: str, now: datetime | None = None, **line
 ) -> LedgerEntry:
     """Append one entry: ``line`` holds category, amount, description, and optionally counterparty,
-    unit, fund_use, payment, expenditure, reverses. Runs inside the caller's transaction."""
-    number = _reserve(estate=estate, ledger=ledger, entry_date=entry_date, categories=[line["category"]], count=1)
+    unit, fund_use, payment, expenditure, reverses. Runs inside the caller's transaction; the
+    voucher number and the row go in one statement (community.sequences.insert_numbered), and
+    the counter stays locked until the caller commits, so post last and commit soon."""
+    _check(estate=estate, ledger=ledger, entry_date=entry_date, categories=[line["category"]])
     entry = LedgerEntry(
         estate=estate,
         ledger=ledger,
         year=entry_date.year,
-        number=number,
         entry_date=entry_date,
         keeper=keeper,
         recorded_at=now or timezone.now(),
         recorded_by=actor,
         **line,
     )
-    entry.save(force_insert=True)
+    insert_numbered(entry, series=_series(estate, ledger), year=entry_date.year)
     return entry
 
 
@@ -136,13 +142,8 @@ def post_many(
     Runs inside the caller's transaction."""
     if not lines:
         raise ValidationError(NOTHING_TO_POST)
-    first = _reserve(
-        estate=estate,
-        ledger=ledger,
-        entry_date=entry_date,
-        categories=[line["category"] for line in lines],
-        count=len(lines),
-    )
+    _check(estate=estate, ledger=ledger, entry_date=entry_date, categories=[line["category"] for line in lines])
+    first = next_number(_series(estate, ledger), entry_date.year, len(lines))
     common = dict(
         estate=estate,
         ledger=ledger,

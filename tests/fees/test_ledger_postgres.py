@@ -184,3 +184,64 @@ def test_a_payout_and_concurrent_top_ups_lose_nothing():
         LedgerEntry.objects.filter(estate=estate, ledger="fund", year=today.year).values_list("number", flat=True)
     )
     assert numbers == list(range(1, 200 + threads_n * per_thread + 1))
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_writers_racing_on_new_series_with_a_real_keeper_number_each_estate_gaplessly():
+    """Eight company keepers' requests, each on its own connection, start together on two estates
+    whose series have no counter yet (the first use makes it): every kept entry is numbered once,
+    1..n per estate, and a rolled-back entry leaves no hole."""
+    from community.models import Role
+    from tests.factories import user_with_role
+
+    company = CompanyFactory()
+    estates = [EstateFactory(), EstateFactory()]
+    for estate in estates:
+        contract(estate, company, mode="remuneration", starts_on=date(2020, 1, 1), ends_on=date(2035, 12, 31))
+    keeper_pk = user_with_role(Role.COMPANY_STAFF, company).pk
+    today = timezone.localdate()
+    barrier = threading.Barrier(WRITERS)
+    failures = []
+    per_writer = 60
+
+    def write(writer):
+        from django.contrib.auth import get_user_model
+
+        try:
+            keeper = get_user_model().objects.get(pk=keeper_pk)
+            barrier.wait()
+            for n in range(per_writer):
+                try:
+                    with transaction.atomic():
+                        services.record_income(
+                            actor=keeper,
+                            estate=estates[(writer + n) % 2],
+                            category="common",
+                            amount="1.00",
+                            entry_date=today,
+                            description=f"w{writer}-{n}",
+                        )
+                        if n % 7 == 3:
+                            raise RuntimeError("rolled back on purpose")
+                except RuntimeError:
+                    pass
+        except Exception as exc:  # noqa: BLE001 (reported below)
+            failures.append(repr(exc))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=write, args=(w,)) for w in range(WRITERS)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert failures == []
+    kept = sum(1 for n in range(per_writer) if n % 7 != 3) * WRITERS
+    per_estate = [
+        sorted(LedgerEntry.objects.filter(estate=e, ledger="income", year=today.year).values_list("number", flat=True))
+        for e in estates
+    ]
+    assert sum(map(len, per_estate)) == kept
+    for numbers in per_estate:
+        assert numbers == list(range(1, len(numbers) + 1))
