@@ -17,6 +17,7 @@ truth for the unit. A unit row with no owner leaves the unit's holdings alone.
 
 from __future__ import annotations
 
+import sqlite3
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -653,13 +654,21 @@ def _insert(model, fields: tuple[str, ...], rows: list[tuple], *, returning: boo
             for start in range(0, len(rows), 5000):
                 cursor.executemany(head + marks, rows[start : start + 5000])
             return ids
-        size = max(1, connection.ops.bulk_batch_size(fields, rows))
+        size = _rows_per_statement(fields, rows)
         tail = f" RETURNING {quote(model._meta.pk.column)}"
         for start in range(0, len(rows), size):
             batch = rows[start : start + size]
             cursor.execute(head + ", ".join([marks] * len(batch)) + tail, [v for row in batch for v in row])
             ids += [pk for (pk,) in cursor.fetchall()]
     return ids
+
+
+def _rows_per_statement(fields, rows) -> int:
+    """How many rows one INSERT may carry: SQLite's own limit on parameters (32,766 since
+    3.32, where Django assumes the old 999), else what the backend says."""
+    if connection.vendor == "sqlite" and hasattr(connection.connection, "getlimit"):
+        return max(1, connection.connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) // len(fields))
+    return max(1, connection.ops.bulk_batch_size(fields, rows))
 
 
 UPLOADS = "imports"  # where a previewed file waits for its confirmation (default storage)

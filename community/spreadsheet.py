@@ -195,13 +195,19 @@ def _number(text: str):
     return float(text) if "." in text or "E" in text or "e" in text else int(text)
 
 
+_COLUMNS: dict[str, int] = {}
+
+
 def _column(reference: str) -> int:
     """1 for "A7", 28 for "AB7"."""
-    number = 0
-    for letter in reference:
-        if letter.isdigit():
-            break
-        number = number * 26 + ord(letter.upper()) - 64
+    letters = reference.rstrip("0123456789")
+    number = _COLUMNS.get(letters)
+    if number is None:
+        number = 0
+        for letter in letters.upper():
+            number = number * 26 + ord(letter) - 64
+        if len(letters) <= 3:  # a real column (at most XFD); a hostile file's inventions are not kept
+            _COLUMNS[letters] = number
     return number
 
 
