@@ -49,6 +49,8 @@ from . import uploads
 MAX_INFLATED = 50 * 1024 * 1024
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "＝")
 PLAIN_NUMBER = re.compile(r"[+-]?\d+(\.\d+)?")
+LEADING = " \u3000\n"  # what may come before a formula's sign
+SUSPECT_FIRST = frozenset("".join(FORMULA_STARTS) + LEADING)  # a cell begun otherwise is no formula
 
 
 @dataclass
@@ -472,9 +474,9 @@ def first_row(content: bytes, sheet: str | None = None) -> tuple[list[str], list
 def is_formula(value) -> bool:
     """Whether a text cell would be taken for a formula by a spreadsheet program. A plain
     signed number ("-1", a basement floor in a CSV) is read as the number it is, so it passes."""
-    if not isinstance(value, str):
+    if not isinstance(value, str) or not value or value[0] not in SUSPECT_FIRST:
         return False
-    begun = value.startswith(FORMULA_STARTS) or value.lstrip(" \u3000\n").startswith(FORMULA_STARTS)
+    begun = value.startswith(FORMULA_STARTS) or value.lstrip(LEADING).startswith(FORMULA_STARTS)
     return begun and not PLAIN_NUMBER.fullmatch(value.strip())
 
 
