@@ -34,7 +34,7 @@ def _queries(world, building, count, first) -> int:
 
 @pytest.mark.django_db
 def test_an_import_of_500_rows_asks_as_many_queries_as_one_of_50(world):
-    _queries(world, "1号楼", 5, 500)  # the first import also fills caches kept for the process
+    _queries(world, "1号楼", 5, 500)  # the first also reads the user's grants (access caches them on the user)
     small = _queries(world, "50号楼", 50, 1000)
     large = _queries(world, "500号楼", 500, 2000)
     assert small == large
