@@ -17,6 +17,7 @@ truth for the unit. A unit row with no owner leaves the unit's holdings alone.
 
 from __future__ import annotations
 
+import sqlite3
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -24,7 +25,7 @@ from datetime import date, timedelta
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -37,6 +38,7 @@ from .registry_import import ID_NUMBER, MOBILE, NAME, SINCE, OwnerRow, UnitRow, 
 from .spreadsheet import RowError
 
 UNIT_FIELDS = ("floor", "registered_area", "surveyed_area", "contract_area", "delivered")
+OWNER_COLUMNS = ("kind", "name", "mobile", "id_number", "uscc", "is_developer")
 NATIVE, HC = "native", "hc"  # the file layouts an import reads: ours, and HC小区's 资产信息 workbook
 
 
@@ -531,18 +533,29 @@ def import_registry(
         raise ImportRefused(plan.errors)
 
     progress(_("写入楼栋和房屋"))
-    buildings = {b.name: b for b in Building.objects.filter(estate=estate)}
-    buildings.update(
-        {b.name: b for b in Building.objects.bulk_create([Building(estate=estate, name=n) for n in plan.new_buildings])}
+    # Plain rows, not model instances: every value was checked row by row in parse() and _plan(),
+    # and the database's constraints still check each row (a second full_clean or 30,000 model
+    # instances would cost more than the writing itself).
+    building_ids = dict(Building.objects.filter(estate=estate).values_list("name", "pk"))
+    building_ids.update(
+        zip(
+            plan.new_buildings,
+            _insert(Building, ("estate", "name"), [(estate.pk, n) for n in plan.new_buildings]),
+            strict=True,
+        )
     )
-    created_units = Unit.objects.bulk_create(
-        [
-            Unit(building=buildings[u.building], room=u.room, **{f: getattr(u, f) for f in UNIT_FIELDS})
-            for u in plan.new_units
-        ],
-        batch_size=2000,
+    unit_ids = {key: unit.pk for key, unit in plan.known_units.items()}
+    unit_ids.update(
+        zip(
+            [(u.building, u.room) for u in plan.new_units],
+            _insert(
+                Unit,
+                ("building", "room", *UNIT_FIELDS),
+                [(building_ids[u.building], u.room, *(getattr(u, f) for f in UNIT_FIELDS)) for u in plan.new_units],
+            ),
+            strict=True,
+        )
     )
-    unit_of = {**plan.known_units, **{(u.building.name, u.room): u for u in created_units}}
     for unit, row, fields in plan.changed_units:
         for f in fields:
             setattr(unit, f, getattr(row, f))
@@ -551,15 +564,22 @@ def import_registry(
         Unit.objects.bulk_update(changed, [field_name], batch_size=2000)
 
     progress(_("写入业主"))
-    new_owners = {
-        key: Owner(
-            kind=o.kind, name=o.name, mobile=o.mobile, is_developer=o.developer, **{_id_field(o.kind): o.id_number}
-        )
-        for key, o in plan.new_owners.items()
-    }
-    # Every field was checked row by row in parse(); a second full_clean per owner would double the cost.
-    Owner.objects.bulk_create(list(new_owners.values()), batch_size=2000)
-    owner_of_row = {id(o): new_owners[key] for key, o in plan.new_owners.items()}
+    new_owners = list(plan.new_owners.values())
+    owner_ids = _insert(
+        Owner,
+        OWNER_COLUMNS,
+        [
+            (
+                o.kind,
+                o.name,
+                o.mobile,
+                *(o.id_number if _id_field(o.kind) == f else "" for f in ("id_number", "uscc")),
+                o.developer,
+            )
+            for o in new_owners
+        ],
+    )
+    owner_of_row = {id(o): pk for o, pk in zip(new_owners, owner_ids, strict=True)}
     changed = []
     for owner, row, fields in plan.changed_owners.values():
         for f in fields:
@@ -571,25 +591,33 @@ def import_registry(
     for holding, last, _row in plan.ended_holdings:
         holding.ended_on = last
     Ownership.objects.bulk_update([h for h, _l, _r in plan.ended_holdings], ["ended_on"], batch_size=2000)
-    Ownership.objects.bulk_create(
+    _insert(
+        Ownership,
+        ("unit", "owner", "started_on"),
         [
-            Ownership(
-                unit=unit_of[(u.building, u.room)],
-                owner=target if isinstance(target, Owner) else owner_of_row[id(target)],
-                started_on=since,
+            (
+                unit_ids[(u.building, u.room)],
+                target.pk if isinstance(target, Owner) else owner_of_row[id(target)],
+                since,
             )
             for u, _o, target, since in plan.new_holdings
         ],
-        batch_size=2000,
+        returning=False,
     )
     if plan.members:
         progress(_("写入家庭成员和租户"))
 
         def resolve(member):
-            inviter = plan.inviter[(member.building, member.room)]
+            key = (member.building, member.room)
+            unit = plan.known_units.get(key) or Unit(
+                pk=unit_ids[key],
+                building=Building(pk=building_ids[member.building], estate=estate, name=member.building),
+                room=member.room,
+            )
+            inviter = plan.inviter[key]
             if not isinstance(inviter, Owner):  # a new owner's first row (the plan's target)
-                inviter = owner_of_row[id(inviter)]
-            return unit_of[(member.building, member.room)], inviter
+                inviter = Owner(pk=owner_of_row[id(inviter)], kind=inviter.kind, name=inviter.name)
+            return unit, inviter
 
         _member_hook["write"](actor=actor, estate=estate, plan=plan.member_plan, resolve=resolve, now=timezone.now())
     audit.record(
@@ -607,6 +635,40 @@ def import_registry(
     )
     progress(_("完成"))
     return plan
+
+
+def _insert(model, fields: tuple[str, ...], rows: list[tuple], *, returning: bool = True) -> list[int]:
+    """Insert plain rows (values in ``fields`` order, as the database takes them) into ``model``'s
+    table; the new ids in row order when ``returning``. Multi-row INSERT … RETURNING in the
+    batches the database allows (the order Django's own bulk_create relies on), else one
+    executemany per 5,000 rows."""
+    if not rows:
+        return []
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(model._meta.get_field(f).column) for f in fields)
+    head = f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES "
+    marks = f"({', '.join(['%s'] * len(fields))})"
+    ids = []
+    with connection.cursor() as cursor:
+        if not returning:
+            for start in range(0, len(rows), 5000):
+                cursor.executemany(head + marks, rows[start : start + 5000])
+            return ids
+        size = _rows_per_statement(fields, rows)
+        tail = f" RETURNING {quote(model._meta.pk.column)}"
+        for start in range(0, len(rows), size):
+            batch = rows[start : start + size]
+            cursor.execute(head + ", ".join([marks] * len(batch)) + tail, [v for row in batch for v in row])
+            ids += [pk for (pk,) in cursor.fetchall()]
+    return ids
+
+
+def _rows_per_statement(fields, rows) -> int:
+    """How many rows one INSERT may carry: SQLite's own limit on parameters (32,766 since
+    3.32, where Django assumes the old 999), else what the backend says."""
+    if connection.vendor == "sqlite" and hasattr(connection.connection, "getlimit"):
+        return max(1, connection.connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) // len(fields))
+    return max(1, connection.ops.bulk_batch_size(fields, rows))
 
 
 UPLOADS = "imports"  # where a previewed file waits for its confirmation (default storage)
