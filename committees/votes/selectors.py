@@ -112,14 +112,14 @@ def _refuse_ownerless(nobody) -> None:
 
 
 def _group_units(rows, undelivered_to_developer, nobody):
-    """Fold the joined rows (ordered by unit) into one tuple per unit held by someone, owners
-    ascending; the ids of the units nobody holds go to ``nobody`` instead."""
+    """Fold the joined rows (ordered by unit) into one tuple per unit held by someone, its owners
+    each once and ascending; the ids of the units nobody holds go to ``nobody`` instead."""
     current, area, owners, developer = None, 0, [], False
     for pk, cents, delivered, owner_id, is_developer in rows:
         if pk != current:
             if current is not None:
                 if owners or developer:
-                    yield current, area, tuple(sorted(owners)) if len(owners) > 1 else tuple(owners), developer
+                    yield current, area, tuple(sorted(set(owners))) if len(owners) > 1 else tuple(owners), developer
                 else:
                     nobody.append(current)
             current, area, owners = pk, cents, []
@@ -131,7 +131,7 @@ def _group_units(rows, undelivered_to_developer, nobody):
             developer = developer or bool(is_developer)
     if current is not None:
         if owners or developer:
-            yield current, area, tuple(sorted(owners)) if len(owners) > 1 else tuple(owners), developer
+            yield current, area, tuple(sorted(set(owners))) if len(owners) > 1 else tuple(owners), developer
         else:
             nobody.append(current)
 
