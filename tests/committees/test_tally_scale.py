@@ -92,7 +92,7 @@ class TestCountOfAVote:
         from most of the holders."""
         building = BuildingFactory(estate=world.e1)
         developer = Owner.objects.create(
-            kind=OwnerKind.ORGANISATION, name="开发商", uscc=valid_uscc(90 + households, "DZ"), is_developer=True
+            kind=OwnerKind.ORGANISATION, name="开发商", uscc=valid_uscc(90 + households, "DY"), is_developer=True
         )
         owners = [OwnerFactory(name=f"业主{i}") for i in range(households)]
         rooms = iter(range(1000))
