@@ -44,9 +44,25 @@ from .tally import (
 # --------------------------------------------------------------------------- who votes, with what area
 
 
-def _scope_rows(estate, *, buildings=None, units=None, on=None, held_by=None) -> list[tuple]:
-    """Each unit of the scope once, as (unit id, effective area in cents, its owners now,
-    whether the developer holds it): one query, a unit joined to its ownerships in force.
+STREAMED_ROWS = 2000  # rows fetched at a time: few calls, and little held at once
+
+
+def _streamed(query):
+    """The rows of a values_list query straight from the cursor, one at a time: ids, whole cents,
+    short strings and flags (0/1 or booleans) need none of the ORM's per-value converters, and
+    rows read one by one leave no list of tens of thousands of tuples for the garbage collector
+    to walk again and again while the count grows."""
+    sql, params = query.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        while rows := cursor.fetchmany(STREAMED_ROWS):
+            yield from rows
+
+
+def _scope_rows(estate, *, buildings=None, units=None, on=None, held_by=None):
+    """Each unit of the scope once, as (unit id, effective area in cents, its owners now as a
+    tuple of ids ascending, whether the developer holds it), streamed from one query: a unit
+    joined to its ownerships in force.
 
     ``buildings`` is None for the whole estate, or a list or queryset of buildings;
     ``units`` (None, or a queryset of units) narrows it further.
@@ -57,6 +73,8 @@ def _scope_rows(estate, *, buildings=None, units=None, on=None, held_by=None) ->
     when it is sold but not yet delivered.
     The effective area (AREA_SOURCES, first present) is read as whole cents: SQLite
     hands back COALESCE of decimals as a float, and rounding that to cents is exact.
+    A unit nobody holds (no owner in force, not the developer's) is not handed on: once every
+    unit has gone by, the scope is refused with those units named (_refuse_ownerless).
     """
     on = on or timezone.localdate()
     undelivered_to_developer = rules_for(estate).developer_one_head
@@ -76,21 +94,14 @@ def _scope_rows(estate, *, buildings=None, units=None, on=None, held_by=None) ->
         .order_by("pk")
         .values_list("pk", "cents", "delivered", "held__owner_id", F("held__owner__is_developer"))
     )
-    # Read straight from the cursor: ids, whole cents and flags (0/1 or booleans) need none of
-    # the ORM's per-value converters, which would cost more than the query itself here.
-    sql, params = query.query.sql_with_params()
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
-    units = _group_units(rows, undelivered_to_developer)
-    _refuse_ownerless(units)
-    return units
+    nobody = []
+    yield from _group_units(_streamed(query), undelivered_to_developer, nobody)
+    _refuse_ownerless(nobody)
 
 
-def _refuse_ownerless(units) -> None:
+def _refuse_ownerless(nobody) -> None:
     """A unit with no owner in force that the developer does not hold has no holder: its area
     and head belong to nobody, so no count over it is true. Name the units (one query) instead."""
-    nobody = [pk for pk, _cents, owners, developer in units if not owners and not developer]
     if nobody:
         labels = unit_labels(nobody[:UNITS_NAMED])
         raise ValidationError(
@@ -100,47 +111,67 @@ def _refuse_ownerless(units) -> None:
         )
 
 
-def _group_units(rows, undelivered_to_developer):
-    """Fold the joined rows (ordered by unit) into one tuple per unit."""
-    current, area, owners, developer = None, 0, set(), False
-    units = []
+def _group_units(rows, undelivered_to_developer, nobody):
+    """Fold the joined rows (ordered by unit) into one tuple per unit held by someone, its owners
+    each once and ascending; the ids of the units nobody holds go to ``nobody`` instead."""
+    current, area, owners, developer = None, 0, [], False
     for pk, cents, delivered, owner_id, is_developer in rows:
         if pk != current:
             if current is not None:
-                units.append((current, area, frozenset(owners), developer))
-            current, area, owners = pk, cents, set()
+                if owners or developer:
+                    yield current, area, tuple(sorted(set(owners))) if len(owners) > 1 else tuple(owners), developer
+                else:
+                    nobody.append(current)
+            current, area, owners = pk, cents, []
             # An undelivered unit nobody bought is the developer's whatever the rule; the rule
             # decides only the undelivered units sold to others (their owner rows follow).
             developer = not delivered and (undelivered_to_developer or owner_id is None)
         if owner_id is not None:
-            owners.add(owner_id)
+            owners.append(owner_id)
             developer = developer or bool(is_developer)
     if current is not None:
-        units.append((current, area, frozenset(owners), developer))
-    return units
+        if owners or developer:
+            yield current, area, tuple(sorted(set(owners))) if len(owners) > 1 else tuple(owners), developer
+        else:
+            nobody.append(current)
 
 
 def scope_units(estate, *, buildings=None, units=None, on=None, held_by=None):
     """The tally's input for an estate (or some of its buildings), one UnitInput per unit."""
     return [
-        UnitInput(key=pk, area=Decimal(cents).scaleb(-2), owners=owners, developer_held=developer)
+        UnitInput(key=pk, area=Decimal(cents).scaleb(-2), owners=frozenset(owners), developer_held=developer)
         for pk, cents, owners, developer in _scope_rows(
             estate, buildings=buildings, units=units, on=on, held_by=held_by
         )
     ]
 
 
-def scope_holders(estate, *, buildings=None, units=None, on=None, held_by=None) -> dict:
-    """{holder key as stored on ballots: its area in scope}, as tally.holders_in_scope would
-    give for scope_units, read in one query without building a UnitInput per unit."""
+def _holder_cents(estate, *, buildings=None, units=None, on=None, held_by=None) -> dict[str, int]:
+    """{holder key as stored on ballots: its area in scope in whole cents}, folded unit by unit
+    as the rows arrive (one query): integers and short strings only, nothing per unit kept."""
     separate = rules_for(estate).co_ownership_separate_head
     cents: dict[str, int] = {}
+    get = cents.get
     for pk, area, owners, developer in _scope_rows(estate, buildings=buildings, units=units, on=on, held_by=held_by):
         if area is None or area <= 0:  # the database's constraints make this impossible
             raise ValueError(f"unit {pk!r} needs a positive area")
-        key = holder_key(holder_from(pk, owners, developer, co_ownership_separate_head=separate))
-        cents[key] = cents.get(key, 0) + area
-    return {key: Decimal(total).scaleb(-2) for key, total in cents.items()}
+        if developer:
+            key = DEVELOPER
+        elif len(owners) == 1:  # the common case, as holder_key(holder_from(...)) gives it
+            key = str(owners[0])
+        else:
+            key = holder_key(holder_from(pk, owners, developer, co_ownership_separate_head=separate))
+        cents[key] = get(key, 0) + area
+    return cents
+
+
+def scope_holders(estate, *, buildings=None, units=None, on=None, held_by=None) -> dict:
+    """{holder key as stored on ballots: its area in scope}, as tally.holders_in_scope would
+    give for scope_units, read in one query without building a UnitInput per unit."""
+    return {
+        key: Decimal(total).scaleb(-2)
+        for key, total in _holder_cents(estate, buildings=buildings, units=units, on=on, held_by=held_by).items()
+    }
 
 
 def _buildings(vote: Vote):
@@ -298,29 +329,38 @@ def _refuse_strangers(vote: Vote, holders, cast) -> None:
     )
 
 
+def _choices(vote: Vote) -> dict[str, str]:
+    """{holder key: choice} of the vote's ballots so far (one query)."""
+    return dict(_streamed(Ballot.objects.filter(vote=vote).order_by().values_list("holder", "choice")))
+
+
 def count(vote: Vote) -> TallyResult:
-    """The tally of the ballots so far: two queries (the scope's holders, the ballots). A
-    ballot whose holder left the scope is refused with its units named (_refuse_strangers)."""
+    """The tally of the ballots so far: two queries (the scope's holders, the ballots), with
+    areas summed in whole cents. A ballot whose holder left the scope is refused with its units
+    named (_refuse_strangers)."""
     rules = rules_for(vote.estate)
-    holders = holders_of(vote)
-    ballots = dict(Ballot.objects.filter(vote=vote).values_list("holder", "choice"))
+    holders = _holder_cents(vote.estate, buildings=_buildings(vote), units=_units(vote))
+    ballots = _choices(vote)
     _refuse_strangers(vote, holders, ballots)
     return count_holders(
         holders,
         ballots,
         quorum=(rules.vote_quorum_area, rules.vote_quorum_heads),
         approval=rules.approval_thresholds(vote.matter),
+        in_cents=True,
     )
 
 
 def turnout(vote: Vote) -> dict:
     """Live figures for the committee's screen: the count so far and which outcomes remain reachable."""
     rules = rules_for(vote.estate)
-    holders = holders_of(vote)
-    ballots = dict(Ballot.objects.filter(vote=vote).values_list("holder", "choice"))
+    holders = _holder_cents(vote.estate, buildings=_buildings(vote), units=_units(vote))
+    ballots = _choices(vote)
     _refuse_strangers(vote, holders, ballots)
     kwargs = dict(
-        quorum=(rules.vote_quorum_area, rules.vote_quorum_heads), approval=rules.approval_thresholds(vote.matter)
+        quorum=(rules.vote_quorum_area, rules.vote_quorum_heads),
+        approval=rules.approval_thresholds(vote.matter),
+        in_cents=True,
     )
     now_result = count_holders(holders, ballots, **kwargs)
     missing = [h for h in holders if h not in ballots]
@@ -394,8 +434,10 @@ def election_figures(vote: Vote, result: ElectionResult, candidates) -> dict:
 
 
 def votes_with_estate():
-    """Votes with their estate joined, for a view to fetch one through access.get_visible_or_404."""
-    return Vote.objects.select_related("estate")
+    """Votes with their estate joined, and what rules_for(estate) reads (the estate's district and
+    its rule set), for a view to fetch one through access.get_visible_or_404: the count then
+    runs in its own two queries, not four more to climb to the rules."""
+    return Vote.objects.select_related("estate__grid__community__street__district__rule_set")
 
 
 def vote_with_estate(pk) -> Vote | None:

@@ -88,7 +88,7 @@ class TallyResult:
     approval_area: Fraction
     approval_heads: Fraction
     approved: bool
-    holders: Mapping[Hashable, Decimal] = field(repr=False)
+    holders: Mapping[Hashable, Decimal | int] = field(repr=False)  # as counted: m², or whole cents
 
     @property
     def decided(self) -> bool:
@@ -139,41 +139,56 @@ def tally(
 
 
 def count_holders(
-    holders: Mapping[Hashable, Decimal],
+    holders: Mapping[Hashable, Decimal | int],
     ballots: Mapping[Hashable, str],
     *,
     quorum: tuple[ThresholdLike, ThresholdLike],
     approval: tuple[ThresholdLike, ThresholdLike],
+    in_cents: bool = False,
 ) -> TallyResult:
-    """The count itself, over holders already resolved ({holder: its area in scope})."""
+    """The count itself, over holders already resolved ({holder: its area in scope}).
+
+    With ``in_cents`` each holder's area is given in whole cents (an int, as the database
+    reader sums them): the sums stay integers and each total becomes square metres once, so a
+    scope of tens of thousands of holders costs no Decimal per holder. The result is the same
+    either way: the same Decimal totals (``Decimal("0")`` for a choice nobody made), and the same
+    exact shares, since a ratio of cents is the ratio of the areas.
+    """
     strangers = [h for h in ballots if h not in holders]
     if strangers:
         raise ValueError(f"ballots from holders outside the scope: {strangers[:3]!r}")
-    bad = {c for c in ballots.values() if c not in CHOICES}
+    bad = set(ballots.values()).difference(CHOICES)
     if bad:
         raise ValueError(f"unknown choices: {sorted(bad)!r}")
 
-    by_choice = {}
-    for choice in CHOICES:
-        voters = [h for h, c in ballots.items() if c == choice]
-        by_choice[choice] = Count(sum((holders[h] for h in voters), Decimal("0")), len(voters))
-    eligible = Count(sum(holders.values(), Decimal("0")), len(holders))
-    participating = Count(sum((c.area for c in by_choice.values()), Decimal("0")), len(ballots))
+    # One pass over the ballots, integer (or Decimal) sums per choice, no list per choice.
+    areas, heads = dict.fromkeys(CHOICES, 0), dict.fromkeys(CHOICES, 0)
+    for holder, choice in ballots.items():
+        areas[choice] += holders[holder]
+        heads[choice] += 1
 
+    def count(total, n: int) -> Count:
+        if not n:
+            return Count(Decimal("0"), 0)
+        return Count(Decimal(total).scaleb(-2) if in_cents else total, n)
+
+    # The shares come from the exact totals as given (cents or m²): the same fractions either way.
+    eligible_area, participating_area, yes_area = sum(holders.values()), sum(areas.values()), areas[YES]
+    eligible, participating = count(eligible_area, len(holders)), count(participating_area, len(ballots))
+    yes_heads = heads[YES]
     quorum_area, quorum_heads = quorum
     approval_area, approval_heads = approval
-    yes = by_choice[YES]
     return TallyResult(
         eligible=eligible,
         participating=participating,
-        by_choice=by_choice,
-        quorum_area=_share(participating.area, eligible.area),
+        by_choice={choice: count(areas[choice], heads[choice]) for choice in CHOICES},
+        quorum_area=_share(participating_area, eligible_area),
         quorum_heads=_share(participating.heads, eligible.heads),
-        quorum_met=quorum_area.met(participating.area, eligible.area)
+        quorum_met=quorum_area.met(participating_area, eligible_area)
         and quorum_heads.met(participating.heads, eligible.heads),
-        approval_area=_share(yes.area, participating.area),
-        approval_heads=_share(yes.heads, participating.heads),
-        approved=approval_area.met(yes.area, participating.area) and approval_heads.met(yes.heads, participating.heads),
+        approval_area=_share(yes_area, participating_area),
+        approval_heads=_share(yes_heads, participating.heads),
+        approved=approval_area.met(yes_area, participating_area) and approval_heads.met(yes_heads, participating.heads),
         holders=holders,
     )
 
