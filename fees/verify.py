@@ -12,6 +12,8 @@ from datetime import date
 from django.http import Http404
 from django.shortcuts import render
 
+from community import pagecache
+
 from . import selectors
 
 
@@ -27,6 +29,9 @@ def verify_page(request, estate, start: str, end: str, *, subject: str, read, te
     claimed = "".join(request.GET.get("fp", "").split()).lower()
     live = read(start_day, end_day)
     ok = bool(claimed) and claimed == live.fingerprint
+    published = selectors.published_statement(estate, subject, start_day, end_day)
+    if published is None:
+        pagecache.withdraw(request)
     return render(
         request,
         template,
@@ -37,7 +42,7 @@ def verify_page(request, estate, start: str, end: str, *, subject: str, read, te
             "claimed": claimed,
             "ok": ok,
             "live": live,
-            "published": selectors.published_statement(estate, subject, start_day, end_day),
+            "published": published,
         },
         status=200 if ok or not claimed else 404,
     )
