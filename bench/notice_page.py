@@ -36,13 +36,13 @@ from django.core.handlers.wsgi import WSGIHandler  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.http import HttpResponse  # noqa: E402
-from django.test.utils import CaptureQueriesContext, override_settings  # noqa: E402
+from django.test.utils import override_settings  # noqa: E402
 from django.urls import include, path  # noqa: E402
 
 from bench import harness  # noqa: E402
 from cms import services as cms_services  # noqa: E402
 from cms.models import EstatePage  # noqa: E402
-from community import services  # noqa: E402
+from community import pagecache, services  # noqa: E402
 from community.models import Community, District, Grid, Street  # noqa: E402
 
 
@@ -103,9 +103,12 @@ def serve(app: WSGIHandler, url: str) -> bytes:
 
 def miss_queries(app: WSGIHandler, url: str) -> int:
     cache.clear()
-    with CaptureQueriesContext(connection) as queries:
+    serve(app, url)  # Wagtail's own list of sites goes back into the cache
+    pagecache.changed(pagecache.SITE)  # and the page's copy is out of date
+    queries = []
+    with connection.execute_wrapper(lambda execute, sql, *a: queries.append(sql) or execute(sql, *a)):
         serve(app, url)
-    return len(queries.captured_queries)
+    return len(queries)
 
 
 def compare(app: WSGIHandler, url: str, n: int, rounds: int) -> tuple[float, float]:
@@ -135,7 +138,7 @@ def main() -> None:
         backend = settings.CACHES["default"]["BACKEND"].rsplit(".", 1)[-1]
         for label, url in (("estate public page", estate_url), ("notice page", notice_url)):
             queries = miss_queries(app, url)
-            cache.clear()
+            pagecache.changed(pagecache.SITE)
             missed_ms = harness.seconds(lambda u=url: serve(app, u)) * 1000  # one miss, timed
             page_rps, bare_rps = compare(app, url, args.requests, args.rounds)
             ratio = page_rps / bare_rps
@@ -149,7 +152,7 @@ def main() -> None:
                 value=ratio,
                 note=(
                     f"{page_rps:.0f} vs {bare_rps:.0f} req/s through WSGI, anonymous, {backend}; "
-                    f"a miss runs {queries} queries ({missed_ms:.1f} ms)"
+                    f"a miss (the copy out of date) runs {queries} queries ({missed_ms:.1f} ms)"
                 ),
             )
 
