@@ -23,6 +23,7 @@ from wagtail.fields import RichTextField
 from wagtail.models import Orderable, Page
 from wagtail.search import index
 
+from community import pagecache
 from community.models import Community, District, Estate
 from community.privacy import mask_text
 
@@ -64,6 +65,11 @@ def notices_under(page: Page, *, today: date | None = None):
     )
 
 
+def page_scope(page_id: int) -> str:
+    """The cache scope of a page's own content and the notices listed under it (community.pagecache)."""
+    return f"page:{page_id}"
+
+
 def search_notices(root: Page, terms: list[str]):
     """Live notices under ``root`` holding every one of ``terms`` (cms.cjk.query_terms), by relevance."""
     if not terms:
@@ -87,6 +93,14 @@ class ScopePage(Page):
     def registry_object(self):
         """The district, community or estate this page stands for."""
         return getattr(self, self.registry_field)
+
+    def serve(self, request, *args, **kwargs):
+        # Public to anyone: its own text and notices, and what the floors above show of its registry object.
+        registry = pagecache.scope_of(
+            self._meta.get_field(self.registry_field).related_model, getattr(self, f"{self.registry_field}_id")
+        )
+        pagecache.public(request, page_scope(self.pk), registry)
+        return super().serve(request, *args, **kwargs)
 
     def notice_page(self, request):
         page = Paginator(notices_under(self), NOTICES_PER_PAGE).get_page(request.GET.get("page"))
@@ -211,6 +225,11 @@ class NoticePage(Page):
 
     def is_archived(self, today: date | None = None) -> bool:
         return bool(self.publicity_end and self.publicity_end < (today or timezone.localdate()))
+
+    def serve(self, request, *args, **kwargs):
+        # Public to anyone; it changes with the page it is listed on (published, edited, withdrawn).
+        pagecache.public(request, page_scope(self.get_parent().pk))
+        return super().serve(request, *args, **kwargs)
 
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)

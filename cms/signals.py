@@ -1,14 +1,16 @@
-"""cms follows the registry: pages for new or renamed territory, editors' groups for role changes."""
+"""cms follows the registry: pages for new or renamed territory, editors' groups for role changes;
+and the public pages' cache (community.pagecache) follows what they show."""
 
-from django.db.models.signals import post_save
+from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
-from wagtail.signals import page_published
+from wagtail.signals import page_published, page_unpublished, post_page_move
 
-from community.models import Community, District, Estate, ManagementState
+from community import pagecache
+from community.models import Community, District, Estate, ManagementState, RuleSet
 from community.signals import management_changed, roles_changed
 
 from . import permissions, services
-from .models import NoticeCategory, NoticePage
+from .models import NoticeCategory, NoticePage, ScopePage, page_scope
 
 
 @receiver(post_save, sender=District)
@@ -17,6 +19,36 @@ from .models import NoticeCategory, NoticePage
 def keep_page_in_step(sender, instance, raw=False, **kwargs):
     if not raw:
         services.ensure_page(instance)
+
+
+@receiver(page_published)
+@receiver(page_unpublished)
+def refresh_public_pages(sender, instance, **kwargs):
+    """A notice published, edited or withdrawn changes its own page and the list it is on; a
+    district, community or estate page (new, renamed, its introduction edited) changes the lists
+    and the crumbs across the site."""
+    if isinstance(instance, NoticePage):
+        pagecache.changed(page_scope(instance.get_parent().pk))
+    elif isinstance(instance, ScopePage):
+        pagecache.changed(pagecache.SITE)
+
+
+@receiver(post_page_move)
+@receiver(post_delete, sender=NoticePage)
+def refresh_site(sender, **kwargs):
+    """A page moved or a notice deleted: rare, so the whole site is read again."""
+    pagecache.changed(pagecache.SITE)
+
+
+@receiver(post_save, sender=District)
+@receiver(post_save, sender=Community)
+@receiver(post_save, sender=Estate)
+@receiver(post_save, sender=RuleSet)
+def refresh_after_registry(sender, instance, raw=False, **kwargs):
+    """The registry's facts (names in the lists and crumbs, an estate's own facts) and the rule
+    sets (what is published) are shown site-wide; they change rarely, so the whole site is read again."""
+    if not raw:
+        pagecache.changed(pagecache.SITE)
 
 
 @receiver(page_published, sender=NoticePage)

@@ -53,9 +53,18 @@ class CommitteesConfig(AppConfig):
         page_published.connect(_posted, sender=NoticePage, dispatch_uid="committees.decisions.posted")
         register_notice_marks(decision_selectors.marks_for_notices)
 
+        from community import pagecache
+
+        from .models import Vote
+
+        # A revocation marks notices wherever they are listed: rare, so the whole public site is read again.
+        pagecache.watch(Vote, _revoked_scope)
+
         from . import consents
         from . import services as life
         from .models import Decision
+
+        pagecache.watch(Decision, _revoked_scope)
 
         # A committee decision takes effect when enough members have confirmed their agreement.
         consents.register(
@@ -73,3 +82,9 @@ def _posted(sender, instance, **kwargs):
     from .decisions.services import record_posting
 
     record_posting(instance)
+
+
+def _revoked_scope(record):
+    from community import pagecache
+
+    return pagecache.SITE if record.revoked_on else None

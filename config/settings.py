@@ -83,6 +83,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "community.middleware.ChosenLanguageMiddleware",
+    "community.pagecache.PublicPageCacheMiddleware",  # anonymous public pages (keyed by the language above)
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -325,9 +326,12 @@ CACHES = {
     "default": (
         {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL, "KEY_PREFIX": "estate"}
         if CACHE_URL
-        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "OPTIONS": {"MAX_ENTRIES": 5000}}
     )
 }
+# Anonymous public pages are served from that cache (community/pagecache.py) and kept at most this
+# long; a change they show makes them stale at once. Several app processes must share Redis.
+PUBLIC_PAGE_CACHE_SECONDS = int(os.environ.get("PUBLIC_PAGE_CACHE_SECONDS", "600"))
 
 # Files (community/uploads.py): every upload is accepted by its content (PDF, JPEG, PNG; .xlsx and
 # .csv for imports only) within these sizes, stored under a random name and served only through

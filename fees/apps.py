@@ -39,6 +39,16 @@ class FeesConfig(AppConfig):
             access.register_child(model, "estate")
         access.register_child(SubAccount, "account")
 
+        from committees.models import Committee, Member
+        from community import pagecache
+
+        # The estate's public fee pages (community.pagecache): the price board, the statements with
+        # the committee members' fees, the fund's statements and the verify pages. Bills written in
+        # bulk come with their run's row, so the run stands for them.
+        for model in (FeeSchedule, Statement, Payment, BillingRun, FundAccount, Committee):
+            pagecache.watch(model, _estate_scope)
+        pagecache.watch(Member, _member_estate_scope)
+
         from community.backup import register_fingerprint_check
 
         from . import selectors
@@ -81,3 +91,14 @@ class FeesConfig(AppConfig):
                 settle=fund_services.settle_payout_review,
             ),
         )
+
+
+def _estate_scope(instance):
+    from community import pagecache
+    from community.models import Estate
+
+    return pagecache.scope_of(Estate, instance.estate_id)
+
+
+def _member_estate_scope(member):
+    return _estate_scope(member.committee)

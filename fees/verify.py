@@ -12,12 +12,19 @@ from datetime import date
 from django.http import Http404
 from django.shortcuts import render
 
-from . import selectors
+from community import pagecache
+
+from . import ledger, selectors
 
 
 def verify_page(request, estate, start: str, end: str, *, subject: str, read, template: str):
     """Recompute the period with ``read(start, end)`` and compare its fingerprint with the one
-    claimed (``?fp=``). A mismatch answers 404, so a scanner sees it."""
+    claimed (``?fp=``). A mismatch answers 404, so a scanner sees it.
+
+    The page is shared from the cache (community.pagecache) only for a period whose books are
+    closed by a published statement (``ledger`` refuses an entry dated in it), so only a new
+    statement changes it; an open period is read live every time."""
+    pagecache.public(request, estate)
     try:
         start_day, end_day = date.fromisoformat(start), date.fromisoformat(end)
     except ValueError:
@@ -27,6 +34,10 @@ def verify_page(request, estate, start: str, end: str, *, subject: str, read, te
     claimed = "".join(request.GET.get("fp", "").split()).lower()
     live = read(start_day, end_day)
     ok = bool(claimed) and claimed == live.fingerprint
+    published = selectors.published_statement(estate, subject, start_day, end_day)
+    closed = ledger.closed_until(estate, subject)
+    if closed is None or end_day > closed:
+        pagecache.withdraw(request)
     return render(
         request,
         template,
@@ -37,7 +48,7 @@ def verify_page(request, estate, start: str, end: str, *, subject: str, read, te
             "claimed": claimed,
             "ok": ok,
             "live": live,
-            "published": selectors.published_statement(estate, subject, start_day, end_day),
+            "published": published,
         },
         status=200 if ok or not claimed else 404,
     )

@@ -22,7 +22,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from community import access, audit, import_services, jobs, uploads
+from community import access, audit, import_services, jobs, pagecache, uploads
+from community.models import Estate
 from community.pdf import JOB_ROWS
 from community.privacy import mask_name
 from community.web import act, cleaned, error_text
@@ -49,12 +50,14 @@ from .verify import verify_page
 
 def prices(request, estate_id):
     """明码标价: the price list in force and any announced change, for anyone."""
+    pagecache.public(request, pagecache.scope_of(Estate, estate_id))
     estate = get_object_or_404(selectors.public_estates(), pk=estate_id)
     current, upcoming = selectors.schedules(estate, timezone.localdate())
     return render(request, "fees/prices.html", {"estate": estate, "current": current, "upcoming": upcoming})
 
 
 def statements(request, estate_id):
+    pagecache.public(request, pagecache.scope_of(Estate, estate_id))
     estate = get_object_or_404(selectors.public_estates(), pk=estate_id)
     return render(
         request,

@@ -33,3 +33,8 @@ class GridConfig(AppConfig):
 
         # An estate's public page shows its residents' requests in figures (no names).
         register_panel(Estate, estate_panel)
+
+        from community import pagecache
+
+        # ... so a case reported or moved makes that page stale (community.pagecache).
+        pagecache.watch(GridCase, lambda case: pagecache.scope_of(Estate, case.estate_id))

@@ -18,6 +18,16 @@ def _fast_password_hashing(settings):
 
 
 @pytest.fixture(autouse=True)
+def _empty_cache():
+    """Each test starts with an empty cache: the database rolls back between tests and reuses
+    ids, so a public page (community.pagecache) or a job's progress kept from another test
+    would answer for rows that are gone."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _sms_hours_do_not_follow_the_wall_clock(request, monkeypatch):
     """notify() and send_due() hold text messages between 22:00 and 08:00 local time. A test that
     does not set the clock itself (the notification tests' ``at`` fixture does) would pass by day

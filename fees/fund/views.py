@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from committees.votes import services as vote_services
-from community import access, audit, jobs, uploads
+from community import access, audit, jobs, pagecache, uploads
 from community.models import Estate
 from community.pdf import JOB_ROWS
 from community.privacy import mask_name
@@ -53,6 +53,7 @@ S = FundUseStatus
 
 
 def fund_statements(request, estate_id):
+    pagecache.public(request, pagecache.scope_of(Estate, estate_id))
     estate = get_object_or_404(public_estates(), pk=estate_id)
     return render(
         request,
