@@ -247,6 +247,17 @@ def production_env(database_url: str, tmp: str) -> dict:
         SMS_FILE_PATH=os.path.join(tmp, "sms.txt"),
         MEDIA_ROOT=os.path.join(tmp, "media"),
     )
+    # Production shares one Redis cache between its processes (README, deploying): the public
+    # pages' copies and their generation tokens. A scratch Redis database, emptied first.
+    cache_url = os.environ.get("LOAD_CACHE_URL", "redis://127.0.0.1:6379/5")
+    try:
+        import redis
+
+        redis.Redis.from_url(cache_url, socket_connect_timeout=2).flushdb()
+        env["CACHE_URL"] = cache_url
+        print(f"public page cache: {cache_url} (emptied)")
+    except Exception as error:  # noqa: BLE001 - a bench without Redis still runs, on per-process memory
+        print(f"!! no Redis at {cache_url} ({error}): each gunicorn worker caches in its own memory")
     return env
 
 
