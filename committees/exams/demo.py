@@ -16,7 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from community import services as registry
-from community.demo import DEMO_PASSWORD, PILOT_ESTATES, SEED
+from community.demo import PILOT_ESTATES, SEED, password_hash
 from community.models import Estate, Owner
 
 from ..models import ExamSession, Option, Training
@@ -128,7 +128,7 @@ def _open_sitting(estate, tz):
     User = get_user_model()
     user, created = User.objects.get_or_create(username="candidate", defaults={"first_name": "业委会委员候选人"})
     if created:
-        user.set_password(DEMO_PASSWORD)
+        user.password = password_hash()
         user.save()
         owner = (
             Owner.objects.filter(
