@@ -311,12 +311,13 @@ class DemoBuilder:
         people = services.register_owners(actor=None, owners=people)
         ownerships = [Ownership(unit=units[u], owner=developer, started_on=delivered_on) for u in sorted(unsold)]
         sold_undelivered = set(rng.sample(sorted(set(range(len(units))) - unsold), max(1, len(units) // 50)))
+        earlier = []
         for u_index, members, since in holdings:
             if rng.random() < 0.03 and since < self.today - timedelta(days=400):
-                # An earlier owner sold the unit: dated history.
-                previous = services.register_owners(
-                    actor=None, owners=[Owner(name=_person_name(rng), mobile=_mobile(rng))]
-                )[0]
+                # An earlier owner sold the unit: dated history (the earlier owners are registered
+                # together below, before their holdings are recorded).
+                previous = Owner(name=_person_name(rng), mobile=_mobile(rng))
+                earlier.append(previous)
                 ownerships.append(
                     Ownership(
                         unit=units[u_index], owner=previous, started_on=since, ended_on=since + timedelta(days=364)
@@ -324,6 +325,8 @@ class DemoBuilder:
                 )
                 since = since + timedelta(days=365)
             ownerships += [Ownership(unit=units[u_index], owner=people[m], started_on=since) for m in members]
+        if earlier:
+            services.register_owners(actor=None, owners=earlier)
         services.record_ownerships(actor=None, estate=estate, ownerships=ownerships)
         Unit.objects.filter(pk__in=[units[u].pk for u in sold_undelivered]).update(delivered=False)
 
