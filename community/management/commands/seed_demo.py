@@ -33,6 +33,7 @@ class Command(BaseCommand):
         with (
             override_settings(SMS_BACKEND="notifications.channels.DemoSmsBackend"),
             unsynced_sqlite(),
+            unlogged_queries(),
             deferred_indexing(self.stdout.write),
         ):
             logins = self._build(progress)
@@ -82,6 +83,22 @@ def unsynced_sqlite():
     finally:
         with connection.cursor() as cursor:
             cursor.execute(f"PRAGMA synchronous={int(before)}")
+
+
+@contextmanager
+def unlogged_queries():
+    """Under DEBUG=1 Django keeps every query in ``connection.queries`` (for a developer looking at
+    one request), and on SQLite quotes each query's parameters with another query to do it: for
+    the seed's hundred thousand queries, a log nobody reads. The seed's connection makes plain
+    cursors meanwhile; someone counting queries (``force_debug_cursor``) still gets them all."""
+    if connection.force_debug_cursor or not connection.queries_logged:
+        yield
+        return
+    connection.make_debug_cursor = connection.make_cursor
+    try:
+        yield
+    finally:
+        del connection.make_debug_cursor
 
 
 # Wagtail keeps its search index and its reference index by a task on every save of a page, a
