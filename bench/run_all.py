@@ -27,6 +27,7 @@ PG_SERVER = PG_URL.rsplit("/", 1)[0] + "/postgres"
 # on the server in PG_URL.
 BENCHES = {
     "seed_demo": ["bench/seed_demo.py"],
+    "first_run": ["bench/first_run.py"],
     "notice_page": ["bench/notice_page.py"],
     "tally": ["bench/tally.py"],
     "billing": ["bench/billing.py"],

@@ -26,7 +26,7 @@ from . import services as life
 from . import steward
 from .exams import demo as exams_demo
 from .exams import services as exams
-from .models import Ballot, BranchRole, Committee, CommitteeKind, Option, PartyBranch
+from .models import Ballot, BranchRole, Committee, CommitteeKind, PartyBranch
 from .votes import demo as votes_demo
 from .votes import proxies
 from .votes import selectors as vote_selectors
@@ -116,10 +116,11 @@ def _prepare_filing(committee, members, *, examined=None, submit=True):
         blueprint=BLUEPRINT,
         candidates=examined,
     )
+    key = exams_demo.correct_options()
     for member in examined:
         attempt = exams.start_attempt(candidate=member, session=sitting, now=_at(day + timedelta(days=3), 9))
         for item in attempt.paper:
-            correct = list(Option.objects.filter(question_id=item["q"], correct=True).values_list("pk", flat=True))
+            correct = key.get(item["q"], [])
             exams.save_answer(
                 attempt=attempt, question_id=item["q"], chosen=correct, now=_at(day + timedelta(days=3), 9)
             )

@@ -12,8 +12,10 @@ import random
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
+from functools import cache
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
 from django.db import transaction
 
 from . import services
@@ -84,6 +86,13 @@ COMPANY_NAMES = [
     "清风物业服务有限公司",
 ]
 REGION = "350404"
+
+
+@cache
+def password_hash() -> str:
+    """The demo password, hashed once per run: a hash costs a third of a second on purpose, and
+    every demo login shares the password (each account still checks it the ordinary way)."""
+    return make_password(DEMO_PASSWORD)
 
 
 def _uscc(prefix: str, index: int) -> str:
@@ -302,12 +311,13 @@ class DemoBuilder:
         people = services.register_owners(actor=None, owners=people)
         ownerships = [Ownership(unit=units[u], owner=developer, started_on=delivered_on) for u in sorted(unsold)]
         sold_undelivered = set(rng.sample(sorted(set(range(len(units))) - unsold), max(1, len(units) // 50)))
+        earlier = []
         for u_index, members, since in holdings:
             if rng.random() < 0.03 and since < self.today - timedelta(days=400):
-                # An earlier owner sold the unit: dated history.
-                previous = services.register_owners(
-                    actor=None, owners=[Owner(name=_person_name(rng), mobile=_mobile(rng))]
-                )[0]
+                # An earlier owner sold the unit: dated history (the earlier owners are registered
+                # together below, before their holdings are recorded).
+                previous = Owner(name=_person_name(rng), mobile=_mobile(rng))
+                earlier.append(previous)
                 ownerships.append(
                     Ownership(
                         unit=units[u_index], owner=previous, started_on=since, ended_on=since + timedelta(days=364)
@@ -315,6 +325,8 @@ class DemoBuilder:
                 )
                 since = since + timedelta(days=365)
             ownerships += [Ownership(unit=units[u_index], owner=people[m], started_on=since) for m in members]
+        if earlier:
+            services.register_owners(actor=None, owners=earlier)
         services.record_ownerships(actor=None, estate=estate, ownerships=ownerships)
         Unit.objects.filter(pk__in=[units[u].pk for u in sold_undelivered]).update(delivered=False)
 
@@ -392,7 +404,7 @@ class DemoBuilder:
         for username, label, role, scope, where in accounts:
             user, created = User.objects.get_or_create(username=username, defaults={"first_name": label})
             if created:
-                user.set_password(DEMO_PASSWORD)
+                user.password = password_hash()
                 if role is None:
                     user.is_superuser = user.is_staff = True
                 user.save()
@@ -401,7 +413,7 @@ class DemoBuilder:
             printed.append((username, label, where))
         user, created = User.objects.get_or_create(username="owner", defaults={"first_name": "业主"})
         if created:
-            user.set_password(DEMO_PASSWORD)
+            user.password = password_hash()
             user.save()
             owner.user = user
             services.save_registry_object(actor=None, obj=owner)

@@ -11,7 +11,8 @@ apps above it; they come to it.
 * ``refresh(on)``: brings ``OpenDuty`` (the copy the bar counts) up to date with the sources;
   the duty page and the daily watch call it.
 * ``changed()``: a service that does a duty or gives rise to one calls it, so the copy is
-  refreshed as soon as its transaction commits.
+  refreshed as soon as its transaction commits; within ``refreshed_once()`` (bulk work such as
+  seed_demo), once at the end.
 * ``overdue_count(user, on)``: the bar's "N 项逾期", one query on ``OpenDuty``.
 
 A duty is overdue from the day after its last day (``community.legaltime``: in time on the last
@@ -20,8 +21,10 @@ day itself) and "soon" within ``SOON_DAYS`` before it.
 
 from __future__ import annotations
 
+import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterable
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -151,8 +154,30 @@ def refresh(on: date, duties: Iterable[Duty] | None = None) -> int:
 def changed() -> None:
     """A duty was done or born in the caller's transaction: refresh ``OpenDuty`` once it commits,
     so the bar's overdue count follows at once, not at the next daily watch or duty page visit.
-    A failing refresh is logged and leaves the committed work alone (the watch mends the copy)."""
+    A failing refresh is logged and leaves the committed work alone (the watch mends the copy).
+    Inside ``refreshed_once()`` it only notes that a refresh is due."""
+    if getattr(_batch, "depth", 0):
+        _batch.due = True
+        return
     transaction.on_commit(lambda: refresh(timezone.localdate()), robust=True)
+
+
+_batch = threading.local()
+
+
+@contextmanager
+def refreshed_once():
+    """For bulk work that runs many services in a row (``seed_demo``): a refresh reads every
+    source afresh, so one when the outermost block ends (once what it did has committed) leaves
+    ``OpenDuty`` as one per commit would, without recomputing every duty after each commit."""
+    _batch.depth = getattr(_batch, "depth", 0) + 1
+    try:
+        yield
+    finally:
+        _batch.depth -= 1
+        if not _batch.depth and getattr(_batch, "due", False):
+            _batch.due = False
+            changed()
 
 
 def overdue_count(user, on: date) -> int:

@@ -19,12 +19,11 @@ import random
 from datetime import date, datetime, time, timedelta
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.hashers import make_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from community.demo import DEMO_PASSWORD
+from community.demo import password_hash
 from community.models import Community, Estate, Owner, Ownership, ServiceContract
 
 from . import services
@@ -135,7 +134,7 @@ def _rooms(today: date, rng: random.Random) -> list[Room]:
             if queue and len(chosen) < ROOMS:
                 chosen.append(queue.pop(0))
     User = get_user_model()
-    password = make_password(DEMO_PASSWORD)  # hashed once: every demo mediator shares it
+    password = password_hash()  # every demo mediator shares it
     rooms = []
     for n, community in enumerate(chosen):
         opened = date(2021, 1, 1) + timedelta(days=rng.randrange(0, 330))  # the seed year

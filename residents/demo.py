@@ -15,14 +15,13 @@ import random
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.hashers import make_password
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.db.models import Count, F, Q
 from django.utils import timezone
 from PIL import Image, ImageDraw
 
-from community.demo import DEMO_PASSWORD, PILOT_ESTATES
+from community.demo import DEMO_PASSWORD, PILOT_ESTATES, password_hash
 from community.identifiers import resident_id_check_digit
 from community.models import Estate, Job, Owner, Ownership, Unit, in_force_q
 
@@ -59,7 +58,7 @@ def bind_in_bulk(owners: list[Owner]) -> int:
     taken = set(User.objects.values_list("username", flat=True)) | set(
         VerifiedMobile.objects.values_list("mobile", flat=True)
     )
-    password = make_password(DEMO_PASSWORD)
+    password = password_hash()
     accounts, mobiles = [], []
     for owner in owners:
         name = owner.mobile if owner.mobile and owner.mobile not in taken else f"owner{owner.pk}"
@@ -124,7 +123,7 @@ def _request(log) -> None:
     if ownership is None:
         return
     applicant, _created = User.objects.get_or_create(username=APPLICANT, defaults={"first_name": "申请人"})
-    applicant.set_password(DEMO_PASSWORD)
+    applicant.password = password_hash()
     applicant.save()
     VerifiedMobile.objects.get_or_create(user=applicant, defaults={"mobile": APPLICANT})
     unit = ownership.unit

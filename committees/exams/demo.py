@@ -16,7 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from community import services as registry
-from community.demo import DEMO_PASSWORD, PILOT_ESTATES, SEED
+from community.demo import PILOT_ESTATES, SEED, password_hash
 from community.models import Estate, Owner
 
 from ..models import ExamSession, Option, Training
@@ -40,9 +40,17 @@ def _candidates(rng: random.Random, estates, count):
     return rng.sample(pool, count)
 
 
-def _sit(attempt, rng: random.Random, skill: float, at: datetime) -> None:
+def correct_options() -> dict[int, list[int]]:
+    """{question id: its correct options' ids}, read once for all the demo's candidates."""
+    found = {}
+    for question_id, pk in Option.objects.filter(correct=True).order_by("pk").values_list("question_id", "pk"):
+        found.setdefault(question_id, []).append(pk)
+    return found
+
+
+def _sit(attempt, rng: random.Random, skill: float, at: datetime, key: dict[int, list[int]]) -> None:
     for n, item in enumerate(attempt.paper):
-        correct = list(Option.objects.filter(question_id=item["q"], correct=True).values_list("pk", flat=True))
+        correct = key.get(item["q"], [])
         wrong = [o for o in item["options"] if o not in correct][:1]
         services.save_answer(
             attempt=attempt,
@@ -54,7 +62,7 @@ def _sit(attempt, rng: random.Random, skill: float, at: datetime) -> None:
 
 
 @transaction.atomic
-def _sitting(index: int, estates, rng: random.Random, tz):
+def _sitting(index: int, estates, rng: random.Random, tz, key):
     title = f"2026年第{index}期业主委员会备案前培训考试"
     if ExamSession.objects.filter(title=title).exists():
         return
@@ -74,12 +82,12 @@ def _sitting(index: int, estates, rng: random.Random, tz):
     for person in people:
         skill = rng.choice([0.95, 0.9, 0.85, 0.8, 0.7, 0.6])
         attempt = services.start_attempt(candidate=person, session=session, now=opens + timedelta(minutes=5))
-        _sit(attempt, rng, skill, opens + timedelta(minutes=5))
+        _sit(attempt, rng, skill, opens + timedelta(minutes=5), key)
         attempt.refresh_from_db()
         if not attempt.passed and rng.random() < 0.7:
             retake_at = opens + timedelta(days=session.retake_wait_days, hours=1)
             retake = services.start_attempt(candidate=person, session=session, now=retake_at)
-            _sit(retake, rng, min(0.97, skill + 0.15), retake_at)
+            _sit(retake, rng, min(0.97, skill + 0.15), retake_at, key)
 
 
 def build(*, today, progress=None, log=print):
@@ -88,8 +96,9 @@ def build(*, today, progress=None, log=print):
     rng = random.Random(SEED + 5)
     estates = list(Estate.objects.filter(name__in=PILOT_ESTATES).select_related("grid__community").order_by("code"))
     tz = timezone.get_current_timezone()
+    key = correct_options()
     for index in progress(range(1, SITTINGS + 1), desc="考试场次", unit="场"):
-        _sitting(index, estates, rng, tz)
+        _sitting(index, estates, rng, tz, key)
     _trainings(estates, rng)
     return [_open_sitting(estates[0], tz)]
 
@@ -128,7 +137,7 @@ def _open_sitting(estate, tz):
     User = get_user_model()
     user, created = User.objects.get_or_create(username="candidate", defaults={"first_name": "业委会委员候选人"})
     if created:
-        user.set_password(DEMO_PASSWORD)
+        user.password = password_hash()
         user.save()
         owner = (
             Owner.objects.filter(

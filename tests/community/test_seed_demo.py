@@ -122,3 +122,37 @@ def test_residents_requests_and_the_company_assessment_are_on_show(seeded):
     totals = list(Score.objects.filter(assessment=assessment).values_list("total", flat=True))
     assert max(totals) - min(totals) >= 10
     assert Objection.objects.filter(score__assessment=assessment, decided_at__isnull=False).count() == 1
+
+
+@pytest.mark.django_db
+def test_the_indexes_the_seed_writes_at_the_end_are_those_rebuilt_from_scratch(seeded):
+    """seed_demo runs Wagtail's search and reference indexing once per object at the end instead
+    of on every save: what it leaves must be what indexing everything afresh writes. (A rebuild
+    also indexes Wagtail's root page, made by its migrations and never saved by the seed.)"""
+    from django.contrib.contenttypes.models import ContentType
+    from modelsearch.models import IndexEntry
+    from wagtail.models import Page, ReferenceIndex
+
+    def search():
+        return set(IndexEntry.objects.values_list("content_type_id", "object_id", "title", "autocomplete", "body"))
+
+    def references():
+        return set(
+            ReferenceIndex.objects.values_list(
+                "content_type_id", "object_id", "to_content_type_id", "to_object_id", "model_path", "content_path"
+            )
+        )
+
+    seeded_search, seeded_references = search(), references()
+    assert "搜索与引用索引" in seeded
+    assert len(seeded_search) > 500 and seeded_references  # every territory page, notice, document
+    root = Page.get_first_root_node()
+    never_saved = {(ContentType.objects.get_for_model(Page).pk, str(root.pk))}
+    with transaction.atomic():
+        call_command("update_index", stdout=StringIO())
+        call_command("rebuild_references_index", stdout=StringIO())
+        rebuilt_search, rebuilt_references = search(), references()
+        transaction.set_rollback(True)
+    assert seeded_search <= rebuilt_search and seeded_references <= rebuilt_references
+    assert {row[:2] for row in rebuilt_search - seeded_search} <= never_saved
+    assert {row[:2] for row in rebuilt_references - seeded_references} <= never_saved
