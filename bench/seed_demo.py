@@ -51,7 +51,8 @@ def manage(db: Path, *args: str) -> tuple[float, float]:
 def seeded_tables(conn: sqlite3.Connection) -> dict[str, list[str]]:
     """{table: its stored columns} for the tables seed_demo wrote rows to. A full-text (FTS5)
     index is copied through its virtual table, which rebuilds it; its shadow tables are never
-    written directly. Generated columns (hidden 2 and 3 in table_xinfo) are computed, not written."""
+    written directly. Only ordinary columns (hidden 0 in table_xinfo) are written: generated
+    columns (2, 3) are computed, and a virtual table's hidden columns (1) are not data."""
     rows = conn.execute(
         "SELECT name, sql FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%'"
     ).fetchall()
@@ -62,7 +63,7 @@ def seeded_tables(conn: sqlite3.Connection) -> dict[str, list[str]]:
         if name == "django_migrations" or not conn.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0]:
             continue
         columns = conn.execute(f'PRAGMA table_xinfo("{name}")').fetchall()  # cid, name, type, notnull, dflt, pk, hidden
-        tables[name] = [c[1] for c in columns if c[6] in (0, 1)]
+        tables[name] = [c[1] for c in columns if c[6] == 0]
     return tables
 
 

@@ -130,8 +130,8 @@ def test_the_indexes_the_seed_writes_at_the_end_are_those_rebuilt_from_scratch(s
     of on every save: what it leaves must be what indexing everything afresh writes. (A rebuild
     also indexes Wagtail's root page, made by its migrations and never saved by the seed.)"""
     from django.contrib.contenttypes.models import ContentType
-    from modelsearch.models import IndexEntry
     from wagtail.models import Page, ReferenceIndex
+    from wagtail.search.models import IndexEntry
 
     def search():
         return set(IndexEntry.objects.values_list("content_type_id", "object_id", "title", "autocomplete", "body"))
