@@ -15,6 +15,48 @@ WRITERS = 8
 ENTRIES = 500
 
 
+def _race(*, entries, estate_of, rolled_back, actor_pk=None):
+    """WRITERS threads, each on its own connection, start together and each record ``entries``
+    incomes (writer w's n-th on ``estate_of(w, n)``), rolling back those ``rolled_back(n)`` picks.
+    With ``actor_pk`` each writer acts as that account, read on its own connection."""
+    from django.contrib.auth import get_user_model
+
+    today = timezone.localdate()
+    barrier = threading.Barrier(WRITERS)
+    failures = []
+
+    def write(writer):
+        try:
+            actor = get_user_model().objects.get(pk=actor_pk) if actor_pk else None
+            barrier.wait()
+            for n in range(entries):
+                try:
+                    with transaction.atomic():
+                        services.record_income(
+                            actor=actor,
+                            estate=estate_of(writer, n),
+                            category="common",
+                            amount="1.00",
+                            entry_date=today,
+                            description=f"w{writer}-{n}",
+                        )
+                        if rolled_back(n):
+                            raise RuntimeError("rolled back on purpose")
+                except RuntimeError:
+                    pass
+        except Exception as exc:  # noqa: BLE001 (reported below)
+            failures.append(repr(exc))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=write, args=(w,)) for w in range(WRITERS)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert failures == []
+
+
 @pytest.mark.postgres
 def test_raw_sql_cannot_update_or_delete_a_ledger_entry(pilot):
     entry = services.record_income(
@@ -58,38 +100,7 @@ def test_eight_concurrent_writers_leave_no_gap_and_no_duplicate():
     estate = EstateFactory()
     contract(estate, CompanyFactory(), mode="remuneration", starts_on=date(2020, 1, 1), ends_on=date(2035, 12, 31))
     today = timezone.localdate()
-    barrier = threading.Barrier(WRITERS)
-    failures = []
-
-    def write(writer):
-        try:
-            barrier.wait()
-            for n in range(ENTRIES):
-                try:
-                    with transaction.atomic():
-                        services.record_income(
-                            actor=None,
-                            estate=estate,
-                            category="common",
-                            amount="1.00",
-                            entry_date=today,
-                            description=f"w{writer}-{n}",
-                        )
-                        if n % 10 == 9:
-                            raise RuntimeError("rolled back on purpose")
-                except RuntimeError:
-                    pass
-        except Exception as exc:  # noqa: BLE001 (reported below)
-            failures.append(repr(exc))
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=write, args=(w,)) for w in range(WRITERS)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert failures == []
+    _race(entries=ENTRIES, estate_of=lambda writer, n: estate, rolled_back=lambda n: n % 10 == 9)
     numbers = sorted(
         LedgerEntry.objects.filter(estate=estate, ledger="income", year=today.year).values_list("number", flat=True)
     )
@@ -201,42 +212,13 @@ def test_writers_racing_on_new_series_with_a_real_keeper_number_each_estate_gapl
         contract(estate, company, mode="remuneration", starts_on=date(2020, 1, 1), ends_on=date(2035, 12, 31))
     keeper_pk = user_with_role(Role.COMPANY_STAFF, company).pk
     today = timezone.localdate()
-    barrier = threading.Barrier(WRITERS)
-    failures = []
     per_writer = 60
-
-    def write(writer):
-        from django.contrib.auth import get_user_model
-
-        try:
-            keeper = get_user_model().objects.get(pk=keeper_pk)
-            barrier.wait()
-            for n in range(per_writer):
-                try:
-                    with transaction.atomic():
-                        services.record_income(
-                            actor=keeper,
-                            estate=estates[(writer + n) % 2],
-                            category="common",
-                            amount="1.00",
-                            entry_date=today,
-                            description=f"w{writer}-{n}",
-                        )
-                        if n % 7 == 3:
-                            raise RuntimeError("rolled back on purpose")
-                except RuntimeError:
-                    pass
-        except Exception as exc:  # noqa: BLE001 (reported below)
-            failures.append(repr(exc))
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=write, args=(w,)) for w in range(WRITERS)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert failures == []
+    _race(
+        entries=per_writer,
+        estate_of=lambda writer, n: estates[(writer + n) % 2],
+        rolled_back=lambda n: n % 7 == 3,
+        actor_pk=keeper_pk,
+    )
     kept = sum(1 for n in range(per_writer) if n % 7 != 3) * WRITERS
     per_estate = [
         sorted(LedgerEntry.objects.filter(estate=e, ledger="income", year=today.year).values_list("number", flat=True))
