@@ -7,8 +7,8 @@ entry leaves no gap: on PostgreSQL one statement advances the counter and insert
 so the counter is held for that one round trip and the commit; a batch (a payout over 5,000
 sub-accounts) reserves its block of numbers in one statement. A period covered by a
 published statement of the same books is closed: nothing more may be dated in it, so a
-published fingerprint stays true. Entries are never updated or deleted (a PostgreSQL trigger refuses both); a mistake
-is undone by a reversing entry.
+published fingerprint stays true. Entries are never updated or deleted (a PostgreSQL
+trigger refuses both); a mistake is undone by a reversing entry.
 """
 
 from __future__ import annotations
