@@ -28,6 +28,10 @@ def env_list(name: str, default: str = "") -> list[str]:
 
 
 DEBUG = env_bool("DEBUG", False)
+# The demo (DEBUG) shows the site's own 403/404/500 pages; DEBUG_ERROR_PAGES=1 brings back
+# Django's technical pages for a developer (community.middleware).
+DEBUG_ERROR_PAGES = env_bool("DEBUG_ERROR_PAGES", False)
+DEFAULT_EXCEPTION_REPORTER = "community.middleware.FriendlyExceptionReporter"
 
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if not SECRET_KEY:
@@ -89,6 +93,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "community.middleware.FriendlyNotFoundMiddleware",  # the site's 404 page in the demo too
     "community.identity.IdentityMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",  # last, as django-axes asks
@@ -107,6 +112,8 @@ TEMPLATES = [
         "DIRS": [BASE_DIR / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
+            # {% p "：" %}: punctuation in the page's language (community/templatetags/punct.py)
+            "builtins": ["community.templatetags.punct"],
             "context_processors": [
                 "django.template.context_processors.request",
                 "django.template.context_processors.i18n",
