@@ -17,6 +17,11 @@ BAR = WIDTH - LABEL - 60
 COLUMNS_HEIGHT = 150
 
 
+def _text_width(text: str, size: float) -> float:
+    """About how wide ``text`` is drawn at ``size``: a Han character a full em, others ~0.6 em."""
+    return sum(size if ord(ch) > 0x2E7F else size * 0.6 for ch in text)
+
+
 def _open(title: str, height: int) -> list[str]:
     return [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" width="100%" role="img" '
@@ -68,6 +73,10 @@ def columns(points: list[tuple], *, title: str, colours: tuple[str, ...] = ("#2f
         parts.append(f'<text x="0" y="18" font-size="12" fill="#666">{escape("—")}</text>')
     slot = WIDTH / max(len(points), 1)
     width = max(2.0, (slot - 4) / series)
+    # On a phone the drawing is as wide as its viewBox: a label wider than its slot would run
+    # into the next one, so only every step-th label is written, and a value is written over
+    # its column only where it fits (every value stays in the column's link and tooltip).
+    step = max(1, max((-(-_text_width(p[0], 10) // (slot - 2)) for p in points), default=1))
     for i, (label, values, printed, *rest) in enumerate(points):
         links = rest[0] if rest else [None] * len(values)
         x0 = i * slot + 2
@@ -77,16 +86,21 @@ def columns(points: list[tuple], *, title: str, colours: tuple[str, ...] = ("#2f
             parts.append(
                 _linked(
                     f'<rect x="{x:.1f}" y="{base - h:.1f}" width="{width - 1:.1f}" height="{h:.1f}" '
-                    f'fill="{colours[k % len(colours)]}"/>'
-                    f'<text x="{x + width / 2:.1f}" y="{base - h - 3:.1f}" font-size="9" text-anchor="middle">'
-                    f"{escape(printed[k])}</text>",
+                    f'fill="{colours[k % len(colours)]}"><title>{escape(label)} {escape(printed[k])}</title></rect>'
+                    + (
+                        f'<text x="{x + width / 2:.1f}" y="{base - h - 3:.1f}" font-size="9" text-anchor="middle">'
+                        f"{escape(printed[k])}</text>"
+                        if _text_width(printed[k], 9) <= width + 1
+                        else ""
+                    ),
                     links[k],
                     f"{label} {printed[k]}",
                 )
             )
-        parts.append(
-            f'<text x="{x0 + (slot - 4) / 2:.1f}" y="{height - 6}" font-size="10" text-anchor="middle">'
-            f"{escape(label)}</text>"
-        )
+        if i % step == 0:
+            parts.append(
+                f'<text x="{x0 + (slot - 4) / 2:.1f}" y="{height - 6}" font-size="10" text-anchor="middle">'
+                f"{escape(label)}</text>"
+            )
     parts.append("</svg>")
     return "".join(parts)
