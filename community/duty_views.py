@@ -7,6 +7,9 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from . import access, duties
+from .web import paged
+
+PAGE_SIZE = 50
 
 
 @login_required
@@ -28,8 +31,15 @@ def duty_list(request):
         }
         for d in mine
     ]
+    page, query = paged(request, rows, PAGE_SIZE)
     return render(
         request,
         "community/duties.html",
-        {"rows": rows, "today": today, "overdue": sum(1 for r in rows if r["overdue"])},
+        {
+            "rows": page.object_list,
+            "page": page,
+            "querystring": query,
+            "today": today,
+            "overdue": sum(1 for r in rows if r["overdue"]),
+        },
     )

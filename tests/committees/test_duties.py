@@ -297,3 +297,21 @@ def test_the_bar_counts_overdue_duties_in_one_query(client, world, election, dja
     assert not OpenDuty.objects.filter(key=f"committees:vote_result:{vote.pk}").exists()
     login(client, world.users[Role.COMMITTEE_MEMBER])
     assert "项逾期" not in client.get(reverse("community:directory")).content.decode()
+
+
+def test_a_long_duty_list_is_paged(client, world, election, monkeypatch):
+    vote, _owners = election
+    committee = _elect(world, vote, _owners[:5])
+    held = timezone.localdate()
+    meeting = Meeting.objects.create(committee=committee, held_on=held, agenda="议题", agenda_posted_on=held)
+    for n in range(3):
+        Decision.objects.create(meeting=meeting, text=f"决定{n}", adopted=True)
+    login(client, world.users[Role.COMMUNITY_STAFF])
+    url = reverse("community:duties")
+    everything = client.get(url).content.decode().count('data-label="事项"')
+    assert everything >= 3
+    monkeypatch.setattr("community.duty_views.PAGE_SIZE", 2)
+    first = client.get(url).content.decode()
+    assert first.count('data-label="事项"') == 2 and f"第 1 / {(everything + 1) // 2} 页" in first
+    last = client.get(url, {"page": 99}).content.decode()
+    assert last.count('data-label="事项"') == everything - 2 * ((everything - 1) // 2)
