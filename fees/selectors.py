@@ -224,6 +224,110 @@ def owners_on(unit: Unit, day: date):
     )
 
 
+@dataclass
+class BillMonth:
+    """One unit's bills of one billing period (账期): the lines an owner reads as one card."""
+
+    unit: Unit
+    period: date
+    lines: list[Bill] = field(default_factory=list)
+
+    @property
+    def total(self) -> Decimal:
+        return sum((b.amount for b in self.lines), ZERO)
+
+    @property
+    def owed(self) -> Decimal:
+        return sum((b.owed for b in self.lines), ZERO)
+
+    @property
+    def receipts(self) -> list[Payment]:
+        """The payments that settled this month's lines, each once, in the order paid."""
+        seen = {}
+        for bill in self.lines:
+            for allocation in bill.allocations.all():
+                seen.setdefault(allocation.payment.pk, allocation.payment)
+        return sorted(seen.values(), key=lambda p: (p.paid_on, p.pk))
+
+
+@dataclass
+class BillYear:
+    year: int
+    months: list[BillMonth]
+
+    @property
+    def total(self) -> Decimal:
+        return sum((m.total for m in self.months), ZERO)
+
+
+@dataclass
+class BillBook:
+    """An owner's bills as they read them: the months still owed (oldest first, the order a
+    payment settles them), then the months paid in full by year (newest first)."""
+
+    bills: list[Bill]
+    open_months: list[BillMonth]
+    paid_years: list[BillYear]
+    cut: bool  # older paid months were left out (past ``limit`` lines)
+
+    @property
+    def owed(self) -> Decimal:
+        return sum((m.owed for m in self.open_months), ZERO)
+
+    @property
+    def months(self) -> int:
+        return len(self.open_months) + sum(len(y.months) for y in self.paid_years)
+
+
+def bill_book(bills, *, limit: int = 240) -> BillBook:
+    """Group ``bills`` (``bills_of_owner`` or ``bills_of_holdings``) by unit and month. The months
+    with something still owed come first in the one query, so ``limit`` lines only ever cut the
+    oldest paid history, and a month cut in half is left out whole. One query (and the prefetch),
+    however many bills."""
+    month_open = Exists(
+        with_paid(Bill.objects.filter(unit=OuterRef("unit"), period=OuterRef("period"))).filter(open_amount__gt=0)
+    )
+    rows = list(
+        bills.annotate(month_open=month_open).order_by("-month_open", "-period", "unit_id", "item_id")[: limit + 1]
+    )
+    cut = len(rows) > limit
+    months: dict[tuple[int, date], BillMonth] = {}
+    for bill in rows[:limit]:
+        months.setdefault((bill.unit_id, bill.period), BillMonth(bill.unit, bill.period)).lines.append(bill)
+    grouped = list(months.values())
+    if cut and grouped and not grouped[-1].owed:
+        grouped.pop()  # its other lines lie past the limit
+    open_months = sorted((m for m in grouped if m.owed > 0), key=lambda m: (m.period, m.unit.pk))
+    years: dict[int, list[BillMonth]] = {}
+    for month in grouped:
+        if month.owed <= 0:
+            years.setdefault(month.period.year, []).append(month)
+    shown = [b for m in grouped for b in m.lines]
+    return BillBook(shown, open_months, [BillYear(y, ms) for y, ms in sorted(years.items(), reverse=True)], cut)
+
+
+def pay_contacts(*, owner: Owner | None = None, unit_ids=(), on: date | None = None) -> list[Estate]:
+    """Whom an owner pays, and asks about a wrong bill, per estate where ``owner`` holds a unit on
+    ``on`` (today) or of ``unit_ids``: the estate with its community, ``company_name`` and
+    ``company_phone`` of the property company under contract that day (or None), and
+    ``has_committee`` (an active owners' committee). One query, however many estates."""
+    on = on or timezone.localdate()
+    which = Q(buildings__units__in=list(unit_ids))
+    if owner is not None:
+        which |= Q(buildings__units__ownerships__in=Ownership.objects.in_force(on).filter(owner=owner))
+    contract = ServiceContract.objects.in_force(on).filter(estate=OuterRef("pk")).order_by("-starts_on", "-pk")
+    return list(
+        Estate.objects.filter(pk__in=Estate.objects.filter(which).values("pk"))
+        .select_related("grid__community")
+        .annotate(
+            company_name=Subquery(contract.values("company__name")[:1]),
+            company_phone=Subquery(contract.values("company__phone")[:1]),
+            has_committee=Exists(Committee.objects.filter(estate=OuterRef("pk"), status__in=ACTIVE)),
+        )
+        .order_by("name", "pk")
+    )
+
+
 def payments_of_owner(owner: Owner):
     """Payments received for a unit while this owner held it."""
     held = Ownership.objects.filter(owner=owner, unit=OuterRef("unit"), started_on__lte=OuterRef("paid_on")).filter(

@@ -102,25 +102,29 @@ def verify(request, code, start, end):
 
 @login_required
 def my_bills(request):
-    """An owner's own bills (units held today), payments and receipts; and the bills of units a
-    household member was shared, read-only. Anyone else: 403."""
+    """An owner's own bills (units held today) by month, the months still owed first with whom to
+    pay and whom to ask; payments and receipts; and the bills of units a household member was
+    shared, read-only. Anyone else: 403."""
     owner = getattr(request.user, "owner", None)
     shared = household.shared_units(request.user)
     if owner is None and not shared:
         raise PermissionDenied
-    bills = list(selectors.bills_of_owner(owner)[:120]) if owner else []
-    shared_bills = list(selectors.bills_of_holdings(shared)[:120]) if shared else []
+    book = selectors.bill_book(selectors.bills_of_owner(owner)) if owner else None
+    shared_book = selectors.bill_book(selectors.bills_of_holdings(shared)) if shared else None
     return render(
         request,
         "fees/my_bills.html",
         {
             "is_owner": owner is not None,
-            "bills": bills,
-            "owed": sum((b.owed for b in bills), selectors.ZERO),
+            "book": book,
+            "bills": book.bills if book else [],
+            "owed": book.owed if book else selectors.ZERO,
             "payments": selectors.payments_of_owner(owner)[:60] if owner else [],
+            "contacts": selectors.pay_contacts(owner=owner, unit_ids=[u.pk for u, _o in shared]),
             "shared": shared,
-            "shared_bills": shared_bills,
-            "shared_owed": sum((b.owed for b in shared_bills), selectors.ZERO),
+            "shared_book": shared_book,
+            "shared_bills": shared_book.bills if shared_book else [],
+            "shared_owed": shared_book.owed if shared_book else selectors.ZERO,
         },
     )
 

@@ -153,6 +153,110 @@ def test_my_bills_runs_a_fixed_number_of_queries(client, pilot, world, django_as
         assert client.get(reverse("fees:my_bills")).status_code == 200
 
 
+def bill_months(pilot, months):
+    for month in months:
+        services.run_billing(actor=None, estate=pilot, period=date(2026, month, 1))
+
+
+def pay(unit, bills, amount):
+    return services.record_payment(
+        actor=None,
+        unit=unit,
+        amount=amount,
+        paid_on=timezone.localdate(),
+        method="cash",
+        payer="张三丰",
+        bills=bills,
+    )
+
+
+def test_my_bills_are_one_card_a_month_the_owed_months_first_with_whom_to_pay(client, pilot, world):
+    company = pilot.contracts.get().company
+    company.phone = "0571-86660000"
+    company.save()
+    unit = world.resident.ownerships.get().unit
+    bill_months(pilot, [1, 2, 3])
+    january = list(unit.bills.filter(period=date(2026, 1, 1)))
+    paid = pay(unit, january, str(sum(b.amount for b in january)))
+    part = unit.bills.filter(period=date(2026, 3, 1)).order_by("item_id").first()
+    pay(unit, [part], "10.00")
+    login(client, world.owner_user)
+    response = client.get(reverse("fees:my_bills"))
+    book = response.context["book"]
+    assert [m.period for m in book.open_months] == [date(2026, 2, 1), date(2026, 3, 1)]  # oldest owed first
+    assert [(y.year, [m.period for m in y.months]) for y in book.paid_years] == [(2026, [date(2026, 1, 1)])]
+    assert all(len(m.lines) == len(january) for m in book.open_months)
+    assert book.owed == sum(b.amount for b in unit.bills.exclude(period=date(2026, 1, 1))) - Decimal("10.00")
+    assert response.context["owed"] == book.owed
+    body = response.content.decode()
+    assert (
+        body.index("2026年2月")
+        < body.index("2026年3月")
+        < body.index('<details class="fold">')
+        < body.index("2026年1月")
+    )
+    callout = body[body.index('<aside class="callout warn">') : body.index("</aside>")]
+    assert company.name in callout and 'href="tel:0571-86660000"' in callout and "12345" in callout
+    assert str(book.owed) in callout
+    assert "2026年 · 1 个月" in body  # the folded year's summary
+    assert reverse("fees:receipt_pdf", args=[paid.pk]) in body  # in January's card and in the payments
+    assert reverse("fees:statements", args=[pilot.pk]) in body and reverse("residents:household") in body
+
+
+def test_my_bills_names_the_committee_or_the_community_when_no_company_serves(client, pilot, world):
+    from community.tenure import services as tenure
+
+    tenure.terminate_contract(actor=None, contract=pilot.contracts.get(), last_day=date(2021, 1, 1))
+    login(client, world.owner_user)
+    body = client.get(reverse("fees:my_bills")).content.decode()
+    assert pilot.grid.community.name in body and "12345" in body
+    seat_committee(pilot)
+    body = client.get(reverse("fees:my_bills")).content.decode()
+    assert f"{pilot.name}业主委员会" in body
+
+
+def test_an_owner_with_no_bills_sees_what_to_do_next(client, world):
+    login(client, world.owner_user)
+    body = client.get(reverse("fees:my_bills")).content.decode()
+    assert '<div class="empty"><p>暂无账单。</p>' in body and "出账后" in body
+    assert "12345" in body  # whom to ask is there before the first bill
+
+
+def test_my_bills_queries_do_not_grow_with_the_bills(client, pilot, world):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    unit = world.resident.ownerships.get().unit
+    login(client, world.owner_user)
+
+    def count():
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(reverse("fees:my_bills")).status_code == 200
+        return len(queries)
+
+    bill_months(pilot, [1, 2])
+    pay(unit, list(unit.bills.all()), "200.00")
+    few = count()
+    bill_months(pilot, range(3, 13))
+    pay(unit, list(unit.bills.filter(period__month__gte=3)), "900.00")
+    pay(unit, list(unit.bills.filter(period__month__gte=9)), "50.00")
+    assert count() == few
+
+
+def test_paid_history_past_the_limit_drops_a_cut_month_whole(pilot, world):
+    from fees import selectors
+
+    unit = world.resident.ownerships.get().unit
+    bill_months(pilot, [1, 2, 3])
+    settled = list(unit.bills.filter(period__month__lte=2))
+    pay(unit, settled, str(sum(b.amount for b in settled)))
+    lines = unit.bills.filter(period=date(2026, 1, 1)).count()
+    book = selectors.bill_book(selectors.bills_of_owner(world.resident), limit=2 * lines + 1)
+    assert [m.period for m in book.open_months] == [date(2026, 3, 1)]
+    assert [m.period for y in book.paid_years for m in y.months] == [date(2026, 2, 1)]  # January cut, left out whole
+    assert book.cut and len(book.bills) == 2 * lines
+
+
 # --------------------------------------------------------------------------- staff pages: role matrix
 
 
