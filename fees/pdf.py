@@ -10,6 +10,7 @@ The frames here (``disclosure``, ``simple_document``, ``table_style``, ``wrap``,
 from __future__ import annotations
 
 from io import BytesIO
+from xml.sax.saxutils import escape
 
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
@@ -19,11 +20,14 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfgen import canvas as pdfcanvas
 from reportlab.platypus import LongTable, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-from community.pdf import cjk_font, grouped, qr
+from community.pdf import VerifyLink, cjk_font, qr
 
 from .models import Ledger
 
 MARGIN = 15 * mm
+WIDTH = A4[0] - 2 * MARGIN  # what a table may fill between the margins
+QR_SIZE = 28 * mm
+QR_COLUMN = QR_SIZE + 4 * mm  # the QR code's own column at the head, beside the summary
 COLUMNS = [24 * mm, 20 * mm, 22 * mm, 58 * mm, 34 * mm, 22 * mm]
 PADDING = 2 * 6  # a cell's left and right padding, in points
 
@@ -86,11 +90,45 @@ def table_style(font: str, header_rows: int = 1) -> TableStyle:
     )
 
 
+def head_table(summary: list[list[str]], verify: VerifyLink, font: str) -> Table:
+    """A disclosure's head: the summary (label, value, label, value) and the QR code in its own
+    column, together exactly the width between the margins. A value wraps inside its cell (a bank
+    and account number, a long company name), so nothing runs under the QR code."""
+    cell = ParagraphStyle("cell", fontName=font, fontSize=9, leading=11)
+    label, value = 22 * mm, (WIDTH - QR_COLUMN - 2 * 22 * mm) / 2
+    rows = [[Paragraph(escape(str(text)), cell) for text in row] for row in summary]
+    summary_table = Table(rows, colWidths=[label, value, label, value])
+    summary_table.setStyle(
+        TableStyle(
+            [
+                ("GRID", (0, 0), (-1, -1), 0.25, colors.grey),
+                ("BACKGROUND", (0, 0), (0, -1), colors.HexColor("#f4f4f4")),
+                ("BACKGROUND", (2, 0), (2, -1), colors.HexColor("#f4f4f4")),
+                ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+            ]
+        )
+    )
+    head = Table([[summary_table, qr(verify.scan, QR_SIZE)]], colWidths=[WIDTH - QR_COLUMN, QR_COLUMN])
+    head.setStyle(
+        TableStyle(
+            [
+                ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                ("RIGHTPADDING", (0, 0), (-1, -1), 0),
+                ("TOPPADDING", (0, 0), (-1, -1), 0),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 0),
+                ("ALIGN", (1, 0), (1, 0), "RIGHT"),
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+            ]
+        )
+    )
+    return head
+
+
 def disclosure(
-    *, title_text: str, period: str, summary: list[list[str]], sections, verify_url: str, fp: str, header: str
+    *, title_text: str, period: str, summary: list[list[str]], sections, verify: VerifyLink, header: str
 ) -> bytes:
     """The frame every disclosure shares: title, period, a summary beside the QR code, the
-    sections (``sections(font, body)`` returns flowables), and the fingerprint with its URL."""
+    sections (``sections(font, body)`` returns flowables), and the fingerprint with its address."""
     font = cjk_font()
     body = ParagraphStyle("body", fontName=font, fontSize=9, leading=13)
     title = ParagraphStyle("title", fontName=font, fontSize=15, leading=20)
@@ -104,20 +142,11 @@ def disclosure(
         bottomMargin=14 * mm,
         title=title_text,
     )
-    summary_table = Table(summary, colWidths=[26 * mm, 58 * mm, 28 * mm, 38 * mm])
-    summary_table.setStyle(
-        TableStyle([("FONT", (0, 0), (-1, -1), font, 9), ("GRID", (0, 0), (-1, -1), 0.25, colors.grey)])
-    )
-    head = Table([[summary_table, qr(verify_url, 30 * mm)]], colWidths=[152 * mm, 32 * mm])
+    head = head_table(summary, verify, font)
     story = [Paragraph(title_text, title), Paragraph(period, body), Spacer(1, 3 * mm), head, Spacer(1, 3 * mm)]
     story += sections(font, body)
-    story.append(
-        Paragraph(
-            f"数字指纹：{grouped(fp)}<br/>扫描二维码或访问以下网址，核对本报表与系统中的账目是否一致：<br/>{verify_url}",
-            body,
-        )
-    )
-    doc.build(story, canvasmaker=_numbered(header, f"指纹 {fp[:16]}…"))
+    story.append(Paragraph("<br/>".join(escape(line) for line in verify.lines("本报表与系统中的账目是否一致")), body))
+    doc.build(story, canvasmaker=_numbered(header, f"指纹 {verify.fingerprint[:16]}…"))
     return buffer.getvalue()
 
 
@@ -129,7 +158,7 @@ def statement_filename(code: str, start, kind: str) -> str:
     return f"{code}-{start:%Y%m}-{kind}.pdf"
 
 
-def statement_pdf(data, *, verify_url: str) -> bytes:
+def statement_pdf(data, *, verify: VerifyLink) -> bytes:
     """``data`` is a ``fees.selectors.StatementData``."""
     summary = [
         ["记账主体", data.keeper, "方式", data.mode_label],
@@ -171,8 +200,7 @@ def statement_pdf(data, *, verify_url: str) -> bytes:
         period=f"期间：{data.start.isoformat()} 至 {data.end.isoformat()}",
         summary=summary,
         sections=sections,
-        verify_url=verify_url,
-        fp=data.fingerprint,
+        verify=verify,
         header=f"{data.estate} · {data.label} · {data.start.isoformat()} 至 {data.end.isoformat()}",
     )
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from urllib.parse import urlencode
 
 from django.db.models import Count, Exists, ExpressionWrapper, F, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
@@ -35,7 +34,8 @@ from community.models import (
     in_force_q,
     money_field,
 )
-from community.pdf import fingerprint
+from community.pdf import VerifyLink, fingerprint
+from community.pdf import verify_link as pdf_verify_link
 from community.privacy import mask_name
 from community.rules import rules_for
 
@@ -511,9 +511,10 @@ def statement_fingerprints():
         )
 
 
-def verify_url(base_url: str, data: StatementData) -> str:
+def verify_link(base_url: str, data: StatementData) -> VerifyLink:
+    """Where the statement is checked: the address printed under it and the QR code's link."""
     path = reverse("fees:verify", args=[data.code, data.start.isoformat(), data.end.isoformat()])
-    return f"{base_url.rstrip('/')}{path}?{urlencode({'fp': data.fingerprint})}"
+    return pdf_verify_link(base_url, path, data.fingerprint)
 
 
 def ledger_page(estate: Estate, ledger: str, *, limit: int = 200):

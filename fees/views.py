@@ -85,7 +85,7 @@ def statement_pdf(request, pk):
 
 def verify(request, code, start, end):
     """Anyone holding a statement checks its fingerprint against the live ledger for that period."""
-    estate = get_object_or_404(selectors.public_estates(), code=code)
+    estate = get_object_or_404(selectors.public_estates(), code__iexact=code)
     return verify_page(
         request,
         estate,
@@ -376,7 +376,7 @@ def export(request, estate_id):
             params={"estate": estate.pk, "kind": data["kind"], "start": f"{data['start']}", "base_url": base_url},
         )
         return redirect("community:job", started.pk)
-    body = pdf.statement_pdf(statement, verify_url=selectors.verify_url(base_url, statement))
+    body = pdf.statement_pdf(statement, verify=selectors.verify_link(base_url, statement))
     response = HttpResponse(body, content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="{pdf.statement_filename(estate.code, start, data["kind"])}"'
     return response

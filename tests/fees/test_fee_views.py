@@ -88,6 +88,10 @@ def test_published_statements_are_public_and_verify(client, books, pilot):
     # Spaces as printed in groups are ignored.
     spaced = " ".join(statement.fingerprint[i : i + 8] for i in range(0, 64, 8))
     assert client.get(url, {"fp": spaced}).status_code == 200
+    # As a person types it from the paper: capitals, hyphens between the groups, the estate code in lower case.
+    typed = "-".join(statement.fingerprint[i : i + 8] for i in range(0, 64, 8)).upper()
+    lower = reverse("fees:verify", args=[pilot.code.lower(), "2026-01-01", "2026-01-31"])
+    assert client.get(lower, {"fp": typed}).status_code == 200
 
 
 def test_verify_refuses_nonsense_dates(client, pilot):
