@@ -87,7 +87,9 @@ class VerifyLink:
 
     @property
     def scan(self) -> str:
-        return f"{iri_to_uri(self.address)}?fp={self.fingerprint}"
+        """The QR code's link; without a fingerprint (a page to look at, not a claim to check) the address."""
+        address = iri_to_uri(self.address)
+        return f"{address}?fp={self.fingerprint}" if self.fingerprint else address
 
     def lines(self, what: str) -> list[str]:
         """The footer under a document: its fingerprint, the address, and how to check ``what``."""

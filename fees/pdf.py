@@ -18,10 +18,12 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfgen import canvas as pdfcanvas
-from reportlab.platypus import LongTable, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import KeepTogether, LongTable, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from community.pdf import VerifyLink, cjk_font, qr
+from community.privacy import mask_mobile
 
+from .capitals import rmb_capitals
 from .models import Ledger
 
 MARGIN = 15 * mm
@@ -213,9 +215,13 @@ def simple_document(
     *,
     header: str,
     widths=(30 * mm, 40 * mm, 45 * mm, 35 * mm),
+    check: tuple[list[str], str] | None = None,
 ) -> bytes:
+    """A plain document: title, lines, one table, closing lines; ``check`` (lines, link) ends it
+    with those lines beside a QR code of the link, each in its own column."""
     font = cjk_font()
     body = ParagraphStyle("body", fontName=font, fontSize=10, leading=16)
+    small = ParagraphStyle("small", fontName=font, fontSize=8, leading=11)
     title = ParagraphStyle("title", fontName=font, fontSize=16, leading=22, alignment=1)
     buffer = BytesIO()
     doc = SimpleDocTemplate(buffer, pagesize=A4, leftMargin=MARGIN * 1.3, rightMargin=MARGIN * 1.3, title=title_text)
@@ -225,11 +231,42 @@ def simple_document(
         table.setStyle(table_style(font))
         story += [Spacer(1, 3 * mm), table, Spacer(1, 3 * mm)]
     story += [Paragraph(line, body) for line in closing]
+    if check is not None:
+        text, link = check
+        width = A4[0] - 2 * MARGIN * 1.3
+        foot = Table(
+            [[Paragraph("<br/>".join(escape(line) for line in text), small), qr(link, QR_SIZE)]],
+            colWidths=[width - QR_COLUMN, QR_COLUMN],
+        )
+        foot.setStyle(
+            TableStyle(
+                [
+                    ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+                    ("ALIGN", (1, 0), (1, 0), "RIGHT"),
+                    ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                    ("RIGHTPADDING", (0, 0), (-1, -1), 0),
+                ]
+            )
+        )
+        story += [Spacer(1, 4 * mm), KeepTogether([foot])]
     doc.build(story, canvasmaker=_numbered(header, ""))
     return buffer.getvalue()
 
 
-def receipt_pdf(payment, allocations) -> bytes:
+def handler(payment) -> str:
+    """Who took the payment (经办人): the account that recorded it; an imported one was taken
+    before this system, by someone it does not know."""
+    if payment.imported:
+        return "系统导入"
+    user = payment.recorded_by
+    if user is None:
+        return "—"
+    name = user.get_full_name() or user.username
+    return mask_mobile(name) if name.isdigit() else name
+
+
+def receipt_pdf(payment, allocations, *, check) -> bytes:
+    """``check`` is a ``fees.selectors.ReceiptCheck``: where the QR code leads, and why."""
     estate = payment.unit.building.estate
     rows = [["账期", "收费项目", "计费日期", "本次核销（元）"]] + [
         [
@@ -246,17 +283,38 @@ def receipt_pdf(payment, allocations) -> bytes:
         f"交款人：{payment.payer}",
         f"金额：{payment.amount:,.2f} 元　方式：{payment.get_method_display()}"
         f"　收款日期：{payment.paid_on.isoformat()}",
+        f"金额（大写）：{rmb_capitals(payment.amount)}",
     ]
     if payment.backdated:
         lines.append(f"补登：登记于 {payment.recorded_at:%Y-%m-%d}，原因：{payment.note}")
+    entry = getattr(payment, "ledger_entry", None)
     closing = [
-        f"收款单位：{payment.ledger_entry.keeper if hasattr(payment, 'ledger_entry') else ''}",
-        f"入账凭证：{payment.ledger_entry.voucher if hasattr(payment, 'ledger_entry') else ''}",
+        f"收款单位：{entry.keeper if entry else ''}",
+        f"入账凭证：{entry.voucher if entry else ''}",
+        f"经办人：{handler(payment)}",
     ]
-    return simple_document("物业服务费收据", lines, rows, closing, header=f"{estate.name} 收据 {payment.receipt_no}")
+    period = f"{check.start.isoformat()} 至 {check.end.isoformat()}"
+    if check.published:
+        how = f"扫描二维码，核验本笔收款所在期间（{period}）已公布的收支报表与系统中的账目是否一致；"
+    else:
+        how = f"扫描二维码，查看本小区本笔收款所在期间（{period}）的公开账目；"
+    text = [
+        how + (f"入账凭证 {entry.voucher} 列于该期收支明细。" if entry else ""),
+        f"核验网址：{check.link.address}",
+        "公开账目不显示业主姓名和房号。",
+    ]
+    return simple_document(
+        "物业服务费收据",
+        lines,
+        rows,
+        closing,
+        header=f"{estate.name} 收据 {payment.receipt_no}",
+        check=(text, check.link.scan),
+    )
 
 
-def demand_letter_pdf(letter, bills, *, keeper: str) -> bytes:
+def demand_letter_pdf(letter, bills, *, keeper: str, contact) -> bytes:
+    """``contact`` is a ``fees.selectors.Contact``: whom the owner gets in touch with, and the hotline."""
     estate = letter.estate
     rows = [["账期", "收费项目", "应缴业主", "未缴（元）"]] + [
         [f"{b.period:%Y-%m}", b.item.name, b.addressee, f"{b.owed:,.2f}"] for b in bills
@@ -268,6 +326,17 @@ def demand_letter_pdf(letter, bills, *, keeper: str) -> bytes:
     ]
     closing = [
         f"请于 {letter.pay_by:%Y年%m月%d日} 前缴纳。如对账单有异议，请在此期限内与我们联系核对。",
+        "联系方式："
+        + "　".join(
+            part
+            for part in (
+                escape(contact.name),
+                f"电话 {escape(contact.phone)}" if contact.phone else "",
+                f"服务地址 {escape(contact.address)}" if contact.address else "",
+            )
+            if part
+        ),
+        f"对催交或物业服务有异议的，也可以拨打政务服务便民热线 {escape(contact.hotline)} 反映。",
         "依照《中华人民共和国民法典》第九百四十四条，逾期仍不缴纳的，物业服务人可以依法提起诉讼或者申请仲裁；"
         "物业服务人不得采取停止供电、供水、供热、供燃气等方式催交物业费。",
         f"催交单位：{keeper}　　{letter.issued_at:%Y年%m月%d日}",

@@ -130,7 +130,10 @@ def receipt_pdf(request, pk):
     payment = get_object_or_404(selectors.receipts(), pk=pk)
     if not selectors.may_see_payment(request.user, payment):
         raise Http404
-    response = HttpResponse(pdf.receipt_pdf(payment, selectors.receipt_lines(payment)), content_type="application/pdf")
+    check = selectors.receipt_check(request.build_absolute_uri("/"), payment)
+    response = HttpResponse(
+        pdf.receipt_pdf(payment, selectors.receipt_lines(payment), check=check), content_type="application/pdf"
+    )
     audit.record("export", request=request, obj=payment, detail={"document": "receipt_pdf"})
     response["Content-Disposition"] = f'inline; filename="receipt-{payment.receipt_no}.pdf"'
     return response
@@ -271,7 +274,12 @@ def letter_pdf(request, pk):
     bills = selectors.letter_bills(letter)
     keeper = selectors.books(letter.estate, timezone.localdate(letter.issued_at))
     response = HttpResponse(
-        pdf.demand_letter_pdf(letter, bills, keeper=keeper.keeper if keeper else letter.estate.name),
+        pdf.demand_letter_pdf(
+            letter,
+            bills,
+            keeper=keeper.keeper if keeper else letter.estate.name,
+            contact=selectors.letter_contact(letter),
+        ),
         content_type="application/pdf",
     )
     response["Content-Disposition"] = f'inline; filename="demand-{letter.pk}.pdf"'
