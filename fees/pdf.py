@@ -27,7 +27,8 @@ from .capitals import rmb_capitals
 from .models import Ledger
 
 MARGIN = 15 * mm
-WIDTH = A4[0] - 2 * MARGIN  # what a table may fill between the margins
+FRAME_PADDING = 6  # points: a SimpleDocTemplate's frame keeps this much inside each margin
+WIDTH = A4[0] - 2 * MARGIN - 2 * FRAME_PADDING  # what a table may fill between the margins
 QR_SIZE = 28 * mm
 QR_COLUMN = QR_SIZE + 4 * mm  # the QR code's own column at the head, beside the summary
 COLUMNS = [24 * mm, 20 * mm, 22 * mm, 58 * mm, 34 * mm, 22 * mm]
@@ -233,7 +234,7 @@ def simple_document(
     story += [Paragraph(line, body) for line in closing]
     if check is not None:
         text, link = check
-        width = A4[0] - 2 * MARGIN * 1.3
+        width = A4[0] - 2 * MARGIN * 1.3 - 2 * FRAME_PADDING
         foot = Table(
             [[Paragraph("<br/>".join(escape(line) for line in text), small), qr(link, QR_SIZE)]],
             colWidths=[width - QR_COLUMN, QR_COLUMN],

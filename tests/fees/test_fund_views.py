@@ -261,7 +261,7 @@ def test_the_fund_statement_prints_its_qr_code_clear_of_the_account_number_and_e
     """The head is a table: the summary fills the width between the margins less the QR code's own
     column, and a long bank name and account number wrap inside their cell."""
     from fees.fund.pdf import fund_statement_pdf
-    from fees.pdf import MARGIN
+    from fees.pdf import FRAME_PADDING, MARGIN
 
     year = timezone.localdate().year - 1
     data = fund_selectors.fund_statement(world.e1, date(year, 1, 1), date(year, 12, 31), label=f"{year}年度")
@@ -269,7 +269,7 @@ def test_the_fund_statement_prints_its_qr_code_clear_of_the_account_number_and_e
     body = fund_statement_pdf(data, verify=fund_selectors.verify_link("https://wy.example.gov.cn", data))
     qr = pdfread.ink_outside_words(body)
     assert qr is not None and qr.x1 - qr.x0 > 60  # the QR code is there, about 28 mm wide
-    assert qr.x1 <= 595.28 - MARGIN + 1  # inside the right margin
+    assert qr.x1 <= 595.28 - MARGIN - FRAME_PADDING + 1  # inside the right margin, where the text ends
     first_page = [w for w in pdfread.words(body) if w.page == 1]
     digits = [w for w in first_page if w.text in {"6222", "0212", "3456", "7890", "1234", "5678", "901"}]
     assert len(digits) == 7  # the whole account number is printed
