@@ -6,15 +6,21 @@ import community.models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('community', '0026_records_allow_updated_at'),
+        ("community", "0026_records_allow_updated_at"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='ruleset',
-            name='service_hotline',
-            field=models.CharField(blank=True, default='', help_text='留空则采用全国默认值：12345。依据：国办发〔2020〕53号 政务服务便民热线归并 [quoted]', max_length=32, validators=[community.models.RuleValueValidator('service_hotline')], verbose_name='政务服务便民热线'),
+            model_name="ruleset",
+            name="service_hotline",
+            field=models.CharField(
+                blank=True,
+                default="",
+                help_text="留空则采用全国默认值：12345。依据：国办发〔2020〕53号 政务服务便民热线归并 [quoted]",
+                max_length=32,
+                validators=[community.models.RuleValueValidator("service_hotline")],
+                verbose_name="政务服务便民热线",
+            ),
         ),
     ]
