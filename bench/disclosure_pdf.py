@@ -36,7 +36,7 @@ import random  # noqa: E402
 from reportlab.lib.pagesizes import A4  # noqa: E402
 from reportlab.platypus import LongTable, SimpleDocTemplate  # noqa: E402
 
-from community.pdf import cjk_font, fingerprint  # noqa: E402
+from community.pdf import VerifyLink, cjk_font, fingerprint  # noqa: E402
 from fees import pdf  # noqa: E402
 from fees.selectors import Row, StatementData, Total  # noqa: E402
 
@@ -72,7 +72,7 @@ def rows(count: int) -> list[Row]:
 def ours(data: StatementData) -> bytes:
     return pdf.statement_pdf(
         data,
-        verify_url="https://wy.example.gov.cn/verify/statement/E0001/2026-01-01/2026-12-31/?fp=" + data.fingerprint,
+        verify=VerifyLink("https://wy.example.gov.cn/verify/statement/E0001/2026-01-01/2026-12-31/", data.fingerprint),
     )
 
 

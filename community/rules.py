@@ -194,6 +194,13 @@ RULE_SPECS: tuple[RuleSpec, ...] = (
     # §4 Property fees
     RuleSpec("price_change_notice_months", "int", 1, "调价提前公示（月）", "明码标价规定 [inferred]"),
     RuleSpec("price_hotline", "text", "12358", "价格举报电话", "明码标价规定 [quoted]"),
+    RuleSpec(
+        "service_hotline",
+        "text",
+        "12345",
+        "政务服务便民热线",
+        "国办发〔2020〕53号 政务服务便民热线归并 [quoted]",
+    ),
     RuleSpec("fee_disclosure_months", "int", 12, "酬金制收支公布间隔（月）", "物业服务收费管理办法 [quoted]"),
     RuleSpec(
         "expenditure_approval", "threshold", "≥1/2", "支出审批：全体委员同意占比", "指导规则（委员会决定） [inferred]"

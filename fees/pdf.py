@@ -10,6 +10,7 @@ The frames here (``disclosure``, ``simple_document``, ``table_style``, ``wrap``,
 from __future__ import annotations
 
 from io import BytesIO
+from xml.sax.saxutils import escape
 
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
@@ -17,13 +18,19 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfgen import canvas as pdfcanvas
-from reportlab.platypus import LongTable, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import KeepTogether, LongTable, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-from community.pdf import cjk_font, grouped, qr
+from community.pdf import VerifyLink, cjk_font, qr
+from community.privacy import mask_mobile
 
+from .capitals import rmb_capitals
 from .models import Ledger
 
 MARGIN = 15 * mm
+FRAME_PADDING = 6  # points: a SimpleDocTemplate's frame keeps this much inside each margin
+WIDTH = A4[0] - 2 * MARGIN - 2 * FRAME_PADDING  # what a table may fill between the margins
+QR_SIZE = 28 * mm
+QR_COLUMN = QR_SIZE + 4 * mm  # the QR code's own column at the head, beside the summary
 COLUMNS = [24 * mm, 20 * mm, 22 * mm, 58 * mm, 34 * mm, 22 * mm]
 PADDING = 2 * 6  # a cell's left and right padding, in points
 
@@ -86,11 +93,45 @@ def table_style(font: str, header_rows: int = 1) -> TableStyle:
     )
 
 
+def head_table(summary: list[list[str]], verify: VerifyLink, font: str) -> Table:
+    """A disclosure's head: the summary (label, value, label, value) and the QR code in its own
+    column, together exactly the width between the margins. A value wraps inside its cell (a bank
+    and account number, a long company name), so nothing runs under the QR code."""
+    cell = ParagraphStyle("cell", fontName=font, fontSize=9, leading=11)
+    label, value = 22 * mm, (WIDTH - QR_COLUMN - 2 * 22 * mm) / 2
+    rows = [[Paragraph(escape(str(text)), cell) for text in row] for row in summary]
+    summary_table = Table(rows, colWidths=[label, value, label, value])
+    summary_table.setStyle(
+        TableStyle(
+            [
+                ("GRID", (0, 0), (-1, -1), 0.25, colors.grey),
+                ("BACKGROUND", (0, 0), (0, -1), colors.HexColor("#f4f4f4")),
+                ("BACKGROUND", (2, 0), (2, -1), colors.HexColor("#f4f4f4")),
+                ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+            ]
+        )
+    )
+    head = Table([[summary_table, qr(verify.scan, QR_SIZE)]], colWidths=[WIDTH - QR_COLUMN, QR_COLUMN])
+    head.setStyle(
+        TableStyle(
+            [
+                ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                ("RIGHTPADDING", (0, 0), (-1, -1), 0),
+                ("TOPPADDING", (0, 0), (-1, -1), 0),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 0),
+                ("ALIGN", (1, 0), (1, 0), "RIGHT"),
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+            ]
+        )
+    )
+    return head
+
+
 def disclosure(
-    *, title_text: str, period: str, summary: list[list[str]], sections, verify_url: str, fp: str, header: str
+    *, title_text: str, period: str, summary: list[list[str]], sections, verify: VerifyLink, header: str
 ) -> bytes:
     """The frame every disclosure shares: title, period, a summary beside the QR code, the
-    sections (``sections(font, body)`` returns flowables), and the fingerprint with its URL."""
+    sections (``sections(font, body)`` returns flowables), and the fingerprint with its address."""
     font = cjk_font()
     body = ParagraphStyle("body", fontName=font, fontSize=9, leading=13)
     title = ParagraphStyle("title", fontName=font, fontSize=15, leading=20)
@@ -104,20 +145,11 @@ def disclosure(
         bottomMargin=14 * mm,
         title=title_text,
     )
-    summary_table = Table(summary, colWidths=[26 * mm, 58 * mm, 28 * mm, 38 * mm])
-    summary_table.setStyle(
-        TableStyle([("FONT", (0, 0), (-1, -1), font, 9), ("GRID", (0, 0), (-1, -1), 0.25, colors.grey)])
-    )
-    head = Table([[summary_table, qr(verify_url, 30 * mm)]], colWidths=[152 * mm, 32 * mm])
+    head = head_table(summary, verify, font)
     story = [Paragraph(title_text, title), Paragraph(period, body), Spacer(1, 3 * mm), head, Spacer(1, 3 * mm)]
     story += sections(font, body)
-    story.append(
-        Paragraph(
-            f"数字指纹：{grouped(fp)}<br/>扫描二维码或访问以下网址，核对本报表与系统中的账目是否一致：<br/>{verify_url}",
-            body,
-        )
-    )
-    doc.build(story, canvasmaker=_numbered(header, f"指纹 {fp[:16]}…"))
+    story.append(Paragraph("<br/>".join(escape(line) for line in verify.lines("本报表与系统中的账目是否一致")), body))
+    doc.build(story, canvasmaker=_numbered(header, f"指纹 {verify.fingerprint[:16]}…"))
     return buffer.getvalue()
 
 
@@ -129,7 +161,7 @@ def statement_filename(code: str, start, kind: str) -> str:
     return f"{code}-{start:%Y%m}-{kind}.pdf"
 
 
-def statement_pdf(data, *, verify_url: str) -> bytes:
+def statement_pdf(data, *, verify: VerifyLink) -> bytes:
     """``data`` is a ``fees.selectors.StatementData``."""
     summary = [
         ["记账主体", data.keeper, "方式", data.mode_label],
@@ -171,8 +203,7 @@ def statement_pdf(data, *, verify_url: str) -> bytes:
         period=f"期间：{data.start.isoformat()} 至 {data.end.isoformat()}",
         summary=summary,
         sections=sections,
-        verify_url=verify_url,
-        fp=data.fingerprint,
+        verify=verify,
         header=f"{data.estate} · {data.label} · {data.start.isoformat()} 至 {data.end.isoformat()}",
     )
 
@@ -185,9 +216,13 @@ def simple_document(
     *,
     header: str,
     widths=(30 * mm, 40 * mm, 45 * mm, 35 * mm),
+    check: tuple[list[str], str] | None = None,
 ) -> bytes:
+    """A plain document: title, lines, one table, closing lines; ``check`` (lines, link) ends it
+    with those lines beside a QR code of the link, each in its own column."""
     font = cjk_font()
     body = ParagraphStyle("body", fontName=font, fontSize=10, leading=16)
+    small = ParagraphStyle("small", fontName=font, fontSize=8, leading=11)
     title = ParagraphStyle("title", fontName=font, fontSize=16, leading=22, alignment=1)
     buffer = BytesIO()
     doc = SimpleDocTemplate(buffer, pagesize=A4, leftMargin=MARGIN * 1.3, rightMargin=MARGIN * 1.3, title=title_text)
@@ -197,11 +232,42 @@ def simple_document(
         table.setStyle(table_style(font))
         story += [Spacer(1, 3 * mm), table, Spacer(1, 3 * mm)]
     story += [Paragraph(line, body) for line in closing]
+    if check is not None:
+        text, link = check
+        width = A4[0] - 2 * MARGIN * 1.3 - 2 * FRAME_PADDING
+        foot = Table(
+            [[Paragraph("<br/>".join(escape(line) for line in text), small), qr(link, QR_SIZE)]],
+            colWidths=[width - QR_COLUMN, QR_COLUMN],
+        )
+        foot.setStyle(
+            TableStyle(
+                [
+                    ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+                    ("ALIGN", (1, 0), (1, 0), "RIGHT"),
+                    ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                    ("RIGHTPADDING", (0, 0), (-1, -1), 0),
+                ]
+            )
+        )
+        story += [Spacer(1, 4 * mm), KeepTogether([foot])]
     doc.build(story, canvasmaker=_numbered(header, ""))
     return buffer.getvalue()
 
 
-def receipt_pdf(payment, allocations) -> bytes:
+def handler(payment) -> str:
+    """Who took the payment (经办人): the account that recorded it; an imported one was taken
+    before this system, by someone it does not know."""
+    if payment.imported:
+        return "系统导入"
+    user = payment.recorded_by
+    if user is None:
+        return "—"
+    name = user.get_full_name() or user.username
+    return mask_mobile(name) if name.isdigit() else name
+
+
+def receipt_pdf(payment, allocations, *, check) -> bytes:
+    """``check`` is a ``fees.selectors.ReceiptCheck``: where the QR code leads, and why."""
     estate = payment.unit.building.estate
     rows = [["账期", "收费项目", "计费日期", "本次核销（元）"]] + [
         [
@@ -218,17 +284,38 @@ def receipt_pdf(payment, allocations) -> bytes:
         f"交款人：{payment.payer}",
         f"金额：{payment.amount:,.2f} 元　方式：{payment.get_method_display()}"
         f"　收款日期：{payment.paid_on.isoformat()}",
+        f"金额（大写）：{rmb_capitals(payment.amount)}",
     ]
     if payment.backdated:
         lines.append(f"补登：登记于 {payment.recorded_at:%Y-%m-%d}，原因：{payment.note}")
+    entry = getattr(payment, "ledger_entry", None)
     closing = [
-        f"收款单位：{payment.ledger_entry.keeper if hasattr(payment, 'ledger_entry') else ''}",
-        f"入账凭证：{payment.ledger_entry.voucher if hasattr(payment, 'ledger_entry') else ''}",
+        f"收款单位：{entry.keeper if entry else ''}",
+        f"入账凭证：{entry.voucher if entry else ''}",
+        f"经办人：{handler(payment)}",
     ]
-    return simple_document("物业服务费收据", lines, rows, closing, header=f"{estate.name} 收据 {payment.receipt_no}")
+    period = f"{check.start.isoformat()} 至 {check.end.isoformat()}"
+    if check.published:
+        how = f"扫描二维码，核验本笔收款所在期间（{period}）已公布的收支报表与系统中的账目是否一致；"
+    else:
+        how = f"扫描二维码，查看本小区本笔收款所在期间（{period}）的公开账目；"
+    text = [
+        how + (f"入账凭证 {entry.voucher} 列于该期收支明细。" if entry else ""),
+        f"核验网址：{check.link.address}",
+        "公开账目不显示业主姓名和房号。",
+    ]
+    return simple_document(
+        "物业服务费收据",
+        lines,
+        rows,
+        closing,
+        header=f"{estate.name} 收据 {payment.receipt_no}",
+        check=(text, check.link.scan),
+    )
 
 
-def demand_letter_pdf(letter, bills, *, keeper: str) -> bytes:
+def demand_letter_pdf(letter, bills, *, keeper: str, contact) -> bytes:
+    """``contact`` is a ``fees.selectors.Contact``: whom the owner gets in touch with, and the hotline."""
     estate = letter.estate
     rows = [["账期", "收费项目", "应缴业主", "未缴（元）"]] + [
         [f"{b.period:%Y-%m}", b.item.name, b.addressee, f"{b.owed:,.2f}"] for b in bills
@@ -240,6 +327,17 @@ def demand_letter_pdf(letter, bills, *, keeper: str) -> bytes:
     ]
     closing = [
         f"请于 {letter.pay_by:%Y年%m月%d日} 前缴纳。如对账单有异议，请在此期限内与我们联系核对。",
+        "联系方式："
+        + "　".join(
+            part
+            for part in (
+                escape(contact.name),
+                f"电话 {escape(contact.phone)}" if contact.phone else "",
+                f"服务地址 {escape(contact.address)}" if contact.address else "",
+            )
+            if part
+        ),
+        f"对催交或物业服务有异议的，也可以拨打政务服务便民热线 {escape(contact.hotline)} 反映。",
         "依照《中华人民共和国民法典》第九百四十四条，逾期仍不缴纳的，物业服务人可以依法提起诉讼或者申请仲裁；"
         "物业服务人不得采取停止供电、供水、供热、供燃气等方式催交物业费。",
         f"催交单位：{keeper}　　{letter.issued_at:%Y年%m月%d日}",

@@ -10,9 +10,8 @@ from the live entries. Each list here runs a fixed number of queries. The pages
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
-from urllib.parse import urlencode
 
 from django.db.models import Count, Exists, ExpressionWrapper, F, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
@@ -35,7 +34,8 @@ from community.models import (
     in_force_q,
     money_field,
 )
-from community.pdf import fingerprint
+from community.pdf import VerifyLink, fingerprint
+from community.pdf import verify_link as pdf_verify_link
 from community.privacy import mask_name
 from community.rules import rules_for
 
@@ -376,8 +376,39 @@ def recent_payments(estate: Estate, *, limit: int = 20):
 
 
 def receipts():
-    """Payments with what a receipt prints (the estate, the ledger entry); fetch one by its id."""
-    return Payment.objects.select_related("unit__building__estate", "ledger_entry")
+    """Payments with what a receipt prints (the estate, the ledger entry, who took the money); fetch one by its id."""
+    return Payment.objects.select_related("unit__building__estate", "ledger_entry", "recorded_by")
+
+
+@dataclass
+class ReceiptCheck:
+    """Where a receipt's QR code leads (``receipt_check``)."""
+
+    link: VerifyLink
+    start: date
+    end: date
+    published: bool  # a published statement covers the payment: the link carries its fingerprint
+
+
+def receipt_check(base_url: str, payment: Payment) -> ReceiptCheck:
+    """A receipt has no public page of its own (one would show an owner's unit to anyone), so its QR
+    code opens the estate's public statement page for the period its ledger entry is in: the
+    shortest published fee statement covering that day, with its fingerprint, or else the
+    month's live books (the page then shows the figures without a verdict)."""
+    entry = getattr(payment, "ledger_entry", None)
+    day = entry.entry_date if entry is not None else payment.paid_on
+    covering = Statement.objects.filter(
+        estate_id=payment.estate_id, subject=Subject.FEES, starts_on__lte=day, ends_on__gte=day
+    )
+    statement = min(covering, key=lambda s: (s.ends_on - s.starts_on, s.pk), default=None)
+    if statement is not None:
+        start, end, fp = statement.starts_on, statement.ends_on, statement.fingerprint
+    else:
+        start = day.replace(day=1)
+        end = (start + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+        fp = ""
+    path = reverse("fees:verify", args=[payment.unit.building.estate.code, start.isoformat(), end.isoformat()])
+    return ReceiptCheck(pdf_verify_link(base_url, path, fp), start, end, statement is not None)
 
 
 def receipt_lines(payment: Payment):
@@ -391,7 +422,33 @@ def demand_letters(unit):
 
 def letters():
     """Demand letters with their estate and unit; fetch one by its id."""
-    return DemandLetter.objects.select_related("estate", "unit__building")
+    return DemandLetter.objects.select_related("estate__grid__community", "unit__building")
+
+
+@dataclass(frozen=True)
+class Contact:
+    """Whom an owner holding a demand letter gets in touch with (``letter_contact``)."""
+
+    name: str
+    phone: str
+    address: str
+    hotline: str
+
+
+def letter_contact(letter: DemandLetter) -> Contact:
+    """The company serving the estate on the day the letter was issued, with its phone and its
+    service address (the estate's: the registry keeps no office address for a company); without
+    one, the owners' committee; without that, the community office. And the rule set's citizens'
+    hotline (12345), for an owner who disputes the demand or the service."""
+    estate = letter.estate
+    hotline = rules_for(estate).service_hotline
+    on = timezone.localdate(letter.issued_at)
+    contract = ServiceContract.objects.in_force(on).filter(estate=estate).select_related("company").first()
+    if contract is not None:
+        return Contact(contract.company.name, contract.company.phone, estate.address, hotline)
+    if committee_of(estate) is not None:
+        return Contact(f"{estate.name}{_('业主委员会')}", "", estate.address, hotline)
+    return Contact(f"{estate.community.name}{_('居民委员会')}", "", "", hotline)
 
 
 def letter_bills(letter: DemandLetter):
@@ -615,9 +672,10 @@ def statement_fingerprints():
         )
 
 
-def verify_url(base_url: str, data: StatementData) -> str:
+def verify_link(base_url: str, data: StatementData) -> VerifyLink:
+    """Where the statement is checked: the address printed under it and the QR code's link."""
     path = reverse("fees:verify", args=[data.code, data.start.isoformat(), data.end.isoformat()])
-    return f"{base_url.rstrip('/')}{path}?{urlencode({'fp': data.fingerprint})}"
+    return pdf_verify_link(base_url, path, data.fingerprint)
 
 
 def ledger_page(estate: Estate, ledger: str, *, limit: int = 200):

@@ -956,11 +956,11 @@ def publish_statement(
 
     def build() -> Disclosure:
         statement = selectors.statement(estate, start, end, kind=kind)
-        url = selectors.verify_url(base_url, statement)
+        link = selectors.verify_link(base_url, statement)
         totals = "；".join(f"{line.label} {line.amount} 元" for line in statement.category_totals)
         return Disclosure(
             fingerprint=statement.fingerprint,
-            document=pdf.statement_pdf(statement, verify_url=url),
+            document=pdf.statement_pdf(statement, verify=link),
             filename=f"{estate.code}-{start:%Y%m}-{kind}.pdf",
             category="finance",
             title=f"{estate.name}{label}物业费收支公开报表",
@@ -969,7 +969,7 @@ def publish_statement(
                 f"期初结余 {statement.opening} 元，本期收入 {statement.income_total} 元，"
                 f"本期支出 {statement.spending_total} 元，"
                 f"期末结余 {statement.closing} 元。\n{totals}\n"
-                f"每一笔收支见附件。附件右下角的数字指纹可在 {url} 核验。"
+                f"每一笔收支见附件。附件的数字指纹可在 {link.address} 核验。"
             ),
             source=f"fees.Statement:{estate.pk}:{kind}:{start}",
             issuer=statement.keeper,

@@ -89,7 +89,7 @@ def statement_pdf(job, progress) -> jobs.Outcome:
     progress(10, 100, _("读取账目"))
     statement = selectors.statement(estate, start, end, kind=params["kind"])
     progress(30, 100, _("生成 PDF"))
-    body = pdf.statement_pdf(statement, verify_url=selectors.verify_url(params["base_url"], statement))
+    body = pdf.statement_pdf(statement, verify=selectors.verify_link(params["base_url"], statement))
     done = _("%(label)s 报表 PDF 已生成，共 %(n)s 笔记录。") % {"label": statement.label, "n": len(statement.rows)}
     return jobs.Outcome(
         message=done,

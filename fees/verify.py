@@ -13,13 +13,15 @@ from django.http import Http404
 from django.shortcuts import render
 
 from community import pagecache
+from community.pdf import ungrouped
 
 from . import ledger, selectors
 
 
 def verify_page(request, estate, start: str, end: str, *, subject: str, read, template: str):
     """Recompute the period with ``read(start, end)`` and compare its fingerprint with the one
-    claimed (``?fp=``). A mismatch answers 404, so a scanner sees it.
+    claimed (``?fp=``, read as typed: case, spaces and hyphens do not matter). A mismatch
+    answers 404, so a scanner sees it.
 
     The page is shared from the cache (community.pagecache) only for a period whose books are
     closed by a published statement (``ledger`` refuses an entry dated in it), so only a new
@@ -31,7 +33,7 @@ def verify_page(request, estate, start: str, end: str, *, subject: str, read, te
         raise Http404 from None
     if end_day < start_day:
         raise Http404
-    claimed = "".join(request.GET.get("fp", "").split()).lower()
+    claimed = ungrouped(request.GET.get("fp", ""))
     live = read(start_day, end_day)
     ok = bool(claimed) and claimed == live.fingerprint
     published = selectors.published_statement(estate, subject, start_day, end_day)

@@ -85,7 +85,7 @@ def statement_pdf(request, pk):
 
 def verify(request, code, start, end):
     """Anyone holding a statement checks its fingerprint against the live ledger for that period."""
-    estate = get_object_or_404(selectors.public_estates(), code=code)
+    estate = get_object_or_404(selectors.public_estates(), code__iexact=code)
     return verify_page(
         request,
         estate,
@@ -134,7 +134,10 @@ def receipt_pdf(request, pk):
     payment = get_object_or_404(selectors.receipts(), pk=pk)
     if not selectors.may_see_payment(request.user, payment):
         raise Http404
-    response = HttpResponse(pdf.receipt_pdf(payment, selectors.receipt_lines(payment)), content_type="application/pdf")
+    check = selectors.receipt_check(request.build_absolute_uri("/"), payment)
+    response = HttpResponse(
+        pdf.receipt_pdf(payment, selectors.receipt_lines(payment), check=check), content_type="application/pdf"
+    )
     audit.record("export", request=request, obj=payment, detail={"document": "receipt_pdf"})
     response["Content-Disposition"] = f'inline; filename="receipt-{payment.receipt_no}.pdf"'
     return response
@@ -275,7 +278,12 @@ def letter_pdf(request, pk):
     bills = selectors.letter_bills(letter)
     keeper = selectors.books(letter.estate, timezone.localdate(letter.issued_at))
     response = HttpResponse(
-        pdf.demand_letter_pdf(letter, bills, keeper=keeper.keeper if keeper else letter.estate.name),
+        pdf.demand_letter_pdf(
+            letter,
+            bills,
+            keeper=keeper.keeper if keeper else letter.estate.name,
+            contact=selectors.letter_contact(letter),
+        ),
         content_type="application/pdf",
     )
     response["Content-Disposition"] = f'inline; filename="demand-{letter.pk}.pdf"'
@@ -380,7 +388,7 @@ def export(request, estate_id):
             params={"estate": estate.pk, "kind": data["kind"], "start": f"{data['start']}", "base_url": base_url},
         )
         return redirect("community:job", started.pk)
-    body = pdf.statement_pdf(statement, verify_url=selectors.verify_url(base_url, statement))
+    body = pdf.statement_pdf(statement, verify=selectors.verify_link(base_url, statement))
     response = HttpResponse(body, content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="{pdf.statement_filename(estate.code, start, data["kind"])}"'
     return response

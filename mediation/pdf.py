@@ -13,7 +13,7 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.platypus import KeepTogether, PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-from community.pdf import cjk_font, grouped, qr
+from community.pdf import VerifyLink, cjk_font, qr
 
 from .models import AgreementForm
 
@@ -24,7 +24,7 @@ def _text(value: str) -> str:
     return escape(value).replace("\n", "<br/>")
 
 
-def agreement_pdf(doc, *, verify_url: str, deadline, committee: str) -> bytes:
+def agreement_pdf(doc, *, verify: VerifyLink, deadline, committee: str) -> bytes:
     """``doc`` is a ``selectors.AgreementDocument``; ``deadline`` the last day to apply for
     judicial confirmation (None until the agreement takes effect)."""
     font = cjk_font()
@@ -152,11 +152,9 @@ def agreement_pdf(doc, *, verify_url: str, deadline, committee: str) -> bytes:
             [
                 [
                     Paragraph(
-                        f"数字指纹：{grouped(doc.fingerprint)}<br/>扫描二维码或访问以下网址核对本协议与调解室的记录是否一致：<br/>"
-                        f"{escape(verify_url)}",
-                        small,
+                        "<br/>".join(escape(line) for line in verify.lines("本协议与调解室的记录是否一致")), small
                     ),
-                    qr(verify_url, 26 * mm),
+                    qr(verify.scan, 26 * mm),
                 ]
             ],
             colWidths=[146 * mm, 28 * mm],

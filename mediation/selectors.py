@@ -25,7 +25,7 @@ from community import access
 from community.backup import Fingerprint
 from community.legaltime import last_day_after_days
 from community.models import Community, Estate, PropertyCompany, Role, RoleAssignment, Street
-from community.pdf import fingerprint
+from community.pdf import fingerprint, ungrouped
 from community.rules import rules_for
 
 from .models import (
@@ -159,12 +159,21 @@ def case_agreement(case: Case) -> Agreement | None:
     return Agreement.objects.select_related("mediator").filter(case=case).first()
 
 
+def verify_code(agreement: Agreement) -> str:
+    """The short code in an agreement's printed verify address: digits a person types, where its
+    number (JB01调协〔2026〕3号) would be percent-encoded into something nobody can."""
+    return str(agreement.pk)
+
+
 def agreement_by_number(number: str) -> Agreement | None:
-    """An agreement by its printed number, with what its document needs (the public verify page)."""
+    """An agreement by its verify code (``verify_code``, as typed) or by its printed number (the
+    address on copies printed before the code), with what its document needs (the public verify page)."""
+    code = ungrouped(number)
+    found = Q(pk=int(code)) if code.isdigit() and len(code) < 12 else Q(number=number)
     return (
         Agreement.objects.select_related("case__room__community", "mediator")
         .prefetch_related("signatures")
-        .filter(number=number)
+        .filter(found)
         .first()
     )
 

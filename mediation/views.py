@@ -23,6 +23,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
 from community import access, audit, charts
+from community.pdf import ungrouped, verify_link
 from community.privacy import mask_name
 from community.web import act, cleaned, error_text
 
@@ -397,12 +398,14 @@ def agreement_pdf(request, pk):
         raise Http404
     agreement.case = case
     doc = selectors.agreement_document(agreement)
-    verify_url = (
-        request.build_absolute_uri(reverse("mediation:verify", args=[agreement.number])) + f"?fp={doc.fingerprint}"
+    link = verify_link(
+        request.build_absolute_uri("/"),
+        reverse("mediation:verify", args=[selectors.verify_code(agreement)]),
+        doc.fingerprint,
     )
     body = pdf.agreement_pdf(
         doc,
-        verify_url=verify_url,
+        verify=link,
         deadline=selectors.confirmation_deadline(agreement),
         committee=f"{case.room.community.name}人民调解委员会",
     )
@@ -415,7 +418,7 @@ def agreement_pdf(request, pk):
 def verify(request, number):
     """Public: whoever holds a copy checks it against the room's record. Names are masked."""
     agreement = selectors.agreement_by_number(number)
-    claimed = "".join(request.GET.get("fp", "").split()).lower()
+    claimed = ungrouped(request.GET.get("fp", ""))
     doc = selectors.agreement_document(agreement) if agreement else None
     ok = bool(doc and claimed and claimed == doc.fingerprint)
     # People's names are masked; a company's or a committee's name is not personal data.

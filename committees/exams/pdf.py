@@ -7,10 +7,10 @@ from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.units import mm
 from reportlab.pdfgen import canvas
 
-from community.pdf import cjk_font, grouped, qr
+from community.pdf import VerifyLink, cjk_font, qr
 
 
-def certificate_pdf(*, payload: dict, fingerprint: str, verify_url: str, valid_until, community: str) -> bytes:
+def certificate_pdf(*, payload: dict, verify: VerifyLink, valid_until, community: str) -> bytes:
     font = cjk_font()
     buffer = BytesIO()
     width, height = landscape(A4)
@@ -35,10 +35,10 @@ def certificate_pdf(*, payload: dict, fingerprint: str, verify_url: str, valid_u
         pdf.drawString(35 * mm, y, line)
         y -= 11 * mm
     pdf.setFont(font, 9)
-    pdf.drawString(35 * mm, 30 * mm, f"数字指纹：{grouped(fingerprint)}")
-    pdf.drawString(35 * mm, 24 * mm, f"扫描二维码或访问以下网址核验：{verify_url}")
+    for index, line in enumerate(verify.lines("本证书")):
+        pdf.drawString(35 * mm, (34 - 5 * index) * mm, line)
     size = 38 * mm
-    renderPDF.draw(qr(verify_url, size), pdf, width - 30 * mm - size, height - 75 * mm - size)
+    renderPDF.draw(qr(verify.scan, size), pdf, width - 30 * mm - size, height - 75 * mm - size)
     pdf.showPage()
     pdf.save()
     return buffer.getvalue()

@@ -9,14 +9,15 @@ from collections import Counter
 from datetime import date
 from fractions import Fraction
 
-from django.db.models import Count, Q
+from django.db.models import Count, Q, Value
+from django.db.models.functions import Lower, Replace
 from django.utils import timezone
 
 from community import access
 from community.backup import Fingerprint
 from community.legaltime import last_day_after_months
 from community.models import Owner
-from community.pdf import fingerprint
+from community.pdf import fingerprint, ungrouped
 from community.rules import rules_for
 
 from ..models import Answer, Attempt, Certificate, ExamSession, Option, Question, Training
@@ -168,11 +169,13 @@ def certificate_fingerprints():
 
 
 def certificate_by_number(number: str) -> Certificate | None:
+    """A certificate by its number as printed or as a person types it (ks2026 00001, KS202600001)."""
     return (
         Certificate.objects.select_related(
             "attempt__candidate", "attempt__session__community__street__district__rule_set"
         )
-        .filter(number=number)
+        .annotate(typed=Replace(Lower("number"), Value("-"), Value("")))
+        .filter(typed=ungrouped(number))
         .first()
     )
 
@@ -182,7 +185,7 @@ def verify_certificate(number: str, claimed: str) -> tuple[Certificate | None, b
     certificate = certificate_by_number(number)
     if certificate is None:
         return None, False
-    claimed = "".join((claimed or "").split()).lower()
+    claimed = ungrouped(claimed)
     return certificate, secrets.compare_digest(claimed, certificate_fingerprint(certificate))
 
 

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from community import access, audit
+from community.pdf import verify_link
 from community.privacy import mask_name
 from community.web import error_text, owner_or_403
 
@@ -120,11 +121,12 @@ def certificate_pdf(request, number):
     if certificate is None or certificate.attempt.candidate.user_id != request.user.pk:
         raise Http404
     fp = selectors.certificate_fingerprint(certificate)
-    url = request.build_absolute_uri(reverse("committees:verify", args=[certificate.number, fp]))
+    link = verify_link(
+        request.build_absolute_uri("/"), reverse("committees:verify_form", args=[certificate.number]), fp
+    )
     content = pdf.certificate_pdf(
         payload=selectors.certificate_payload(certificate),
-        fingerprint=fp,
-        verify_url=url,
+        verify=link,
         valid_until=selectors.valid_until(certificate),
         community=certificate.attempt.session.community.name,
     )

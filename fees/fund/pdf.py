@@ -14,7 +14,7 @@ from ..pdf import disclosure, money, simple_document, table_style, wrap
 FUND_UNIT_COLUMNS = [24 * mm, 18 * mm, 24 * mm, 22 * mm, 20 * mm, 24 * mm, 18 * mm, 30 * mm]
 
 
-def fund_statement_pdf(data, *, verify_url: str) -> bytes:
+def fund_statement_pdf(data, *, verify) -> bytes:
     """``data`` is a ``fees.fund.selectors.FundStatementData``: totals, projects and every unit, no names."""
     t = data.totals
     summary = [
@@ -87,8 +87,7 @@ def fund_statement_pdf(data, *, verify_url: str) -> bytes:
         period=f"期间：{data.start.isoformat()} 至 {data.end.isoformat()}",
         summary=summary,
         sections=sections,
-        verify_url=verify_url,
-        fp=data.fingerprint,
+        verify=verify,
         header=f"{data.estate} · 维修资金 · {data.label}",
     )
 

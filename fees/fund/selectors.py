@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from fractions import Fraction
-from urllib.parse import urlencode
 
 from django.db.models import BigIntegerField, Count, F, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Cast, Coalesce, Round
@@ -25,7 +24,8 @@ from committees.models import Matter
 from community import access
 from community.backup import Fingerprint
 from community.models import Estate, Owner, Ownership, Unit, in_force_q
-from community.pdf import fingerprint
+from community.pdf import VerifyLink, fingerprint
+from community.pdf import verify_link as pdf_verify_link
 from community.rules import rules_for
 
 from ..apportion import yuan
@@ -579,6 +579,7 @@ def statement_fingerprints():
         )
 
 
-def verify_url(base_url: str, data: FundStatementData) -> str:
+def verify_link(base_url: str, data: FundStatementData) -> VerifyLink:
+    """Where the statement is checked: the address printed under it and the QR code's link."""
     path = reverse("fees:verify_fund", args=[data.code, data.start.isoformat(), data.end.isoformat()])
-    return f"{base_url.rstrip('/')}{path}?{urlencode({'fp': data.fingerprint})}"
+    return pdf_verify_link(base_url, path, data.fingerprint)

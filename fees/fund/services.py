@@ -900,14 +900,14 @@ def publish_fund_statement(
 
     def build() -> Disclosure:
         data = selectors.fund_statement(estate, start, end, label=label)
-        url = selectors.verify_url(base_url, data)
+        link = selectors.verify_link(base_url, data)
         t = data.totals
         projects = "\n".join(
             f"{p.title}：{p.cost} 元，{p.units} 户按面积分摊（每平方米约 {p.per_m2} 元）" for p in data.projects
         )
         return Disclosure(
             fingerprint=data.fingerprint,
-            document=pdf.fund_statement_pdf(data, verify_url=url),
+            document=pdf.fund_statement_pdf(data, verify=link),
             filename=f"{estate.code}-{year}-fund.pdf",
             category="fund",
             title=f"{estate.name}{label}住宅专项维修资金公布",
@@ -917,7 +917,7 @@ def publish_fund_statement(
                 f"退还 {t['refunds']} 元，期末余额 {t['closing']} 元。\n"
                 f"本年使用维修资金的项目 {len(data.projects)} 项：\n{projects or '无'}\n"
                 f"每户（按房号）的交存、使用、收益和余额见附件，共 {len(data.units)} 户。"
-                f"业主可登录本系统随时查询本户分户账。附件的数字指纹可在 {url} 核验。"
+                f"业主可登录本系统随时查询本户分户账。附件的数字指纹可在 {link.address} 核验。"
             ),
             source=f"fees.Statement:{estate.pk}:fund:{year}",
             issuer=data.keeper,

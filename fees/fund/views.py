@@ -64,7 +64,7 @@ def fund_statements(request, estate_id):
 
 def verify_fund(request, code, start, end):
     """Anyone holding a fund statement checks its fingerprint against the live sub-accounts."""
-    estate = get_object_or_404(public_estates(), code=code)
+    estate = get_object_or_404(public_estates(), code__iexact=code)
     if not selectors.has_account(estate):
         raise Http404
     return verify_page(

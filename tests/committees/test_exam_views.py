@@ -122,6 +122,14 @@ def test_the_certificate_pdf_reads_back_in_chinese_with_its_fingerprint(client, 
     assert "业主委员会备案前培训考试合格证书" in text and "陈委员" in text and certificate.number in text
     fp = exam_selectors.certificate_fingerprint(certificate)
     assert fp[:8] in re.sub(r"\s+", " ", text)
+    # The address printed is the certificate's own page, short and plain; the fingerprint is printed apart.
+    assert f"核验网址：http://testserver/verify/certificate/{certificate.number}/" in text
+    assert fp not in text and "?fp=" not in text and "%" not in text
+    client.logout()
+    typed = reverse("committees:verify_form", args=[certificate.number.lower().replace("-", "")])
+    grouped = " ".join(fp[i : i + 8] for i in range(0, 64, 8)).upper()
+    assert client.get(typed, {"fp": grouped}).status_code == 200
+    assert client.get(typed, {"fp": "f" * 64}).status_code == 404
     fonts = subprocess.run(["pdffonts", str(path)], capture_output=True, text=True, check=True).stdout
     cjk = [line for line in fonts.splitlines() if "WenQuanYiMicroHei" in line]
     assert cjk and all(line.split()[-5] == "yes" for line in cjk)  # the CJK font is embedded

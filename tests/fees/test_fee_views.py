@@ -1,6 +1,6 @@
 """Fee pages for every role: allowed and denied, on their own estate and another one; bad input; query counts."""
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -8,8 +8,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from community.models import Role
-from fees import services
+from fees import selectors, services
 from fees.models import Bill, Expenditure, LedgerEntry, Payment, Statement
+from tests import pdfread
 from tests.factories import OwnerFactory, OwnershipFactory, UnitFactory, login
 
 from .conftest import own_logins, publish, seat_committee
@@ -88,6 +89,10 @@ def test_published_statements_are_public_and_verify(client, books, pilot):
     # Spaces as printed in groups are ignored.
     spaced = " ".join(statement.fingerprint[i : i + 8] for i in range(0, 64, 8))
     assert client.get(url, {"fp": spaced}).status_code == 200
+    # As a person types it from the paper: capitals, hyphens between the groups, the estate code in lower case.
+    typed = "-".join(statement.fingerprint[i : i + 8] for i in range(0, 64, 8)).upper()
+    lower = reverse("fees:verify", args=[pilot.code.lower(), "2026-01-01", "2026-01-31"])
+    assert client.get(lower, {"fp": typed}).status_code == 200
 
 
 def test_verify_refuses_nonsense_dates(client, pilot):
@@ -488,3 +493,82 @@ def test_staff_who_do_not_collect_see_owners_masked_and_cannot_open_receipts_or_
     letter_pdf = client.get(reverse("fees:letter_pdf", args=[letter.pk]))
     assert letter_pdf.status_code == 200 and letter_pdf.content.startswith(b"%PDF")
     assert client.get(reverse("fees:receipt_pdf", args=[payment.pk])).status_code == 200
+
+
+# --------------------------------------------------------------------------- receipts and letters read back
+
+
+@pdfread.needs
+def test_the_receipt_prints_the_amount_in_capitals_who_took_it_and_a_qr_code_to_the_public_books(client, world, pilot):
+    services.run_billing(actor=None, estate=pilot, period=date(2026, 1, 1))
+    unit = world.resident.ownerships.get().unit
+    cashier = world.users[Role.COMPANY_STAFF]
+    cashier.first_name = "收费员李梅"
+    cashier.save()
+    payment = services.record_payment(
+        actor=cashier,
+        unit=unit,
+        amount="100.05",
+        paid_on=timezone.localdate(),
+        method="cash",
+        payer="张三丰",
+        bills=list(unit.bills.all()),
+    )
+    login(client, cashier)
+    body = client.get(reverse("fees:receipt_pdf", args=[payment.pk])).content
+    text = pdfread.text(body)
+    assert "金额（大写）：人民币壹佰元零伍分" in text and "经办人：收费员李梅" in text
+    day = payment.ledger_entry.entry_date
+    start = day.replace(day=1)
+    end = (start + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+    address = f"http://testserver/verify/statement/{pilot.code}/{start.isoformat()}/{end.isoformat()}/"
+    assert f"核验网址：{address}" in text and payment.ledger_entry.voucher in text
+    qr = pdfread.ink_outside_words(body)
+    assert qr is not None and qr.x1 - qr.x0 > 60  # the QR code is printed, clear of every word
+    assert not [w.text for w in pdfread.words(body) if w.box.overlaps(qr)]
+    # The page it leads to is the estate's public books: no owner's name, no room.
+    client.logout()
+    page = client.get(address.removeprefix("http://testserver"))
+    assert page.status_code == 200 and "张三丰" not in page.content.decode() and str(unit) not in page.content.decode()
+
+
+@pdfread.needs
+def test_an_imported_receipt_names_no_cashier(client, world, pilot):
+    services.run_billing(actor=None, estate=pilot, period=date(2026, 1, 1))
+    unit = world.resident.ownerships.get().unit
+    kwargs = dict(unit=unit, paid_on=timezone.localdate(), method="cash", payer="张三丰")
+    imported = services.record_payment(
+        actor=None, amount="10.00", bills=list(unit.bills.all()), imported=True, **kwargs
+    )
+    unknown = services.record_payment(actor=None, amount="0.10", bills=list(unit.bills.all()), **kwargs)
+    login(client, world.users[Role.COMPANY_STAFF])
+    text = pdfread.text(client.get(reverse("fees:receipt_pdf", args=[imported.pk])).content)
+    assert "经办人：系统导入" in text and "人民币壹拾元整" in text
+    text = pdfread.text(client.get(reverse("fees:receipt_pdf", args=[unknown.pk])).content)
+    assert "经办人：—" in text and "人民币壹角整" in text
+
+
+@pdfread.needs
+def test_the_demand_letter_says_whom_to_contact_and_the_hotline(client, world, books):
+    unit, _payment = books
+    company = world.e1.contracts.get().company
+    company.phone = "0571-86001234"
+    company.save()
+    world.e1.address = "江滨路 88 号"
+    world.e1.save()
+    letter = services.issue_demand_letter(actor=None, unit=unit)
+    login(client, world.users[Role.COMPANY_STAFF])
+    text = "".join(pdfread.text(client.get(reverse("fees:letter_pdf", args=[letter.pk])).content).split())
+    assert f"联系方式：{company.name}电话0571-86001234服务地址江滨路88号" in text
+    assert "政务服务便民热线12345" in text
+
+
+def test_without_a_company_the_letter_names_the_committee_and_else_the_community_office(world):
+    from fees.models import DemandLetter
+
+    letter = DemandLetter(estate=world.e2, unit=UnitFactory(building__estate=world.e2), issued_at=timezone.now())
+    contact = selectors.letter_contact(letter)
+    assert contact.name == f"{world.e2.community.name}居民委员会" and contact.hotline == "12345"
+    seat_committee(world.e2)
+    contact = selectors.letter_contact(letter)
+    assert contact.name == f"{world.e2.name}业主委员会" and contact.phone == ""

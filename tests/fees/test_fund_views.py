@@ -14,6 +14,7 @@ from community.models import Role
 from fees.fund import selectors as fund_selectors
 from fees.fund import services as fund_services
 from fees.models import FundUse, FundUseStatus, LedgerEntry
+from tests import pdfread
 from tests.factories import OwnershipFactory, UnitFactory, login
 
 from .fund_helpers import open_fund, run_vote
@@ -253,6 +254,28 @@ def test_the_annual_statement_is_public_verifies_and_its_pdf_adds_up(client, wor
     ][-1]
     assert len(balances) == 5 and sum(balances) == total
     assert "张三丰" not in text and "三栋业主0" not in text
+
+
+@pdfread.needs
+def test_the_fund_statement_prints_its_qr_code_clear_of_the_account_number_and_every_word(world, fund):
+    """The head is a table: the summary fills the width between the margins less the QR code's own
+    column, and a long bank name and account number wrap inside their cell."""
+    from fees.fund.pdf import fund_statement_pdf
+    from fees.pdf import FRAME_PADDING, MARGIN
+
+    year = timezone.localdate().year - 1
+    data = fund_selectors.fund_statement(world.e1, date(year, 1, 1), date(year, 12, 31), label=f"{year}年度")
+    data.account = "中国工商银行股份有限公司三元区支行营业部 6222 0212 3456 7890 1234 5678 901"
+    body = fund_statement_pdf(data, verify=fund_selectors.verify_link("https://wy.example.gov.cn", data))
+    qr = pdfread.ink_outside_words(body)
+    assert qr is not None and qr.x1 - qr.x0 > 60  # the QR code is there, about 28 mm wide
+    assert qr.x1 <= 595.28 - MARGIN - FRAME_PADDING + 1  # inside the right margin, where the text ends
+    first_page = [w for w in pdfread.words(body) if w.page == 1]
+    digits = [w for w in first_page if w.text in {"6222", "0212", "3456", "7890", "1234", "5678", "901"}]
+    assert len(digits) == 7  # the whole account number is printed
+    assert not [w.text for w in first_page if w.box.overlaps(qr)]
+    text = pdfread.text(body)
+    assert "中国工商银行股份有限公司" in text.replace(" ", "")
 
 
 def test_a_fund_statement_is_listed_apart_from_fee_statements(client, world, fund):

@@ -130,7 +130,7 @@ def test_the_printed_totals_equal_the_sum_of_the_printed_rows_to_the_cent(januar
     from fees.pdf import statement_pdf
 
     path = tmp_path / "s.pdf"
-    path.write_bytes(statement_pdf(data, verify_url=selectors.verify_url(BASE, data)))
+    path.write_bytes(statement_pdf(data, verify=selectors.verify_link(BASE, data)))
     text = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True).stdout
     compact = text.replace(" ", "")
     assert "江滨豪园" in text and "第1/1页" in compact and "2026年1月" in text
@@ -144,3 +144,7 @@ def test_the_printed_totals_equal_the_sum_of_the_printed_rows_to_the_cent(januar
     assert sum(rows["收"]) == printed["收入账"] == D("1389.50")
     assert sum(rows["支"]) == printed["支出账"] == D("300.25")
     assert data.fingerprint[:16] in text.replace(" ", "")
+    # The address a person types is short and plain; the fingerprint is printed apart, in groups.
+    assert f"{BASE}/verify/statement/{pilot.code}/2026-01-01/2026-01-31/" in text
+    assert "?fp=" not in text and "%" not in text
+    assert " ".join(data.fingerprint[i : i + 8] for i in range(0, 64, 8)) in text

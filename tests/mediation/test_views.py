@@ -160,9 +160,16 @@ def test_the_agreement_pdf_has_a_copy_per_party_and_the_committees_and_verifies(
     assert len(prints) == 1
     fp = prints.pop().replace(" ", "")
     client.logout()
-    ok = client.get(reverse("mediation:verify", args=[agreement.number]) + f"?fp={fp}")
+    # The printed address is short and typeable; the fingerprint is printed apart, in groups.
+    addresses = set(re.findall(r"核验网址：(\S+)", text))
+    assert addresses == {f"http://testserver/verify/agreement/{agreement.pk}/"}
+    assert "%" not in text and "?fp=" not in text
+    typed = "-".join(fp[i : i + 8] for i in range(0, 64, 8)).upper()  # as a person might type it
+    ok = client.get(addresses.pop().removeprefix("http://testserver"), {"fp": typed})
     assert ok.status_code == 200 and "张三丰" not in ok.content.decode() and "张**" in ok.content.decode()
-    assert client.get(reverse("mediation:verify", args=[agreement.number]) + "?fp=" + "0" * 64).status_code == 404
+    assert client.get(reverse("mediation:verify", args=[agreement.pk]) + "?fp=" + "0" * 64).status_code == 404
+    # A copy printed before the short code carries the agreement's number in its address: it still verifies.
+    assert client.get(reverse("mediation:verify", args=[agreement.number]) + f"?fp={fp}").status_code == 200
 
 
 def test_a_party_downloads_their_agreement(client, world):
