@@ -296,16 +296,25 @@ def letter_bills(letter: DemandLetter):
 
 @dataclass
 class Arrears:
+    """A unit's unpaid bills as one row: whom they are addressed to (each owner once, in the
+    order the bills first name them), how many bills, over which months, and the total owed."""
+
     unit_id: int
     unit: str
     addressee: str
     owed: Decimal
     bills: int
     since: date
+    months: list[date] = field(default_factory=list)
+
+    @property
+    def until(self) -> date:
+        return self.months[-1] if self.months else self.since
 
 
 def arrears(estate: Estate) -> list[Arrears]:
-    """Units with open bills, largest debt first: one query however many bills."""
+    """Units with open bills, largest debt first: one row per unit however many bills it
+    owes, in one query however many bills."""
     rows = (
         with_paid(Bill.objects.filter(estate=estate))
         .filter(open_amount__gt=0)
@@ -313,16 +322,23 @@ def arrears(estate: Estate) -> list[Arrears]:
         .order_by("unit_id", "period")
     )
     found: dict[int, Arrears] = {}
+    names: dict[int, list[str]] = {}
     for unit_id, building, room, addressee, owed, period in rows:
         owed = Decimal(owed).quantize(ZERO)
         entry = found.get(unit_id)
         if entry is None:
-            found[unit_id] = Arrears(unit_id, f"{building}-{room}", addressee, owed, 1, period)
-        else:
-            entry.owed += owed
-            entry.bills += 1
-            if addressee and addressee not in entry.addressee.split("、"):
-                entry.addressee += f"、{addressee}"
+            entry = found[unit_id] = Arrears(unit_id, f"{building}-{room}", "", ZERO, 0, period)
+            names[unit_id] = []
+        entry.owed += owed
+        entry.bills += 1
+        if period not in entry.months:
+            entry.months.append(period)
+        # A bill names its co-owners joined by 、; each owner is listed once per unit.
+        for name in addressee.split("、"):
+            if name and name not in names[unit_id]:
+                names[unit_id].append(name)
+    for unit_id, entry in found.items():
+        entry.addressee = "、".join(names[unit_id])
     return sorted(found.values(), key=lambda a: (-a.owed, a.unit))
 
 

@@ -4,6 +4,8 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -354,6 +356,38 @@ def test_the_arrears_list_runs_a_fixed_number_of_queries(client, world, pilot, d
     with django_assert_max_num_queries(22):  # +1: the bar's count of new requests for the company (报事受理)
         response = client.get(reverse("fees:estate", args=[pilot.pk]))
     assert response.status_code == 200 and len(response.context["arrears"]) == 13
+
+
+def test_the_arrears_list_gives_a_co_owned_unit_one_row_with_its_owners_once(client, world, pilot):
+    unit = UnitFactory(building__estate=pilot, room="402")
+    for name in ("蔡新", "刘英"):
+        OwnershipFactory(unit=unit, owner=OwnerFactory(name=name), started_on=date(2015, 1, 1))
+    for month in (1, 2, 3):
+        services.run_billing(actor=None, estate=pilot, period=date(2026, month, 1))
+    login(client, world.users[Role.COMPANY_STAFF])
+    response = client.get(reverse("fees:estate", args=[pilot.pk]))
+    row = next(a for a in response.context["arrears"] if a.unit_id == unit.pk)
+    per_month = Bill.objects.filter(unit=unit, period=date(2026, 1, 1)).count()
+    assert row.addressee == "蔡新、刘英" and row.bills == 3 * per_month
+    assert row.months == [date(2026, 1, 1), date(2026, 2, 1), date(2026, 3, 1)]
+    assert row.owed == sum(b.amount for b in Bill.objects.filter(unit=unit))
+    body = response.content.decode()
+    assert body.count("蔡新") == 1 and "2026-01 至 2026-03，共 3 个月" in body
+
+
+def test_the_arrears_list_costs_the_same_queries_for_one_month_of_bills_as_for_six(
+    client, world, pilot, django_assert_num_queries
+):
+    login(client, world.users[Role.COMPANY_STAFF])
+    services.run_billing(actor=None, estate=pilot, period=date(2026, 1, 1))
+    client.get(reverse("fees:estate", args=[pilot.pk]))  # warm: the session, the bar's counts
+    with CaptureQueriesContext(connection) as once:
+        client.get(reverse("fees:estate", args=[pilot.pk]))
+    for month in (2, 3, 4, 5, 6):
+        services.run_billing(actor=None, estate=pilot, period=date(2026, month, 1))
+    with django_assert_num_queries(len(once)):
+        response = client.get(reverse("fees:estate", args=[pilot.pk]))
+    assert max(a.bills for a in response.context["arrears"]) >= 6
 
 
 def test_the_ledger_page_runs_a_fixed_number_of_queries(client, world, books, django_assert_max_num_queries):
