@@ -38,6 +38,7 @@ from community.models import (
 from community.pdf import fingerprint
 from community.privacy import mask_name
 from community.rules import rules_for
+from community.tenure.selectors import contract_in_force
 
 from .models import (
     Allocation,
@@ -127,7 +128,7 @@ class Books:
 
 def books(estate: Estate, on: date) -> Books | None:
     """Who keeps the estate's books on ``on``, and how; None when nobody manages it."""
-    contract = ServiceContract.objects.in_force(on).filter(estate=estate).select_related("company").first()
+    contract = contract_in_force(estate, on)
     if contract is not None:
         mode = SEPARATED if contract.mode == ContractMode.REMUNERATION else COLLECTION
         return Books(mode, contract.company.name, contract)
@@ -563,6 +564,19 @@ def expenditures_of(estate: Estate, *, limit: int = 100):
 def visible_expenditure(user, pk: int) -> Expenditure:
     """An expenditure ``user`` may see, with its estate and vote; 404 otherwise."""
     return access.get_visible_or_404(user, access.VIEW, Expenditure.objects.select_related("estate", "vote"), pk=pk)
+
+
+def expenditure_applicant(expenditure: Expenditure) -> str:
+    """Who asked to spend: the account that filed the request, with the keeper of the books on
+    that day (the property company, or the owners' self-management) beside it; the keeper alone
+    when no account is recorded (a request brought in by the demo or an import); "" if neither."""
+    keeper = books(expenditure.estate, timezone.localtime(expenditure.requested_at).date())
+    keeper_name = keeper.keeper if keeper else ""
+    user = expenditure.requested_by
+    if user is None:
+        return keeper_name
+    name = user.get_full_name() or user.get_username()
+    return f"{name}（{keeper_name}）" if keeper_name and keeper_name != name else name
 
 
 def expenditure_entry(expenditure: Expenditure) -> LedgerEntry | None:

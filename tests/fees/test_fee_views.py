@@ -1,5 +1,6 @@
 """Fee pages for every role: allowed and denied, on their own estate and another one; bad input; query counts."""
 
+import re
 from datetime import date
 from decimal import Decimal
 
@@ -10,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from community.models import Role
-from fees import services
+from fees import selectors, services
 from fees.models import Bill, Expenditure, LedgerEntry, Payment, Statement
 from tests.factories import OwnerFactory, OwnershipFactory, UnitFactory, login
 
@@ -90,6 +91,11 @@ def test_published_statements_are_public_and_verify(client, books, pilot):
     # Spaces as printed in groups are ignored.
     spaced = " ".join(statement.fingerprint[i : i + 8] for i in range(0, 64, 8))
     assert client.get(url, {"fp": spaced}).status_code == 200
+    # Opened without a fingerprint it explains what to enter; it has not failed anything yet.
+    empty = client.get(url)
+    body = empty.content.decode()
+    assert empty.status_code == 200 and "核验未通过" not in body and 'id="verify-howto"' in body
+    assert '<label for="fp">' in body and f'<code class="fingerprint">{statement.fingerprint}</code>' in body
 
 
 def test_verify_refuses_nonsense_dates(client, pilot):
@@ -282,6 +288,33 @@ def test_a_committee_member_approves_an_expenditure_and_sees_its_voucher(client,
     assert entry.voucher == f"支{timezone.localdate().year}-00001"
 
 
+def test_an_expenditure_page_names_its_applicant_and_lists_each_approval_on_its_members_row(client, world, books):
+    committee = seat_committee(world.e1, size=3)
+    item = services.request_expenditure(
+        actor=None, estate=world.e1, category="repairs", payee="某公司", amount="50.00", purpose="换灯，附报价单"
+    )
+    login(client, world.users[Role.COMMITTEE_MEMBER])
+    url = reverse("fees:expenditure", args=[item.pk])
+    body = client.get(url).content.decode()
+    assert "None" not in body and "未上传附件" in body
+    assert selectors.books(world.e1, timezone.localdate()).keeper in body  # no account: the books' keeper applied
+    seats = list(committee.members.order_by("pk"))
+    # The form: each member's box on the row with their name.
+    rows = re.findall(r"<tr>(.*?)</tr>", body, re.S)
+    for seat in seats:
+        [row] = [r for r in rows if seat.owner.name in r]
+        assert f'value="{seat.pk}"' in row and 'type="checkbox"' in row
+    client.post(url, {"action": "decide", "in_favour": [s.pk for s in seats[:2]]})
+    body = client.get(url).content.decode()
+    approvals = body[body.index('id="approvals"') :].split("</section>")[0]
+    rows = re.findall(r"<tr>(.*?)</tr>", approvals, re.S)
+    for seat in seats[:2]:
+        [row] = [r for r in rows if seat.owner.name in r]
+        assert "待本人确认" in row
+    assert not [r for r in rows if seats[2].owner.name in r]
+    assert "None" not in body
+
+
 def test_a_refusal_without_reasons_is_sent_back_with_the_rule(client, world, books):
     committee = seat_committee(world.e1, size=5)
     item = services.request_expenditure(
@@ -315,6 +348,10 @@ def test_company_staff_request_an_expenditure_with_an_attachment(client, world, 
     item = Expenditure.objects.get()
     assert item.attachment and item.requested_by == world.users[Role.COMPANY_STAFF]
     assert client.get(reverse("fees:attachment", args=[item.pk])).status_code == 200
+    body = client.get(reverse("fees:expenditure", args=[item.pk])).content.decode()
+    assert reverse("fees:attachment", args=[item.pk]) in body and "未上传附件" not in body
+    keeper = selectors.books(pilot, timezone.localdate()).keeper
+    assert f"company（{keeper}）" in body  # who applied: the account, and the company it keeps the books for
     login(client, world.users[Role.GRID_WORKER])
     assert client.get(reverse("fees:attachment", args=[item.pk])).status_code == 200
     login(client, world.owner_user)
