@@ -36,7 +36,10 @@ from .cjk import index_text
 NOTICES_PER_PAGE = 10
 NOTICES_PER_CATEGORY = 3  # on an estate's page, before the "more" link to that category's list
 # Hotlines every estate page gives: the city's service line, and the price bureau's for fees.
-HOTLINES = (("12345", _("市民服务热线")), ("12358", _("价格监督举报（物业收费投诉）")))
+HOTLINES = (
+    ("12345", _("市民热线"), _("市民服务热线")),
+    ("12358", _("价格举报"), _("物业收费投诉")),
+)
 BODY_FEATURES = ["h2", "h3", "bold", "italic", "ol", "ul", "link", "document-link", "hr"]
 
 

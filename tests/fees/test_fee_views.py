@@ -299,15 +299,15 @@ def test_an_expenditure_page_names_its_applicant_and_lists_each_approval_on_its_
     assert "None" not in body and "未上传附件" in body
     assert selectors.books(world.e1, timezone.localdate()).keeper in body  # no account: the books' keeper applied
     seats = list(committee.members.order_by("pk"))
-    # The form: each member's box on the row with their name.
-    rows = re.findall(r"<tr>(.*?)</tr>", body, re.S)
+    # The form: each member's box inside the label with their name.
+    rows = re.findall(r"<label [^>]*>(.*?)</label>", body, re.S)
     for seat in seats:
         [row] = [r for r in rows if seat.owner.name in r]
         assert f'value="{seat.pk}"' in row and 'type="checkbox"' in row
     client.post(url, {"action": "decide", "in_favour": [s.pk for s in seats[:2]]})
     body = client.get(url).content.decode()
     approvals = body[body.index('id="approvals"') :].split("</section>")[0]
-    rows = re.findall(r"<tr>(.*?)</tr>", approvals, re.S)
+    rows = re.findall(r"<li>(.*?)</li>", approvals, re.S)
     for seat in seats[:2]:
         [row] = [r for r in rows if seat.owner.name in r]
         assert "待本人确认" in row
