@@ -8,12 +8,14 @@ link to its notices keeps working.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import models
-from django.db.models import BooleanField, Case, Q, Value, When
+from django.db.models import BooleanField, Case, Count, F, Q, Value, When, Window
+from django.db.models.functions import RowNumber
 from django.utils import timezone
 from django.utils.html import strip_tags
 from django.utils.translation import gettext_lazy as _
@@ -24,13 +26,20 @@ from wagtail.models import Orderable, Page
 from wagtail.search import index
 
 from community import pagecache
-from community.models import Community, District, Estate
+from community.models import Community, District, Estate, ManagementState
 from community.privacy import mask_text
+from community.tenure.selectors import contract_in_force
 
 from . import marks, panels
 from .cjk import index_text
 
 NOTICES_PER_PAGE = 10
+NOTICES_PER_CATEGORY = 3  # on an estate's page, before the "more" link to that category's list
+# Hotlines every estate page gives: the city's service line, and the price bureau's for fees.
+HOTLINES = (
+    ("12345", _("市民热线"), _("市民服务热线")),
+    ("12358", _("价格举报"), _("物业收费投诉")),
+)
 BODY_FEATURES = ["h2", "h3", "bold", "italic", "ol", "ul", "link", "document-link", "hr"]
 
 
@@ -63,6 +72,49 @@ def notices_under(page: Page, *, today: date | None = None):
         )
         .order_by("-is_current", "-first_published_at", "-pk")
     )
+
+
+def chosen_category(request) -> str:
+    """The notice category a list is filtered by (``?category=``), or "" for all of them."""
+    value = request.GET.get("category", "")
+    return value if value in NoticeCategory.values else ""
+
+
+@dataclass
+class NoticeGroup:
+    """The newest notices of one category under a page (current ones first), and how many it has."""
+
+    category: str
+    label: str
+    notices: list
+    total: int
+
+    @property
+    def more(self) -> bool:
+        return self.total > len(self.notices)
+
+
+def notices_by_category(page: Page, *, per_category: int = NOTICES_PER_CATEGORY, today: date | None = None):
+    """Live notices under ``page`` grouped by category, in the categories' order, each with at
+    most ``per_category`` of them (ordered as ``notices_under``) and its total. One query,
+    however many notices."""
+    ordered = [F("is_current").desc(), F("first_published_at").desc(), F("pk").desc()]
+    rows = (
+        notices_under(page, today=today)
+        .annotate(
+            rank=Window(RowNumber(), partition_by=[F("category")], order_by=ordered),
+            in_category=Window(Count("pk"), partition_by=[F("category")]),
+        )
+        .filter(rank__lte=per_category)
+    )
+    found: dict[str, NoticeGroup] = {}
+    for notice in marks.mark(rows):  # a decision a court revoked says so
+        group = found.get(notice.category)
+        if group is None:
+            group = found[notice.category] = NoticeGroup(notice.category, notice.get_category_display(), [], 0)
+        group.notices.append(notice)
+        group.total = notice.in_category
+    return [found[value] for value in NoticeCategory.values if value in found]
 
 
 def page_scope(page_id: int) -> str:
@@ -103,16 +155,29 @@ class ScopePage(Page):
         return super().serve(request, *args, **kwargs)
 
     def notice_page(self, request):
-        page = Paginator(notices_under(self), NOTICES_PER_PAGE).get_page(request.GET.get("page"))
+        notices = notices_under(self)
+        if category := chosen_category(request):
+            notices = notices.filter(category=category)
+        page = Paginator(notices, NOTICES_PER_PAGE).get_page(request.GET.get("page"))
         page.object_list = marks.mark(page.object_list)  # a decision a court revoked says so
         return page
 
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
-        context["notices"] = self.notice_page(request)
+        context.update(self.notice_context(request))
         context["today"] = timezone.localdate()
         context["panels"] = panels.panels_for(self.registry_object, request)  # the floors above add theirs
         return context
+
+    def notice_context(self, request) -> dict:
+        """The notices the page lists: a page of them, of one category when ``?category=`` says so."""
+        category = chosen_category(request)
+        return {
+            "notices": self.notice_page(request),
+            "category": category,
+            "category_label": NoticeCategory(category).label if category else "",
+            "querystring": f"category={category}" if category else "",
+        }
 
 
 class DistrictPage(ScopePage):
@@ -155,6 +220,33 @@ class EstatePage(ScopePage):
 
     class Meta:
         verbose_name = _("小区页面")
+
+    def notice_context(self, request) -> dict:
+        """Without a category chosen, the estate's notices grouped by category, a few of each,
+        each group linking to the full list of its category; with one, that list."""
+        if chosen_category(request):
+            return super().notice_context(request)
+        return {"groups": notices_by_category(self), "category": ""}
+
+    def get_context(self, request, *args, **kwargs):
+        context = super().get_context(request, *args, **kwargs)
+        context["contact"] = self.contact_card()
+        return context
+
+    def contact_card(self) -> dict:
+        """Whom an owner or a visitor can turn to: the estate's address, the company serving it
+        under the contract in force (with its phone), the contacts the floors above add (the
+        owners' committee), the community, and the city's hotlines. Three queries."""
+        estate = Estate.objects.with_management_state().select_related("grid__community").get(pk=self.estate_id)
+        contract = contract_in_force(estate) if estate.management_state == ManagementState.COMPANY else None
+        return {
+            "address": estate.address,
+            "company": contract.company if contract else None,
+            "management": ManagementState(estate.management_state),
+            "others": panels.contacts_for(estate),
+            "community": estate.grid.community,
+            "hotlines": HOTLINES,
+        }
 
 
 class NoticePage(Page):

@@ -6,7 +6,16 @@ from django.dispatch import receiver
 from wagtail.signals import page_published, page_unpublished, post_page_move
 
 from community import pagecache
-from community.models import Community, District, Estate, ManagementState, RuleSet
+from community.models import (
+    Community,
+    District,
+    Estate,
+    ManagementState,
+    PropertyCompany,
+    RuleSet,
+    SelfManagementPeriod,
+    ServiceContract,
+)
 from community.signals import management_changed, roles_changed
 
 from . import permissions, services
@@ -49,6 +58,20 @@ def refresh_after_registry(sender, instance, raw=False, **kwargs):
     sets (what is published) are shown site-wide; they change rarely, so the whole site is read again."""
     if not raw:
         pagecache.changed(pagecache.SITE)
+
+
+def _estate_scope(record):
+    return pagecache.scope_of(Estate, record.estate_id)
+
+
+def _served_estates(company):
+    return [pagecache.scope_of(Estate, pk) for pk in company.contracts.values_list("estate_id", flat=True)]
+
+
+# An estate page's contact card names the company serving it, with its phone.
+pagecache.watch(ServiceContract, _estate_scope)
+pagecache.watch(SelfManagementPeriod, _estate_scope)
+pagecache.watch(PropertyCompany, _served_estates)
 
 
 @receiver(page_published, sender=NoticePage)

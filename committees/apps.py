@@ -26,6 +26,13 @@ class CommitteesConfig(AppConfig):
 
         register_contract_notes(contract_notes)  # the estate page shows the vote behind each contract
 
+        from cms.panels import register_contact
+        from community.models import Estate
+
+        from .selectors import public_contacts
+
+        register_contact(Estate, public_contacts)  # the estate's public page names its committee
+
         from community.backup import register_fingerprint_check
 
         from .exams.selectors import certificate_fingerprints

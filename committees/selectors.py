@@ -12,6 +12,7 @@ from django.db.models import Count, F, Prefetch, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from cms.panels import Contact
 from community import access
 from community.legaltime import last_day_after_days
 from community.models import Community, District, Estate, Owner, Ownership, Role, Street
@@ -311,6 +312,22 @@ def committee_queue(user):
         .filter(status__in=ACTIVE)
         .order_by("status", "elected_on")
     )
+
+
+def public_contacts(estate) -> list[Contact]:
+    """The estate's sitting committee on its public page's contact card (cms.panels): its name,
+    reached through the community office, since a committee's record holds no public phone of
+    its own (its members' numbers are personal data). One query."""
+    committee = Committee.objects.filter(estate=estate, status__in=ACTIVE).order_by("-elected_on", "-pk").first()
+    if committee is None:
+        return [Contact(label=_("业主组织"), name=_("尚未成立业主委员会"), note=_("可向社区居委会反映"))]
+    return [
+        Contact(
+            label=_("业主组织"),
+            name=f"{estate.name}{committee.get_kind_display()}",
+            note=_("可经社区居委会联系"),
+        )
+    ]
 
 
 def branch_of(estate) -> PartyBranch | None:

@@ -17,20 +17,25 @@ login has read all but its newest fee messages.
 
 from __future__ import annotations
 
+import io
 import random
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.utils import timezone
+from reportlab.lib.pagesizes import A5
+from reportlab.pdfgen.canvas import Canvas
 
 from cms import services as cms
 from committees.selectors import seated
 from community.demo import PILOT_ESTATES
 from community.legaltime import last_day_after_months
 from community.models import Estate, Unit
+from community.pdf import cjk_font
 from community.rules import rules_for
 from notifications import selectors as inbox
 from notifications import services as notices
@@ -50,6 +55,22 @@ BOARD = dict(
     price_type="market",
     legal_basis="《物业服务收费管理办法》《物业服务收费明码标价规定》；物业服务合同第五条；业主大会决定",
 )
+
+
+def _quote(payee: str, item: str, amount: str) -> SimpleUploadedFile:
+    """The quote a request says it attaches: a one-page PDF from the payee, as a company would send it."""
+    out = io.BytesIO()
+    page = Canvas(out, pagesize=A5)
+    font = cjk_font()
+    page.setFont(font, 16)
+    page.drawString(40, 540, f"{payee} 报价单")
+    page.setFont(font, 11)
+    page.drawString(40, 500, f"项目：{item}")
+    page.drawString(40, 478, f"报价：人民币 {amount} 元（含税）")
+    page.drawString(40, 456, "有效期：自报价之日起 30 日")
+    page.showPage()
+    page.save()
+    return SimpleUploadedFile("quote.pdf", out.getvalue(), "application/pdf")
 
 
 def _at(day: date, hour: int = 10) -> datetime:
@@ -289,4 +310,5 @@ def _jiangbin(estate: Estate, today: date) -> None:
         payee="安达电梯维保有限公司",
         amount="4800.00",
         purpose="3 号楼 2 号电梯更换曳引钢丝绳（维保合同外项目，附报价单）",
+        attachment=_quote("安达电梯维保有限公司", "3 号楼 2 号电梯曳引钢丝绳更换（含人工）", "4800.00"),
     )

@@ -38,6 +38,7 @@ from community.pdf import VerifyLink, fingerprint
 from community.pdf import verify_link as pdf_verify_link
 from community.privacy import mask_name
 from community.rules import rules_for
+from community.tenure.selectors import contract_in_force
 
 from .models import (
     Allocation,
@@ -127,7 +128,7 @@ class Books:
 
 def books(estate: Estate, on: date) -> Books | None:
     """Who keeps the estate's books on ``on``, and how; None when nobody manages it."""
-    contract = ServiceContract.objects.in_force(on).filter(estate=estate).select_related("company").first()
+    contract = contract_in_force(estate, on)
     if contract is not None:
         mode = SEPARATED if contract.mode == ContractMode.REMUNERATION else COLLECTION
         return Books(mode, contract.company.name, contract)
@@ -457,16 +458,25 @@ def letter_bills(letter: DemandLetter):
 
 @dataclass
 class Arrears:
+    """A unit's unpaid bills as one row: whom they are addressed to (each owner once, in the
+    order the bills first name them), how many bills, over which months, and the total owed."""
+
     unit_id: int
     unit: str
     addressee: str
     owed: Decimal
     bills: int
     since: date
+    months: list[date] = field(default_factory=list)
+
+    @property
+    def until(self) -> date:
+        return self.months[-1] if self.months else self.since
 
 
 def arrears(estate: Estate) -> list[Arrears]:
-    """Units with open bills, largest debt first: one query however many bills."""
+    """Units with open bills, largest debt first: one row per unit however many bills it
+    owes, in one query however many bills."""
     rows = (
         with_paid(Bill.objects.filter(estate=estate))
         .filter(open_amount__gt=0)
@@ -474,16 +484,23 @@ def arrears(estate: Estate) -> list[Arrears]:
         .order_by("unit_id", "period")
     )
     found: dict[int, Arrears] = {}
+    names: dict[int, list[str]] = {}
     for unit_id, building, room, addressee, owed, period in rows:
         owed = Decimal(owed).quantize(ZERO)
         entry = found.get(unit_id)
         if entry is None:
-            found[unit_id] = Arrears(unit_id, f"{building}-{room}", addressee, owed, 1, period)
-        else:
-            entry.owed += owed
-            entry.bills += 1
-            if addressee and addressee not in entry.addressee.split("、"):
-                entry.addressee += f"、{addressee}"
+            entry = found[unit_id] = Arrears(unit_id, f"{building}-{room}", "", ZERO, 0, period)
+            names[unit_id] = []
+        entry.owed += owed
+        entry.bills += 1
+        if period not in entry.months:
+            entry.months.append(period)
+        # A bill names its co-owners joined by 、; each owner is listed once per unit.
+        for name in addressee.split("、"):
+            if name and name not in names[unit_id]:
+                names[unit_id].append(name)
+    for unit_id, entry in found.items():
+        entry.addressee = "、".join(names[unit_id])
     return sorted(found.values(), key=lambda a: (-a.owed, a.unit))
 
 
@@ -709,6 +726,19 @@ def expenditures_of(estate: Estate, *, limit: int = 100):
 def visible_expenditure(user, pk: int) -> Expenditure:
     """An expenditure ``user`` may see, with its estate and vote; 404 otherwise."""
     return access.get_visible_or_404(user, access.VIEW, Expenditure.objects.select_related("estate", "vote"), pk=pk)
+
+
+def expenditure_applicant(expenditure: Expenditure) -> str:
+    """Who asked to spend: the account that filed the request, with the keeper of the books on
+    that day (the property company, or the owners' self-management) beside it; the keeper alone
+    when no account is recorded (a request brought in by the demo or an import); "" if neither."""
+    keeper = books(expenditure.estate, timezone.localtime(expenditure.requested_at).date())
+    keeper_name = keeper.keeper if keeper else ""
+    user = expenditure.requested_by
+    if user is None:
+        return keeper_name
+    name = user.get_full_name() or user.get_username()
+    return f"{name}（{keeper_name}）" if keeper_name and keeper_name != name else name
 
 
 def expenditure_entry(expenditure: Expenditure) -> LedgerEntry | None:

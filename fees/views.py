@@ -465,6 +465,7 @@ def expenditure(request, pk):
             "can": can,
             "committee": committee,
             "entry": selectors.expenditure_entry(item),
+            "applicant": selectors.expenditure_applicant(item),
             "agreement": selectors.expenditure_agreement(item),
             "decision_form": DecisionForm(seats=seats)
             if committee is not None and can["approve"] and item.status == "requested"

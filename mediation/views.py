@@ -440,7 +440,7 @@ def verify(request, number):
             "agreement": agreement if ok else None,
             "parties": parties,
         },
-        status=200 if ok else 404,
+        status=200 if ok or not claimed else 404,  # without a fingerprint: the form, not a failure
     )
 
 

@@ -146,7 +146,8 @@ def verify(request, number, fp=""):
             valid_until=selectors.valid_until(certificate),
             valid_now=selectors.valid_until(certificate) >= timezone.localdate(),
         )
-    return render(request, "committees/verify.html", context, status=200 if ok else 404)
+    # Opened without a fingerprint, it is a form to fill in, not a failed check.
+    return render(request, "committees/verify.html", context, status=200 if ok or not claimed else 404)
 
 
 @login_required

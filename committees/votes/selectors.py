@@ -445,10 +445,20 @@ def vote_with_estate(pk) -> Vote | None:
 
 
 def owner_votes(owner: Owner) -> list[tuple]:
-    """The votes of the estates where ``owner`` holds a unit now, newest first, each with the
-    choice on the ballot the owner cast themself (None when they have not). Two queries."""
-    estates = Ownership.objects.in_force().filter(owner=owner).values("unit__building__estate")
-    vote_list = Vote.objects.filter(estate__in=estates).select_related("estate").order_by("-opens_at")
+    """The votes whose scope holds a unit ``owner`` holds now (a vote of the whole estate, or of
+    the buildings or units one of theirs is among: the votes whose ballot they may open),
+    newest first, each with the choice on the ballot the owner cast themself (None when they
+    have not). Two queries."""
+    held = Ownership.objects.in_force().filter(owner=owner)
+    buildings = Vote.buildings.through.objects.filter(vote=OuterRef("pk"))
+    units = Vote.units.through.objects.filter(vote=OuterRef("pk"))
+    vote_list = (
+        Vote.objects.filter(estate__in=held.values("unit__building__estate"))
+        .filter(~Exists(buildings) | Exists(buildings.filter(building__in=held.values("unit__building"))))
+        .filter(~Exists(units) | Exists(units.filter(unit__in=held.values("unit"))))
+        .select_related("estate")
+        .order_by("-opens_at")
+    )
     mine = dict(Ballot.objects.filter(vote__in=vote_list, cast_by=owner).values_list("vote_id", "choice"))
     return [(v, mine.get(v.pk)) for v in vote_list]
 

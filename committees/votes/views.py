@@ -126,9 +126,17 @@ def _convened(request, vote_id) -> Vote:
 @login_required
 def turnout(request, vote_id):
     """Live figures while the vote runs (refreshing itself), the close button once it has
-    ended, and afterwards the result exactly as frozen at the close."""
-    vote = _convened(request, vote_id)
+    ended, and afterwards the result exactly as frozen at the close.
+
+    Its conveners run it from here; staff who may read the estate (the street reviewing a fund
+    use, the company whose spending was put to the vote, the district, the grid) read the same
+    figures, which name no owner, without the conveners' tools: paper ballots, the service
+    register, the proxies and the close."""
+    vote = access.get_visible_or_404(request.user, access.VIEW, selectors.votes_with_estate(), pk=vote_id)
+    runs = access.can(request.user, access.CONVENE_VOTES, vote)
     if request.method == "POST":
+        if not runs:
+            raise PermissionDenied
 
         def handler():
             if vote.is_election:
@@ -174,7 +182,8 @@ def turnout(request, vote_id):
             "quorum_area_pct": coverage.percent(shares[0]),
             "quorum_heads_pct": coverage.percent(shares[1]),
             "refresh": vote.status == "open" and vote.opens_at <= now < vote.closes_at and not uncountable,
-            "can_close": vote.status == "open" and now >= vote.closes_at,
+            "runs": runs,
+            "can_close": runs and vote.status == "open" and now >= vote.closes_at,
             "quorum_rules": (rules.vote_quorum_area, rules.vote_quorum_heads),
             "service": service,
             "frozen_service": selectors.frozen_service(vote.result) if vote.status == "closed" else None,

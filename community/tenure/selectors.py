@@ -48,6 +48,13 @@ def estate_contracts(user, estate: Estate, *, today: date | None = None) -> list
     return [ContractRow(c, notes[c.pk], c.starts_on <= today <= c.last_day) for c in contracts]
 
 
+def contract_in_force(estate: Estate, on: date | None = None) -> ServiceContract | None:
+    """The service contract in force on ``on`` (today by default), with its company; None when
+    no company serves the estate that day. One query."""
+    on = on or timezone.localdate()
+    return ServiceContract.objects.in_force(on).filter(estate=estate).select_related("company").first()
+
+
 def self_management_periods(estate: Estate):
     return SelfManagementPeriod.objects.filter(estate=estate).order_by("-started_on")
 

@@ -104,6 +104,11 @@ def test_the_public_verify_page_confirms_a_true_certificate_and_rejects_a_tamper
     tampered = client.get(reverse("committees:verify", args=[certificate.number, "f" * 64]))
     assert tampered.status_code == 404 and "核验未通过" in tampered.content.decode()
     assert client.get(reverse("committees:verify", args=["KS2000-00001", fp])).status_code == 404
+    # Opened without a fingerprint it is a form with what to enter, not a failed check.
+    empty = client.get(reverse("committees:verify_form", args=[certificate.number]))
+    body = empty.content.decode()
+    assert empty.status_code == 200 and "核验未通过" not in body and 'id="verify-howto"' in body
+    assert '<label for="fp">' in body
 
 
 def test_only_the_holder_downloads_the_certificate(client, exam, candidate):

@@ -166,7 +166,7 @@ def test_an_owner_votes_on_the_page_and_sees_it_recorded(client, world, estate_v
     assert client.get(url).status_code == 404
 
 
-def test_turnout_is_for_conveners_of_that_estate_only(client, world, estate_votes):
+def test_turnout_is_run_by_conveners_and_read_by_the_estates_staff_only(client, world, estate_votes):
     from django.urls import reverse
 
     from tests.factories import login
@@ -175,8 +175,12 @@ def test_turnout_is_for_conveners_of_that_estate_only(client, world, estate_vote
     url = reverse("committees:turnout", args=[vote.pk])
     login(client, world.users[Role.COMMITTEE_MEMBER])
     assert client.get(url).status_code == 200
+    # The estate's staff read the figures (the pages they work on link here); they do not run it.
     for role in (Role.COMPANY_STAFF, Role.GRID_WORKER, Role.STREET_STAFF):
         login(client, world.users[role])
+        assert client.get(url).status_code == 200 and client.post(url).status_code == 403
+    for user in (world.owner_user, world.users[Role.UNIT_STAFF]):
+        login(client, user)
         assert client.get(url).status_code == 404
     login(client, world.users[Role.COMMITTEE_MEMBER])
     other = Vote.objects.create(

@@ -1,9 +1,12 @@
 """Fee pages for every role: allowed and denied, on their own estate and another one; bad input; query counts."""
 
+import re
 from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -93,6 +96,11 @@ def test_published_statements_are_public_and_verify(client, books, pilot):
     typed = "-".join(statement.fingerprint[i : i + 8] for i in range(0, 64, 8)).upper()
     lower = reverse("fees:verify", args=[pilot.code.lower(), "2026-01-01", "2026-01-31"])
     assert client.get(lower, {"fp": typed}).status_code == 200
+    # Opened without a fingerprint it explains what to enter; it has not failed anything yet.
+    empty = client.get(url)
+    body = empty.content.decode()
+    assert empty.status_code == 200 and "核验未通过" not in body and 'id="verify-howto"' in body
+    assert '<label for="fp">' in body and f'<code class="fingerprint">{statement.fingerprint}</code>' in body
 
 
 def test_verify_refuses_nonsense_dates(client, pilot):
@@ -389,6 +397,33 @@ def test_a_committee_member_approves_an_expenditure_and_sees_its_voucher(client,
     assert entry.voucher == f"支{timezone.localdate().year}-00001"
 
 
+def test_an_expenditure_page_names_its_applicant_and_lists_each_approval_on_its_members_row(client, world, books):
+    committee = seat_committee(world.e1, size=3)
+    item = services.request_expenditure(
+        actor=None, estate=world.e1, category="repairs", payee="某公司", amount="50.00", purpose="换灯，附报价单"
+    )
+    login(client, world.users[Role.COMMITTEE_MEMBER])
+    url = reverse("fees:expenditure", args=[item.pk])
+    body = client.get(url).content.decode()
+    assert "None" not in body and "未上传附件" in body
+    assert selectors.books(world.e1, timezone.localdate()).keeper in body  # no account: the books' keeper applied
+    seats = list(committee.members.order_by("pk"))
+    # The form: each member's box inside the label with their name.
+    rows = re.findall(r"<label [^>]*>(.*?)</label>", body, re.S)
+    for seat in seats:
+        [row] = [r for r in rows if seat.owner.name in r]
+        assert f'value="{seat.pk}"' in row and 'type="checkbox"' in row
+    client.post(url, {"action": "decide", "in_favour": [s.pk for s in seats[:2]]})
+    body = client.get(url).content.decode()
+    approvals = body[body.index('id="approvals"') :].split("</section>")[0]
+    rows = re.findall(r"<li>(.*?)</li>", approvals, re.S)
+    for seat in seats[:2]:
+        [row] = [r for r in rows if seat.owner.name in r]
+        assert "待本人确认" in row
+    assert not [r for r in rows if seats[2].owner.name in r]
+    assert "None" not in body
+
+
 def test_a_refusal_without_reasons_is_sent_back_with_the_rule(client, world, books):
     committee = seat_committee(world.e1, size=5)
     item = services.request_expenditure(
@@ -422,6 +457,10 @@ def test_company_staff_request_an_expenditure_with_an_attachment(client, world, 
     item = Expenditure.objects.get()
     assert item.attachment and item.requested_by == world.users[Role.COMPANY_STAFF]
     assert client.get(reverse("fees:attachment", args=[item.pk])).status_code == 200
+    body = client.get(reverse("fees:expenditure", args=[item.pk])).content.decode()
+    assert reverse("fees:attachment", args=[item.pk]) in body and "未上传附件" not in body
+    keeper = selectors.books(pilot, timezone.localdate()).keeper
+    assert f"company（{keeper}）" in body  # who applied: the account, and the company it keeps the books for
     login(client, world.users[Role.GRID_WORKER])
     assert client.get(reverse("fees:attachment", args=[item.pk])).status_code == 200
     login(client, world.owner_user)
@@ -463,6 +502,38 @@ def test_the_arrears_list_runs_a_fixed_number_of_queries(client, world, pilot, d
     with django_assert_max_num_queries(22):  # +1: the bar's count of new requests for the company (报事受理)
         response = client.get(reverse("fees:estate", args=[pilot.pk]))
     assert response.status_code == 200 and len(response.context["arrears"]) == 13
+
+
+def test_the_arrears_list_gives_a_co_owned_unit_one_row_with_its_owners_once(client, world, pilot):
+    unit = UnitFactory(building__estate=pilot, room="402")
+    for name in ("蔡新", "刘英"):
+        OwnershipFactory(unit=unit, owner=OwnerFactory(name=name), started_on=date(2015, 1, 1))
+    for month in (1, 2, 3):
+        services.run_billing(actor=None, estate=pilot, period=date(2026, month, 1))
+    login(client, world.users[Role.COMPANY_STAFF])
+    response = client.get(reverse("fees:estate", args=[pilot.pk]))
+    row = next(a for a in response.context["arrears"] if a.unit_id == unit.pk)
+    per_month = Bill.objects.filter(unit=unit, period=date(2026, 1, 1)).count()
+    assert row.addressee == "蔡新、刘英" and row.bills == 3 * per_month
+    assert row.months == [date(2026, 1, 1), date(2026, 2, 1), date(2026, 3, 1)]
+    assert row.owed == sum(b.amount for b in Bill.objects.filter(unit=unit))
+    body = response.content.decode()
+    assert body.count("蔡新") == 1 and "2026-01 至 2026-03，共 3 个月" in body
+
+
+def test_the_arrears_list_costs_the_same_queries_for_one_month_of_bills_as_for_six(
+    client, world, pilot, django_assert_num_queries
+):
+    login(client, world.users[Role.COMPANY_STAFF])
+    services.run_billing(actor=None, estate=pilot, period=date(2026, 1, 1))
+    client.get(reverse("fees:estate", args=[pilot.pk]))  # warm: the session, the bar's counts
+    with CaptureQueriesContext(connection) as once:
+        client.get(reverse("fees:estate", args=[pilot.pk]))
+    for month in (2, 3, 4, 5, 6):
+        services.run_billing(actor=None, estate=pilot, period=date(2026, month, 1))
+    with django_assert_num_queries(len(once)):
+        response = client.get(reverse("fees:estate", args=[pilot.pk]))
+    assert max(a.bills for a in response.context["arrears"]) >= 6
 
 
 def test_the_ledger_page_runs_a_fixed_number_of_queries(client, world, books, django_assert_max_num_queries):

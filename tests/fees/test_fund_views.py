@@ -236,6 +236,10 @@ def test_the_annual_statement_is_public_verifies_and_its_pdf_adds_up(client, wor
     assert client.get(url, {"fp": statement.fingerprint}).status_code == 200
     tampered = statement.fingerprint[:-1] + ("0" if statement.fingerprint[-1] != "0" else "1")
     assert client.get(url, {"fp": tampered}).status_code == 404
+    empty = client.get(url)  # without a fingerprint: what to enter, not a failure
+    body = empty.content.decode()
+    assert empty.status_code == 200 and "核验未通过" not in body and 'id="verify-howto"' in body
+    assert f'<code class="fingerprint">{statement.fingerprint}</code>' in body
     if not shutil.which("pdftotext"):
         pytest.skip("poppler-utils (pdftotext) is not installed")
     path = tmp_path / "f.pdf"

@@ -172,6 +172,17 @@ def test_the_agreement_pdf_has_a_copy_per_party_and_the_committees_and_verifies(
     assert client.get(reverse("mediation:verify", args=[agreement.number]) + f"?fp={fp}").status_code == 200
 
 
+def test_the_verify_page_opened_without_a_fingerprint_asks_for_one(client, world):
+    agreement = effective(world)
+    url = reverse("mediation:verify", args=[agreement.number])
+    empty = client.get(url)
+    body = empty.content.decode()
+    assert empty.status_code == 200 and "核验未通过" not in body and 'id="verify-howto"' in body
+    assert '<label for="fp">' in body and "张**" not in body  # nothing of the agreement before a match
+    wrong = client.get(url, {"fp": "0" * 64})
+    assert wrong.status_code == 404 and "核验未通过" in wrong.content.decode()
+
+
 def test_a_party_downloads_their_agreement(client, world):
     agreement = effective(world)
     login(client, world.owner_user)
