@@ -45,10 +45,18 @@ format: $(STAMP)
 	$(VENV)/bin/ruff check --fix .
 
 # Browser tests use Debian's Chromium; PDFs embed a CJK font (wqy-microhei) and are read
-# back with poppler-utils; the translation test extracts strings with GNU gettext.
-# Installed here when missing and this is a Debian machine we are root on;
+# back with poppler-utils; the translation test extracts strings with GNU gettext; the crawl
+# (tests/browser/test_crawl.py) loads axe-core from node_modules/ (package-lock.json pins it).
+# Installed here when missing and this is a Debian machine we are root on (npm where it exists);
 # otherwise those tests skip (and fail under CI=true).
 browser:
+	@if [ ! -f node_modules/axe-core/axe.min.js ]; then \
+		if command -v npm >/dev/null; then \
+			echo "installing axe-core (npm ci)"; npm ci --no-audit --no-fund --loglevel=error; \
+		else \
+			echo "!! npm is missing: the browser crawl will skip" >&2; \
+		fi; \
+	fi
 	@if [ ! -x /usr/bin/chromium ] || [ ! -f /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] || ! command -v pdftotext >/dev/null || ! command -v xgettext >/dev/null; then \
 		if command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
 			echo "installing chromium, fonts-wqy-microhei, poppler-utils and gettext (Debian packages)"; \
