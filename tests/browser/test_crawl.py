@@ -94,6 +94,8 @@ SERIOUS = {"serious", "critical"}
 FULL_WIDTH = "，。：；（）、！？"
 LATIN_NEXT_TO_FULL_WIDTH = re.compile(rf"[A-Za-z][{FULL_WIDTH}]|[{FULL_WIDTH}][A-Za-z]")
 HAN = re.compile(r"[\u4e00-\u9fff]")
+_APART = r"\s!-/:-@\[-`{-~"  # whitespace and ASCII punctuation
+SEPARATE_HAN_RUN = re.compile(rf"(?:^|(?<=[{_APART}]))([\u4e00-\u9fff]{{3,}})(?=$|[{_APART}])")
 PLACEHOLDER = re.compile(r"%\([^)]*\)[sdif]|%[sdif]|\{[^}]*\}")
 
 pytestmark = [
@@ -194,10 +196,10 @@ class Catalogue:
             for pattern in self.shaped:
                 if pattern.fullmatch(bare):
                     return pattern.pattern
-            # A whole Chinese run of an English text that is a msgid of its own ("任期届满 … days
-            # left"); a run that only holds one (a company's name, a vote's title) is data.
+            # A whole Chinese run of an English text that is a msgid of its own and stands apart
+            # ("任期届满 … days left"); a run inside Chinese (a company's name, a vote's title) is data.
             if re.search(r"[A-Za-z]{3,}", text):
-                for run in re.findall(r"[\u4e00-\u9fff]{3,}", text):
+                for run in SEPARATE_HAN_RUN.findall(text):
                     if run in self.exact:
                         return run
         if LATIN_NEXT_TO_FULL_WIDTH.search(text):
