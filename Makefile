@@ -45,16 +45,24 @@ format: $(STAMP)
 	$(VENV)/bin/ruff check --fix .
 
 # Browser tests use Debian's Chromium; PDFs embed a CJK font (wqy-microhei) and are read
-# back with poppler-utils; the translation test extracts strings with GNU gettext.
-# Installed here when missing and this is a Debian machine we are root on;
+# back with poppler-utils; the translation test extracts strings with GNU gettext; the crawl
+# (tests/browser/test_crawl.py) loads axe-core from node_modules/ (package-lock.json pins it).
+# Installed here when missing and this is a Debian machine we are root on (npm too, for axe-core);
 # otherwise those tests skip (and fail under CI=true).
 browser:
-	@if [ ! -x /usr/bin/chromium ] || [ ! -f /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] || ! command -v pdftotext >/dev/null || ! command -v xgettext >/dev/null; then \
+	@if [ ! -x /usr/bin/chromium ] || [ ! -f /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] || ! command -v pdftotext >/dev/null || ! command -v xgettext >/dev/null || { [ ! -f node_modules/axe-core/axe.min.js ] && ! command -v npm >/dev/null; }; then \
 		if command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
-			echo "installing chromium, fonts-wqy-microhei, poppler-utils and gettext (Debian packages)"; \
-			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei poppler-utils gettext >/dev/null; \
+			echo "installing chromium, fonts-wqy-microhei, poppler-utils, gettext and npm (Debian packages)"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei poppler-utils gettext npm >/dev/null; \
 		else \
-			echo "!! /usr/bin/chromium is missing and cannot be installed here: browser tests will skip" >&2; \
+			echo "!! chromium, a font, poppler-utils, gettext or npm is missing and cannot be installed here: the tests that need it will skip" >&2; \
+		fi; \
+	fi
+	@if [ ! -f node_modules/axe-core/axe.min.js ]; then \
+		if command -v npm >/dev/null; then \
+			echo "installing axe-core (npm ci)"; npm ci --no-audit --no-fund --loglevel=error; \
+		else \
+			echo "!! npm is missing: the browser crawl will skip" >&2; \
 		fi; \
 	fi
 

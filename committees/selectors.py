@@ -11,6 +11,7 @@ from fractions import Fraction
 from django.db.models import Count, F, Prefetch, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from cms.panels import Contact
 from community import access
@@ -138,7 +139,7 @@ def deadlines(committee: Committee, *, on: date | None = None) -> list[Deadline]
     if committee.first_meeting_on is None:
         due.append(
             (
-                "首次会议",
+                gettext_noop("首次会议"),
                 last_day_after_days(committee.elected_on, rules.committee_first_meeting_days),
                 SOON_DAYS,
                 "first_meeting",
@@ -147,8 +148,16 @@ def deadlines(committee: Committee, *, on: date | None = None) -> list[Deadline]
     if committee.status in FILABLE:
         what, day = filing_deadline(committee)
         refiling = committee.changed_on is not None
-        due.append(("重新备案" if refiling else "备案", day, SOON_DAYS, "refiling" if refiling else "filing"))
-    due.append(("任期届满", committee.term_ends_on, rules.term_expiry_warning_days, "term"))
+        due.append(
+            (
+                gettext_noop("重新备案") if refiling else gettext_noop("备案"),
+                day,
+                SOON_DAYS,
+                "refiling" if refiling else "filing",
+            )
+        )
+    # The names stay Chinese here (the duty list and the tests key on them); the page translates them.
+    due.append((gettext_noop("任期届满"), committee.term_ends_on, rules.term_expiry_warning_days, "term"))
     return [Deadline(what, day, (day - on).days, (day - on).days <= warn, kind) for what, day, warn, kind in due]
 
 

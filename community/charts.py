@@ -22,9 +22,11 @@ def _text_width(text: str, size: float) -> float:
     return sum(size if ord(ch) > 0x2E7F else size * 0.6 for ch in text)
 
 
-def _open(title: str, height: int) -> list[str]:
+def _open(title: str, height: int, *, linked: bool = False) -> list[str]:
+    # An image's parts are not announced, so a chart whose bars are links is a group of them.
+    role = "group" if linked else "img"
     return [
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" width="100%" role="img" '
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" width="100%" role="{role}" '
         f'aria-label="{escape(title)}" class="chart">',
         f"<title>{escape(title)}</title>",
     ]
@@ -41,7 +43,7 @@ def bars(rows: list[tuple], *, title: str, colour: str = "#2f6f4e", maximum: flo
     ``maximum`` fixes the full-width value (1 for a rate); otherwise the largest value."""
     top = maximum if maximum is not None else max((r[1] for r in rows), default=0)
     height = ROW * max(len(rows), 1) + 8
-    parts = _open(title, height)
+    parts = _open(title, height, linked=any(r[3:4] and r[3] for r in rows))
     if not rows:
         parts.append(f'<text x="0" y="18" font-size="12" fill="#666">{escape("—")}</text>')
     for i, (label, value, printed, *link) in enumerate(rows):
@@ -68,7 +70,7 @@ def columns(points: list[tuple], *, title: str, colours: tuple[str, ...] = ("#2f
     series = max((len(p[1]) for p in points), default=1)
     top = max((v for p in points for v in p[1]), default=0)
     height, base, chart = COLUMNS_HEIGHT, COLUMNS_HEIGHT - 20, COLUMNS_HEIGHT - 40
-    parts = _open(title, height)
+    parts = _open(title, height, linked=any(any(p[3]) for p in points if len(p) > 3))
     if not points:
         parts.append(f'<text x="0" y="18" font-size="12" fill="#666">{escape("—")}</text>')
     slot = WIDTH / max(len(points), 1)

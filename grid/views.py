@@ -153,7 +153,7 @@ def case(request, pk):
     if case.status == S.DISPATCHED and services.may_record(user, case):
         forms["handle"] = HandleForm(photos_max=selectors.photos_max(case.estate))
     if dispatcher and case.status == S.HANDLED and case.level != Level.COMPANY:
-        forms["verify"] = VerifyForm()
+        forms["verify"] = VerifyForm(auto_id="id_verify_%s")  # its note is not the handling form's note
     contact = selectors.reporter_contact(user, case)
     if contact is not None and not contact.masked and case.source == Source.RESIDENT:
         audit.record("view_personal", request=request, obj=case, detail={"page": "grid_case"})

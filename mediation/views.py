@@ -358,16 +358,17 @@ def _forms(user, case: Case, file: dict, today: date) -> dict:
             initial={"mediator": case.requested_mediator_id},
         )
     if status in (S.INTAKE, S.ACCEPTED, S.MEDIATING):
-        forms["refuse"] = RefusalForm(parties=parties)
+        # Several of these forms share field names (reason, day); each gets its own element ids.
+        forms["refuse"] = RefusalForm(parties=parties, auto_id="id_refuse_%s")
     if mediate and status in (S.ACCEPTED, S.MEDIATING):
         forms["book"] = BookForm(initial={"day": today})
         forms["agree"] = (
             AgreementEntryForm(initial={"reached_on": today, "facts": case.facts}) if status == S.MEDIATING else None
         )
-        forms["end"] = ReasonForm()
+        forms["end"] = ReasonForm(auto_id="id_end_%s")
     if mediate and status == S.MEDIATING:
         forms["record"] = [
-            (s, SessionRecordForm(initial={"session": s.pk}))
+            (s, SessionRecordForm(initial={"session": s.pk}, auto_id=f"id_record_{s.pk}_%s"))
             for s in file["sessions"]
             if s.status == SessionStatus.BOOKED and s.starts_at <= timezone.now()
         ]
@@ -375,10 +376,14 @@ def _forms(user, case: Case, file: dict, today: date) -> dict:
         unsigned = selectors.unsigned_parties(case, agreement)
         forms["sign"] = SignForm(parties=unsigned, initial={"signed_on": today}) if unsigned is not None else None
         own = agreement.mediator.user_id == user.pk
-        forms["mediator_sign"] = DayForm(initial=day) if agreement.mediator_signed_on is None and own else None
-        forms["seal"] = DayForm(initial=day) if agreement.sealed_on is None else None
+        forms["mediator_sign"] = (
+            DayForm(initial=day, auto_id="id_mediator_sign_%s")
+            if agreement.mediator_signed_on is None and own
+            else None
+        )
+        forms["seal"] = DayForm(initial=day, auto_id="id_seal_%s") if agreement.sealed_on is None else None
         if status == S.AGREED:
-            forms["end"] = ReasonForm()
+            forms["end"] = ReasonForm(auto_id="id_end_%s")
     if agreement and agreement.form == Written.WRITTEN and agreement.effective_on and agreement.applied_on is None:
         forms["apply"] = ConfirmationForm(initial={"applied_on": today})
     if agreement and agreement.applied_on and agreement.decided_on is None:

@@ -38,9 +38,9 @@ def management_context(user, estate: Estate, today: date) -> dict:
     if context["can_change"]:
         latest = contracts[0].contract if contracts else None
         context.update(
-            sign_form=SignContractForm(),
-            renew_form=RenewContractForm(),
             # Several forms share a field name; each gets its own element ids.
+            sign_form=SignContractForm(),
+            renew_form=RenewContractForm(auto_id="id_renew_%s"),
             self_end_form=LastDayForm(initial={"last_day": today}, auto_id="id_self_end_%s"),
             unmanaged_form=LastDayForm(initial={"last_day": today}, auto_id="id_unmanaged_%s"),
             self_form=StartSelfManagementForm(initial={"on": today}),

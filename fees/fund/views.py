@@ -192,8 +192,10 @@ def estate_fund(request, estate_id):
             "share": rules_for(estate).fund_topup_below,
             "uses": selectors.uses_of(estate),
             "statements": published_statements(estate, Subject.FUND),
-            "date_form": FundDateForm(),
-            "amount_form": FundAmountForm(),
+            # The forms share field names; each gets its own element ids, so each label finds its field.
+            "date_form": FundDateForm(auto_id="id_subaccounts_%s"),
+            "interest_form": FundAmountForm(auto_id="id_interest_%s"),
+            "income_form": FundAmountForm(auto_id="id_income_%s"),
             "year_form": FundYearForm(initial={"year": timezone.localdate().year - 1}),
             "overdue": [u for u in selectors.paid_emergencies(estate) if services.publication_overdue(u)],
         }
@@ -289,7 +291,7 @@ def unit_fund(request, estate_id, unit_id):
             "alert": sub is not None
             and selectors.needs_top_up(balance, sub.first_deposit, rules_for(estate).fund_topup_below),
             "amount_form": FundAmountForm(),
-            "refund_form": FundRefundForm(),
+            "refund_form": FundRefundForm(auto_id="id_refund_%s"),
         },
     )
 

@@ -2,6 +2,7 @@
 
 import re
 
+from community import charts
 from community.charts import WIDTH, _text_width, columns
 
 
@@ -30,3 +31,13 @@ def test_few_points_keep_every_label_and_value():
     assert [t for _, t in _labels(svg, 10)] == ["一月", "二月"]
     assert [t for _, t in _labels(svg, 9)] == ["3", "5"]
     assert WIDTH == 360
+
+
+def test_a_chart_without_links_is_one_image_and_a_linked_one_a_group_of_links():
+    # A link inside role="img" is hidden from a screen reader (axe: nested-interactive).
+    plain = charts.bars([("甲", 1, "1")], title="图")
+    linked = charts.bars([("甲", 1, "1", "/list/")], title="图")
+    assert 'role="img"' in plain and "<a " not in plain
+    assert 'role="group"' in linked and '<a href="/list/"' in linked
+    assert 'role="img"' in charts.columns([("1月", [1], ["1"], [None])], title="图")
+    assert 'role="group"' in charts.columns([("1月", [1], ["1"], ["/list/"])], title="图")
