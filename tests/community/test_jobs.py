@@ -109,7 +109,7 @@ def test_only_the_starter_watches_a_job(client, world):
     assert job.title not in client.get(reverse("community:jobs")).content.decode()
     login(client, starter)
     body = client.get(page).content.decode()
-    assert "已完成" in body and "导入完成" in body and 'http-equiv="refresh"' not in body
+    assert "已完成" in body and "导入完成" in body and "data-refresh" not in body
     assert job.title in client.get(reverse("community:jobs")).content.decode()
     login(client, UserFactory(is_superuser=True, is_staff=True))
     assert client.get(page).status_code == 200
@@ -122,7 +122,7 @@ def test_a_waiting_job_page_refreshes_itself_and_shows_why_it_waits(client, worl
     )
     login(client, starter)
     body = client.get(reverse("community:job", args=[job.pk])).content.decode()
-    assert "排队中" in body and 'http-equiv="refresh"' in body and "后台任务服务（Redis）暂时连接不上" in body
+    assert "排队中" in body and 'data-refresh="2"' in body and "后台任务服务（Redis）暂时连接不上" in body
 
 
 def test_the_sweep_offers_again_what_the_broker_refused_not_a_mere_backlog():

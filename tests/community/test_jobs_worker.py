@@ -167,7 +167,7 @@ def test_a_worker_killed_mid_import_writes_nothing_and_the_next_one_completes_it
 
         _until(writing, PATIENCE, "the import to be under way", first)
         page = client.get(response.url).content.decode()
-        assert "进行中" in page and 'http-equiv="refresh"' in page
+        assert "进行中" in page and 'data-refresh="2"' in page and "js/refresh.js" in page
         first.kill()
     finally:
         first.stop()
