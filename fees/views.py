@@ -362,6 +362,8 @@ def ledger(request, estate_id):
             "balance": income_total - spending_total,
             "income_form": IncomeForm(),
             "period_form": PeriodForm(),
+            # the same fields again for publishing, with ids of their own so each label finds its field
+            "publish_form": PeriodForm(auto_id="id_publish_%s"),
             "statements": selectors.published_statements(estate, Subject.FEES)[:12],
         },
     )

@@ -149,7 +149,7 @@ def case(request, pk):
     dispatcher = access.can(user, access.DISPATCH_CASES, case)
     forms = {}
     if dispatcher and case.status in (S.REPORTED, S.DISPATCHED):
-        forms["dispatch"] = DispatchForm(units=selectors.dispatch_units(case))
+        forms["dispatch"] = DispatchForm(units=selectors.dispatch_units(case), auto_id="id_dispatch_%s")
     if case.status == S.DISPATCHED and services.may_record(user, case):
         forms["handle"] = HandleForm(photos_max=selectors.photos_max(case.estate))
     if dispatcher and case.status == S.HANDLED and case.level != Level.COMPANY:

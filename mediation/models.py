@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from community import records
 from community.models import REGISTRY_PERMS, Community, Estate, Owner, PropertyCompany, Unit, validate_mobile
+from community.templatetags.punct import bracketed
 
 
 class TsTzRange(Func):
@@ -114,7 +115,7 @@ class MediatorPost(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.name}（{self.get_position_display()}）"
+        return bracketed(self.name, self.get_position_display())
 
     def serving_on(self, day) -> bool:
         return self.appointed_on <= day <= self.term_ends_on and (self.left_on is None or day < self.left_on)

@@ -32,6 +32,12 @@ def punctuation(mark: str) -> str:
     return mark if (get_language() or "").startswith("zh") else LATIN[mark]
 
 
+def bracketed(text: str, note: str) -> str:
+    """``text（note）`` on a Chinese page, ``text (note)`` on an English one: for labels built in
+    Python (a contract's company and fee mode, a mediator and their position)."""
+    return f"{text}{punctuation('（')}{note}{punctuation('）')}"
+
+
 @register.filter(name="listing")
 def listing(items) -> str:
     """``{{ names|listing }}``: joined with "、" in Chinese and ", " in English."""

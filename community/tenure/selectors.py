@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from .. import access
 from ..models import Estate, ManagementState, SelfManagementPeriod, ServiceContract
+from ..templatetags.punct import bracketed
 from .history import COMPANY, SELF, Period, Segment, timeline
 
 # Apps built on the registry add notes to the contracts on the estate page (committees: the
@@ -68,7 +69,7 @@ def management_history(estate: Estate, *, today=None, contracts=None, self_perio
     if self_periods is None:
         self_periods = SelfManagementPeriod.objects.filter(estate=estate)
     periods = [
-        Period(c.starts_on, c.last_day, COMPANY, f"{c.company.name}（{c.get_mode_display()}）") for c in contracts
+        Period(c.starts_on, c.last_day, COMPANY, bracketed(c.company.name, c.get_mode_display())) for c in contracts
     ]
     periods += [Period(p.started_on, p.ended_on, SELF, "") for p in self_periods]
     return timeline(periods, since=estate.delivered_on, today=today)
