@@ -53,21 +53,12 @@ from django.db import connection
 from django.test import Client
 from django.urls import Resolver404, resolve
 
+from tests.browser import ARGS, CHROMIUM, PHONE
+
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = Path("/usr/bin/chromium")
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 CATALOGUE = ROOT / "locale" / "en" / "LC_MESSAGES" / "django.po"
 ARTIFACTS = ROOT / "test-artifacts" / "crawl"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-PHONE = {"width": 360, "height": 740}
 PAGES = 60  # distinct pages per role
 PER_NAME = 3  # pages per URL name (or per depth of the public site tree)
 LINKS_PER_NAME = 8  # links fetched per URL name and role (an estate list links 150 estates alike)

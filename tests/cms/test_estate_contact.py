@@ -2,7 +2,7 @@
 the owners' committee, the community, the 12345 and 12358 hotlines), then its notices grouped
 by category, a few of each, with a link to each category's full list. Kept fresh in the cache."""
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from django.db import connection
@@ -11,8 +11,8 @@ from django.utils import timezone
 
 from cms import services
 from cms.models import NOTICES_PER_CATEGORY, EstatePage
-from committees.models import Committee, Vote, VoteStatus
 from community.models import ServiceContract
+from tests.fees.conftest import seat_committee
 
 pytestmark = pytest.mark.django_db
 
@@ -24,22 +24,6 @@ def _notice(estate, title, category="general"):
 
 def _url(estate):
     return EstatePage.objects.get(estate=estate).url
-
-
-def _committee(estate):
-    now = timezone.now()
-    vote = Vote.objects.create(
-        estate=estate,
-        matter=3,
-        question="选举业主委员会",
-        opens_at=now - timedelta(days=20),
-        closes_at=now - timedelta(days=10),
-        status=VoteStatus.CLOSED,
-        result={"decided": True},
-    )
-    return Committee.objects.create(
-        estate=estate, election_vote=vote, elected_on=date(2024, 1, 1), term_ends_on=date(2029, 1, 1)
-    )
 
 
 def _contact_card(body):
@@ -57,7 +41,7 @@ def test_the_contact_card_gives_the_address_the_company_the_committee_and_the_ho
     assert 'href="tel:0571-86660000"' in card
     assert "尚未成立业主委员会" in card and world.e1.grid.community.name in card
     assert 'href="tel:12345"' in card and 'href="tel:12358"' in card
-    _committee(world.e1)
+    seat_committee(world.e1, size=0)
     # The cached page follows: the committee is seated, the company changes its number.
     card = _contact_card(client.get(_url(world.e1)).content.decode())
     assert f"{world.e1.name}业主委员会" in card and "尚未成立" not in card

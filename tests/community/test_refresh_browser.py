@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.browser import ARGS, CHROMIUM
+
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = Path("/usr/bin/chromium")
 
 pytestmark = pytest.mark.skipif(
     not CHROMIUM.exists() and os.environ.get("CI") != "true",
@@ -28,7 +29,7 @@ def page(tmp_path, monkeypatch):
     html = tmp_path / "live.html"
     html.write_text(PAGE.format(script=(ROOT / "static" / "js" / "refresh.js").as_uri()), encoding="utf-8")
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=["--headless", "--no-sandbox"])
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
         tab = browser.new_page()
         tab.goto(html.as_uri())
         yield tab
