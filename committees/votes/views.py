@@ -131,7 +131,9 @@ def turnout(request, vote_id):
     Its conveners run it from here; staff who may read the estate (the street reviewing a fund
     use, the company whose spending was put to the vote, the district, the grid) read the same
     figures, which name no owner, without the conveners' tools: paper ballots, the service
-    register, the proxies and the close."""
+    register, the proxies and the close. While the vote runs, only the conveners and the
+    offices that supervise (those who may see personal data) watch the count; a company's
+    staff, whose own contract or spending may be the question, read the result once closed."""
     vote = access.get_visible_or_404(request.user, access.VIEW, selectors.votes_with_estate(), pk=vote_id)
     runs = access.can(request.user, access.CONVENE_VOTES, vote)
     if request.method == "POST":
@@ -151,15 +153,17 @@ def turnout(request, vote_id):
 
         return act(request, handler, reverse("committees:turnout", args=[vote.pk]))
     now, rules = timezone.now(), rules_for(vote.estate)
+    sealed = vote.status != "closed" and not runs and not access.can(request.user, access.PERSONAL, vote)
     election, uncountable, live, service = None, "", None, None
     try:
-        if vote.status != "closed":
+        if vote.status != "closed" and not sealed:
             live = selectors.turnout(vote)
             if vote.is_election:
                 candidates = selectors.candidates_of(vote)
                 counted = selectors.election_count(vote, candidates=candidates)
                 election = selectors.election_figures(vote, counted, candidates)
-        service = selectors.service_summary(vote)
+        if not sealed:
+            service = selectors.service_summary(vote)
     except ValidationError as exc:  # a delivered unit in scope has no owner: say which, not a 500
         uncountable = error_text(exc)
     if vote.status == "closed":
@@ -181,8 +185,12 @@ def turnout(request, vote_id):
             "result": result,
             "quorum_area_pct": coverage.percent(shares[0]),
             "quorum_heads_pct": coverage.percent(shares[1]),
-            "refresh": vote.status == "open" and vote.opens_at <= now < vote.closes_at and not uncountable,
+            "refresh": vote.status == "open"
+            and vote.opens_at <= now < vote.closes_at
+            and not uncountable
+            and not sealed,
             "runs": runs,
+            "sealed": sealed,
             "can_close": runs and vote.status == "open" and now >= vote.closes_at,
             "quorum_rules": (rules.vote_quorum_area, rules.vote_quorum_heads),
             "service": service,
@@ -191,7 +199,7 @@ def turnout(request, vote_id):
             "uncountable": uncountable,
             "election": election,
             "threshold": rules.approval_thresholds(vote.matter),
-            "by_proxy": selectors.proxy_ballots(vote),
+            "by_proxy": ([], 0) if sealed else selectors.proxy_ballots(vote),
         },
     )
 

@@ -101,3 +101,17 @@ def test_a_reader_sees_a_votes_figures_without_the_conveners_tools(client, world
         closes_at=timezone.now() + timedelta(days=30),
     )
     assert client.get(reverse("committees:turnout", args=[other.pk])).status_code == 404
+
+
+def test_a_company_reads_a_running_votes_count_only_once_it_is_closed(client, world, estate_vote):
+    """The company's own contract or spending may be the question: while the vote runs its staff
+    see that it runs, not the count; the offices that supervise and the conveners see the count."""
+    url = reverse("committees:turnout", args=[estate_vote.pk])
+    login(client, world.users[Role.COMPANY_STAFF])
+    body = client.get(url).content.decode()
+    assert 'id="sealed"' in body and "参与面积" not in body and "委托投票" not in body and "data-refresh" not in body
+    for role in (Role.STREET_STAFF, Role.COMMUNITY_STAFF, Role.COMMITTEE_MEMBER):
+        client.logout()
+        login(client, world.users[role])
+        body = client.get(url).content.decode()
+        assert "参与面积" in body and 'id="sealed"' not in body, role
