@@ -14,6 +14,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from functools import cache
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
@@ -88,10 +89,16 @@ COMPANY_NAMES = [
 REGION = "350404"
 
 
-@cache
 def password_hash() -> str:
     """The demo password, hashed once per run: a hash costs a third of a second on purpose, and
-    every demo login shares the password (each account still checks it the ordinary way)."""
+    every demo login shares the password (each account still checks it the ordinary way). Kept
+    per hasher setting, so a hash made under one set of hashers is never handed out under
+    another that cannot read it (the tests swap PBKDF2 for a fast hasher)."""
+    return _hashed(tuple(settings.PASSWORD_HASHERS))
+
+
+@cache
+def _hashed(hashers: tuple[str, ...]) -> str:
     return make_password(DEMO_PASSWORD)
 
 

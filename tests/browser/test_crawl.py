@@ -363,7 +363,9 @@ class Crawl:
         return "\n".join(lines) + "\n"
 
 
-@pytest.mark.django_db(transaction=True)
+# serialized_rollback as every browser test here: its flush then leaves the content types to be
+# restored, and a serialized test after it on the same worker does not find them twice.
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_every_page_of_every_demo_role_passes_on_a_phone(live_server, monkeypatch):
     assert CHROMIUM.exists(), "Debian's chromium is missing (make browser)"
     assert AXE.exists(), "axe-core is missing (make browser runs npm ci)"

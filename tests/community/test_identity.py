@@ -309,14 +309,14 @@ def test_a_staff_session_without_the_second_factor_reaches_nothing(client, world
 def test_before_the_second_factor_the_bar_offers_only_signing_out(client, world):
     assert sign_in(client, world.users[Role.DISTRICT_ADMIN].username).status_code == 302
     page = client.get("/login/otp/", follow=True).content.decode()  # the verify step, or the enrolment
-    bar = page[page.index("<nav>") : page.index("</nav>")]
+    bar = page[page.index('<header class="top">') : page.index("</header>")]
     assert "退出" in bar
     for link in ("工作台", "审计记录", "登录锁定", "账号安全", "/workspace/", "/audit/"):
         assert link not in bar
     client.post("/logout/")
     login(client, world.users[Role.DISTRICT_ADMIN])
     page = client.get("/audit/").content.decode()
-    bar = page[page.index("<nav>") : page.index("</nav>")]
+    bar = page[page.index('<header class="top">') : page.index("</header>")]
     assert "工作台" in bar and "审计记录" in bar
 
 

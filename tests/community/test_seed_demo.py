@@ -156,3 +156,16 @@ def test_the_indexes_the_seed_writes_at_the_end_are_those_rebuilt_from_scratch(s
     assert seeded_search <= rebuilt_search and seeded_references <= rebuilt_references
     assert {row[:2] for row in rebuilt_search - seeded_search} <= never_saved
     assert {row[:2] for row in rebuilt_references - seeded_references} <= never_saved
+
+
+def test_the_demo_password_hash_follows_the_hashers_in_force(settings):
+    """seed_demo hashes the shared password once; a hash made under PBKDF2 (a module-scoped seed
+    runs before the tests' fast hasher is set) must not be handed out where only MD5 is known."""
+    from django.contrib.auth.hashers import check_password
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.PBKDF2PasswordHasher"]
+    slow = demo.password_hash()
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    fast = demo.password_hash()
+    assert slow.startswith("pbkdf2_sha256$") and fast.startswith("md5$")
+    assert check_password(demo.DEMO_PASSWORD, fast) and demo.password_hash() == fast
