@@ -28,6 +28,7 @@ from wagtail.search import index
 from community import pagecache
 from community.models import Community, District, Estate, ManagementState
 from community.privacy import mask_text
+from community.rules import rules_for
 from community.tenure.selectors import contract_in_force
 
 from . import marks, panels
@@ -35,10 +36,11 @@ from .cjk import index_text
 
 NOTICES_PER_PAGE = 10
 NOTICES_PER_CATEGORY = 3  # on an estate's page, before the "more" link to that category's list
-# Hotlines every estate page gives: the city's service line, and the price bureau's for fees.
+# Hotlines every estate page gives, by their rule (community.rules): the city's service line,
+# and the price bureau's for fees.
 HOTLINES = (
-    ("12345", _("市民热线"), _("市民服务热线")),
-    ("12358", _("价格举报"), _("物业收费投诉")),
+    ("service_hotline", _("市民热线"), _("市民服务热线")),
+    ("price_hotline", _("价格举报"), _("物业收费投诉")),
 )
 BODY_FEATURES = ["h2", "h3", "bold", "italic", "ol", "ul", "link", "document-link", "hr"]
 
@@ -237,7 +239,12 @@ class EstatePage(ScopePage):
         """Whom an owner or a visitor can turn to: the estate's address, the company serving it
         under the contract in force (with its phone), the contacts the floors above add (the
         owners' committee), the community, and the city's hotlines. Three queries."""
-        estate = Estate.objects.with_management_state().select_related("grid__community").get(pk=self.estate_id)
+        estate = (
+            Estate.objects.with_management_state()
+            .select_related("grid__community__street__district__rule_set")
+            .get(pk=self.estate_id)
+        )
+        rules = rules_for(estate)
         contract = contract_in_force(estate) if estate.management_state == ManagementState.COMPANY else None
         return {
             "address": estate.address,
@@ -245,7 +252,7 @@ class EstatePage(ScopePage):
             "management": ManagementState(estate.management_state),
             "others": panels.contacts_for(estate),
             "community": estate.grid.community,
-            "hotlines": HOTLINES,
+            "hotlines": [(getattr(rules, rule), label, use) for rule, label, use in HOTLINES],
         }
 
 

@@ -444,7 +444,7 @@ def letter_contact(letter: DemandLetter) -> Contact:
     estate = letter.estate
     hotline = rules_for(estate).service_hotline
     on = timezone.localdate(letter.issued_at)
-    contract = ServiceContract.objects.in_force(on).filter(estate=estate).select_related("company").first()
+    contract = contract_in_force(estate, on)
     if contract is not None:
         return Contact(contract.company.name, contract.company.phone, estate.address, hotline)
     if committee_of(estate) is not None:

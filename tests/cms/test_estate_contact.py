@@ -95,3 +95,13 @@ def test_the_estate_page_costs_the_same_queries_however_many_notices_and_kinds(w
     with CaptureQueriesContext(connection) as many:
         client.get(_url(world.e1), data={"fresh": 3})
     assert len(many.captured_queries) == len(few.captured_queries)
+
+
+def test_the_hotlines_are_the_districts_rules(world, client):
+    from community.models import RuleSet
+
+    district = world.e1.district
+    district.rule_set = RuleSet.objects.create(name="本区热线", service_hotline="96345", price_hotline="96358")
+    district.save()
+    card = _contact_card(client.get(_url(world.e1)).content.decode())
+    assert 'href="tel:96345"' in card and 'href="tel:96358"' in card and "tel:12345" not in card
